@@ -1,0 +1,64 @@
+package secret
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestSealOpen(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, KeySize)
+	s, err := NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := s.Seal([]byte("hunter2"), "a")
+	if bytes.Contains(sealed, []byte("hunter2")) {
+		t.Fatal("plaintext visible in sealed value")
+	}
+	got, err := s.Open(sealed, "a")
+	if err != nil || string(got) != "hunter2" {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	if _, err := s.Open(sealed, "b"); err != ErrDecrypt {
+		t.Fatalf("wrong label: %v", err)
+	}
+	sealed[len(sealed)-1] ^= 1
+	if _, err := s.Open(sealed, "a"); err != ErrDecrypt {
+		t.Fatalf("tampered: %v", err)
+	}
+	if _, err := s.Open([]byte("short"), "a"); err != ErrDecrypt {
+		t.Fatalf("short: %v", err)
+	}
+}
+
+func TestLoadOrCreateKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "master.key")
+	k1, err := LoadOrCreateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", st.Mode().Perm())
+	}
+	k2, err := LoadOrCreateKey(path)
+	if err != nil || !bytes.Equal(k1, k2) {
+		t.Fatalf("reload: %v", err)
+	}
+	os.Chmod(path, 0o644)
+	if _, err := LoadOrCreateKey(path); err == nil {
+		t.Fatal("world-readable key accepted")
+	}
+}
+
+func TestTokens(t *testing.T) {
+	a, b := NewToken("x_"), NewToken("x_")
+	if a == b || len(a) < 40 {
+		t.Fatalf("tokens %q %q", a, b)
+	}
+	if !Equal(HashToken(a), HashToken(a)) || Equal(HashToken(a), HashToken(b)) {
+		t.Fatal("hash compare")
+	}
+}

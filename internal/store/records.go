@@ -1,0 +1,286 @@
+package store
+
+import "time"
+
+// Authentication methods a user can have (Files.com's user.authentication_method).
+const (
+	AuthPassword    = "password"
+	AuthSSO         = "sso"
+	AuthNone        = "none"
+	AuthEmailSignup = "email_signup"
+)
+
+// Site is a tenant. Every other record belongs to exactly one site.
+type Site struct {
+	ID        int64
+	Subdomain string // "" for nothing; the default site answers hosts that match no site
+	Name      string
+	IsDefault bool
+
+	SessionExpiryMinutes  int
+	NonSSOUsersAllowed    bool
+	NonSSOGroupsAllowed   bool
+	UserLockout           bool
+	UserLockoutTries      int
+	UserLockoutWithin     int // hours
+	UserLockoutLockPeriod int // hours
+	PasswordMinLength     int
+	LoginHelpText         string
+	EventRetentionDays    int
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// DefaultSiteSettings returns the settings a new site starts with; they
+// follow Files.com's documented defaults where it publishes them.
+func DefaultSiteSettings() Site {
+	return Site{
+		SessionExpiryMinutes:  360,
+		NonSSOUsersAllowed:    true,
+		NonSSOGroupsAllowed:   true,
+		UserLockout:           true,
+		UserLockoutTries:      6,
+		UserLockoutWithin:     6,
+		UserLockoutLockPeriod: 6,
+		PasswordMinLength:     12,
+		EventRetentionDays:    90,
+	}
+}
+
+// User is an account on a site. Zero times mean "never".
+type User struct {
+	ID                     int64
+	SiteID                 int64
+	Username               string // unique per site, compared case-insensitively
+	Email                  string
+	Name                   string
+	Company                string
+	TimeZone               string
+	Notes                  string
+	AuthenticationMethod   string
+	SSOStrategyID          int64  // 0: none
+	ExternalID             string // the provider's immutable id for this person
+	ExternallyManaged      bool
+	SiteAdmin              bool
+	Disabled               bool
+	RequirePasswordChange  bool
+	FTPPermission          bool
+	SFTPPermission         bool
+	DAVPermission          bool
+	RestAPIPermission      bool
+	NotifyOnAllSSOFailures bool
+
+	PasswordHash  string // argon2id PHC string; never leaves the server
+	PasswordSetAt time.Time
+
+	// Lockout accounting: FailedLogins failures counted since FailedLoginsSince.
+	FailedLogins      int
+	FailedLoginsSince time.Time
+	LockoutExpires    time.Time
+
+	FirstLoginAt       time.Time
+	LastLoginAt        time.Time
+	LastWebLoginAt     time.Time
+	LastDesktopLoginAt time.Time
+	LastRestAPILoginAt time.Time
+	LastSFTPLoginAt    time.Time
+	LastFTPLoginAt     time.Time
+	LastDAVLoginAt     time.Time
+	LastAPIUseAt       time.Time
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Group is a set of users; its protocol permissions are OR-ed with each member's.
+type Group struct {
+	ID                int64
+	SiteID            int64
+	Name              string // unique per site, compared case-insensitively
+	Notes             string
+	FTPPermission     bool
+	SFTPPermission    bool
+	DAVPermission     bool
+	RestAPIPermission bool
+	SSOStrategyID     int64  // provider that manages the group; 0 for none
+	ExternalID        string // the provider's immutable id for the group
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// GroupUser is one membership. GroupName and Username are filled on reads.
+type GroupUser struct {
+	ID        int64
+	SiteID    int64
+	GroupID   int64
+	UserID    int64
+	Admin     bool
+	GroupName string
+	Username  string
+	CreatedAt time.Time
+}
+
+// APIKey authenticates a user (or, with UserID 0, the whole site). Only a
+// hash of the key is stored; the key itself is shown once when created.
+type APIKey struct {
+	ID               int64
+	SiteID           int64
+	UserID           int64
+	Name             string
+	Description      string
+	DescriptiveLabel string // the key's first characters, shown to help people tell keys apart
+	KeyHash          []byte
+	PermissionSet    string
+	ExpiresAt        time.Time
+	LastUseAt        time.Time
+	CreatedAt        time.Time
+}
+
+// PublicKey is an SSH public key a user may sign in with over SFTP.
+type PublicKey struct {
+	ID                int64
+	SiteID            int64
+	UserID            int64
+	Title             string
+	PublicKey         string // authorized_keys format
+	FingerprintSHA256 string // "SHA256:..." as ssh-keygen -l prints it
+	LastLoginAt       time.Time
+	CreatedAt         time.Time
+}
+
+// Session is a server-side sign-in. Only a hash of its token is stored.
+type Session struct {
+	ID              int64
+	SiteID          int64
+	UserID          int64
+	TokenHash       []byte
+	Channel         string
+	IP              string
+	UserAgent       string
+	SSOSessionIndex string // SAML SessionIndex, for IdP-initiated logout
+	ExpiresAt       time.Time
+	CreatedAt       time.Time
+}
+
+// SSOStrategy is an identity provider configured on a site ("SSO provider").
+// Field names follow Files.com's sso_strategy object. The secrets are stored
+// encrypted with the master key (see package secret) and never returned.
+type SSOStrategy struct {
+	ID                               int64
+	SiteID                           int64
+	Protocol                         string
+	Provider                         string
+	Label                            string
+	LogoURL                          string
+	Enabled                          bool
+	DisplayOnLoginPage               bool
+	ProviderIdentifier               string
+	Subdomain                        string
+	ClientID                         string
+	ClientSecretEnc                  []byte
+	SAMLProviderCertFingerprint      string
+	SAMLProviderIssuerURL            string
+	SAMLProviderMetadataContent      string
+	SAMLProviderMetadataURL          string
+	SAMLProviderSLOTargetURL         string
+	SAMLProviderSSOTargetURL         string
+	SCIMAuthenticationMethod         string
+	SCIMUsername                     string
+	SCIMPasswordEnc                  []byte
+	SCIMTokenHash                    []byte
+	SCIMTokenExpiresAt               time.Time
+	ProvisionUsers                   bool
+	ProvisionGroups                  bool
+	DeprovisionUsers                 bool
+	DeprovisionGroups                bool
+	DeprovisionBehavior              string
+	ProvisionGroupDefault            string
+	ProvisionGroupExclusion          string
+	ProvisionGroupInclusion          string
+	ProvisionGroupRequired           string
+	ProvisionEmailSignupGroups       string
+	ProvisionReadonlySiteAdminGroups string
+	ProvisionSiteAdminGroups         string
+	ProvisionGroupAdminGroups        string
+	ProvisionDAVPermission           bool
+	ProvisionFTPPermission           bool
+	ProvisionSFTPPermission          bool
+	ProvisionTimeZone                string
+	ProvisionCompany                 string
+	ProvisionRequire2FA              string
+	ProvisionFilesystemLayout        string
+	LDAPBaseDN                       string
+	LDAPDomain                       string
+	LDAPHost                         string
+	LDAPHost2                        string
+	LDAPHost3                        string
+	LDAPPort                         int
+	LDAPSecure                       bool
+	LDAPType                         string
+	LDAPUsername                     string
+	LDAPPasswordEnc                  []byte
+	LDAPUsernameField                string
+	LDAPProvisioningEnabled          bool
+	// Options holds Gatehouse-specific settings as a JSON object (attribute
+	// names, group id -> name table, safety limits, CA bundle …), so that a
+	// connector can grow settings without a migration per field.
+	Options   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// SSOEvent is one entry of the SSO log: a sign-in, a refusal, a provisioning
+// action or a sync run.
+type SSOEvent struct {
+	ID            int64
+	SiteID        int64
+	EventType     string
+	Status        string
+	Body          string
+	EventErrors   []string
+	UserID        int64
+	Username      string
+	IdPUID        string
+	Provider      string
+	ProviderLabel string
+	SSOStrategyID int64
+	IP            string
+	Region        string
+	CreatedAt     time.Time
+}
+
+// ExternalEvent is one entry of the external log (sync runs, lockouts,
+// administrative guard decisions). Status is one of the Event* constants.
+type ExternalEvent struct {
+	ID            int64
+	SiteID        int64
+	EventType     string
+	Status        string
+	Body          string
+	SSOStrategyID int64
+	CreatedAt     time.Time
+}
+
+// Statuses of external events, as Files.com names them.
+const (
+	EventSuccess        = "success"
+	EventFailure        = "failure"
+	EventPartialFailure = "partial_failure"
+	EventInProgress     = "in_progress"
+	EventSkipped        = "skipped"
+)
+
+// ScimLog is one SCIM request and its response, secrets redacted.
+type ScimLog struct {
+	ID               int64
+	SiteID           int64
+	SSOStrategyID    int64
+	RequestPath      string
+	RequestMethod    string
+	HTTPResponseCode int
+	UserAgent        string
+	RequestJSON      string
+	ResponseJSON     string
+	CreatedAt        time.Time
+}

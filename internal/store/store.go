@@ -1,0 +1,172 @@
+// Package store is Gatehouse's one persistence interface. Two drivers
+// implement it (sqlite, the embedded default, and postgres, for several
+// Gatehouse nodes sharing one database) and both pass the same conformance
+// suite in storetest.
+//
+// Transactions travel in the context: Tx hands its callback a context that
+// every call made with it joins, so one interface serves both plain calls and
+// multi-step invariants such as "a site keeps one password admin".
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+var (
+	// ErrNotFound is returned when no record has the given key.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict is returned when a write would break a uniqueness rule
+	// (a second user with the same username on a site, for example).
+	ErrConflict = errors.New("store: conflict")
+)
+
+// ListOptions selects one page of a list ordered by ascending id.
+type ListOptions struct {
+	AfterID int64 // return records with id > AfterID
+	Limit   int   // at most this many; 0 means the driver's default (1000)
+}
+
+// UserQuery filters ListUsers. Empty fields do not filter.
+type UserQuery struct {
+	ListOptions
+	Username      string // exact, case-insensitive
+	Email         string // exact, case-insensitive
+	SSOStrategyID int64
+	ExternalID    string // with SSOStrategyID
+	Search        string // prefix of username, email or name
+}
+
+// GroupQuery filters ListGroups.
+type GroupQuery struct {
+	ListOptions
+	Name          string // exact, case-insensitive
+	SSOStrategyID int64
+	ExternalID    string
+}
+
+// GroupUserQuery filters ListGroupUsers; set GroupID, UserID or both.
+type GroupUserQuery struct {
+	ListOptions
+	GroupID int64
+	UserID  int64
+}
+
+// EventQuery filters the three event logs. Fields that do not apply to a
+// log are ignored by it.
+type EventQuery struct {
+	ListOptions
+	EventType     string
+	Status        string
+	SSOStrategyID int64
+	UserID        int64
+	Username      string
+	CreatedAfter  time.Time // inclusive; zero: no bound
+	CreatedBefore time.Time // exclusive; zero: no bound
+}
+
+// Store is everything Gatehouse persists. Methods that take a siteID never
+// return or change a record of another site: a record of another site is
+// ErrNotFound.
+type Store interface {
+	// Tx runs fn in one transaction. Calls made with the context fn receives
+	// take part in it; if fn returns an error everything is rolled back.
+	// Nested calls to Tx join the outer transaction.
+	Tx(ctx context.Context, fn func(ctx context.Context) error) error
+	// LockSite, inside Tx, makes concurrent transactions that lock the same
+	// site (in this or another Gatehouse process) wait for this one, so
+	// that checks made after it stay true until commit.
+	LockSite(ctx context.Context, siteID int64) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+
+	CreateSite(ctx context.Context, s *Site) error
+	GetSite(ctx context.Context, id int64) (Site, error)
+	GetSiteBySubdomain(ctx context.Context, subdomain string) (Site, error)
+	// DefaultSite returns the site marked IsDefault, ErrNotFound before setup.
+	DefaultSite(ctx context.Context) (Site, error)
+	UpdateSite(ctx context.Context, id int64, fn func(*Site) error) (Site, error)
+
+	// CreateUser sets u.ID, CreatedAt and UpdatedAt.
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, siteID, id int64) (User, error)
+	GetUserByUsername(ctx context.Context, siteID int64, username string) (User, error)
+	ListUsers(ctx context.Context, siteID int64, q UserQuery) ([]User, error)
+	CountUsers(ctx context.Context, siteID int64, q UserQuery) (int, error)
+	// UpdateUser reads the user, applies fn and writes the result, in one
+	// transaction. An error from fn aborts the update and is returned.
+	UpdateUser(ctx context.Context, siteID, id int64, fn func(*User) error) (User, error)
+	// DeleteUser removes the user with their memberships, sessions, API keys
+	// and public keys.
+	DeleteUser(ctx context.Context, siteID, id int64) error
+	// CountEnabledPasswordAdmins counts enabled site admins who sign in with
+	// a password: the accounts that keep a site reachable when SSO breaks.
+	CountEnabledPasswordAdmins(ctx context.Context, siteID int64) (int, error)
+
+	CreateGroup(ctx context.Context, g *Group) error
+	GetGroup(ctx context.Context, siteID, id int64) (Group, error)
+	ListGroups(ctx context.Context, siteID int64, q GroupQuery) ([]Group, error)
+	UpdateGroup(ctx context.Context, siteID, id int64, fn func(*Group) error) (Group, error)
+	// DeleteGroup removes the group and its memberships.
+	DeleteGroup(ctx context.Context, siteID, id int64) error
+
+	// AddGroupUser creates a membership; ErrConflict if it exists.
+	AddGroupUser(ctx context.Context, gu *GroupUser) error
+	GetGroupUser(ctx context.Context, siteID, groupID, userID int64) (GroupUser, error)
+	UpdateGroupUser(ctx context.Context, siteID, groupID, userID int64, fn func(*GroupUser) error) (GroupUser, error)
+	RemoveGroupUser(ctx context.Context, siteID, groupID, userID int64) error
+	ListGroupUsers(ctx context.Context, siteID int64, q GroupUserQuery) ([]GroupUser, error)
+	// GroupsOfUser returns every group the user is a member of.
+	GroupsOfUser(ctx context.Context, siteID, userID int64) ([]Group, error)
+
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	GetAPIKey(ctx context.Context, siteID, id int64) (APIKey, error)
+	// GetAPIKeyByHash finds a key of any site by the hash of its secret.
+	GetAPIKeyByHash(ctx context.Context, keyHash []byte) (APIKey, error)
+	// ListAPIKeys lists a site's keys; userID 0 lists every key of the site.
+	ListAPIKeys(ctx context.Context, siteID, userID int64, o ListOptions) ([]APIKey, error)
+	UpdateAPIKey(ctx context.Context, siteID, id int64, fn func(*APIKey) error) (APIKey, error)
+	DeleteAPIKey(ctx context.Context, siteID, id int64) error
+
+	CreatePublicKey(ctx context.Context, k *PublicKey) error
+	GetPublicKey(ctx context.Context, siteID, id int64) (PublicKey, error)
+	// ListPublicKeys lists a site's keys; userID 0 lists every key of the site.
+	ListPublicKeys(ctx context.Context, siteID, userID int64, o ListOptions) ([]PublicKey, error)
+	UpdatePublicKey(ctx context.Context, siteID, id int64, fn func(*PublicKey) error) (PublicKey, error)
+	DeletePublicKey(ctx context.Context, siteID, id int64) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	// GetSessionByHash finds a session of any site by the hash of its token;
+	// expired sessions are ErrNotFound.
+	GetSessionByHash(ctx context.Context, tokenHash []byte, now time.Time) (Session, error)
+	DeleteSession(ctx context.Context, siteID, id int64) error
+	// DeleteUserSessions ends every session of a user and says how many.
+	DeleteUserSessions(ctx context.Context, siteID, userID int64) (int, error)
+	// DeleteExpiredSessions removes sessions that expired before now.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+
+	CreateSSOStrategy(ctx context.Context, s *SSOStrategy) error
+	GetSSOStrategy(ctx context.Context, siteID, id int64) (SSOStrategy, error)
+	ListSSOStrategies(ctx context.Context, siteID int64, o ListOptions) ([]SSOStrategy, error)
+	UpdateSSOStrategy(ctx context.Context, siteID, id int64, fn func(*SSOStrategy) error) (SSOStrategy, error)
+	DeleteSSOStrategy(ctx context.Context, siteID, id int64) error
+
+	CreateSSOEvent(ctx context.Context, e *SSOEvent) error
+	GetSSOEvent(ctx context.Context, siteID, id int64) (SSOEvent, error)
+	ListSSOEvents(ctx context.Context, siteID int64, q EventQuery) ([]SSOEvent, error)
+
+	CreateExternalEvent(ctx context.Context, e *ExternalEvent) error
+	GetExternalEvent(ctx context.Context, siteID, id int64) (ExternalEvent, error)
+	UpdateExternalEvent(ctx context.Context, siteID, id int64, fn func(*ExternalEvent) error) (ExternalEvent, error)
+	ListExternalEvents(ctx context.Context, siteID int64, q EventQuery) ([]ExternalEvent, error)
+
+	CreateScimLog(ctx context.Context, l *ScimLog) error
+	GetScimLog(ctx context.Context, siteID, id int64) (ScimLog, error)
+	ListScimLogs(ctx context.Context, siteID int64, q EventQuery) ([]ScimLog, error)
+
+	// DeleteEventsBefore removes SSO events, external events and SCIM logs
+	// of a site created before t, and says how many.
+	DeleteEventsBefore(ctx context.Context, siteID int64, t time.Time) (int, error)
+}
