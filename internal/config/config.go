@@ -1,0 +1,177 @@
+// Package config gathers Gatehouse's settings from, in order of precedence,
+// command-line flags, GATEHOUSE_* environment variables, an optional YAML
+// file, and built-in defaults. With nothing set, Gatehouse runs on SQLite in
+// ./gatehouse-data and listens on 127.0.0.1:8080.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything the server and the CLI need to find their data and
+// answer on the network.
+type Config struct {
+	Listen        string // address the HTTP server listens on
+	BaseURL       string // public URL used for every absolute URL the server emits
+	SiteDomain    string // sites are addressed as SUBDOMAIN.SiteDomain
+	DatabaseURL   string // postgres://… selects PostgreSQL; empty selects SQLite in DataDir
+	DataDir       string // SQLite database, generated master key
+	MasterKeyFile string // AES-256 master key for provider secrets; default DataDir/master.key
+	LogLevel      string // debug, info, warn, error
+	LogFormat     string // text or json
+}
+
+// setting describes one option: its flag, environment variable and file key.
+type setting struct {
+	flag, usage, def string
+	field            func(*Config) *string
+	serveOnly        bool
+}
+
+var settings = []setting{
+	{"data-dir", "directory for the SQLite database and the generated master key", "gatehouse-data",
+		func(c *Config) *string { return &c.DataDir }, false},
+	{"database-url", "PostgreSQL URL (postgres://user:pass@host/db); empty uses SQLite in --data-dir", "",
+		func(c *Config) *string { return &c.DatabaseURL }, false},
+	{"master-key-file", "file holding the master key that encrypts provider secrets (created if missing); default DATA-DIR/master.key", "",
+		func(c *Config) *string { return &c.MasterKeyFile }, false},
+	{"log-level", "log level: debug, info, warn or error", "info",
+		func(c *Config) *string { return &c.LogLevel }, false},
+	{"log-format", "log format: text or json", "text",
+		func(c *Config) *string { return &c.LogFormat }, false},
+	{"listen", "address to listen on for HTTP", "127.0.0.1:8080",
+		func(c *Config) *string { return &c.Listen }, true},
+	{"base-url", "public URL of this server, e.g. https://app.example.com; default http://LISTEN", "",
+		func(c *Config) *string { return &c.BaseURL }, true},
+	{"site-domain", "domain under which sites are addressed as SUBDOMAIN.SITE-DOMAIN; hosts matching no site reach the default site", "",
+		func(c *Config) *string { return &c.SiteDomain }, true},
+}
+
+// ConfigFileFlag names the flag (and GATEHOUSE_CONFIG variable) of the optional YAML file.
+const ConfigFileFlag = "config"
+
+// AddFlags registers the options on a flag set. withServe adds the options
+// only the server uses (listen address, URLs).
+func AddFlags(fs *pflag.FlagSet, withServe bool) {
+	fs.String(ConfigFileFlag, "", "optional YAML file with settings (keys are the flag names)")
+	for _, s := range settings {
+		if s.serveOnly && !withServe {
+			continue
+		}
+		fs.String(s.flag, s.def, s.usage+" (env "+envName(s.flag)+")")
+	}
+}
+
+func envName(flag string) string {
+	return "GATEHOUSE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// Load resolves the configuration from the flag set, the environment
+// (lookupEnv, normally os.LookupEnv) and the optional file, and checks it.
+func Load(fs *pflag.FlagSet, lookupEnv func(string) (string, bool)) (Config, error) {
+	var c Config
+	file, err := readFile(fs, lookupEnv)
+	if err != nil {
+		return c, err
+	}
+	for _, s := range settings {
+		dst := s.field(&c)
+		*dst = s.def
+		if v, ok := file[s.flag]; ok {
+			*dst = v
+		}
+		if v, ok := lookupEnv(envName(s.flag)); ok {
+			*dst = v
+		}
+		if f := fs.Lookup(s.flag); f != nil && f.Changed {
+			*dst = f.Value.String()
+		}
+	}
+	return c, c.complete()
+}
+
+func readFile(fs *pflag.FlagSet, lookupEnv func(string) (string, bool)) (map[string]string, error) {
+	path, _ := lookupEnv(envName(ConfigFileFlag))
+	if f := fs.Lookup(ConfigFileFlag); f != nil && f.Changed {
+		path = f.Value.String()
+	}
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	values := map[string]string{}
+	if err := yaml.Unmarshal(b, &values); err != nil {
+		return nil, fmt.Errorf("config: %s: %w (expected 'flag-name: value' lines)", path, err)
+	}
+	for k := range values {
+		if !known(k) {
+			return nil, fmt.Errorf("config: %s: unknown setting %q", path, k)
+		}
+	}
+	return values, nil
+}
+
+func known(flag string) bool {
+	for _, s := range settings {
+		if s.flag == flag {
+			return true
+		}
+	}
+	return false
+}
+
+// complete fills derived defaults and reports settings that cannot work.
+func (c *Config) complete() error {
+	if c.DataDir == "" {
+		return errors.New("config: --data-dir must not be empty")
+	}
+	if c.MasterKeyFile == "" {
+		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
+	}
+	if c.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			return fmt.Errorf("config: --listen %q: want host:port, e.g. 127.0.0.1:8080", c.Listen)
+		}
+		if c.BaseURL == "" {
+			c.BaseURL = "http://" + c.Listen
+		}
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("config: --base-url %q: want an absolute http(s) URL, e.g. https://app.example.com", c.BaseURL)
+		}
+		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("config: --database-url must start with postgres:// (leave it empty for SQLite)")
+	}
+	c.SiteDomain = strings.ToLower(strings.Trim(c.SiteDomain, "."))
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: --log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("config: --log-format %q: want text or json", c.LogFormat)
+	}
+	return nil
+}
+
+// UsesPostgres reports whether the configuration selects PostgreSQL.
+func (c Config) UsesPostgres() bool { return c.DatabaseURL != "" }
+
+// SQLitePath is where the embedded database lives.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "gatehouse.db") }

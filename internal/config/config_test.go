@@ -1,0 +1,64 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func load(t *testing.T, args []string, env map[string]string) (Config, error) {
+	t.Helper()
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	AddFlags(fs, true)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return Load(fs, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:8080" || c.BaseURL != "http://127.0.0.1:8080" || c.DataDir != "gatehouse-data" ||
+		c.MasterKeyFile != filepath.Join("gatehouse-data", "master.key") || c.UsesPostgres() {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "g.yaml")
+	os.WriteFile(file, []byte("listen: 127.0.0.1:1\nsite-domain: file.example\ndata-dir: /from/file\n"), 0o600)
+	env := map[string]string{"GATEHOUSE_CONFIG": file, "GATEHOUSE_LISTEN": "127.0.0.1:2", "GATEHOUSE_BASE_URL": "https://app.example.com/"}
+	c, err := load(t, []string{"--listen", "127.0.0.1:3"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:3" || c.SiteDomain != "file.example" || c.DataDir != "/from/file" || c.BaseURL != "https://app.example.com" {
+		t.Fatalf("precedence: %+v", c)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	for _, args := range [][]string{
+		{"--listen", "nope"},
+		{"--base-url", "ftp://x"},
+		{"--database-url", "mysql://x"},
+		{"--log-level", "loud"},
+		{"--data-dir", ""},
+	} {
+		if _, err := load(t, args, nil); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "g.yaml")
+	os.WriteFile(file, []byte("listne: x\n"), 0o600)
+	if _, err := load(t, []string{"--config", file}, nil); err == nil {
+		t.Error("unknown file key accepted")
+	}
+}
