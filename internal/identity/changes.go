@@ -47,9 +47,10 @@ type GroupChange struct {
 	AdminIDs          *IDList `json:"admin_ids"`
 }
 
-// APIKeyChange is a create or update of an API key. UserID 0 on create
-// means the caller's own key (a site-wide key needs a site admin and
-// SiteWide true).
+// APIKeyChange is a create or update of an API key. A nil UserID on create
+// means the caller's own key; a key with UserID 0 is a site-wide key (it
+// belongs to no user and acts as a site admin), which only the system actor
+// (the operator at the command line) may create.
 type APIKeyChange struct {
 	UserID        *int64     `json:"user_id"`
 	Name          *string    `json:"name"`
