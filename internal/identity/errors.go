@@ -91,6 +91,10 @@ var (
 	ErrGroupNotFound  = newError(http.StatusNotFound, "not-found/group-not-found", "Group Not Found", "no group has that id")
 	ErrAPIKeyNotFound = newError(http.StatusNotFound, "not-found/api-key-not-found", "Api Key Not Found",
 		"no API key has that id")
+	ErrPublicKeyNotFound = newError(http.StatusNotFound, "not-found/public-key-not-found", "Public Key Not Found",
+		"no SSH public key has that id")
+	ErrSSOStrategyNotFound = newError(http.StatusNotFound, "not-found/sso-strategy-not-found", "Sso Strategy Not Found",
+		"no SSO provider has that id")
 
 	ErrInvalidBody = newError(http.StatusBadRequest, "bad-request/invalid-body", "Invalid Body",
 		"the request body is not valid JSON")
@@ -106,6 +110,15 @@ var (
 		"Password Too Short", "the password is shorter than the site's minimum length")
 	ErrDuplicate = newError(http.StatusUnprocessableEntity, "processing-failure/duplicate", "Already Exists",
 		"a record with that name already exists")
+
+	// ErrProviderInUse refuses deleting an SSO provider that users still
+	// sign in through: deleting it would strand them.
+	ErrProviderInUse = newError(http.StatusConflict, "conflict/sso-strategy-in-use", "Sso Strategy In Use",
+		"users still sign in through this SSO provider; move them to another provider or authentication method first")
+	// ErrDirectoryUnavailable means an LDAP/AD password could not be checked
+	// because no directory connector is configured or the directory did not answer.
+	ErrDirectoryUnavailable = newError(http.StatusServiceUnavailable, "processing-failure/directory-unavailable",
+		"Directory Unavailable", "the LDAP directory could not be asked; try again later or ask a site admin")
 
 	// ErrLastPasswordAdmin is the lock-out guard: the change would leave the
 	// site with no enabled password-authenticated site admin.
