@@ -57,9 +57,6 @@ type APIKeyChange struct {
 	Description   *string    `json:"description"`
 	ExpiresAt     *time.Time `json:"expires_at"`
 	PermissionSet *string    `json:"permission_set"`
-	// SiteWide asks for a key that belongs to no user and acts as a site
-	// admin (Files.com shows such keys with a blank user_id).
-	SiteWide *bool `json:"site_wide"`
 }
 
 // PublicKeyChange is a create or update of an SSH public key.
