@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse/gatehouse/internal/app"
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+func serveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Gatehouse server",
+		Long: `Run the Gatehouse server. With no configuration it keeps its data in
+./gatehouse-data (SQLite database and a generated master key), listens on
+127.0.0.1:8080, and on first start creates a site admin and prints how to
+sign in.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := openApp(cmd, true)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			admin, password, err := a.Bootstrap(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("create first admin: %w", err)
+			}
+			ln, err := a.Listen()
+			if err != nil {
+				return err
+			}
+			printWelcome(cmd.OutOrStdout(), a, admin, password)
+			a.Logger.Info("listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL,
+				"store", storeKind(a.Config), "version", buildVersion())
+			return a.Serve(cmd.Context(), ln)
+		},
+	}
+	config.AddFlags(cmd.Flags(), true)
+	return cmd
+}
+
+func storeKind(c config.Config) string {
+	if c.UsesPostgres() {
+		return "postgres"
+	}
+	return "sqlite:" + c.SQLitePath()
+}
+
+func printWelcome(w io.Writer, a *app.App, admin store.User, password string) {
+	fmt.Fprintf(w, "\nGatehouse is running. Sign in at %s/login\n", a.Config.BaseURL)
+	if password != "" {
+		fmt.Fprintf(w, "\n  First site admin (created now):\n")
+		fmt.Fprintf(w, "    username: %s\n", admin.Username)
+		fmt.Fprintf(w, "    password: %s\n", password)
+		fmt.Fprintf(w, "\n  This password is shown only once and must be changed at first sign-in.\n")
+		fmt.Fprintf(w, "  Lost it? Run: gatehouse admin reset-password %s\n", admin.Username)
+	}
+	fmt.Fprintf(w, "\n  REST API: %s/api/rest/v1 (header X-FilesAPI-Key; create a key with 'gatehouse api-keys create')\n", a.Config.BaseURL)
+	fmt.Fprintf(w, "  Data:     %s\n\n", storeKind(a.Config))
+}

@@ -1,0 +1,94 @@
+// Package app wires Gatehouse together: configuration -> master key ->
+// store -> identity service -> HTTP servers. It is the only package that
+// knows every other one, and it holds no logic of its own beyond the wiring.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/postgres"
+	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+)
+
+// App is an opened Gatehouse: its store and services, ready to serve or to
+// answer a CLI command.
+type App struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Store    store.Store
+	Identity *identity.Service
+	// Site is the default site, created on first start.
+	Site store.Site
+}
+
+// NewLogger returns the structured logger the configuration asks for.
+func NewLogger(c config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Open loads (or creates) the master key, opens and migrates the store, and
+// makes sure the default site exists.
+func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error) {
+	if logger == nil {
+		logger = NewLogger(c, os.Stderr)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	key, err := secret.LoadOrCreateKey(c.MasterKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := secret.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	var st store.Store
+	if c.UsesPostgres() {
+		st, err = postgres.Open(ctx, c.DatabaseURL)
+	} else {
+		st, err = sqlite.Open(c.SQLitePath())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	a := &App{
+		Config:   c,
+		Logger:   logger,
+		Store:    st,
+		Identity: identity.New(st, identity.Options{Sealer: sealer, Logger: logger}),
+	}
+	if a.Site, err = a.Identity.EnsureDefaultSite(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("create default site: %w", err)
+	}
+	return a, nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Bootstrap creates the first site admin when the default site has no user
+// yet, and returns the one-time password to print (empty when there was
+// already a user).
+func (a *App) Bootstrap(ctx context.Context) (store.User, string, error) {
+	users, err := a.Identity.ListUsers(ctx, a.Site.ID, store.UserQuery{ListOptions: store.ListOptions{Limit: 1}})
+	if err != nil || len(users) > 0 {
+		return store.User{}, "", err
+	}
+	return a.Identity.CreateFirstAdmin(ctx, a.Site.ID, "admin")
+}

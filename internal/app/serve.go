@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/ops"
+	"github.com/gatehouse/gatehouse/internal/web"
+)
+
+// sessionSweepInterval is how often expired sessions are removed.
+const sessionSweepInterval = 10 * time.Minute
+
+// Listen opens the HTTP listener, so callers can print the address before
+// serving (and tests can ask for port 0).
+func (a *App) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", a.Config.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another server running? pick another address with --listen)", a.Config.Listen, err)
+	}
+	return ln, nil
+}
+
+// Handler builds the whole HTTP handler: operations endpoints, then the
+// web front end, all counted by the metrics middleware.
+func (a *App) Handler() (http.Handler, error) {
+	front, err := web.New(web.Config{
+		Service:    a.Identity,
+		BaseURL:    a.Config.BaseURL,
+		SiteDomain: a.Config.SiteDomain,
+		Logger:     a.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	o := ops.New(a.Store)
+	mux := http.NewServeMux()
+	o.Mount(mux)
+	mux.Handle("/", front)
+	return o.Instrument(mux), nil
+}
+
+// Serve answers HTTP on ln until ctx is cancelled, then shuts down
+// gracefully: new connections are refused and requests in flight get up to
+// 30 seconds to finish.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	h, err := a.Handler()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+	go a.sweepSessions(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Logger.Info("shutting down", "grace", "30s")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (a *App) sweepSessions(ctx context.Context) {
+	t := time.NewTicker(sessionSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.Store.DeleteExpiredSessions(ctx, time.Now()); err != nil {
+				a.Logger.Warn("removing expired sessions failed", "err", err)
+			} else if n > 0 {
+				a.Logger.Debug("removed expired sessions", "count", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the real servers and clients the test suite runs against, when
+# they are missing: PostgreSQL (store conformance on the many-node engine),
+# Chromium and playwright-core (the login page as a person sees it).
+# Safe to run again: it installs only what is absent.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+apt_packages=()
+
+have_postgres() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; }
+have_postgres || apt_packages+=(postgresql)
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-test-peers: need root to install: ${apt_packages[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-peers: installing ${apt_packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+# npm peers live in the repo's test data with a lock file, never globally.
+browser="$here/internal/e2e/testdata/browser"
+if [ -f "$browser/package-lock.json" ] && [ ! -d "$browser/node_modules/playwright-core" ]; then
+  echo "install-test-peers: npm ci in internal/e2e/testdata/browser"
+  (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
+fi
