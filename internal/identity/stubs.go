@@ -13,23 +13,6 @@ import (
 
 var errTODO = ErrInternal.With("not implemented yet")
 
-// PasswordParams is the argon2id cost.
-type PasswordParams struct {
-	Memory      uint32 // KiB
-	Iterations  uint32
-	Parallelism uint8
-	// MaxConcurrent bounds how many hashes run at once, so a flood of
-	// sign-ins queues instead of exhausting memory.
-	MaxConcurrent int
-}
-
-// DefaultPasswordParams follows OWASP's argon2id minimum (19 MiB, 2 passes).
-var DefaultPasswordParams = PasswordParams{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, MaxConcurrent: 4}
-
-type passwordHasher struct{ p PasswordParams }
-
-func newPasswordHasher(p PasswordParams) *passwordHasher { return &passwordHasher{p: p} }
-
 // ---- setup ----
 
 // EnsureDefaultSite returns the default site, creating it on first run.
