@@ -1,0 +1,302 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// PasswordLogin is a sign-in with a username and password.
+type PasswordLogin struct {
+	SiteID   int64
+	Username string
+	Password string
+	Channel  Channel
+	IP       string
+}
+
+// EventTypeLockout is the external event type of a lockout.
+const EventTypeLockout = "lockout"
+
+// subject is a user with everything the login policy looks at.
+type subject struct {
+	user     store.User
+	groups   []store.Group
+	provider *store.SSOStrategy // nil when the user has none, or it is gone
+}
+
+// loadSubject reads a user, their groups and their SSO provider.
+func (s *Service) loadSubject(ctx context.Context, u store.User) (subject, error) {
+	sub := subject{user: u}
+	groups, err := s.st.GroupsOfUser(ctx, u.SiteID, u.ID)
+	if err != nil {
+		return sub, mapStoreErr(err, "read user's groups", nil, nil)
+	}
+	sub.groups = groups
+	if u.SSOStrategyID != 0 {
+		p, err := s.st.GetSSOStrategy(ctx, u.SiteID, u.SSOStrategyID)
+		switch {
+		case err == nil:
+			sub.provider = &p
+		case !errors.Is(err, store.ErrNotFound):
+			return sub, mapStoreErr(err, "read user's provider", nil, nil)
+		}
+	}
+	return sub, nil
+}
+
+// decision builds the policy input for a subject at time now.
+func (sub subject) decision(ch Channel, cred Credential, now time.Time) Decision {
+	return Decision{
+		Method:                ClassifyMethod(sub.user, sub.provider),
+		Channel:               ch,
+		Credential:            cred,
+		Permissions:           EffectivePermissions(sub.user, sub.groups),
+		Disabled:              sub.user.Disabled,
+		LockedOut:             sub.user.LockoutExpires.After(now),
+		ProviderDisabled:      sub.provider != nil && !sub.provider.Enabled,
+		RequirePasswordChange: sub.user.RequirePasswordChange,
+	}
+}
+
+// LoginWithPassword applies the login policy, the lockout settings and the
+// password (or directory) check, records the sign-in, and returns the user.
+// A user with RequirePasswordChange still signs in on the web (to change it);
+// other channels get ErrPasswordChangeRequired, but only once the password
+// has been verified, so the answer does not help someone guessing.
+//
+// Every refusal spends one password hash, whether or not the user exists,
+// so response times do not tell an outsider which usernames are real. The
+// policy's own refusals (disabled, must use SSO …) name their reason, as
+// Files.com's do: they help the person, and only someone who already knows
+// the username sees them.
+func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store.User, error) {
+	if l.Password == "" || len(l.Password) > maxPasswordBytes || l.Username == "" || len(l.Username) > 4*maxUsernameLen {
+		return store.User{}, ErrInvalidUsernameOrPassword
+	}
+	site, err := s.GetSite(ctx, l.SiteID)
+	if err != nil {
+		return store.User{}, err
+	}
+	u, err := s.st.GetUserByUsername(ctx, l.SiteID, l.Username)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, s.refuseAfterDummyHash(ctx, l.Password, ErrInvalidUsernameOrPassword)
+	}
+	if err != nil {
+		return store.User{}, mapStoreErr(err, "read user", nil, nil)
+	}
+	sub, err := s.loadSubject(ctx, u)
+	if err != nil {
+		return store.User{}, err
+	}
+	decision := sub.decision(l.Channel, CredentialPassword, s.now())
+	verdict := Decide(decision)
+	if verdict != nil && !errors.Is(verdict, ErrPasswordChangeRequired) {
+		s.log.Info("sign-in refused", "site_id", l.SiteID, "username", u.Username, "channel", l.Channel, "reason", AsError(verdict).Type)
+		return store.User{}, s.refuseAfterDummyHash(ctx, l.Password, verdict)
+	}
+	ok, err := s.checkPassword(ctx, sub, decision.Method, l.Password)
+	if err != nil {
+		return store.User{}, err
+	}
+	if !ok {
+		s.countFailedLogin(ctx, site, u.ID)
+		return store.User{}, ErrInvalidUsernameOrPassword
+	}
+	if verdict != nil {
+		// The password is right but must be changed first: that is not a
+		// failed guess, so the failure count starts over.
+		if _, err := s.st.UpdateUser(ctx, l.SiteID, u.ID, func(u *store.User) error {
+			clearFailures(u)
+			return nil
+		}); err != nil {
+			return store.User{}, mapStoreErr(err, "reset failed sign-ins", ErrInvalidUsernameOrPassword, nil)
+		}
+		return store.User{}, verdict
+	}
+	return s.recordSignIn(ctx, l.SiteID, u.ID, l.Channel)
+}
+
+// refuseAfterDummyHash spends one hash and returns refusal.
+func (s *Service) refuseAfterDummyHash(ctx context.Context, password string, refusal error) error {
+	if err := s.hasher.spendDummy(ctx, password); err != nil {
+		return err
+	}
+	return refusal
+}
+
+// checkPassword verifies a password locally (argon2id) or, for LDAP users,
+// against their directory.
+func (s *Service) checkPassword(ctx context.Context, sub subject, method MethodClass, password string) (bool, error) {
+	if method != MethodLDAP {
+		ok, err := s.hasher.verify(ctx, sub.user.PasswordHash, password)
+		if errors.Is(err, errMalformedHash) {
+			s.log.Error("stored password hash is malformed; the user cannot sign in until a new password is set",
+				"site_id", sub.user.SiteID, "user_id", sub.user.ID)
+			return false, nil
+		}
+		return ok, err
+	}
+	if s.opts.Directory == nil {
+		return false, ErrDirectoryUnavailable.With("this user signs in with an LDAP directory password, but the LDAP connector is not configured")
+	}
+	if sub.provider == nil {
+		return false, ErrDirectoryUnavailable.With("this user's LDAP provider no longer exists; a site admin can assign another")
+	}
+	err := s.opts.Directory.CheckPassword(ctx, *sub.provider, sub.user.Username, password)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrInvalidUsernameOrPassword):
+		return false, nil
+	}
+	// The directory's own error may name hosts and bind accounts: it goes
+	// to the log, and the person gets the generic answer.
+	s.log.Error("LDAP password check failed", "site_id", sub.user.SiteID, "sso_strategy_id", sub.provider.ID, "error", err)
+	return false, ErrDirectoryUnavailable
+}
+
+// countFailedLogin counts one failed password against the user and locks
+// them when the site's lockout settings say so. The window opens at the
+// first failure and lasts UserLockoutWithin hours; reaching
+// UserLockoutTries failures inside it locks the user for
+// UserLockoutLockPeriod hours and starts a fresh count. A user already
+// locked is left alone, so failures during a lock never extend it.
+// Failures to write are logged, not returned: the answer to the person is
+// "wrong password" either way.
+func (s *Service) countFailedLogin(ctx context.Context, site store.Site, userID int64) {
+	now := s.now()
+	locked := false
+	u, err := s.st.UpdateUser(ctx, site.ID, userID, func(u *store.User) error {
+		locked = false
+		if u.LockoutExpires.After(now) {
+			return nil
+		}
+		window := time.Duration(site.UserLockoutWithin) * time.Hour
+		if u.FailedLogins == 0 || u.FailedLoginsSince.IsZero() || !now.Before(u.FailedLoginsSince.Add(window)) {
+			u.FailedLogins = 0
+			u.FailedLoginsSince = now
+		}
+		u.FailedLogins++
+		if site.UserLockout && site.UserLockoutTries > 0 && u.FailedLogins >= site.UserLockoutTries {
+			u.LockoutExpires = now.Add(time.Duration(site.UserLockoutLockPeriod) * time.Hour)
+			u.FailedLogins = 0
+			u.FailedLoginsSince = time.Time{}
+			locked = true
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("could not count a failed sign-in", "site_id", site.ID, "user_id", userID, "error", err)
+		return
+	}
+	if !locked {
+		return
+	}
+	body := fmt.Sprintf("user %q (id %d) locked out until %s after %d failed sign-ins within %d hours",
+		u.Username, u.ID, u.LockoutExpires.UTC().Format(time.RFC3339), site.UserLockoutTries, site.UserLockoutWithin)
+	s.log.Warn("user locked out", "site_id", site.ID, "user_id", u.ID, "username", u.Username, "until", u.LockoutExpires)
+	if err := s.recordExternalEvent(ctx, site.ID, EventTypeLockout, store.EventSuccess, body, 0); err != nil {
+		s.log.Error("could not record a lockout", "site_id", site.ID, "user_id", u.ID, "error", err)
+	}
+}
+
+// clearFailures forgets failed sign-ins and ends any lockout.
+func clearFailures(u *store.User) {
+	u.FailedLogins = 0
+	u.FailedLoginsSince = time.Time{}
+	u.LockoutExpires = time.Time{}
+}
+
+// recordSignIn notes a successful sign-in: first_login_at once,
+// last_login_at, the channel's last_*_login_at, and a fresh failure count.
+func (s *Service) recordSignIn(ctx context.Context, siteID, userID int64, ch Channel) (store.User, error) {
+	now := s.now()
+	u, err := s.st.UpdateUser(ctx, siteID, userID, func(u *store.User) error {
+		clearFailures(u)
+		if u.FirstLoginAt.IsZero() {
+			u.FirstLoginAt = now
+		}
+		u.LastLoginAt = now
+		switch ch {
+		case ChannelWeb:
+			u.LastWebLoginAt = now
+		case ChannelDesktop:
+			u.LastDesktopLoginAt = now
+		case ChannelAPI:
+			u.LastRestAPILoginAt = now
+		case ChannelSFTP:
+			u.LastSFTPLoginAt = now
+		case ChannelFTP:
+			u.LastFTPLoginAt = now
+		case ChannelWebDAV:
+			u.LastDAVLoginAt = now
+		}
+		return nil
+	})
+	return u, mapStoreErr(err, "record sign-in", ErrInvalidUsernameOrPassword, nil)
+}
+
+// LoginWithPublicKey checks that an SSH key (its SHA-256 fingerprint as
+// ssh.FingerprintSHA256 prints it) belongs to username on the site. A key
+// that does not match is not counted towards lockout: SSH clients offer
+// every key they hold in turn, and the SSH server has already checked the
+// signature, so a mismatch is a client trying keys, not a guess.
+func (s *Service) LoginWithPublicKey(ctx context.Context, siteID int64, username, fingerprint string, ch Channel, ip string) (store.User, error) {
+	if username == "" || fingerprint == "" || len(username) > 4*maxUsernameLen || len(fingerprint) > 128 {
+		return store.User{}, ErrInvalidUsernameOrPassword
+	}
+	u, err := s.st.GetUserByUsername(ctx, siteID, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, ErrInvalidUsernameOrPassword
+	}
+	if err != nil {
+		return store.User{}, mapStoreErr(err, "read user", nil, nil)
+	}
+	sub, err := s.loadSubject(ctx, u)
+	if err != nil {
+		return store.User{}, err
+	}
+	if err := Decide(sub.decision(ch, CredentialSSHKey, s.now())); err != nil {
+		s.log.Info("sign-in refused", "site_id", siteID, "username", u.Username, "channel", ch, "reason", AsError(err).Type)
+		return store.User{}, err
+	}
+	key, found, err := s.findUserPublicKey(ctx, siteID, u.ID, fingerprint)
+	if err != nil {
+		return store.User{}, err
+	}
+	if !found {
+		return store.User{}, ErrInvalidUsernameOrPassword
+	}
+	now := s.now()
+	if _, err := s.st.UpdatePublicKey(ctx, siteID, key.ID, func(k *store.PublicKey) error {
+		k.LastLoginAt = now
+		return nil
+	}); err != nil {
+		s.log.Error("could not note an SSH key's use", "site_id", siteID, "public_key_id", key.ID, "error", err)
+	}
+	return s.recordSignIn(ctx, siteID, u.ID, ch)
+}
+
+// findUserPublicKey looks for the user's key with this fingerprint.
+func (s *Service) findUserPublicKey(ctx context.Context, siteID, userID int64, fingerprint string) (store.PublicKey, bool, error) {
+	opts := store.ListOptions{Limit: 1000}
+	for {
+		keys, err := s.st.ListPublicKeys(ctx, siteID, userID, opts)
+		if err != nil {
+			return store.PublicKey{}, false, mapStoreErr(err, "list public keys", nil, nil)
+		}
+		for _, k := range keys {
+			if k.UserID == userID && k.FingerprintSHA256 == fingerprint {
+				return k, true, nil
+			}
+		}
+		if len(keys) < opts.Limit {
+			return store.PublicKey{}, false, nil
+		}
+		opts.AfterID = keys[len(keys)-1].ID
+	}
+}

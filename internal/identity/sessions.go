@@ -1,0 +1,148 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// SessionTokenPrefix starts every session token.
+const SessionTokenPrefix = "ghs_"
+
+// maxSessionTokenLen bounds what we hash when a client sends a token.
+const maxSessionTokenLen = 512
+
+// maxUserAgentLen bounds the user agent stored with a session.
+const maxUserAgentLen = 512
+
+// StartSession creates a server-side session and returns its token (shown
+// to the client once, stored only as a hash). It lasts the site's
+// session_expiry_minutes.
+func (s *Service) StartSession(ctx context.Context, u store.User, ch Channel, ip, userAgent string) (string, store.Session, error) {
+	site, err := s.GetSite(ctx, u.SiteID)
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	now := s.now()
+	token := secret.NewToken(SessionTokenPrefix)
+	sess := store.Session{
+		SiteID:    u.SiteID,
+		UserID:    u.ID,
+		TokenHash: secret.HashToken(token),
+		Channel:   string(ch),
+		IP:        truncate(ip, 64),
+		UserAgent: truncate(userAgent, maxUserAgentLen),
+		ExpiresAt: now.Add(time.Duration(site.SessionExpiryMinutes) * time.Minute),
+		CreatedAt: now,
+	}
+	if err := s.st.CreateSession(ctx, &sess); err != nil {
+		return "", store.Session{}, mapStoreErr(err, "create session", nil, nil)
+	}
+	return token, sess, nil
+}
+
+// ResumeSession returns the user of a session token on a site;
+// ErrInvalidSession for unknown, expired, other-site or disabled users.
+// A locked-out user's sessions stop working too: a lockout means someone
+// may be guessing the password, and the sessions may be theirs.
+func (s *Service) ResumeSession(ctx context.Context, siteID int64, token string) (store.User, store.Session, error) {
+	if token == "" || len(token) > maxSessionTokenLen {
+		return store.User{}, store.Session{}, ErrInvalidSession
+	}
+	now := s.now()
+	sess, err := s.st.GetSessionByHash(ctx, secret.HashToken(token), now)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, store.Session{}, ErrInvalidSession
+	}
+	if err != nil {
+		return store.User{}, store.Session{}, mapStoreErr(err, "find session", nil, nil)
+	}
+	if sess.SiteID != siteID || !now.Before(sess.ExpiresAt) {
+		return store.User{}, store.Session{}, ErrInvalidSession
+	}
+	u, err := s.st.GetUser(ctx, siteID, sess.UserID)
+	if err != nil {
+		return store.User{}, store.Session{}, mapStoreErr(err, "read session's user", ErrInvalidSession, nil)
+	}
+	if u.Disabled || u.LockoutExpires.After(now) {
+		return store.User{}, store.Session{}, ErrInvalidSession
+	}
+	return u, sess, nil
+}
+
+// EndSession ends the session of a token. Unknown tokens are not an error.
+func (s *Service) EndSession(ctx context.Context, siteID int64, token string) error {
+	if token == "" || len(token) > maxSessionTokenLen {
+		return nil
+	}
+	sess, err := s.st.GetSessionByHash(ctx, secret.HashToken(token), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return mapStoreErr(err, "find session", nil, nil)
+	}
+	if sess.SiteID != siteID {
+		return nil
+	}
+	err = s.st.DeleteSession(ctx, siteID, sess.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return mapStoreErr(err, "end session", nil, nil)
+}
+
+// ChangePassword changes a user's own password, checking the current one,
+// and clears RequirePasswordChange. The new password must meet the site's
+// minimum and differ from the current one. A wrong current password counts
+// towards lockout like any failed sign-in, or this would be a way to guess
+// passwords around it.
+func (s *Service) ChangePassword(ctx context.Context, siteID, userID int64, current, next string) error {
+	site, err := s.GetSite(ctx, siteID)
+	if err != nil {
+		return err
+	}
+	u, err := s.GetUser(ctx, siteID, userID)
+	if err != nil {
+		return err
+	}
+	if u.Disabled {
+		return ErrUserDisabled
+	}
+	if u.LockoutExpires.After(s.now()) {
+		return ErrLockedOut
+	}
+	if u.AuthenticationMethod != store.AuthPassword && u.AuthenticationMethod != store.AuthEmailSignup {
+		return ErrNotAuthorized.With("this user does not sign in with a Gatehouse password, so there is none to change here")
+	}
+	if len(current) > maxPasswordBytes {
+		return ErrInvalidUsernameOrPassword.With("the current password is wrong")
+	}
+	ok, err := s.hasher.verify(ctx, u.PasswordHash, current)
+	if err != nil && !errors.Is(err, errMalformedHash) {
+		return err
+	}
+	if !ok {
+		s.countFailedLogin(ctx, site, u.ID)
+		return ErrInvalidUsernameOrPassword.With("the current password is wrong")
+	}
+	if next == current {
+		return ErrInvalidParams.With("the new password must differ from the current one")
+	}
+	hash, err := s.newPasswordHash(ctx, site, next, nil)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	_, err = s.st.UpdateUser(ctx, siteID, userID, func(u *store.User) error {
+		u.PasswordHash = hash
+		u.PasswordSetAt = now
+		u.RequirePasswordChange = false
+		clearFailures(u)
+		return nil
+	})
+	return mapStoreErr(err, "change password", ErrUserNotFound, nil)
+}
