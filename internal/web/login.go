@@ -1,0 +1,113 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// maxPasswordBytes bounds what is handed to the password hash; a longer
+// "password" is refused without hashing it.
+const maxPasswordBytes = 1024
+
+// loginRefused is the one message every refused sign-in shows, so the page
+// never tells whether a username exists, is locked or signs in elsewhere.
+const loginRefused = "Invalid username or password. If your organisation signs you in with single sign-on, use its button below."
+
+func (s *server) loginPage(w http.ResponseWriter, r *http.Request, pc *pageCall) {
+	if pc.who != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.renderLogin(w, r, pc, http.StatusOK, "", "")
+}
+
+func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, pc *pageCall, status int, username, msg string) {
+	buttons, err := s.ssoButtons(r, pc.site)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.render(w, r, status, "login", pageData{Title: "Sign in", CSRF: pc.csrf, Error: msg, Username: username,
+		HelpText: pc.site.LoginHelpText, SSOButtons: buttons})
+}
+
+// ssoButtons lists the enabled providers shown on the login page, each
+// linking to its protocol's sign-in start.
+func (s *server) ssoButtons(r *http.Request, site store.Site) ([]ssoButton, error) {
+	var out []ssoButton
+	opts := store.ListOptions{Limit: 200}
+	for {
+		page, err := s.svc.ListSSOStrategies(r.Context(), site.ID, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range page {
+			if b, ok := buttonFor(st); ok {
+				out = append(out, b)
+			}
+		}
+		if len(page) < opts.Limit {
+			return out, nil
+		}
+		opts.AfterID = page[len(page)-1].ID
+	}
+}
+
+func buttonFor(st store.SSOStrategy) (ssoButton, bool) {
+	if !st.Enabled || !st.DisplayOnLoginPage {
+		return ssoButton{}, false
+	}
+	var start string
+	switch st.Protocol {
+	case "saml":
+		start = "/saml/login"
+	case "oauth2":
+		start = "/oauth/login"
+	default:
+		return ssoButton{}, false // directory providers sign in through the password form
+	}
+	label := st.Label
+	if label == "" {
+		label = st.Provider
+	}
+	return ssoButton{Label: "Sign in with " + label, URL: start + "?sso_strategy_id=" + strconv.FormatInt(st.ID, 10)}, true
+}
+
+// loginSubmit signs in with the form's username and password.
+func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request, pc *pageCall) {
+	username := r.PostForm.Get("username")
+	password := r.PostForm.Get("password")
+	if username == "" || password == "" || len(password) > maxPasswordBytes || len(username) > 1024 {
+		s.renderLogin(w, r, pc, http.StatusUnauthorized, truncate(username, 256), loginRefused)
+		return
+	}
+	u, err := s.svc.LoginWithPassword(r.Context(), identity.PasswordLogin{
+		SiteID: pc.site.ID, Username: username, Password: password, Channel: identity.ChannelWeb, IP: pc.ip})
+	if err != nil {
+		if e := s.typed(r, err); e.Status >= 500 {
+			s.renderErrorPage(w, r, e)
+			return
+		}
+		s.renderLogin(w, r, pc, http.StatusUnauthorized, username, loginRefused)
+		return
+	}
+	token, sess, err := s.svc.StartSession(r.Context(), u, identity.ChannelWeb, pc.ip, r.UserAgent())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if pc.who != nil {
+		// Signing in again replaces the old session rather than leaving it behind.
+		_ = s.svc.EndSession(r.Context(), pc.site.ID, pc.who.sessionToken)
+	}
+	s.setSessionCookie(w, token, sess)
+	s.newCSRFToken(w)
+	next := "/"
+	if u.RequirePasswordChange {
+		next = "/password"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}

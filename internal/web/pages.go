@@ -1,0 +1,165 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets/gatehouse.css
+var stylesheet []byte
+
+// pageTemplates holds each page parsed with the shared layout.
+type pageTemplates struct {
+	byName map[string]*template.Template
+}
+
+func parsePageTemplates() (*pageTemplates, error) {
+	pt := &pageTemplates{byName: map[string]*template.Template{}}
+	for _, name := range []string{"login", "home", "password", "error"} {
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		pt.byName[name] = t
+	}
+	return pt, nil
+}
+
+// pageData is what every template may show.
+type pageData struct {
+	Title      string
+	SiteName   string
+	CSRF       string
+	Error      string
+	Username   string
+	HelpText   string
+	SSOButtons []ssoButton
+	User       *store.User
+	Forced     bool
+}
+
+// ssoButton is one "Sign in with <provider>" button.
+type ssoButton struct {
+	Label string
+	URL   string
+}
+
+// pageHandler serves one page; it writes its own answer.
+type pageHandler func(w http.ResponseWriter, r *http.Request, pc *pageCall)
+
+// pageCall is what a page handler knows about its request.
+type pageCall struct {
+	site store.Site
+	who  *principal // nil when signed out
+	csrf string
+	ip   string
+}
+
+// pageEndpoint checks what every page needs: that a form post came from
+// our own page (origin and CSRF token), who is signed in, and that a
+// signed-in user with a password to change changes it first.
+func (s *server) pageEndpoint(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pc := &pageCall{site: siteFrom(r.Context()), ip: clientIP(r)}
+		if unsafeMethod(r.Method) {
+			if !s.sameOriginRequest(r) {
+				s.writeError(w, r, errCrossOrigin)
+				return
+			}
+			if err := r.ParseForm(); err != nil {
+				s.writeError(w, r, s.formError(err))
+				return
+			}
+			if !csrfMatches(r, r.PostForm.Get(csrfField)) {
+				s.writeError(w, r, errCSRF)
+				return
+			}
+		}
+		pc.who = s.browserSession(w, r, pc.site)
+		if rt.Access != accessPublic {
+			if pc.who == nil {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			if pc.who.mustChangePassword() && !rt.DuringPasswordChange {
+				http.Redirect(w, r, "/password", http.StatusSeeOther)
+				return
+			}
+		}
+		pc.csrf = s.csrfToken(w, r)
+		rt.page(w, r, pc)
+	})
+}
+
+// formError types a failure to read a form body.
+func (s *server) formError(err error) error {
+	if e := s.typed(&http.Request{}, err); e == identity.ErrBodyTooLarge {
+		return e
+	}
+	return identity.ErrInvalidBody.With("the form could not be read")
+}
+
+// render writes a page; a template failure is logged and answered as a
+// plain 500, since a half-written page is worse than none.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	if d.SiteName == "" {
+		d.SiteName = siteName(siteFrom(r.Context()))
+	}
+	var buf bytes.Buffer
+	if err := s.pages.byName[name].ExecuteTemplate(&buf, "layout", d); err != nil {
+		s.typed(r, fmt.Errorf("rendering page %s: %w", name, err))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func siteName(s store.Site) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return "Gatehouse"
+}
+
+// renderErrorPage shows a typed error as a page.
+func (s *server) renderErrorPage(w http.ResponseWriter, r *http.Request, e *identity.Error) {
+	msg := e.Message
+	if msg == "" {
+		msg = e.Title
+	}
+	s.render(w, r, e.Status, "error", pageData{Title: e.Title, Error: msg})
+}
+
+func serveStylesheet(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	_, _ = w.Write(stylesheet)
+}
+
+func (s *server) homePage(w http.ResponseWriter, r *http.Request, pc *pageCall) {
+	u := pc.who.user
+	s.render(w, r, http.StatusOK, "home", pageData{Title: "Signed in", CSRF: pc.csrf, User: &u})
+}
+
+// logoutSubmit ends the browser's session.
+func (s *server) logoutSubmit(w http.ResponseWriter, r *http.Request, pc *pageCall) {
+	if err := s.svc.EndSession(r.Context(), pc.site.ID, pc.who.sessionToken); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.clearSessionCookie(w)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

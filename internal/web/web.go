@@ -1,0 +1,90 @@
+// Package web is Gatehouse's HTTP front end: the sign-in pages, browser
+// sessions and CSRF protection, and the REST API under /api/rest/v1 that
+// Files.com's SDKs can talk to. Every decision about who may do what is the
+// identity Service's; this package translates HTTP into Service calls and
+// Service answers into HTTP.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+)
+
+// Config configures the front end.
+type Config struct {
+	// Service is the identity core every request is decided by.
+	Service *identity.Service
+	// BaseURL is where people reach Gatehouse, e.g. "https://app.example.com".
+	// Its scheme decides whether cookies are Secure; its origin is the one
+	// unsafe browser requests must come from.
+	BaseURL string
+	// SiteDomain addresses sites as SUBDOMAIN.SiteDomain; hosts that match
+	// no site are served by the default site.
+	SiteDomain string
+	Logger     *slog.Logger     // default slog.Default()
+	Clock      func() time.Time // default time.Now
+}
+
+// server holds what every handler needs.
+type server struct {
+	svc        *identity.Service
+	log        *slog.Logger
+	now        func() time.Time
+	baseOrigin string // scheme://host[:port] of BaseURL
+	secure     bool   // cookies carry Secure
+	siteDomain string // lower case, no leading dot
+	pages      *pageTemplates
+}
+
+// New returns the handler for everything Gatehouse serves over HTTP except
+// the operational endpoints (/healthz, /readyz, /metrics) the application
+// mounts in front of it.
+func New(cfg Config) (http.Handler, error) {
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+	}
+	s.registerFallbacks(mux)
+	return s.middleware(mux), nil
+}
+
+func newServer(cfg Config) (*server, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("web: Config.Service is required")
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("web: BaseURL %q must be an absolute http or https URL", cfg.BaseURL)
+	}
+	pages, err := parsePageTemplates()
+	if err != nil {
+		return nil, fmt.Errorf("web: parsing page templates: %w", err)
+	}
+	s := &server{
+		svc:        cfg.Service,
+		log:        cfg.Logger,
+		now:        cfg.Clock,
+		baseOrigin: strings.ToLower(base.Scheme + "://" + base.Host),
+		secure:     base.Scheme == "https",
+		siteDomain: strings.ToLower(strings.Trim(cfg.SiteDomain, ".")),
+		pages:      pages,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
