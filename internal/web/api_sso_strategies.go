@@ -87,7 +87,7 @@ func (s *server) renderSSOStrategy(ctx context.Context, st store.SSOStrategy) (a
 		SAMLProviderSLOTargetURL: st.SAMLProviderSLOTargetURL, SAMLProviderSSOTargetURL: st.SAMLProviderSSOTargetURL,
 		SCIMAuthenticationMethod: st.SCIMAuthenticationMethod, SCIMUsername: st.SCIMUsername,
 		SCIMOAuthAccessTokenExpiresAt: apiTime(st.SCIMTokenExpiresAt),
-		ProvisionUsers: st.ProvisionUsers, ProvisionGroups: st.ProvisionGroups,
+		ProvisionUsers:                st.ProvisionUsers, ProvisionGroups: st.ProvisionGroups,
 		DeprovisionUsers: st.DeprovisionUsers, DeprovisionGroups: st.DeprovisionGroups,
 		DeprovisionBehavior: st.DeprovisionBehavior, ProvisionGroupDefault: st.ProvisionGroupDefault,
 		ProvisionGroupExclusion: st.ProvisionGroupExclusion, ProvisionGroupInclusion: st.ProvisionGroupInclusion,

@@ -27,7 +27,7 @@ var (
 	errInvalidSortField = &identity.Error{Status: http.StatusBadRequest, Type: "bad-request/invalid-sort-field",
 		Title: "Invalid Sort Field", Message: "this list can only be sorted by id (or created_at), ascending"}
 	errSyncUnavailable = &identity.Error{Status: http.StatusUnprocessableEntity, Type: "processing-failure/provider-sync-unavailable",
-		Title: "Provider Sync Unavailable",
+		Title:   "Provider Sync Unavailable",
 		Message: "synchronizing users and groups from a provider arrives with the LDAP connector; it is not available yet"}
 )
 
