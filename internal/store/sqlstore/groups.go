@@ -1,0 +1,77 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+func groupNameTaken(name string) string {
+	return fmt.Sprintf("group name %q is already taken on this site", name)
+}
+
+// CreateGroup stores a new group and sets its id and times.
+func (s *Store) CreateGroup(ctx context.Context, g *store.Group) error {
+	return insert(ctx, s, groups, g, groupNameTaken(g.Name))
+}
+
+// GetGroup returns a group of the site.
+func (s *Store) GetGroup(ctx context.Context, siteID, id int64) (store.Group, error) {
+	return get(ctx, s, groups, "g.id = ? AND g.site_id = ?", id, siteID)
+}
+
+// ListGroups returns one page of the site's groups matching q.
+func (s *Store) ListGroups(ctx context.Context, siteID int64, q store.GroupQuery) ([]store.Group, error) {
+	f := &filter{}
+	f.add("g.site_id = ?", siteID)
+	if q.Name != "" {
+		f.add("g.name_key = ?", Key(q.Name))
+	}
+	if q.SSOStrategyID != 0 {
+		f.add("g.sso_strategy_id = ?", q.SSOStrategyID)
+	}
+	if q.ExternalID != "" {
+		f.add("g.external_id = ?", q.ExternalID)
+	}
+	return list(ctx, s, groups, f.where(), f.args, q.ListOptions)
+}
+
+// UpdateGroup changes a group through fn in one transaction.
+func (s *Store) UpdateGroup(ctx context.Context, siteID, id int64, fn func(*store.Group) error) (store.Group, error) {
+	conflict := func(g *store.Group) string { return groupNameTaken(g.Name) }
+	return update(ctx, s, groups, conflict, fn, nil, "g.id = ? AND g.site_id = ?", id, siteID)
+}
+
+// DeleteGroup removes a group and its memberships in one transaction.
+func (s *Store) DeleteGroup(ctx context.Context, siteID, id int64) error {
+	return s.Tx(ctx, func(ctx context.Context) error {
+		if _, err := deleteWhere(ctx, s, "group_users", "group membership", "group_id = ? AND site_id = ?", id, siteID); err != nil {
+			return err
+		}
+		return deleteOne(ctx, s, "groups", "group", "id = ? AND site_id = ?", id, siteID)
+	})
+}
+
+// GroupsOfUser returns every group the user is a member of, by id.
+func (s *Store) GroupsOfUser(ctx context.Context, siteID, userID int64) ([]store.Group, error) {
+	q := groups.selectSQL("g.site_id = ? AND g.id IN (SELECT group_id FROM group_users WHERE user_id = ? AND site_id = ?)") +
+		" ORDER BY g.id"
+	rows, err := s.query(ctx, q, siteID, userID, siteID)
+	if err != nil {
+		return nil, s.mapErr(err, "group", "")
+	}
+	defer rows.Close()
+	out := []store.Group{}
+	for rows.Next() {
+		g, err := scanRow(groups, rows)
+		if err != nil {
+			return nil, s.mapErr(err, "group", "")
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.mapErr(err, "group", "")
+	}
+	return out, nil
+}

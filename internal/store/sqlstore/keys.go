@@ -1,0 +1,90 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// CreateAPIKey stores a new API key of a user of the site, or of the site
+// itself when UserID is 0.
+func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
+	if len(k.KeyHash) == 0 {
+		return fmt.Errorf("store: API key without a key hash")
+	}
+	if k.UserID != 0 {
+		if err := s.checkUser(ctx, k.SiteID, k.UserID, "API key"); err != nil {
+			return err
+		}
+	}
+	return insert(ctx, s, apiKeys, k, "an API key with this hash exists")
+}
+
+// GetAPIKey returns a key of the site.
+func (s *Store) GetAPIKey(ctx context.Context, siteID, id int64) (store.APIKey, error) {
+	return get(ctx, s, apiKeys, "k.id = ? AND k.site_id = ?", id, siteID)
+}
+
+// GetAPIKeyByHash finds a key of any site by the hash of its secret.
+func (s *Store) GetAPIKeyByHash(ctx context.Context, keyHash []byte) (store.APIKey, error) {
+	if len(keyHash) == 0 {
+		return store.APIKey{}, fmt.Errorf("%w: API key", store.ErrNotFound)
+	}
+	return get(ctx, s, apiKeys, "k.key_hash = ?", keyHash)
+}
+
+// ListAPIKeys lists a site's keys, or one user's when userID is not 0.
+func (s *Store) ListAPIKeys(ctx context.Context, siteID, userID int64, o store.ListOptions) ([]store.APIKey, error) {
+	f := &filter{}
+	f.add("k.site_id = ?", siteID)
+	if userID != 0 {
+		f.add("k.user_id = ?", userID)
+	}
+	return list(ctx, s, apiKeys, f.where(), f.args, o)
+}
+
+// UpdateAPIKey changes a key through fn; its owner and hash cannot change.
+func (s *Store) UpdateAPIKey(ctx context.Context, siteID, id int64, fn func(*store.APIKey) error) (store.APIKey, error) {
+	keep := func(old, cur *store.APIKey) { cur.UserID, cur.KeyHash = old.UserID, old.KeyHash }
+	return update(ctx, s, apiKeys, nil, fn, keep, "k.id = ? AND k.site_id = ?", id, siteID)
+}
+
+// DeleteAPIKey removes a key of the site.
+func (s *Store) DeleteAPIKey(ctx context.Context, siteID, id int64) error {
+	return deleteOne(ctx, s, "api_keys", "API key", "id = ? AND site_id = ?", id, siteID)
+}
+
+// CreatePublicKey stores a new SSH key of a user of the site.
+func (s *Store) CreatePublicKey(ctx context.Context, k *store.PublicKey) error {
+	if err := s.checkUser(ctx, k.SiteID, k.UserID, "public key"); err != nil {
+		return err
+	}
+	return insert(ctx, s, publicKeys, k, "")
+}
+
+// GetPublicKey returns a key of the site.
+func (s *Store) GetPublicKey(ctx context.Context, siteID, id int64) (store.PublicKey, error) {
+	return get(ctx, s, publicKeys, "pk.id = ? AND pk.site_id = ?", id, siteID)
+}
+
+// ListPublicKeys lists a site's keys, or one user's when userID is not 0.
+func (s *Store) ListPublicKeys(ctx context.Context, siteID, userID int64, o store.ListOptions) ([]store.PublicKey, error) {
+	f := &filter{}
+	f.add("pk.site_id = ?", siteID)
+	if userID != 0 {
+		f.add("pk.user_id = ?", userID)
+	}
+	return list(ctx, s, publicKeys, f.where(), f.args, o)
+}
+
+// UpdatePublicKey changes a key through fn; its owner cannot change.
+func (s *Store) UpdatePublicKey(ctx context.Context, siteID, id int64, fn func(*store.PublicKey) error) (store.PublicKey, error) {
+	keep := func(old, cur *store.PublicKey) { cur.UserID = old.UserID }
+	return update(ctx, s, publicKeys, nil, fn, keep, "pk.id = ? AND pk.site_id = ?", id, siteID)
+}
+
+// DeletePublicKey removes a key of the site.
+func (s *Store) DeletePublicKey(ctx context.Context, siteID, id int64) error {
+	return deleteOne(ctx, s, "public_keys", "public key", "id = ? AND site_id = ?", id, siteID)
+}
