@@ -1,0 +1,93 @@
+// Package postgres is the store driver for PostgreSQL, the engine for
+// several Gatehouse nodes sharing one database.
+//
+// Transactions run at READ COMMITTED; the invariants that span rows (a
+// site keeps one password admin) are protected by LockSite, which locks
+// the site's row, so concurrent guards in any process take turns.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Pool sizes: enough for a busy node without exhausting the server's
+// max_connections when several nodes share it.
+const (
+	maxOpenConns = 16
+	maxIdleConns = 16
+)
+
+// Dialect is PostgreSQL's flavour of the shared implementation.
+//
+// Rows are locked FOR NO KEY UPDATE rather than FOR UPDATE: it serialises
+// writers of the row just as well but does not block inserts that merely
+// reference it through a foreign key (a new user of a locked site, a new
+// session of a user being updated), which FOR UPDATE would, inviting
+// deadlocks between a guard and an ordinary insert.
+var Dialect = sqlstore.Dialect{
+	Name:                  "postgres",
+	NumberedPlaceholders:  true,
+	RowLock:               " FOR NO KEY UPDATE",
+	IsUniqueViolation:     func(err error) bool { return hasCode(err, "23505") },
+	IsForeignKeyViolation: func(err error) bool { return hasCode(err, "23503") },
+	TimeValue:             func(t time.Time) any { return t },
+}
+
+func hasCode(err error, code string) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == code
+}
+
+// Open connects to the database at url (a postgres:// URL or a key=value
+// connection string), brings its schema up to date and returns the store.
+func Open(ctx context.Context, url string) (store.Store, error) {
+	return OpenStore(ctx, url)
+}
+
+// OpenStore is Open returning the concrete type.
+func OpenStore(ctx context.Context, url string) (*sqlstore.Store, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(maxOpenConns)
+	db.SetMaxIdleConns(maxIdleConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: connect to postgres: %w", err)
+	}
+	// Nodes starting together take turns migrating, under an advisory lock.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: migration lock: %w", err)
+	}
+	dir, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if err := sqlstore.Migrate(ctx, db, goose.DialectPostgres, dir, goose.WithSessionLocker(locker)); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return sqlstore.New(sqlstore.Config{Dialect: Dialect, DB: db}), nil
+}
