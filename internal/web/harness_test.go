@@ -1,0 +1,244 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+)
+
+// testClock is a clock tests move by hand; the Service and the front end
+// share it, so session expiry and lock-outs can be tested without sleeping.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// lockedBuffer collects log output from concurrent handlers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// harness is a real Gatehouse front end on a loopback port over a real
+// SQLite store and identity Service.
+type harness struct {
+	t     *testing.T
+	ctx   context.Context
+	svc   *identity.Service
+	site  store.Site
+	srv   *httptest.Server
+	clock *testClock
+	logs  *lockedBuffer
+
+	mu       sync.Mutex
+	requests map[string]int // "METHOD /path" -> count
+}
+
+// cheapHashing keeps argon2 fast in tests.
+var cheapHashing = &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}
+
+// strongPassword meets the default site minimum length.
+const strongPassword = "correct horse battery staple"
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatalf("open sqlite store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	key := make([]byte, secret.KeySize)
+	_, _ = rand.Read(key)
+	sealer, err := secret.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, ctx: context.Background(), logs: &lockedBuffer{}, requests: map[string]int{},
+		clock: &testClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
+	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.svc = identity.New(st, identity.Options{Clock: h.clock.Now, Logger: logger, Sealer: sealer, PasswordHashing: cheapHashing})
+	if h.site, err = h.svc.EnsureDefaultSite(h.ctx); err != nil {
+		t.Fatalf("default site: %v", err)
+	}
+	var handler http.Handler
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.requests[r.Method+" "+r.URL.Path]++
+		h.mu.Unlock()
+		handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(h.srv.Close)
+	handler, err = New(Config{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now})
+	if err != nil {
+		t.Fatalf("web.New: %v", err)
+	}
+	return h
+}
+
+func (h *harness) requestCount(methodPath string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.requests[methodPath]
+}
+
+// createUser makes a password user with API access.
+func (h *harness) createUser(username string, siteAdmin bool) store.User {
+	h.t.Helper()
+	pw, method, yes := strongPassword, store.AuthPassword, true
+	u, err := h.svc.CreateUser(h.ctx, identity.SystemActor, h.site.ID, identity.UserChange{
+		Username: &username, Password: &pw, AuthenticationMethod: &method, SiteAdmin: &siteAdmin, RestAPIPermission: &yes})
+	if err != nil {
+		h.t.Fatalf("create user %s: %v", username, err)
+	}
+	return u
+}
+
+// apiKeyFor makes an API key for a user and returns the key itself.
+func (h *harness) apiKeyFor(u store.User, expires time.Time) (store.APIKey, string) {
+	h.t.Helper()
+	name := "key for " + u.Username
+	ch := identity.APIKeyChange{UserID: &u.ID, Name: &name}
+	if !expires.IsZero() {
+		ch.ExpiresAt = &expires
+	}
+	k, key, err := h.svc.CreateAPIKey(h.ctx, identity.SystemActor, h.site.ID, ch)
+	if err != nil {
+		h.t.Fatalf("create API key: %v", err)
+	}
+	return k, key
+}
+
+// apiResponse is a decoded API answer.
+type apiResponse struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r apiResponse) errType() string {
+	var e errorBody
+	_ = json.Unmarshal(r.body, &e)
+	return e.Type
+}
+
+func (r apiResponse) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// call makes an API request with an API key (or none when key is "").
+func (h *harness) call(method, path, key string, body io.Reader, headers ...string) apiResponse {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.srv.URL+path, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set(apiKeyHeader, key)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return apiResponse{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func (h *harness) callJSON(method, path, key, body string, headers ...string) apiResponse {
+	h.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	return h.call(method, path, key, rd, headers...)
+}
+
+// expectError asserts a typed JSON error.
+func expectError(t *testing.T, r apiResponse, status int, typ string) {
+	t.Helper()
+	if r.status != status || r.errType() != typ {
+		t.Fatalf("got %d %s, want %d %s", r.status, r.body, status, typ)
+	}
+	var e errorBody
+	r.decode(t, &e)
+	if e.Error == "" || e.HTTPCode != status || e.Title == "" {
+		t.Fatalf("error body incomplete: %s", r.body)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("error content type %q", ct)
+	}
+}
+
+// createStrategy makes an SSO provider with a client secret, which the API
+// must never show.
+func (h *harness) createStrategy(protocol, provider, label string, enabled, onLoginPage bool) store.SSOStrategy {
+	h.t.Helper()
+	secretValue := "client-secret-must-not-leak"
+	ch := identity.SSOStrategyChange{Protocol: &protocol, Provider: &provider, Label: &label,
+		Enabled: &enabled, DisplayOnLoginPage: &onLoginPage}
+	if protocol == "oauth2" {
+		clientID, sub := "client-id", "tenant"
+		ch.ClientID, ch.ClientSecret, ch.Subdomain = &clientID, &secretValue, &sub
+	}
+	if protocol == "saml" {
+		u := "https://idp.example.com/metadata"
+		ch.SAMLProviderMetadataURL = &u
+	}
+	st, err := h.svc.CreateSSOStrategy(h.ctx, identity.SystemActor, h.site.ID, ch)
+	if err != nil {
+		h.t.Fatalf("create SSO strategy: %v", err)
+	}
+	return st
+}
+
+func storeGroupQuery(groupID int64) store.GroupUserQuery {
+	return store.GroupUserQuery{ListOptions: store.ListOptions{Limit: 100}, GroupID: groupID}
+}
