@@ -1,0 +1,138 @@
+package identity
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSessions(t *testing.T) {
+	e := newEnv(t)
+	ann := e.user("ann", UserChange{})
+	token, sess, err := e.svc.StartSession(e.ctx, ann, ChannelWeb, "192.0.2.1", "test-agent")
+	wantErr(t, "start", err, nil)
+	if !strings.HasPrefix(token, SessionTokenPrefix) || strings.Contains(string(sess.TokenHash), token) {
+		t.Fatalf("token %q, stored hash %x", token, sess.TokenHash)
+	}
+	if want := e.clock.Now().Add(360 * time.Minute); !sess.ExpiresAt.Equal(want) {
+		t.Fatalf("ExpiresAt %v, want %v (site default 360 minutes)", sess.ExpiresAt, want)
+	}
+
+	u, _, err := e.svc.ResumeSession(e.ctx, e.site.ID, token)
+	wantErr(t, "resume", err, nil)
+	if u.ID != ann.ID {
+		t.Fatalf("resumed as user %d", u.ID)
+	}
+	for _, bad := range []string{"", "ghs_forged", token + "x", strings.Repeat("t", 4096)} {
+		_, _, err := e.svc.ResumeSession(e.ctx, e.site.ID, bad)
+		wantErr(t, "bad token", err, ErrInvalidSession)
+	}
+	other := e.otherSite()
+	_, _, err = e.svc.ResumeSession(e.ctx, other.ID, token)
+	wantErr(t, "other site", err, ErrInvalidSession)
+	wantErr(t, "end on other site is a no-op", e.svc.EndSession(e.ctx, other.ID, token), nil)
+	_, _, err = e.svc.ResumeSession(e.ctx, e.site.ID, token)
+	wantErr(t, "still valid after a foreign end", err, nil)
+
+	// Expiry.
+	e.clock.Advance(360*time.Minute - time.Second)
+	_, _, err = e.svc.ResumeSession(e.ctx, e.site.ID, token)
+	wantErr(t, "just before expiry", err, nil)
+	e.clock.Advance(time.Second)
+	_, _, err = e.svc.ResumeSession(e.ctx, e.site.ID, token)
+	wantErr(t, "at expiry", err, ErrInvalidSession)
+
+	// End.
+	token, _, err = e.svc.StartSession(e.ctx, ann, ChannelWeb, "", "")
+	wantErr(t, "start again", err, nil)
+	wantErr(t, "end", e.svc.EndSession(e.ctx, e.site.ID, token), nil)
+	_, _, err = e.svc.ResumeSession(e.ctx, e.site.ID, token)
+	wantErr(t, "after end", err, ErrInvalidSession)
+	wantErr(t, "end twice", e.svc.EndSession(e.ctx, e.site.ID, token), nil)
+
+	// Disabling a user ends their sessions; re-enabling does not revive them.
+	token, _, _ = e.svc.StartSession(e.ctx, ann, ChannelWeb, "", "")
+	_, err = e.svc.UpdateUser(e.ctx, SystemActor, e.site.ID, ann.ID, UserChange{Disabled: ptr(true)}, false)
+	wantErr(t, "disable", err, nil)
+	_, _, err = e.svc.ResumeSession(e.ctx, e.site.ID, token)
+	wantErr(t, "disabled user", err, ErrInvalidSession)
+	_, _ = e.svc.UpdateUser(e.ctx, SystemActor, e.site.ID, ann.ID, UserChange{Disabled: ptr(false)}, false)
+	_, _, err = e.svc.ResumeSession(e.ctx, e.site.ID, token)
+	wantErr(t, "re-enabled user, old session", err, ErrInvalidSession)
+}
+
+func TestChangePassword(t *testing.T) {
+	e := newEnv(t)
+	ann := e.user("ann", UserChange{RequirePasswordChange: ptr(true)})
+	err := e.svc.ChangePassword(e.ctx, e.site.ID, ann.ID, "not the password", "a brand new password")
+	wantErr(t, "wrong current", err, ErrInvalidUsernameOrPassword)
+	err = e.svc.ChangePassword(e.ctx, e.site.ID, ann.ID, testPassword, "short")
+	wantErr(t, "too short", err, ErrPasswordTooShort)
+	if !strings.Contains(AsError(err).Message, "12") {
+		t.Errorf("message %q should say the minimum (12)", AsError(err).Message)
+	}
+	err = e.svc.ChangePassword(e.ctx, e.site.ID, ann.ID, testPassword, testPassword)
+	wantErr(t, "same as current", err, ErrInvalidParams)
+	err = e.svc.ChangePassword(e.ctx, e.site.ID, ann.ID, testPassword, strings.Repeat("p", 1025))
+	wantErr(t, "over 1024 bytes", err, ErrInvalidParams)
+
+	e.clock.Advance(time.Minute)
+	err = e.svc.ChangePassword(e.ctx, e.site.ID, ann.ID, testPassword, "a brand new password")
+	wantErr(t, "change", err, nil)
+	u, _ := e.svc.GetUser(e.ctx, e.site.ID, ann.ID)
+	if u.RequirePasswordChange || !u.PasswordSetAt.Equal(e.clock.Now()) {
+		t.Fatalf("after change: require=%v set_at=%v", u.RequirePasswordChange, u.PasswordSetAt)
+	}
+	_, err = e.login("ann", testPassword, ChannelWeb)
+	wantErr(t, "old password", err, ErrInvalidUsernameOrPassword)
+	_, err = e.login("ann", "a brand new password", ChannelAPI)
+	wantErr(t, "new password on api (no change required any more)", err, nil)
+}
+
+func TestPasswordTooShortOnCreateAndUpdate(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.svc.CreateUser(e.ctx, SystemActor, e.site.ID, UserChange{Username: ptr("ann"), Password: ptr("elevenchars")})
+	wantErr(t, "create with 11 characters", err, ErrPasswordTooShort)
+	// The minimum counts characters, not bytes.
+	_, err = e.svc.CreateUser(e.ctx, SystemActor, e.site.ID, UserChange{Username: ptr("ann"), Password: ptr("ééééééééééé")})
+	wantErr(t, "create with 11 two-byte characters", err, ErrPasswordTooShort)
+	ann := e.user("ann", UserChange{})
+	_, err = e.svc.UpdateUser(e.ctx, SystemActor, e.site.ID, ann.ID, UserChange{Password: ptr("short")}, false)
+	wantErr(t, "update with a short password", err, ErrPasswordTooShort)
+	_, err = e.svc.UpdateUser(e.ctx, SystemActor, e.site.ID, ann.ID,
+		UserChange{Password: ptr("long enough password"), PasswordConfirmation: ptr("long enough passwore")}, false)
+	wantErr(t, "confirmation mismatch", err, ErrInvalidParams)
+
+	minLen := 20
+	_, err = e.svc.UpdateSite(e.ctx, SystemActor, e.site.ID, SiteChange{PasswordMinLength: &minLen})
+	wantErr(t, "raise the minimum", err, nil)
+	_, err = e.svc.UpdateUser(e.ctx, SystemActor, e.site.ID, ann.ID, UserChange{Password: ptr("nineteen characters")}, false)
+	wantErr(t, "below the raised minimum", err, ErrPasswordTooShort)
+}
+
+func TestPHCFormat(t *testing.T) {
+	h := newPasswordHasher(cheapHashing)
+	ctx := t.Context()
+	enc, err := h.hash(ctx, "pässwörd")
+	wantErr(t, "hash", err, nil)
+	if !strings.HasPrefix(enc, "$argon2id$v=19$m=64,t=1,p=1$") || strings.Count(enc, "$") != 5 {
+		t.Fatalf("PHC string %q", enc)
+	}
+	if ok, err := h.verify(ctx, enc, "pässwörd"); !ok || err != nil {
+		t.Fatalf("verify right password: %v %v", ok, err)
+	}
+	if ok, _ := h.verify(ctx, enc, "passwort"); ok {
+		t.Fatal("wrong password verified")
+	}
+	for _, bad := range []string{"", "$argon2i$v=19$m=64,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"$argon2id$v=19$m=99999999,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"$argon2id$v=19$m=64,t=1,p=1$!!$AAAA", "plaintext"} {
+		if ok, _ := h.verify(ctx, bad, "x"); ok {
+			t.Errorf("malformed hash %q verified", bad)
+		}
+	}
+	// The default cost is OWASP's argon2id minimum.
+	if d := DefaultPasswordParams; d.Memory != 19456 || d.Iterations != 2 || d.Parallelism != 1 {
+		t.Fatalf("DefaultPasswordParams = %+v", d)
+	}
+}
