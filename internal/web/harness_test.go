@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +25,7 @@ import (
 
 // testClock is a clock tests move by hand; the Service and the front end
 // share it, so session expiry and lock-outs can be tested without sleeping.
+// It starts at the real time because cookie jars judge cookie expiry by it.
 type testClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -93,7 +96,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, ctx: context.Background(), logs: &lockedBuffer{}, requests: map[string]int{},
-		clock: &testClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
+		clock: &testClock{now: time.Now().UTC().Truncate(time.Second)}}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.svc = identity.New(st, identity.Options{Clock: h.clock.Now, Logger: logger, Sealer: sealer, PasswordHashing: cheapHashing})
 	if h.site, err = h.svc.EnsureDefaultSite(h.ctx); err != nil {
@@ -241,4 +244,48 @@ func (h *harness) createStrategy(protocol, provider, label string, enabled, onLo
 
 func storeGroupQuery(groupID int64) store.GroupUserQuery {
 	return store.GroupUserQuery{ListOptions: store.ListOptions{Limit: 100}, GroupID: groupID}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// recorderBrowser drives a handler in-process with httptest.NewRecorder,
+// for a BaseURL no test server can listen on (https).
+type recorderBrowser struct {
+	t       *testing.T
+	h       http.Handler
+	base    string
+	cookies map[string]*http.Cookie
+}
+
+func newRecorderBrowser(t *testing.T, h http.Handler, base string) *recorderBrowser {
+	return &recorderBrowser{t: t, h: h, base: base, cookies: map[string]*http.Cookie{}}
+}
+
+func (b *recorderBrowser) send(req *http.Request) *http.Response {
+	for _, c := range b.cookies {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	b.h.ServeHTTP(rec, req)
+	res := rec.Result()
+	for _, c := range res.Cookies() {
+		b.cookies[c.Name] = c
+	}
+	return res
+}
+
+func (b *recorderBrowser) get(path string) *http.Response {
+	return b.send(httptest.NewRequest("GET", b.base+path, nil))
+}
+
+func (b *recorderBrowser) post(path string, form url.Values, headers ...string) *http.Response {
+	if c := b.cookies[csrfCookie]; c != nil {
+		form.Set(csrfField, c.Value)
+	}
+	req := httptest.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return b.send(req)
 }
