@@ -60,8 +60,9 @@ func checkUsername(name string) error {
 }
 
 // checkEmail accepts "" (no address) or one plain address of at most 254
-// characters; display names ("Ann <ann@x>") are refused so what is stored
-// is exactly an address.
+// characters whose domain has a dot; display names ("Ann <ann@x>") are
+// refused so what is stored is exactly an address, and dotless domains
+// ("ann@localhost") because mail to them goes nowhere useful.
 func checkEmail(email string) error {
 	if email == "" {
 		return nil
