@@ -289,3 +289,5 @@ func (b *recorderBrowser) post(path string, form url.Values, headers ...string) 
 	}
 	return b.send(req)
 }
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

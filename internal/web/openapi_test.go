@@ -15,7 +15,7 @@ import (
 func openAPIOperations(t *testing.T, doc []byte) []string {
 	t.Helper()
 	var parsed struct {
-		OpenAPI string                            `yaml:"openapi"`
+		OpenAPI string                          `yaml:"openapi"`
 		Paths   map[string]map[string]yaml.Node `yaml:"paths"`
 	}
 	if err := yaml.Unmarshal(doc, &parsed); err != nil {

@@ -35,3 +35,17 @@ func joinIDs(ids []int64) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (t *apiTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*t = apiTime{}
+		return nil
+	}
+	var tt time.Time
+	if err := json.Unmarshal(b, &tt); err != nil {
+		return err
+	}
+	*t = apiTime(tt)
+	return nil
+}
