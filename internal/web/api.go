@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
@@ -47,9 +48,8 @@ func (s *server) authorizeAPI(w http.ResponseWriter, r *http.Request, rt route, 
 	}
 	who, err := s.authenticateAPI(r, c.site)
 	if err != nil {
-		if _, cookieErr := r.Cookie(sessionCookie); cookieErr == nil && r.Header.Get(apiKeyHeader) == "" &&
-			r.Header.Get(sessionHeader) == "" {
-			s.clearSessionCookie(w)
+		if errors.Is(err, identity.ErrInvalidSession) && r.Header.Get(apiKeyHeader) == "" && r.Header.Get(sessionHeader) == "" {
+			s.clearSessionCookie(w) // the cookie's session is gone; stop sending it
 		}
 		return err
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 
@@ -85,18 +86,24 @@ func (s *server) resumeSession(ctx context.Context, site store.Site, token strin
 }
 
 // browserSession returns the signed-in user of the session cookie, or nil
-// when there is none or it no longer works (then the cookie is cleared).
-func (s *server) browserSession(w http.ResponseWriter, r *http.Request, site store.Site) *principal {
+// when there is none or it no longer works (unknown, tampered, expired:
+// then the cookie is cleared). Other failures, such as an unreachable
+// database, are returned, so a passing outage does not sign people out.
+func (s *server) browserSession(w http.ResponseWriter, r *http.Request, site store.Site) (*principal, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
-		return nil
+		return nil, nil
 	}
 	p, err := s.resumeSession(r.Context(), site, c.Value, true)
 	if err != nil {
-		s.clearSessionCookie(w)
-		return nil
+		var e *identity.Error
+		if errors.As(err, &e) && e.Status < http.StatusInternalServerError {
+			s.clearSessionCookie(w)
+			return nil, nil
+		}
+		return nil, err
 	}
-	return p
+	return p, nil
 }
 
 // setSessionCookie hands the browser its session token. The cookie lives

@@ -386,3 +386,23 @@ func TestSiteChosenByHost(t *testing.T) {
 		}
 	}
 }
+
+func TestOversizedAndMalformedForms(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(h)
+	token := b.csrf("/login")
+	big := url.Values{"csrf_token": {token}, "username": {"ann"}, "password": {strings.Repeat("p", maxBodyBytes)}}
+	if p := b.do("POST", "/login", big); p.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized form: %d", p.status)
+	}
+	long := url.Values{"csrf_token": {token}, "username": {"ann"}, "password": {strings.Repeat("p", 5000)}}
+	if p := b.do("POST", "/login", long); p.status != http.StatusUnauthorized {
+		t.Fatalf("over-long password: %d", p.status)
+	}
+	if p := b.do("GET", "/no/such/page", nil); p.status != http.StatusNotFound || !strings.Contains(p.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("unknown page: %d %s", p.status, p.header.Get("Content-Type"))
+	}
+	if p := b.do("GET", "/logout", nil); p.status != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /logout: %d", p.status)
+	}
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -85,7 +86,12 @@ func (s *server) pageEndpoint(rt route) http.Handler {
 				return
 			}
 		}
-		pc.who = s.browserSession(w, r, pc.site)
+		who, err := s.browserSession(w, r, pc.site)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		pc.who = who
 		if rt.Access != accessPublic {
 			if pc.who == nil {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -103,8 +109,9 @@ func (s *server) pageEndpoint(rt route) http.Handler {
 
 // formError types a failure to read a form body.
 func (s *server) formError(err error) error {
-	if e := s.typed(&http.Request{}, err); e == identity.ErrBodyTooLarge {
-		return e
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return identity.ErrBodyTooLarge
 	}
 	return identity.ErrInvalidBody.With("the form could not be read")
 }
