@@ -119,8 +119,12 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, siteID, id int64, c U
 		}
 		after := before
 		apply(&after)
-		if err := s.checkUserProvider(ctx, siteID, after); err != nil {
-			return err
+		// Only a change of method or provider is checked, so an admin can
+		// still edit the profile of a user whose provider link is odd.
+		if c.AuthenticationMethod != nil || c.SSOStrategyID != nil {
+			if err := s.checkUserProvider(ctx, siteID, after); err != nil {
+				return err
+			}
 		}
 		if err := s.checkLastPasswordAdmin(ctx, a, before, &after, force); err != nil {
 			return err

@@ -1,10 +1,15 @@
 package identity
 
 import (
+	"io"
+	"log/slog"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 )
 
 func TestCreateUserDefaults(t *testing.T) {
@@ -332,4 +337,35 @@ func TestExternalEvents(t *testing.T) {
 	wantErr(t, "unknown sso event", err, ErrNotFound)
 	_, err = e.svc.GetScimLog(e.ctx, e.site.ID, 42)
 	wantErr(t, "unknown scim log", err, ErrNotFound)
+}
+
+// TestEnsureDefaultSiteRace starts two Services on one database file, as
+// two processes starting at once would: both must end up with the same
+// single default site.
+func TestEnsureDefaultSiteRace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.sqlite")
+	var svcs []*Service
+	for range 2 {
+		st, err := sqlite.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		svcs = append(svcs, New(st, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	}
+	ids := make([]int64, len(svcs))
+	var wg sync.WaitGroup
+	for i, svc := range svcs {
+		wg.Go(func() {
+			site, err := svc.EnsureDefaultSite(t.Context())
+			if err != nil {
+				t.Errorf("EnsureDefaultSite: %v", err)
+			}
+			ids[i] = site.ID
+		})
+	}
+	wg.Wait()
+	if ids[0] == 0 || ids[0] != ids[1] {
+		t.Fatalf("default sites %v, want one shared id", ids)
+	}
 }
