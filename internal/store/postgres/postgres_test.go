@@ -15,12 +15,18 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // open returns a store over a new database on the shared test server.
 func open(tb testing.TB) store.Store {
 	tb.Helper()
-	s, err := postgres.Open(context.Background(), pgtest.Database(tb))
+	s, err := postgres.Open(context.Background(), pgDatabase(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// pgDatabase is a new database on the shared test server.
+func pgDatabase(tb testing.TB) string {
+	tb.Helper()
+	return pgtest.Database(tb)
 }
 
 func TestConformance(t *testing.T) {
