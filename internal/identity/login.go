@@ -16,6 +16,11 @@ type PasswordLogin struct {
 	Password string
 	Channel  Channel
 	IP       string
+	// NewPassword, when set, replaces the password once the current one is
+	// verified, before the sign-in completes. It is how an API client
+	// answers "password change required" in one request (Files.com's
+	// change_password parameter of POST /sessions).
+	NewPassword string
 }
 
 // EventTypeLockout is the external event type of a lockout.
@@ -105,6 +110,12 @@ func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store
 	if !ok {
 		s.countFailedLogin(ctx, site, u.ID)
 		return store.User{}, ErrInvalidUsernameOrPassword
+	}
+	if l.NewPassword != "" {
+		if err := s.ChangePassword(ctx, l.SiteID, u.ID, l.Password, l.NewPassword); err != nil {
+			return store.User{}, err
+		}
+		return s.recordSignIn(ctx, l.SiteID, u.ID, l.Channel)
 	}
 	if verdict != nil {
 		// The password is right but must be changed first: that is not a

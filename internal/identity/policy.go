@@ -128,7 +128,8 @@ func Decide(d Decision) error {
 		return ErrNotAuthorized.With("the user's SSO provider is disabled; a site admin can enable it or move the user to another provider")
 	}
 	if d.Credential == CredentialPassword && d.Method == MethodPassword && d.RequirePasswordChange && d.Channel != ChannelWeb {
-		return ErrPasswordChangeRequired.With("the password must be changed on the web sign-in page before it works over %s", d.Channel)
+		return ErrPasswordChangeRequired.With("the password must be changed before it works over %s: sign in on the web page, "+
+			"or send the new password as change_password with POST /api/rest/v1/sessions", d.Channel)
 	}
 	return nil
 }

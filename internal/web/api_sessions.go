@@ -19,9 +19,11 @@ type sessionJSON struct {
 }
 
 type sessionParams struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-	OTP      string `json:"otp"`
+	Username                   string `json:"username"`
+	Password                   string `json:"password"`
+	OTP                        string `json:"otp"`
+	ChangePassword             string `json:"change_password"`
+	ChangePasswordConfirmation string `json:"change_password_confirmation"`
 }
 
 // createSession signs in with a username and password over the API.
@@ -33,8 +35,12 @@ func (s *server) createSession(w http.ResponseWriter, r *http.Request, c *apiCal
 	if in.Username == "" || in.Password == "" {
 		return identity.ErrParamsRequired.With("username and password are required")
 	}
+	if in.ChangePasswordConfirmation != "" && in.ChangePasswordConfirmation != in.ChangePassword {
+		return identity.ErrInvalidParams.With("change_password and change_password_confirmation differ")
+	}
 	u, err := s.svc.LoginWithPassword(r.Context(), identity.PasswordLogin{
-		SiteID: c.site.ID, Username: in.Username, Password: in.Password, Channel: identity.ChannelAPI, IP: c.ip})
+		SiteID: c.site.ID, Username: in.Username, Password: in.Password, Channel: identity.ChannelAPI, IP: c.ip,
+		NewPassword: in.ChangePassword})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// browserDir holds the pinned playwright-core install (make test runs npm ci there).
+const browserDir = "testdata/browser"
+
+// TestBrowserFirstSignIn signs in with the printed first-admin password in
+// a real Chromium, goes through the forced password change, sees who it is,
+// and signs out.
+func TestBrowserFirstSignIn(t *testing.T) {
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		skipOrFail(t, "Chromium not installed at %s", chromium)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		skipOrFail(t, "node not installed")
+	}
+	if _, err := os.Stat(filepath.Join(browserDir, "node_modules", "playwright-core")); err != nil {
+		skipOrFail(t, "playwright-core not installed in %s (npm ci there)", browserDir)
+	}
+
+	s := startServer(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
+	user, password := s.firstAdmin(t)
+	newPassword := "a much better passphrase 42"
+	shots := t.TempDir()
+
+	cmd := exec.Command(node, "first-sign-in.mjs", s.Base, user, password, newPassword, shots)
+	cmd.Dir = browserDir
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
+	out, err := cmd.Output()
+	var stderr string
+	if ee, ok := err.(*exec.ExitError); ok {
+		stderr = string(ee.Stderr)
+	}
+	var seen struct {
+		RedirectedToLogin       bool   `json:"redirectedToLogin"`
+		WrongPasswordText       string `json:"wrongPasswordText"`
+		AfterLogin              string `json:"afterLogin"`
+		HomeWhileChangeRequired string `json:"homeWhileChangeRequired"`
+		AfterChange             string `json:"afterChange"`
+		HomeText                string `json:"homeText"`
+		SessionCookie           *struct {
+			HTTPOnly bool   `json:"httpOnly"`
+			SameSite string `json:"sameSite"`
+		} `json:"sessionCookie"`
+		AfterLogout string `json:"afterLogout"`
+	}
+	if jerr := json.Unmarshal(out, &seen); jerr != nil || err != nil {
+		t.Fatalf("browser run failed: %v\nstdout: %s\nstderr: %s", err, out, stderr)
+	}
+	if !seen.RedirectedToLogin {
+		t.Error("signed-out visit to / did not land on /login")
+	}
+	if !strings.Contains(strings.ToLower(seen.WrongPasswordText), "invalid username or password") {
+		t.Errorf("wrong password page says: %q", seen.WrongPasswordText)
+	}
+	if seen.AfterLogin != "/password" || seen.HomeWhileChangeRequired != "/password" {
+		t.Errorf("forced password change: after login %q, / while required %q", seen.AfterLogin, seen.HomeWhileChangeRequired)
+	}
+	if seen.AfterChange != "/" || !strings.Contains(seen.HomeText, user) {
+		t.Errorf("after the change: %q showing %q", seen.AfterChange, seen.HomeText)
+	}
+	if seen.SessionCookie == nil || !seen.SessionCookie.HTTPOnly || seen.SessionCookie.SameSite != "Lax" {
+		t.Errorf("session cookie: %+v", seen.SessionCookie)
+	}
+	if seen.AfterLogout != "/login" {
+		t.Errorf("after sign-out / is %q", seen.AfterLogout)
+	}
+
+	// The new password works on the API; the one-time password no longer does.
+	if code := s.api(t, "POST", "/sessions", "", map[string]string{"username": user, "password": newPassword}, nil); code != 201 {
+		t.Errorf("new password on POST /sessions: %d", code)
+	}
+	if code := s.api(t, "POST", "/sessions", "", map[string]string{"username": user, "password": password}, nil); code != 401 {
+		t.Errorf("old password on POST /sessions: %d", code)
+	}
+}

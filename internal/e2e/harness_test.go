@@ -1,0 +1,224 @@
+// Package e2e tests Gatehouse from the outside, the way a person and their
+// tools meet it: the real binary started as a child process (as `go run
+// ./cmd/gatehouse serve` would), a real browser, a real PostgreSQL shared by
+// two server processes.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the gatehouse binary built once for the package.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gatehouse-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "gatehouse")
+	build := exec.Command("go", "build", "-o", binary, "github.com/gatehouse/gatehouse/cmd/gatehouse")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building gatehouse:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// requirePeers reports whether a missing peer must fail the run instead of
+// skipping (set by make test and CI).
+func requirePeers() bool { return os.Getenv("GATEHOUSE_REQUIRE_PEERS") == "1" }
+
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if requirePeers() {
+		t.Fatalf(format+" (GATEHOUSE_REQUIRE_PEERS=1; run make test to install test peers)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// server is a running `gatehouse serve`.
+type server struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	Base   string
+	mu     sync.Mutex
+	stdout bytes.Buffer
+	done   chan struct{}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServer runs `gatehouse serve --listen <free port> args…` and waits
+// until it answers /readyz. The server is stopped when the test ends.
+func startServer(t *testing.T, args ...string) *server {
+	t.Helper()
+	addr := freeAddr(t)
+	s := &server{t: t, Base: "http://" + addr, done: make(chan struct{})}
+	s.cmd = exec.Command(binary, append([]string{"serve", "--listen", addr}, args...)...)
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stderr = &prefixWriter{t: t}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.stdout.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+		}
+	}()
+	go func() { s.cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() { s.Stop() })
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			t.Fatalf("gatehouse serve exited early:\n%s", s.Stdout())
+		default:
+		}
+		if resp, err := http.Get(s.Base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("gatehouse serve did not become ready:\n%s", s.Stdout())
+	return nil
+}
+
+// Stdout is what the server printed so far.
+func (s *server) Stdout() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stdout.String()
+}
+
+// Stop sends SIGTERM and waits for a graceful exit, returning the exit error.
+func (s *server) Stop() error {
+	select {
+	case <-s.done:
+	default:
+		s.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	select {
+	case <-s.done:
+	case <-time.After(40 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+		s.t.Errorf("gatehouse serve did not stop within 40s of SIGTERM")
+	}
+	if s.cmd.ProcessState.Success() {
+		return nil
+	}
+	return fmt.Errorf("gatehouse serve: %s", s.cmd.ProcessState)
+}
+
+var firstAdminRe = regexp.MustCompile(`(?m)username: (\S+)\s*\n\s*password: (\S+)`)
+
+// firstAdmin reads the printed first-admin username and password.
+func (s *server) firstAdmin(t *testing.T) (string, string) {
+	t.Helper()
+	m := firstAdminRe.FindStringSubmatch(s.Stdout())
+	if m == nil {
+		t.Fatalf("no first-admin sign-in printed:\n%s", s.Stdout())
+	}
+	return m[1], m[2]
+}
+
+// api sends one JSON request and decodes the JSON answer into out (if not nil).
+func (s *server) api(t *testing.T, method, path, apiKey string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, s.Base+"/api/rest/v1"+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if apiKey != "" {
+		req.Header.Set("X-FilesAPI-Key", apiKey)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// cli runs a gatehouse command and returns its output.
+func cli(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(binary, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gatehouse %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+var apiKeyRe = regexp.MustCompile(`(?m)^(ghk_\S+)$`)
+
+// createAPIKey makes a site-wide key with the CLI.
+func createAPIKey(t *testing.T, args ...string) string {
+	t.Helper()
+	out := cli(t, append([]string{"api-keys", "create", "--site-wide", "--name", "e2e"}, args...)...)
+	m := apiKeyRe.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no key printed:\n%s", out)
+	}
+	return m[1]
+}
+
+type prefixWriter struct{ t *testing.T }
+
+func (w *prefixWriter) Write(b []byte) (int, error) {
+	if testing.Verbose() {
+		os.Stderr.Write(b)
+	}
+	return len(b), nil
+}
