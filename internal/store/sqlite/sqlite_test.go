@@ -23,3 +23,9 @@ func open(tb testing.TB) store.Store {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
 }
+
+func BenchmarkCreateUsers(b *testing.B)            { storetest.BenchCreateUsers(b, open) }
+func BenchmarkCreate100kUsersInOneTx(b *testing.B) { storetest.BenchCreate100kUsers(b, open) }
+func BenchmarkGetUser(b *testing.B)                { storetest.BenchGetUser(b, open) }
+func BenchmarkGetAPIKeyByHash(b *testing.B)        { storetest.BenchGetAPIKeyByHash(b, open) }
+func BenchmarkAPIKeyRequest(b *testing.B)          { storetest.BenchAPIKeyRequest(b, open) }
