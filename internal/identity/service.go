@@ -81,6 +81,7 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	hasher *passwordHasher
+	sites  siteCache
 }
 
 // New returns a Service over a store.

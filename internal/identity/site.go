@@ -13,6 +13,18 @@ import (
 // lower-cased first.
 func (s *Service) ResolveSite(ctx context.Context, subdomain string) (store.Site, error) {
 	subdomain = strings.ToLower(strings.TrimSpace(subdomain))
+	now := s.now()
+	if site, ok := s.sites.get(subdomain, now); ok {
+		return site, nil
+	}
+	site, err := s.resolveSite(ctx, subdomain)
+	if err == nil {
+		s.sites.put(subdomain, site, now)
+	}
+	return site, err
+}
+
+func (s *Service) resolveSite(ctx context.Context, subdomain string) (store.Site, error) {
 	if subdomain != "" {
 		site, err := s.st.GetSiteBySubdomain(ctx, subdomain)
 		if err == nil {
@@ -55,6 +67,7 @@ func (s *Service) UpdateSite(ctx context.Context, a Actor, siteID int64, c SiteC
 		applySiteChange(site, c)
 		return nil
 	})
+	s.sites.forget()
 	return site, mapStoreErr(err, "update site", ErrNotFound.With("no site has id %d", siteID), nil)
 }
 

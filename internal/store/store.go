@@ -25,7 +25,7 @@ var (
 // ListOptions selects one page of a list ordered by ascending id.
 type ListOptions struct {
 	AfterID int64 // return records with id > AfterID
-	Limit   int   // at most this many; 0 means the driver's default (1000)
+	Limit   int   // at most this many; 0 means 1000, and more than 10,001 means 10,001
 }
 
 // UserQuery filters ListUsers. Empty fields do not filter.

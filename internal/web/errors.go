@@ -59,6 +59,13 @@ func (s *server) typed(r *http.Request, err error) *identity.Error {
 	}
 	e := identity.AsError(err)
 	var known *identity.Error
+	if r.Context().Err() != nil {
+		// The client hung up; the failure is its leaving, not ours.
+		s.log.Debug("request abandoned by the client",
+			slog.String("request_id", infoFrom(r.Context()).id),
+			slog.String("path", r.URL.Path))
+		return e
+	}
 	if !errors.As(err, &known) || e.Status >= 500 {
 		s.log.Error("request failed",
 			slog.String("request_id", infoFrom(r.Context()).id),

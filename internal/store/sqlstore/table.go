@@ -9,9 +9,13 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// defaultLimit is the page size when ListOptions.Limit is 0, and the
-// largest page a caller may ask for.
-const defaultLimit = 1000
+// defaultLimit is the page size when ListOptions.Limit is 0; maxLimit is
+// the largest page a caller may ask for (the REST API's largest per_page,
+// 10,000, plus the one record it reads to learn whether a next page exists).
+const (
+	defaultLimit = 1000
+	maxLimit     = 10001
+)
 
 // table describes how one record kind maps to one table, and holds the SQL
 // generated from that description once.
@@ -146,8 +150,11 @@ func get[R any](ctx context.Context, s *Store, t *table[R], where string, args .
 // list reads one page of records matching where, ordered by id.
 func list[R any](ctx context.Context, s *Store, t *table[R], where string, args []any, o store.ListOptions) ([]R, error) {
 	limit := o.Limit
-	if limit <= 0 || limit > defaultLimit {
+	switch {
+	case limit <= 0:
 		limit = defaultLimit
+	case limit > maxLimit:
+		limit = maxLimit
 	}
 	q := t.selectSQL(where+" AND "+t.alias+".id > ?") + " ORDER BY " + t.alias + ".id LIMIT ?"
 	args = append(args, o.AfterID, limit)
