@@ -19,7 +19,7 @@ import (
 // writes were not serialised or waited for).
 func hammer(t *testing.T, stores []store.Store, siteID int64) {
 	t.Helper()
-	const workers, rounds = 16, 30
+	const workers, rounds = 8, 20
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
@@ -43,7 +43,7 @@ func hammer(t *testing.T, stores []store.Store, siteID int64) {
 					_, err = s.GetUser(ctx, siteID, u.ID)
 				}
 				if err == nil {
-					_, err = s.ListUsers(ctx, siteID, store.UserQuery{Search: "w"})
+					_, err = s.ListUsers(ctx, siteID, store.UserQuery{Search: "w", ListOptions: store.ListOptions{Limit: 10}})
 				}
 				if err != nil {
 					errs <- err

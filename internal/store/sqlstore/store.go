@@ -323,7 +323,7 @@ func (s *Store) mapErr(err error, what, conflict string) error {
 		}
 		return fmt.Errorf("%w: %s", store.ErrConflict, conflict)
 	case s.d.IsForeignKeyViolation != nil && s.d.IsForeignKeyViolation(err):
-		return fmt.Errorf("%w: %s refers to a record that does not exist: %v", store.ErrNotFound, what, err)
+		return fmt.Errorf("%w: %s refers to a record that does not exist", store.ErrNotFound, what)
 	default:
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
