@@ -7,6 +7,17 @@
 // Transactions travel in the context: Tx puts its *sql.Tx into the context
 // the callback receives, every method uses that transaction when present
 // and the pool otherwise, and a nested Tx joins the outer one.
+//
+// Times are kept in UTC at microsecond precision (PostgreSQL's), and a
+// record passed to a Create method is normalised in place, so it equals
+// what a later read returns. Create methods keep a CreatedAt or UpdatedAt
+// the caller set and fill only zero ones with the current time; Update
+// methods set UpdatedAt to now unless fn changed it. Both let a caller with
+// an injected clock decide the times. The zero time is stored as NULL.
+//
+// Usernames, emails, user names and group names are matched through
+// lower-cased copies in *_key columns, computed in Go, so that case
+// folding is the same (and Unicode-aware) on every engine.
 package sqlstore
 
 import (
