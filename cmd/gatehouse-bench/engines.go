@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -68,15 +69,20 @@ func benchEngine(ctx context.Context, o options, e engine) ([]result, error) {
 	}
 	defer srv.stop()
 
+	load := loadGetUser
+	client := "Go client"
+	if _, err := exec.LookPath("wrk"); err == nil && !o.goClient {
+		load, client = loadWithWrk, "wrk"
+	}
 	// One short warm-up, then the measured runs.
-	if _, err := loadGetUser(ctx, srv.base, apiKey, ids, o.conns, 2*time.Second); err != nil {
+	if _, err := load(ctx, srv.base, apiKey, ids, o.conns, 2*time.Second); err != nil {
 		return nil, err
 	}
 	var rps, p50, p99 []float64
 	errs := 0
 	for i := 0; i < o.runs; i++ {
 		fmt.Fprintf(os.Stderr, "%s: load run %d/%d (%d connections, %s)…\n", e.name, i+1, o.runs, o.conns, o.duration)
-		r, err := loadGetUser(ctx, srv.base, apiKey, ids, o.conns, o.duration)
+		r, err := load(ctx, srv.base, apiKey, ids, o.conns, o.duration)
 		if err != nil {
 			return nil, err
 		}
@@ -85,12 +91,12 @@ func benchEngine(ctx context.Context, o options, e engine) ([]result, error) {
 		p99 = append(p99, float64(r.p99))
 		errs += r.errors
 	}
-	load := fmt.Sprintf("GET /users/{id}, API key, %d conns", o.conns)
+	label := fmt.Sprintf("GET /users/{id}, API key, %d conns (%s)", o.conns, client)
 	rows = append(rows,
-		result{e.name, load + ": requests/s (median of " + fmt.Sprint(o.runs) + ")", fmt.Sprintf("%.0f", median(rps)), ">= 5000"},
-		result{e.name, load + ": p50 latency", time.Duration(median(p50)).Round(10 * time.Microsecond).String(), ""},
-		result{e.name, load + ": p99 latency", time.Duration(median(p99)).Round(10 * time.Microsecond).String(), "< 20 ms"},
-		result{e.name, load + ": failed requests", fmt.Sprint(errs), "0"},
+		result{e.name, label + ": requests/s (median of " + fmt.Sprint(o.runs) + ")", fmt.Sprintf("%.0f", median(rps)), ">= 5000"},
+		result{e.name, label + ": p50 latency", time.Duration(median(p50)).Round(10 * time.Microsecond).String(), ""},
+		result{e.name, label + ": p99 latency", time.Duration(median(p99)).Round(10 * time.Microsecond).String(), "< 20 ms"},
+		result{e.name, label + ": failed requests", fmt.Sprint(errs), "0"},
 	)
 
 	t0 := time.Now()

@@ -25,6 +25,7 @@ type options struct {
 	duration time.Duration
 	runs     int
 	postgres bool
+	goClient bool
 }
 
 // result is one row of the printed table.
@@ -40,6 +41,8 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of one load run")
 	flag.IntVar(&o.runs, "runs", 3, "load runs per engine; the table shows medians")
 	flag.BoolVar(&o.postgres, "postgres", true, "also benchmark on a PostgreSQL server started for the run")
+	flag.BoolVar(&o.goClient, "go-client", false, "load with the built-in Go client even when wrk is installed")
+	flag.BoolVar(&serverLogs, "server-logs", false, "show the servers' logs")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 

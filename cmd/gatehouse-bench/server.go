@@ -14,6 +14,9 @@ import (
 	"time"
 )
 
+// serverLogs, set by -server-logs, passes the servers' logs through.
+var serverLogs bool
+
 // server is a gatehouse serve child process.
 type server struct {
 	cmd  *exec.Cmd
@@ -30,7 +33,10 @@ func startServer(ctx context.Context, binary string, args ...string) (*server, e
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--listen", addr, "--log-level", "warn"}, args...)...)
-	cmd.Stdout, cmd.Stderr = nil, os.Stderr
+	cmd.Stdout, cmd.Stderr = nil, nil
+	if serverLogs {
+		cmd.Stderr = os.Stderr
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

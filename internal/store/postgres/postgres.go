@@ -27,11 +27,14 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Pool sizes: enough for a busy node without exhausting the server's
-// max_connections when several nodes share it.
+// Pool sizes: enough to keep the server busy without exhausting its
+// max_connections when several nodes share it. More connections do not
+// make a node faster: measured on two cores, 8 served more requests per
+// second with a shorter tail than 16 or 32, which only add backends
+// competing for the same CPUs.
 const (
-	maxOpenConns = 16
-	maxIdleConns = 16
+	maxOpenConns = 8
+	maxIdleConns = 8
 )
 
 // Dialect is PostgreSQL's flavour of the shared implementation.
