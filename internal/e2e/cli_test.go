@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestCLI drives every administration command against the database a
+// running server uses, and checks the server sees the changes.
+func TestCLI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	s := startServer(t, "--data-dir", dir)
+	d := []string{"--data-dir", dir}
+	run := func(args ...string) string { return cli(t, append(args, d...)...) }
+
+	if out := cli(t, "version"); !strings.HasPrefix(out, "gatehouse ") {
+		t.Fatalf("version: %q", out)
+	}
+	out := run("users", "create", "--username", "bob", "--email", "bob@example.com", "--sftp-permission")
+	pw := regexp.MustCompile(`one-time password: (\S+)`).FindStringSubmatch(out)
+	if pw == nil {
+		t.Fatalf("users create printed no password:\n%s", out)
+	}
+	if list := run("users", "list"); !strings.Contains(list, "bob@example.com") || !strings.Contains(list, "admin") {
+		t.Fatalf("users list:\n%s", list)
+	}
+	run("users", "update", "bob", "--name", "Bob Builder", "--disabled")
+	key := createAPIKey(t, d...)
+	var bob struct {
+		Name     string
+		Disabled bool
+		SFTP     bool `json:"sftp_permission"`
+	}
+	var found []map[string]any
+	s.api(t, http.MethodGet, "/users?filter[username]=bob", key, nil, &found)
+	if len(found) != 1 {
+		t.Fatalf("bob via API: %v", found)
+	}
+	s.api(t, http.MethodGet, "/users/"+jsonNumber(found[0]["id"]), key, nil, &bob)
+	if bob.Name != "Bob Builder" || !bob.Disabled || !bob.SFTP {
+		t.Fatalf("bob after update: %+v", bob)
+	}
+
+	// The guard: the only password admin cannot be deleted without --force.
+	guarded := exec.Command(binary, append([]string{"users", "delete", "admin"}, d...)...)
+	if msg, err := guarded.CombinedOutput(); err == nil || !strings.Contains(string(msg), "conflict/last-password-site-admin") {
+		t.Fatalf("deleting the last password admin: %v\n%s", err, msg)
+	}
+
+	out = run("admin", "create", "--username", "carol")
+	if !strings.Contains(out, "one-time password:") {
+		t.Fatalf("admin create:\n%s", out)
+	}
+	out = run("admin", "reset-password", "carol")
+	reset := regexp.MustCompile(`new one-time password for "carol": (\S+)`).FindStringSubmatch(out)
+	if reset == nil {
+		t.Fatalf("reset-password:\n%s", out)
+	}
+	newPw := "carol's chosen passphrase"
+	if code := s.api(t, http.MethodPost, "/sessions", "", map[string]string{"username": "carol", "password": reset[1], "change_password": newPw}, nil); code != http.StatusCreated {
+		t.Fatalf("carol signs in with the reset password: %d", code)
+	}
+	userKey := regexp.MustCompile(`(?m)^(ghk_\S+)$`).FindStringSubmatch(run("api-keys", "create", "--username", "carol", "--name", "laptop", "--expires", "24h"))
+	if userKey == nil {
+		t.Fatal("no user key printed")
+	}
+	var me struct{ Username string }
+	if code := s.api(t, http.MethodGet, "/me", userKey[1], nil, &me); code != http.StatusOK || me.Username != "carol" {
+		t.Fatalf("/me with carol's key: %d %+v", code, me)
+	}
+
+	run("users", "delete", "bob")
+	if list := run("users", "list"); strings.Contains(list, "bob@example.com") {
+		t.Fatalf("bob still listed:\n%s", list)
+	}
+	bad := exec.Command(binary, append([]string{"users", "update", "nobody", "--name", "x"}, d...)...)
+	if msg, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(msg), "not-found/user-not-found") {
+		t.Fatalf("unknown user: %v\n%s", err, msg)
+	}
+}
+
+func jsonNumber(v any) string {
+	f, _ := v.(float64)
+	return strconv.FormatInt(int64(f), 10)
+}
