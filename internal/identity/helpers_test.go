@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/testclock"
 )
 
 func containsAll(s string, parts ...string) bool {
@@ -27,24 +27,6 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
-}
-
-// testClock is the injected clock: tests move time instead of sleeping.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // cheapHashing keeps argon2id fast in tests; production cost is tested
@@ -57,7 +39,7 @@ type env struct {
 	ctx   context.Context
 	st    store.Store
 	svc   *Service
-	clock *testClock
+	clock *testclock.Clock
 	site  store.Site
 }
 
@@ -87,7 +69,7 @@ func newEnvOn(t *testing.T, st store.Store, o Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	o.Clock = clock.Now
 	o.Sealer = sealer
 	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -63,22 +63,9 @@ func (s *server) writePublicKey(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (s *server) listPublicKeys(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	p, err := parsePage(r)
+	p, userID, err := keyListRequest(r, c)
 	if err != nil {
 		return err
-	}
-	if _, err := parseFilters(r.URL.Query(), keyFilters); err != nil {
-		return err
-	}
-	userID, err := queryID(r, "user_id")
-	if err != nil {
-		return err
-	}
-	if err := ownUserOnly(c, userID); err != nil {
-		return err
-	}
-	if !c.who.siteAdmin() {
-		userID = c.who.user.ID
 	}
 	keys, err := s.svc.ListPublicKeys(r.Context(), c.actor(), c.site.ID, userID, p.options())
 	if err != nil {

@@ -21,27 +21,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/testclock"
 )
-
-// testClock is a clock tests move by hand; the Service and the front end
-// share it, so session expiry and lock-outs can be tested without sleeping.
-// It starts at the real time because cookie jars judge cookie expiry by it.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // lockedBuffer collects log output from concurrent handlers.
 type lockedBuffer struct {
@@ -69,7 +50,7 @@ type harness struct {
 	svc   *identity.Service
 	site  store.Site
 	srv   *httptest.Server
-	clock *testClock
+	clock *testclock.Clock
 	logs  *lockedBuffer
 
 	mu       sync.Mutex
@@ -96,7 +77,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, ctx: context.Background(), logs: &lockedBuffer{}, requests: map[string]int{},
-		clock: &testClock{now: time.Now().UTC().Truncate(time.Second)}}
+		clock: testclock.New(time.Now().UTC().Truncate(time.Second))}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.svc = identity.New(st, identity.Options{Clock: h.clock.Now, Logger: logger, Sealer: sealer, PasswordHashing: cheapHashing})
 	if h.site, err = h.svc.EnsureDefaultSite(h.ctx); err != nil {
