@@ -49,6 +49,7 @@ func siteFrom(ctx context.Context) store.Site {
 // limit, site resolution.
 func (s *server) middleware(next http.Handler) http.Handler {
 	h := s.resolveSite(next)
+	h = s.admission.wrap(h)
 	h = s.limitBody(h)
 	h = securityHeaders(h)
 	h = s.recoverPanics(h)

@@ -30,6 +30,9 @@ type Config struct {
 	SiteDomain string
 	Logger     *slog.Logger     // default slog.Default()
 	Clock      func() time.Time // default time.Now
+	// MaxInFlight is how many requests run at once; the rest queue in
+	// arrival order. 0 picks four per CPU (at least eight).
+	MaxInFlight int
 }
 
 // server holds what every handler needs.
@@ -41,6 +44,7 @@ type server struct {
 	secure     bool   // cookies carry Secure
 	siteDomain string // lower case, no leading dot
 	pages      *pageTemplates
+	admission  *admission
 }
 
 // New returns the handler for everything Gatehouse serves over HTTP except
@@ -79,6 +83,7 @@ func newServer(cfg Config) (*server, error) {
 		secure:     base.Scheme == "https",
 		siteDomain: strings.ToLower(strings.Trim(cfg.SiteDomain, ".")),
 		pages:      pages,
+		admission:  newAdmission(cfg.MaxInFlight),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
