@@ -14,7 +14,10 @@ const maxPasswordBytes = 1024
 
 // loginRefused is the one message every refused sign-in shows, so the page
 // never tells whether a username exists, is locked or signs in elsewhere.
-const loginRefused = "Invalid username or password. If your organisation signs you in with single sign-on, use its button below."
+const loginRefused = "Invalid username or password."
+
+// loginRefusedSSOHint follows loginRefused when the page has SSO buttons.
+const loginRefusedSSOHint = " If your organisation signs you in with single sign-on, use its button below."
 
 func (s *server) loginPage(w http.ResponseWriter, r *http.Request, pc *pageCall) {
 	if pc.who != nil {
@@ -29,6 +32,9 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, pc *pageCal
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if msg == loginRefused && len(buttons) > 0 {
+		msg += loginRefusedSSOHint
 	}
 	s.render(w, r, status, "login", pageData{Title: "Sign in", CSRF: pc.csrf, Error: msg, Username: username,
 		HelpText: pc.site.LoginHelpText, SSOButtons: buttons})
