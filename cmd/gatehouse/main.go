@@ -46,6 +46,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), adminCmd(), usersCmd(), apiKeysCmd(), versionCmd())
+	root.AddCommand(providersCmd())
 	return root
 }
 
