@@ -88,6 +88,9 @@ type Store interface {
 	// DefaultSite returns the site marked IsDefault, ErrNotFound before setup.
 	DefaultSite(ctx context.Context) (Site, error)
 	UpdateSite(ctx context.Context, id int64, fn func(*Site) error) (Site, error)
+	// ListSites returns one page of every site, ordered by id, for jobs that
+	// visit each site (event retention, reminders).
+	ListSites(ctx context.Context, o ListOptions) ([]Site, error)
 
 	// CreateUser sets u.ID, CreatedAt and UpdatedAt.
 	CreateUser(ctx context.Context, u *User) error

@@ -37,3 +37,8 @@ func (s *Store) DefaultSite(ctx context.Context) (store.Site, error) {
 func (s *Store) UpdateSite(ctx context.Context, id int64, fn func(*store.Site) error) (store.Site, error) {
 	return update(ctx, s, sites, func(*store.Site) string { return siteConflict }, fn, nil, "s.id = ?", id)
 }
+
+// ListSites returns one page of every site, ordered by id.
+func (s *Store) ListSites(ctx context.Context, o store.ListOptions) ([]store.Site, error) {
+	return list(ctx, s, sites, "TRUE", nil, o)
+}

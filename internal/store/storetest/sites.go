@@ -84,4 +84,18 @@ var siteTests = []test{
 		_, err = f.s.UpdateSite(f.ctx, 424242, func(*store.Site) error { return nil })
 		f.wantErr(err, store.ErrNotFound)
 	}},
+	{"List", func(f *fixture) {
+		all, err := f.s.ListSites(f.ctx, store.ListOptions{})
+		f.must(err)
+		wantIDs(f, ids(f, all), f.site.ID, f.other.ID)
+		equal(f, all[0], f.site)
+		third := store.Site{Name: "Third", Subdomain: "third"}
+		f.must(f.s.CreateSite(f.ctx, &third))
+		page, err := f.s.ListSites(f.ctx, store.ListOptions{AfterID: f.site.ID, Limit: 1})
+		f.must(err)
+		wantIDs(f, ids(f, page), f.other.ID)
+		rest, err := f.s.ListSites(f.ctx, store.ListOptions{AfterID: f.other.ID})
+		f.must(err)
+		wantIDs(f, ids(f, rest), third.ID)
+	}},
 }
