@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,6 +29,13 @@ type Config struct {
 	MasterKeyFile string // AES-256 master key for provider secrets; default DataDir/master.key
 	LogLevel      string // debug, info, warn, error
 	LogFormat     string // text or json
+	// SMTPURL is the mail server admin alerts go through:
+	// smtp://[user:pass@]host[:port] (STARTTLS whenever the server offers
+	// it; port 587 by default) or smtps://… (TLS from the first byte; port
+	// 465 by default). Empty sends no mail. It may hold a password: print
+	// it only through RedactURL.
+	SMTPURL  string
+	SMTPFrom string // sender address of admin alerts; default gatehouse@HOST-OF-BASE-URL
 }
 
 // setting describes one option: its flag, environment variable and file key.
@@ -54,6 +62,10 @@ var settings = []setting{
 		func(c *Config) *string { return &c.BaseURL }, true},
 	{"site-domain", "domain under which sites are addressed as SUBDOMAIN.SITE-DOMAIN; hosts matching no site reach the default site", "",
 		func(c *Config) *string { return &c.SiteDomain }, true},
+	{"smtp-url", "mail server for admin alerts: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465; empty sends no mail", "",
+		func(c *Config) *string { return &c.SMTPURL }, true},
+	{"smtp-from", "sender address of admin alerts; default gatehouse@HOST of --base-url", "",
+		func(c *Config) *string { return &c.SMTPFrom }, true},
 }
 
 // ConfigFileFlag names the flag (and GATEHOUSE_CONFIG variable) of the optional YAML file.
@@ -158,6 +170,9 @@ func (c *Config) complete() error {
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return fmt.Errorf("config: --database-url must start with postgres:// (leave it empty for SQLite)")
 	}
+	if err := c.completeSMTP(); err != nil {
+		return err
+	}
 	c.SiteDomain = strings.ToLower(strings.Trim(c.SiteDomain, "."))
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -175,3 +190,42 @@ func (c Config) UsesPostgres() bool { return c.DatabaseURL != "" }
 
 // SQLitePath is where the embedded database lives.
 func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "gatehouse.db") }
+
+// completeSMTP checks the mail settings and derives the sender address. Its
+// errors never carry the SMTP password.
+func (c *Config) completeSMTP() error {
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Opaque != "" {
+			return fmt.Errorf("config: --smtp-url %q: want smtp://[user:pass@]host[:port] or smtps://…", RedactURL(c.SMTPURL))
+		}
+	}
+	if c.SMTPFrom == "" {
+		c.SMTPFrom = "gatehouse@localhost"
+		if u, err := url.Parse(c.BaseURL); err == nil && u.Hostname() != "" {
+			// An IPv6 host makes no address; localhost stands in for it.
+			if _, err := mail.ParseAddress("gatehouse@" + u.Hostname()); err == nil {
+				c.SMTPFrom = "gatehouse@" + u.Hostname()
+			}
+		}
+	} else {
+		a, err := mail.ParseAddress(c.SMTPFrom)
+		if err != nil || strings.ContainsAny(c.SMTPFrom, "\r\n") {
+			return fmt.Errorf("config: --smtp-from %q: want an e-mail address such as gatehouse@example.com", c.SMTPFrom)
+		}
+		c.SMTPFrom = a.Address
+	}
+	return nil
+}
+
+// RedactURL returns rawURL with any password replaced by "xxxxx", for logs
+// and error messages. A URL that does not parse is replaced whole, since
+// it may still hold a password.
+func RedactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
