@@ -116,9 +116,23 @@ type GroupUser struct {
 	GroupID   int64
 	UserID    int64
 	Admin     bool
-	GroupName string
-	Username  string
-	CreatedAt time.Time
+	// SSOStrategyID is the provider whose provisioning made the membership,
+	// 0 when an admin made it: provisioning only ever removes memberships
+	// it made itself.
+	SSOStrategyID int64
+	GroupName     string
+	Username      string
+	CreatedAt     time.Time
+}
+
+// Membership is a membership as provisioning reads and writes it in bulk:
+// no names and no times, so that hundreds of thousands fit in memory.
+type Membership struct {
+	ID            int64 // set on reads; ignored on writes
+	GroupID       int64
+	UserID        int64
+	Admin         bool
+	SSOStrategyID int64 // provider that made it; 0: an admin
 }
 
 // APIKey authenticates a user (or, with UserID 0, the whole site). Only a

@@ -53,6 +53,15 @@ type GroupUserQuery struct {
 	UserID  int64
 }
 
+// MembershipQuery selects memberships in bulk: those of the users whose
+// ids lie in [UserIDFrom, UserIDTo], optionally only users of one provider.
+// The caller bounds the result through the id range.
+type MembershipQuery struct {
+	UserIDFrom    int64
+	UserIDTo      int64
+	SSOStrategyID int64 // when not 0, only memberships of this provider's users
+}
+
 // EventQuery filters the three event logs. Fields that do not apply to a
 // log are ignored by it.
 type EventQuery struct {
@@ -123,6 +132,17 @@ type Store interface {
 	ListGroupUsers(ctx context.Context, siteID int64, q GroupUserQuery) ([]GroupUser, error)
 	// GroupsOfUser returns every group the user is a member of.
 	GroupsOfUser(ctx context.Context, siteID, userID int64) ([]Group, error)
+	// ListMemberships returns the memberships q selects, ordered by user id
+	// and group id.
+	ListMemberships(ctx context.Context, siteID int64, q MembershipQuery) ([]Membership, error)
+	// AddMemberships creates many memberships at once, with createdAt as
+	// their creation time. Memberships that already exist are left as they
+	// are; a group or user of another site, or one that does not exist, is
+	// ErrNotFound and adds nothing. It says how many were added.
+	AddMemberships(ctx context.Context, siteID int64, ms []Membership, createdAt time.Time) (int, error)
+	// RemoveMemberships deletes the memberships of the given group and user
+	// pairs (other fields are ignored) and says how many existed.
+	RemoveMemberships(ctx context.Context, siteID int64, ms []Membership) (int, error)
 
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKey(ctx context.Context, siteID, id int64) (APIKey, error)

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Users", userTests},
 		{"Groups", groupTests},
 		{"GroupUsers", groupUserTests},
+		{"Memberships", membershipTests},
 		{"APIKeys", apiKeyTests},
 		{"PublicKeys", publicKeyTests},
 		{"Sessions", sessionTests},
