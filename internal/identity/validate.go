@@ -215,3 +215,17 @@ func requireSiteAdmin(a Actor) error {
 	}
 	return nil
 }
+
+// CheckUsername reports whether name may be a username, by the rules every
+// way of creating a user applies; provisioning checks identities from a
+// directory with it before they reach the store.
+func CheckUsername(name string) error { return checkUsername(name) }
+
+// CheckEmail reports whether email may be stored as a user's address ("" is
+// allowed: no address).
+func CheckEmail(email string) error { return checkEmail(email) }
+
+// CheckText reports whether s may be stored in a one-line profile field
+// (a name, a company): valid UTF-8, no control characters, at most 256
+// characters. field names it in the error.
+func CheckText(field, s string) error { return checkText(field, s, maxTextLen, false) }
