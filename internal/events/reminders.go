@@ -66,6 +66,11 @@ func (r *Retention) remindProvider(ctx context.Context, p store.SSOStrategy) err
 	if !p.Enabled || len(p.SCIMTokenHash) == 0 || expires.IsZero() {
 		return nil
 	}
+	if _, err := optionsObject(p.Options); err != nil {
+		r.log.Warn("SCIM token reminders off: the provider's options are not a JSON object",
+			"site_id", p.SiteID, "provider_id", p.ID)
+		return nil
+	}
 	now := r.now()
 	if len(dueDays(now, expires, p.Options)) == 0 {
 		return nil // the common case, decided without a write

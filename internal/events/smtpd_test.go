@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -185,14 +184,4 @@ func testCA(t *testing.T) (certFile, keyFile string, roots *x509.CertPool) {
 	roots = x509.NewCertPool()
 	roots.AddCert(ca)
 	return certFile, keyFile, roots
-}
-
-// port is the port of a host:port address.
-func port(t *testing.T, addr string) int {
-	_, p, _ := net.SplitHostPort(addr)
-	n, err := strconv.Atoi(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
