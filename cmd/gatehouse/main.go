@@ -47,6 +47,7 @@ func newRoot() *cobra.Command {
 	}
 	root.AddCommand(serveCmd(), adminCmd(), usersCmd(), apiKeysCmd(), versionCmd())
 	root.AddCommand(providersCmd())
+	root.AddCommand(eventsCmd())
 	return root
 }
 
