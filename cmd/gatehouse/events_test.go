@@ -132,7 +132,9 @@ func TestEventsTail(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg)
 	out := &lockedBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- runCLI(ctx, out, "events", "tail", "--log", "external", "--every", "50ms", "--data-dir", dir) }()
+	go func() {
+		done <- runCLI(ctx, out, "events", "tail", "--log", "external", "--every", "50ms", "--data-dir", dir)
+	}()
 	waitFor(t, out, "before the tail")
 	must(t, st.CreateExternalEvent(bg, &store.ExternalEvent{SiteID: site.ID, EventType: "alert", Status: "failure", Body: "arrived later"}))
 	waitFor(t, out, "arrived later")
