@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real servers and clients the test suite runs against, when
 # they are missing: PostgreSQL (store conformance on the many-node engine),
-# Chromium and playwright-core (the login page as a person sees it).
+# Chromium and playwright-core (the login page as a person sees it),
+# aiosmtpd (the mail server admin alerts are delivered to).
 # Safe to run again: it installs only what is absent.
 set -euo pipefail
 
@@ -12,6 +13,8 @@ have_postgres() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command
 have_postgres || apt_packages+=(postgresql)
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+# Debian's Python packages are seen by Debian's interpreter, not any python3 on PATH.
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || apt_packages+=(python3-aiosmtpd)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
