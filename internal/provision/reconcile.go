@@ -1,0 +1,294 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/gatehouse/gatehouse/internal/events"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// maxReportedErrors bounds the error list a run keeps in its event.
+const maxReportedErrors = 100
+
+// Report is the outcome of a Reconcile.
+type Report struct {
+	EventID int64    `json:"external_event_id"`
+	Status  string   `json:"status"` // store.EventSuccess, EventPartialFailure, EventFailure, EventSkipped
+	Plan    *Plan    `json:"plan"`   // counts are what was applied
+	Errors  []string `json:"errors,omitempty"`
+}
+
+// Preview computes what Reconcile would do with snap, without writing
+// anything but the changes' descriptions into the returned Plan.
+func (e *Engine) Preview(ctx context.Context, siteID, providerID int64, snap Snapshot) (*Plan, error) {
+	p, r, err := e.provider(ctx, siteID, providerID)
+	if err != nil {
+		return nil, err
+	}
+	plan, _, err := e.plan(ctx, p, r, snap)
+	if err != nil {
+		return nil, err
+	}
+	plan.describeChanges()
+	return plan, nil
+}
+
+// plan loads the provider's records and decides every change snap asks for.
+func (e *Engine) plan(ctx context.Context, p store.SSOStrategy, r *rules, snap Snapshot) (*Plan, *state, error) {
+	s := newState(e.st, p.SiteID, p, r)
+	if err := s.load(ctx); err != nil {
+		return nil, nil, err
+	}
+	s.snapNames = map[string]string{}
+	listed := map[string]bool{}
+	for _, g := range snap.Groups {
+		if g.ExternalID != "" {
+			listed[g.ExternalID] = true
+			if g.Name != "" && checkGroupRef(g) == nil {
+				s.snapNames[g.ExternalID] = g.Name
+			}
+		}
+	}
+	plan := &Plan{SiteID: p.SiteID, SSOStrategyID: p.ID, ProviderLabel: p.Label, Changes: []Change{}}
+	plan.Counts.Seen = len(snap.Users)
+	times := make(map[string]int, len(snap.Users))
+	for _, x := range snap.Users {
+		times[x.ExternalID]++
+	}
+	for i := range snap.Users {
+		x := &snap.Users[i]
+		for _, g := range x.Groups {
+			listed[g.ExternalID] = true
+		}
+		if n := times[x.ExternalID]; n > 1 && x.ExternalID != "" {
+			plan.refusals = append(plan.refusals, s.refuse(*x, false,
+				"immutable id %q appears %d times in the directory's answer; none of them is applied", clip(x.ExternalID), n))
+			continue
+		}
+		op, ref, err := s.planUser(ctx, x, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ref != nil {
+			plan.refusals = append(plan.refusals, ref)
+			continue
+		}
+		plan.users = append(plan.users, op)
+	}
+	// Accounts of the provider that the directory no longer lists. An
+	// identity that was refused still counts as listed: bad input never
+	// deprovisions anyone.
+	managed := 0
+	var missing []*store.User
+	for ext, u := range s.usersByExt {
+		if !s.managed(u) {
+			continue
+		}
+		managed++
+		if times[ext] == 0 {
+			missing = append(missing, u)
+		}
+	}
+	slices.SortFunc(missing, func(a, b *store.User) int { return int(a.ID - b.ID) })
+	if r.deprovisionUsers {
+		for _, u := range missing {
+			if op := s.planDeprovision(u, r.deleteOnDeprovision, "missing from the directory"); op != nil {
+				plan.users = append(plan.users, op)
+			}
+		}
+	}
+	if r.deprovisionGroups {
+		for ext, g := range s.groupsByExt {
+			if !listed[ext] && s.groupOps["id:"+ext] == nil {
+				plan.deletes = append(plan.deletes, &groupOp{action: ActionGroupDelete, before: *g})
+			}
+		}
+		slices.SortFunc(plan.deletes, func(a, b *groupOp) int { return int(a.before.ID - b.before.ID) })
+	}
+	plan.groups = s.groupOpList
+	e.checkSafety(plan, r, managed, len(snap.Users))
+	plan.count()
+	return plan, s, nil
+}
+
+// count sums the plan up.
+func (p *Plan) count() {
+	seen := p.Counts.Seen
+	p.Counts = Counts{Seen: seen}
+	for _, op := range p.users {
+		p.Counts.addUser(op)
+	}
+	for _, op := range p.groups {
+		p.Counts.addGroup(op)
+	}
+	for _, op := range p.deletes {
+		p.Counts.addGroup(op)
+	}
+	for _, r := range p.refusals {
+		p.Counts.addRefusal(r)
+	}
+}
+
+// checkSafety applies the safety limit: an empty snapshot from a provider
+// with users changes nothing; too many deprovisions are all held back
+// (creates and updates still go ahead).
+func (e *Engine) checkSafety(plan *Plan, r *rules, managed, seen int) {
+	stop := &SafetyStop{ProviderUsers: managed, SnapshotUsers: seen, Allowed: r.limit.Allowed(managed),
+		LimitMinUsers: r.limit.MinUsers, LimitPercent: r.limit.Percent}
+	for _, op := range plan.users {
+		if op.action == ActionDisable || op.action == ActionDelete {
+			stop.Deprovisions++
+		}
+	}
+	switch {
+	case seen == 0 && managed > 0:
+		stop.EmptySnapshot = true
+		stop.Reason = "empty snapshot"
+		plan.users, plan.groups, plan.deletes = nil, nil, nil
+	case stop.Deprovisions > stop.Allowed:
+		stop.Reason = "safety limit"
+		kept := plan.users[:0]
+		for _, op := range plan.users {
+			if op = holdBack(op); op != nil {
+				kept = append(kept, op)
+			}
+		}
+		plan.users, plan.deletes = kept, nil
+	default:
+		return
+	}
+	plan.SafetyStop = stop
+}
+
+// holdBack strips the deprovisioning from an op: a deprovision alone is
+// dropped, an update that also disables keeps its other changes.
+func holdBack(op *userOp) *userOp {
+	if op.action != ActionDisable && op.action != ActionDelete {
+		return op
+	}
+	if op.x == nil || op.action == ActionDelete {
+		return nil
+	}
+	op.after.Disabled = op.before.Disabled
+	op.fields = slices.DeleteFunc(op.fields, func(f string) bool { return f == "disabled" })
+	op.reason = ""
+	switch {
+	case len(op.fields) > 0:
+		op.action = ActionUpdate
+	case len(op.add) > 0 || len(op.remove) > 0 || len(op.adminFlips) > 0:
+		op.action = ActionMemberships
+	default:
+		return nil
+	}
+	return op
+}
+
+// Reconcile brings the provider's users, groups and memberships in line
+// with a full snapshot of its directory (the LDAP sync). The run is
+// recorded as an external event from in_progress to its final status.
+func (e *Engine) Reconcile(ctx context.Context, siteID, providerID int64, snap Snapshot) (*Report, error) {
+	p, err := e.st.GetSSOStrategy(ctx, siteID, providerID)
+	if err != nil {
+		return nil, fmt.Errorf("provision: read provider %d: %w", providerID, err)
+	}
+	ev := store.ExternalEvent{SiteID: siteID, EventType: EventSync, Status: store.EventInProgress,
+		SSOStrategyID: providerID, CreatedAt: e.now(), Body: jsonText(map[string]any{"seen": len(snap.Users)})}
+	if err := e.st.CreateExternalEvent(ctx, &ev); err != nil {
+		return nil, fmt.Errorf("provision: record the sync run: %w", err)
+	}
+	rep := &Report{EventID: ev.ID}
+	if !p.Enabled {
+		rep.Status = store.EventSkipped
+		rep.Errors = []string{"the provider is disabled"}
+		return rep, e.finish(ctx, p, rep)
+	}
+	_, r, err := e.provider(ctx, siteID, providerID)
+	if err != nil {
+		rep.Status, rep.Errors = store.EventFailure, []string{err.Error()}
+		return rep, errors.Join(err, e.finish(ctx, p, rep))
+	}
+	plan, s, err := e.plan(ctx, p, r, snap)
+	if err != nil {
+		rep.Status, rep.Errors = store.EventFailure, []string{err.Error()}
+		return rep, errors.Join(err, e.finish(ctx, p, rep))
+	}
+	rep.Plan = plan
+	for _, ref := range plan.refusals {
+		e.refusalEvent(ctx, p, ref)
+		rep.Errors = append(rep.Errors, fmt.Sprintf("%s [id %s]: %s", clip(ref.username), clip(ref.ext), ref.reason))
+	}
+	var errs []string
+	e.applyGroupOps(ctx, s, plan.groups, &errs)
+	applied := e.applyUsers(ctx, s, plan.users, &errs)
+	e.applyGroupOps(ctx, s, plan.deletes, &errs)
+	// The counts say what was applied.
+	plan.users, plan.groups, plan.deletes = applied, keepApplied(plan.groups), keepApplied(plan.deletes)
+	plan.count()
+	rep.Errors = append(rep.Errors, errs...)
+	switch {
+	case plan.SafetyStop != nil && plan.SafetyStop.EmptySnapshot:
+		rep.Status = store.EventFailure
+	case plan.SafetyStop != nil || len(rep.Errors) > 0:
+		rep.Status = store.EventPartialFailure
+	default:
+		rep.Status = store.EventSuccess
+	}
+	if plan.SafetyStop != nil {
+		rep.Errors = append([]string{plan.SafetyStop.String()}, rep.Errors...)
+		e.alertSafety(ctx, p, plan.SafetyStop, rep)
+	}
+	return rep, e.finish(ctx, p, rep)
+}
+
+func keepApplied(ops []*groupOp) []*groupOp {
+	return slices.DeleteFunc(ops, func(op *groupOp) bool { return op.failed })
+}
+
+// finish writes the run's final status, counts and errors.
+func (e *Engine) finish(ctx context.Context, p store.SSOStrategy, rep *Report) error {
+	body := map[string]any{"status": rep.Status}
+	if rep.Plan != nil {
+		body["counts"] = rep.Plan.Counts
+		if rep.Plan.SafetyStop != nil {
+			body["safety_stop"] = rep.Plan.SafetyStop
+		}
+	}
+	if n := len(rep.Errors); n > 0 {
+		shown := rep.Errors[:min(n, maxReportedErrors)]
+		body["errors"] = shown
+		if n > len(shown) {
+			body["errors_not_shown"] = n - len(shown)
+		}
+	}
+	_, err := e.st.UpdateExternalEvent(context.WithoutCancel(ctx), p.SiteID, rep.EventID, func(ev *store.ExternalEvent) error {
+		ev.Status, ev.Body = rep.Status, jsonText(body)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("provision: record the end of the sync run: %w", err)
+	}
+	return nil
+}
+
+// alertSafety tells the admins a run held back; a failed delivery is
+// logged and kept in the report, never undoing the run.
+func (e *Engine) alertSafety(ctx context.Context, p store.SSOStrategy, stop *SafetyStop, rep *Report) {
+	subject := fmt.Sprintf("Provisioning from %q stopped by the safety limit", p.Label)
+	if stop.EmptySnapshot {
+		subject = fmt.Sprintf("Provisioning from %q refused an empty directory", p.Label)
+	}
+	body := stop.String() + fmt.Sprintf(
+		"\n\nProvider: %s (id %d)\nUsers the provider manages: %d\nUsers in the directory's answer: %d\nDisable or delete planned: %d\nLimit: %d (max(%d users, %d %%))\n\n"+
+			"Check the provider's bind account, base DN and filters. If the change is intended, raise %s or %s in the provider's options and run the sync again.",
+		p.Label, p.ID, stop.ProviderUsers, stop.SnapshotUsers, stop.Deprovisions, stop.Allowed, stop.LimitMinUsers, stop.LimitPercent,
+		OptionDeprovisionLimitUsers, OptionDeprovisionLimitPercent)
+	err := e.notify.Notify(context.WithoutCancel(ctx), events.Notice{SiteID: p.SiteID, Kind: events.NoticeSafetyLimit,
+		SSOStrategyID: p.ID, Subject: subject, Body: body})
+	if err != nil {
+		e.log.Error("provision: safety-limit alert not delivered", "site_id", p.SiteID, "sso_strategy_id", p.ID, "error", err)
+		rep.Errors = append(rep.Errors, "the alert to the admins could not be delivered: "+err.Error())
+	}
+}

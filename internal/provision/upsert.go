@@ -1,0 +1,133 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Result is what one Upsert, Deactivate or Delete did.
+type Result struct {
+	Action Action       `json:"action"`
+	User   store.User   `json:"-"` // the account after the change; zero when deleted or refused
+	Change Change       `json:"change"`
+	Groups []Resolution `json:"groups,omitempty"` // how each group reference was read
+}
+
+// Upsert creates or updates the account of one identity (SCIM create,
+// replace and patch; JIT at sign-in), with its memberships, in one
+// transaction. A refusal is returned as a *RefusedError (ErrRefused or
+// ErrConflict) after an event recorded it.
+func (e *Engine) Upsert(ctx context.Context, siteID, providerID int64, x ExternalIdentity) (Result, error) {
+	p, r, err := e.provider(ctx, siteID, providerID)
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	var ref *refusal
+	err = e.st.Tx(ctx, func(ctx context.Context) error {
+		s := newState(e.st, siteID, p, r)
+		op, rf, err := s.planUser(ctx, &x, true)
+		if err != nil || rf != nil {
+			ref = rf
+			return err
+		}
+		for _, g := range s.groupOpList {
+			if err := e.applyGroupOp(ctx, s, g); err != nil {
+				return err
+			}
+		}
+		if err := e.writeUser(ctx, s, op); err != nil {
+			return err
+		}
+		if _, err := e.st.AddMemberships(ctx, siteID, s.newMemberships(op), e.now()); err != nil {
+			return err
+		}
+		res = resultOf(op)
+		return nil
+	})
+	if ref != nil {
+		e.refusalEvent(ctx, p, ref)
+		return Result{Action: refusalAction(ref)}, &RefusedError{Reason: ref.reason, Conflict: ref.conflict}
+	}
+	if err != nil {
+		e.refusalEvent(ctx, p, &refusal{ext: x.ExternalID, username: x.Username, reason: err.Error()})
+		return Result{}, fmt.Errorf("provision: upsert %q: %w", clip(x.Username), err)
+	}
+	return res, nil
+}
+
+// Deactivate deprovisions one account by the provider's behaviour (SCIM
+// active=false): disabled, or deleted when deprovision_behavior is delete.
+func (e *Engine) Deactivate(ctx context.Context, siteID, providerID int64, externalID string) (Result, error) {
+	return e.deprovisionOne(ctx, siteID, providerID, externalID, "deactivated in the directory")
+}
+
+// Delete deprovisions one account by the provider's behaviour (SCIM
+// DELETE). With deprovision_behavior disable the account is only disabled.
+func (e *Engine) Delete(ctx context.Context, siteID, providerID int64, externalID string) (Result, error) {
+	return e.deprovisionOne(ctx, siteID, providerID, externalID, "deleted in the directory")
+}
+
+func (e *Engine) deprovisionOne(ctx context.Context, siteID, providerID int64, externalID, reason string) (Result, error) {
+	p, r, err := e.provider(ctx, siteID, providerID)
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	var ref *refusal
+	err = e.st.Tx(ctx, func(ctx context.Context) error {
+		s := newState(e.st, siteID, p, r)
+		u, err := s.userByExt(ctx, externalID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case u == nil:
+			return fmt.Errorf("%w: user %q", ErrUnknown, clip(externalID))
+		case !s.managed(u):
+			ref = &refusal{ext: externalID, username: u.Username, userID: u.ID,
+				reason: "the account was not provisioned by this provider; it is not deprovisioned"}
+			return nil
+		case !r.deprovisionUsers:
+			ref = &refusal{ext: externalID, username: u.Username, userID: u.ID,
+				reason: "deprovision_users is off: the account is left as it is"}
+			return nil
+		}
+		op := s.planDeprovision(u, r.deleteOnDeprovision, reason)
+		if op == nil {
+			res = Result{Action: ActionNone, User: *u}
+			return nil
+		}
+		if err := e.writeUser(ctx, s, op); err != nil {
+			return err
+		}
+		res = resultOf(op)
+		return nil
+	})
+	if ref != nil {
+		e.refusalEvent(ctx, p, ref)
+		return Result{Action: ActionRefuse}, &RefusedError{Reason: ref.reason}
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("provision: deprovision %q: %w", clip(externalID), err)
+	}
+	return res, nil
+}
+
+func resultOf(op *userOp) Result {
+	res := Result{Action: op.action, Groups: op.resolutions,
+		Change: Change{Action: op.action, Username: op.after.Username, ExternalID: op.after.ExternalID, Description: op.describe()}}
+	if op.action != ActionDelete {
+		res.User = op.after
+	}
+	return res
+}
+
+func refusalAction(r *refusal) Action {
+	if r.conflict {
+		return ActionConflict
+	}
+	return ActionRefuse
+}
