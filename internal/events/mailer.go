@@ -76,6 +76,15 @@ func NewMailer(cfg MailerConfig, st store.Store, logger *slog.Logger) (*Mailer, 
 	return m, nil
 }
 
+// NewNotifier is the Notifier for a configuration: a Mailer when smtpURL
+// is set, Discard otherwise.
+func NewNotifier(smtpURL, from string, st store.Store, logger *slog.Logger) (Notifier, error) {
+	if smtpURL == "" {
+		return Discard{}, nil
+	}
+	return NewMailer(MailerConfig{URL: smtpURL, From: from}, st, logger)
+}
+
 // Server names the mail server without credentials, for a start-up line.
 func (m *Mailer) Server() string { return m.server.String() }
 

@@ -320,3 +320,14 @@ func TestNewMailerRefusals(t *testing.T) {
 		}
 	}
 }
+
+func TestNewNotifier(t *testing.T) {
+	w := newWorld(t)
+	if n, err := NewNotifier("", "", w.st, quiet); err != nil || n != (Discard{}) {
+		t.Fatalf("no SMTP URL: %v %v", n, err)
+	}
+	n, err := NewNotifier("smtps://u:p@mail.example.com", "gatehouse@example.com", w.st, quiet)
+	if m, ok := n.(*Mailer); err != nil || !ok || m.Server() != "smtps://mail.example.com:465" {
+		t.Fatalf("with SMTP URL: %v %v", n, err)
+	}
+}

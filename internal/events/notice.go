@@ -1,6 +1,11 @@
 // Package events is what Gatehouse tells admins about provisioning and
 // sign-in trouble: e-mail alerts to the site admins who opted in, and the
 // retention job that keeps the event logs to the site's retention period.
+//
+// A server wires it as: NewNotifier (a Mailer over SMTP, or Discard) for
+// whoever raises notices, and a Retention job, given the same Notifier,
+// running for the life of the server; it also sends the SCIM token expiry
+// reminders (see RemindersOption).
 package events
 
 import "context"
