@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -25,6 +26,8 @@ type App struct {
 	Logger   *slog.Logger
 	Store    store.Store
 	Identity *identity.Service
+	// Notifier sends admin alerts: e-mail with --smtp-url, nothing without.
+	Notifier events.Notifier
 	// Site is the default site, created on first start.
 	Site store.Site
 }
@@ -66,11 +69,20 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	notifier, err := events.NewNotifier(c.SMTPURL, c.SMTPFrom, st, logger)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("admin alerts: %w", err)
+	}
+	if m, ok := notifier.(*events.Mailer); ok {
+		logger.Info("admin alerts by e-mail", "smtp", m.Server())
+	}
 	a := &App{
 		Config:   c,
 		Logger:   logger,
 		Store:    st,
 		Identity: identity.New(st, identity.Options{Sealer: sealer, Logger: logger}),
+		Notifier: notifier,
 	}
 	if a.Site, err = a.Identity.EnsureDefaultSite(ctx); err != nil {
 		st.Close()

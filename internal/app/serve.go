@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/ops"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
@@ -61,6 +62,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          nil,
 	}
 	go a.sweepSessions(ctx)
+	// Every node may prune: deleting what is already gone is harmless, and
+	// reminders are claimed in the store so each goes out once.
+	go events.NewRetention(a.Store, events.RetentionOptions{Notifier: a.Notifier, Logger: a.Logger}).Run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
