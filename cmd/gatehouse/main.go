@@ -46,7 +46,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), adminCmd(), usersCmd(), apiKeysCmd(), versionCmd())
-	root.AddCommand(providersCmd())
+	root.AddCommand(providersCmd(), sitesCmd())
 	root.AddCommand(eventsCmd())
 	return root
 }
@@ -92,12 +92,18 @@ func buildVersion() string {
 func dbCommand(use, short string, args cobra.PositionalArgs, run func(cmd *cobra.Command, a *app.App, args []string) error) *cobra.Command {
 	cmd := &cobra.Command{Use: use, Short: short, Args: args}
 	config.AddFlags(cmd.Flags(), false)
+	site := cmd.Flags().String("site", "", "subdomain of the site to work on (default: the default site)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		a, err := openApp(cmd, false)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
+		if *site != "" {
+			if a.Site, err = a.Identity.SiteBySubdomain(cmd.Context(), *site); err != nil {
+				return err
+			}
+		}
 		return run(cmd, a, args)
 	}
 	return cmd
