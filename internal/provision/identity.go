@@ -125,10 +125,17 @@ func checkExternalID(what, id string) error {
 // clip shortens hostile input before it goes into a message.
 func clip(s string) string {
 	const n = 64
-	if len(s) <= n {
-		return strings.ToValidUTF8(s, "?")
+	more := ""
+	if len(s) > n {
+		s, more = s[:n], "…"
 	}
-	return strings.ToValidUTF8(s[:n], "?") + "…"
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	return s + more
 }
 
 // key is how names are compared: lower case, as the store compares them.
