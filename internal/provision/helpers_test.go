@@ -218,3 +218,5 @@ func wantNames(t *testing.T, got []string, want ...string) {
 		}
 	}
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
