@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -166,9 +165,15 @@ func (e *Engine) applyOne(ctx context.Context, s *state, op *userOp) error {
 
 // applyUsers writes user changes many per transaction. When a batch fails
 // its users are retried one by one, so that one bad change loses nothing
-// else; what still fails is recorded. It returns the ops that were applied.
-func (e *Engine) applyUsers(ctx context.Context, s *state, ops []*userOp, errs *[]string) []*userOp {
-	done := make([]*userOp, 0, len(ops))
+// else; what still fails is recorded. It returns the counts of what was
+// applied, and lets go of each op's details once written, so that a large
+// run holds the whole plan only once.
+func (e *Engine) applyUsers(ctx context.Context, s *state, ops []*userOp, errs *[]string) Counts {
+	var done Counts
+	written := func(op *userOp) {
+		done.addUser(op)
+		op.add, op.remove, op.adminFlips, op.resolutions, op.x = nil, nil, nil, nil, nil
+	}
 	for start := 0; start < len(ops); start += e.batch {
 		batch := ops[start:min(start+e.batch, len(ops))]
 		snapshot := make([]store.User, len(batch))
@@ -187,7 +192,9 @@ func (e *Engine) applyUsers(ctx context.Context, s *state, ops []*userOp, errs *
 			return err
 		})
 		if err == nil {
-			done = append(done, batch...)
+			for _, op := range batch {
+				written(op)
+			}
 			continue
 		}
 		if ctx.Err() != nil {
@@ -202,8 +209,8 @@ func (e *Engine) applyUsers(ctx context.Context, s *state, ops []*userOp, errs *
 				*errs = append(*errs, err.Error())
 				continue
 			}
-			done = append(done, op)
+			written(op)
 		}
 	}
-	return slices.Clip(done)
+	return done
 }

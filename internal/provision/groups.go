@@ -87,7 +87,8 @@ func (s *state) resolveName(ctx context.Context, ref GroupRef) (name, via string
 // resolveGroups reads an identity's group references: every resolved name
 // (for the user rules) and the groups the user should be a member of.
 func (s *state) resolveGroups(ctx context.Context, refs []GroupRef) (names []string, targets []groupTarget, res []Resolution, err error) {
-	seen := map[string]bool{}
+	seen := s.seenNames
+	clear(seen)
 	for _, ref := range refs {
 		name, via, found, err := s.resolveName(ctx, ref)
 		if err != nil {
@@ -116,7 +117,9 @@ func (s *state) resolveGroups(ctx context.Context, refs []GroupRef) (names []str
 				targets = append(targets, t)
 			}
 		}
-		res = append(res, r)
+		if s.allResolutions || r.Via == ViaTable || r.Via == ViaID || r.Target != "member" {
+			res = append(res, r)
+		}
 	}
 	return names, targets, res, nil
 }
@@ -188,18 +191,23 @@ func (s *state) planGroupRename(ctx context.Context, ref GroupRef, g *store.Grou
 	return groupTarget{op: op}, "", nil
 }
 
-func (s *state) addGroupOp(k string, op *groupOp) {
+func (s *state) addGroupOp(k groupOpKey, op *groupOp) {
 	s.groupOps[k] = op
 	s.groupOpList = append(s.groupOpList, op)
 }
 
-// opKey identifies a planned group change: by immutable id when there is
-// one, else by name.
-func opKey(ref GroupRef, name string) string {
+// groupOpKey identifies a planned group change: by immutable id when
+// there is one, else by name key.
+type groupOpKey struct {
+	byName bool
+	k      string
+}
+
+func opKey(ref GroupRef, name string) groupOpKey {
 	if ref.ExternalID != "" {
-		return "id:" + ref.ExternalID
+		return groupOpKey{k: ref.ExternalID}
 	}
-	return "name:" + key(name)
+	return groupOpKey{byName: true, k: key(name)}
 }
 
 // defaultTargets are the default groups, created when missing and
@@ -207,7 +215,7 @@ func opKey(ref GroupRef, name string) string {
 func (s *state) defaultTargets(ctx context.Context) ([]groupTarget, error) {
 	var out []groupTarget
 	for _, name := range s.r.defaults.names() {
-		if op := s.groupOps["name:"+key(name)]; op != nil {
+		if op := s.groupOps[groupOpKey{byName: true, k: key(name)}]; op != nil {
 			out = append(out, groupTarget{op: op})
 			continue
 		}
@@ -220,7 +228,7 @@ func (s *state) defaultTargets(ctx context.Context) ([]groupTarget, error) {
 			out = append(out, groupTarget{g: g})
 		case s.r.provisionGroups:
 			op := &groupOp{action: ActionGroupCreate, g: store.Group{SiteID: s.siteID, Name: name, SSOStrategyID: s.p.ID}}
-			s.addGroupOp("name:"+key(name), op)
+			s.addGroupOp(groupOpKey{byName: true, k: key(name)}, op)
 			out = append(out, groupTarget{op: op})
 		}
 	}

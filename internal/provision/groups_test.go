@@ -140,7 +140,9 @@ func TestGroupResolution(t *testing.T) {
 func TestGroupOperations(t *testing.T) {
 	eachStore(t, func(v *env) {
 		t := v.t
-		v.setProvider(func(p *store.SSOStrategy) { p.ProvisionSiteAdminGroups, p.ProvisionGroupAdminGroups = "Admins", "Admins" })
+		v.setProvider(func(p *store.SSOStrategy) {
+			p.ProvisionSiteAdminGroups, p.ProvisionGroupAdminGroups = "Admins", "Admins"
+		})
 		for _, x := range people(3) {
 			v.upsert(x)
 		}

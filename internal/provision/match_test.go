@@ -134,7 +134,9 @@ func TestMatching(t *testing.T) {
 			}
 		}},
 		{"OnlyProvisionedAccountsAreDeprovisioned", func(v *env) {
-			v.localUser("ivy", func(u *store.User) { u.AuthenticationMethod, u.SSOStrategyID, u.ExternalID = store.AuthSSO, v.p.ID, "e7" })
+			v.localUser("ivy", func(u *store.User) {
+				u.AuthenticationMethod, u.SSOStrategyID, u.ExternalID = store.AuthSSO, v.p.ID, "e7"
+			})
 			_, err := v.e.Delete(v.ctx, v.site.ID, v.p.ID, "e7")
 			if !errors.Is(err, ErrRefused) || v.user("ivy").Disabled {
 				v.t.Fatalf("an account the provider did not provision was deprovisioned: %v", err)

@@ -270,14 +270,21 @@ func (s *state) planMemberships(ctx context.Context, op *userOp, x *ExternalIden
 	if err != nil {
 		return err
 	}
-	have := make(map[int64]store.Membership, len(current))
+	have, want, planned := s.haveGroups, s.wantGroups, s.planned
+	clear(have)
+	clear(want)
+	clear(planned)
 	for _, m := range current {
 		have[m.GroupID] = m
 	}
-	want := map[int64]bool{}
-	planned := map[*groupOp]bool{}
 	manageAdmin := len(s.r.groupAdmin) > 0
-	for _, t := range append(targets, defaults...) {
+	for i := range len(targets) + len(defaults) {
+		var t groupTarget
+		if i < len(targets) {
+			t = targets[i]
+		} else {
+			t = defaults[i-len(targets)]
+		}
 		if id := t.id(); id != 0 {
 			if want[id] {
 				continue

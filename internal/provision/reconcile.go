@@ -102,7 +102,7 @@ func (e *Engine) plan(ctx context.Context, p store.SSOStrategy, r *rules, snap S
 	}
 	if r.deprovisionGroups {
 		for ext, g := range s.groupsByExt {
-			if !listed[ext] && s.groupOps["id:"+ext] == nil {
+			if !listed[ext] && s.groupOps[groupOpKey{k: ext}] == nil {
 				plan.deletes = append(plan.deletes, &groupOp{action: ActionGroupDelete, before: *g})
 			}
 		}
@@ -225,8 +225,9 @@ func (e *Engine) Reconcile(ctx context.Context, siteID, providerID int64, snap S
 	applied := e.applyUsers(ctx, s, plan.users, &errs)
 	e.applyGroupOps(ctx, s, plan.deletes, &errs)
 	// The counts say what was applied.
-	plan.users, plan.groups, plan.deletes = applied, keepApplied(plan.groups), keepApplied(plan.deletes)
+	plan.users, plan.groups, plan.deletes = nil, keepApplied(plan.groups), keepApplied(plan.deletes)
 	plan.count()
+	plan.Counts.add(applied)
 	rep.Errors = append(rep.Errors, errs...)
 	switch {
 	case plan.SafetyStop != nil && plan.SafetyStop.EmptySnapshot:

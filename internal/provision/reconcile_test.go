@@ -85,7 +85,9 @@ func TestReconcile(t *testing.T) {
 			}
 		}},
 		{"SafetyLimitFromOptions", func(v *env) {
-			v.setProvider(func(p *store.SSOStrategy) { p.Options = `{"deprovision_limit_users": 1, "deprovision_limit_percent": 0}` })
+			v.setProvider(func(p *store.SSOStrategy) {
+				p.Options = `{"deprovision_limit_users": 1, "deprovision_limit_percent": 0}`
+			})
 			v.reconcile(people(5)...)
 			if rep := v.reconcile(people(3)...); rep.Plan.SafetyStop == nil || rep.Plan.Counts.Disabled != 0 {
 				v.t.Fatalf("%+v", rep.Plan.Counts)
@@ -198,7 +200,9 @@ func TestBadInput(t *testing.T) {
 		t := v.t
 		other := store.SSOStrategy{SiteID: v.site.ID, Protocol: "oidc", Provider: "okta", Label: "Okta"}
 		v.must(v.st.CreateSSOStrategy(v.ctx, &other))
-		v.localUser("foreign", func(u *store.User) { u.SSOStrategyID, u.AuthenticationMethod, u.ExternalID = other.ID, store.AuthSSO, "o1" })
+		v.localUser("foreign", func(u *store.User) {
+			u.SSOStrategyID, u.AuthenticationMethod, u.ExternalID = other.ID, store.AuthSSO, "o1"
+		})
 		v.reconcile(person("keep", "keeper"))
 		long := strings.Repeat("n", 300)
 		bad := []ExternalIdentity{

@@ -49,6 +49,20 @@ func (c *Counts) addUser(op *userOp) {
 	c.MembershipsRemoved += len(op.remove)
 }
 
+// add sums the user counts of another Counts into c.
+func (c *Counts) add(o Counts) {
+	c.Created += o.Created
+	c.Updated += o.Updated
+	c.Renamed += o.Renamed
+	c.Linked += o.Linked
+	c.Enabled += o.Enabled
+	c.Disabled += o.Disabled
+	c.Deleted += o.Deleted
+	c.Unchanged += o.Unchanged
+	c.MembershipsAdded += o.MembershipsAdded
+	c.MembershipsRemoved += o.MembershipsRemoved
+}
+
 func (c *Counts) addGroup(op *groupOp) {
 	switch op.action {
 	case ActionGroupCreate:

@@ -30,8 +30,19 @@ type state struct {
 
 	snapNames   map[string]string // group id -> name from a snapshot's group list
 	claimed     map[string]string // username key -> immutable id planned to hold it
-	groupOps    map[string]*groupOp
+	groupOps    map[groupOpKey]*groupOp
 	groupOpList []*groupOp
+
+	// allResolutions keeps every group resolution in the op (Upsert
+	// returns them); Reconcile keeps only those an event shows.
+	allResolutions bool
+
+	// Scratch maps reused for each identity, so that planning thousands
+	// of identities does not allocate thousands of maps.
+	seenNames  map[string]bool
+	haveGroups map[int64]store.Membership
+	wantGroups map[int64]bool
+	planned    map[*groupOp]bool
 }
 
 func newState(st store.Store, siteID int64, p store.SSOStrategy, r *rules) *state {
@@ -44,7 +55,11 @@ func newState(st store.Store, siteID int64, p store.SSOStrategy, r *rules) *stat
 		groupsByID:  map[int64]*store.Group{},
 		members:     map[int64][]store.Membership{},
 		claimed:     map[string]string{},
-		groupOps:    map[string]*groupOp{},
+		groupOps:    map[groupOpKey]*groupOp{},
+		seenNames:   map[string]bool{},
+		haveGroups:  map[int64]store.Membership{},
+		wantGroups:  map[int64]bool{},
+		planned:     map[*groupOp]bool{},
 	}
 }
 

@@ -28,6 +28,7 @@ func (e *Engine) Upsert(ctx context.Context, siteID, providerID int64, x Externa
 	var ref *refusal
 	err = e.st.Tx(ctx, func(ctx context.Context) error {
 		s := newState(e.st, siteID, p, r)
+		s.allResolutions = true
 		op, rf, err := s.planUser(ctx, &x, true)
 		if err != nil || rf != nil {
 			ref = rf
