@@ -1,0 +1,117 @@
+package saml
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+
+	"github.com/beevik/etree"
+	rtvalidator "github.com/mattermost/xml-roundtrip-validator"
+)
+
+// XML namespaces this package reads.
+const (
+	nsProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
+	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
+	nsMetadata  = "urn:oasis:names:tc:SAML:2.0:metadata"
+	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
+)
+
+// checkXML is the gate every untrusted XML document passes before any
+// library parses it. It refuses:
+//   - DOCTYPE and entity declarations (entity expansion, external entities)
+//     and processing instructions other than the XML declaration;
+//   - comments, because exclusive canonicalisation drops them, so a comment
+//     inside a signed NameID ("user@evil.com<!---->.example.com") would not
+//     break the signature while changing what a careless reader sees;
+//   - documents encoding/xml would not read back identically (the
+//     CVE-2020-29509/29510/29511 family), via xml-roundtrip-validator.
+//
+// allowComments relaxes the comment rule for metadata, which is not verified
+// by signature here and which real federations annotate with comments.
+func checkXML(doc []byte, allowComments bool) error {
+	dec := xml.NewDecoder(bytes.NewReader(doc))
+	dec.Strict = true
+	first := true
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return wrap(KindMalformed, err, "not well-formed XML")
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			return fail(KindDTD, "document contains a DOCTYPE or declaration")
+		case xml.ProcInst:
+			if t.Target != "xml" || !first {
+				return fail(KindDTD, "document contains a processing instruction %q", t.Target)
+			}
+		case xml.Comment:
+			if allowComments {
+				break
+			}
+			return fail(KindComment, "document contains an XML comment")
+		}
+		first = false
+	}
+	if err := rtvalidator.Validate(bytes.NewReader(doc)); err != nil {
+		return wrap(KindRoundTrip, err, "document does not survive an XML round trip")
+	}
+	return nil
+}
+
+// parseChecked runs checkXML and then parses doc with etree.
+func parseChecked(doc []byte, allowComments bool) (*etree.Document, error) {
+	if err := checkXML(doc, allowComments); err != nil {
+		return nil, err
+	}
+	d := etree.NewDocument()
+	if err := d.ReadFromBytes(doc); err != nil {
+		return nil, wrap(KindMalformed, err, "parse XML")
+	}
+	if d.Root() == nil {
+		return nil, fail(KindMalformed, "empty document")
+	}
+	return d, nil
+}
+
+// is reports whether el is the element {ns}local.
+func is(el *etree.Element, ns, local string) bool {
+	return el != nil && el.Tag == local && el.NamespaceURI() == ns
+}
+
+// findAll returns every descendant of root (root included) named {ns}local,
+// in document order, wherever it sits — wrapping attacks hide elements in
+// unexpected places, so the checks look everywhere.
+func findAll(root *etree.Element, ns, local string) []*etree.Element {
+	var out []*etree.Element
+	var walk func(*etree.Element)
+	walk = func(el *etree.Element) {
+		if is(el, ns, local) {
+			out = append(out, el)
+		}
+		for _, c := range el.ChildElements() {
+			walk(c)
+		}
+	}
+	if root != nil {
+		walk(root)
+	}
+	return out
+}
+
+// child returns the first direct child of el named {ns}local, or nil.
+func child(el *etree.Element, ns, local string) *etree.Element {
+	if el == nil {
+		return nil
+	}
+	for _, c := range el.ChildElements() {
+		if is(c, ns, local) {
+			return c
+		}
+	}
+	return nil
+}
