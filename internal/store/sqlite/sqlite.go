@@ -102,10 +102,17 @@ func OpenStore(ctx context.Context, path string) (*sqlstore.Store, error) {
 	reader.SetConnMaxLifetime(0)
 	reader.SetConnMaxIdleTime(0)
 
+	cp, err := startCheckpointer(path)
+	if err != nil {
+		_ = writer.Close()
+		_ = reader.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
 	s := sqlstore.New(sqlstore.Config{
 		Dialect: Dialect,
 		DB:      writer,
 		ReadDB:  reader,
+		OnClose: cp.stop,
 	})
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
@@ -127,6 +134,8 @@ func dsn(path string, readOnly bool) string {
 		q.Set("_query_only", "1")
 	} else {
 		q.Set("_txlock", "immediate")
+		// Checkpoints run in the background instead (see checkpoint.go).
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: q.Encode()}
 	return u.String()

@@ -40,13 +40,17 @@ type Config struct {
 	// ReadDB carries reads made outside a transaction; nil means DB. SQLite
 	// uses a separate pool of read connections next to its single writer.
 	ReadDB *sql.DB
+	// OnClose, when set, runs first in Close: a driver stops its own
+	// background work there (SQLite's checkpointer).
+	OnClose func() error
 }
 
 // Store implements store.Store over database/sql.
 type Store struct {
-	d      Dialect
-	db     *sql.DB
-	readDB *sql.DB
+	d       Dialect
+	db      *sql.DB
+	readDB  *sql.DB
+	onClose func() error
 
 	rebound    sync.Map // query text with ? -> dialect text
 	writeStmts sync.Map // dialect text -> *sql.Stmt on db
@@ -58,7 +62,7 @@ var _ store.Store = (*Store)(nil)
 // New returns a Store over the pools in c. The Store owns them: Close
 // closes them.
 func New(c Config) *Store {
-	s := &Store{d: c.Dialect, db: c.DB, readDB: c.ReadDB}
+	s := &Store{d: c.Dialect, db: c.DB, readDB: c.ReadDB, onClose: c.OnClose}
 	if s.readDB == nil {
 		s.readDB = s.db
 	}
@@ -78,13 +82,17 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the cached statements and the pools.
 func (s *Store) Close() error {
+	var closeErr error
+	if s.onClose != nil {
+		closeErr = s.onClose()
+	}
 	for _, m := range []*sync.Map{&s.writeStmts, &s.readStmts} {
 		m.Range(func(_, v any) bool {
 			_ = v.(*sql.Stmt).Close()
 			return true
 		})
 	}
-	err := s.db.Close()
+	err := errors.Join(closeErr, s.db.Close())
 	if s.readDB != s.db {
 		err = errors.Join(err, s.readDB.Close())
 	}
