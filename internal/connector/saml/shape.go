@@ -8,6 +8,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/russellhaering/gosaml2/types"
+	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 // Signature and digest algorithm identifiers.
@@ -35,33 +36,36 @@ const statusSuccess = "urn:oasis:names:tc:SAML:2.0:status:Success"
 // directly under the Response, so a signed assertion cannot be moved aside
 // while a forged one takes its place; and every signature must use an
 // accepted algorithm — including any inside an encrypted assertion.
-func (sp *ServiceProvider) checkShape(doc *etree.Document) error {
+//
+// It reports whether the assertion carries its own signature, which gosaml2
+// verifies without saying so when the Response is signed too.
+func (sp *ServiceProvider) checkShape(doc *etree.Document) (assertionSigned bool, err error) {
 	root := doc.Root()
 	if !is(root, nsProtocol, "Response") {
-		return fail(KindMalformed, "root element is %q, want samlp:Response", root.Tag)
+		return false, fail(KindMalformed, "root element is %q, want samlp:Response", root.Tag)
 	}
 	if err := checkStatus(root); err != nil {
-		return err
+		return false, err
 	}
 	plain := findAll(root, nsAssertion, "Assertion")
 	encrypted := findAll(root, nsAssertion, "EncryptedAssertion")
 	switch n := len(plain) + len(encrypted); {
 	case n == 0:
-		return fail(KindMissingAssertion, "response has no assertion")
+		return false, fail(KindMissingAssertion, "response has no assertion")
 	case n > 1:
-		return fail(KindMultipleAssertion, "response has %d assertions", n)
+		return false, fail(KindMultipleAssertion, "response has %d assertions", n)
 	}
 	if err := sp.checkAlgorithms(root); err != nil {
-		return err
+		return false, err
 	}
 	if len(plain) == 1 {
 		if plain[0].Parent() != root {
-			return fail(KindMultipleAssertion, "assertion is not a direct child of the Response")
+			return false, fail(KindMultipleAssertion, "assertion is not a direct child of the Response")
 		}
-		return nil
+		return child(plain[0], nsDSig, "Signature") != nil, nil
 	}
 	if encrypted[0].Parent() != root {
-		return fail(KindMultipleAssertion, "encrypted assertion is not a direct child of the Response")
+		return false, fail(KindMultipleAssertion, "encrypted assertion is not a direct child of the Response")
 	}
 	return sp.checkEncrypted(encrypted[0])
 }
@@ -115,32 +119,40 @@ func (sp *ServiceProvider) checkAlgorithms(root *etree.Element) error {
 // checkEncrypted decrypts a copy of an encrypted assertion so that the
 // assertion inside passes the same XML gate and algorithm checks as a plain
 // one; gosaml2 then decrypts it again for verification.
-func (sp *ServiceProvider) checkEncrypted(el *etree.Element) error {
+func (sp *ServiceProvider) checkEncrypted(el *etree.Element) (assertionSigned bool, err error) {
 	if sp.key == nil {
-		return fail(KindDecryption, "assertion is encrypted but no service provider key is configured")
+		return false, fail(KindDecryption, "assertion is encrypted but no service provider key is configured")
+	}
+	nsCtx, err := etreeutils.NSBuildParentContext(el)
+	if err != nil {
+		return false, wrap(KindMalformed, err, "encrypted assertion namespaces")
+	}
+	detached, err := etreeutils.NSDetatch(nsCtx, el)
+	if err != nil {
+		return false, wrap(KindMalformed, err, "encrypted assertion namespaces")
 	}
 	d := etree.NewDocument()
-	d.SetRoot(el.Copy())
+	d.SetRoot(detached)
 	b, err := d.WriteToBytes()
 	if err != nil {
-		return wrap(KindMalformed, err, "encrypted assertion")
+		return false, wrap(KindMalformed, err, "encrypted assertion")
 	}
 	var ea types.EncryptedAssertion
 	if err := xml.Unmarshal(b, &ea); err != nil {
-		return wrap(KindMalformed, err, "encrypted assertion")
+		return false, wrap(KindMalformed, err, "encrypted assertion")
 	}
 	plain, err := decryptSafely(&ea, &tls.Certificate{Certificate: [][]byte{sp.cert.Raw}, PrivateKey: sp.key})
 	if err != nil {
-		return wrap(KindDecryption, err, "decrypt assertion")
+		return false, wrap(KindDecryption, err, "decrypt assertion")
 	}
 	inner, err := parseChecked(plain, false)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !is(inner.Root(), nsAssertion, "Assertion") || len(findAll(inner.Root(), nsAssertion, "Assertion")) != 1 {
-		return fail(KindMultipleAssertion, "encrypted data is not exactly one Assertion")
+		return false, fail(KindMultipleAssertion, "encrypted data is not exactly one Assertion")
 	}
-	return sp.checkAlgorithms(inner.Root())
+	return child(inner.Root(), nsDSig, "Signature") != nil, sp.checkAlgorithms(inner.Root())
 }
 
 // decryptSafely turns a panic in the decryption code (a malformed cipher
