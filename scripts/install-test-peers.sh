@@ -2,7 +2,8 @@
 # Installs the real servers and clients the test suite runs against, when
 # they are missing: PostgreSQL (store conformance on the many-node engine),
 # Chromium and playwright-core (the login page as a person sees it),
-# aiosmtpd (the mail server admin alerts are delivered to).
+# aiosmtpd (the mail server admin alerts are delivered to), pysaml2 and
+# xmlsec1 (the SAML identity provider).
 # Safe to run again: it installs only what is absent.
 set -euo pipefail
 
@@ -15,6 +16,9 @@ command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
 # Debian's Python packages are seen by Debian's interpreter, not any python3 on PATH.
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || apt_packages+=(python3-aiosmtpd)
+# The SAML identity provider the SAML connector tests sign responses with.
+/usr/bin/python3 -c 'import saml2' >/dev/null 2>&1 || apt_packages+=(python3-pysaml2)
+command -v xmlsec1 >/dev/null 2>&1 || apt_packages+=(xmlsec1)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

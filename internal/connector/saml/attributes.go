@@ -43,7 +43,7 @@ func DefaultAttributeMap() AttributeMap {
 		Email:         []string{ClaimEmailAddress, "email", "mail", "emailAddress", "Email", "urn:oid:0.9.2342.19200300.100.1.3"},
 		GivenName:     []string{ClaimGivenName, "firstName", "givenName", "given_name", "first_name", "urn:oid:2.5.4.42"},
 		FamilyName:    []string{ClaimSurname, "lastName", "surname", "sn", "family_name", "last_name", "urn:oid:2.5.4.4"},
-		Groups:        []string{ClaimEntraGroups, "groups", "memberOf", "Groups", "role"},
+		Groups:        []string{ClaimEntraGroups, "groups", "memberOf"},
 		GroupsOverage: []string{ClaimEntraGroupsLink},
 	}
 }
