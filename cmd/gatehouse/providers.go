@@ -1,18 +1,22 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse/gatehouse/internal/app"
+	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func providersCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "providers", Short: "SSO providers (SAML, OpenID Connect, LDAP, SCIM)"}
-	cmd.AddCommand(providersListCmd())
+	cmd.AddCommand(providersListCmd(), providersPreviewCmd(), providersGroupNamesCmd())
 	return cmd
 }
 
@@ -63,4 +67,108 @@ func provisioningSummary(p store.SSOStrategy) string {
 		return "off"
 	}
 	return s
+}
+
+func providersPreviewCmd() *cobra.Command {
+	var asJSON bool
+	cmd := dbCommand("preview ID", "Show what the provider's rules, as set now, would change (writes nothing)", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, a *app.App, args []string) error {
+			id, err := providerID(args[0])
+			if err != nil {
+				return err
+			}
+			snap, err := a.Provision.CurrentSnapshot(cmd.Context(), a.Site.ID, id)
+			if err != nil {
+				return err
+			}
+			plan, err := a.Provision.Preview(cmd.Context(), a.Site.ID, id, snap)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(plan)
+			}
+			_, err = plan.WriteTo(cmd.OutOrStdout())
+			return err
+		})
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
+	return cmd
+}
+
+// providersGroupNamesCmd edits the provider's table of group ids and names,
+// which names the groups an identity provider sends only as ids (Entra's
+// group object ids in SAML and OpenID Connect claims).
+func providersGroupNamesCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "group-names", Short: "Name the groups a provider sends only as ids (Entra group object ids)"}
+	list := dbCommand("list ID", "Show the provider's group id -> name table", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, a *app.App, args []string) error {
+			id, err := providerID(args[0])
+			if err != nil {
+				return err
+			}
+			p, err := a.Identity.GetSSOStrategy(cmd.Context(), a.Site.ID, id)
+			if err != nil {
+				return err
+			}
+			names, err := provision.GroupNames(p)
+			if err != nil {
+				return err
+			}
+			return printGroupNames(cmd, names)
+		})
+	set := dbCommand("set ID GROUP-ID NAME", "Name a group id", cobra.ExactArgs(3),
+		func(cmd *cobra.Command, a *app.App, args []string) error {
+			return editGroupNames(cmd, a, args[0], func(names map[string]string) error {
+				names[args[1]] = args[2]
+				return nil
+			})
+		})
+	unset := dbCommand("unset ID GROUP-ID", "Forget a group id's name", cobra.ExactArgs(2),
+		func(cmd *cobra.Command, a *app.App, args []string) error {
+			return editGroupNames(cmd, a, args[0], func(names map[string]string) error {
+				if _, ok := names[args[1]]; !ok {
+					return fmt.Errorf("the table has no group id %q", args[1])
+				}
+				delete(names, args[1])
+				return nil
+			})
+		})
+	cmd.AddCommand(list, set, unset)
+	return cmd
+}
+
+func editGroupNames(cmd *cobra.Command, a *app.App, ref string, edit func(map[string]string) error) error {
+	id, err := providerID(ref)
+	if err != nil {
+		return err
+	}
+	names, err := a.Provision.UpdateGroupNames(cmd.Context(), a.Site.ID, id, edit)
+	if err != nil {
+		return err
+	}
+	return printGroupNames(cmd, names)
+}
+
+func printGroupNames(cmd *cobra.Command, names map[string]string) error {
+	ids := make([]string, 0, len(names))
+	for id := range names {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "GROUP ID\tNAME")
+	for _, id := range ids {
+		fmt.Fprintf(tw, "%s\t%s\n", id, names[id])
+	}
+	return tw.Flush()
+}
+
+func providerID(ref string) (int64, error) {
+	id, err := strconv.ParseInt(ref, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%q is not a provider id; 'gatehouse providers list' shows them", ref)
+	}
+	return id, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
@@ -28,6 +29,9 @@ type App struct {
 	Identity *identity.Service
 	// Notifier sends admin alerts: e-mail with --smtp-url, nothing without.
 	Notifier events.Notifier
+	// Provision is the one engine that turns providers' identities into
+	// users, groups and memberships.
+	Provision *provision.Engine
 	// Site is the default site, created on first start.
 	Site store.Site
 }
@@ -78,11 +82,12 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		logger.Info("admin alerts by e-mail", "smtp", m.Server())
 	}
 	a := &App{
-		Config:   c,
-		Logger:   logger,
-		Store:    st,
-		Identity: identity.New(st, identity.Options{Sealer: sealer, Logger: logger}),
-		Notifier: notifier,
+		Config:    c,
+		Logger:    logger,
+		Store:     st,
+		Identity:  identity.New(st, identity.Options{Sealer: sealer, Logger: logger}),
+		Notifier:  notifier,
+		Provision: provision.New(st, provision.Options{Notifier: notifier, Logger: logger}),
 	}
 	if a.Site, err = a.Identity.EnsureDefaultSite(ctx); err != nil {
 		st.Close()

@@ -34,6 +34,7 @@ func (a *App) Handler() (http.Handler, error) {
 		BaseURL:    a.Config.BaseURL,
 		SiteDomain: a.Config.SiteDomain,
 		Logger:     a.Logger,
+		Provision:  a.Provision,
 	})
 	if err != nil {
 		return nil, err

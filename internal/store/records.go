@@ -111,11 +111,11 @@ type Group struct {
 
 // GroupUser is one membership. GroupName and Username are filled on reads.
 type GroupUser struct {
-	ID        int64
-	SiteID    int64
-	GroupID   int64
-	UserID    int64
-	Admin     bool
+	ID      int64
+	SiteID  int64
+	GroupID int64
+	UserID  int64
+	Admin   bool
 	// SSOStrategyID is the provider whose provisioning made the membership,
 	// 0 when an admin made it: provisioning only ever removes memberships
 	// it made itself.

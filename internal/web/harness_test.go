@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
@@ -45,13 +46,14 @@ func (b *lockedBuffer) String() string {
 // harness is a real Gatehouse front end on a loopback port over a real
 // SQLite store and identity Service.
 type harness struct {
-	t     *testing.T
-	ctx   context.Context
-	svc   *identity.Service
-	site  store.Site
-	srv   *httptest.Server
-	clock *testclock.Clock
-	logs  *lockedBuffer
+	t         *testing.T
+	ctx       context.Context
+	svc       *identity.Service
+	provision *provision.Engine
+	site      store.Site
+	srv       *httptest.Server
+	clock     *testclock.Clock
+	logs      *lockedBuffer
 
 	mu       sync.Mutex
 	requests map[string]int // "METHOD /path" -> count
@@ -91,7 +93,9 @@ func newHarness(t *testing.T) *harness {
 		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(h.srv.Close)
-	handler, err = New(Config{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now})
+	h.provision = provision.New(st, provision.Options{Clock: h.clock.Now, Logger: logger})
+	handler, err = New(Config{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now,
+		Provision: h.provision})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}

@@ -93,6 +93,7 @@ func (s *server) routes() []route {
 		apiRoute("PATCH", "/sso_strategies/{id}", admin, s.updateSSOStrategy),
 		apiRoute("DELETE", "/sso_strategies/{id}", admin, s.deleteSSOStrategy),
 		apiRoute("POST", "/sso_strategies/{id}/sync", admin, s.syncSSOStrategy),
+		apiRoute("GET", "/sso_strategies/{id}/preview", admin, s.previewSSOStrategy),
 
 		apiRoute("GET", "/sso_events", admin, s.listSSOEvents),
 		apiRoute("GET", "/sso_events/{id}", admin, s.showSSOEvent),

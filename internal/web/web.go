@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/provision"
 )
 
 // Config configures the front end.
@@ -30,6 +31,8 @@ type Config struct {
 	SiteDomain string
 	Logger     *slog.Logger     // default slog.Default()
 	Clock      func() time.Time // default time.Now
+	// Provision is the provisioning engine, for provider previews.
+	Provision *provision.Engine
 	// MaxInFlight is how many requests run at once; the rest queue in
 	// arrival order. 0 picks four per CPU (at least eight).
 	MaxInFlight int
@@ -45,6 +48,7 @@ type server struct {
 	siteDomain string // lower case, no leading dot
 	pages      *pageTemplates
 	admission  *admission
+	provision  *provision.Engine
 }
 
 // New returns the handler for everything Gatehouse serves over HTTP except
@@ -84,6 +88,7 @@ func newServer(cfg Config) (*server, error) {
 		siteDomain: strings.ToLower(strings.Trim(cfg.SiteDomain, ".")),
 		pages:      pages,
 		admission:  newAdmission(cfg.MaxInFlight),
+		provision:  cfg.Provision,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
