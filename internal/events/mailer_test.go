@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"github.com/gatehouse/gatehouse/internal/events/smtptest"
 	"io"
 	"log/slog"
 	"net"
@@ -95,7 +96,7 @@ func safetyNotice(siteID int64) Notice {
 }
 
 func TestSafetyLimitAlertReachesOptedInAdminsOnly(t *testing.T) {
-	srv := startSMTPD(t)
+	srv := smtptest.Start(t)
 	w := newWorld(t)
 	w.user("ann", alertAdmin("ann@example.com", "Ann Admin"))
 	w.user("zoe", alertAdmin("zoe@example.com", "Zoë Ündercroft"))
@@ -109,46 +110,46 @@ func TestSafetyLimitAlertReachesOptedInAdminsOnly(t *testing.T) {
 	w.must(w.st.CreateUser(w.ctx, &store.User{SiteID: other.ID, Username: "ann", SiteAdmin: true,
 		NotifyOnAllSSOFailures: true, Email: "other-admin@example.com"}))
 
-	m := w.mailer("smtp://" + srv.addr)
+	m := w.mailer("smtp://" + srv.Addr)
 	if err := m.Notify(w.ctx, safetyNotice(w.site.ID)); err != nil {
 		t.Fatal(err)
 	}
-	msgs := srv.messages()
+	msgs := srv.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("got %d messages, want 1", len(msgs))
 	}
 	got := msgs[0]
-	if want := []string{"ann@example.com", "zoe@example.com"}; !reflect.DeepEqual(got.rcptTo, want) {
-		t.Fatalf("envelope recipients %v, want %v", got.rcptTo, want)
+	if want := []string{"ann@example.com", "zoe@example.com"}; !reflect.DeepEqual(got.RcptTo, want) {
+		t.Fatalf("envelope recipients %v, want %v", got.RcptTo, want)
 	}
-	to, err := got.header.AddressList("To")
+	to, err := got.Header.AddressList("To")
 	if err != nil || len(to) != 2 || to[0].Name != "Ann Admin" || to[1].Name != "Zoë Ündercroft" {
-		t.Fatalf("To %q: %v %v", got.header.Get("To"), to, err)
+		t.Fatalf("To %q: %v %v", got.Header.Get("To"), to, err)
 	}
-	from, err := mail.ParseAddress(got.header.Get("From"))
+	from, err := mail.ParseAddress(got.Header.Get("From"))
 	if err != nil || from.Address != "gatehouse@files.example.com" || from.Name != "Gatehouse" {
-		t.Fatalf("From %q: %v", got.header.Get("From"), err)
+		t.Fatalf("From %q: %v", got.Header.Get("From"), err)
 	}
-	if s := got.subject(t); s != "[Gatehouse: Acme Files] LDAP sync stopped: it would disable 412 of 500 users" {
+	if s := got.Subject(t); s != "[Gatehouse: Acme Files] LDAP sync stopped: it would disable 412 of 500 users" {
 		t.Fatalf("subject %q", s)
 	}
-	if d, err := got.header.Date(); err != nil || !d.Equal(w.clock.Now()) {
-		t.Fatalf("Date %q: %v", got.header.Get("Date"), err)
+	if d, err := got.Header.Date(); err != nil || !d.Equal(w.clock.Now()) {
+		t.Fatalf("Date %q: %v", got.Header.Get("Date"), err)
 	}
 	for h, want := range map[string]string{"MIME-Version": "1.0", "Content-Type": "text/plain; charset=utf-8",
 		"Auto-Submitted": "auto-generated"} {
-		if got.header.Get(h) != want {
-			t.Errorf("%s: %q, want %q", h, got.header.Get(h), want)
+		if got.Header.Get(h) != want {
+			t.Errorf("%s: %q, want %q", h, got.Header.Get(h), want)
 		}
 	}
-	if id := got.header.Get("Message-ID"); !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@files.example.com>") {
+	if id := got.Header.Get("Message-ID"); !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@files.example.com>") {
 		t.Errorf("Message-ID %q", id)
 	}
 	// The lone "." line survives SMTP's dot-stuffing.
-	if !strings.Contains(got.body, "would have disabled 412 of 500 users (82%)") ||
-		!strings.Contains(strings.ReplaceAll(got.body, "\r\n", "\n"), "Nothing was changed.\n.\nCheck the base DN") ||
-		!strings.Contains(got.body, "site admin of Acme Files with notify_on_all_sso_failures") {
-		t.Fatalf("body:\n%s", got.body)
+	if !strings.Contains(got.Body, "would have disabled 412 of 500 users (82%)") ||
+		!strings.Contains(strings.ReplaceAll(got.Body, "\r\n", "\n"), "Nothing was changed.\n.\nCheck the base DN") ||
+		!strings.Contains(got.Body, "site admin of Acme Files with notify_on_all_sso_failures") {
+		t.Fatalf("body:\n%s", got.Body)
 	}
 	evs := w.alertEvents()
 	if len(evs) != 1 || evs[0].Status != store.EventSuccess || evs[0].SSOStrategyID != 7 ||
@@ -158,47 +159,47 @@ func TestSafetyLimitAlertReachesOptedInAdminsOnly(t *testing.T) {
 }
 
 func TestNonASCIISubject(t *testing.T) {
-	srv := startSMTPD(t)
+	srv := smtptest.Start(t)
 	w := newWorld(t)
 	w.user("ann", alertAdmin("ann@example.com", "Ann"))
 	subject := "Synchronisierung gestoppt: 412 Benutzer wären deaktiviert – 安全上限 " + strings.Repeat("ü", 150)
 	n := Notice{SiteID: w.site.ID, Kind: NoticeSyncFailure, Subject: subject, Body: "Grüße aus Köln"}
-	w.must(w.mailer("smtp://"+srv.addr).Notify(w.ctx, n))
-	got := srv.messages()[0]
+	w.must(w.mailer("smtp://"+srv.Addr).Notify(w.ctx, n))
+	got := srv.Messages()[0]
 	want := "[Gatehouse: Acme Files] " + subject
-	if s := got.subject(t); s != string([]rune(want)[:maxSubjectRunes-1])+"…" {
+	if s := got.Subject(t); s != string([]rune(want)[:maxSubjectRunes-1])+"…" {
 		t.Fatalf("subject %q", s)
 	}
-	for _, line := range strings.Split(string(got.raw), "\n") {
+	for _, line := range strings.Split(string(got.Raw), "\n") {
 		if len(line) > 998 {
 			t.Fatalf("line of %d octets", len(line))
 		}
 	}
-	if !strings.Contains(got.body, "Grüße aus Köln") {
-		t.Fatalf("body %q", got.body)
+	if !strings.Contains(got.Body, "Grüße aus Köln") {
+		t.Fatalf("body %q", got.Body)
 	}
 }
 
 func TestHeaderInjectionIsNeutralised(t *testing.T) {
-	srv := startSMTPD(t)
+	srv := smtptest.Start(t)
 	w := newWorld(t)
 	w.user("ann", alertAdmin("ann@example.com", "Ann\r\nBcc: thief@evil.example"))
 	w.user("eve", alertAdmin("eve@example.com>\r\nBcc: thief@evil.example", "Eve"))
 	n := Notice{SiteID: w.site.ID, Kind: NoticeSyncFailure, SSOStrategyID: 1,
 		Subject: "Sync failed\r\nBcc: thief@evil.example\r\n\r\nforged body", Body: "real body"}
-	w.must(w.mailer("smtp://"+srv.addr).Notify(w.ctx, n))
-	msgs := srv.messages()
+	w.must(w.mailer("smtp://"+srv.Addr).Notify(w.ctx, n))
+	msgs := srv.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages", len(msgs))
 	}
 	got := msgs[0]
-	if !reflect.DeepEqual(got.rcptTo, []string{"ann@example.com"}) {
-		t.Fatalf("envelope recipients %v", got.rcptTo)
+	if !reflect.DeepEqual(got.RcptTo, []string{"ann@example.com"}) {
+		t.Fatalf("envelope recipients %v", got.RcptTo)
 	}
-	if _, ok := got.header["Bcc"]; ok || strings.Contains(got.body, "forged") || strings.Contains(string(got.raw), "\nBcc") {
-		t.Fatalf("a header was injected:\n%s", got.raw)
+	if _, ok := got.Header["Bcc"]; ok || strings.Contains(got.Body, "forged") || strings.Contains(string(got.Raw), "\nBcc") {
+		t.Fatalf("a header was injected:\n%s", got.Raw)
 	}
-	if s := got.subject(t); s != "[Gatehouse: Acme Files] Sync failed Bcc: thief@evil.example forged body" {
+	if s := got.Subject(t); s != "[Gatehouse: Acme Files] Sync failed Bcc: thief@evil.example forged body" {
 		t.Fatalf("subject %q", s)
 	}
 }
@@ -207,7 +208,7 @@ func TestNoRecipientsSendsNothing(t *testing.T) {
 	w := newWorld(t)
 	w.user("plain", func(u *store.User) { u.Email, u.NotifyOnAllSSOFailures = "p@example.com", true })
 	// Nothing listens there: an attempt to send would fail.
-	if err := w.mailer("smtp://"+freeAddr(t)).Notify(w.ctx, safetyNotice(w.site.ID)); err != nil {
+	if err := w.mailer("smtp://"+smtptest.FreeAddr(t)).Notify(w.ctx, safetyNotice(w.site.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if evs := w.alertEvents(); len(evs) != 0 {
@@ -218,7 +219,7 @@ func TestNoRecipientsSendsNothing(t *testing.T) {
 func TestUnreachableServerIsRecordedAsFailure(t *testing.T) {
 	w := newWorld(t)
 	w.user("ann", alertAdmin("ann@example.com", "Ann"))
-	m := w.mailer("smtp://alerts:hunter2-secret@" + freeAddr(t))
+	m := w.mailer("smtp://alerts:hunter2-secret@" + smtptest.FreeAddr(t))
 	err := m.Notify(w.ctx, safetyNotice(w.site.ID))
 	if err == nil {
 		t.Fatal("delivery to a closed port succeeded")
@@ -266,36 +267,36 @@ func TestTLS(t *testing.T) {
 	cert, key, roots := testCA(t)
 	trusted := func(c *MailerConfig) { c.RootCAs = roots }
 	t.Run("STARTTLS", func(t *testing.T) {
-		srv := startSMTPD(t, "--tlscert", cert, "--tlskey", key)
+		srv := smtptest.Start(t, "--tlscert", cert, "--tlskey", key)
 		w := newWorld(t)
 		w.user("ann", alertAdmin("ann@example.com", "Ann"))
 		// The certificate is checked: an unknown CA is refused.
-		if err := w.mailer("smtp://"+srv.addr).Notify(w.ctx, safetyNotice(w.site.ID)); err == nil ||
+		if err := w.mailer("smtp://"+srv.Addr).Notify(w.ctx, safetyNotice(w.site.ID)); err == nil ||
 			!strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("untrusted certificate: %v", err)
 		}
-		w.must(w.mailer("smtp://"+srv.addr, trusted).Notify(w.ctx, safetyNotice(w.site.ID)))
-		if msgs := srv.messages(); len(msgs) != 1 {
+		w.must(w.mailer("smtp://"+srv.Addr, trusted).Notify(w.ctx, safetyNotice(w.site.ID)))
+		if msgs := srv.Messages(); len(msgs) != 1 {
 			t.Fatalf("%d messages", len(msgs))
 		}
 	})
 	t.Run("SMTPS", func(t *testing.T) {
-		srv := startSMTPD(t, "--smtpscert", cert, "--smtpskey", key)
+		srv := smtptest.Start(t, "--smtpscert", cert, "--smtpskey", key)
 		w := newWorld(t)
 		w.user("ann", alertAdmin("ann@example.com", "Ann"))
-		if err := w.mailer("smtps://"+srv.addr).Notify(w.ctx, safetyNotice(w.site.ID)); err == nil {
+		if err := w.mailer("smtps://"+srv.Addr).Notify(w.ctx, safetyNotice(w.site.ID)); err == nil {
 			t.Fatal("untrusted certificate accepted")
 		}
-		w.must(w.mailer("smtps://"+srv.addr, trusted).Notify(w.ctx, safetyNotice(w.site.ID)))
-		if msgs := srv.messages(); len(msgs) != 1 {
+		w.must(w.mailer("smtps://"+srv.Addr, trusted).Notify(w.ctx, safetyNotice(w.site.ID)))
+		if msgs := srv.Messages(); len(msgs) != 1 {
 			t.Fatalf("%d messages", len(msgs))
 		}
 	})
 	t.Run("CredentialsNeedAUTH", func(t *testing.T) {
-		srv := startSMTPD(t)
+		srv := smtptest.Start(t)
 		w := newWorld(t)
 		w.user("ann", alertAdmin("ann@example.com", "Ann"))
-		err := w.mailer("smtp://u:pw-never-shown@"+srv.addr).Notify(w.ctx, safetyNotice(w.site.ID))
+		err := w.mailer("smtp://u:pw-never-shown@"+srv.Addr).Notify(w.ctx, safetyNotice(w.site.ID))
 		if err == nil || !strings.Contains(err.Error(), "AUTH") || strings.Contains(err.Error(), "pw-never-shown") {
 			t.Fatalf("credentials without AUTH: %v", err)
 		}

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"encoding/json"
+	"github.com/gatehouse/gatehouse/internal/events/smtptest"
 	"strings"
 	"sync"
 	"testing"
@@ -29,14 +30,14 @@ func (w *world) pass(n Notifier) error {
 }
 
 func TestSCIMTokenRemindersAreSentOnceAt30And7And1Days(t *testing.T) {
-	srv := startSMTPD(t)
+	srv := smtptest.Start(t)
 	w := newWorld(t)
 	w.user("ann", alertAdmin("ann@example.com", "Ann"))
 	p := w.scimProvider("Entra ID", 40*day, `{"group_names":{"g1":"Sales"}}`)
 	w.scimProvider("Disabled", 5*day, "") // not enabled below
 	_, err := w.st.UpdateSSOStrategy(w.ctx, w.site.ID, p.ID+1, func(s *store.SSOStrategy) error { s.Enabled = false; return nil })
 	w.must(err)
-	m := w.mailer("smtp://" + srv.addr)
+	m := w.mailer("smtp://" + srv.Addr)
 
 	var subjects []string
 	step := func(to time.Duration, wantNew int) {
@@ -45,12 +46,12 @@ func TestSCIMTokenRemindersAreSentOnceAt30And7And1Days(t *testing.T) {
 		for range 2 { // the second pass, and a restart, find nothing more to send
 			w.must(w.pass(m))
 		}
-		msgs := srv.messages()
+		msgs := srv.Messages()
 		if len(msgs) != len(subjects)+wantNew {
 			t.Fatalf("at %s left: %d messages, want %d", p.SCIMTokenExpiresAt.Sub(w.clock.Now()), len(msgs), len(subjects)+wantNew)
 		}
 		for _, msg := range msgs[len(subjects):] {
-			subjects = append(subjects, msg.subject(t))
+			subjects = append(subjects, msg.Subject(t))
 		}
 	}
 	step(0, 0)                  // 40 days left
@@ -69,7 +70,7 @@ func TestSCIMTokenRemindersAreSentOnceAt30And7And1Days(t *testing.T) {
 	if strings.Join(subjects, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("subjects:\n%s", strings.Join(subjects, "\n"))
 	}
-	body := srv.messages()[1].body
+	body := srv.Messages()[1].Body
 	if !strings.Contains(body, "7-day reminder") || !strings.Contains(body, "Create a new SCIM token") {
 		t.Fatalf("body:\n%s", body)
 	}
@@ -112,7 +113,7 @@ func TestSCIMTokenReminderIsRetriedWhenDeliveryFails(t *testing.T) {
 	w := newWorld(t)
 	w.user("ann", alertAdmin("ann@example.com", "Ann"))
 	w.scimProvider("Entra ID", 6*day, "")
-	down := w.mailer("smtp://" + freeAddr(t))
+	down := w.mailer("smtp://" + smtptest.FreeAddr(t))
 	if err := w.pass(down); err == nil {
 		t.Fatal("a failed reminder was not reported")
 	}
