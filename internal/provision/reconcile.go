@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -268,10 +269,42 @@ func (e *Engine) finish(ctx context.Context, p store.SSOStrategy, rep *Report) e
 		ev.Status, ev.Body = rep.Status, jsonText(body)
 		return nil
 	})
+	if (rep.Status == store.EventFailure || rep.Status == store.EventPartialFailure) && (rep.Plan == nil || rep.Plan.SafetyStop == nil) {
+		e.alertRun(ctx, p, rep) // a safety stop has already sent its own alert
+	}
 	if err != nil {
 		return fmt.Errorf("provision: record the end of the sync run: %w", err)
 	}
 	return nil
+}
+
+// alertRun tells the admins a sync run failed or ended with errors.
+func (e *Engine) alertRun(ctx context.Context, p store.SSOStrategy, rep *Report) {
+	kind, subject := events.NoticeSyncFailure, fmt.Sprintf("Provisioning from %q failed", p.Label)
+	if rep.Status == store.EventPartialFailure {
+		kind, subject = events.NoticeSyncPartialFailure, fmt.Sprintf("Provisioning from %q ended with errors", p.Label)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "The sync run of provider %s (id %d) ended with status %s.\n", p.Label, p.ID, rep.Status)
+	if rep.Plan != nil {
+		c := rep.Plan.Counts
+		fmt.Fprintf(&b, "Seen %d; created %d, updated %d, renamed %d, disabled %d, deleted %d; refused %d, conflicts %d.\n",
+			c.Seen, c.Created, c.Updated, c.Renamed, c.Disabled, c.Deleted, c.Refused, c.Conflicts)
+	}
+	if n := len(rep.Errors); n > 0 {
+		b.WriteString("\nErrors:\n")
+		for _, msg := range rep.Errors[:min(n, 20)] {
+			b.WriteString("  - " + msg + "\n")
+		}
+		if n > 20 {
+			fmt.Fprintf(&b, "  … and %d more; the external event %d has up to %d.\n", n-20, rep.EventID, maxReportedErrors)
+		}
+	}
+	b.WriteString("\nThe SSO events log has one entry per refused identity. Everything else in the run was applied.")
+	if err := e.notify.Notify(context.WithoutCancel(ctx), events.Notice{SiteID: p.SiteID, Kind: kind,
+		SSOStrategyID: p.ID, Subject: subject, Body: b.String()}); err != nil {
+		e.log.Error("provision: sync alert not delivered", "site_id", p.SiteID, "sso_strategy_id", p.ID, "error", err)
+	}
 }
 
 // alertSafety tells the admins a run held back; a failed delivery is
