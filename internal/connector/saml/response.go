@@ -119,9 +119,9 @@ func (sp *ServiceProvider) library(doc *etree.Document, now time.Time) *saml2.SA
 		MaximumDecompressedBodySize: int64(sp.maxResponseSize),
 	}
 	if sp.key != nil {
-		// gosaml2 v0.12 decrypts only with the deprecated field; its
-		// SetSPKeyStore replacement is not consulted by decryptAssertions.
-		//lint:ignore SA1019 the replacement does not reach decryption yet
+		// gosaml2 v0.12 decrypts only with SPKeyStore (documented as
+		// deprecated); its SetSPKeyStore replacement is not consulted by
+		// decryptAssertions.
 		lib.SPKeyStore = dsig.TLSCertKeyStore(tls.Certificate{Certificate: [][]byte{sp.cert.Raw}, PrivateKey: sp.key})
 	}
 	return lib

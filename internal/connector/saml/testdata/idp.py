@@ -19,6 +19,12 @@ CONFIG.json:
     AuthnRequest; the IdP parses it and answers it (InResponseTo and
     destination come from the request).
   "parse_request": print the parsed AuthnRequest of saml_request as JSON.
+  "logout_request": print the HTTP-Redirect URL of a signed LogoutRequest to
+    sp_slo_url for name_id and session_index.
+  "logout_response": read our LogoutRequest (query values in "query"),
+    verify its signature with our certificate ("sp_cert", base64 DER), and
+    print JSON: the request's fields, whether the signature verified, and
+    the HTTP-Redirect URL of a signed LogoutResponse.
 """
 import base64
 import json
@@ -31,6 +37,8 @@ from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAME_FORMAT_URI, NameID
 from saml2.server import Server
+from saml2.sigver import verify_redirect_signature
+from saml2.xmldsig import SIG_RSA_SHA256
 
 
 # pysaml2 encrypts assertions with triple-DES and offers no parameter for it;
@@ -124,6 +132,39 @@ def response(c):
     sys.stdout.write(base64.b64encode(str(resp).encode("utf-8")).decode("ascii"))
 
 
+def location(http_args):
+    return dict(http_args["headers"])["Location"]
+
+
+def logout_request(c):
+    server = Server(config=build_config(c))
+    _, req = server.create_logout_request(
+        destination=c["sp_slo_url"], issuer_entity_id=c["sp_entity_id"],
+        name_id=NameID(format=c.get("name_id_format"), text=c["name_id"]),
+        session_indexes=[c["session_index"]], sign=False)
+    args = server.apply_binding(BINDING_HTTP_REDIRECT, str(req), c["sp_slo_url"],
+                                relay_state=c.get("relay_state", ""), sign=True, sigalg=SIG_RSA_SHA256)
+    sys.stdout.write(location(args))
+
+
+def logout_response(c):
+    server = Server(config=build_config(c))
+    q = c["query"]
+    req = server.parse_logout_request(q["SAMLRequest"], BINDING_HTTP_REDIRECT).message
+    signature_ok = verify_redirect_signature(q, server.sec.sec_backend, cert=c["sp_cert"])
+    resp = server.create_logout_response(req, [BINDING_HTTP_REDIRECT], sign=False)
+    args = server.apply_binding(BINDING_HTTP_REDIRECT, str(resp), c["sp_slo_url"],
+                                relay_state=q.get("RelayState", ""), response=True, sign=True, sigalg=SIG_RSA_SHA256)
+    sys.stdout.write(json.dumps({
+        "id": req.id,
+        "issuer": req.issuer.text,
+        "name_id": req.name_id.text,
+        "session_index": [s.text for s in req.session_index],
+        "signature_ok": bool(signature_ok),
+        "url": location(args),
+    }))
+
+
 def metadata(c):
     sys.stdout.write(str(entity_descriptor(build_config(c))))
 
@@ -131,7 +172,13 @@ def metadata(c):
 def main():
     with open(sys.argv[1]) as f:
         c = json.load(f)
-    {"metadata": metadata, "response": response, "parse_request": print_request}[c["mode"]](c)
+    {
+        "metadata": metadata,
+        "response": response,
+        "parse_request": print_request,
+        "logout_request": logout_request,
+        "logout_response": logout_response,
+    }[c["mode"]](c)
 
 
 if __name__ == "__main__":
