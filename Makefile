@@ -32,6 +32,7 @@ lint: vet
 bench: build peers
 	@command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(GO) test -run '^$$' -bench . -count 3 ./internal/store/...
+	$(GO) test -run '^$$' -bench . -count 3 -timeout 30m ./internal/provision/
 	$(GO) run ./cmd/gatehouse-bench --binary bin/gatehouse
 
 clean:
