@@ -100,20 +100,13 @@ type eventReader struct {
 
 func newEventReader(ctx context.Context, a *app.App, log string) (*eventReader, error) {
 	r := &eventReader{a: a, log: log, providers: map[int64]string{}}
-	o := store.ListOptions{Limit: 1000}
-	for {
-		page, err := a.Identity.ListSSOStrategies(ctx, a.Site.ID, o)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range page {
-			r.providers[p.ID] = p.Label
-		}
-		if len(page) < o.Limit {
-			return r, nil
-		}
-		o.AfterID = page[len(page)-1].ID
-	}
+	err := forEachPage(func(o store.ListOptions) ([]store.SSOStrategy, error) {
+		return a.Identity.ListSSOStrategies(ctx, a.Site.ID, o)
+	}, func(p store.SSOStrategy) int64 { return p.ID }, func(p store.SSOStrategy) error {
+		r.providers[p.ID] = p.Label
+		return nil
+	})
+	return r, err
 }
 
 func (r *eventReader) provider(id int64, label string) string {

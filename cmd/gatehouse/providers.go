@@ -24,23 +24,18 @@ func providersListCmd() *cobra.Command {
 	return dbCommand("list", "List the site's SSO providers", cobra.NoArgs, func(cmd *cobra.Command, a *app.App, _ []string) error {
 		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tLABEL\tPROTOCOL\tPROVIDER\tENABLED\tUSERS\tPROVISIONING")
-		o := store.ListOptions{Limit: 1000}
-		for {
-			page, err := a.Identity.ListSSOStrategies(cmd.Context(), a.Site.ID, o)
+		err := forEachPage(func(o store.ListOptions) ([]store.SSOStrategy, error) {
+			return a.Identity.ListSSOStrategies(cmd.Context(), a.Site.ID, o)
+		}, func(p store.SSOStrategy) int64 { return p.ID }, func(p store.SSOStrategy) error {
+			n, err := a.Identity.CountProviderUsers(cmd.Context(), a.Site.ID, p.ID)
 			if err != nil {
 				return err
 			}
-			for _, p := range page {
-				n, err := a.Identity.CountProviderUsers(cmd.Context(), a.Site.ID, p.ID)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", p.ID, p.Label, p.Protocol, p.Provider, yesNo(p.Enabled), n, provisioningSummary(p))
-			}
-			if len(page) < o.Limit {
-				break
-			}
-			o.AfterID = page[len(page)-1].ID
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", p.ID, p.Label, p.Protocol, p.Provider, yesNo(p.Enabled), n, provisioningSummary(p))
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return tw.Flush()
 	})

@@ -21,27 +21,22 @@ func sitesListCmd() *cobra.Command {
 	return dbCommand("list", "List the sites of this installation", cobra.NoArgs, func(cmd *cobra.Command, a *app.App, _ []string) error {
 		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSUBDOMAIN\tNAME\tDEFAULT\tUSERS")
-		o := store.ListOptions{Limit: 1000}
-		for {
-			page, err := a.Identity.ListSites(cmd.Context(), o)
+		err := forEachPage(func(o store.ListOptions) ([]store.Site, error) {
+			return a.Identity.ListSites(cmd.Context(), o)
+		}, func(s store.Site) int64 { return s.ID }, func(s store.Site) error {
+			n, err := a.Identity.CountUsers(cmd.Context(), s.ID)
 			if err != nil {
 				return err
 			}
-			for _, s := range page {
-				n, err := a.Store.CountUsers(cmd.Context(), s.ID, store.UserQuery{})
-				if err != nil {
-					return err
-				}
-				sub := s.Subdomain
-				if sub == "" {
-					sub = "(any other host)"
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\n", s.ID, sub, s.Name, yesNo(s.IsDefault), n)
+			sub := s.Subdomain
+			if sub == "" {
+				sub = "(any other host)"
 			}
-			if len(page) < o.Limit {
-				break
-			}
-			o.AfterID = page[len(page)-1].ID
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\n", s.ID, sub, s.Name, yesNo(s.IsDefault), n)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return tw.Flush()
 	})

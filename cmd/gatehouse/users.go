@@ -25,20 +25,15 @@ func usersListCmd() *cobra.Command {
 	cmd := dbCommand("list", "List the users of the site", cobra.NoArgs, func(cmd *cobra.Command, a *app.App, _ []string) error {
 		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tUSERNAME\tEMAIL\tNAME\tMETHOD\tADMIN\tDISABLED\tLAST LOGIN")
-		q := store.UserQuery{Search: search, ListOptions: store.ListOptions{Limit: 1000}}
-		for {
-			page, err := a.Identity.ListUsers(cmd.Context(), a.Site.ID, q)
-			if err != nil {
-				return err
-			}
-			for _, u := range page {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Email, u.Name,
-					u.AuthenticationMethod, yesNo(u.SiteAdmin), yesNo(u.Disabled), when(u.LastLoginAt))
-			}
-			if len(page) < q.Limit {
-				break
-			}
-			q.AfterID = page[len(page)-1].ID
+		err := forEachPage(func(o store.ListOptions) ([]store.User, error) {
+			return a.Identity.ListUsers(cmd.Context(), a.Site.ID, store.UserQuery{Search: search, ListOptions: o})
+		}, func(u store.User) int64 { return u.ID }, func(u store.User) error {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Email, u.Name,
+				u.AuthenticationMethod, yesNo(u.SiteAdmin), yesNo(u.Disabled), when(u.LastLoginAt))
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return tw.Flush()
 	})

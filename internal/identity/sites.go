@@ -60,3 +60,9 @@ func (s *Service) ListSites(ctx context.Context, o store.ListOptions) ([]store.S
 	sites, err := s.st.ListSites(ctx, o)
 	return sites, mapStoreErr(err, "list sites", nil, nil)
 }
+
+// CountUsers counts a site's users.
+func (s *Service) CountUsers(ctx context.Context, siteID int64) (int, error) {
+	n, err := s.st.CountUsers(ctx, siteID, store.UserQuery{})
+	return n, mapStoreErr(err, "count users", nil, nil)
+}
