@@ -17,9 +17,15 @@ func TestProvidersCLI(t *testing.T) {
 	d := []string{"--data-dir", dir}
 	key := createAPIKey(t, d...)
 	var p struct{ ID int64 }
-	body := map[string]any{"protocol": "saml", "provider": "azure", "label": "Contoso Entra",
+	body := map[string]any{
+		"protocol":                   "saml",
+		"provider":                   "azure",
+		"label":                      "Contoso Entra",
 		"saml_provider_metadata_url": "https://login.microsoftonline.com/tenant/federationmetadata/2007-06/federationmetadata.xml",
-		"provision_users":            true, "provision_groups": true, "provision_group_required": "Files*"}
+		"provision_users":            true,
+		"provision_groups":           true,
+		"provision_group_required":   "Files*",
+	}
 	if code := s.api(t, http.MethodPost, "/sso_strategies", key, body, &p); code != http.StatusCreated {
 		t.Fatalf("create provider: %d", code)
 	}
