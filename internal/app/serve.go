@@ -13,7 +13,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/web"
 )
 
-// sessionSweepInterval is how often expired sessions are removed.
+// sessionSweepInterval is how often expired sessions, login states and
+// remembered SAML assertion IDs are removed.
 const sessionSweepInterval = 10 * time.Minute
 
 // Listen opens the HTTP listener, so callers can print the address before
@@ -97,6 +98,12 @@ func (a *App) sweepSessions(ctx context.Context) {
 				a.Logger.Warn("removing expired sessions failed", "err", err)
 			} else if n > 0 {
 				a.Logger.Debug("removed expired sessions", "count", n)
+			}
+			// Sign-ins in flight and used SAML assertion IDs expire too.
+			if n, err := a.Store.DeleteExpiredLoginState(ctx, time.Now()); err != nil {
+				a.Logger.Warn("removing expired login state failed", "err", err)
+			} else if n > 0 {
+				a.Logger.Debug("removed expired login state", "count", n)
 			}
 		}
 	}

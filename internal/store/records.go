@@ -298,3 +298,34 @@ type ScimLog struct {
 	ResponseJSON     string
 	CreatedAt        time.Time
 }
+
+// LoginState is one sign-in in flight that any node may finish: a SAML
+// AuthnRequest we sent, an OIDC authorization request. It is single-use
+// (TakeLoginState deletes it) and short-lived. KeyHash is a hash of the
+// value the browser or identity provider brings back, never that value.
+type LoginState struct {
+	KeyHash       []byte
+	SiteID        int64
+	SSOStrategyID int64
+	Kind          string // LoginStateSAMLRequest, LoginStateOIDC …
+	Data          string // what the finishing node needs, as the kind defines
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
+}
+
+// Kinds of login state.
+const (
+	LoginStateSAMLRequest = "saml_request"
+	LoginStateOIDC        = "oidc"
+)
+
+// SSOMetadata is the last good identity provider metadata fetched from a
+// provider's metadata URL, kept so that sign-in goes on while the URL is
+// unreachable, with the last failure to refresh it.
+type SSOMetadata struct {
+	SSOStrategyID int64
+	Raw           string
+	FetchedAt     time.Time // when Raw was fetched
+	LastError     string    // the last refresh failure; empty after a success
+	LastErrorAt   time.Time
+}

@@ -189,6 +189,29 @@ type Store interface {
 	GetScimLog(ctx context.Context, siteID, id int64) (ScimLog, error)
 	ListScimLogs(ctx context.Context, siteID int64, q EventQuery) ([]ScimLog, error)
 
+	// CreateLoginState stores a sign-in in flight; ErrConflict when its key
+	// hash exists. A state must expire.
+	CreateLoginState(ctx context.Context, ls *LoginState) error
+	// TakeLoginState removes and returns the state with this key hash, so
+	// that it is used once across every node. An absent or expired state is
+	// ErrNotFound (an expired one is removed too).
+	TakeLoginState(ctx context.Context, keyHash []byte, now time.Time) (LoginState, error)
+	// DeleteExpiredLoginState removes login states and remembered SAML
+	// assertion IDs that expired at now, and says how many.
+	DeleteExpiredLoginState(ctx context.Context, now time.Time) (int, error)
+	// RememberAssertion records that a provider's assertion ID was used,
+	// until the given time, and reports whether this was the first time:
+	// of any number of concurrent calls with the same ID, on any node,
+	// exactly one is first.
+	RememberAssertion(ctx context.Context, ssoStrategyID int64, assertionID string, until time.Time) (first bool, err error)
+
+	// GetSSOMetadata returns a provider's cached metadata, ErrNotFound when
+	// none was ever stored.
+	GetSSOMetadata(ctx context.Context, ssoStrategyID int64) (SSOMetadata, error)
+	// PutSSOMetadata creates or replaces a provider's cached metadata;
+	// ErrNotFound when the provider does not exist.
+	PutSSOMetadata(ctx context.Context, m *SSOMetadata) error
+
 	// DeleteEventsBefore removes SSO events, external events and SCIM logs
 	// of a site created before t, and says how many.
 	DeleteEventsBefore(ctx context.Context, siteID int64, t time.Time) (int, error)

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Sessions", sessionTests},
 		{"SSOStrategies", ssoStrategyTests},
 		{"Events", eventTests},
+		{"LoginState", loginStateTests},
 		{"Tx", txTests},
 		{"Values", valueTests},
 	}
