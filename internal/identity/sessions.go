@@ -22,6 +22,20 @@ const maxUserAgentLen = 512
 // to the client once, stored only as a hash). It lasts the site's
 // session_expiry_minutes.
 func (s *Service) StartSession(ctx context.Context, u store.User, ch Channel, ip, userAgent string) (string, store.Session, error) {
+	return s.StartSSOSession(ctx, u, ch, ip, userAgent, SSOSessionInfo{})
+}
+
+// SSOSessionInfo is what an identity provider said about the session it
+// started: the SAML SessionIndex (kept for single logout) and its cap on
+// the session's lifetime (zero: none).
+type SSOSessionInfo struct {
+	SessionIndex string
+	NotOnOrAfter time.Time
+}
+
+// StartSSOSession is StartSession for a single sign-on: the session also
+// keeps the IdP's session index and ends no later than the IdP asked.
+func (s *Service) StartSSOSession(ctx context.Context, u store.User, ch Channel, ip, userAgent string, info SSOSessionInfo) (string, store.Session, error) {
 	site, err := s.GetSite(ctx, u.SiteID)
 	if err != nil {
 		return "", store.Session{}, err
@@ -37,6 +51,14 @@ func (s *Service) StartSession(ctx context.Context, u store.User, ch Channel, ip
 		UserAgent: truncate(userAgent, maxUserAgentLen),
 		ExpiresAt: now.Add(time.Duration(site.SessionExpiryMinutes) * time.Minute),
 		CreatedAt: now,
+
+		SSOSessionIndex: truncate(info.SessionIndex, 256),
+	}
+	if !info.NotOnOrAfter.IsZero() && info.NotOnOrAfter.Before(sess.ExpiresAt) {
+		if !info.NotOnOrAfter.After(now) {
+			return "", store.Session{}, ErrInvalidSession.With("the identity provider's session has already ended")
+		}
+		sess.ExpiresAt = info.NotOnOrAfter
 	}
 	if err := s.st.CreateSession(ctx, &sess); err != nil {
 		return "", store.Session{}, mapStoreErr(err, "create session", nil, nil)
