@@ -18,6 +18,12 @@ const (
 	NoticeSafetyLimit        = "safety_limit"         // a reconcile would have deprovisioned too many users
 	NoticeProviderDisabled   = "provider_disabled"    // a provider was disabled automatically
 	NoticeSCIMTokenExpiry    = "scim_token_expiry"    // a SCIM token expires soon
+	// NoticeMetadataRefreshFailure: a SAML provider's metadata URL could
+	// not be read; sign-in goes on with the last good copy.
+	NoticeMetadataRefreshFailure = "metadata_refresh_failure"
+	// NoticeCertificateExpiry: a SAML provider's signing certificate
+	// expires within 30 days.
+	NoticeCertificateExpiry = "certificate_expiry"
 )
 
 // Notice is one alert for the admins of a site.

@@ -1,0 +1,148 @@
+package ssologin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/connector/saml"
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// ConsumeRequest is one SAMLResponse posted to an ACS.
+type ConsumeRequest struct {
+	HostSite     store.Site // the site the request's Host names
+	Identifier   string     // the {provider_identifier} of the ACS path; "" for the shared ACS
+	SAMLResponse string
+	RelayState   string
+	IP           string
+}
+
+// SignIn is a finished sign-in.
+type SignIn struct {
+	User     store.User
+	Site     store.Site
+	Provider store.SSOStrategy
+	// Created is true when this sign-in provisioned the account.
+	Created bool
+	// SessionIndex and SessionNotOnOrAfter are the IdP's session, for
+	// single logout and to cap our session.
+	SessionIndex        string
+	SessionNotOnOrAfter time.Time
+}
+
+// Consume finishes a SAML sign-in: it picks the site (RelayState, else the
+// Host) and the provider (the ACS path's identifier, else the site's
+// provider whose IdP issued the response), verifies the response, finds or
+// provisions the account, and asks the login policy. Every outcome leaves
+// an SSO event; a refusal is a *LoginError naming the check that failed.
+func (s *Service) Consume(ctx context.Context, r ConsumeRequest) (SignIn, error) {
+	site, err := s.siteOf(ctx, r.HostSite, r.RelayState)
+	if err != nil {
+		return SignIn{}, s.refuse(ctx, r.HostSite.ID, store.SSOStrategy{}, nil, refusal(CheckSite, err, "%s", err.Error()), r.IP)
+	}
+	p, idp, lerr := s.providerFor(ctx, site, r.Identifier, r.SAMLResponse)
+	if lerr != nil {
+		return SignIn{}, s.refuse(ctx, site.ID, p, nil, lerr, r.IP)
+	}
+	if !p.Enabled {
+		return SignIn{}, s.refuse(ctx, site.ID, p, nil, &LoginError{Check: CheckProviderDisabled, Status: http.StatusForbidden,
+			Message: "this single sign-on provider is disabled; a site admin can enable it"}, r.IP)
+	}
+	sp, opts, err := s.serviceProvider(site, p, idp)
+	if err != nil {
+		return SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, "the provider's settings cannot be used (%s)", clip(err.Error(), 300)), r.IP)
+	}
+	a, err := sp.ParseResponse(ctx, r.SAMLResponse, nil, s.now())
+	if err != nil {
+		return SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), r.IP)
+	}
+	x := a.Identity(opts.attributes)
+	u, created, lerr := s.accountFor(ctx, site, p, x)
+	if lerr != nil {
+		return SignIn{}, s.refuse(ctx, site.ID, p, &x, lerr, r.IP)
+	}
+	u, err = s.id.LoginWithSSO(ctx, site.ID, u.ID, p.ID, identity.ChannelWeb, r.IP)
+	if err != nil {
+		return SignIn{}, s.refuse(ctx, site.ID, p, &x, refusal(CheckLoginPolicy, err, ""), r.IP)
+	}
+	body := "signed in"
+	if created {
+		body = "signed in; the account was created at this first sign-in"
+	}
+	if a.InResponseTo == "" {
+		body += " (started at the identity provider)"
+	}
+	s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventSAMLLogin, Status: store.EventSuccess, Body: body,
+		UserID: u.ID, Username: u.Username, IdPUID: x.ImmutableID, IP: r.IP}, p)
+	return SignIn{User: u, Site: site, Provider: p, Created: created,
+		SessionIndex: a.SessionIndex, SessionNotOnOrAfter: a.SessionNotOnOrAfter}, nil
+}
+
+// refuse records the refusal and returns it.
+func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy, x *saml.Identity, e *LoginError, ip string) error {
+	ev := store.SSOEvent{SiteID: siteID, EventType: EventSAMLLogin, Status: store.EventFailure,
+		Body: "sign-in refused: " + clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}
+	if x != nil {
+		ev.Username, ev.IdPUID = x.Login, x.ImmutableID
+	}
+	if siteID != 0 {
+		s.recordEvent(ctx, ev, p)
+	}
+	s.log.Info("SSO sign-in refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+	return e
+}
+
+// accountFor finds the user the identity names: through the provisioning
+// engine when the provider provisions users (which creates or updates the
+// account), else among the accounts that already exist.
+func (s *Service) accountFor(ctx context.Context, site store.Site, p store.SSOStrategy, x saml.Identity) (store.User, bool, *LoginError) {
+	if x.Login == "" || x.ImmutableID == "" {
+		return store.User{}, false, &LoginError{Check: CheckIdentity, Status: http.StatusForbidden,
+			Message: "the identity provider sent no login name (NameID) or immutable id"}
+	}
+	if p.ProvisionUsers {
+		res, err := s.prov.Upsert(ctx, site.ID, p.ID, externalIdentity(x))
+		if err != nil {
+			return store.User{}, false, refusal(CheckProvisioning, err, "the account could not be provisioned: %s", clip(err.Error(), 500))
+		}
+		if res.User.ID == 0 {
+			return store.User{}, false, &LoginError{Check: CheckProvisioning, Status: http.StatusForbidden,
+				Message: "the provider's provisioning rules did not give this person an account"}
+		}
+		return res.User, res.Action == provision.ActionCreate, nil
+	}
+	users, err := s.st.ListUsers(ctx, site.ID, store.UserQuery{SSOStrategyID: p.ID, ExternalID: x.ImmutableID,
+		ListOptions: store.ListOptions{Limit: 1}})
+	if err != nil {
+		return store.User{}, false, refusal("", err, "")
+	}
+	if len(users) == 1 {
+		return users[0], false, nil
+	}
+	u, err := s.st.GetUserByUsername(ctx, site.ID, x.Login)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, false, &LoginError{Check: CheckNotProvisioned, Status: http.StatusForbidden,
+			Message: fmt.Sprintf("no account has the login name %q, and this provider does not create accounts (provision_users is off); a site admin can create the account or turn provisioning on", clip(x.Login, 100))}
+	}
+	if err != nil {
+		return store.User{}, false, refusal("", err, "")
+	}
+	return u, false, nil
+}
+
+// externalIdentity is a SAML identity as the provisioning engine reads
+// it. Group values are ids (Entra sends object ids); the engine resolves
+// them to names through the provider's group table or uses them as names.
+func externalIdentity(x saml.Identity) provision.ExternalIdentity {
+	out := provision.ExternalIdentity{ExternalID: x.ImmutableID, Username: x.Login, Email: x.Email,
+		GivenName: x.GivenName, FamilyName: x.FamilyName, Active: true, GroupsIncomplete: x.GroupsOverage}
+	for _, g := range x.Groups {
+		out.Groups = append(out.Groups, provision.GroupRef{ExternalID: g})
+	}
+	return out
+}

@@ -1,0 +1,156 @@
+package ssologin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+
+	"github.com/gatehouse/gatehouse/internal/connector/saml"
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// EventSAMLLogin is the SSO event type of every SAML sign-in and refusal.
+const EventSAMLLogin = "saml_login"
+
+// Checks a sign-in can fail besides the SAML ones (saml.Kind); each names
+// what an administrator should look at.
+const (
+	CheckSite             = "site"              // the RelayState or host names no site
+	CheckProvider         = "provider"          // no SAML provider of the site matches
+	CheckProviderDisabled = "provider-disabled" // the provider is switched off
+	CheckProvisioning     = "provisioning"      // JIT provisioning refused the identity
+	CheckNotProvisioned   = "not-provisioned"   // unknown user and provision_users is off
+	CheckLoginPolicy      = "login-policy"      // the login policy refused the user
+	CheckIdentity         = "identity"          // the assertion lacks a usable login name
+)
+
+// LoginError is a refused sign-in: Check names the check that failed (a
+// saml.Kind or one of the Check* values), Message says what to look at.
+// The web front end shows Message; the SSO event keeps both.
+type LoginError struct {
+	Check   string
+	Message string
+	Status  int // HTTP status to answer with
+	Err     error
+}
+
+func (e *LoginError) Error() string { return "sso sign-in refused (" + e.Check + "): " + e.Message }
+func (e *LoginError) Unwrap() error { return e.Err }
+
+// refusal builds the LoginError for err, which is a saml.Error, an
+// identity.Error, a provision refusal or a store failure.
+func refusal(check string, err error, format string, args ...any) *LoginError {
+	msg := fmt.Sprintf(format, args...)
+	status := http.StatusForbidden
+	var se *saml.Error
+	var ie *identity.Error
+	switch {
+	case errors.As(err, &se):
+		check = string(se.Kind)
+		switch se.Kind {
+		case saml.KindMalformed, saml.KindTooLarge, saml.KindRoundTrip, saml.KindDTD, saml.KindComment:
+			status = http.StatusBadRequest
+		case saml.KindInternal, saml.KindFetch, saml.KindConfig, saml.KindMetadata:
+			status = http.StatusServiceUnavailable
+		}
+		if msg == "" {
+			msg = samlAdvice(se)
+		}
+	case errors.As(err, &ie):
+		if ie.Status >= 500 {
+			status = ie.Status
+		}
+		if msg == "" {
+			msg = ie.Message
+		}
+	case errors.Is(err, provision.ErrRefused), errors.Is(err, provision.ErrConflict):
+		if msg == "" {
+			msg = err.Error()
+		}
+	case err != nil && check == "":
+		check, status, msg = string(saml.KindInternal), http.StatusServiceUnavailable, "the server could not finish the sign-in; its log has the details"
+	}
+	if check == "" {
+		check = string(saml.KindInternal)
+	}
+	return &LoginError{Check: check, Message: msg, Status: status, Err: err}
+}
+
+// samlAdvice says what to check for a failed SAML check.
+func samlAdvice(e *saml.Error) string {
+	hint := map[saml.Kind]string{
+		saml.KindSignature:     "the response is not signed by the identity provider, or its signature does not verify",
+		saml.KindUntrustedCert: "the identity provider signed with a certificate this provider does not trust: compare the certificate or fingerprint configured in Gatehouse with the IdP's current signing certificate",
+		saml.KindIssuer:        "the response comes from another identity provider than the one configured (check the issuer / Entra Identifier)",
+		saml.KindAudience:      "the response is meant for another application: the Identifier (Entity ID) in the identity provider must equal this provider's saml_sp_entity_id",
+		saml.KindDestination:   "the response was sent to another address: the Reply URL in the identity provider must equal this provider's saml_sp_acs_url",
+		saml.KindRecipient:     "the response was sent to another address: the Reply URL in the identity provider must equal this provider's saml_sp_acs_url",
+		saml.KindExpired:       "the response has expired: sign in again, and check that the server clocks are right",
+		saml.KindNotYetValid:   "the response is not valid yet: check that the server clocks are right",
+		saml.KindInResponseTo:  "the response answers a sign-in this server did not start or already finished: start again from the sign-in page",
+		saml.KindReplay:        "this response was already used: start again from the sign-in page",
+		saml.KindStatus:        "the identity provider reported that the sign-in failed",
+	}[e.Kind]
+	if hint == "" {
+		hint = "the identity provider's response was refused"
+	}
+	if e.Detail != "" {
+		hint += " (" + clip(e.Detail, 300) + ")"
+	}
+	return hint
+}
+
+// kindOf is the check name of err.
+func kindOf(err error) saml.Kind {
+	if k := saml.KindOf(err); k != "" {
+		return k
+	}
+	return saml.KindInternal
+}
+
+// recordEvent writes an SSO event about provider p (zero for none) and logs
+// a failure to write it; the sign-in's answer does not depend on it.
+func (s *Service) recordEvent(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy) {
+	if p.ID != 0 {
+		ev.SSOStrategyID, ev.Provider, ev.ProviderLabel = p.ID, p.Provider, p.Label
+		if ev.Provider == "" {
+			ev.Provider = identity.ProtocolSAML
+		}
+	}
+	ev.Username, ev.IdPUID = clip(ev.Username, 256), clip(ev.IdPUID, 256)
+	ev.CreatedAt = s.now()
+	if err := s.st.CreateSSOEvent(context.WithoutCancel(ctx), &ev); err != nil {
+		s.log.Error("ssologin: cannot record an SSO event", "site_id", ev.SiteID, "event_type", ev.EventType, "error", err)
+	}
+}
+
+func label(p store.SSOStrategy) string {
+	if p.Label != "" {
+		return p.Label
+	}
+	if p.Provider != "" {
+		return p.Provider
+	}
+	return fmt.Sprintf("provider %d", p.ID)
+}
+
+// clip shortens hostile text for events and messages and removes control
+// characters.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
+	more := ""
+	if len(s) > n {
+		s, more = strings.ToValidUTF8(s[:n], ""), "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s) + more
+}

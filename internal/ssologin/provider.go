@@ -1,0 +1,117 @@
+package ssologin
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/connector/saml"
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// trustedIdP returns the identity provider a SAML provider trusts, from
+// the first of its three sources that is set: the metadata URL (through
+// the cached copy, fetched now when there is none yet), pasted metadata,
+// or the values an administrator typed (fingerprint, issuer, SSO URL).
+func (s *Service) trustedIdP(ctx context.Context, p store.SSOStrategy) (*saml.IdentityProvider, error) {
+	switch {
+	case p.SAMLProviderMetadataURL != "":
+		m, err := s.st.GetSSOMetadata(ctx, p.ID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && m.Raw == "") {
+			if err := s.RefreshMetadata(ctx, p); err != nil {
+				return nil, err
+			}
+			m, err = s.st.GetSSOMetadata(ctx, p.ID)
+		}
+		if err != nil {
+			return nil, &saml.Error{Kind: saml.KindInternal, Detail: "reading cached metadata", Err: err}
+		}
+		return saml.ParseMetadata([]byte(m.Raw), p.SAMLProviderIssuerURL)
+	case p.SAMLProviderMetadataContent != "":
+		return saml.ParseMetadata([]byte(p.SAMLProviderMetadataContent), p.SAMLProviderIssuerURL)
+	default:
+		return saml.ManualTrust(p.SAMLProviderCertFingerprint, p.SAMLProviderIssuerURL,
+			p.SAMLProviderSSOTargetURL, p.SAMLProviderSLOTargetURL)
+	}
+}
+
+// serviceProvider builds our side of one provider's trust, with the
+// store's replay cache and request tracker. idp nil means "not trusted
+// yet", for publishing our metadata before the IdP is configured.
+func (s *Service) serviceProvider(site store.Site, p store.SSOStrategy, idp *saml.IdentityProvider) (*saml.ServiceProvider, samlOptions, error) {
+	opts, err := readSAMLOptions(p)
+	if err != nil {
+		return nil, opts, &saml.Error{Kind: saml.KindConfig, Detail: err.Error()}
+	}
+	if idp == nil {
+		idp = &saml.IdentityProvider{EntityID: "urn:gatehouse:unconfigured", SSOURL: s.base.String(),
+			Fingerprint: make([]byte, sha256.Size)}
+	}
+	v := s.SPValuesFor(site, p)
+	spOpts := []saml.Option{
+		saml.WithClock(s.now),
+		saml.WithIdPInitiated(opts.idpInitiated),
+		saml.WithRequestTracker(requestTracker{st: s.st, siteID: site.ID, providerID: p.ID, now: s.now}),
+	}
+	if opts.sha1 {
+		spOpts = append(spOpts, saml.WithSHA1())
+	}
+	if opts.nameIDFormat != "" {
+		spOpts = append(spOpts, saml.WithNameIDFormat(opts.nameIDFormat))
+	}
+	sp, err := saml.New(v.EntityID, v.ACSURL, idp, replayCache{st: s.st, providerID: p.ID}, spOpts...)
+	return sp, opts, err
+}
+
+// Metadata returns our SP metadata for a provider, which an administrator
+// may upload to the IdP before the IdP is trusted.
+func (s *Service) Metadata(ctx context.Context, site store.Site, p store.SSOStrategy) ([]byte, error) {
+	if p.Protocol != identity.ProtocolSAML {
+		return nil, fmt.Errorf("ssologin: provider %d is not a SAML provider", p.ID)
+	}
+	sp, _, err := s.serviceProvider(site, p, nil)
+	if err != nil {
+		return nil, err
+	}
+	return sp.Metadata()
+}
+
+// replayCache is saml.ReplayCache over the store, per provider, shared by
+// every node.
+type replayCache struct {
+	st         store.Store
+	providerID int64
+}
+
+func (c replayCache) Remember(ctx context.Context, assertionID string, until time.Time) (bool, error) {
+	return c.st.RememberAssertion(ctx, c.providerID, assertionID, until)
+}
+
+// requestTracker is saml.RequestTracker over the store's login states: an
+// AuthnRequest ID is known once, and only to the site and provider that
+// sent it.
+type requestTracker struct {
+	st                 store.Store
+	siteID, providerID int64
+	now                func() time.Time
+}
+
+func (t requestTracker) Consume(ctx context.Context, requestID string) (bool, error) {
+	ls, err := t.st.TakeLoginState(ctx, requestKey(requestID), t.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return ls.Kind == store.LoginStateSAMLRequest && ls.SiteID == t.siteID && ls.SSOStrategyID == t.providerID, nil
+}
+
+// requestKey is the login state key of an AuthnRequest ID.
+func requestKey(requestID string) []byte {
+	h := sha256.Sum256([]byte(store.LoginStateSAMLRequest + "\x00" + requestID))
+	return h[:]
+}
