@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/ops"
+	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
 
@@ -30,7 +31,12 @@ func (a *App) Listen() (net.Listener, error) {
 // Handler builds the whole HTTP handler: operations endpoints, then the
 // web front end, all counted by the metrics middleware.
 func (a *App) Handler() (http.Handler, error) {
+	sso, err := a.SSOLogin()
+	if err != nil {
+		return nil, err
+	}
 	front, err := web.New(web.Config{
+		SSO:        sso,
 		Service:    a.Identity,
 		BaseURL:    a.Config.BaseURL,
 		SiteDomain: a.Config.SiteDomain,
@@ -64,6 +70,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          nil,
 	}
 	go a.sweepSessions(ctx)
+	if sso, err := a.SSOLogin(); err == nil {
+		// Hourly passes refresh metadata older than a day, and retry a
+		// failing URL at most hourly.
+		go sso.RunMetadataRefresh(ctx, time.Hour)
+	}
 	// Every node may prune: deleting what is already gone is harmless, and
 	// reminders are claimed in the store so each goes out once.
 	go events.NewRetention(a.Store, events.RetentionOptions{Notifier: a.Notifier, Logger: a.Logger}).Run(ctx)
@@ -107,4 +118,13 @@ func (a *App) sweepSessions(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// SSOLogin returns the single sign-on service over the app's identity
+// core, provisioning engine and alerts.
+func (a *App) SSOLogin() (*ssologin.Service, error) {
+	return ssologin.New(ssologin.Options{
+		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, SiteDomain: a.Config.SiteDomain,
+		Notifier: a.Notifier, Logger: a.Logger,
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -67,6 +68,9 @@ type ssoStrategyJSON struct {
 	Options                          json.RawMessage `json:"options"`
 	CreatedAt                        apiTime         `json:"created_at"`
 	UpdatedAt                        apiTime         `json:"updated_at"`
+	// The values to paste into the identity provider (SAML providers only;
+	// read-only, Gatehouse additions to Files.com's object).
+	*ssologin.SPValues
 }
 
 func (s *server) renderSSOStrategy(ctx context.Context, st store.SSOStrategy) (any, error) {
@@ -78,8 +82,14 @@ func (s *server) renderSSOStrategy(ctx context.Context, st store.SSOStrategy) (a
 	if !json.Valid(opts) {
 		opts = json.RawMessage("{}")
 	}
+	var sp *ssologin.SPValues
+	if s.sso != nil && st.Protocol == identity.ProtocolSAML {
+		v := s.sso.SPValuesFor(siteFrom(ctx), st)
+		sp = &v
+	}
 	return ssoStrategyJSON{
-		ID: st.ID, Protocol: st.Protocol, Provider: st.Provider, Label: st.Label, LogoURL: st.LogoURL,
+		SPValues: sp,
+		ID:       st.ID, Protocol: st.Protocol, Provider: st.Provider, Label: st.Label, LogoURL: st.LogoURL,
 		Enabled: st.Enabled, DisplayOnLoginPage: st.DisplayOnLoginPage, UserCount: count,
 		ProviderIdentifier: st.ProviderIdentifier, Subdomain: st.Subdomain, ClientID: st.ClientID,
 		SAMLProviderCertFingerprint: st.SAMLProviderCertFingerprint, SAMLProviderIssuerURL: st.SAMLProviderIssuerURL,

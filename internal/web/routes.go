@@ -49,6 +49,12 @@ func (s *server) routes() []route {
 		{Method: "POST", Pattern: "/logout", Access: user, DuringPasswordChange: true, page: s.logoutSubmit},
 		{Method: "GET", Pattern: "/assets/gatehouse.css", Access: pub, plain: serveStylesheet},
 
+		{Method: "GET", Pattern: "/saml/metadata", Access: pub, plain: s.samlMetadata},
+		{Method: "GET", Pattern: "/saml/metadata/{identifier}", Access: pub, plain: s.samlMetadata},
+		{Method: "GET", Pattern: "/saml/login", Access: pub, plain: s.samlLogin},
+		{Method: "POST", Pattern: "/saml/consume", Access: pub, plain: s.samlConsume},
+		{Method: "POST", Pattern: "/saml/consume/{identifier}", Access: pub, plain: s.samlConsume},
+
 		{Method: "GET", Pattern: apiPrefix + "/openapi.yaml", Access: pub, plain: serveOpenAPI},
 		apiRoute("POST", "/sessions", pub, s.createSession),
 		withPasswordChange(apiRoute("DELETE", "/sessions", user, s.deleteSession)),

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/ssologin"
 )
 
 // Config configures the front end.
@@ -33,6 +34,8 @@ type Config struct {
 	Clock      func() time.Time // default time.Now
 	// Provision is the provisioning engine, for provider previews.
 	Provision *provision.Engine
+	// SSO starts and finishes single sign-on; nil serves no /saml routes.
+	SSO *ssologin.Service
 	// MaxInFlight is how many requests run at once; the rest queue in
 	// arrival order. 0 picks four per CPU (at least eight).
 	MaxInFlight int
@@ -49,6 +52,7 @@ type server struct {
 	pages      *pageTemplates
 	admission  *admission
 	provision  *provision.Engine
+	sso        *ssologin.Service
 }
 
 // New returns the handler for everything Gatehouse serves over HTTP except
@@ -89,6 +93,7 @@ func newServer(cfg Config) (*server, error) {
 		pages:      pages,
 		admission:  newAdmission(cfg.MaxInFlight),
 		provision:  cfg.Provision,
+		sso:        cfg.SSO,
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -1,0 +1,122 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// SAML endpoints. They are plain routes, outside pageEndpoint, because
+// none of them is a form of ours: the metadata and the sign-in start are
+// GETs any browser or identity provider may fetch, and the ACS receives a
+// form the identity provider's page posts from its own origin.
+
+// samlMetadata serves our SP metadata (application/samlmetadata+xml). Its
+// URL is our entity ID: /saml/metadata for the providers on the shared ACS,
+// /saml/metadata/{identifier} for a provider with a provider_identifier.
+func (s *server) samlMetadata(w http.ResponseWriter, r *http.Request) {
+	if s.sso == nil {
+		s.pageNotFound(w, r)
+		return
+	}
+	identifier := r.PathValue("identifier")
+	if len(identifier) > 256 {
+		s.pageNotFound(w, r)
+		return
+	}
+	p := store.SSOStrategy{Protocol: identity.ProtocolSAML, ProviderIdentifier: identifier}
+	md, err := s.sso.Metadata(r.Context(), siteFrom(r.Context()), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(md)))
+	_, _ = w.Write(md)
+}
+
+// samlLogin starts an SP-initiated sign-in: 302 to the identity provider.
+func (s *server) samlLogin(w http.ResponseWriter, r *http.Request) {
+	if s.sso == nil {
+		s.pageNotFound(w, r)
+		return
+	}
+	id, err := strconv.ParseInt(r.URL.Query().Get("sso_strategy_id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.render(w, r, http.StatusBadRequest, "error", pageData{Title: "Single sign-on",
+			Error: "The sign-in link lacks a valid sso_strategy_id; use a button on the sign-in page."})
+		return
+	}
+	redirect, err := s.sso.Begin(r.Context(), siteFrom(r.Context()), id)
+	if err != nil {
+		s.renderSSOError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, redirect, http.StatusFound)
+}
+
+// samlConsume is the Assertion Consumer Service (HTTP-POST binding).
+//
+// It is the one unsafe route without the CSRF token check: the identity
+// provider's page posts this form from its own origin, so no token of ours
+// can be in it, and SameSite cookies are not sent with it. The proof the
+// check would give comes from the response itself instead: it must carry
+// a valid signature of the trusted identity provider, be addressed to this
+// ACS and this service provider, answer a request we sent (or be an
+// IdP-initiated one the provider allows), be fresh, and never have been
+// used before on any node.
+func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
+	if s.sso == nil {
+		s.pageNotFound(w, r)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.render(w, r, http.StatusBadRequest, "error", pageData{Title: "Single sign-on",
+			Error: "The identity provider's answer could not be read."})
+		return
+	}
+	identifier := r.PathValue("identifier")
+	in, err := s.sso.Consume(r.Context(), ssologin.ConsumeRequest{
+		HostSite: siteFrom(r.Context()), Identifier: identifier,
+		SAMLResponse: r.PostForm.Get("SAMLResponse"), RelayState: r.PostForm.Get("RelayState"), IP: clientIP(r),
+	})
+	if err != nil {
+		s.renderSSOError(w, r, err)
+		return
+	}
+	token, sess, err := s.svc.StartSSOSession(r.Context(), in.User, identity.ChannelWeb, clientIP(r), r.UserAgent(),
+		identity.SSOSessionInfo{SessionIndex: in.SessionIndex, NotOnOrAfter: in.SessionNotOnOrAfter})
+	if err != nil {
+		s.renderErrorPage(w, r, s.typed(r, err))
+		return
+	}
+	// The cookie rides on this response: the browser would not send a
+	// SameSite=Lax cookie with the cross-site POST, but it keeps one set
+	// by its answer, and the 303 turns the POST into a same-site GET.
+	s.setSessionCookie(w, token, sess)
+	s.newCSRFToken(w)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// renderSSOError shows a refused sign-in as a page that says what to check.
+func (s *server) renderSSOError(w http.ResponseWriter, r *http.Request, err error) {
+	var le *ssologin.LoginError
+	if !errors.As(err, &le) {
+		s.renderErrorPage(w, r, s.typed(r, err))
+		return
+	}
+	if le.Status >= 500 && le.Err != nil {
+		s.typed(r, le.Err) // logs the cause
+	}
+	msg := strings.TrimSpace(le.Message)
+	if msg == "" {
+		msg = "the sign-in was refused"
+	}
+	s.render(w, r, le.Status, "error", pageData{Title: "Single sign-on failed",
+		Error: "Single sign-on failed (" + le.Check + "): " + msg + ". A site admin finds the details in the SSO events."})
+}
