@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testclock"
@@ -50,6 +51,7 @@ type harness struct {
 	ctx       context.Context
 	svc       *identity.Service
 	provision *provision.Engine
+	sso       *ssologin.Service
 	site      store.Site
 	srv       *httptest.Server
 	clock     *testclock.Clock
@@ -94,8 +96,13 @@ func newHarness(t *testing.T) *harness {
 	}))
 	t.Cleanup(h.srv.Close)
 	h.provision = provision.New(st, provision.Options{Clock: h.clock.Now, Logger: logger})
+	h.sso, err = ssologin.New(ssologin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL,
+		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now})
+	if err != nil {
+		t.Fatalf("ssologin.New: %v", err)
+	}
 	handler, err = New(Config{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now,
-		Provision: h.provision})
+		Provision: h.provision, SSO: h.sso})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
