@@ -16,7 +16,7 @@ import (
 
 func providersCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "providers", Short: "SSO providers (SAML, OpenID Connect, LDAP, SCIM)"}
-	cmd.AddCommand(providersListCmd(), providersPreviewCmd(), providersGroupNamesCmd())
+	cmd.AddCommand(providersListCmd(), providersShowCmd(), providersPreviewCmd(), providersGroupNamesCmd())
 	return cmd
 }
 
@@ -166,4 +166,55 @@ func providerID(ref string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a provider id; 'gatehouse providers list' shows them", ref)
 	}
 	return id, nil
+}
+
+// providersShowCmd prints a provider's settings and, for SAML providers,
+// the values to paste into the identity provider (Entra's Basic SAML
+// Configuration). Those values are absolute URLs, so they depend on the
+// server's public URL: give the same --base-url (or GATEHOUSE_BASE_URL) as
+// the server uses.
+func providersShowCmd() *cobra.Command {
+	cmd := dbCommand("show ID", "Show a provider, and for SAML the values to paste into the identity provider", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, a *app.App, args []string) error {
+			id, err := providerID(args[0])
+			if err != nil {
+				return err
+			}
+			p, err := a.Identity.GetSSOStrategy(cmd.Context(), a.Site.ID, id)
+			if err != nil {
+				return err
+			}
+			n, err := a.Identity.CountProviderUsers(cmd.Context(), a.Site.ID, p.ID)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+			row("id", strconv.FormatInt(p.ID, 10))
+			row("label", p.Label)
+			row("protocol / provider", p.Protocol+" / "+p.Provider)
+			row("enabled", yesNo(p.Enabled))
+			row("users", strconv.Itoa(n))
+			row("provisioning", provisioningSummary(p))
+			if p.Protocol != "saml" {
+				return tw.Flush()
+			}
+			sso, err := a.SSOLogin()
+			if err != nil {
+				return err
+			}
+			v := sso.SPValuesFor(a.Site, p)
+			fmt.Fprintln(tw, "\t")
+			row("Paste into the identity provider (Entra: Basic SAML Configuration):", "")
+			row("  Identifier (Entity ID)", v.EntityID)
+			row("  Reply URL (Assertion Consumer Service URL)", v.ACSURL)
+			row("  Sign on URL", v.SignOnURL)
+			row("  Relay State", v.RelayState)
+			row("  SP metadata", v.MetadataURL)
+			row("  Unique User Identifier (Name ID)", "user.userprincipalname (Gatehouse's login name)")
+			return tw.Flush()
+		})
+	// Read by the configuration like the server's own --base-url.
+	cmd.Flags().String("base-url", "", "the server's public URL (default: GATEHOUSE_BASE_URL, else http://127.0.0.1:8080)")
+	return cmd
 }

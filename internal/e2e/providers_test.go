@@ -21,7 +21,7 @@ func TestProvidersCLI(t *testing.T) {
 		"protocol":                   "saml",
 		"provider":                   "azure",
 		"label":                      "Contoso Entra",
-		"saml_provider_metadata_url": "https://login.microsoftonline.com/tenant/federationmetadata/2007-06/federationmetadata.xml",
+		"saml_provider_metadata_url": "https://127.0.0.1:9/federationmetadata/2007-06/federationmetadata.xml",
 		"provision_users":            true,
 		"provision_groups":           true,
 		"provision_group_required":   "Files*",
@@ -54,5 +54,30 @@ func TestProvidersCLI(t *testing.T) {
 	}
 	if out := run("providers", "group-names", "unset", id, guid); strings.Contains(out, guid) {
 		t.Fatalf("group-names unset:\n%s", out)
+	}
+}
+
+// TestProvidersShowSAMLValues: the values to paste into Entra, as the
+// command line prints them, are the server's own URLs.
+func TestProvidersShowSAMLValues(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	s := startServer(t, "--data-dir", dir, "--base-url", "https://files.example.com")
+	d := []string{"--data-dir", dir}
+	key := createAPIKey(t, d...)
+	var p struct {
+		ID       int64
+		EntityID string `json:"saml_sp_entity_id"`
+		ACSURL   string `json:"saml_sp_acs_url"`
+	}
+	body := map[string]any{"protocol": "saml", "provider": "azure", "label": "Entra",
+		"saml_provider_metadata_url": "https://127.0.0.1:9/federationmetadata/2007-06/federationmetadata.xml"}
+	if code := s.api(t, http.MethodPost, "/sso_strategies", key, body, &p); code != http.StatusCreated {
+		t.Fatalf("create provider: %d", code)
+	}
+	out := cli(t, append([]string{"providers", "show", strconv.FormatInt(p.ID, 10), "--base-url", "https://files.example.com"}, d...)...)
+	for _, want := range []string{"Identifier (Entity ID)", "https://files.example.com/saml/metadata", "https://files.example.com/saml/consume", p.EntityID, p.ACSURL} {
+		if want == "" || !strings.Contains(out, want) {
+			t.Fatalf("providers show lacks %q:\n%s", want, out)
+		}
 	}
 }

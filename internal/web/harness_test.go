@@ -224,7 +224,7 @@ func (h *harness) createStrategy(protocol, provider, label string, enabled, onLo
 		ch.ClientID, ch.ClientSecret, ch.Subdomain = &clientID, &secretValue, &sub
 	}
 	if protocol == "saml" {
-		u := "https://idp.example.com/metadata"
+		u := "https://127.0.0.1:9/metadata" // loopback: a test must never reach out
 		ch.SAMLProviderMetadataURL = &u
 	}
 	st, err := h.svc.CreateSSOStrategy(h.ctx, identity.SystemActor, h.site.ID, ch)
