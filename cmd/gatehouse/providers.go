@@ -204,12 +204,19 @@ func providersShowCmd() *cobra.Command {
 				return err
 			}
 			v := sso.SPValuesFor(a.Site, p)
-			fmt.Fprintln(tw, "\t")
-			row("Paste into the identity provider (Entra: Basic SAML Configuration):", "")
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "\nPaste into the identity provider (Entra: Basic SAML Configuration):")
+			tw = tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			row("  Identifier (Entity ID)", v.EntityID)
 			row("  Reply URL (Assertion Consumer Service URL)", v.ACSURL)
 			row("  Sign on URL", v.SignOnURL)
-			row("  Relay State", v.RelayState)
+			relay := v.RelayState
+			if relay == "" {
+				relay = "(leave empty: this is the default site)"
+			}
+			row("  Relay State", relay)
 			row("  SP metadata", v.MetadataURL)
 			row("  Unique User Identifier (Name ID)", "user.userprincipalname (Gatehouse's login name)")
 			return tw.Flush()
