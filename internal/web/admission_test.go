@@ -31,6 +31,11 @@ func TestAdmissionQueuesBeyondCapacity(t *testing.T) {
 			done <- struct{}{}
 		}()
 	}
+	// Wait until two run (however slow the machine), then give a third
+	// time to start if the gate let it.
+	for deadline := time.Now().Add(10 * time.Second); running.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	time.Sleep(50 * time.Millisecond)
 	if got := running.Load(); got != 2 {
 		t.Fatalf("%d requests running with 2 slots", got)
@@ -48,9 +53,11 @@ func TestAdmissionLetsWaitingClientsGo(t *testing.T) {
 	a := newAdmission(1)
 	block := make(chan struct{})
 	ran := atomic.Bool{}
-	busy := a.wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-block }))
+	var busy http.Handler
+	started := make(chan struct{})
+	busy = a.wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { close(started); <-block }))
 	go busy.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-	time.Sleep(20 * time.Millisecond)
+	<-started // the only slot is taken
 
 	ctx, cancel := context.WithCancel(context.Background())
 	waiter := a.wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran.Store(true) }))
