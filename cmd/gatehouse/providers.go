@@ -217,6 +217,7 @@ func providersShowCmd() *cobra.Command {
 				relay = "(leave empty: this is the default site)"
 			}
 			row("  Relay State", relay)
+			row("  Logout Url", v.SLOURL)
 			row("  SP metadata", v.MetadataURL)
 			row("  Unique User Identifier (Name ID)", "user.userprincipalname (Gatehouse's login name)")
 			return tw.Flush()

@@ -117,6 +117,29 @@ func (s *Service) EndSession(ctx context.Context, siteID int64, token string) er
 	return mapStoreErr(err, "end session", nil, nil)
 }
 
+// EndSSOSessions ends the sessions of a user that an identity provider
+// asks to end in a single logout: those it started with one of these
+// session indexes, or, when the request names none, every session of the
+// user. It says how many ended.
+func (s *Service) EndSSOSessions(ctx context.Context, siteID, userID int64, sessionIndexes []string) (int, error) {
+	if len(sessionIndexes) == 0 {
+		n, err := s.st.DeleteUserSessions(ctx, siteID, userID)
+		return n, mapStoreErr(err, "end sessions", nil, nil)
+	}
+	total := 0
+	for _, idx := range sessionIndexes {
+		if idx == "" || len(idx) > 256 {
+			continue
+		}
+		n, err := s.st.DeleteSSOSessions(ctx, siteID, userID, idx)
+		if err != nil {
+			return total, mapStoreErr(err, "end sessions", nil, nil)
+		}
+		total += n
+	}
+	return total, nil
+}
+
 // ChangePassword changes a user's own password, checking the current one,
 // and clears RequirePasswordChange. The new password must meet the site's
 // minimum and differ from the current one. A wrong current password counts

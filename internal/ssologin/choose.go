@@ -2,6 +2,7 @@ package ssologin
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/base64"
 	"encoding/xml"
@@ -75,9 +76,10 @@ func dnsLabel(s string) bool {
 // providerFor picks the SAML provider of site a response is for: the one
 // with the ACS path's identifier, else among the providers on the shared
 // ACS the only one, or the one whose identity provider is the response's
-// Issuer. The Issuer is read here, unverified, only to choose; the full
-// validation that follows checks it against the chosen provider's trust.
-func (s *Service) providerFor(ctx context.Context, site store.Site, identifier, samlResponse string) (store.SSOStrategy, *saml.IdentityProvider, *LoginError) {
+// Issuer (issuer reads it from the message). The Issuer is read unverified,
+// only to choose; the full validation that follows checks it against the
+// chosen provider's trust.
+func (s *Service) providerFor(ctx context.Context, site store.Site, identifier string, issuer func() string) (store.SSOStrategy, *saml.IdentityProvider, *LoginError) {
 	var candidates []store.SSOStrategy
 	opts := store.ListOptions{Limit: 200}
 	for {
@@ -111,14 +113,14 @@ func (s *Service) providerFor(ctx context.Context, site store.Site, identifier, 
 		}
 		return p, idp, nil
 	}
-	issuer := peekIssuer(samlResponse)
+	iss := issuer()
 	for _, p := range candidates {
 		idp, err := s.trustedIdP(ctx, p)
 		if err != nil {
 			s.log.Warn("ssologin: a SAML provider's trust cannot be used", "sso_strategy_id", p.ID, "error", err)
 			continue
 		}
-		if issuer != "" && idp.EntityID == issuer {
+		if iss != "" && idp.EntityID == iss {
 			return p, idp, nil
 		}
 	}
@@ -135,19 +137,54 @@ func peekIssuer(samlResponse string) string {
 	if err != nil {
 		return ""
 	}
+	iss, _ := peekXML(raw)
+	return iss
+}
+
+// peekRedirect returns the Issuer and InResponseTo of an HTTP-Redirect
+// message (base64 of deflated XML, already query-unescaped), or "" when it
+// cannot be read. It never decides trust.
+func peekRedirect(value string) (issuer, inResponseTo string) {
+	if len(value) > saml.DefaultMaxResponseSize {
+		return "", ""
+	}
+	deflated, err := base64.StdEncoding.DecodeString(value)
+	if err != nil {
+		return "", ""
+	}
+	raw, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(deflated)), saml.DefaultMaxResponseSize))
+	if err != nil {
+		return "", ""
+	}
+	return peekXML(raw)
+}
+
+// peekXML returns the first Issuer of an XML message and its root's
+// InResponseTo.
+func peekXML(raw []byte) (issuer, inResponseTo string) {
 	dec := xml.NewDecoder(bytes.NewReader(raw))
+	root := true
 	for tokens := 0; tokens < 200; tokens++ {
 		tok, err := dec.Token()
 		if err != nil {
-			return ""
+			return "", ""
 		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "Issuer" {
+		se, ok := tok.(xml.StartElement)
+		if ok && root {
+			root = false
+			for _, a := range se.Attr {
+				if a.Name.Local == "InResponseTo" && a.Name.Space == "" {
+					inResponseTo = a.Value
+				}
+			}
+		}
+		if ok && se.Name.Local == "Issuer" {
 			var text string
 			if err := dec.DecodeElement(&text, &se); err != nil && err != io.EOF {
-				return ""
+				return "", ""
 			}
-			return strings.TrimSpace(text)
+			return strings.TrimSpace(text), inResponseTo
 		}
 	}
-	return ""
+	return "", ""
 }

@@ -33,6 +33,8 @@ type SignIn struct {
 	// single logout and to cap our session.
 	SessionIndex        string
 	SessionNotOnOrAfter time.Time
+	// NameID and its format name the user in a LogoutRequest.
+	NameID, NameIDFormat string
 }
 
 // Consume finishes a SAML sign-in: it picks the site (RelayState, else the
@@ -45,7 +47,7 @@ func (s *Service) Consume(ctx context.Context, r ConsumeRequest) (SignIn, error)
 	if err != nil {
 		return SignIn{}, s.refuse(ctx, r.HostSite.ID, store.SSOStrategy{}, nil, refusal(CheckSite, err, "%s", err.Error()), r.IP)
 	}
-	p, idp, lerr := s.providerFor(ctx, site, r.Identifier, r.SAMLResponse)
+	p, idp, lerr := s.providerFor(ctx, site, r.Identifier, func() string { return peekIssuer(r.SAMLResponse) })
 	if lerr != nil {
 		return SignIn{}, s.refuse(ctx, site.ID, p, nil, lerr, r.IP)
 	}
@@ -80,7 +82,8 @@ func (s *Service) Consume(ctx context.Context, r ConsumeRequest) (SignIn, error)
 	s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventSAMLLogin, Status: store.EventSuccess, Body: body,
 		UserID: u.ID, Username: u.Username, IdPUID: x.ImmutableID, IP: r.IP}, p)
 	return SignIn{User: u, Site: site, Provider: p, Created: created,
-		SessionIndex: a.SessionIndex, SessionNotOnOrAfter: a.SessionNotOnOrAfter}, nil
+		SessionIndex: a.SessionIndex, SessionNotOnOrAfter: a.SessionNotOnOrAfter,
+		NameID: a.NameID, NameIDFormat: a.NameIDFormat}, nil
 }
 
 // refuse records the refusal and returns it.

@@ -55,6 +55,7 @@ func (s *Service) serviceProvider(site store.Site, p store.SSOStrategy, idp *sam
 		saml.WithClock(s.now),
 		saml.WithIdPInitiated(opts.idpInitiated),
 		saml.WithRequestTracker(requestTracker{st: s.st, siteID: site.ID, providerID: p.ID, now: s.now}),
+		saml.WithSLOURL(v.SLOURL),
 	}
 	if opts.sha1 {
 		spOpts = append(spOpts, saml.WithSHA1())

@@ -101,6 +101,9 @@ type SPValues struct {
 	SignOnURL   string `json:"saml_sp_sign_on_url"`  // Entra: Sign on URL
 	RelayState  string `json:"saml_sp_relay_state"`  // Entra: Relay State
 	MetadataURL string `json:"saml_sp_metadata_url"` // our metadata, for IdPs that read it
+	// SLOURL receives the IdP's LogoutRequests and LogoutResponses (Entra:
+	// Logout Url). It is on the site's own host, which names the site.
+	SLOURL string `json:"saml_sp_slo_url"`
 }
 
 // SPValuesFor returns the service provider values of a SAML provider of
@@ -119,6 +122,7 @@ func (s *Service) SPValuesFor(site store.Site, p store.SSOStrategy) SPValues {
 		MetadataURL: base + "/saml/metadata" + suffix,
 		SignOnURL:   s.siteURL(site) + "/saml/login?sso_strategy_id=" + strconv.FormatInt(p.ID, 10),
 		RelayState:  site.Subdomain,
+		SLOURL:      s.siteURL(site) + "/saml/logout" + suffix,
 	}
 	return v
 }

@@ -317,6 +317,16 @@ type LoginState struct {
 const (
 	LoginStateSAMLRequest = "saml_request"
 	LoginStateOIDC        = "oidc"
+	// LoginStateSAMLSession links a session to the IdP session that
+	// started it (NameID, SessionIndex), for SP-initiated single logout;
+	// it expires with the session.
+	LoginStateSAMLSession = "saml_session"
+	// LoginStateSAMLLogout is a LogoutRequest we sent, waiting for its
+	// LogoutResponse.
+	LoginStateSAMLLogout = "saml_logout"
+	// LoginStateHandoff carries a new session from the shared ACS to the
+	// site's own host name, once.
+	LoginStateHandoff = "handoff"
 )
 
 // SSOMetadata is the last good identity provider metadata fetched from a

@@ -167,6 +167,10 @@ type Store interface {
 	DeleteSession(ctx context.Context, siteID, id int64) error
 	// DeleteUserSessions ends every session of a user and says how many.
 	DeleteUserSessions(ctx context.Context, siteID, userID int64) (int, error)
+	// DeleteSSOSessions ends the sessions of a user that an identity
+	// provider's session started (those with this SSO session index) and
+	// says how many; an empty index matches no session.
+	DeleteSSOSessions(ctx context.Context, siteID, userID int64, ssoSessionIndex string) (int, error)
 	// DeleteExpiredSessions removes sessions that expired before now.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 

@@ -163,10 +163,18 @@ func (s *server) homePage(w http.ResponseWriter, r *http.Request, pc *pageCall) 
 
 // logoutSubmit ends the browser's session.
 func (s *server) logoutSubmit(w http.ResponseWriter, r *http.Request, pc *pageCall) {
+	// A session a SAML sign-in started is also ended at the identity
+	// provider when it has single logout: the browser goes there next.
+	next := "/login"
+	if s.sso != nil && pc.who.session != nil {
+		if slo := s.sso.StartLogout(r.Context(), pc.site, *pc.who.session); slo != "" {
+			next = slo
+		}
+	}
 	if err := s.svc.EndSession(r.Context(), pc.site.ID, pc.who.sessionToken); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.clearSessionCookie(w)
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }

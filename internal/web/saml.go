@@ -98,9 +98,34 @@ func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
 	// The cookie rides on this response: the browser would not send a
 	// SameSite=Lax cookie with the cross-site POST, but it keeps one set
 	// by its answer, and the 303 turns the POST into a same-site GET.
+	s.sso.LinkSession(r.Context(), in, sess)
 	s.setSessionCookie(w, token, sess)
 	s.newCSRFToken(w)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// samlLogout is our single logout endpoint (HTTP-Redirect binding), on the
+// site's own host. An identity provider's signed LogoutRequest ends the
+// sessions it names and is answered with a LogoutResponse; the answer to
+// our own LogoutRequest finishes a sign-out started here. Like the ACS it
+// needs no CSRF token: the message's signature is the proof, and a GET
+// that is refused changes nothing.
+func (s *server) samlLogout(w http.ResponseWriter, r *http.Request) {
+	if s.sso == nil {
+		s.pageNotFound(w, r)
+		return
+	}
+	res, err := s.sso.Logout(r.Context(), ssologin.LogoutMessage{HostSite: siteFrom(r.Context()),
+		Identifier: r.PathValue("identifier"), RawQuery: r.URL.RawQuery, IP: clientIP(r)})
+	if err != nil {
+		s.renderSSOError(w, r, err)
+		return
+	}
+	if res.Redirect != "" {
+		http.Redirect(w, r, res.Redirect, http.StatusFound)
+		return
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
 // renderSSOError shows a refused sign-in as a page that says what to check.

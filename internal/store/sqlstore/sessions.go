@@ -42,6 +42,17 @@ func (s *Store) DeleteUserSessions(ctx context.Context, siteID, userID int64) (i
 	return deleteWhere(ctx, s, "sessions", "session", "user_id = ? AND site_id = ?", userID, siteID)
 }
 
+// DeleteSSOSessions ends the sessions of a user with this SSO session
+// index; an empty index is refused so that it never matches the user's
+// password sessions.
+func (s *Store) DeleteSSOSessions(ctx context.Context, siteID, userID int64, ssoSessionIndex string) (int, error) {
+	if ssoSessionIndex == "" {
+		return 0, nil
+	}
+	return deleteWhere(ctx, s, "sessions", "session", "user_id = ? AND site_id = ? AND sso_session_index = ?",
+		userID, siteID, ssoSessionIndex)
+}
+
 // DeleteExpiredSessions removes the sessions of every site that have
 // expired at now, the same rule GetSessionByHash applies.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {

@@ -98,3 +98,44 @@ var sessionTests = []test{
 		f.must(err)
 	}},
 }
+
+var ssoSessionTests = []test{
+	{"DeleteSSOSessions", func(f *fixture) {
+		u1, u2 := f.user("u1"), f.user("u2")
+		ou := f.userOn(f.other.ID, "them")
+		mk := func(siteID, userID int64, tok, idx string) {
+			f.must(f.s.CreateSession(f.ctx, &store.Session{SiteID: siteID, UserID: userID, TokenHash: []byte(tok),
+				SSOSessionIndex: idx, ExpiresAt: at(time.Hour)}))
+		}
+		mk(f.site.ID, u1.ID, "a", "_idx-1")
+		mk(f.site.ID, u1.ID, "b", "_idx-2")
+		mk(f.site.ID, u1.ID, "c", "")
+		mk(f.site.ID, u2.ID, "d", "_idx-1")
+		mk(f.other.ID, ou.ID, "e", "_idx-1")
+		for _, tc := range []struct {
+			siteID, userID int64
+			idx            string
+			want           int
+		}{
+			{f.site.ID, u1.ID, "", 0},        // an empty index never matches password sessions
+			{f.site.ID, ou.ID, "_idx-1", 0},  // another site's user
+			{f.other.ID, u1.ID, "_idx-1", 0}, // the user on another site
+			{f.site.ID, u1.ID, "_idx-1", 1},  // only that session
+			{f.site.ID, u1.ID, "_idx-1", 0},  // already ended
+		} {
+			n, err := f.s.DeleteSSOSessions(f.ctx, tc.siteID, tc.userID, tc.idx)
+			f.must(err)
+			if n != tc.want {
+				f.t.Fatalf("DeleteSSOSessions(%d, %d, %q) = %d, want %d", tc.siteID, tc.userID, tc.idx, n, tc.want)
+			}
+		}
+		for tok, want := range map[string]error{"a": store.ErrNotFound, "b": nil, "c": nil, "d": nil, "e": nil} {
+			_, err := f.s.GetSessionByHash(f.ctx, []byte(tok), at(0))
+			if want == nil {
+				f.must(err)
+			} else {
+				f.wantErr(err, want)
+			}
+		}
+	}},
+}

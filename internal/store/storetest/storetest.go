@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"APIKeys", apiKeyTests},
 		{"PublicKeys", publicKeyTests},
 		{"Sessions", sessionTests},
+		{"SSOSessions", ssoSessionTests},
 		{"SSOStrategies", ssoStrategyTests},
 		{"Events", eventTests},
 		{"LoginState", loginStateTests},
