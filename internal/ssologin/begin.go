@@ -13,37 +13,38 @@ import (
 // makes an AuthnRequest, remembers its ID in the store (so any node can
 // accept the answer, once) and returns the URL that sends the browser to
 // the identity provider. RelayState carries the site's subdomain, so the
-// shared ACS knows which site the answer is for.
-func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64) (string, error) {
+// shared ACS knows which site the answer is for. A refusal is a
+// *LoginError and an SSO event, like a refusal at the ACS.
+func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, ip string) (string, error) {
 	p, err := s.id.GetSSOStrategy(ctx, site.ID, providerID)
-	if errors.Is(err, identity.ErrNotFound) || (err == nil && p.Protocol != identity.ProtocolSAML) {
-		return "", &LoginError{Check: CheckProvider, Status: http.StatusNotFound,
-			Message: "this site has no SAML provider with that id; use a button on the sign-in page"}
+	if errors.Is(err, identity.ErrSSOStrategyNotFound) || errors.Is(err, identity.ErrNotFound) || (err == nil && p.Protocol != identity.ProtocolSAML) {
+		return "", s.refuse(ctx, site.ID, store.SSOStrategy{}, nil, &LoginError{Check: CheckProvider, Status: http.StatusNotFound,
+			Message: "this site has no SAML provider with that id; use a button on the sign-in page"}, ip)
 	}
 	if err != nil {
-		return "", refusal("", err, "")
+		return "", s.refuse(ctx, site.ID, store.SSOStrategy{}, nil, refusal("", err, ""), ip)
 	}
 	if !p.Enabled {
-		return "", &LoginError{Check: CheckProviderDisabled, Status: http.StatusForbidden,
-			Message: "this single sign-on provider is disabled; a site admin can enable it"}
+		return "", s.refuse(ctx, site.ID, p, nil, &LoginError{Check: CheckProviderDisabled, Status: http.StatusForbidden,
+			Message: "this single sign-on provider is disabled; a site admin can enable it"}, ip)
 	}
 	idp, err := s.trustedIdP(ctx, p)
 	if err != nil {
-		return "", refusal("", err, "the provider's identity provider settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300))
+		return "", s.refuse(ctx, site.ID, p, nil, refusal("", err, "the provider's identity provider settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300)), ip)
 	}
 	sp, _, err := s.serviceProvider(site, p, idp)
 	if err != nil {
-		return "", refusal("", err, "the provider's settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300))
+		return "", s.refuse(ctx, site.ID, p, nil, refusal("", err, "the provider's settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300)), ip)
 	}
 	redirect, requestID, err := sp.AuthnRequestURL(site.Subdomain)
 	if err != nil {
-		return "", refusal("", err, "")
+		return "", s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), ip)
 	}
 	now := s.now()
 	ls := store.LoginState{KeyHash: requestKey(requestID), SiteID: site.ID, SSOStrategyID: p.ID,
 		Kind: store.LoginStateSAMLRequest, ExpiresAt: now.Add(s.reqTTL), CreatedAt: now}
 	if err := s.st.CreateLoginState(ctx, &ls); err != nil {
-		return "", refusal("", err, "")
+		return "", s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), ip)
 	}
 	return redirect, nil
 }

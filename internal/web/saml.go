@@ -52,7 +52,7 @@ func (s *server) samlLogin(w http.ResponseWriter, r *http.Request) {
 			Error: "The sign-in link lacks a valid sso_strategy_id; use a button on the sign-in page."})
 		return
 	}
-	redirect, err := s.sso.Begin(r.Context(), siteFrom(r.Context()), id)
+	redirect, err := s.sso.Begin(r.Context(), siteFrom(r.Context()), id, clientIP(r))
 	if err != nil {
 		s.renderSSOError(w, r, err)
 		return
