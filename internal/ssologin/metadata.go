@@ -43,6 +43,7 @@ func (s *Service) RefreshMetadata(ctx context.Context, p store.SSOStrategy) erro
 		s.metadataFailed(ctx, p, err, now)
 		return err
 	}
+	alerted := s.alertedCertificates(ctx, p)
 	m := store.SSOMetadata{SSOStrategyID: p.ID, Raw: string(raw), FetchedAt: now}
 	if err := s.st.PutSSOMetadata(ctx, &m); err != nil {
 		return fmt.Errorf("ssologin: caching metadata of provider %d: %w", p.ID, err)
@@ -50,10 +51,35 @@ func (s *Service) RefreshMetadata(ctx context.Context, p store.SSOStrategy) erro
 	s.recordEvent(ctx, store.SSOEvent{SiteID: p.SiteID, EventType: EventMetadataRefresh, Status: store.EventSuccess,
 		Body: fmt.Sprintf("metadata fetched from %s: issuer %s, %d signing certificate(s)", p.SAMLProviderMetadataURL,
 			idp.EntityID, len(idp.Certificates))}, p)
-	if expiring := idp.ExpiringCertificates(now, CertificateWarning); len(expiring) > 0 {
+	var expiring []*x509.Certificate
+	for _, c := range idp.ExpiringCertificates(now, CertificateWarning) {
+		if !alerted[saml.FingerprintOf(c)] {
+			expiring = append(expiring, c)
+		}
+	}
+	if len(expiring) > 0 {
 		s.alertExpiring(ctx, p, expiring)
 	}
 	return nil
+}
+
+// alertedCertificates are the fingerprints of the certificates the last
+// cached copy already announced as expiring when it was fetched: the
+// admins were told then, and a daily refresh does not tell them again.
+func (s *Service) alertedCertificates(ctx context.Context, p store.SSOStrategy) map[string]bool {
+	m, err := s.st.GetSSOMetadata(ctx, p.ID)
+	if err != nil || m.Raw == "" {
+		return nil
+	}
+	old, err := saml.ParseMetadata([]byte(m.Raw), p.SAMLProviderIssuerURL)
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, c := range old.ExpiringCertificates(m.FetchedAt, CertificateWarning) {
+		seen[saml.FingerprintOf(c)] = true
+	}
+	return seen
 }
 
 // metadataFailed keeps the last good metadata and says what went wrong.

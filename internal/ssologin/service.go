@@ -13,6 +13,7 @@
 package ssologin
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,8 +42,9 @@ type Options struct {
 	Notifier   events.Notifier  // default events.Discard{}
 	Logger     *slog.Logger     // default slog.Default()
 	Clock      func() time.Time // default time.Now
-	// HTTPClient fetches metadata URLs; nil uses a client whose transport
-	// verifies TLS as the system does.
+	// HTTPClient fetches metadata URLs; nil uses a client that verifies
+	// TLS against the system's roots, with timeouts. Tests give one that
+	// trusts their server's certificate.
 	HTTPClient *http.Client
 	// RequestLifetime is how long an AuthnRequest may wait for its answer
 	// (default 15 minutes: people type passwords and MFA codes).
@@ -85,7 +87,7 @@ func New(o Options) (*Service, error) {
 		s.now = time.Now
 	}
 	if s.client == nil {
-		s.client = &http.Client{}
+		s.client = defaultMetadataClient()
 	}
 	if s.reqTTL <= 0 {
 		s.reqTTL = 15 * time.Minute
@@ -138,4 +140,14 @@ func (s *Service) siteURL(site store.Site) string {
 		host += ":" + port
 	}
 	return s.base.Scheme + "://" + host
+}
+
+// defaultMetadataClient verifies TLS as the system does and bounds every
+// phase of a fetch, so a stalled metadata URL cannot hold a sign-in.
+func defaultMetadataClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 20 * time.Second
+	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: t, Timeout: 30 * time.Second}
 }

@@ -1,0 +1,320 @@
+package ssologin
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"log"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/connector/saml"
+	"github.com/gatehouse/gatehouse/internal/events"
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/testclock"
+)
+
+// These tests serve a pysaml2 identity provider's metadata over TLS and
+// refresh it through the service, with an injected clock and a notifier
+// that records alerts.
+
+const idpScript = "../connector/saml/testdata/idp.py"
+
+// idpMetadata runs pysaml2 to write an IdP's metadata whose signing
+// certificate expires at notAfter.
+func idpMetadata(t *testing.T, entityID string, notAfter time.Time) string {
+	t.Helper()
+	if _, err := exec.LookPath("xmlsec1"); err != nil || exec.Command("/usr/bin/python3", "-c", "import saml2").Run() != nil {
+		if os.Getenv("GATEHOUSE_REQUIRE_PEERS") == "1" {
+			t.Fatal("SAML IdP peer missing (install python3-pysaml2 xmlsec1)")
+		}
+		t.Skip("SAML IdP peer missing (python3-pysaml2, xmlsec1)")
+	}
+	dir := t.TempDir()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "Test IdP"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"key.pem":  pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
+		"cert.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, _ := json.Marshal(map[string]any{"mode": "metadata", "entity_id": entityID, "sso_url": entityID + "/sso",
+		"key": filepath.Join(dir, "key.pem"), "cert": filepath.Join(dir, "cert.pem")})
+	cfgFile := filepath.Join(dir, "cfg.json")
+	if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("/usr/bin/python3", idpScript, cfgFile).Output()
+	if err != nil {
+		t.Fatalf("idp.py metadata: %v", err)
+	}
+	return string(out)
+}
+
+// recordingNotifier keeps every notice.
+type recordingNotifier struct {
+	mu      sync.Mutex
+	notices []events.Notice
+}
+
+func (r *recordingNotifier) Notify(_ context.Context, n events.Notice) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.notices = append(r.notices, n)
+	return nil
+}
+
+func (r *recordingNotifier) count(kind string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, x := range r.notices {
+		if x.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// metadataServer serves whatever status and body the test sets, over TLS.
+type metadataServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	status   int
+	body     string
+	requests int
+}
+
+func newMetadataServer(t *testing.T, body string) *metadataServer {
+	m := &metadataServer{status: http.StatusOK, body: body}
+	m.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.requests++
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		w.WriteHeader(m.status)
+		_, _ = io.WriteString(w, m.body)
+	}))
+	m.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
+	m.StartTLS()
+	t.Cleanup(m.Close)
+	return m
+}
+
+func (m *metadataServer) set(status int, body string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.status, m.body = status, body
+}
+
+func (m *metadataServer) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.requests
+}
+
+type metadataFixture struct {
+	t      *testing.T
+	ctx    context.Context
+	clock  *testclock.Clock
+	id     *identity.Service
+	prov   *provision.Engine
+	notes  *recordingNotifier
+	svc    *Service
+	site   store.Site
+	server *metadataServer
+	p      store.SSOStrategy
+}
+
+func newMetadataFixture(t *testing.T, metadata string) *metadataFixture {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	key := make([]byte, secret.KeySize)
+	_, _ = rand.Read(key)
+	sealer, err := secret.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &metadataFixture{t: t, ctx: context.Background(), clock: testclock.New(time.Now().UTC().Truncate(time.Second)),
+		notes: &recordingNotifier{}, server: newMetadataServer(t, metadata)}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f.id = identity.New(st, identity.Options{Clock: f.clock.Now, Logger: logger, Sealer: sealer})
+	if f.site, err = f.id.EnsureDefaultSite(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.prov = provision.New(st, provision.Options{Clock: f.clock.Now, Logger: logger})
+	f.svc = f.service(f.server.Client())
+	proto, label, yes, mdURL := identity.ProtocolSAML, "Entra", true, f.server.URL+"/federationmetadata.xml"
+	f.p, err = f.id.CreateSSOStrategy(f.ctx, identity.SystemActor, f.site.ID, identity.SSOStrategyChange{
+		Protocol: &proto, Label: &label, Enabled: &yes, SAMLProviderMetadataURL: &mdURL})
+	if err != nil {
+		t.Fatalf("create provider: %v", err)
+	}
+	return f
+}
+
+func (f *metadataFixture) service(client *http.Client) *Service {
+	f.t.Helper()
+	svc, err := New(Options{Identity: f.id, Provision: f.prov, BaseURL: "https://app.example.test", Notifier: f.notes,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: f.clock.Now, HTTPClient: client})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return svc
+}
+
+func (f *metadataFixture) cached() store.SSOMetadata {
+	f.t.Helper()
+	m, err := f.id.Store().GetSSOMetadata(f.ctx, f.p.ID)
+	if err != nil {
+		f.t.Fatalf("cached metadata: %v", err)
+	}
+	return m
+}
+
+func (f *metadataFixture) lastRefreshEvent() store.SSOEvent {
+	f.t.Helper()
+	evs, err := f.id.ListSSOEvents(f.ctx, f.site.ID, store.EventQuery{EventType: EventMetadataRefresh, ListOptions: store.ListOptions{Limit: 1000}})
+	if err != nil || len(evs) == 0 {
+		f.t.Fatalf("no metadata refresh event: %v", err)
+	}
+	return evs[len(evs)-1]
+}
+
+func TestMetadataURLFetchCacheAndKeepLastGood(t *testing.T) {
+	good := idpMetadata(t, "https://idp.test/entra", time.Now().AddDate(1, 0, 0))
+	f := newMetadataFixture(t, good)
+
+	// The first sign-in fetches and caches; the next one uses the cache.
+	redirect, err := f.svc.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1")
+	if err != nil || !strings.HasPrefix(redirect, "https://idp.test/entra/sso?") {
+		t.Fatalf("Begin = %q, %v", redirect, err)
+	}
+	if m := f.cached(); m.Raw != good || !m.FetchedAt.Equal(f.clock.Now()) || f.server.count() != 1 {
+		t.Fatalf("after the first use: cached %d bytes at %s, %d fetches", len(m.Raw), m.FetchedAt, f.server.count())
+	}
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1"); err != nil || f.server.count() != 1 {
+		t.Fatalf("second Begin: %v, %d fetches; want the cached copy", err, f.server.count())
+	}
+
+	// RefreshDue leaves copies younger than a day alone.
+	f.clock.Advance(23 * time.Hour)
+	if n, err := f.svc.RefreshDue(f.ctx); n != 0 || err != nil || f.server.count() != 1 {
+		t.Fatalf("RefreshDue of a fresh copy: %d, %v, %d fetches", n, err, f.server.count())
+	}
+
+	// A day later the URL fails: the last good copy stays, with an event
+	// and an alert, and sign-in goes on.
+	for i, bad := range []struct {
+		status int
+		body   string
+	}{{http.StatusInternalServerError, "oops"}, {http.StatusOK, "<html>not metadata</html>"}} {
+		f.server.set(bad.status, bad.body)
+		f.clock.Advance(25 * time.Hour)
+		if n, err := f.svc.RefreshDue(f.ctx); n != 0 || err == nil {
+			t.Fatalf("RefreshDue against a failing URL: %d, %v", n, err)
+		}
+		m := f.cached()
+		if m.Raw != good || m.LastError == "" || !m.LastErrorAt.Equal(f.clock.Now()) {
+			t.Fatalf("after failure %d: cached %+v", i, m)
+		}
+		ev := f.lastRefreshEvent()
+		if ev.Status != store.EventFailure || !strings.Contains(ev.Body, "sign-in goes on with the copy fetched") {
+			t.Fatalf("failure event %+v", ev)
+		}
+		if got := f.notes.count(events.NoticeMetadataRefreshFailure); got != i+1 {
+			t.Fatalf("%d refresh failure alerts, want %d", got, i+1)
+		}
+		if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1"); err != nil {
+			t.Fatalf("sign-in with the last good copy: %v", err)
+		}
+	}
+
+	// A failing URL is retried no sooner than metadataRetryAfter.
+	fetches := f.server.count()
+	f.clock.Advance(metadataRetryAfter / 2)
+	if n, _ := f.svc.RefreshDue(f.ctx); n != 0 || f.server.count() != fetches {
+		t.Fatal("a failing URL was retried at once")
+	}
+	f.server.set(http.StatusOK, good)
+	f.clock.Advance(metadataRetryAfter)
+	if n, err := f.svc.RefreshDue(f.ctx); n != 1 || err != nil {
+		t.Fatalf("RefreshDue after the URL recovered: %d, %v", n, err)
+	}
+	if m := f.cached(); m.LastError != "" || !m.FetchedAt.Equal(f.clock.Now()) {
+		t.Fatalf("after recovery: %+v", m)
+	}
+}
+
+func TestMetadataURLUntrustedCertificateRefused(t *testing.T) {
+	f := newMetadataFixture(t, idpMetadata(t, "https://idp.test/entra", time.Now().AddDate(1, 0, 0)))
+	systemTrust := f.service(nil) // the default client: the test server's certificate is not trusted
+	err := systemTrust.RefreshMetadata(f.ctx, f.p)
+	if saml.KindOf(err) != saml.KindFetch || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("RefreshMetadata over an untrusted certificate: %v", err)
+	}
+	if _, err := f.id.Store().GetSSOMetadata(f.ctx, f.p.ID); err == nil && f.cached().Raw != "" {
+		t.Fatal("metadata from an untrusted server was cached")
+	}
+	if _, err := systemTrust.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1"); err == nil {
+		t.Fatal("a sign-in started with metadata from an untrusted server")
+	}
+	if f.notes.count(events.NoticeMetadataRefreshFailure) == 0 {
+		t.Error("no alert for the untrusted certificate")
+	}
+}
+
+func TestMetadataCertificateExpiryAlertsOnce(t *testing.T) {
+	f := newMetadataFixture(t, idpMetadata(t, "https://idp.test/entra", time.Now().Add(10*24*time.Hour)))
+	for i := 0; i < 3; i++ {
+		if err := f.svc.RefreshMetadata(f.ctx, f.p); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(25 * time.Hour)
+	}
+	if got := f.notes.count(events.NoticeCertificateExpiry); got != 1 {
+		t.Fatalf("%d expiry alerts over three refreshes, want 1", got)
+	}
+	// A new certificate that expires soon too is announced.
+	f.server.set(http.StatusOK, idpMetadata(t, "https://idp.test/entra", time.Now().Add(20*24*time.Hour)))
+	if err := f.svc.RefreshMetadata(f.ctx, f.p); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.notes.count(events.NoticeCertificateExpiry); got != 2 {
+		t.Fatalf("%d expiry alerts after a new expiring certificate, want 2", got)
+	}
+}
