@@ -54,6 +54,7 @@ func (s *server) routes() []route {
 		{Method: "GET", Pattern: "/saml/login", Access: pub, plain: s.samlLogin},
 		{Method: "POST", Pattern: "/saml/consume", Access: pub, plain: s.samlConsume},
 		{Method: "POST", Pattern: "/saml/consume/{identifier}", Access: pub, plain: s.samlConsume},
+		{Method: "GET", Pattern: "/saml/handoff", Access: pub, plain: s.samlHandoff},
 		{Method: "GET", Pattern: "/saml/logout", Access: pub, plain: s.samlLogout},
 		{Method: "GET", Pattern: "/saml/logout/{identifier}", Access: pub, plain: s.samlLogout},
 

@@ -89,15 +89,48 @@ func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
 		s.renderSSOError(w, r, err)
 		return
 	}
+	if in.Site.ID != siteFrom(r.Context()).ID {
+		// The site lives on its own host name, where this answer cannot
+		// set a cookie: hand the sign-in over to it.
+		next, err := s.sso.Handoff(r.Context(), in)
+		if err != nil {
+			s.renderSSOError(w, r, err)
+			return
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	// The cookie rides on this response: the browser would not send a
+	// SameSite=Lax cookie with the cross-site POST, but it keeps one set
+	// by its answer, and the 303 turns the POST into a same-site GET.
+	s.startSSOSession(w, r, in)
+}
+
+// samlHandoff finishes, on the site's own host, a sign-in the shared ACS
+// verified: it takes the one-time token and starts the session here.
+func (s *server) samlHandoff(w http.ResponseWriter, r *http.Request) {
+	if s.sso == nil {
+		s.pageNotFound(w, r)
+		return
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	in, err := s.sso.TakeHandoff(r.Context(), siteFrom(r.Context()), r.URL.Query().Get("token"), clientIP(r))
+	if err != nil {
+		s.renderSSOError(w, r, err)
+		return
+	}
+	s.startSSOSession(w, r, in)
+}
+
+// startSSOSession starts the session of a finished SSO sign-in, sets its
+// cookie and sends the browser to the start page.
+func (s *server) startSSOSession(w http.ResponseWriter, r *http.Request, in ssologin.SignIn) {
 	token, sess, err := s.svc.StartSSOSession(r.Context(), in.User, identity.ChannelWeb, clientIP(r), r.UserAgent(),
 		identity.SSOSessionInfo{SessionIndex: in.SessionIndex, NotOnOrAfter: in.SessionNotOnOrAfter})
 	if err != nil {
 		s.renderErrorPage(w, r, s.typed(r, err))
 		return
 	}
-	// The cookie rides on this response: the browser would not send a
-	// SameSite=Lax cookie with the cross-site POST, but it keeps one set
-	// by its answer, and the 303 turns the POST into a same-site GET.
 	s.sso.LinkSession(r.Context(), in, sess)
 	s.setSessionCookie(w, token, sess)
 	s.newCSRFToken(w)

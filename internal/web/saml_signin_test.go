@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -26,6 +27,7 @@ func (s *samlSetup) idpInitiated(nameID string, attrs map[string][]string) strin
 // page as username.
 func (s *samlSetup) wantSignedIn(res rawResponse, username string, headers ...string) {
 	s.t.Helper()
+	res = s.followHandoff(res)
 	c := sessionCookieOf(res)
 	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/" || c == nil {
 		s.t.Fatalf("ACS answered %d %q, cookie %v; want 303 to / with a session\n%s", res.status, res.header.Get("Location"), c, res.body)
@@ -37,6 +39,20 @@ func (s *samlSetup) wantSignedIn(res rawResponse, username string, headers ...st
 	if home.status != http.StatusOK || !strings.Contains(string(home.body), username) {
 		s.t.Fatalf("GET / with the new session: %d, body lacks %q\n%s", home.status, username, home.body)
 	}
+}
+
+// followHandoff follows the ACS's handoff to a site's own host, as the
+// browser does, and returns the answer there.
+func (s *samlSetup) followHandoff(res rawResponse) rawResponse {
+	s.t.Helper()
+	loc, err := url.Parse(res.header.Get("Location"))
+	if res.status != http.StatusSeeOther || err != nil || loc.Path != "/saml/handoff" {
+		return res
+	}
+	if sessionCookieOf(res) != nil {
+		s.t.Fatal("the ACS set a session cookie on its own host for a site on another")
+	}
+	return s.get(loc.RequestURI(), nil, "Host", loc.Host)
 }
 
 // wantRefused checks a refusal page without a session and the event
