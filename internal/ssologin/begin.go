@@ -32,7 +32,7 @@ func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, 
 	if err != nil {
 		return "", s.refuse(ctx, site.ID, p, nil, refusal("", err, "the provider's identity provider settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300)), ip)
 	}
-	sp, _, err := s.serviceProvider(site, p, idp)
+	sp, _, err := s.serviceProvider(ctx, site, p, idp)
 	if err != nil {
 		return "", s.refuse(ctx, site.ID, p, nil, refusal("", err, "the provider's settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300)), ip)
 	}

@@ -55,7 +55,7 @@ func (s *Service) Consume(ctx context.Context, r ConsumeRequest) (SignIn, error)
 		return SignIn{}, s.refuse(ctx, site.ID, p, nil, &LoginError{Check: CheckProviderDisabled, Status: http.StatusForbidden,
 			Message: "this single sign-on provider is disabled; a site admin can enable it"}, r.IP)
 	}
-	sp, opts, err := s.serviceProvider(site, p, idp)
+	sp, opts, err := s.serviceProvider(ctx, site, p, idp)
 	if err != nil {
 		return SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, "the provider's settings cannot be used (%s)", clip(err.Error(), 300)), r.IP)
 	}

@@ -76,7 +76,7 @@ func (s *Service) StartLogout(ctx context.Context, site store.Site, sess store.S
 	if err != nil || idp.SLOURL == "" {
 		return ""
 	}
-	sp, _, err := s.serviceProvider(site, p, idp)
+	sp, _, err := s.serviceProvider(ctx, site, p, idp)
 	if err != nil {
 		return ""
 	}
@@ -135,7 +135,7 @@ func (s *Service) Logout(ctx context.Context, m LogoutMessage) (LogoutResult, er
 		}
 		return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, lerr, m.IP)
 	}
-	sp, _, err := s.serviceProvider(site, p, idp)
+	sp, _, err := s.serviceProvider(ctx, site, p, idp)
 	if err != nil {
 		return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, refusal("", err, "the provider's settings cannot be used (%s)", clip(err.Error(), 300)), m.IP)
 	}

@@ -2,7 +2,9 @@ package ssologin
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -41,7 +43,7 @@ func (s *Service) trustedIdP(ctx context.Context, p store.SSOStrategy) (*saml.Id
 // serviceProvider builds our side of one provider's trust, with the
 // store's replay cache and request tracker. idp nil means "not trusted
 // yet", for publishing our metadata before the IdP is configured.
-func (s *Service) serviceProvider(site store.Site, p store.SSOStrategy, idp *saml.IdentityProvider) (*saml.ServiceProvider, samlOptions, error) {
+func (s *Service) serviceProvider(ctx context.Context, site store.Site, p store.SSOStrategy, idp *saml.IdentityProvider) (*saml.ServiceProvider, samlOptions, error) {
 	opts, err := readSAMLOptions(p)
 	if err != nil {
 		return nil, opts, &saml.Error{Kind: saml.KindConfig, Detail: err.Error()}
@@ -57,6 +59,9 @@ func (s *Service) serviceProvider(site store.Site, p store.SSOStrategy, idp *sam
 		saml.WithRequestTracker(requestTracker{st: s.st, siteID: site.ID, providerID: p.ID, now: s.now}),
 		saml.WithSLOURL(v.SLOURL),
 	}
+	if kp, ok := s.spKey(ctx, site.ID); ok {
+		spOpts = append(spOpts, saml.WithSigningKey(kp.key, kp.cert))
+	}
 	if opts.sha1 {
 		spOpts = append(spOpts, saml.WithSHA1())
 	}
@@ -67,13 +72,37 @@ func (s *Service) serviceProvider(site store.Site, p store.SSOStrategy, idp *sam
 	return sp, opts, err
 }
 
+// spKeyPair is a site's SP key pair, kept in memory once read: it never
+// changes, and reading it costs a query and an AES-GCM open.
+type spKeyPair struct {
+	key  *rsa.PrivateKey
+	cert *x509.Certificate
+}
+
+// spKey returns the site's SP key pair (made on first use). Without one —
+// no master key configured, or the store failing — requests go unsigned
+// and encrypted assertions cannot be read, which is logged.
+func (s *Service) spKey(ctx context.Context, siteID int64) (spKeyPair, bool) {
+	if kp, ok := s.spKeys.Load(siteID); ok {
+		return kp.(spKeyPair), true
+	}
+	key, cert, err := s.id.SAMLSPKey(ctx, siteID)
+	if err != nil {
+		s.log.Warn("ssologin: no SAML SP signing key; requests go unsigned", "site_id", siteID, "error", err)
+		return spKeyPair{}, false
+	}
+	kp := spKeyPair{key: key, cert: cert}
+	s.spKeys.Store(siteID, kp)
+	return kp, true
+}
+
 // Metadata returns our SP metadata for a provider, which an administrator
 // may upload to the IdP before the IdP is trusted.
 func (s *Service) Metadata(ctx context.Context, site store.Site, p store.SSOStrategy) ([]byte, error) {
 	if p.Protocol != identity.ProtocolSAML {
 		return nil, fmt.Errorf("ssologin: provider %d is not a SAML provider", p.ID)
 	}
-	sp, _, err := s.serviceProvider(site, p, nil)
+	sp, _, err := s.serviceProvider(ctx, site, p, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/events"
@@ -63,6 +64,7 @@ type Service struct {
 	now        func() time.Time
 	client     *http.Client
 	reqTTL     time.Duration
+	spKeys     sync.Map // site ID -> spKeyPair
 }
 
 // New returns a Service.

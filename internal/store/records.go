@@ -339,3 +339,13 @@ type SSOMetadata struct {
 	LastError     string    // the last refresh failure; empty after a success
 	LastErrorAt   time.Time
 }
+
+// SAMLSPKey is a site's SAML service provider key pair. The private key
+// (PKCS#8 DER) is sealed with the master key; the certificate is the
+// self-signed X.509 DER published in the SP metadata.
+type SAMLSPKey struct {
+	SiteID        int64
+	PrivateKeyEnc []byte
+	Certificate   []byte
+	CreatedAt     time.Time
+}

@@ -216,6 +216,13 @@ type Store interface {
 	// ErrNotFound when the provider does not exist.
 	PutSSOMetadata(ctx context.Context, m *SSOMetadata) error
 
+	// GetSAMLSPKey returns a site's SAML service provider key pair,
+	// ErrNotFound when it has none yet.
+	GetSAMLSPKey(ctx context.Context, siteID int64) (SAMLSPKey, error)
+	// CreateSAMLSPKey stores a site's key pair; ErrConflict when the site
+	// has one (another node made it first: read that one).
+	CreateSAMLSPKey(ctx context.Context, k *SAMLSPKey) error
+
 	// DeleteEventsBefore removes SSO events, external events and SCIM logs
 	// of a site created before t, and says how many.
 	DeleteEventsBefore(ctx context.Context, siteID int64, t time.Time) (int, error)

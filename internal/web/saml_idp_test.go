@@ -132,6 +132,7 @@ type assertion struct {
 	SAMLRequest string // answer this AuthnRequest; "" for IdP-initiated
 	SPEntityID  string
 	ACSURL      string
+	Encrypt     bool // encrypt the assertion to the certificate of our metadata
 }
 
 // Respond returns a base64 SAMLResponse signed by the IdP.
@@ -154,6 +155,9 @@ func (idp *pyIdP) Respond(a assertion) string {
 	}
 	if a.SAMLRequest != "" {
 		cfg["saml_request"] = a.SAMLRequest
+	}
+	if a.Encrypt {
+		cfg["encrypt"] = true
 	}
 	return idp.run(cfg)
 }

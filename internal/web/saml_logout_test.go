@@ -15,6 +15,18 @@ import (
 
 func (s *samlSetup) sloURL() string { return s.srv.URL + "/saml/logout" }
 
+// spCert is the base64 DER certificate our metadata publishes.
+func (s *samlSetup) spCert() string {
+	s.t.Helper()
+	md := string(s.get("/saml/metadata", nil).body)
+	_, rest, ok := strings.Cut(md, "<ds:X509Certificate>")
+	cert, _, ok2 := strings.Cut(rest, "</ds:X509Certificate>")
+	if !ok || !ok2 || strings.Count(md, "<ds:X509Certificate>") != 2 {
+		s.t.Fatalf("our metadata publishes no signing and encryption certificate:\n%s", md)
+	}
+	return strings.TrimSpace(cert)
+}
+
 // signIn signs nameID in through an IdP-initiated response and returns
 // the session cookie and the IdP session index the session keeps.
 func (s *samlSetup) signIn(nameID string) (*http.Cookie, string) {
@@ -153,11 +165,12 @@ func TestSAMLSPInitiatedLogout(t *testing.T) {
 	for k, v := range loc.Query() {
 		query[k] = v[0]
 	}
-	out := s.idp.run(map[string]any{"mode": "logout_response", "query": query, "sp_slo_url": s.sloURL(), "sp_cert": ""})
+	out := s.idp.run(map[string]any{"mode": "logout_response", "query": query, "sp_slo_url": s.sloURL(), "sp_cert": s.spCert()})
 	var got struct {
 		Issuer       string   `json:"issuer"`
 		NameID       string   `json:"name_id"`
 		SessionIndex []string `json:"session_index"`
+		SignatureOK  bool     `json:"signature_ok"`
 		URL          string   `json:"url"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
@@ -165,6 +178,9 @@ func TestSAMLSPInitiatedLogout(t *testing.T) {
 	}
 	if got.Issuer != s.spEntityID() || got.NameID != "alice@example.com" || len(got.SessionIndex) != 1 || got.SessionIndex[0] != sess.SSOSessionIndex {
 		t.Fatalf("pysaml2 read our LogoutRequest as %+v, want alice and session index %q", got, sess.SSOSessionIndex)
+	}
+	if !got.SignatureOK {
+		t.Fatal("pysaml2 did not verify our LogoutRequest's signature with the certificate of our metadata")
 	}
 	answer, _ := url.Parse(got.URL)
 	if p := b.do("GET", "/saml/logout?"+answer.RawQuery, nil); p.status != http.StatusSeeOther || p.header.Get("Location") != "/login" {

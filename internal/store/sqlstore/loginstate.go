@@ -111,3 +111,30 @@ func (s *Store) PutSSOMetadata(ctx context.Context, m *store.SSOMetadata) error 
 		m.SSOStrategyID, m.Raw, s.timeArg(m.FetchedAt), m.LastError, s.timeArg(m.LastErrorAt))
 	return s.mapErr(err, "SSO metadata", "")
 }
+
+// GetSAMLSPKey returns a site's SAML service provider key pair.
+func (s *Store) GetSAMLSPKey(ctx context.Context, siteID int64) (store.SAMLSPKey, error) {
+	var k store.SAMLSPKey
+	err := s.queryRow(ctx, false, `SELECT site_id, private_key_enc, certificate, created_at
+		FROM saml_sp_keys WHERE site_id = ?`, siteID).
+		Scan(&k.SiteID, &k.PrivateKeyEnc, &k.Certificate, timeDest{&k.CreatedAt})
+	if err != nil {
+		return store.SAMLSPKey{}, s.mapErr(err, "SAML SP key", "")
+	}
+	return k, nil
+}
+
+// CreateSAMLSPKey stores a site's key pair; the primary key lets exactly
+// one of several nodes generating at once win.
+func (s *Store) CreateSAMLSPKey(ctx context.Context, k *store.SAMLSPKey) error {
+	if len(k.PrivateKeyEnc) == 0 || len(k.Certificate) == 0 {
+		return fmt.Errorf("store: SAML SP key without a key or certificate")
+	}
+	if k.CreatedAt.IsZero() {
+		k.CreatedAt = time.Now()
+	}
+	k.CreatedAt = normalTime(k.CreatedAt)
+	_, err := s.exec(ctx, `INSERT INTO saml_sp_keys (site_id, private_key_enc, certificate, created_at) VALUES (?, ?, ?, ?)`,
+		k.SiteID, k.PrivateKeyEnc, k.Certificate, s.timeArg(k.CreatedAt))
+	return s.mapErr(err, "SAML SP key", "the site has a SAML SP key")
+}

@@ -128,3 +128,23 @@ var loginStateTests = []test{
 		f.wantErr(err, store.ErrNotFound)
 	}},
 }
+
+var samlSPKeyTests = []test{
+	{"OnePerSite", func(f *fixture) {
+		_, err := f.s.GetSAMLSPKey(f.ctx, f.site.ID)
+		f.wantErr(err, store.ErrNotFound)
+		k := store.SAMLSPKey{SiteID: f.site.ID, PrivateKeyEnc: []byte("sealed\x00key"), Certificate: []byte{0x30, 0x82, 0}, CreatedAt: at(0)}
+		f.must(f.s.CreateSAMLSPKey(f.ctx, &k))
+		got, err := f.s.GetSAMLSPKey(f.ctx, f.site.ID)
+		f.must(err)
+		equal(f, got, store.SAMLSPKey{SiteID: f.site.ID, PrivateKeyEnc: k.PrivateKeyEnc, Certificate: k.Certificate, CreatedAt: micro(at(0))})
+		second := store.SAMLSPKey{SiteID: f.site.ID, PrivateKeyEnc: []byte("other"), Certificate: []byte("other")}
+		f.wantErr(f.s.CreateSAMLSPKey(f.ctx, &second), store.ErrConflict)
+		_, err = f.s.GetSAMLSPKey(f.ctx, f.other.ID)
+		f.wantErr(err, store.ErrNotFound)
+		if err := f.s.CreateSAMLSPKey(f.ctx, &store.SAMLSPKey{SiteID: f.other.ID}); err == nil {
+			f.t.Fatal("an empty SAML SP key was stored")
+		}
+		f.wantErr(f.s.CreateSAMLSPKey(f.ctx, &store.SAMLSPKey{SiteID: 987654, PrivateKeyEnc: []byte("k"), Certificate: []byte("c")}), store.ErrNotFound)
+	}},
+}

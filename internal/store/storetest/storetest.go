@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SSOStrategies", ssoStrategyTests},
 		{"Events", eventTests},
 		{"LoginState", loginStateTests},
+		{"SAMLSPKeys", samlSPKeyTests},
 		{"Tx", txTests},
 		{"Values", valueTests},
 	}
