@@ -90,8 +90,9 @@ func TestSAMLIdPInitiatedLogout(t *testing.T) {
 	// The IdP ends alice's first session: only that one ends.
 	query := s.logoutRequest(s.idp, "alice@example.com", idx1)
 	res := s.get("/saml/logout?"+query, nil)
-	if res.status != http.StatusFound || !strings.HasPrefix(res.header.Get("Location"), s.idp.ssoURL+"?SAMLResponse=") {
-		t.Fatalf("SLO answered %d to %q, want 302 to the IdP with a LogoutResponse\n%s", res.status, res.header.Get("Location"), res.body)
+	if res.status != http.StatusFound || !strings.HasPrefix(res.header.Get("Location"), s.idp.ssoURL+"?SAMLResponse=") ||
+		!strings.Contains(res.header.Get("Location"), "&Signature=") {
+		t.Fatalf("SLO answered %d to %q, want 302 to the IdP with a signed LogoutResponse\n%s", res.status, res.header.Get("Location"), res.body)
 	}
 	if s.signedIn(alice1) || !s.signedIn(alice2) || !s.signedIn(bob) {
 		t.Fatalf("after logout of alice's first session: alice1 %v, alice2 %v, bob %v; want only alice1 ended",
