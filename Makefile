@@ -33,6 +33,7 @@ bench: build peers
 	@command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(GO) test -run '^$$' -bench . -count 3 ./internal/store/...
 	$(GO) test -run '^$$' -bench . -count 3 -timeout 30m ./internal/provision/
+	$(GO) test -run '^$$' -bench BenchmarkSAMLConsume -benchtime 3000x -count 3 ./internal/web/
 	$(GO) run ./cmd/gatehouse-bench --binary bin/gatehouse
 
 clean:
