@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log"
@@ -15,12 +14,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/connector/saml/samltest"
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/events"
@@ -36,18 +36,11 @@ import (
 // refresh it through the service, with an injected clock and a notifier
 // that records alerts.
 
-const idpScript = "../connector/saml/testdata/idp.py"
-
 // idpMetadata runs pysaml2 to write an IdP's metadata whose signing
 // certificate expires at notAfter.
 func idpMetadata(t *testing.T, entityID string, notAfter time.Time) string {
 	t.Helper()
-	if _, err := exec.LookPath("xmlsec1"); err != nil || exec.Command("/usr/bin/python3", "-c", "import saml2").Run() != nil {
-		if os.Getenv("GATEHOUSE_REQUIRE_PEERS") == "1" {
-			t.Fatal("SAML IdP peer missing (install python3-pysaml2 xmlsec1)")
-		}
-		t.Skip("SAML IdP peer missing (python3-pysaml2, xmlsec1)")
-	}
+	samltest.RequirePeer(t)
 	dir := t.TempDir()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -68,17 +61,8 @@ func idpMetadata(t *testing.T, entityID string, notAfter time.Time) string {
 			t.Fatal(err)
 		}
 	}
-	cfg, _ := json.Marshal(map[string]any{"mode": "metadata", "entity_id": entityID, "sso_url": entityID + "/sso",
-		"key": filepath.Join(dir, "key.pem"), "cert": filepath.Join(dir, "cert.pem")})
-	cfgFile := filepath.Join(dir, "cfg.json")
-	if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("/usr/bin/python3", idpScript, cfgFile).Output()
-	if err != nil {
-		t.Fatalf("idp.py metadata: %v", err)
-	}
-	return string(out)
+	return string(samltest.Run(t, dir, map[string]any{"mode": "metadata", "entity_id": entityID, "sso_url": entityID + "/sso",
+		"key": filepath.Join(dir, "key.pem"), "cert": filepath.Join(dir, "cert.pem")}))
 }
 
 // recordingNotifier keeps every notice.

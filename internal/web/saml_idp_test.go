@@ -1,8 +1,6 @@
 package web
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -14,12 +12,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/connector/saml/samltest"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -28,37 +26,8 @@ import (
 // This file drives a real SAML identity provider — pysaml2 with xmlsec1,
 // the connector's testdata/idp.py — against the whole front end.
 
-const (
-	debianPython = "/usr/bin/python3"
-	idpScript    = "../connector/saml/testdata/idp.py"
-)
-
-var (
-	samlPeerOnce    sync.Once
-	samlPeerMissing string
-)
-
-// requireSAMLPeer skips without pysaml2 and xmlsec1, or fails the test
-// when GATEHOUSE_REQUIRE_PEERS=1.
-func requireSAMLPeer(t *testing.T) {
-	t.Helper()
-	samlPeerOnce.Do(func() {
-		if _, err := exec.LookPath("xmlsec1"); err != nil {
-			samlPeerMissing = "xmlsec1 not installed"
-			return
-		}
-		if err := exec.Command(debianPython, "-c", "import saml2").Run(); err != nil {
-			samlPeerMissing = "python3-pysaml2 not importable by " + debianPython
-		}
-	})
-	if samlPeerMissing == "" {
-		return
-	}
-	if os.Getenv("GATEHOUSE_REQUIRE_PEERS") == "1" {
-		t.Fatalf("SAML IdP peer missing: %s (install python3-pysaml2 xmlsec1)", samlPeerMissing)
-	}
-	t.Skipf("SAML IdP peer missing: %s", samlPeerMissing)
-}
+// requireSAMLPeer skips or fails the test when the IdP peer is missing.
+func requireSAMLPeer(t *testing.T) { samltest.RequirePeer(t) }
 
 // pyIdP is one pysaml2 identity provider that trusts one SP's metadata.
 type pyIdP struct {
@@ -105,21 +74,7 @@ func (idp *pyIdP) run(cfg map[string]any) string {
 	idp.t.Helper()
 	cfg["entity_id"], cfg["sso_url"] = idp.entityID, idp.ssoURL
 	cfg["key"], cfg["cert"], cfg["sp_metadata"] = idp.keyFile, idp.certFile, idp.spMD
-	b, _ := json.Marshal(cfg)
-	f := filepath.Join(idp.dir, "cfg.json")
-	if err := os.WriteFile(f, b, 0o600); err != nil {
-		idp.t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, debianPython, idpScript, f)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		idp.t.Fatalf("idp.py: %v\n%s", err, stderr.String())
-	}
-	return string(out)
+	return string(samltest.Run(idp.t, idp.dir, cfg))
 }
 
 // Metadata is the IdP's metadata, what an admin pastes into Gatehouse.

@@ -1,7 +1,6 @@
 package saml
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -11,11 +10,12 @@ import (
 	"encoding/pem"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/connector/saml/samltest"
 )
 
 // This file runs a real SAML identity provider — pysaml2 with xmlsec1,
@@ -27,35 +27,10 @@ const (
 	testIdPSSOURL   = "https://idp.example.org/idp/sso"
 	testSPEntityID  = "https://app.example.com/saml/metadata/entra"
 	testACSURL      = "https://app.example.com/saml/consume/entra"
-	debianPython    = "/usr/bin/python3"
 )
 
-// requirePeer skips the test when pysaml2 or xmlsec1 is missing, or fails it
-// when GATEHOUSE_REQUIRE_PEERS=1.
-func requirePeer(t *testing.T) {
-	t.Helper()
-	peerOnce.Do(func() {
-		if _, err := exec.LookPath("xmlsec1"); err != nil {
-			peerMissing = "xmlsec1 not installed"
-			return
-		}
-		if err := exec.Command(debianPython, "-c", "import saml2").Run(); err != nil {
-			peerMissing = "python3-pysaml2 not importable by " + debianPython
-		}
-	})
-	if peerMissing == "" {
-		return
-	}
-	if os.Getenv("GATEHOUSE_REQUIRE_PEERS") == "1" {
-		t.Fatalf("SAML IdP peer missing: %s (install python3-pysaml2 xmlsec1)", peerMissing)
-	}
-	t.Skipf("SAML IdP peer missing: %s", peerMissing)
-}
-
-var (
-	peerOnce    sync.Once
-	peerMissing string
-)
+// requirePeer skips or fails the test when the IdP peer is missing.
+func requirePeer(t *testing.T) { samltest.RequirePeer(t) }
 
 // keyPair is an RSA key with a self-signed certificate.
 type keyPair struct {
@@ -163,26 +138,7 @@ func (idp *testIdP) run(cfg map[string]any) []byte {
 	cfg["entity_id"] = testIdPEntityID
 	cfg["sso_url"] = testIdPSSOURL
 	cfg["key"], cfg["cert"], cfg["sp_metadata"] = idp.keyFile, idp.certFile, idp.spMetadata
-	b, _ := json.Marshal(cfg)
-	f, err := os.CreateTemp(idp.dir, "cfg-*.json")
-	if err != nil {
-		idp.t.Fatal(err)
-	}
-	if _, err := f.Write(b); err != nil {
-		idp.t.Fatal(err)
-	}
-	_ = f.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, debianPython, filepath.Join("testdata", "idp.py"), f.Name())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.Dir, _ = os.Getwd()
-	out, err := cmd.Output()
-	if err != nil {
-		idp.t.Fatalf("idp.py: %v\n%s", err, stderr.String())
-	}
-	return out
+	return samltest.Run(idp.t, idp.dir, cfg)
 }
 
 // ParseRequest returns how pysaml2 reads our AuthnRequest.
