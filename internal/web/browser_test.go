@@ -101,6 +101,11 @@ func TestLoginPageRendersFormAndProviders(t *testing.T) {
 	}
 	saml := h.createStrategy("saml", "okta", "Okta", true, true)
 	oauth := h.createStrategy("oauth2", "azure", "Entra ID", true, true)
+	for id, logo := range map[int64]string{saml.ID: "https://cdn.example.com/okta.png", oauth.ID: "http://cdn.example.com/entra.png"} {
+		if _, err := h.svc.UpdateSSOStrategy(h.ctx, identity.SystemActor, h.site.ID, id, identity.SSOStrategyChange{LogoURL: &logo}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h.createStrategy("saml", "onelogin", "Hidden", true, false)
 	h.createStrategy("saml", "onelogin", "Disabled", false, true)
 
@@ -120,6 +125,10 @@ func TestLoginPageRendersFormAndProviders(t *testing.T) {
 			t.Errorf("login page lacks %q", want)
 		}
 	}
+	// An https logo is shown; a plain-http one is not fetched at all.
+	if !strings.Contains(p.body, `<img class="logo" src="https://cdn.example.com/okta.png"`) || strings.Contains(p.body, "entra.png") {
+		t.Errorf("logos: %s", p.body)
+	}
 	for _, hidden := range []string{"Hidden", "Disabled"} {
 		if strings.Contains(p.body, hidden) {
 			t.Errorf("login page shows provider %q", hidden)
@@ -132,7 +141,7 @@ func TestLoginPageRendersFormAndProviders(t *testing.T) {
 			t.Errorf("%s = %q, want %q", header, p.header.Get(header), want)
 		}
 	}
-	if !strings.Contains(p.header.Get("Content-Security-Policy"), "default-src 'self'") {
+	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "img-src 'self' https:") {
 		t.Errorf("CSP %q", p.header.Get("Content-Security-Policy"))
 	}
 	c := b.cookie(csrfCookie)

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -79,7 +80,13 @@ func buttonFor(st store.SSOStrategy) (ssoButton, bool) {
 	if label == "" {
 		label = st.Provider
 	}
-	return ssoButton{Label: "Sign in with " + label, URL: start + "?sso_strategy_id=" + strconv.FormatInt(st.ID, 10)}, true
+	b := ssoButton{Label: "Sign in with " + label, URL: start + "?sso_strategy_id=" + strconv.FormatInt(st.ID, 10)}
+	// Only https logos: the page's content policy allows no other images
+	// from elsewhere, and a plain-http image would leak the page's visit.
+	if strings.HasPrefix(strings.ToLower(st.LogoURL), "https://") {
+		b.LogoURL = st.LogoURL
+	}
+	return b, true
 }
 
 // loginSubmit signs in with the form's username and password.

@@ -178,7 +178,9 @@ func securityHeaders(next http.Handler) http.Handler {
 		if isAPIPath(r.URL.Path) {
 			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 		} else {
-			h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+			// Images may also come from https hosts: an SSO provider's logo
+			// (logo_url) usually lives on the identity provider's site.
+			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 		}
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")

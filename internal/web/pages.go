@@ -51,8 +51,9 @@ type pageData struct {
 
 // ssoButton is one "Sign in with <provider>" button.
 type ssoButton struct {
-	Label string
-	URL   string
+	Label   string
+	URL     string
+	LogoURL string // https only; empty for none
 }
 
 // pageHandler serves one page; it writes its own answer.
