@@ -2,9 +2,10 @@ package identity
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/fingerprint"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -315,15 +316,16 @@ func checkSSOStrategy(p store.SSOStrategy) error {
 	return nil
 }
 
-// checkCertFingerprint accepts "" or a SHA-256 fingerprint: 64 hex digits,
-// optionally in colon-separated pairs as IdP consoles print them.
+// checkCertFingerprint accepts "" or a SHA-256 fingerprint in any spelling
+// the SAML connector trusts by (see package fingerprint), so what an admin
+// pastes from openssl or an IdP console is taken as it is.
 func checkCertFingerprint(v string) error {
 	if v == "" {
 		return nil
 	}
-	b, err := hex.DecodeString(strings.ReplaceAll(v, ":", ""))
-	if err != nil || len(b) != 32 {
-		return ErrInvalidParams.With("saml_provider_cert_fingerprint must be a SHA-256 fingerprint (64 hex digits, colons allowed)")
+	if _, err := fingerprint.ParseSHA256(v); err != nil {
+		return ErrInvalidParams.With("saml_provider_cert_fingerprint must be a SHA-256 fingerprint as openssl prints it " +
+			"(\"SHA256 Fingerprint=AB:CD:…\") or its 64 hex digits, with or without colons")
 	}
 	return nil
 }

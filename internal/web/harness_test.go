@@ -67,7 +67,9 @@ var cheapHashing = &identity.PasswordParams{Memory: 64, Iterations: 1, Paralleli
 // strongPassword meets the default site minimum length.
 const strongPassword = "correct horse battery staple"
 
-func newHarness(t *testing.T) *harness {
+// newHarness starts the front end; sso adjusts the SSO service's options
+// (a test may trust its own TLS server for metadata, say).
+func newHarness(t *testing.T, sso ...func(*ssologin.Options)) *harness {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
 	if err != nil {
@@ -96,8 +98,12 @@ func newHarness(t *testing.T) *harness {
 	}))
 	t.Cleanup(h.srv.Close)
 	h.provision = provision.New(st, provision.Options{Clock: h.clock.Now, Logger: logger})
-	h.sso, err = ssologin.New(ssologin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL,
-		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now})
+	ssoOpts := ssologin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL,
+		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now}
+	for _, adjust := range sso {
+		adjust(&ssoOpts)
+	}
+	h.sso, err = ssologin.New(ssoOpts)
 	if err != nil {
 		t.Fatalf("ssologin.New: %v", err)
 	}

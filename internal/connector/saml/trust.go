@@ -5,10 +5,11 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/fingerprint"
 
 	"github.com/beevik/etree"
 )
@@ -57,18 +58,9 @@ func ManualTrust(fingerprint, issuer, ssoURL, sloURL string) (*IdentityProvider,
 // ("SHA256 Fingerprint=AB:CD:…"), or bare with or without colons, in any
 // case.
 func ParseFingerprint(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '='); i >= 0 {
-		label := strings.ToLower(strings.Join(strings.Fields(s[:i]), " "))
-		if label != "sha256 fingerprint" && label != "sha-256 fingerprint" {
-			return nil, fail(KindConfig, "fingerprint label %q is not SHA256", s[:i])
-		}
-		s = s[i+1:]
-	}
-	s = strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s))
-	fp, err := hex.DecodeString(s)
-	if err != nil || len(fp) != sha256.Size {
-		return nil, fail(KindConfig, "fingerprint must be 32 bytes of hex (SHA-256), got %d characters", len(s))
+	fp, err := fingerprint.ParseSHA256(s)
+	if err != nil {
+		return nil, fail(KindConfig, "%v", err)
 	}
 	return fp, nil
 }
@@ -77,15 +69,7 @@ func ParseFingerprint(s string) ([]byte, error) {
 // openssl's spelling, for display next to the trusted certificates.
 func FingerprintOf(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.Raw)
-	h := strings.ToUpper(hex.EncodeToString(sum[:]))
-	var b strings.Builder
-	for i := 0; i < len(h); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(h[i : i+2])
-	}
-	return b.String()
+	return fingerprint.Format(sum[:])
 }
 
 // ExpiringCertificates returns the trusted certificates whose NotAfter falls
