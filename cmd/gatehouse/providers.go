@@ -72,11 +72,7 @@ func providersPreviewCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			snap, err := a.Provision.CurrentSnapshot(cmd.Context(), a.Site.ID, id)
-			if err != nil {
-				return err
-			}
-			plan, err := a.Provision.Preview(cmd.Context(), a.Site.ID, id, snap)
+			plan, err := a.Provision.PreviewCurrent(cmd.Context(), a.Site.ID, id)
 			if err != nil {
 				return err
 			}

@@ -48,3 +48,13 @@ func (e *Engine) CurrentSnapshot(ctx context.Context, siteID, providerID int64) 
 	sort.Slice(snap.Groups, func(i, j int) bool { return snap.Groups[i].Name < snap.Groups[j].Name })
 	return snap, nil
 }
+
+// PreviewCurrent is Preview of CurrentSnapshot: what the provider's rules,
+// as set now, would change among its accounts. It writes nothing.
+func (e *Engine) PreviewCurrent(ctx context.Context, siteID, providerID int64) (*Plan, error) {
+	snap, err := e.CurrentSnapshot(ctx, siteID, providerID)
+	if err != nil {
+		return nil, err
+	}
+	return e.Preview(ctx, siteID, providerID, snap)
+}

@@ -26,13 +26,10 @@ func (s *server) previewSSOStrategy(w http.ResponseWriter, r *http.Request, c *a
 	if s.provision == nil {
 		return identity.ErrInternal.With("the provisioning engine is not configured")
 	}
-	snap, err := s.provision.CurrentSnapshot(r.Context(), c.site.ID, id)
+	plan, err := s.provision.PreviewCurrent(r.Context(), c.site.ID, id)
 	if err == nil {
-		var plan *provision.Plan
-		if plan, err = s.provision.Preview(r.Context(), c.site.ID, id, snap); err == nil {
-			writeJSON(w, http.StatusOK, plan)
-			return nil
-		}
+		writeJSON(w, http.StatusOK, plan)
+		return nil
 	}
 	if errors.Is(err, provision.ErrRules) {
 		return errRulesInvalid.With("%v", err)
