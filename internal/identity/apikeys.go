@@ -55,13 +55,7 @@ func (s *Service) LoginWithAPIKey(ctx context.Context, siteID int64, key string,
 	if err != nil {
 		return store.User{}, store.APIKey{}, mapStoreErr(err, "read API key's user", ErrInvalidAPIKey, nil)
 	}
-	sub, err := s.loadSubject(ctx, u)
-	if err != nil {
-		return store.User{}, store.APIKey{}, err
-	}
-	if err := Decide(sub.decision(ch, CredentialAPIKey, now)); err != nil {
-		s.log.Info("API key refused", "site_id", siteID, "api_key_id", k.ID, "username", u.Username, "channel", ch,
-			"reason", AsError(err).Type)
+	if _, _, err := s.admit(ctx, u, ch, CredentialAPIKey, ip); err != nil {
 		return store.User{}, store.APIKey{}, err
 	}
 	k = s.noteAPIKeyUse(ctx, k, now)

@@ -53,6 +53,24 @@ func (s *Service) loadSubject(ctx context.Context, u store.User) (subject, error
 	return sub, nil
 }
 
+// admit loads what the login policy looks at for u and asks it about one
+// credential on one channel, logging a refusal. Every Login* method decides
+// through here. A password that must be changed is returned as the verdict
+// but not logged as a refusal: LoginWithPassword still checks the password.
+func (s *Service) admit(ctx context.Context, u store.User, ch Channel, cred Credential, ip string) (subject, Decision, error) {
+	sub, err := s.loadSubject(ctx, u)
+	if err != nil {
+		return sub, Decision{}, err
+	}
+	d := sub.decision(ch, cred, s.now())
+	verdict := Decide(d)
+	if verdict != nil && !errors.Is(verdict, ErrPasswordChangeRequired) {
+		s.log.Info("sign-in refused", "site_id", u.SiteID, "username", u.Username, "channel", ch, "credential", cred,
+			"ip", ip, "reason", AsError(verdict).Type)
+	}
+	return sub, d, verdict
+}
+
 // decision builds the policy input for a subject at time now.
 func (sub subject) decision(ch Channel, cred Credential, now time.Time) Decision {
 	return Decision{
@@ -93,14 +111,12 @@ func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store
 	if err != nil {
 		return store.User{}, mapStoreErr(err, "read user", nil, nil)
 	}
-	sub, err := s.loadSubject(ctx, u)
-	if err != nil {
-		return store.User{}, err
-	}
-	decision := sub.decision(l.Channel, CredentialPassword, s.now())
-	verdict := Decide(decision)
+	sub, decision, verdict := s.admit(ctx, u, l.Channel, CredentialPassword, l.IP)
 	if verdict != nil && !errors.Is(verdict, ErrPasswordChangeRequired) {
-		s.log.Info("sign-in refused", "site_id", l.SiteID, "username", u.Username, "channel", l.Channel, "reason", AsError(verdict).Type)
+		var e *Error
+		if !errors.As(verdict, &e) {
+			return store.User{}, verdict // the store failed, not the person
+		}
 		return store.User{}, s.refuseAfterDummyHash(ctx, l.Password, verdict)
 	}
 	ok, err := s.checkPassword(ctx, sub, decision.Method, l.Password)
@@ -267,12 +283,7 @@ func (s *Service) LoginWithPublicKey(ctx context.Context, siteID int64, username
 	if err != nil {
 		return store.User{}, mapStoreErr(err, "read user", nil, nil)
 	}
-	sub, err := s.loadSubject(ctx, u)
-	if err != nil {
-		return store.User{}, err
-	}
-	if err := Decide(sub.decision(ch, CredentialSSHKey, s.now())); err != nil {
-		s.log.Info("sign-in refused", "site_id", siteID, "username", u.Username, "channel", ch, "reason", AsError(err).Type)
+	if _, _, err := s.admit(ctx, u, ch, CredentialSSHKey, ip); err != nil {
 		return store.User{}, err
 	}
 	key, found, err := s.findUserPublicKey(ctx, siteID, u.ID, fingerprint)

@@ -21,14 +21,8 @@ func (s *Service) LoginWithSSO(ctx context.Context, siteID, userID, providerID i
 	if err != nil {
 		return store.User{}, mapStoreErr(err, "read user", nil, nil)
 	}
-	sub, err := s.loadSubject(ctx, u)
-	if err != nil {
+	if _, _, err := s.admit(ctx, u, ch, CredentialSSO, ip); err != nil {
 		return store.User{}, err
-	}
-	if verdict := Decide(sub.decision(ch, CredentialSSO, s.now())); verdict != nil {
-		s.log.Info("sign-in refused", "site_id", siteID, "username", u.Username, "channel", ch, "ip", ip,
-			"reason", AsError(verdict).Type)
-		return store.User{}, verdict
 	}
 	if u.SSOStrategyID != providerID {
 		s.log.Info("sign-in refused", "site_id", siteID, "username", u.Username, "channel", ch, "ip", ip,
