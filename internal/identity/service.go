@@ -82,6 +82,7 @@ type Service struct {
 	log    *slog.Logger
 	hasher *passwordHasher
 	sites  siteCache
+	scimDummyState
 }
 
 // New returns a Service over a store.

@@ -179,6 +179,17 @@ type Store interface {
 	ListSSOStrategies(ctx context.Context, siteID int64, o ListOptions) ([]SSOStrategy, error)
 	UpdateSSOStrategy(ctx context.Context, siteID, id int64, fn func(*SSOStrategy) error) (SSOStrategy, error)
 	DeleteSSOStrategy(ctx context.Context, siteID, id int64) error
+	// GetSSOStrategyBySCIMTokenHash finds the provider of any site whose
+	// SCIM bearer token has this hash; ErrNotFound when none has (an empty
+	// hash matches nothing). It does not look at the method, expiry or
+	// enabled flag: deciding whether the token is accepted is the caller's.
+	GetSSOStrategyBySCIMTokenHash(ctx context.Context, tokenHash []byte) (SSOStrategy, error)
+	// ListSSOStrategiesBySCIMUsername returns the providers of any site
+	// whose SCIM Basic username is exactly username, at most limit of them
+	// (0 means 10), ordered by id; an empty username matches nothing.
+	// Usernames are not unique across sites, so the caller checks the
+	// password of each.
+	ListSSOStrategiesBySCIMUsername(ctx context.Context, username string, limit int) ([]SSOStrategy, error)
 
 	CreateSSOEvent(ctx context.Context, e *SSOEvent) error
 	GetSSOEvent(ctx context.Context, siteID, id int64) (SSOEvent, error)
