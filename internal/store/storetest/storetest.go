@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Sessions", sessionTests},
 		{"SSOSessions", ssoSessionTests},
 		{"SSOStrategies", ssoStrategyTests},
+		{"SCIMCredentials", scimCredentialTests},
 		{"Events", eventTests},
 		{"LoginState", loginStateTests},
 		{"SAMLSPKeys", samlSPKeyTests},
