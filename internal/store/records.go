@@ -89,8 +89,30 @@ type User struct {
 	LastDAVLoginAt     time.Time
 	LastAPIUseAt       time.Time
 
+	// SCIM is what a SCIM client sent about the account beyond the fields
+	// above; empty for accounts no SCIM client wrote.
+	SCIM SCIMProfile
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// SCIMProfile keeps a SCIM User resource's attributes that have no account
+// field, so that a client reads back what it wrote ("values sent should be
+// stored in the same format they were sent"). The filterable ones have
+// columns; everything else rides in Attributes.
+type SCIMProfile struct {
+	// ExternalID is the client's externalId. Unlike User.ExternalID (the
+	// immutable key provisioning matches on) a client may change it.
+	ExternalID     string
+	DisplayName    string
+	EmployeeNumber string // enterprise extension
+	Department     string // enterprise extension
+	Manager        string // enterprise extension: the manager's SCIM id
+	// Attributes is a JSON object of the resource's other attributes
+	// (name, emails, phoneNumbers, addresses, title, custom extensions …),
+	// as the client sent them; "" when there are none.
+	Attributes string
 }
 
 // Group is a set of users; its protocol permissions are OR-ed with each member's.

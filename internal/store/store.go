@@ -26,6 +26,9 @@ var (
 type ListOptions struct {
 	AfterID int64 // return records with id > AfterID
 	Limit   int   // at most this many; 0 means 1000, and more than 10,001 means 10,001
+	// Offset skips this many matching records first (SCIM's startIndex);
+	// AfterID is the cheaper way to page and should be preferred.
+	Offset int
 }
 
 // UserQuery filters ListUsers. Empty fields do not filter.
@@ -36,6 +39,8 @@ type UserQuery struct {
 	SSOStrategyID int64
 	ExternalID    string // with SSOStrategyID
 	Search        string // prefix of username, email or name
+	// Filter, when not nil, is a further condition on UserFields.
+	Filter *Filter
 }
 
 // GroupQuery filters ListGroups.
@@ -44,6 +49,8 @@ type GroupQuery struct {
 	Name          string // exact, case-insensitive
 	SSOStrategyID int64
 	ExternalID    string
+	// Filter, when not nil, is a further condition on GroupFields.
+	Filter *Filter
 }
 
 // GroupUserQuery filters ListGroupUsers; set GroupID, UserID or both.
@@ -120,6 +127,9 @@ type Store interface {
 	CreateGroup(ctx context.Context, g *Group) error
 	GetGroup(ctx context.Context, siteID, id int64) (Group, error)
 	ListGroups(ctx context.Context, siteID int64, q GroupQuery) ([]Group, error)
+	// CountGroups counts every group of the site matching q; its page
+	// fields are ignored.
+	CountGroups(ctx context.Context, siteID int64, q GroupQuery) (int, error)
 	UpdateGroup(ctx context.Context, siteID, id int64, fn func(*Group) error) (Group, error)
 	// DeleteGroup removes the group and its memberships.
 	DeleteGroup(ctx context.Context, siteID, id int64) error

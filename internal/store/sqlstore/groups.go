@@ -23,6 +23,29 @@ func (s *Store) GetGroup(ctx context.Context, siteID, id int64) (store.Group, er
 
 // ListGroups returns one page of the site's groups matching q.
 func (s *Store) ListGroups(ctx context.Context, siteID int64, q store.GroupQuery) ([]store.Group, error) {
+	f, err := s.groupFilter(siteID, q)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, s, groups, f.where(), f.args, q.ListOptions)
+}
+
+// CountGroups counts every group of the site matching q's filters; the
+// page fields of q are ignored.
+func (s *Store) CountGroups(ctx context.Context, siteID int64, q store.GroupQuery) (int, error) {
+	f, err := s.groupFilter(siteID, q)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := s.queryRow(ctx, false, "SELECT count(*) FROM groups g WHERE "+f.where(), f.args...).Scan(&n); err != nil {
+		return 0, s.mapErr(err, "group", "")
+	}
+	return n, nil
+}
+
+// groupFilter turns a GroupQuery into WHERE conditions.
+func (s *Store) groupFilter(siteID int64, q store.GroupQuery) (*filter, error) {
 	f := &filter{}
 	f.add("g.site_id = ?", siteID)
 	if q.Name != "" {
@@ -34,7 +57,12 @@ func (s *Store) ListGroups(ctx context.Context, siteID int64, q store.GroupQuery
 	if q.ExternalID != "" {
 		f.add("g.external_id = ?", q.ExternalID)
 	}
-	return list(ctx, s, groups, f.where(), f.args, q.ListOptions)
+	if q.Filter != nil {
+		if err := s.addFilter(f, q.Filter, store.GroupFields, groupColumns); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
 // UpdateGroup changes a group through fn in one transaction.

@@ -158,6 +158,10 @@ func list[R any](ctx context.Context, s *Store, t *table[R], where string, args 
 	}
 	q := t.selectSQL(where+" AND "+t.alias+".id > ?") + " ORDER BY " + t.alias + ".id LIMIT ?"
 	args = append(args, o.AfterID, limit)
+	if o.Offset > 0 {
+		q += " OFFSET ?"
+		args = append(args, o.Offset)
+	}
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, s.mapErr(err, t.what, "")

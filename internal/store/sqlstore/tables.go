@@ -65,6 +65,13 @@ var users = newTable("users", "u", "", "user", func(r *store.User) []field {
 		{"last_ftp_login_at", &r.LastFTPLoginAt},
 		{"last_dav_login_at", &r.LastDAVLoginAt},
 		{"last_api_use_at", &r.LastAPIUseAt},
+		{"scim_external_id", &r.SCIM.ExternalID},
+		{"scim_display_name", &r.SCIM.DisplayName},
+		{"scim_display_name_key", lowerKey{&r.SCIM.DisplayName}},
+		{"employee_number", &r.SCIM.EmployeeNumber},
+		{"department", &r.SCIM.Department},
+		{"manager_id", &r.SCIM.Manager},
+		{"scim_attributes", &r.SCIM.Attributes},
 		{"created_at", &r.CreatedAt},
 		{"updated_at", &r.UpdatedAt},
 	}

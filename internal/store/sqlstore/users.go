@@ -27,7 +27,7 @@ func (s *Store) GetUserByUsername(ctx context.Context, siteID int64, username st
 }
 
 // userFilter turns a UserQuery into WHERE conditions.
-func userFilter(siteID int64, q store.UserQuery) *filter {
+func (s *Store) userFilter(siteID int64, q store.UserQuery) (*filter, error) {
 	f := &filter{}
 	f.add("u.site_id = ?", siteID)
 	if q.Username != "" {
@@ -46,19 +46,30 @@ func userFilter(siteID int64, q store.UserQuery) *filter {
 		p := likePrefix(Key(q.Search))
 		f.add(`(u.username_key LIKE ? ESCAPE '\' OR u.email_key LIKE ? ESCAPE '\' OR u.name_key LIKE ? ESCAPE '\')`, p, p, p)
 	}
-	return f
+	if q.Filter != nil {
+		if err := s.addFilter(f, q.Filter, store.UserFields, userColumns); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
 // ListUsers returns one page of the site's users matching q.
 func (s *Store) ListUsers(ctx context.Context, siteID int64, q store.UserQuery) ([]store.User, error) {
-	f := userFilter(siteID, q)
+	f, err := s.userFilter(siteID, q)
+	if err != nil {
+		return nil, err
+	}
 	return list(ctx, s, users, f.where(), f.args, q.ListOptions)
 }
 
 // CountUsers counts every user of the site matching q's filters; the
 // page fields of q are ignored.
 func (s *Store) CountUsers(ctx context.Context, siteID int64, q store.UserQuery) (int, error) {
-	f := userFilter(siteID, q)
+	f, err := s.userFilter(siteID, q)
+	if err != nil {
+		return 0, err
+	}
 	var n int
 	if err := s.queryRow(ctx, false, "SELECT count(*) FROM users u WHERE "+f.where(), f.args...).Scan(&n); err != nil {
 		return 0, s.mapErr(err, "user", "")
