@@ -119,7 +119,12 @@ func (s *Service) authenticateSCIMToken(ctx context.Context, token string) (stor
 	if err := checkSCIMProvider(p, SCIMAuthToken); err != nil {
 		return p, err
 	}
-	if now := s.now(); !p.SCIMTokenExpiresAt.IsZero() && !now.Before(p.SCIMTokenExpiresAt) {
+	if p.SCIMTokenExpiresAt.IsZero() {
+		// Every token is made with an expiry; one without is refused
+		// rather than trusted forever.
+		return p, ErrSCIMUnauthorized.With("the SCIM token of provider %d has no expiry date; reset it", p.ID)
+	}
+	if now := s.now(); !now.Before(p.SCIMTokenExpiresAt) {
 		return p, ErrSCIMUnauthorized.With("the SCIM token of provider %d expired at %s",
 			p.ID, p.SCIMTokenExpiresAt.UTC().Format(time.RFC3339))
 	}
@@ -140,9 +145,15 @@ func (s *Service) authenticateSCIMBasic(ctx context.Context, credential string) 
 	if !ok || username == "" || len(username) > maxSCIMUsernameLen {
 		return store.SSOStrategy{}, ErrSCIMUnauthorized.With("the Basic credential is not username:password")
 	}
-	candidates, err := s.st.ListSSOStrategiesBySCIMUsername(ctx, username, 0)
+	rows, err := s.st.ListSSOStrategiesBySCIMUsername(ctx, username, s.scimDecoy(ctx), 0)
 	if err != nil {
 		return store.SSOStrategy{}, mapStoreErr(err, "find SCIM username", nil, nil)
+	}
+	var candidates []store.SSOStrategy
+	for _, p := range rows {
+		if p.SCIMUsername == username {
+			candidates = append(candidates, p)
+		}
 	}
 	presented := sha256.Sum256([]byte(password))
 	if len(candidates) == 0 {
@@ -359,8 +370,75 @@ func describeProvider(p store.SSOStrategy) string {
 	return fmt.Sprintf("%q (id %d)", name, p.ID)
 }
 
-// scimDummyState holds the dummy provider of unknown Basic usernames.
+// scimDummyState holds what an unknown Basic username is checked against:
+// a sealed dummy password, and a decoy (a real provider with a SCIM
+// username) whose row the username lookup reads along, so that a known
+// and an unknown username cost the store the same (one query, one row).
 type scimDummyState struct {
 	scimDummyOnce sync.Once
 	scimDummy     store.SSOStrategy
+
+	scimDecoyMu      sync.Mutex
+	scimDecoyID      int64
+	scimDecoyScanned time.Time
+}
+
+// scimDecoyRescan is how long a decoy is trusted (it may have been
+// deleted or lost its username), and how long the absence of any SCIM
+// username is believed, before the providers are scanned again.
+const scimDecoyRescan = 10 * time.Minute
+
+// scimDecoy returns the id of a provider with a SCIM username, 0 when no
+// provider has one (and so there is no username to discover).
+func (s *Service) scimDecoy(ctx context.Context) int64 {
+	s.scimDecoyMu.Lock()
+	defer s.scimDecoyMu.Unlock()
+	if now := s.now(); now.Sub(s.scimDecoyScanned) >= scimDecoyRescan || now.Before(s.scimDecoyScanned) {
+		s.scimDecoyScanned = now
+		var id int64
+		_ = s.eachProvider(ctx, func(p store.SSOStrategy) {
+			if id == 0 && p.SCIMUsername != "" {
+				id = p.ID
+			}
+		})
+		s.scimDecoyID = id
+	}
+	return s.scimDecoyID
+}
+
+// recordSCIMExpiryChange records in the external log that an update moved
+// the SCIM token's expiry date, which decides when provisioning stops.
+func (s *Service) recordSCIMExpiryChange(ctx context.Context, a Actor, before, after store.SSOStrategy) error {
+	if before.SCIMTokenExpiresAt.Equal(after.SCIMTokenExpiresAt) {
+		return nil
+	}
+	from := "none"
+	if !before.SCIMTokenExpiresAt.IsZero() {
+		from = before.SCIMTokenExpiresAt.UTC().Format(time.RFC3339)
+	}
+	body := fmt.Sprintf("SCIM token expiry of SSO provider %s changed by %s from %s to %s",
+		describeProvider(after), describeActor(a), from, after.SCIMTokenExpiresAt.UTC().Format(time.RFC3339))
+	s.log.Info("SCIM token expiry changed", "site_id", after.SiteID, "sso_strategy_id", after.ID, "by", a.Username,
+		"expires_at", after.SCIMTokenExpiresAt.UTC().Format(time.RFC3339))
+	return s.recordExternalEvent(ctx, after.SiteID, EventTypeSCIMTokenExpiry, store.EventSuccess, body, after.ID)
+}
+
+// maxSCIMTokenExpiry is how far ahead an admin may move a SCIM token's
+// expiry: far enough for any planned rotation, near enough that no token
+// is effectively forever.
+const maxSCIMTokenExpiry = 10 * 365 * 24 * time.Hour
+
+// checkSCIMTokenExpiry accepts a new scim_oauth_access_token_expires_at:
+// a real date (a past one expires the token at once), at most
+// maxSCIMTokenExpiry ahead.
+func checkSCIMTokenExpiry(v *time.Time, now time.Time) error {
+	switch {
+	case v == nil:
+		return nil
+	case v.Year() < 2000:
+		return ErrInvalidParams.With("scim_oauth_access_token_expires_at must be a date such as 2027-03-01T00:00:00Z")
+	case v.Sub(now) > maxSCIMTokenExpiry:
+		return ErrInvalidParams.With("scim_oauth_access_token_expires_at must be at most 10 years ahead; extend it again later, or reset the token")
+	}
+	return nil
 }

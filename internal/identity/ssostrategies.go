@@ -105,11 +105,21 @@ func (s *Service) UpdateSSOStrategy(ctx context.Context, a Actor, siteID, id int
 	if err := requireSiteAdmin(a); err != nil {
 		return store.SSOStrategy{}, err
 	}
-	p, err := s.st.UpdateSSOStrategy(ctx, siteID, id, func(p *store.SSOStrategy) error {
-		return s.applySSOStrategyChange(p, c)
+	var p store.SSOStrategy
+	err := s.st.Tx(ctx, func(ctx context.Context) error {
+		var before store.SSOStrategy
+		var err error
+		p, err = s.st.UpdateSSOStrategy(ctx, siteID, id, func(p *store.SSOStrategy) error {
+			before = *p
+			return s.applySSOStrategyChange(p, c)
+		})
+		if err != nil {
+			return mapStoreErr(err, "update sso strategy", ErrSSOStrategyNotFound, ErrDuplicate.With("an SSO provider with these settings already exists"))
+		}
+		return s.recordSCIMExpiryChange(ctx, a, before, p)
 	})
 	if err != nil {
-		return store.SSOStrategy{}, mapStoreErr(err, "update sso strategy", ErrSSOStrategyNotFound, ErrDuplicate.With("an SSO provider with these settings already exists"))
+		return store.SSOStrategy{}, err
 	}
 	return p, nil
 }
@@ -147,6 +157,9 @@ func (s *Service) CountProviderUsers(ctx context.Context, siteID, id int64) (int
 // it carries, and checks the result as a whole.
 func (s *Service) applySSOStrategyChange(p *store.SSOStrategy, c SSOStrategyChange) error {
 	if err := validateSSOStrategyChange(c); err != nil {
+		return err
+	}
+	if err := checkSCIMTokenExpiry(c.SCIMOAuthAccessTokenExpiresAt, s.now()); err != nil {
 		return err
 	}
 	set(&p.Protocol, c.Protocol)

@@ -194,12 +194,14 @@ type Store interface {
 	// hash matches nothing). It does not look at the method, expiry or
 	// enabled flag: deciding whether the token is accepted is the caller's.
 	GetSSOStrategyBySCIMTokenHash(ctx context.Context, tokenHash []byte) (SSOStrategy, error)
-	// ListSSOStrategiesBySCIMUsername returns the providers of any site
-	// whose SCIM Basic username is exactly username, at most limit of them
-	// (0 means 10), ordered by id; an empty username matches nothing.
-	// Usernames are not unique across sites, so the caller checks the
-	// password of each.
-	ListSSOStrategiesBySCIMUsername(ctx context.Context, username string, limit int) ([]SSOStrategy, error)
+	// ListSSOStrategiesBySCIMUsername returns, in one query, the providers
+	// of any site whose SCIM Basic username is exactly username, together
+	// with the provider whose id is alsoID (0: none) whatever its username,
+	// at most limit of them (0 means 10), ordered by id; an empty username
+	// matches nothing. Usernames are not unique across sites, so the caller
+	// checks the password of each. alsoID lets the caller read a decoy row,
+	// so an unknown username costs the store what a known one does.
+	ListSSOStrategiesBySCIMUsername(ctx context.Context, username string, alsoID int64, limit int) ([]SSOStrategy, error)
 
 	CreateSSOEvent(ctx context.Context, e *SSOEvent) error
 	GetSSOEvent(ctx context.Context, siteID, id int64) (SSOEvent, error)

@@ -21,14 +21,15 @@ func (s *Store) GetSSOStrategyBySCIMTokenHash(ctx context.Context, tokenHash []b
 }
 
 // ListSSOStrategiesBySCIMUsername returns the providers of any site whose
-// SCIM Basic username is username (index sso_strategies_scim_username).
-func (s *Store) ListSSOStrategiesBySCIMUsername(ctx context.Context, username string, limit int) ([]store.SSOStrategy, error) {
+// SCIM Basic username is username (index sso_strategies_scim_username),
+// and the one with id alsoID (primary key).
+func (s *Store) ListSSOStrategiesBySCIMUsername(ctx context.Context, username string, alsoID int64, limit int) ([]store.SSOStrategy, error) {
 	if username == "" {
-		return nil, nil
+		return []store.SSOStrategy{}, nil
 	}
 	if limit <= 0 {
 		limit = 10
 	}
 	limit = min(limit, maxSCIMUsernameMatches)
-	return list(ctx, s, ssoStrategies, "st.scim_username = ?", []any{username}, store.ListOptions{Limit: limit})
+	return list(ctx, s, ssoStrategies, "(st.scim_username = ? OR st.id = ?)", []any{username, alsoID}, store.ListOptions{Limit: limit})
 }

@@ -54,22 +54,34 @@ var scimCredentialTests = []test{
 		mk(f.site.ID, "")
 		mk(f.site.ID, "SCIM-SHARED") // exact match only: a different username
 
-		got, err := f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "scim-shared", 0)
+		got, err := f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "scim-shared", 0, 0)
 		f.must(err)
 		wantIDs(f, ids(f, got), a.ID, b.ID)
 		equal(f, got[1], b)
-		got, err = f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "scim-shared", 1)
+		got, err = f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "scim-shared", 0, 1)
 		f.must(err)
 		wantIDs(f, ids(f, got), a.ID)
-		got, err = f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "scim-only", 0)
+		got, err = f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "scim-only", 0, 0)
 		f.must(err)
 		wantIDs(f, ids(f, got), c.ID)
-		got, err = f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "nobody", 0)
+		got, err = f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "nobody", 0, 0)
 		f.must(err)
 		wantIDs(f, ids(f, got))
-		got, err = f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "", 0)
+		got, err = f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "", b.ID, 0)
 		f.must(err)
 		wantIDs(f, ids(f, got))
+
+		// alsoID adds one provider of any site, whatever its username.
+		got, err = f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "nobody", b.ID, 0)
+		f.must(err)
+		wantIDs(f, ids(f, got), b.ID)
+		equal(f, got[0], b)
+		got, err = f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "scim-only", b.ID, 0)
+		f.must(err)
+		wantIDs(f, ids(f, got), b.ID, c.ID)
+		got, err = f.s.ListSSOStrategiesBySCIMUsername(f.ctx, "scim-only", c.ID, 0)
+		f.must(err)
+		wantIDs(f, ids(f, got), c.ID)
 	}},
 }
 
