@@ -34,6 +34,7 @@ type ssoStrategyJSON struct {
 	SCIMAuthenticationMethod         string          `json:"scim_authentication_method"`
 	SCIMUsername                     string          `json:"scim_username"`
 	SCIMOAuthAccessTokenExpiresAt    apiTime         `json:"scim_oauth_access_token_expires_at"`
+	SCIMTenantURL                    string          `json:"scim_tenant_url"` // Gatehouse addition: the SCIM endpoint to paste
 	ProvisionUsers                   bool            `json:"provision_users"`
 	ProvisionGroups                  bool            `json:"provision_groups"`
 	DeprovisionUsers                 bool            `json:"deprovision_users"`
@@ -96,8 +97,8 @@ func (s *server) renderSSOStrategy(ctx context.Context, st store.SSOStrategy) (a
 		SAMLProviderMetadataContent: st.SAMLProviderMetadataContent, SAMLProviderMetadataURL: st.SAMLProviderMetadataURL,
 		SAMLProviderSLOTargetURL: st.SAMLProviderSLOTargetURL, SAMLProviderSSOTargetURL: st.SAMLProviderSSOTargetURL,
 		SCIMAuthenticationMethod: st.SCIMAuthenticationMethod, SCIMUsername: st.SCIMUsername,
-		SCIMOAuthAccessTokenExpiresAt: apiTime(st.SCIMTokenExpiresAt),
-		ProvisionUsers:                st.ProvisionUsers, ProvisionGroups: st.ProvisionGroups,
+		SCIMOAuthAccessTokenExpiresAt: apiTime(st.SCIMTokenExpiresAt), SCIMTenantURL: s.scimTenantURL(),
+		ProvisionUsers: st.ProvisionUsers, ProvisionGroups: st.ProvisionGroups,
 		DeprovisionUsers: st.DeprovisionUsers, DeprovisionGroups: st.DeprovisionGroups,
 		DeprovisionBehavior: st.DeprovisionBehavior, ProvisionGroupDefault: st.ProvisionGroupDefault,
 		ProvisionGroupExclusion: st.ProvisionGroupExclusion, ProvisionGroupInclusion: st.ProvisionGroupInclusion,
@@ -172,12 +173,20 @@ func (s *server) updateSSOStrategy(w http.ResponseWriter, r *http.Request, c *ap
 		return err
 	}
 	var ch identity.SSOStrategyChange
-	if err := readJSONBody(r, &ch); err != nil {
+	var reset scimResetParam
+	if err := readJSONBody(r, &ch, &reset); err != nil {
 		return err
 	}
 	st, err := s.svc.UpdateSSOStrategy(r.Context(), c.actor(), c.site.ID, id, ch)
 	if err != nil {
 		return err
+	}
+	if reset.ResetSCIMOAuthAccessToken != nil && *reset.ResetSCIMOAuthAccessToken {
+		token, st, err := s.svc.GenerateSCIMToken(r.Context(), c.actor(), c.site.ID, id)
+		if err != nil {
+			return err
+		}
+		return s.writeSCIMToken(w, r, st, token)
 	}
 	return s.writeSSOStrategy(w, r, http.StatusOK, st)
 }
