@@ -1,0 +1,227 @@
+// Package scim is Gatehouse's SCIM 2.0 server (RFC 7643, RFC 7644): the
+// endpoint Microsoft Entra ID, Okta and OneLogin push users and groups to.
+//
+// It is a front end like the web package: it translates SCIM requests into
+// calls to the provisioning engine, which alone creates, changes, disables
+// and deletes accounts, groups and memberships by the provider's rules.
+// Every request is tied to one provider (and so one site) by its
+// credential, and sees only that provider's users and groups.
+//
+// Clients bend the RFC in documented ways and a server that follows it to
+// the letter wipes groups or fails to disable users; this package accepts
+// what they send: PATCH op in any case, booleans as strings, active changed
+// by Add, path-less replace with dotted keys and extension URNs, value
+// paths such as emails[type eq "work"].value, attribute names in any case,
+// member removal as members[value eq "id"] or as path "members" with a
+// value list (which removes only those members), $ref: null, extra schema
+// URIs, unquoted filter values and unknown query parameters such as
+// Entra's aadOptscim062020.
+package scim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Schema and message URNs.
+const (
+	URNUser           = "urn:ietf:params:scim:schemas:core:2.0:User"
+	URNGroup          = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	URNEnterpriseUser = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	URNListResponse   = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	URNPatchOp        = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	URNError          = "urn:ietf:params:scim:api:messages:2.0:Error"
+)
+
+// Authenticator resolves which provider a SCIM request belongs to from its
+// Authorization header. loopback says the request came from a loopback
+// address (a provider without credentials is allowed only then). An error
+// means 401; its text goes to scim_logs only. The identity Service
+// implements it.
+type Authenticator interface {
+	AuthenticateSCIM(ctx context.Context, authorization string, loopback bool) (store.SSOStrategy, error)
+}
+
+// Config configures a Handler.
+type Config struct {
+	Store  store.Store
+	Engine *provision.Engine
+	Auth   Authenticator
+	// BaseURL is where clients reach Gatehouse ("https://files.example.com");
+	// meta.location and $ref are absolute under it. Empty: relative.
+	BaseURL string
+	Clock   func() time.Time // default time.Now
+	Logger  *slog.Logger     // default slog.Default()
+}
+
+// Handler serves /api/scim and /api/scim/v2.
+type Handler struct {
+	st      store.Store
+	engine  *provision.Engine
+	auth    Authenticator
+	baseURL string
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// New returns the SCIM handler; it expects the full request path
+// (/api/scim/...), so mount it at /api/scim and /api/scim/.
+func New(c Config) *Handler {
+	h := &Handler{st: c.Store, engine: c.Engine, auth: c.Auth, baseURL: strings.TrimRight(c.BaseURL, "/"),
+		now: c.Clock, log: c.Logger}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	return h
+}
+
+// Paths the handler answers under.
+const (
+	prefix   = "/api/scim"
+	prefixV2 = "/api/scim/v2"
+)
+
+// request is one SCIM request being answered: the provider it belongs to,
+// the path prefix the client used (for locations) and the body read.
+type request struct {
+	*http.Request
+	p      store.SSOStrategy
+	prefix string
+	body   []byte
+}
+
+// ServeHTTP authenticates the request, answers it, and records it in
+// scim_logs.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := newRecorder(w)
+	req := &request{Request: r}
+	defer func() {
+		if v := recover(); v != nil {
+			h.log.Error("SCIM handler panicked", "panic", v, "path", r.URL.Path)
+			if rec.status == 0 {
+				writeError(rec, errInternal())
+			}
+		}
+		h.record(r.Context(), req, rec)
+	}()
+	req.prefix, _ = splitPath(r.URL.Path)
+	p, err := h.auth.AuthenticateSCIM(r.Context(), r.Header.Get("Authorization"), isLoopback(r.RemoteAddr))
+	req.p = p
+	if err != nil {
+		rec.authError = err.Error()
+		rec.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse-scim"`)
+		writeError(rec, &Error{Status: http.StatusUnauthorized,
+			Detail: "the SCIM credential is missing, wrong, expired or revoked; generate a new one in the provider's settings"})
+		return
+	}
+	body, serr := readBody(r)
+	req.body = body
+	if serr != nil {
+		writeError(rec, serr)
+		return
+	}
+	h.route(rec, req)
+}
+
+// splitPath returns the prefix the client used and the rest of the path.
+func splitPath(p string) (string, string) {
+	for _, pre := range []string{prefixV2, prefix} {
+		if rest, ok := strings.CutPrefix(p, pre); ok && (rest == "" || rest[0] == '/') {
+			return pre, rest
+		}
+	}
+	return prefix, p
+}
+
+// route dispatches by resource type and method.
+func (h *Handler) route(w http.ResponseWriter, r *request) {
+	_, rest := splitPath(r.URL.Path)
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	kind := strings.ToLower(parts[0])
+	id := ""
+	if len(parts) == 2 {
+		id = parts[1]
+	} else if len(parts) > 2 {
+		writeError(w, errNotFound("no SCIM endpoint at this path"))
+		return
+	}
+	m := r.Method
+	switch {
+	case kind == "users" && id == "" && m == http.MethodGet:
+		h.listUsers(w, r)
+	case kind == "users" && id == "" && m == http.MethodPost:
+		h.createUser(w, r)
+	case kind == "users" && id != "" && m == http.MethodGet:
+		h.getUser(w, r, id)
+	case kind == "users" && id != "" && m == http.MethodPut:
+		h.replaceUser(w, r, id)
+	case kind == "users" && id != "" && m == http.MethodPatch:
+		h.patchUser(w, r, id)
+	case kind == "users" && id != "" && m == http.MethodDelete:
+		h.deleteUser(w, r, id)
+	case kind == "groups" && id == "" && m == http.MethodGet:
+		h.listGroups(w, r)
+	case kind == "groups" && id == "" && m == http.MethodPost:
+		h.createGroup(w, r)
+	case kind == "groups" && id != "" && m == http.MethodGet:
+		h.getGroup(w, r, id)
+	case kind == "groups" && id != "" && m == http.MethodPut:
+		h.replaceGroup(w, r, id)
+	case kind == "groups" && id != "" && m == http.MethodPatch:
+		h.patchGroup(w, r, id)
+	case kind == "groups" && id != "" && m == http.MethodDelete:
+		h.deleteGroup(w, r, id)
+	case kind == "serviceproviderconfig" && id == "" && m == http.MethodGet:
+		h.serviceProviderConfig(w, r)
+	case kind == "resourcetypes" && m == http.MethodGet:
+		h.resourceTypes(w, r, id)
+	case kind == "schemas" && m == http.MethodGet:
+		h.schemas(w, r, id)
+	case kind == "users" || kind == "groups" || kind == "serviceproviderconfig" || kind == "resourcetypes" || kind == "schemas":
+		writeError(w, &Error{Status: http.StatusMethodNotAllowed, Detail: m + " is not supported here"})
+	case kind == "bulk" || kind == "me":
+		writeError(w, &Error{Status: http.StatusNotImplemented, Detail: "/" + parts[0] + " is not supported; see /ServiceProviderConfig"})
+	default:
+		writeError(w, errNotFound("no SCIM endpoint at this path"))
+	}
+}
+
+// isLoopback reports whether a RemoteAddr is a loopback address.
+func isLoopback(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// newKey makes an immutable provisioning key for a resource whose client
+// sent no externalId.
+func newKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return generatedKeyPrefix + hex.EncodeToString(b)
+}
+
+// generatedKeyPrefix marks keys Gatehouse made; a group whose key has it
+// shows no externalId, and clients may not send externalIds with it.
+const generatedKeyPrefix = "gatehouse-scim-"
+
+// location is the absolute (or, without a base URL, root-relative) URL of
+// a resource.
+func (h *Handler) location(r *request, kind, id string) string {
+	return h.baseURL + r.prefix + "/" + kind + "/" + id
+}
