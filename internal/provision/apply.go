@@ -133,6 +133,8 @@ func copyFields(cur, want *store.User, fields []string) {
 			cur.ExternallyManaged = want.ExternallyManaged
 		case "disabled":
 			cur.Disabled = want.Disabled
+		case "scim":
+			cur.SCIM = want.SCIM
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // ExternalIdentity is one person as a provider describes them. Connectors
@@ -26,6 +27,10 @@ type ExternalIdentity struct {
 	// overage claim): memberships the user has are kept, never read as
 	// "in no groups".
 	GroupsIncomplete bool
+	// SCIM, when not nil, replaces the account's SCIM profile (what a SCIM
+	// client sent beyond the fields above); nil leaves it as it is, so
+	// that sign-ins and LDAP syncs never erase what SCIM wrote.
+	SCIM *store.SCIMProfile
 }
 
 // FullName is the given and family name joined by a space.

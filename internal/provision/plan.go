@@ -210,6 +210,9 @@ func (s *state) planCreate(x *ExternalIdentity, names []string) *userOp {
 		DAVPermission:        s.r.dav,
 		RestAPIPermission:    true,
 	}
+	if x.SCIM != nil {
+		u.SCIM = *x.SCIM
+	}
 	if u.Company == "" {
 		u.Company = s.r.company
 	}
@@ -244,6 +247,7 @@ func (s *state) planUpdate(x *ExternalIdentity, u *store.User, names []string, l
 		set("site_admin", a.SiteAdmin != want, func() { a.SiteAdmin = want })
 	}
 	set("external_id", a.ExternalID != x.ExternalID, func() { a.ExternalID = x.ExternalID })
+	set("scim", x.SCIM != nil && a.SCIM != *x.SCIM, func() { a.SCIM = *x.SCIM })
 	set("externally_managed", !a.ExternallyManaged, func() { a.ExternallyManaged = true })
 	enable := x.Active && a.Disabled
 	disable := !x.Active && !a.Disabled && s.r.deprovisionUsers
