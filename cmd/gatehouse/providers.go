@@ -16,7 +16,8 @@ import (
 
 func providersCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "providers", Short: "SSO providers (SAML, OpenID Connect, LDAP, SCIM)"}
-	cmd.AddCommand(providersListCmd(), providersShowCmd(), providersPreviewCmd(), providersGroupNamesCmd())
+	cmd.AddCommand(providersListCmd(), providersShowCmd(), providersPreviewCmd(), providersGroupNamesCmd(),
+		providersSCIMTokenCmd(), providersSCIMBasicCmd())
 	return cmd
 }
 
@@ -193,7 +194,10 @@ func providersShowCmd() *cobra.Command {
 			row("users", strconv.Itoa(n))
 			row("provisioning", provisioningSummary(p))
 			if p.Protocol != "saml" {
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				return printSCIMSettings(cmd.OutOrStdout(), a, p)
 			}
 			sso, err := a.SSOLogin()
 			if err != nil {
@@ -216,7 +220,10 @@ func providersShowCmd() *cobra.Command {
 			row("  Logout Url", v.SLOURL)
 			row("  SP metadata", v.MetadataURL)
 			row("  Unique User Identifier (Name ID)", "user.userprincipalname (Gatehouse's login name)")
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			return printSCIMSettings(cmd.OutOrStdout(), a, p)
 		})
 	// Read by the configuration like the server's own --base-url.
 	cmd.Flags().String("base-url", "", "the server's public URL (default: GATEHOUSE_BASE_URL, else http://127.0.0.1:8080)")
