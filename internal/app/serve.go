@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/ops"
+	"github.com/gatehouse/gatehouse/internal/scim"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
@@ -42,6 +43,8 @@ func (a *App) Handler() (http.Handler, error) {
 		SiteDomain: a.Config.SiteDomain,
 		Logger:     a.Logger,
 		Provision:  a.Provision,
+		SCIM: scim.New(scim.Config{Store: a.Store, Engine: a.Provision, Auth: a.Identity,
+			BaseURL: a.Config.BaseURL, Logger: a.Logger}),
 	})
 	if err != nil {
 		return nil, err

@@ -39,6 +39,13 @@ type Config struct {
 	// MaxInFlight is how many requests run at once; the rest queue in
 	// arrival order. 0 picks four per CPU (at least eight).
 	MaxInFlight int
+	// SCIM, when not nil, serves /api/scim and /api/scim/. SCIM clients
+	// carry a credential and no cookies, so their requests skip the
+	// session, CSRF and site-by-host layers and the HTML error pages; they
+	// still pass request ids, the access log, panic recovery, security
+	// headers and admission control. The handler bounds bodies itself, so
+	// that an oversized body is refused in SCIM's error format.
+	SCIM http.Handler
 }
 
 // server holds what every handler needs.
@@ -68,7 +75,18 @@ func New(cfg Config) (http.Handler, error) {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
 	s.registerFallbacks(mux)
-	return s.middleware(mux), nil
+	h := s.middleware(mux)
+	if cfg.SCIM == nil {
+		return h, nil
+	}
+	scim := s.requestID(s.accessLog(s.recoverPanics(securityHeaders(s.admission.wrap(cfg.SCIM)))))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p == "/api/scim" || strings.HasPrefix(p, "/api/scim/") {
+			scim.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}), nil
 }
 
 func newServer(cfg Config) (*server, error) {
