@@ -63,7 +63,9 @@ func (r *Retention) remindSite(ctx context.Context, site store.Site) error {
 // cannot be delivered gives its claim back, so the next pass tries again.
 func (r *Retention) remindProvider(ctx context.Context, p store.SSOStrategy) error {
 	expires := p.SCIMTokenExpiresAt
-	if !p.Enabled || len(p.SCIMTokenHash) == 0 || expires.IsZero() {
+	// A token kept after the provider switched to Basic (or none) is not
+	// what provisioning depends on: its expiry is nobody's business.
+	if !p.Enabled || p.SCIMAuthenticationMethod != "token" || len(p.SCIMTokenHash) == 0 || expires.IsZero() {
 		return nil
 	}
 	if _, err := optionsObject(p.Options); err != nil {
