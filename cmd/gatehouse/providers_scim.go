@@ -123,7 +123,8 @@ func generateSCIMToken(cmd *cobra.Command, a *app.App, ref string, reset bool) e
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nIt expires %s. Site admins are e-mailed 30, 7 and 1 days before.\n", formatExpiry(p.SCIMTokenExpiresAt))
+	fmt.Fprintf(out, "\nIt expires %s. Site admins with notify_on_all_sso_failures are e-mailed\n"+
+		"30, 7 and 1 days before (when the server has --smtp-url).\n", formatExpiry(p.SCIMTokenExpiresAt))
 	if reset {
 		fmt.Fprintln(out, "The previous token no longer works: enter this one in the identity provider now.")
 	}
@@ -176,9 +177,9 @@ func formatExpiry(t time.Time) string {
 	if left := time.Until(t); left <= 0 {
 		return s + " (expired)"
 	} else if left < 48*time.Hour {
-		return fmt.Sprintf("%s (in %d hours)", s, int(left.Hours()))
+		return fmt.Sprintf("%s (in %d hours)", s, int(left.Round(time.Hour).Hours()))
 	} else {
-		return fmt.Sprintf("%s (in %d days)", s, int(left.Hours()/24))
+		return fmt.Sprintf("%s (in %d days)", s, int(left.Round(24*time.Hour).Hours()/24))
 	}
 }
 
