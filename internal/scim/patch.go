@@ -116,10 +116,15 @@ func resolveUserPath(doc map[string]any, p filter.Path) (target, *Error) {
 	switch {
 	case uri == "" || strings.EqualFold(uri, URNUser):
 		a, ok := userAttrs[strings.ToLower(name)]
-		if !ok {
-			return target{}, badRequest(typeInvalidPath, "%q is not an attribute of the User schema", clip(name, 100))
+		if ok {
+			return target{holder: doc, a: a, known: true}, nil
 		}
-		return target{holder: doc, a: a, known: true}, nil
+		// Entra's older requests name enterprise attributes (manager)
+		// without their URN.
+		if a, ok := enterpriseAttrs[strings.ToLower(name)]; ok && uri == "" {
+			return target{holder: extension(doc, URNEnterpriseUser), a: a, known: true}, nil
+		}
+		return target{}, badRequest(typeInvalidPath, "%q is not an attribute of the User schema", clip(name, 100))
 	case strings.EqualFold(uri, URNEnterpriseUser):
 		a, ok := enterpriseAttrs[strings.ToLower(name)]
 		if !ok {

@@ -65,6 +65,11 @@ func normalizeUser(raw map[string]any) (map[string]any, *Error) {
 		case strings.HasPrefix(lk, "urn:"):
 			doc[k] = v // a custom extension, kept as sent
 		default:
+			top, _, _ := strings.Cut(lk, ".")
+			if _, core := userAttrs[top]; !core && enterpriseAttrs[top].name != "" {
+				err = setEnterprise(ent, k, v) // an enterprise attribute sent without its URN
+				break
+			}
 			err = setCore(doc, k, v)
 		}
 		if err != nil {
