@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
@@ -22,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store/pgtest"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/testclock"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
 
@@ -66,6 +68,7 @@ type env struct {
 	site   store.Site
 	p      store.SSOStrategy
 	token  string
+	clock  *testclock.Clock // the identity core's: SCIM token expiry
 	// query is appended to every request path (Entra's feature flag).
 	query string
 }
@@ -80,7 +83,8 @@ func newEnv(tb testing.TB, open func(testing.TB) store.Store) *env {
 		tb.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := identity.New(st, identity.Options{Sealer: sealer, Logger: quiet})
+	clock := testclock.New(time.Now().UTC())
+	svc := identity.New(st, identity.Options{Sealer: sealer, Logger: quiet, Clock: clock.Now})
 	ctx := context.Background()
 	site, err := svc.EnsureDefaultSite(ctx)
 	if err != nil {
@@ -92,7 +96,7 @@ func newEnv(tb testing.TB, open func(testing.TB) store.Store) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := &env{t: tb, ctx: ctx, st: st, svc: svc, engine: engine, site: site, srv: httptest.NewServer(front)}
+	e := &env{t: tb, ctx: ctx, st: st, svc: svc, engine: engine, site: site, srv: httptest.NewServer(front), clock: clock}
 	tb.Cleanup(e.srv.Close)
 	e.p, e.token = e.provider(site.ID, "Entra ID")
 	return e
