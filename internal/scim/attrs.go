@@ -25,7 +25,31 @@ func decodeObject(body []byte) (map[string]any, *Error) {
 	if !ok {
 		return nil, badRequest(typeInvalidSyntax, "the body must be a JSON object")
 	}
+	if hasNUL(m) {
+		return nil, badRequest(typeInvalidValue, "the body holds a NUL character, which no attribute may contain")
+	}
 	return m, nil
+}
+
+// hasNUL reports whether a NUL character appears in any name or string.
+func hasNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.ContainsRune(v, 0)
+	case map[string]any:
+		for k, x := range v {
+			if strings.ContainsRune(k, 0) || hasNUL(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasNUL(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkSchemas requires a schemas array naming want; other URIs (Entra's

@@ -46,6 +46,9 @@ var groupFilterFields = fieldMap{
 // emails[type eq "work"].value eq "…") and unquoted values
 // (externalId eq jyoung).
 func parseFilter(text string, fields fieldMap) (*store.Filter, *Error) {
+	if strings.ContainsRune(text, 0) {
+		return nil, badRequest(typeInvalidFilter, "the filter holds a NUL character")
+	}
 	if len(text) > maxFilterLen {
 		return nil, badRequest(typeInvalidFilter, "the filter is longer than %d characters", maxFilterLen)
 	}
