@@ -131,7 +131,7 @@ func TestForgedResponses(t *testing.T) {
 		})},
 		// Today's encoding/xml refuses the published round-trip shapes
 		// (CVE-2020-29511 here) as syntax errors, before the round-trip
-		// validator sees them; TestRoundTripKinds pins the validator's kind.
+		// check sees them.
 		{"XML round trip (colon-prefixed element)", KindMalformed, parse(strings.Replace(signedAssertion, "<ns0:Status>", "<ns0:Status><ns1::Status/>", 1))},
 		{"oversized", KindTooLarge, parse("<r>" + strings.Repeat("a", DefaultMaxResponseSize) + "</r>")},
 		{"not SAML", KindMalformed, parse(`<html><body>hello</body></html>`)},

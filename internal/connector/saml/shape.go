@@ -2,13 +2,11 @@ package saml
 
 import (
 	"crypto/tls"
-	"encoding/xml"
 	"fmt"
 	"strings"
 
 	"github.com/beevik/etree"
 	"github.com/russellhaering/gosaml2/types"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 // Signature and digest algorithm identifiers.
@@ -36,38 +34,35 @@ const statusSuccess = "urn:oasis:names:tc:SAML:2.0:status:Success"
 // directly under the Response, so a signed assertion cannot be moved aside
 // while a forged one takes its place; and every signature must use an
 // accepted algorithm — including any inside an encrypted assertion.
-//
-// It reports whether the assertion carries its own signature, which gosaml2
-// verifies without saying so when the Response is signed too.
-func (sp *ServiceProvider) checkShape(doc *etree.Document) (assertionSigned bool, err error) {
+// An encrypted assertion is opened, checked and verified by verify.
+func (sp *ServiceProvider) checkShape(doc *etree.Document) error {
 	root := doc.Root()
 	if !is(root, nsProtocol, "Response") {
-		return false, fail(KindMalformed, "root element is %q, want samlp:Response", root.Tag)
+		return fail(KindMalformed, "root element is %q, want samlp:Response", root.Tag)
 	}
 	if err := checkStatus(root); err != nil {
-		return false, err
+		return err
 	}
 	plain := findAll(root, nsAssertion, "Assertion")
 	encrypted := findAll(root, nsAssertion, "EncryptedAssertion")
 	switch n := len(plain) + len(encrypted); {
 	case n == 0:
-		return false, fail(KindMissingAssertion, "response has no assertion")
+		return fail(KindMissingAssertion, "response has no assertion")
 	case n > 1:
-		return false, fail(KindMultipleAssertion, "response has %d assertions", n)
+		return fail(KindMultipleAssertion, "response has %d assertions", n)
 	}
 	if err := sp.checkAlgorithms(root); err != nil {
-		return false, err
+		return err
 	}
-	if len(plain) == 1 {
-		if plain[0].Parent() != root {
-			return false, fail(KindMultipleAssertion, "assertion is not a direct child of the Response")
+	for _, el := range append(plain, encrypted...) {
+		if el.Parent() != root {
+			return fail(KindMultipleAssertion, "assertion is not a direct child of the Response")
 		}
-		return child(plain[0], nsDSig, "Signature") != nil, nil
 	}
-	if encrypted[0].Parent() != root {
-		return false, fail(KindMultipleAssertion, "encrypted assertion is not a direct child of the Response")
+	if len(encrypted) == 1 && sp.key == nil {
+		return fail(KindDecryption, "assertion is encrypted but no service provider key is configured")
 	}
-	return sp.checkEncrypted(encrypted[0])
+	return nil
 }
 
 // checkStatus refuses a response whose top-level StatusCode is not Success.
@@ -114,45 +109,6 @@ func (sp *ServiceProvider) checkAlgorithms(root *etree.Element) error {
 		}
 	}
 	return nil
-}
-
-// checkEncrypted decrypts a copy of an encrypted assertion so that the
-// assertion inside passes the same XML gate and algorithm checks as a plain
-// one; gosaml2 then decrypts it again for verification.
-func (sp *ServiceProvider) checkEncrypted(el *etree.Element) (assertionSigned bool, err error) {
-	if sp.key == nil {
-		return false, fail(KindDecryption, "assertion is encrypted but no service provider key is configured")
-	}
-	nsCtx, err := etreeutils.NSBuildParentContext(el)
-	if err != nil {
-		return false, wrap(KindMalformed, err, "encrypted assertion namespaces")
-	}
-	detached, err := etreeutils.NSDetatch(nsCtx, el)
-	if err != nil {
-		return false, wrap(KindMalformed, err, "encrypted assertion namespaces")
-	}
-	d := etree.NewDocument()
-	d.SetRoot(detached)
-	b, err := d.WriteToBytes()
-	if err != nil {
-		return false, wrap(KindMalformed, err, "encrypted assertion")
-	}
-	var ea types.EncryptedAssertion
-	if err := xml.Unmarshal(b, &ea); err != nil {
-		return false, wrap(KindMalformed, err, "encrypted assertion")
-	}
-	plain, err := decryptSafely(&ea, &tls.Certificate{Certificate: [][]byte{sp.cert.Raw}, PrivateKey: sp.key})
-	if err != nil {
-		return false, wrap(KindDecryption, err, "decrypt assertion")
-	}
-	inner, err := parseChecked(plain, false)
-	if err != nil {
-		return false, err
-	}
-	if !is(inner.Root(), nsAssertion, "Assertion") || len(findAll(inner.Root(), nsAssertion, "Assertion")) != 1 {
-		return false, fail(KindMultipleAssertion, "encrypted data is not exactly one Assertion")
-	}
-	return child(inner.Root(), nsDSig, "Signature") != nil, sp.checkAlgorithms(inner.Root())
 }
 
 // decryptSafely turns a panic in the decryption code (a malformed cipher

@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -55,6 +56,8 @@ type Store struct {
 	rebound    sync.Map // query text with ? -> dialect text
 	writeStmts sync.Map // dialect text -> *sql.Stmt on db
 	readStmts  sync.Map // dialect text -> *sql.Stmt on readDB
+	// cachedStatements counts the statements in both caches.
+	cachedStatements atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -105,6 +108,10 @@ type txState struct {
 	tx    *sql.Tx
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+	// unpooled are the queries this transaction had to prepare itself
+	// because the pool had not prepared them yet; Tx prepares them on the
+	// pool after the commit, so the next transaction reuses them.
+	unpooled []string
 }
 
 type txKey struct{}
@@ -146,6 +153,10 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) (err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, q := range st.unpooled {
+		// Best effort: a failure here only means preparing again next time.
+		_, _ = s.prepared(context.WithoutCancel(ctx), &s.writeStmts, s.db, q)
 	}
 	return nil
 }
@@ -195,10 +206,19 @@ func (s *Store) bind(q string) string {
 	return out
 }
 
-// prepared returns a statement for q on db, preparing it once.
-func (s *Store) prepared(ctx context.Context, cache *sync.Map, db *sql.DB, q string) (*sql.Stmt, error) {
+// maxPreparedStatements bounds each statement cache. Queries are built
+// from fixed fragments, so the real number is far smaller; the bound keeps
+// query shapes composed from input (SCIM filters) from growing it forever.
+const maxPreparedStatements = 2000
+
+// prepared returns a statement for q on db, preparing it once; past the
+// cache's bound it runs q unprepared.
+func (s *Store) prepared(ctx context.Context, cache *sync.Map, db *sql.DB, q string) (runner, error) {
 	if v, ok := cache.Load(q); ok {
 		return v.(*sql.Stmt), nil
+	}
+	if s.cachedStatements.Load() >= maxPreparedStatements {
+		return direct{db, q}, nil
 	}
 	st, err := db.PrepareContext(ctx, q)
 	if err != nil {
@@ -208,6 +228,7 @@ func (s *Store) prepared(ctx context.Context, cache *sync.Map, db *sql.DB, q str
 		_ = st.Close()
 		return v.(*sql.Stmt), nil
 	}
+	s.cachedStatements.Add(1)
 	return st, nil
 }
 
@@ -231,6 +252,7 @@ func (s *Store) txStmt(ctx context.Context, t *txState, q string) (*sql.Stmt, er
 		if st, err = t.tx.PrepareContext(ctx, q); err != nil {
 			return nil, err
 		}
+		t.unpooled = append(t.unpooled, q)
 	}
 	if t.stmts == nil {
 		t.stmts = make(map[string]*sql.Stmt)
