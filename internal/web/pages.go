@@ -26,7 +26,7 @@ type pageTemplates struct {
 
 func parsePageTemplates() (*pageTemplates, error) {
 	pt := &pageTemplates{byName: map[string]*template.Template{}}
-	for _, name := range []string{"login", "home", "password", "error"} {
+	for _, name := range []string{"login", "home", "password", "error", "leaving"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
@@ -47,6 +47,10 @@ type pageData struct {
 	SSOButtons []ssoButton
 	User       *store.User
 	Forced     bool
+	// Refresh is where the page sends the browser on by itself (a meta
+	// refresh, which the content security policy's form-action does not
+	// govern, unlike a redirect answering a form post).
+	Refresh string
 }
 
 // ssoButton is one "Sign in with <provider>" button.
@@ -177,5 +181,12 @@ func (s *server) logoutSubmit(w http.ResponseWriter, r *http.Request, pc *pageCa
 		return
 	}
 	s.clearSessionCookie(w)
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	if next == "/login" {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	// Browsers apply form-action 'self' to the redirects that answer a form
+	// post, so a 303 to the identity provider would be blocked and the
+	// sign-out would stop here; a page that moves on by itself is not.
+	s.render(w, r, http.StatusOK, "leaving", pageData{Title: "Signing out", Refresh: next})
 }
