@@ -65,6 +65,7 @@ var UserFields = map[string]FieldKind{
 	"external_id":  KindExact,
 	"display_name": KindText,
 	"manager":      KindExact,
+	"immutable_id": KindExact, // User.ExternalID, the provisioning key
 	"active":       KindBool,
 	"created_at":   KindTime,
 	"updated_at":   KindTime,

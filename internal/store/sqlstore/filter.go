@@ -19,6 +19,7 @@ var userColumns = map[string]string{
 	"external_id":  "u.scim_external_id",
 	"display_name": "u.scim_display_name_key",
 	"manager":      "u.manager_id",
+	"immutable_id": "u.external_id",
 	"active":       "u.disabled",
 	"created_at":   "u.created_at",
 	"updated_at":   "u.updated_at",

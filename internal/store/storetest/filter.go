@@ -67,6 +67,8 @@ var filterTests = []test{
 			{"display name ew escapes percent", leaf("display_name", store.OpEnds, "0%"), []int64{d}},
 			{"username sw escapes percent", leaf("username", store.OpStarts, "dave%"), []int64{d}},
 			{"manager eq", leaf("manager", store.OpEq, "m-carol"), []int64{c}},
+			{"immutable id or", combine(store.OpOr, leaf("immutable_id", store.OpEq, "key-carol"),
+				leaf("immutable_id", store.OpEq, "key-Alice@Example.com")), []int64{a, c}},
 			{"active eq false", leaf("active", store.OpEq, false), []int64{b}},
 			{"active ne false", leaf("active", store.OpNe, false), []int64{a, c, d}},
 			{"external id pr", leaf("external_id", store.OpPresent, nil), []int64{a, b, d}},

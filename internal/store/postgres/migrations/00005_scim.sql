@@ -11,7 +11,7 @@ ALTER TABLE users ADD COLUMN employee_number TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN department TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN manager_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN scim_attributes TEXT NOT NULL DEFAULT '';
-CREATE INDEX users_site_scim_external ON users (site_id, sso_strategy_id, scim_external_id);
+CREATE INDEX users_site_scim_external ON users (site_id, scim_external_id);
 CREATE INDEX users_site_scim_display_name ON users (site_id, scim_display_name_key);
 CREATE INDEX users_site_updated ON users (site_id, updated_at);
 CREATE INDEX groups_site_updated ON groups (site_id, updated_at);
