@@ -189,6 +189,9 @@ func (e *Engine) changeMembers(ctx context.Context, siteID, providerID int64, gr
 		if err != nil {
 			return err
 		}
+		if err := s.preloadUsersByExt(ctx, append(slices.Clone(add), remove...)); err != nil {
+			return err
+		}
 		var adds, removes []store.Membership
 		keep := map[int64]bool{}
 		touched := map[int64]bool{}
@@ -300,3 +303,33 @@ func (e *Engine) syncSiteAdmin(ctx context.Context, s *state, users map[int64]bo
 	}
 	return nil
 }
+
+// preloadUsersByExt reads the provider's users holding the immutable ids
+// in batches, so that a change of a thousand members costs a handful of
+// queries rather than one per member.
+func (s *state) preloadUsersByExt(ctx context.Context, exts []string) error {
+	const batch = 100
+	for start := 0; start < len(exts); start += batch {
+		chunk := exts[start:min(start+batch, len(exts))]
+		if len(chunk) < 2 {
+			return nil // one lookup is as cheap one by one
+		}
+		or := &store.Filter{Op: store.OpOr}
+		for _, ext := range chunk {
+			or.Args = append(or.Args, store.Filter{Op: store.OpEq, Field: "immutable_id", Value: ext})
+		}
+		users, err := s.st.ListUsers(ctx, s.siteID, store.UserQuery{SSOStrategyID: s.p.ID, Filter: or,
+			ListOptions: store.ListOptions{Limit: maxPreload}})
+		if err != nil {
+			return fmt.Errorf("provision: read users by immutable id: %w", err)
+		}
+		for i := range users {
+			s.addUser(&users[i])
+		}
+	}
+	return nil
+}
+
+// maxPreload bounds one preload read (ids are unique per provider, so a
+// batch matches at most one user each).
+const maxPreload = 1000
