@@ -48,11 +48,11 @@ type FieldKind int
 
 // Kinds of filterable fields.
 const (
-	KindText   FieldKind = iota // compared without regard to case
-	KindExact                   // text compared exactly (co/sw/ew ignore ASCII case)
-	KindID                      // a record id, given as a decimal string
-	KindBool                    // true or false
-	KindTime                    // an instant
+	KindText  FieldKind = iota // compared without regard to case
+	KindExact                  // text compared exactly (co/sw/ew ignore ASCII case)
+	KindID                     // a record id, given as a decimal string
+	KindBool                   // true or false
+	KindTime                   // an instant
 )
 
 // UserFields are the user fields a Filter may name, with their kinds.
