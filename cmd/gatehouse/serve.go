@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"runtime/debug"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/ops"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -24,7 +24,7 @@ func serveCmd() *cobra.Command {
 sign in.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tuneGC()
+			ops.TuneGC()
 			a, err := openApp(cmd, true)
 			if err != nil {
 				return err
@@ -71,19 +71,4 @@ func printWelcome(w io.Writer, a *app.App, admin store.User, password string) {
 	}
 	fmt.Fprintf(w, "\n  REST API: %s/api/rest/v1 (header X-FilesAPI-Key; create a key with 'gatehouse api-keys create')\n", a.Config.BaseURL)
 	fmt.Fprintf(w, "  Data:     %s\n\n", storeKind(a.Config))
-}
-
-// tuneGC sets the collector for a server whose live heap is small (a few
-// MB) but that allocates per request: collecting at 5x the live heap
-// instead of 2x halves the collector's share of two cores and shortens the
-// latency tail, while the soft memory limit makes it collect harder before
-// the process grows past 128 MiB (argon2id alone takes 19 MiB per hash in
-// flight). GOGC and GOMEMLIMIT in the environment take precedence.
-func tuneGC() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(400)
-	}
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(128 << 20)
-	}
 }

@@ -17,6 +17,8 @@ func TestCheckXMLWellFormed(t *testing.T) {
 		{`<a/><?xml version="1.0"?>`, KindDTD},
 		{`<a b=unquoted/>`, KindMalformed},
 		{`<a>&nbsp;</a>`, KindMalformed},
+		{`<a b="1" c="2" b="3"/>`, KindMalformed},
+		{`<a x:b="1" x:b="2"/>`, KindMalformed},
 		{`<?xml version="1.0" encoding="ISO-8859-1"?><a/>`, KindMalformed},
 	} {
 		if got := KindOf(checkXML([]byte(tc.doc), true)); got != tc.want {
