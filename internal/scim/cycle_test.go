@@ -80,6 +80,20 @@ func TestEntraCycle(t *testing.T) {
 			t.Fatalf("rename changed the id: %s", l.raw)
 		}
 
+		// Attribute names in any case: Entra's proxy-addresses mapping
+		// writes emails[type eq "other"].Value.
+		r = e.call("PATCH", "/api/scim/Users/"+ids[6], `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			"Operations":[{"op":"Add","path":"emails[type eq \"other\"].Value","value":"alias06@contoso.com"},
+			{"op":"Replace","path":"EMAILS[TYPE eq \"work\"].VALUE","value":"new06@contoso.com"},
+			{"op":"replace","path":"Name.GivenName","value":"Six"}]}`).want(t, 200)
+		if r.s("emails.0.value") != "new06@contoso.com" || r.s("emails.1.value") != "alias06@contoso.com" || r.s("emails.1.type") != "other" ||
+			r.s("name.givenName") != "Six" || e.mustUser(ids[6]).Email != "new06@contoso.com" {
+			t.Fatalf("case-insensitive paths: %s", r.raw)
+		}
+		if l := e.call("GET", "/api/scim/Users?filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22NEW06@contoso.com%22", "").want(t, 200); l.s("Resources.0.id") != ids[6] {
+			t.Fatalf("filter on the work e-mail: %s", l.raw)
+		}
+
 		// Soft delete ("False" as Entra sends it without the flag), then
 		// re-activation; memberships survive both.
 		for _, v := range []string{`"False"`, `"True"`} {
