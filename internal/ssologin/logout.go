@@ -194,12 +194,31 @@ func (s *Service) logoutAnswered(ctx context.Context, site store.Site, p store.S
 			sent = []string{inResponseTo}
 		}
 	}
+	body := "single logout finished: the identity provider signed the user out"
 	if _, err := sp.ParseLogoutResponse(m.RawQuery, sent, now); err != nil {
-		return s.refuseLogout(ctx, site.ID, p, refusal("", err, ""), m.IP)
+		if !unverifiableAnswer(sp, err, sent) {
+			return s.refuseLogout(ctx, site.ID, p, refusal("", err, ""), m.IP)
+		}
+		body = "single logout finished at the identity provider; its answer could not be verified because a " +
+			"redirect-binding signature needs the identity provider's certificate and this provider is trusted " +
+			"by fingerprint only (paste the identity provider's metadata to have answers verified)"
 	}
 	s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventSAMLLogout, Status: store.EventSuccess,
-		Body: "single logout finished: the identity provider signed the user out", IP: m.IP}, p)
+		Body: body, IP: m.IP}, p)
 	return nil
+}
+
+// unverifiableAnswer reports a LogoutResponse that failed only because
+// fingerprint trust has no certificate to check a redirect-binding
+// signature with, to a LogoutRequest this site did send (its state was
+// just taken). Such an answer is let through: our session ended before the
+// browser left, so the answer changes nothing here but the event, and
+// refusing it would leave the person on an error page after a sign-out that
+// worked.
+func unverifiableAnswer(sp *saml.ServiceProvider, err error, sent []string) bool {
+	idp := sp.IdentityProvider()
+	return saml.KindOf(err) == saml.KindUntrustedCert && len(sent) == 1 &&
+		len(idp.Fingerprint) > 0 && len(idp.Certificates) == 0
 }
 
 // userOfNameID finds the provider's user a LogoutRequest names: by login

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -222,4 +223,60 @@ func refreshTarget(t *testing.T, body string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestSAMLFingerprintTrustLogout: with fingerprint trust there is no
+// certificate to check a redirect-binding signature with. Our own
+// sign-out still reaches the identity provider, and its answer to our
+// LogoutRequest is let through with an event that says it was not
+// verified; an IdP-initiated LogoutRequest, which would end sessions, is
+// still refused.
+func TestSAMLFingerprintTrustLogout(t *testing.T) {
+	s := newSAMLSetup(t, false)
+	empty, fp, slo := "", certFingerprint(t, s.idp.certFile), s.idp.ssoURL
+	issuer, sso := s.idp.entityID, s.idp.ssoURL
+	p, err := s.svc.UpdateSSOStrategy(s.ctx, identity.SystemActor, s.site.ID, s.provider.ID, identity.SSOStrategyChange{
+		SAMLProviderMetadataContent: &empty, SAMLProviderCertFingerprint: &fp, SAMLProviderIssuerURL: &issuer,
+		SAMLProviderSSOTargetURL: &sso, SAMLProviderSLOTargetURL: &slo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.provider = p
+	s.ssoUser("alice@example.com")
+	b := newBrowser(s.harness)
+	if p := b.do("POST", "/saml/consume", url.Values{"SAMLResponse": {s.idpInitiated("alice@example.com", nil)}}); p.status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d %s", p.status, p.body)
+	}
+	cookie := b.cookie(sessionCookie)
+
+	loc := refreshTarget(t, b.do("POST", "/logout", url.Values{"csrf_token": {b.csrf("/")}}).body)
+	if !strings.HasPrefix(loc.String(), slo+"?SAMLRequest=") || s.signedIn(cookie) {
+		t.Fatalf("sign-out moved on to %q (signed in: %v), want the IdP's SLO URL and the session ended", loc, s.signedIn(cookie))
+	}
+	query := map[string]string{}
+	for k, v := range loc.Query() {
+		query[k] = v[0]
+	}
+	out := s.idp.run(map[string]any{"mode": "logout_response", "query": query, "sp_slo_url": s.sloURL(), "sp_cert": s.spCert()})
+	var got struct {
+		URL string `json:"url"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	answer, _ := url.Parse(got.URL)
+	if p := b.do("GET", "/saml/logout?"+answer.RawQuery, nil); p.status != http.StatusSeeOther || p.header.Get("Location") != "/login" {
+		t.Fatalf("LogoutResponse answered %d to %q, want 303 to /login\n%s", p.status, p.header.Get("Location"), p.body)
+	}
+	if ev := s.lastLogoutEvent(s.site.ID); ev.Status != store.EventSuccess || !strings.Contains(ev.Body, "could not be verified") {
+		t.Errorf("logout event %+v: want a success saying the answer was not verified", ev)
+	}
+	// Only an answer to a request we sent gets through unverified.
+	s.wantLogoutRefused(s.get("/saml/logout?"+answer.RawQuery, nil), string(saml.KindUntrustedCert))
+
+	again, idx := s.signIn("alice@example.com")
+	s.wantLogoutRefused(s.get("/saml/logout?"+s.logoutRequest(s.idp, "alice@example.com", idx), nil), string(saml.KindUntrustedCert))
+	if !s.signedIn(again) {
+		t.Fatal("an unverifiable LogoutRequest ended a session")
+	}
 }
