@@ -246,6 +246,16 @@ type Store interface {
 	// has one (another node made it first: read that one).
 	CreateSAMLSPKey(ctx context.Context, k *SAMLSPKey) error
 
+	// TryLock takes the lock called name for holder until the given time
+	// and reports whether holder now holds it: true when the lock was free,
+	// had expired at now, or was already holder's (its time is then
+	// extended, so a long job renews it by calling again). Of any number of
+	// concurrent callers on any node, at most one holds a lock at a time.
+	TryLock(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
+	// Unlock releases the lock called name if holder holds it; releasing a
+	// lock held by another holder, or by nobody, does nothing.
+	Unlock(ctx context.Context, name, holder string) error
+
 	// DeleteEventsBefore removes SSO events, external events and SCIM logs
 	// of a site created before t, and says how many.
 	DeleteEventsBefore(ctx context.Context, siteID int64, t time.Time) (int, error)

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Events", eventTests},
 		{"LoginState", loginStateTests},
 		{"SAMLSPKeys", samlSPKeyTests},
+		{"Locks", lockTests},
 		{"Tx", txTests},
 		{"Values", valueTests},
 		{"Filters", filterTests},
