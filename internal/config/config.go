@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
@@ -36,6 +37,11 @@ type Config struct {
 	// it only through RedactURL.
 	SMTPURL  string
 	SMTPFrom string // sender address of admin alerts; default gatehouse@HOST-OF-BASE-URL
+	// LDAPSyncInterval is how often serve syncs each LDAP provider, as a
+	// Go duration ("60m", "15m"); "0" or "off" turns the schedule off
+	// (syncs then run only on demand). LDAPSyncEvery is its parsed value.
+	LDAPSyncInterval string
+	LDAPSyncEvery    time.Duration
 }
 
 // setting describes one option: its flag, environment variable and file key.
@@ -66,6 +72,8 @@ var settings = []setting{
 		func(c *Config) *string { return &c.SMTPURL }, true},
 	{"smtp-from", "sender address of admin alerts; default gatehouse@HOST of --base-url", "",
 		func(c *Config) *string { return &c.SMTPFrom }, true},
+	{"ldap-sync-interval", "how often each LDAP / Active Directory provider is synced, e.g. 60m or 15m; 0 or off syncs only on demand", "60m",
+		func(c *Config) *string { return &c.LDAPSyncInterval }, true},
 }
 
 // ConfigFileFlag names the flag (and GATEHOUSE_CONFIG variable) of the optional YAML file.
@@ -173,6 +181,9 @@ func (c *Config) complete() error {
 	if err := c.completeSMTP(); err != nil {
 		return err
 	}
+	if err := c.completeLDAPSync(); err != nil {
+		return err
+	}
 	c.SiteDomain = strings.ToLower(strings.Trim(c.SiteDomain, "."))
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -183,6 +194,26 @@ func (c *Config) complete() error {
 		return fmt.Errorf("config: --log-format %q: want text or json", c.LogFormat)
 	}
 	return nil
+}
+
+// minLDAPSyncInterval keeps a typo ("60s" for "60m") from reading a
+// whole directory every few seconds.
+const minLDAPSyncInterval = time.Minute
+
+// completeLDAPSync parses the LDAP sync interval.
+func (c *Config) completeLDAPSync() error {
+	switch v := strings.TrimSpace(c.LDAPSyncInterval); v {
+	case "", "0", "off":
+		c.LDAPSyncEvery = 0
+		return nil
+	default:
+		d, err := time.ParseDuration(v)
+		if err != nil || d < minLDAPSyncInterval {
+			return fmt.Errorf("config: --ldap-sync-interval %q: want a duration of at least 1m, e.g. 60m, or off", c.LDAPSyncInterval)
+		}
+		c.LDAPSyncEvery = d
+		return nil
+	}
 }
 
 // UsesPostgres reports whether the configuration selects PostgreSQL.
