@@ -1,0 +1,133 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gatehouse/gatehouse/internal/connector/ldap"
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// EventLDAPLogin is the SSO event type of every directory password check.
+const EventLDAPLogin = "ldap_login"
+
+// Checks a directory sign-in can fail besides the ldap.Kind values.
+const (
+	CheckIdentityMismatch = "identity_mismatch" // the username now names another directory entry
+	CheckRequiredGroup    = "provision_refused" // the refresh disabled the account (rules)
+)
+
+var _ identity.Directory = (*Service)(nil)
+
+// CheckPassword is the login policy's password check for a user of an
+// LDAP provider: find the entry with the service account, then bind as it
+// with password. It returns nil when the directory accepts the password,
+// identity.ErrInvalidUsernameOrPassword when it refuses it for any reason
+// that concerns the person (wrong or empty password, unknown, disabled,
+// locked, expired), and another error when the directory cannot be asked.
+// Each outcome is an ldap_login SSO event naming the reason; the caller
+// learns no more than "wrong username or password".
+//
+// A user disabled in the directory is refused here at once, and when the
+// provider provisions users their account is disabled too, before the
+// next sync. A successful bind refreshes the account's attributes and
+// groups through the provisioning engine when the provider provisions.
+func (s *Service) CheckPassword(ctx context.Context, p store.SSOStrategy, username, password string) error {
+	ev := store.SSOEvent{SiteID: p.SiteID, EventType: EventLDAPLogin, Username: username}
+	local, err := s.opts.Store.GetUserByUsername(ctx, p.SiteID, username)
+	if err == nil {
+		ev.UserID = local.ID
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("directory: read the account %q: %w", username, err)
+	}
+	dir, err := s.Directory(ctx, p)
+	if err != nil {
+		s.refused(ctx, ev, p, ldap.KindOf(err), err)
+		return err
+	}
+	entry, err := dir.Authenticate(ctx, username, password)
+	ev.IdPUID = entry.ImmutableID
+	if err != nil {
+		kind := ldap.KindOf(err)
+		s.refused(ctx, ev, p, kind, err)
+		switch kind {
+		case ldap.KindDisabled:
+			s.disableNow(ctx, p, entry)
+			return identity.ErrInvalidUsernameOrPassword
+		case ldap.KindInvalidCredentials, ldap.KindUnknownUser, ldap.KindAmbiguousUser, ldap.KindLocked, ldap.KindPasswordExpired:
+			return identity.ErrInvalidUsernameOrPassword
+		}
+		return err
+	}
+	if local.ExternalID != "" && local.SSOStrategyID == p.ID && entry.ImmutableID != "" && local.ExternalID != entry.ImmutableID {
+		s.refused(ctx, ev, p, CheckIdentityMismatch, fmt.Errorf(
+			"the account %q belongs to the directory entry with immutable id %s, but the username now names %s (immutable id %s); the next sync renames the account, or an admin can fix it",
+			username, local.ExternalID, entry.DN, entry.ImmutableID))
+		return identity.ErrInvalidUsernameOrPassword
+	}
+	if refusal := s.refresh(ctx, p, entry); refusal != nil {
+		s.refused(ctx, ev, p, CheckRequiredGroup, refusal)
+		return identity.ErrInvalidUsernameOrPassword
+	}
+	ev.Status = store.EventSuccess
+	ev.Body = fmt.Sprintf("directory password accepted for %s", entry.DN)
+	s.record(ctx, ev, p)
+	return nil
+}
+
+// provisions says whether the provider keeps accounts up to date from the
+// directory.
+func provisions(p store.SSOStrategy) bool {
+	return p.ProvisionUsers || p.ProvisionGroups
+}
+
+// refresh writes the entry's attributes and groups to the account after a
+// successful bind. It returns an error only when the provider's rules
+// turned the account off (not in a required group); a failure to write is
+// logged and the sign-in goes on: the password was right.
+func (s *Service) refresh(ctx context.Context, p store.SSOStrategy, e ldap.Entry) error {
+	if s.opts.Provision == nil || !provisions(p) || e.ImmutableID == "" {
+		return nil
+	}
+	res, err := s.opts.Provision.Upsert(ctx, p.SiteID, p.ID, ExternalIdentity(e))
+	if err != nil {
+		s.log.Warn("directory: could not refresh an account after sign-in", "site_id", p.SiteID, "sso_strategy_id", p.ID, "dn", e.DN, "error", err)
+		return nil
+	}
+	if res.User.ID != 0 && res.User.Disabled {
+		return fmt.Errorf("the provider's rules disabled the account after the directory's groups were read (%s)", res.Change.Description)
+	}
+	return nil
+}
+
+// disableNow disables the account of an entry the directory disables,
+// when the provider provisions, so that API keys and SSH keys stop too.
+func (s *Service) disableNow(ctx context.Context, p store.SSOStrategy, e ldap.Entry) {
+	if s.opts.Provision == nil || !provisions(p) || e.ImmutableID == "" {
+		return
+	}
+	if _, err := s.opts.Provision.Upsert(ctx, p.SiteID, p.ID, ExternalIdentity(e)); err != nil && !errors.Is(err, provision.ErrRefused) {
+		s.log.Warn("directory: could not disable an account the directory disables", "site_id", p.SiteID, "sso_strategy_id", p.ID, "dn", e.DN, "error", err)
+	}
+}
+
+// refused records a failed check with its reason.
+func (s *Service) refused(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy, kind any, err error) {
+	ev.Status = store.EventFailure
+	ev.Body = fmt.Sprintf("directory sign-in refused (%v)", kind)
+	ev.EventErrors = []string{err.Error()}
+	s.record(ctx, ev, p)
+	s.log.Info("directory sign-in refused", "site_id", p.SiteID, "sso_strategy_id", p.ID, "username", ev.Username, "reason", kind, "error", err)
+}
+
+// record writes an SSO event; the sign-in's answer does not depend on it.
+func (s *Service) record(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy) {
+	ev.SSOStrategyID, ev.Provider, ev.ProviderLabel = p.ID, p.Provider, p.Label
+	ev.CreatedAt = s.now()
+	if err := s.opts.Store.CreateSSOEvent(context.WithoutCancel(ctx), &ev); err != nil {
+		s.log.Error("directory: cannot record an SSO event", "site_id", ev.SiteID, "error", err)
+	}
+}
