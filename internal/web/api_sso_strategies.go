@@ -202,16 +202,3 @@ func (s *server) deleteSSOStrategy(w http.ResponseWriter, r *http.Request, c *ap
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
-
-// syncSSOStrategy is Files.com's "sync now". It checks the provider exists
-// and then says sync is not available yet: it arrives with the LDAP connector.
-func (s *server) syncSSOStrategy(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	id, err := pathID(r, identity.ErrSSOStrategyNotFound)
-	if err != nil {
-		return err
-	}
-	if _, err := s.svc.GetSSOStrategy(r.Context(), c.site.ID, id); err != nil {
-		return err
-	}
-	return errSyncUnavailable
-}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/ldapsync"
 )
 
 // Errors of the HTTP layer itself; the identity package owns the rest.
@@ -26,9 +27,9 @@ var (
 		Title: "Invalid Filter Field", Message: "this list cannot be filtered by that field"}
 	errInvalidSortField = &identity.Error{Status: http.StatusBadRequest, Type: "bad-request/invalid-sort-field",
 		Title: "Invalid Sort Field", Message: "this list can only be sorted by id (or created_at), ascending"}
-	errSyncUnavailable = &identity.Error{Status: http.StatusUnprocessableEntity, Type: "processing-failure/provider-sync-unavailable",
-		Title:   "Provider Sync Unavailable",
-		Message: "synchronizing users and groups from a provider arrives with the LDAP connector; it is not available yet"}
+	// errSyncUnavailable: the provider reads no directory (or the server
+	// runs without LDAP sync), so it cannot be synced or tested.
+	errSyncUnavailable = ldapsync.ErrNotLDAP
 )
 
 // errorBody is Files.com's error shape, which its SDKs parse.

@@ -102,6 +102,7 @@ func (s *server) routes() []route {
 		apiRoute("PATCH", "/sso_strategies/{id}", admin, s.updateSSOStrategy),
 		apiRoute("DELETE", "/sso_strategies/{id}", admin, s.deleteSSOStrategy),
 		apiRoute("POST", "/sso_strategies/{id}/sync", admin, s.syncSSOStrategy),
+		apiRoute("POST", "/sso_strategies/{id}/test", admin, s.testSSOStrategy),
 		apiRoute("POST", "/sso_strategies/{id}/scim_token", admin, s.generateSCIMToken),
 		apiRoute("POST", "/sso_strategies/{id}/scim_basic", admin, s.generateSCIMBasic),
 		apiRoute("GET", "/sso_strategies/{id}/preview", admin, s.previewSSOStrategy),

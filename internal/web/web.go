@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/ldapsync"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 )
@@ -46,6 +47,10 @@ type Config struct {
 	// headers and admission control. The handler bounds bodies itself, so
 	// that an oversized body is refused in SCIM's error format.
 	SCIM http.Handler
+	// LDAPSync runs, previews and tests LDAP providers' syncs (POST
+	// /sso_strategies/{id}/sync and /test); nil answers those with
+	// provider-sync-unavailable.
+	LDAPSync *ldapsync.Service
 }
 
 // server holds what every handler needs.
@@ -60,6 +65,7 @@ type server struct {
 	admission  *admission
 	provision  *provision.Engine
 	sso        *ssologin.Service
+	ldapSync   *ldapsync.Service
 }
 
 // New returns the handler for everything Gatehouse serves over HTTP except
@@ -112,6 +118,7 @@ func newServer(cfg Config) (*server, error) {
 		admission:  newAdmission(cfg.MaxInFlight),
 		provision:  cfg.Provision,
 		sso:        cfg.SSO,
+		ldapSync:   cfg.LDAPSync,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
