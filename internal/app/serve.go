@@ -36,7 +36,12 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	ldapSync, err := a.LDAPSyncService()
+	if err != nil {
+		return nil, err
+	}
 	front, err := web.New(web.Config{
+		LDAPSync:   ldapSync,
 		SSO:        sso,
 		Service:    a.Identity,
 		BaseURL:    a.Config.BaseURL,
@@ -81,6 +86,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	// Every node may prune: deleting what is already gone is harmless, and
 	// reminders are claimed in the store so each goes out once.
 	go events.NewRetention(a.Store, events.RetentionOptions{Notifier: a.Notifier, Logger: a.Logger}).Run(ctx)
+	if ldapSync, err := a.LDAPSyncService(); err == nil {
+		go a.runLDAPSchedule(ctx, ldapSync)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
