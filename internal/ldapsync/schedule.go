@@ -99,7 +99,8 @@ func (s *Service) syncIfDue(ctx context.Context, p store.SSOStrategy, interval t
 func (s *Service) due(ctx context.Context, p store.SSOStrategy, interval time.Duration) (bool, error) {
 	recent, err := s.st.ListExternalEvents(ctx, p.SiteID, store.EventQuery{
 		ListOptions: store.ListOptions{Limit: 1}, EventType: provision.EventSync,
-		SSOStrategyID: p.ID, CreatedAfter: s.now().Add(-interval),
+		// A run recorded exactly one interval ago is due again.
+		SSOStrategyID: p.ID, CreatedAfter: s.now().Add(-interval + time.Microsecond),
 	})
 	if err != nil {
 		return false, fmt.Errorf("ldapsync: read the last sync run of provider %d: %w", p.ID, err)
