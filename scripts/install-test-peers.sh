@@ -3,7 +3,8 @@
 # they are missing: PostgreSQL (store conformance on the many-node engine),
 # Chromium and playwright-core (the login page as a person sees it),
 # aiosmtpd (the mail server admin alerts are delivered to), pysaml2 and
-# xmlsec1 (the SAML identity provider).
+# xmlsec1 (the SAML identity provider), slapd and ldap-utils (the LDAP
+# directory; tests start their own slapd, never the system one).
 # Safe to run again: it installs only what is absent.
 set -euo pipefail
 
@@ -19,6 +20,8 @@ command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
 # The SAML identity provider the SAML connector tests sign responses with.
 /usr/bin/python3 -c 'import saml2' >/dev/null 2>&1 || apt_packages+=(python3-pysaml2)
 command -v xmlsec1 >/dev/null 2>&1 || apt_packages+=(xmlsec1)
+[ -x /usr/sbin/slapd ] && [ -x /usr/sbin/slapadd ] || apt_packages+=(slapd)
+command -v ldapsearch >/dev/null 2>&1 || apt_packages+=(ldap-utils)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -29,6 +32,11 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+  # Debian's slapd package may start a system directory on port 389; the
+  # tests run their own on loopback ports and do not need it.
+  if [[ " ${apt_packages[*]} " == *" slapd "* ]] && command -v service >/dev/null 2>&1; then
+    service slapd stop >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm peers live in the repo's test data with a lock file, never globally.
