@@ -41,7 +41,7 @@ func (d *Directory) groupsOf(ctx context.Context, c *conn, dn string) ([]GroupRe
 	var groups []GroupRef
 	collect := func(e *goldap.Entry) { groups = append(groups, d.groupFrom(e)) }
 	if d.dialect.inChain {
-		filter := "(&" + d.cfg.GroupFilter + "(" + d.cfg.Attributes.Member + ":" + adMatchingRuleChain + ":=" + goldap.EscapeFilter(dn) + "))"
+		filter := d.inChainGroupFilter(dn)
 		if err := d.pagedSearch(ctx, c, filter, d.groupAttributes(), "read the user's groups", collect, nil); err != nil {
 			return nil, err
 		}
@@ -76,6 +76,12 @@ func (d *Directory) groupsOf(ctx context.Context, c *conn, dn string) ([]GroupRe
 		level = next
 	}
 	return groups, nil
+}
+
+// inChainGroupFilter selects the groups dn is in, at any depth, with AD's
+// LDAP_MATCHING_RULE_IN_CHAIN.
+func (d *Directory) inChainGroupFilter(dn string) string {
+	return "(&" + d.cfg.GroupFilter + "(" + d.cfg.Attributes.Member + ":" + adMatchingRuleChain + ":=" + goldap.EscapeFilter(dn) + "))"
 }
 
 const (

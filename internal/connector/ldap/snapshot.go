@@ -28,85 +28,100 @@ func (d *Directory) snapshot(ctx context.Context, c *conn, progress func(users, 
 	if err := d.pool.bindService(ctx, c); err != nil {
 		return Snapshot{}, err
 	}
-	var snap Snapshot
+	b := d.newSnapshotBuilder()
 	report := func() {
 		if progress != nil {
-			progress(len(snap.Users), len(snap.Groups))
+			progress(len(b.snap.Users), len(b.snap.Groups))
 		}
 	}
-	memberAttr := d.cfg.Attributes.Member
+	if err := d.pagedSearch(ctx, c, d.cfg.UserFilter, b.userAttrs, "read the users", b.addUser, report); err != nil {
+		return Snapshot{}, err
+	}
+	if err := d.pagedSearch(ctx, c, d.cfg.GroupFilter, b.groupAttrs, "read the groups", b.addGroup, report); err != nil {
+		return Snapshot{}, err
+	}
+	return b.finish(), nil
+}
+
+// snapshotBuilder turns user and group entries, as the searches deliver
+// them, into a Snapshot with resolved memberships.
+type snapshotBuilder struct {
+	d          *Directory
+	userAttrs  []string
+	groupAttrs []string
+	snap       Snapshot
 	// direct[i] lists the group keys user i is directly in (AD's memberOf).
-	var direct [][]string
-	userAttrs := d.userAttributes()
-	if d.dialect.memberOf {
-		userAttrs = append(userAttrs, "memberOf")
-	}
-	err := d.pagedSearch(ctx, c, d.cfg.UserFilter, userAttrs, "read the users", func(e *goldap.Entry) {
-		snap.Users = append(snap.Users, d.entryFrom(e))
-		if d.dialect.memberOf {
-			direct = append(direct, dnKeys(e.GetEqualFoldAttributeValues("memberOf")))
-		}
-	}, report)
-	if err != nil {
-		return Snapshot{}, err
-	}
+	direct     [][]string
+	groupIndex map[string]int      // group key -> index in snap.Groups
+	parents    map[string][]string // group key -> keys of groups it is directly in
+	members    [][]string          // OpenLDAP: each group's member keys
+}
 
-	groupAttrs := d.groupAttributes()
+func (d *Directory) newSnapshotBuilder() *snapshotBuilder {
+	b := &snapshotBuilder{d: d, userAttrs: d.userAttributes(), groupAttrs: d.groupAttributes(),
+		groupIndex: map[string]int{}, parents: map[string][]string{}}
 	if d.dialect.memberOf {
-		groupAttrs = append(groupAttrs, "memberOf")
+		b.userAttrs = append(b.userAttrs, "memberOf")
+		b.groupAttrs = append(b.groupAttrs, "memberOf")
 	} else {
-		groupAttrs = append(groupAttrs, memberAttr)
+		b.groupAttrs = append(b.groupAttrs, d.cfg.Attributes.Member)
 	}
-	groupIndex := map[string]int{} // group key -> index in snap.Groups
-	parents := map[string][]string{}
-	var members [][]string // OpenLDAP: each group's member keys
-	err = d.pagedSearch(ctx, c, d.cfg.GroupFilter, groupAttrs, "read the groups", func(e *goldap.Entry) {
-		key := dnKey(e.DN)
-		if _, dup := groupIndex[key]; dup {
-			return
-		}
-		groupIndex[key] = len(snap.Groups)
-		snap.Groups = append(snap.Groups, d.groupFrom(e))
-		if d.dialect.memberOf {
-			parents[key] = dnKeys(e.GetEqualFoldAttributeValues("memberOf"))
-		} else {
-			members = append(members, dnKeys(e.GetEqualFoldAttributeValues(memberAttr)))
-		}
-	}, report)
-	if err != nil {
-		return Snapshot{}, err
-	}
+	return b
+}
 
-	if !d.dialect.memberOf {
+func (b *snapshotBuilder) addUser(e *goldap.Entry) {
+	b.snap.Users = append(b.snap.Users, b.d.entryFrom(e))
+	if b.d.dialect.memberOf {
+		b.direct = append(b.direct, dnKeys(e.GetEqualFoldAttributeValues("memberOf")))
+	}
+}
+
+func (b *snapshotBuilder) addGroup(e *goldap.Entry) {
+	key := dnKey(e.DN)
+	if _, dup := b.groupIndex[key]; dup {
+		return
+	}
+	b.groupIndex[key] = len(b.snap.Groups)
+	b.snap.Groups = append(b.snap.Groups, b.d.groupFrom(e))
+	if b.d.dialect.memberOf {
+		b.parents[key] = dnKeys(e.GetEqualFoldAttributeValues("memberOf"))
+	} else {
+		b.members = append(b.members, dnKeys(e.GetEqualFoldAttributeValues(b.d.cfg.Attributes.Member)))
+	}
+}
+
+// finish resolves every user's groups.
+func (b *snapshotBuilder) finish() Snapshot {
+	snap := b.snap
+	if !b.d.dialect.memberOf {
 		// Invert member lists: a member that is a group gains a parent,
 		// any other member is a user's direct membership.
 		userIndex := make(map[string]int, len(snap.Users))
 		for i, u := range snap.Users {
 			userIndex[dnKey(u.DN)] = i
 		}
-		direct = make([][]string, len(snap.Users))
-		for gi, list := range members {
+		b.direct = make([][]string, len(snap.Users))
+		for gi, list := range b.members {
 			gkey := dnKey(snap.Groups[gi].DN)
 			for _, m := range list {
-				if _, isGroup := groupIndex[m]; isGroup {
-					parents[m] = append(parents[m], gkey)
+				if _, isGroup := b.groupIndex[m]; isGroup {
+					b.parents[m] = append(b.parents[m], gkey)
 				} else if ui, isUser := userIndex[m]; isUser {
-					direct[ui] = append(direct[ui], gkey)
+					b.direct[ui] = append(b.direct[ui], gkey)
 				}
 			}
 		}
 	}
-
-	closure := newGroupClosure(groupIndex, parents)
+	closure := newGroupClosure(b.groupIndex, b.parents)
 	for i := range snap.Users {
-		if i >= len(direct) {
+		if i >= len(b.direct) {
 			break
 		}
-		for _, gi := range closure.of(direct[i]) {
+		for _, gi := range closure.of(b.direct[i]) {
 			snap.Users[i].Groups = append(snap.Users[i].Groups, snap.Groups[gi])
 		}
 	}
-	return snap, nil
+	return snap
 }
 
 func dnKeys(dns []string) []string {
