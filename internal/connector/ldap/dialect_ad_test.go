@@ -95,7 +95,7 @@ func TestADUsernameForms(t *testing.T) {
 	sam := adDirectory(t, nil)
 	upn := adDirectory(t, func(c *Config) { c.UsernameAttr = "userPrincipalName" })
 	cases := []struct {
-		d          *Directory
+		d           *Directory
 		typed, want string
 	}{
 		{sam, "jdoe", "jdoe"},
