@@ -37,7 +37,10 @@
 //   - required: an identity in none of the required groups (by resolved
 //     name, before inclusion and exclusion) is not provisioned; an existing
 //     account is deprovisioned by Reconcile and disabled by Upsert (when
-//     deprovision_users is on).
+//     deprovision_users is on). Upsert refuses a new one; Reconcile counts
+//     it as skipped, without an event or an error, since a directory
+//     snapshot holds everyone and leaving most out is the rule working
+//     (the same goes for new identities when provision_users is off).
 //   - default groups: every provisioned user is added to them; a missing
 //     one is created when provision_groups is on. They are never removed.
 //   - site admin groups: when the list is set, site_admin follows

@@ -57,6 +57,11 @@ type refusal struct {
 	userID        int64
 	conflict      bool
 	reason        string
+	// outOfScope: in a full snapshot, the provider's rules leave the
+	// identity out (in no required group, or provision_users off). A
+	// directory holds many such people and that is the filter working, so
+	// Reconcile counts them as skipped, with no event and no error.
+	outOfScope bool
 }
 
 func (s *state) refuse(x ExternalIdentity, conflict bool, format string, args ...any) *refusal {
@@ -122,7 +127,9 @@ func (s *state) planUser(ctx context.Context, x *ExternalIdentity, upsert bool) 
 	if !s.r.meetsRequired(names) {
 		why := "not in any of the required groups (provision_group_required)"
 		if u == nil || !s.managed(u) || !s.r.deprovisionUsers {
-			return nil, s.refuse(*x, false, "%s; not provisioned", why), nil
+			r := s.refuse(*x, false, "%s; not provisioned", why)
+			r.outOfScope = !upsert && u == nil
+			return nil, r, nil
 		}
 		op := s.planDeprovision(u, s.r.deleteOnDeprovision && !upsert, why)
 		if op == nil {
@@ -134,7 +141,9 @@ func (s *state) planUser(ctx context.Context, x *ExternalIdentity, upsert bool) 
 	var op *userOp
 	if u == nil {
 		if !s.r.provisionUsers {
-			return nil, s.refuse(*x, false, "provision_users is off: new accounts are not created"), nil
+			r := s.refuse(*x, false, "provision_users is off: new accounts are not created")
+			r.outOfScope = !upsert
+			return nil, r, nil
 		}
 		op = s.planCreate(x, names)
 	} else {

@@ -218,6 +218,9 @@ func (e *Engine) Reconcile(ctx context.Context, siteID, providerID int64, snap S
 	}
 	rep.Plan = plan
 	for _, ref := range plan.refusals {
+		if ref.outOfScope {
+			continue // left out by the rules, counted as skipped
+		}
 		e.refusalEvent(ctx, p, ref)
 		rep.Errors = append(rep.Errors, fmt.Sprintf("%s [id %s]: %s", clip(ref.username), clip(ref.ext), ref.reason))
 	}

@@ -8,17 +8,20 @@ import (
 
 // Counts sums up a plan or a run.
 type Counts struct {
-	Seen               int `json:"seen"` // identities in the snapshot
-	Created            int `json:"created"`
-	Updated            int `json:"updated"`
-	Renamed            int `json:"renamed"`
-	Linked             int `json:"linked"`
-	Enabled            int `json:"enabled"`
-	Disabled           int `json:"disabled"`
-	Deleted            int `json:"deleted"`
-	Unchanged          int `json:"unchanged"`
-	Refused            int `json:"refused"`
-	Conflicts          int `json:"conflicts"`
+	Seen      int `json:"seen"` // identities in the snapshot
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Renamed   int `json:"renamed"`
+	Linked    int `json:"linked"`
+	Enabled   int `json:"enabled"`
+	Disabled  int `json:"disabled"`
+	Deleted   int `json:"deleted"`
+	Unchanged int `json:"unchanged"`
+	Refused   int `json:"refused"`
+	Conflicts int `json:"conflicts"`
+	// Skipped counts identities of a snapshot the rules leave out (in no
+	// required group, or provision_users off while they have no account).
+	Skipped            int `json:"skipped"`
 	GroupsCreated      int `json:"groups_created"`
 	GroupsRenamed      int `json:"groups_renamed"`
 	GroupsDeleted      int `json:"groups_deleted"`
@@ -75,6 +78,10 @@ func (c *Counts) addGroup(op *groupOp) {
 }
 
 func (c *Counts) addRefusal(r *refusal) {
+	if r.outOfScope {
+		c.Skipped++
+		return
+	}
 	if r.conflict {
 		c.Conflicts++
 	} else {
@@ -118,6 +125,9 @@ func (p *Plan) WriteTo(w io.Writer) (int64, error) {
 	fmt.Fprintf(&b, "  groups:      %d create, %d rename, %d delete\n", c.GroupsCreated, c.GroupsRenamed, c.GroupsDeleted)
 	fmt.Fprintf(&b, "  memberships: %d add, %d remove\n", c.MembershipsAdded, c.MembershipsRemoved)
 	fmt.Fprintf(&b, "  refused:     %d invalid, %d conflicts\n", c.Refused, c.Conflicts)
+	if c.Skipped > 0 {
+		fmt.Fprintf(&b, "  skipped:     %d left out by the rules (required groups, provision_users off)\n", c.Skipped)
+	}
 	if p.SafetyStop != nil {
 		fmt.Fprintf(&b, "  STOPPED: %s\n", p.SafetyStop)
 	}
@@ -165,6 +175,9 @@ func (p *Plan) describeChanges() {
 			ExternalID: op.after.ExternalID, Description: op.describe()})
 	}
 	for _, r := range p.refusals {
+		if r.outOfScope { // counted as skipped; a directory may hold thousands
+			continue
+		}
 		a := ActionRefuse
 		if r.conflict {
 			a = ActionConflict
