@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
@@ -32,6 +33,9 @@ type App struct {
 	// Provision is the one engine that turns providers' identities into
 	// users, groups and memberships.
 	Provision *provision.Engine
+	// Directories checks LDAP and Active Directory passwords for the
+	// identity core, with one connection pool per provider.
+	Directories *directory.Service
 	// Site is the default site, created on first start.
 	Site store.Site
 }
@@ -81,14 +85,20 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 	if m, ok := notifier.(*events.Mailer); ok {
 		logger.Info("admin alerts by e-mail", "smtp", m.Server())
 	}
+	engine := provision.New(st, provision.Options{Notifier: notifier, Logger: logger})
+	// The identity core asks the directories about LDAP passwords, and
+	// the directories open their service account passwords through it.
+	dirs := directory.New(directory.Options{Store: st, Provision: engine, Logger: logger})
 	a := &App{
-		Config:    c,
-		Logger:    logger,
-		Store:     st,
-		Identity:  identity.New(st, identity.Options{Sealer: sealer, Logger: logger}),
-		Notifier:  notifier,
-		Provision: provision.New(st, provision.Options{Notifier: notifier, Logger: logger}),
+		Config:      c,
+		Logger:      logger,
+		Store:       st,
+		Identity:    identity.New(st, identity.Options{Sealer: sealer, Logger: logger, Directory: dirs}),
+		Notifier:    notifier,
+		Provision:   engine,
+		Directories: dirs,
 	}
+	dirs.SetSecrets(a.Identity)
 	if a.Site, err = a.Identity.EnsureDefaultSite(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("create default site: %w", err)
@@ -96,8 +106,11 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 	return a, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+// Close releases the directory connections and the store.
+func (a *App) Close() error {
+	_ = a.Directories.Close()
+	return a.Store.Close()
+}
 
 // Bootstrap creates the first site admin when the default site has no user
 // yet, and returns the one-time password to print (empty when there was

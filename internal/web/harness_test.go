@@ -71,6 +71,14 @@ const strongPassword = "correct horse battery staple"
 // (a test may trust its own TLS server for metadata, say).
 func newHarness(t *testing.T, sso ...func(*ssologin.Options)) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil, sso...)
+}
+
+// newHarnessWith is newHarness with a hook that adjusts the identity
+// core's options over the store before the core is made (the LDAP tests
+// give it a directory).
+func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Options), sso ...func(*ssologin.Options)) *harness {
+	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
 	if err != nil {
 		t.Fatalf("open sqlite store: %v", err)
@@ -85,7 +93,11 @@ func newHarness(t *testing.T, sso ...func(*ssologin.Options)) *harness {
 	h := &harness{t: t, ctx: context.Background(), logs: &lockedBuffer{}, requests: map[string]int{},
 		clock: testclock.New(time.Now().UTC().Truncate(time.Second))}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.svc = identity.New(st, identity.Options{Clock: h.clock.Now, Logger: logger, Sealer: sealer, PasswordHashing: cheapHashing})
+	idOpts := identity.Options{Clock: h.clock.Now, Logger: logger, Sealer: sealer, PasswordHashing: cheapHashing}
+	if adjustIdentity != nil {
+		adjustIdentity(st, &idOpts)
+	}
+	h.svc = identity.New(st, idOpts)
 	if h.site, err = h.svc.EnsureDefaultSite(h.ctx); err != nil {
 		t.Fatalf("default site: %v", err)
 	}

@@ -21,9 +21,11 @@ const (
 	UserAlice = "alice" // in staff
 	UserBob   = "bob"   // in staff
 	UserZoe   = "zoe"   // non-ASCII names, in engineers (nested in staff)
-	// UserOdd has filter and DN metacharacters in its uid and DN; it is in
-	// backend, nested in engineers, nested in staff.
-	UserOdd = `o*b(r)i\en`
+	// UserOdd has filter metacharacters in its uid (parentheses, which a
+	// Gatehouse username may hold) and filter and DN metacharacters in its
+	// DN (comma, plus, asterisk); it is in backend, nested in engineers,
+	// nested in staff.
+	UserOdd = "jo(it)smith"
 	// UserCarol is disabled (pwdAccountLockedTime 000001010000Z).
 	UserCarol = "carol"
 	// UserDave is locked (a pwdAccountLockedTime timestamp).
