@@ -62,6 +62,10 @@ func (p *syncProgress) update(pr ldapsync.Progress) {
 	p.lastLine, p.lastUsers = now, pr.Users
 	switch pr.Phase {
 	case ldapsync.PhaseReading:
+		if pr.Users == 0 && pr.Groups == 0 {
+			fmt.Fprintln(p.w, "reading the directory…")
+			break
+		}
 		fmt.Fprintf(p.w, "reading the directory: %d users, %d groups\n", pr.Users, pr.Groups)
 	case ldapsync.PhaseApplying:
 		fmt.Fprintf(p.w, "read %d users and %d groups; applying the changes\n", pr.Users, pr.Groups)
