@@ -44,7 +44,8 @@ type Snapshot struct {
 type Directory struct {
 	cfg     Config
 	dialect dialect
-	pool    *pool
+	pool    *pool // bound as the service account, for searches
+	binds   *pool // for binds as the people signing in
 }
 
 // Limits of what a person may type at sign-in.
@@ -60,7 +61,7 @@ func New(cfg Config) (*Directory, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Directory{cfg: cfg, dialect: dialectFor(cfg.Dialect), pool: newPool(cfg)}, nil
+	return &Directory{cfg: cfg, dialect: dialectFor(cfg.Dialect), pool: newPool(cfg), binds: newPool(cfg)}, nil
 }
 
 // Config returns the configuration with defaults filled in.
@@ -70,13 +71,19 @@ func (d *Directory) Config() Config { return d.cfg }
 // back.
 func (d *Directory) Close() error {
 	d.pool.close()
+	d.binds.close()
 	return nil
 }
 
 // Authenticate finds the user's entry with the service account, refuses
 // it when the directory disables or locks it, then binds as the entry with
-// password. The returned Entry carries the user's attributes and groups,
-// read with the service account, for the account's refresh.
+// password, and once the bind succeeds reads the user's groups. The
+// returned Entry carries the user's attributes and groups, read with the
+// service account, for the account's refresh.
+//
+// The service account's searches and the people's binds use separate
+// pooled connections, so that a service connection never has to bind
+// again, and a request holds one connection at a time.
 //
 // Errors are *Error; their Kind is for events and logs only.
 func (d *Directory) Authenticate(ctx context.Context, username, password string) (Entry, error) {
@@ -90,44 +97,63 @@ func (d *Directory) Authenticate(ctx context.Context, username, password string)
 	if err != nil {
 		return Entry{}, err
 	}
-	c, err := d.pool.get(ctx)
+	entry, err := d.lookup(ctx, name)
 	if err != nil {
-		return Entry{}, err
+		return entry, err
 	}
-	entry, err := d.authenticate(ctx, c, name, password)
-	d.pool.release(c, err)
-	return entry, err
-}
-
-func (d *Directory) authenticate(ctx context.Context, c *conn, name, password string) (Entry, error) {
-	if err := d.pool.bindService(ctx, c); err != nil {
-		return Entry{}, err
-	}
-	raw, err := d.findUser(ctx, c, name)
-	if err != nil {
-		return Entry{}, err
-	}
-	entry := d.entryFrom(raw)
 	if entry.Disabled {
 		return entry, newError(KindDisabled, nil, "the directory disables %s", entry.DN)
 	}
 	if entry.Locked {
 		return entry, newError(KindLocked, nil, "the directory locked %s", entry.DN)
 	}
-	if entry.Groups, err = d.groupsOf(ctx, c, entry.DN); err != nil {
+	if err := d.bindAs(ctx, entry.DN, password); err != nil {
 		return entry, err
 	}
-	c.boundAs = ""
-	err = withContext(ctx, c, func() error { return c.Bind(raw.DN, password) })
+	c, err := d.pool.get(ctx)
+	if err != nil {
+		return entry, err
+	}
+	if err = d.pool.bindService(ctx, c); err == nil {
+		entry.Groups, err = d.groupsOf(ctx, c, entry.DN)
+	}
+	d.pool.release(c, err)
+	return entry, err
+}
+
+// lookup finds the one entry for name with the service account.
+func (d *Directory) lookup(ctx context.Context, name string) (Entry, error) {
+	c, err := d.pool.get(ctx)
+	if err != nil {
+		return Entry{}, err
+	}
+	var raw *goldap.Entry
+	if err = d.pool.bindService(ctx, c); err == nil {
+		raw, err = d.findUser(ctx, c, name)
+	}
+	d.pool.release(c, err)
+	if err != nil {
+		return Entry{}, err
+	}
+	return d.entryFrom(raw), nil
+}
+
+// bindAs checks password by binding as dn on a connection of the bind pool.
+func (d *Directory) bindAs(ctx context.Context, dn, password string) error {
+	c, err := d.binds.get(ctx)
+	if err != nil {
+		return err
+	}
+	err = withContext(ctx, c, func() error { return c.Bind(dn, password) })
+	d.binds.release(c, err)
 	if err == nil {
-		c.boundAs = raw.DN
-		return entry, nil
+		return nil
 	}
 	kind := classifyBind(err)
 	if kind == KindUnknownUser {
 		kind = KindInvalidCredentials // the entry exists: AD's 525 here is a race with a delete
 	}
-	return entry, newError(kind, err, "the directory refused the bind as %s", entry.DN)
+	return newError(kind, err, "the directory refused the bind as %s", dn)
 }
 
 // normalizeUsername turns what a person typed into the value of the

@@ -2,8 +2,12 @@ package ldap_test
 
 import (
 	"net"
+	"runtime"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/gatehouse/gatehouse/internal/connector/ldap"
+	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
 	"strconv"
 	"testing"
 )
@@ -30,3 +34,7 @@ func sameDN(t *testing.T, a, b string) bool {
 	}
 	return da.EqualFold(db)
 }
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+
+func newDirectoryB(srv *ldaptest.Server) (*ldap.Directory, error) { return ldap.New(srv.Config()) }
