@@ -36,13 +36,23 @@ var _ identity.Directory = (*Service)(nil)
 // next sync. A successful bind refreshes the account's attributes and
 // groups through the provisioning engine when the provider provisions.
 func (s *Service) CheckPassword(ctx context.Context, p store.SSOStrategy, username, password string) error {
-	ev := store.SSOEvent{SiteID: p.SiteID, EventType: EventLDAPLogin, Username: username}
 	local, err := s.opts.Store.GetUserByUsername(ctx, p.SiteID, username)
-	if err == nil {
-		ev.UserID = local.ID
-	} else if !errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
+		local = store.User{SiteID: p.SiteID, Username: username}
+	} else if err != nil {
 		return fmt.Errorf("directory: read the account %q: %w", username, err)
 	}
+	return s.CheckUserPassword(ctx, p, local, password, "")
+}
+
+var _ identity.DirectoryUser = (*Service)(nil)
+
+// CheckUserPassword is CheckPassword for an account the caller has read
+// (its ID may be zero when there is none yet), with the sign-in's address
+// for the event.
+func (s *Service) CheckUserPassword(ctx context.Context, p store.SSOStrategy, local store.User, password, ip string) error {
+	username := local.Username
+	ev := store.SSOEvent{SiteID: p.SiteID, EventType: EventLDAPLogin, Username: username, UserID: local.ID, IP: ip}
 	dir, err := s.Directory(ctx, p)
 	if err != nil {
 		s.refused(ctx, ev, p, ldap.KindOf(err), err)
@@ -85,14 +95,20 @@ func provisions(p store.SSOStrategy) bool {
 }
 
 // refresh writes the entry's attributes and groups to the account after a
-// successful bind. It returns an error only when the provider's rules
+// successful bind, unless this process already wrote the same identity
+// under the same provider settings. It returns an error only when the provider's rules
 // turned the account off (not in a required group); a failure to write is
 // logged and the sign-in goes on: the password was right.
 func (s *Service) refresh(ctx context.Context, p store.SSOStrategy, e ldap.Entry) error {
 	if s.opts.Provision == nil || !provisions(p) || e.ImmutableID == "" {
 		return nil
 	}
-	res, err := s.opts.Provision.Upsert(ctx, p.SiteID, p.ID, ExternalIdentity(e))
+	x := ExternalIdentity(e)
+	key := s.refreshed.key(p, x)
+	if s.refreshed.has(key) {
+		return nil
+	}
+	res, err := s.opts.Provision.Upsert(ctx, p.SiteID, p.ID, x)
 	if err != nil {
 		s.log.Warn("directory: could not refresh an account after sign-in", "site_id", p.SiteID, "sso_strategy_id", p.ID, "dn", e.DN, "error", err)
 		return nil
@@ -100,6 +116,7 @@ func (s *Service) refresh(ctx context.Context, p store.SSOStrategy, e ldap.Entry
 	if res.User.ID != 0 && res.User.Disabled {
 		return fmt.Errorf("the provider's rules disabled the account after the directory's groups were read (%s)", res.Change.Description)
 	}
+	s.refreshed.add(key)
 	return nil
 }
 

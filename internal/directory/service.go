@@ -48,6 +48,8 @@ type Service struct {
 	mu      sync.Mutex
 	secrets SecretOpener
 	dirs    map[int64]cachedDirectory
+	// refreshed spares the store a write per sign-in of an unchanged person.
+	refreshed refreshedSet
 }
 
 type cachedDirectory struct {

@@ -119,7 +119,7 @@ func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store
 		}
 		return store.User{}, s.refuseAfterDummyHash(ctx, l.Password, verdict)
 	}
-	ok, err := s.checkPassword(ctx, sub, decision.Method, l.Password)
+	ok, err := s.checkPassword(ctx, sub, decision.Method, l.Password, l.IP)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -157,7 +157,7 @@ func (s *Service) refuseAfterDummyHash(ctx context.Context, password string, ref
 
 // checkPassword verifies a password locally (argon2id) or, for LDAP users,
 // against their directory.
-func (s *Service) checkPassword(ctx context.Context, sub subject, method MethodClass, password string) (bool, error) {
+func (s *Service) checkPassword(ctx context.Context, sub subject, method MethodClass, password, ip string) (bool, error) {
 	if method != MethodLDAP {
 		ok, err := s.hasher.verify(ctx, sub.user.PasswordHash, password)
 		if errors.Is(err, errMalformedHash) {
@@ -173,7 +173,12 @@ func (s *Service) checkPassword(ctx context.Context, sub subject, method MethodC
 	if sub.provider == nil {
 		return false, ErrDirectoryUnavailable.With("this user's LDAP provider no longer exists; a site admin can assign another")
 	}
-	err := s.opts.Directory.CheckPassword(ctx, *sub.provider, sub.user.Username, password)
+	var err error
+	if du, ok := s.opts.Directory.(DirectoryUser); ok {
+		err = du.CheckUserPassword(ctx, *sub.provider, sub.user, password, ip)
+	} else {
+		err = s.opts.Directory.CheckPassword(ctx, *sub.provider, sub.user.Username, password)
+	}
 	switch {
 	case err == nil:
 		return true, nil

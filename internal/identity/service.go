@@ -46,6 +46,14 @@ type Directory interface {
 	CheckPassword(ctx context.Context, provider store.SSOStrategy, username, password string) error
 }
 
+// DirectoryUser is what a Directory may also offer: the password check
+// for an account the core has already read, with the sign-in's address,
+// so that the directory need not read the account again and its events
+// can name where the sign-in came from. The core prefers it when present.
+type DirectoryUser interface {
+	CheckUserPassword(ctx context.Context, provider store.SSOStrategy, u store.User, password, ip string) error
+}
+
 // Actor is who asks for a change: a signed-in user, or the system (the CLI
 // run by the operator, or the first-run setup).
 type Actor struct {
