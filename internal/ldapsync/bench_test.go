@@ -22,7 +22,7 @@ const (
 )
 
 // BenchmarkSync20kUsers syncs 20,000 users in 1,000 groups from slapd
-// into an empty SQLite store (the first run), then again with nothing
+// into an empty store, SQLite and PostgreSQL (the first run), then again with nothing
 // changed (the second run), and times a raw paged ldapsearch of the same
 // users and groups as the floor. Each op is one first run plus one second
 // run; the metrics are seconds per run, the peak resident memory of the
@@ -30,6 +30,11 @@ const (
 //
 //	go test -run '^$' -bench Sync20k -benchtime 1x -count 5 ./internal/ldapsync/
 func BenchmarkSync20kUsers(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchSync(b, openSQLite) })
+	b.Run("postgres", func(b *testing.B) { benchSync(b, openPostgres) })
+}
+
+func benchSync(b *testing.B, open func(testing.TB) store.Store) {
 	srv := ldaptest.Start(b, ldaptest.Options{NoSeed: true, BulkUsers: benchUsers, BulkGroups: benchGroups})
 	floor := ldapsearchFloor(b, srv)
 	var first, second time.Duration
@@ -37,7 +42,7 @@ func BenchmarkSync20kUsers(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		w := newWorld(b, openSQLite(b))
+		w := newWorld(b, open(b))
 		p := w.slapdProvider(srv, nil)
 		runtime.GC()
 		resetPeakRSS()

@@ -17,6 +17,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/pgtest"
+	"github.com/gatehouse/gatehouse/internal/store/postgres"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testclock"
 )
@@ -56,6 +58,18 @@ type world struct {
 }
 
 var start = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func openPostgres(tb testing.TB) store.Store {
+	tb.Helper()
+	s, err := postgres.Open(context.Background(), pgtest.Database(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
 
 func openSQLite(tb testing.TB) store.Store {
 	tb.Helper()
