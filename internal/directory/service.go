@@ -3,6 +3,16 @@
 // settings (and keeps it, with its connection pool, until the settings
 // change), checks directory passwords for the login policy, and turns
 // directory entries into what the provisioning engine reads.
+//
+// Accounts of LDAP providers come from the sync (hourly or on demand),
+// never from a sign-in: an unknown username is refused like any other,
+// without asking a directory. Creating accounts just in time would turn
+// every guessed username into a search in each of the site's directories,
+// and the answer's timing would tell which names exist there. A person
+// the directory adds signs in after the next sync; an admin can run it at
+// once. Signing in does refresh an existing account: its attributes and
+// groups are written through the provisioning engine when the provider
+// provisions, and a person the directory disables is disabled at once.
 package directory
 
 import (
