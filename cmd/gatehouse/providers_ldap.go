@@ -49,7 +49,10 @@ func providersSyncCmd() *cobra.Command {
 			} else if err := printSyncResult(cmd.OutOrStdout(), res); err != nil {
 				return err
 			}
-			if res.Status == store.EventFailure {
+			switch {
+			case res.Status == store.EventFailure && res.Preview:
+				return fmt.Errorf("the preview of provider %d failed: a sync now would fail too; 'gatehouse providers test %d' shows where", id, id)
+			case res.Status == store.EventFailure:
 				return fmt.Errorf("the sync of provider %d failed; nothing was deprovisioned (external event %d)", id, res.EventID)
 			}
 			return nil
@@ -62,6 +65,13 @@ func providersSyncCmd() *cobra.Command {
 // printSyncResult prints a run's outcome, or a preview's planned changes.
 func printSyncResult(w io.Writer, res *ldapsync.Result) error {
 	d := res.Directory
+	if res.Preview && res.Status == store.EventFailure {
+		fmt.Fprintf(w, "Preview of the sync of provider %d (%s): the directory could not be read.\n", res.SSOStrategyID, res.ProviderLabel)
+		for _, e := range res.Errors {
+			fmt.Fprintf(w, "  - %s\n", e)
+		}
+		return nil
+	}
 	if res.Preview {
 		fmt.Fprintf(w, "Preview of the sync of provider %d (%s): nothing was changed.\n", res.SSOStrategyID, res.ProviderLabel)
 		fmt.Fprintf(w, "Directory: %d users, %d groups, %d memberships (read in %.1fs)\n", d.Users, d.Groups, d.Memberships, res.Seconds)
@@ -79,6 +89,9 @@ func printSyncResult(w io.Writer, res *ldapsync.Result) error {
 		c.Seen, c.Created, c.Updated, c.Renamed, c.Enabled, c.Disabled, c.Deleted, c.Unchanged)
 	fmt.Fprintf(tw, "  groups\t%d created, %d renamed, %d deleted\n", c.GroupsCreated, c.GroupsRenamed, c.GroupsDeleted)
 	fmt.Fprintf(tw, "  memberships\t%d added, %d removed\n", c.MembershipsAdded, c.MembershipsRemoved)
+	if c.Skipped > 0 {
+		fmt.Fprintf(tw, "  skipped\t%d left out by the rules (in no required group, or provision_users off)\n", c.Skipped)
+	}
 	if c.Refused > 0 || c.Conflicts > 0 {
 		fmt.Fprintf(tw, "  refused\t%d invalid, %d conflicts (the SSO events say why)\n", c.Refused, c.Conflicts)
 	}
@@ -138,13 +151,15 @@ func providersTestCmd() *cobra.Command {
 }
 
 func printTestReport(w io.Writer, rep *ldapsync.TestReport) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, st := range rep.Steps {
-		mark := "ok  "
+		mark := "ok"
 		if !st.OK {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(w, "%s  %-12s %s\n", mark, st.Name, st.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", mark, st.Name, st.Detail)
 	}
+	_ = tw.Flush()
 	if rep.OK {
 		fmt.Fprintln(w, "All steps passed.")
 	}

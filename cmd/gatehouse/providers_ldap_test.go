@@ -116,6 +116,10 @@ func TestProvidersSyncAndTest(t *testing.T) {
 	if err == nil || !strings.Contains(out, "FAIL") {
 		t.Fatalf("providers test with the directory down: %v\n%s", err, out)
 	}
+	out, err = run("providers", "sync", id, "--preview")
+	if err == nil || !strings.Contains(out, "could not be read") || !strings.Contains(err.Error(), "preview of provider") {
+		t.Fatalf("providers sync --preview with the directory down: %v\n%s", err, out)
+	}
 	out, err = run("providers", "sync", id)
 	if err == nil || !strings.Contains(out, ": failure in ") || !strings.Contains(err.Error(), "nothing was deprovisioned") {
 		t.Fatalf("providers sync with the directory down: %v\n%s", err, out)

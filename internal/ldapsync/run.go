@@ -65,7 +65,10 @@ func (s *Service) preview(ctx context.Context, p store.SSOStrategy, progress fun
 	snap, counts, err := s.read(ctx, p, progress)
 	res.Directory = counts
 	if err != nil {
-		return nil, fmt.Errorf("ldapsync: preview of provider %d: %w", p.ID, err)
+		// The admin asked what a sync would do: it would fail, and why.
+		res.Status, res.Errors = store.EventFailure, []string{err.Error()}
+		res.Seconds = s.now().Sub(start).Seconds()
+		return res, nil
 	}
 	plan, err := s.engine.Preview(ctx, p.SiteID, p.ID, snap)
 	if err != nil {

@@ -52,24 +52,31 @@ func TestSyncAgainstSlapd(t *testing.T) {
 	// nina is in backend, nested in engineers, nested in staff.
 	nina := srv.AddUser(t, "nina", "Nina", "Novak")
 	srv.Modify(t, ldaptest.GroupDN("backend"), map[string][]string{"member": {ldaptest.OddDN, nina}})
+	// An entry whose uid is no valid login name, in staff.
+	bad := srv.AddUser(t, `bad*name\x`, "Bad", "Name")
+	srv.Modify(t, ldaptest.GroupDN("staff"), map[string][]string{"member": {ldaptest.UserDN(ldaptest.UserAlice),
+		ldaptest.UserDN(ldaptest.UserBob), ldaptest.GroupDN("engineers"), bad}})
 
 	res := w.sync(p)
-	// The entry whose uid holds filter metacharacters is no valid login
-	// name: it alone is refused, the run says so and goes on.
+	// The bad entry alone is refused; the run says so and goes on.
 	wantStatus(t, res, store.EventPartialFailure)
-	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "o*b(r)i") || res.Counts.Refused != 1 {
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "bad*name") || res.Counts.Refused != 1 {
 		t.Fatalf("errors %q, counts %+v", res.Errors, res.Counts)
 	}
-	// alice and bob directly, zoe through engineers, nina through backend
-	// -> engineers -> staff; carol and dave are only in ops: skipped.
+	// alice and bob directly, zoe through engineers, nina and the entry
+	// with metacharacters in its name and DN through backend -> engineers
+	// -> staff; carol and dave are only in ops: skipped.
 	users := w.users(p)
-	for _, name := range []string{ldaptest.UserAlice, ldaptest.UserBob, ldaptest.UserZoe, "nina"} {
+	for _, name := range []string{ldaptest.UserAlice, ldaptest.UserBob, ldaptest.UserZoe, "nina", ldaptest.UserOdd} {
 		if u, ok := users[name]; !ok || u.Disabled || !u.ExternallyManaged {
 			t.Fatalf("%s after the first sync: %+v (have %v)", name, u, users)
 		}
 	}
-	if len(users) != 4 {
-		t.Fatalf("first sync made %d accounts, want 4: %v", len(users), users)
+	if len(users) != 5 {
+		t.Fatalf("first sync made %d accounts, want 5: %v", len(users), users)
+	}
+	if g := w.groupsOf(users[ldaptest.UserOdd]); !g["backend"] || !g["engineers"] || !g["staff"] {
+		t.Fatalf("nested groups of %s: %v", ldaptest.UserOdd, g)
 	}
 	if g := w.groupsOf(users["nina"]); !g["backend"] || !g["engineers"] || !g["staff"] {
 		t.Fatalf("nested groups of nina: %v", g)
@@ -80,7 +87,7 @@ func TestSyncAgainstSlapd(t *testing.T) {
 	if u := users[ldaptest.UserZoe]; u.Email != "zoe@example.test" || !strings.Contains(u.Name, "Zoë") {
 		t.Fatalf("zoe's profile: %+v", u)
 	}
-	if res.Counts.Created != 4 || res.Counts.Skipped != 2 || res.Counts.Seen != res.Directory.Users || res.Directory.Users != 7 ||
+	if res.Counts.Created != 5 || res.Counts.Skipped != 2 || res.Counts.Seen != res.Directory.Users || res.Directory.Users != 8 ||
 		res.Directory.Groups != 4 || res.Directory.Memberships == 0 || res.Counts.MembershipsAdded == 0 {
 		t.Fatalf("first run counts: %+v / %+v", res.Counts, res.Directory)
 	}
@@ -94,14 +101,14 @@ func TestSyncAgainstSlapd(t *testing.T) {
 		Directory DirectoryCounts  `json:"directory"`
 	}
 	w.must(json.Unmarshal([]byte(evs[0].Body), &body))
-	if body.Source != Source || body.Counts.Created != 4 || body.Directory != res.Directory {
+	if body.Source != Source || body.Counts.Created != 5 || body.Directory != res.Directory {
 		t.Fatalf("event body %s", evs[0].Body)
 	}
 
-	srv.Delete(t, ldaptest.OddDN)
+	srv.Delete(t, bad)
 	res = w.sync(p)
 	wantStatus(t, res, store.EventSuccess)
-	if c := res.Counts; c.Created+c.Updated+c.Renamed+c.Disabled+c.Deleted+c.MembershipsAdded+c.MembershipsRemoved != 0 || c.Unchanged != 4 {
+	if c := res.Counts; c.Created+c.Updated+c.Renamed+c.Disabled+c.Deleted+c.MembershipsAdded+c.MembershipsRemoved != 0 || c.Unchanged != 5 {
 		t.Fatalf("unchanged run: %+v", c)
 	}
 

@@ -151,7 +151,8 @@ type Result struct {
 	// EventID is the run's external event (0 for a preview).
 	EventID int64 `json:"external_event_id,omitempty"`
 	// Status is the run's: success, partial_failure, failure or skipped;
-	// "preview" for a preview.
+	// "preview" for a preview, or failure when its directory could not be
+	// read.
 	Status    string                `json:"status"`
 	Preview   bool                  `json:"preview"`
 	Directory DirectoryCounts       `json:"directory"`

@@ -31,6 +31,14 @@ func TestDirectoryDownFailsAndChangesNothing(t *testing.T) {
 	before := len(w.syncEvents(p))
 	w.notes.notices = nil
 
+	pre, err := w.svc.Sync(w.ctx, Request{SiteID: w.site.ID, ProviderID: p.ID, Preview: true})
+	if err != nil || pre.Status != store.EventFailure || !pre.Preview || len(pre.Errors) != 1 || pre.EventID != 0 {
+		t.Fatalf("preview with the directory down: %+v, %v", pre, err)
+	}
+	if len(w.syncEvents(p)) != before || len(w.notes.all()) != 0 {
+		t.Fatal("a preview recorded a run or alerted")
+	}
+
 	res := w.sync(p)
 	if res.Status != store.EventFailure || len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "nothing was changed") {
 		t.Fatalf("result %+v", res)

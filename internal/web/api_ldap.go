@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
+	"github.com/gatehouse/gatehouse/internal/provision"
 )
 
 // syncParams are the optional parameters of POST /sso_strategies/{id}/sync,
@@ -54,7 +57,16 @@ func (s *server) syncSSOStrategy(w http.ResponseWriter, r *http.Request, c *apiC
 	if s.ldapSync == nil {
 		return errSyncUnavailable.With("LDAP sync is not configured on this server")
 	}
-	res, err := s.ldapSync.Sync(r.Context(), ldapsync.Request{SiteID: c.site.ID, ProviderID: id, Preview: preview})
+	ctx := r.Context()
+	if !preview {
+		// A client that hangs up does not stop a sync half-way; the run's
+		// external event has its result.
+		ctx = context.WithoutCancel(ctx)
+	}
+	res, err := s.ldapSync.Sync(ctx, ldapsync.Request{SiteID: c.site.ID, ProviderID: id, Preview: preview})
+	if errors.Is(err, provision.ErrRules) {
+		return errRulesInvalid.With("%v", err)
+	}
 	if err != nil {
 		return err
 	}
