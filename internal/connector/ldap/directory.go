@@ -110,28 +110,20 @@ func (d *Directory) Authenticate(ctx context.Context, username, password string)
 	if err := d.bindAs(ctx, entry.DN, password); err != nil {
 		return entry, err
 	}
-	c, err := d.pool.get(ctx)
-	if err != nil {
-		return entry, err
-	}
-	if err = d.pool.bindService(ctx, c); err == nil {
+	err = d.pool.do(ctx, true, func(c *conn) (err error) {
 		entry.Groups, err = d.groupsOf(ctx, c, entry.DN)
-	}
-	d.pool.release(c, err)
+		return err
+	})
 	return entry, err
 }
 
 // lookup finds the one entry for name with the service account.
 func (d *Directory) lookup(ctx context.Context, name string) (Entry, error) {
-	c, err := d.pool.get(ctx)
-	if err != nil {
-		return Entry{}, err
-	}
 	var raw *goldap.Entry
-	if err = d.pool.bindService(ctx, c); err == nil {
+	err := d.pool.do(ctx, true, func(c *conn) (err error) {
 		raw, err = d.findUser(ctx, c, name)
-	}
-	d.pool.release(c, err)
+		return err
+	})
 	if err != nil {
 		return Entry{}, err
 	}
@@ -140,15 +132,21 @@ func (d *Directory) lookup(ctx context.Context, name string) (Entry, error) {
 
 // bindAs checks password by binding as dn on a connection of the bind pool.
 func (d *Directory) bindAs(ctx context.Context, dn, password string) error {
-	c, err := d.binds.get(ctx)
+	var bindErr error
+	err := d.binds.do(ctx, false, func(c *conn) error {
+		bindErr = withContext(ctx, c, func() error { return c.Bind(dn, password) })
+		if bindErr != nil && isNetworkError(bindErr) {
+			return newError(KindUnavailable, bindErr, "the directory %s stopped answering during a bind", c.host)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	err = withContext(ctx, c, func() error { return c.Bind(dn, password) })
-	d.binds.release(c, err)
-	if err == nil {
+	if bindErr == nil {
 		return nil
 	}
+	err = bindErr
 	kind := classifyBind(err)
 	if kind == KindUnknownUser {
 		kind = KindInvalidCredentials // the entry exists: AD's 525 here is a race with a delete

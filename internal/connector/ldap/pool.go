@@ -19,9 +19,16 @@ import (
 // conn is one pooled connection and whom it is bound as.
 type conn struct {
 	*goldap.Conn
-	host    string
-	boundAs string // "" until bound; the service DN when ready for searches
+	host     string
+	boundAs  string    // "" until bound; the service DN when ready for searches
+	idleFrom time.Time // when it was last given back
+	reused   bool      // it served a request before: a failure may be its age
 }
+
+// maxIdle is how long an idle connection is kept. Directories close idle
+// connections (AD's MaxConnIdleTime is 900 s) and firewalls forget them
+// silently; a connection idle this long is closed rather than tried.
+const maxIdle = 2 * time.Minute
 
 // pool keeps at most size connections to the first healthy host. A
 // request waits for a free slot at most until its context or the
@@ -61,17 +68,17 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 		<-p.slots
 		return nil, newError(KindUnavailable, nil, "the directory connection was closed")
 	}
-	if n := len(p.idle); n > 0 {
+	for n := len(p.idle); n > 0; n = len(p.idle) {
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
-		p.mu.Unlock()
-		if !c.IsClosing() {
+		if !c.IsClosing() && time.Since(c.idleFrom) < maxIdle {
+			p.mu.Unlock()
+			c.reused = true
 			return c, nil
 		}
 		_ = c.Close()
-	} else {
-		p.mu.Unlock()
 	}
+	p.mu.Unlock()
 	c, err := p.dial(ctx)
 	if err != nil {
 		<-p.slots
@@ -87,6 +94,7 @@ func (p *pool) put(c *conn) {
 		p.mu.Unlock()
 		_ = c.Close()
 	} else {
+		c.idleFrom = time.Now()
 		p.idle = append(p.idle, c)
 		p.mu.Unlock()
 	}
@@ -106,6 +114,49 @@ func (p *pool) release(c *conn, err error) {
 		return
 	}
 	p.put(c)
+}
+
+// do runs fn on a pooled connection (bound as the service account when
+// service is set). When a connection that had served before fails at the
+// network level, fn runs once more on a new connection: the old one may
+// have been closed by the directory while idle, or its host may be gone,
+// in which case the new connection fails over to the next host.
+func (p *pool) do(ctx context.Context, service bool, fn func(c *conn) error) error {
+	for attempt := 0; ; attempt++ {
+		c, err := p.get(ctx)
+		if err != nil {
+			return err
+		}
+		if service {
+			err = p.bindService(ctx, c)
+		}
+		if err == nil {
+			err = fn(c)
+		}
+		reused := c.reused
+		p.release(c, rawError(err))
+		if err == nil || attempt > 0 || !reused || !isNetworkError(rawError(err)) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// rawError is the LDAP error under one of ours, for isNetworkError.
+func rawError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Kind == KindUnavailable {
+			if e.Err != nil {
+				return e.Err
+			}
+			return goldap.NewError(goldap.ErrorNetwork, e)
+		}
+		if e.Err == nil {
+			return goldap.NewError(goldap.LDAPResultOther, e)
+		}
+		return e.Err
+	}
+	return err
 }
 
 func (p *pool) close() {

@@ -126,3 +126,31 @@ func TestConnectionTestSteps(t *testing.T) {
 		}
 	}
 }
+
+func TestFailoverWhenTheServingHostDies(t *testing.T) {
+	first := ldaptest.Start(t, ldaptest.Options{})
+	second := ldaptest.Start(t, ldaptest.Options{})
+	cfg := first.Config()
+	cfg.Hosts = []string{first.TLSAddr(), second.TLSAddr()}
+	roots := first.CAPool()
+	roots.AppendCertsFromPEM([]byte(second.CAPEM()))
+	cfg.RootCAs = roots
+	d := newDirectory(t, cfg)
+	ctx := context.Background()
+	user, pw := ldaptest.UserBob, ldaptest.Password(ldaptest.UserBob)
+	e1, err := d.Authenticate(ctx, user, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Stop()
+	e2, err := d.Authenticate(ctx, user, pw)
+	if err != nil {
+		t.Fatalf("after the first host died: %v", err)
+	}
+	if e1.ImmutableID == e2.ImmutableID {
+		t.Fatal("the second sign-in was not answered by the second host")
+	}
+	if _, err := d.Snapshot(ctx, nil); err != nil {
+		t.Fatalf("snapshot from the second host: %v", err)
+	}
+}

@@ -15,19 +15,15 @@ import (
 // Membership through a group the group filter leaves out is not followed:
 // the filter says which groups Gatehouse knows.
 func (d *Directory) Snapshot(ctx context.Context, progress func(users, groups int)) (Snapshot, error) {
-	c, err := d.pool.get(ctx)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	snap, err := d.snapshot(ctx, c, progress)
-	d.pool.release(c, err)
+	var snap Snapshot
+	err := d.pool.do(ctx, true, func(c *conn) (err error) {
+		snap, err = d.snapshot(ctx, c, progress)
+		return err
+	})
 	return snap, err
 }
 
 func (d *Directory) snapshot(ctx context.Context, c *conn, progress func(users, groups int)) (Snapshot, error) {
-	if err := d.pool.bindService(ctx, c); err != nil {
-		return Snapshot{}, err
-	}
 	b := d.newSnapshotBuilder()
 	report := func() {
 		if progress != nil {
