@@ -110,21 +110,14 @@ func (s *Service) read(ctx context.Context, p store.SSOStrategy, progress func(P
 	return snap, counts, nil
 }
 
-// convert turns the connector's snapshot into the engine's.
+// convert turns the connector's snapshot into the engine's, counting
+// what the directory held.
 func convert(ls ldap.Snapshot) (provision.Snapshot, DirectoryCounts) {
 	counts := DirectoryCounts{Users: len(ls.Users), Groups: len(ls.Groups)}
-	snap := provision.Snapshot{
-		Users:  make([]provision.ExternalIdentity, 0, len(ls.Users)),
-		Groups: make([]provision.GroupRef, 0, len(ls.Groups)),
-	}
 	for _, e := range ls.Users {
 		counts.Memberships += len(e.Groups)
-		snap.Users = append(snap.Users, directory.ExternalIdentity(e))
 	}
-	for _, g := range ls.Groups {
-		snap.Groups = append(snap.Groups, provision.GroupRef{ExternalID: g.ImmutableID, Name: g.Name})
-	}
-	return snap, counts
+	return directory.Snapshot(ls), counts
 }
 
 // runBody is the part of a run's event body this package adds to the
