@@ -116,7 +116,9 @@ var (
 	ErrProviderInUse = newError(http.StatusConflict, "conflict/sso-strategy-in-use", "Sso Strategy In Use",
 		"users still sign in through this SSO provider; move them to another provider or authentication method first")
 	// ErrDirectoryUnavailable means an LDAP/AD password could not be checked
-	// because no directory connector is configured or the directory did not answer.
+	// because no directory connector is configured or the directory did not
+	// answer. Password sign-in never shows it to the caller, who gets
+	// ErrInvalidUsernameOrPassword; other callers of the check may.
 	ErrDirectoryUnavailable = newError(http.StatusServiceUnavailable, "processing-failure/directory-unavailable",
 		"Directory Unavailable", "the LDAP directory could not be asked; try again later or ask a site admin")
 

@@ -120,6 +120,13 @@ func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store
 		return store.User{}, s.refuseAfterDummyHash(ctx, l.Password, verdict)
 	}
 	ok, err := s.checkPassword(ctx, sub, decision.Method, l.Password, l.IP)
+	if errors.Is(err, ErrDirectoryUnavailable) {
+		// The caller learns no more than from a wrong password — not that
+		// the account is a directory's, nor that the directory is down —
+		// but the try is not counted towards lockout: it was no guess.
+		// The event, the log and the error's message say what happened.
+		return store.User{}, ErrInvalidUsernameOrPassword
+	}
 	if err != nil {
 		return store.User{}, err
 	}
@@ -168,9 +175,12 @@ func (s *Service) checkPassword(ctx context.Context, sub subject, method MethodC
 		return ok, err
 	}
 	if s.opts.Directory == nil {
+		s.log.Error("LDAP user cannot sign in: no LDAP connector is configured", "site_id", sub.user.SiteID, "user_id", sub.user.ID)
 		return false, ErrDirectoryUnavailable.With("this user signs in with an LDAP directory password, but the LDAP connector is not configured")
 	}
 	if sub.provider == nil {
+		s.log.Error("LDAP user cannot sign in: their provider no longer exists; a site admin can assign another",
+			"site_id", sub.user.SiteID, "user_id", sub.user.ID)
 		return false, ErrDirectoryUnavailable.With("this user's LDAP provider no longer exists; a site admin can assign another")
 	}
 	var err error

@@ -72,14 +72,15 @@ func (d fakeDirectory) CheckPassword(_ context.Context, _ store.SSOStrategy, use
 }
 
 func TestLoginLDAPUsers(t *testing.T) {
-	// Without a directory connector, LDAP users are refused with a reason.
+	// Without a directory connector, LDAP users are refused as a wrong
+	// password would be (the log says why), and the try is not counted.
 	e := newEnv(t)
 	ad := e.provider(ProtocolActiveDirectory)
-	e.user("dir", UserChange{AuthenticationMethod: ptr(store.AuthSSO), SSOStrategyID: &ad.ID})
+	dir := e.user("dir", UserChange{AuthenticationMethod: ptr(store.AuthSSO), SSOStrategyID: &ad.ID})
 	_, err := e.login("dir", "directory secret", ChannelWeb)
-	wantErr(t, "ldap without connector", err, ErrDirectoryUnavailable)
-	if !strings.Contains(AsError(err).Message, "LDAP connector is not configured") {
-		t.Errorf("message %q should say the LDAP connector is not configured", AsError(err).Message)
+	wantErr(t, "ldap without connector", err, ErrInvalidUsernameOrPassword)
+	if u, _ := e.svc.Store().GetUser(e.ctx, dir.SiteID, dir.ID); u.FailedLogins != 0 {
+		t.Errorf("a directory that cannot be asked counted a failed sign-in: %d", u.FailedLogins)
 	}
 
 	e = newEnvOn(t, openSQLite(t), Options{Directory: fakeDirectory{map[string]string{"dir": "directory secret"}}})
