@@ -253,33 +253,32 @@ func clearFailures(u *store.User) {
 	u.LockoutExpires = time.Time{}
 }
 
-// recordSignIn notes a successful sign-in: first_login_at once,
-// last_login_at, the channel's last_*_login_at, and a fresh failure count.
+// recordSignIn notes a successful sign-in (first_login_at once,
+// last_login_at, the channel's last_*_login_at, a fresh failure count)
+// and returns the account as it now is.
 func (s *Service) recordSignIn(ctx context.Context, siteID, userID int64, ch Channel) (store.User, error) {
-	now := s.now()
-	u, err := s.st.UpdateUser(ctx, siteID, userID, func(u *store.User) error {
-		clearFailures(u)
-		if u.FirstLoginAt.IsZero() {
-			u.FirstLoginAt = now
-		}
-		u.LastLoginAt = now
-		switch ch {
-		case ChannelWeb:
-			u.LastWebLoginAt = now
-		case ChannelDesktop:
-			u.LastDesktopLoginAt = now
-		case ChannelAPI:
-			u.LastRestAPILoginAt = now
-		case ChannelSFTP:
-			u.LastSFTPLoginAt = now
-		case ChannelFTP:
-			u.LastFTPLoginAt = now
-		case ChannelWebDAV:
-			u.LastDAVLoginAt = now
-		}
-		return nil
-	})
+	if err := s.st.NoteSignIn(ctx, siteID, userID, signInChannel(ch), s.now()); err != nil {
+		return store.User{}, mapStoreErr(err, "record sign-in", ErrInvalidUsernameOrPassword, nil)
+	}
+	u, err := s.st.GetUser(ctx, siteID, userID)
 	return u, mapStoreErr(err, "record sign-in", ErrInvalidUsernameOrPassword, nil)
+}
+
+// signInChannel is the store's name for a channel's last_*_login_at.
+func signInChannel(ch Channel) store.SignInChannel {
+	switch ch {
+	case ChannelDesktop:
+		return store.SignInDesktop
+	case ChannelAPI:
+		return store.SignInRESTAPI
+	case ChannelSFTP:
+		return store.SignInSFTP
+	case ChannelFTP:
+		return store.SignInFTP
+	case ChannelWebDAV:
+		return store.SignInDAV
+	}
+	return store.SignInWeb
 }
 
 // LoginWithPublicKey checks that an SSH key (its SHA-256 fingerprint as

@@ -31,6 +31,19 @@ type ListOptions struct {
 	Offset int
 }
 
+// SignInChannel names the last_*_login_at column a sign-in sets.
+type SignInChannel string
+
+// The channels a sign-in is recorded for.
+const (
+	SignInWeb     SignInChannel = "web"
+	SignInDesktop SignInChannel = "desktop"
+	SignInRESTAPI SignInChannel = "restapi"
+	SignInSFTP    SignInChannel = "sftp"
+	SignInFTP     SignInChannel = "ftp"
+	SignInDAV     SignInChannel = "dav"
+)
+
 // UserQuery filters ListUsers. Empty fields do not filter.
 type UserQuery struct {
 	ListOptions
@@ -117,6 +130,13 @@ type Store interface {
 	// UpdateUser reads the user, applies fn and writes the result, in one
 	// transaction. An error from fn aborts the update and is returned.
 	UpdateUser(ctx context.Context, siteID, id int64, fn func(*User) error) (User, error)
+	// NoteSignIn records a successful sign-in in one statement, without
+	// reading the user first: the failed sign-in count and lockout are
+	// cleared, first_login_at is set unless it is, and last_login_at and
+	// the channel's last_*_login_at become at. ErrNotFound when the user
+	// does not exist. Every sign-in on every channel writes it, so it is
+	// kept to one short write.
+	NoteSignIn(ctx context.Context, siteID, id int64, channel SignInChannel, at time.Time) error
 	// DeleteUser removes the user with their memberships, sessions, API keys
 	// and public keys.
 	DeleteUser(ctx context.Context, siteID, id int64) error

@@ -24,6 +24,34 @@ func fullUser(siteID int64) store.User {
 }
 
 var userTests = []test{
+	{"NoteSignIn", func(f *fixture) {
+		u := fullUser(f.site.ID)
+		f.must(f.s.CreateUser(f.ctx, &u))
+		when := at(48 * time.Hour)
+		f.must(f.s.NoteSignIn(f.ctx, f.site.ID, u.ID, store.SignInSFTP, when))
+		got, err := f.s.GetUser(f.ctx, f.site.ID, u.ID)
+		f.must(err)
+		want := u
+		want.FailedLogins, want.FailedLoginsSince, want.LockoutExpires = 0, time.Time{}, time.Time{}
+		want.LastLoginAt, want.LastSFTPLoginAt = micro(when), micro(when)
+		want.UpdatedAt = got.UpdatedAt
+		equal(f, got, want) // first_login_at was set: it stays
+		if !got.UpdatedAt.After(u.UpdatedAt) && !got.UpdatedAt.Equal(u.UpdatedAt) {
+			f.t.Fatalf("updated_at went back: %v -> %v", u.UpdatedAt, got.UpdatedAt)
+		}
+
+		fresh := f.user("fresh")
+		f.must(f.s.NoteSignIn(f.ctx, f.site.ID, fresh.ID, store.SignInWeb, when))
+		got, err = f.s.GetUser(f.ctx, f.site.ID, fresh.ID)
+		f.must(err)
+		if got.FirstLoginAt != micro(when) || got.LastWebLoginAt != micro(when) || !got.LastSFTPLoginAt.IsZero() {
+			f.t.Fatalf("first sign-in on the web: %+v", got)
+		}
+		f.wantErr(f.s.NoteSignIn(f.ctx, f.site.ID, fresh.ID+1000, store.SignInWeb, when), store.ErrNotFound)
+		other := store.Site{Subdomain: "note-sign-in", Name: "Other"}
+		f.must(f.s.CreateSite(f.ctx, &other))
+		f.wantErr(f.s.NoteSignIn(f.ctx, other.ID, fresh.ID, store.SignInWeb, when), store.ErrNotFound)
+	}},
 	{"CreateGet", func(f *fixture) {
 		u := fullUser(f.site.ID)
 		f.must(f.s.CreateUser(f.ctx, &u))
