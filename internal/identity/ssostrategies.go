@@ -326,6 +326,11 @@ func checkSSOStrategy(p store.SSOStrategy) error {
 	if !ldapProtocol && p.Provider == "ldap" {
 		return ErrInvalidParams.With("provider ldap needs protocol active_directory or open_ldap")
 	}
+	if p.Protocol == ProtocolOAuth2 {
+		if _, err := ReadOIDCSettings(p.Provider, p.Subdomain, p.Options, false); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

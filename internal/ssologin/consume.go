@@ -2,8 +2,6 @@ package ssologin
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -100,42 +98,14 @@ func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy,
 	return e
 }
 
-// accountFor finds the user the identity names: through the provisioning
-// engine when the provider provisions users (which creates or updates the
-// account), else among the accounts that already exist.
+// accountFor finds the user a SAML identity names (see AccountFor). An
+// assertion without a NameID is refused in SAML's own words.
 func (s *Service) accountFor(ctx context.Context, site store.Site, p store.SSOStrategy, x saml.Identity) (store.User, bool, *LoginError) {
 	if x.Login == "" || x.ImmutableID == "" {
 		return store.User{}, false, &LoginError{Check: CheckIdentity, Status: http.StatusForbidden,
 			Message: "the identity provider sent no login name (NameID) or immutable id"}
 	}
-	if p.ProvisionUsers {
-		res, err := s.prov.Upsert(ctx, site.ID, p.ID, externalIdentity(x))
-		if err != nil {
-			return store.User{}, false, refusal(CheckProvisioning, err, "the account could not be provisioned: %s", clip(err.Error(), 500))
-		}
-		if res.User.ID == 0 {
-			return store.User{}, false, &LoginError{Check: CheckProvisioning, Status: http.StatusForbidden,
-				Message: "the provider's provisioning rules did not give this person an account"}
-		}
-		return res.User, res.Action == provision.ActionCreate, nil
-	}
-	users, err := s.st.ListUsers(ctx, site.ID, store.UserQuery{SSOStrategyID: p.ID, ExternalID: x.ImmutableID,
-		ListOptions: store.ListOptions{Limit: 1}})
-	if err != nil {
-		return store.User{}, false, refusal("", err, "")
-	}
-	if len(users) == 1 {
-		return users[0], false, nil
-	}
-	u, err := s.st.GetUserByUsername(ctx, site.ID, x.Login)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, false, &LoginError{Check: CheckNotProvisioned, Status: http.StatusForbidden,
-			Message: fmt.Sprintf("no account has the login name %q, and this provider does not create accounts (provision_users is off); a site admin can create the account or turn provisioning on", clip(x.Login, 100))}
-	}
-	if err != nil {
-		return store.User{}, false, refusal("", err, "")
-	}
-	return u, false, nil
+	return AccountFor(ctx, s.st, s.prov, site, p, externalIdentity(x))
 }
 
 // externalIdentity is a SAML identity as the provisioning engine reads
