@@ -1,0 +1,99 @@
+// Package vfs is the one file-system view every transfer front end (SFTP,
+// FTP, WebDAV, the REST files API) works on. A signed-in user sees their home
+// folder at "/", group shared folders under "/groups/<name>" and, when they
+// are a site admin, every user's home under "/users/<name>".
+//
+// Front ends never touch the operating system's file system: every path they
+// pass is a slash path relative to the user's root, and confinement (no "..",
+// no absolute paths out of the root, no symlink escapes, valid names) is
+// enforced here, once, so a bug in one protocol's path handling cannot reach
+// outside the data directory.
+//
+// Uploads are written to a hidden temporary file next to their target and
+// renamed into place on Commit, so a broken transfer never leaves a half file
+// under the final name.
+//
+// Group folder permission: a group member may read the group's folder; a
+// group admin (group_users.admin) and a site admin may also write to it. This
+// reuses the membership's existing admin flag instead of adding a per-folder
+// permission table.
+package vfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+)
+
+// FS is one signed-in user's view of the storage. Every name is a slash path
+// relative to the user's root ("/" and "" are the root itself).
+type FS interface {
+	Stat(ctx context.Context, name string) (fs.FileInfo, error)
+	// ReadDir lists a folder, sorted by name.
+	ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error)
+	// Open opens a regular file for download; Seek and ReadAt allow resume
+	// and parallel reads.
+	Open(ctx context.Context, name string) (File, error)
+	// Create starts an upload into a temporary file that replaces name on
+	// Commit. keep says how much of the existing file the upload continues
+	// from (resume): 0 starts empty, n>0 keeps the first n bytes (the
+	// existing file must be at least that long), KeepExisting keeps all of
+	// it (or starts empty when there is no file yet). Sequential writes
+	// continue after the kept bytes.
+	Create(ctx context.Context, name string, keep int64) (Upload, error)
+	// Mkdir creates one folder; its parent must exist.
+	Mkdir(ctx context.Context, name string) error
+	// Remove removes a file or an empty folder.
+	Remove(ctx context.Context, name string) error
+	// RemoveAll removes a file or a folder with everything in it.
+	RemoveAll(ctx context.Context, name string) error
+	// Rename moves a file or folder within one area (home, one user's or one
+	// group's folder), replacing an existing file at to.
+	Rename(ctx context.Context, from, to string) error
+}
+
+// KeepExisting as Create's keep continues from the whole existing file.
+const KeepExisting int64 = -1
+
+// File is an open download. *os.File satisfies it.
+type File interface {
+	io.ReadSeekCloser
+	io.ReaderAt
+	Stat() (fs.FileInfo, error)
+}
+
+// Upload is a file being written. Exactly one of Commit and Abort must be
+// called; after either, the upload is closed.
+type Upload interface {
+	io.Writer
+	io.WriterAt
+	// Commit puts the written file in place under its final name.
+	Commit() error
+	// Abort discards everything written; the previous file, if any, stays.
+	Abort() error
+}
+
+// Errors returned by FS methods, wrapped with the operation and the user's
+// path. ErrNotExist, ErrExist and ErrPermission are io/fs's own errors, so
+// errors.Is(err, fs.ErrNotExist) works as well.
+var (
+	ErrNotExist   = fs.ErrNotExist
+	ErrExist      = fs.ErrExist
+	ErrPermission = fs.ErrPermission
+	// ErrInvalidName: an empty, "..", over-long, reserved or otherwise
+	// unusable path element.
+	ErrInvalidName = fmt.Errorf("invalid file name: %w", fs.ErrInvalid)
+	// ErrIsDir: a file operation was asked of a folder.
+	ErrIsDir = errors.New("is a folder")
+	// ErrNotDir: a folder operation was asked of a file.
+	ErrNotDir = errors.New("not a folder")
+	// ErrNotEmpty: Remove of a folder that still has entries.
+	ErrNotEmpty = errors.New("folder is not empty")
+	// ErrCrossFolder: Rename between two areas (e.g. home and a group
+	// folder); copy and delete instead.
+	ErrCrossFolder = errors.New("cannot move between a home folder and a shared folder; copy, then delete")
+	// ErrInvalidOffset: a resume offset beyond the existing file's end.
+	ErrInvalidOffset = fmt.Errorf("resume offset is past the end of the existing file: %w", fs.ErrInvalid)
+)

@@ -1,0 +1,81 @@
+package vfs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Directory is the part of the store the storage reads to lay out a user's
+// view: who the site's users and groups are, and who belongs where.
+// store.Store satisfies it.
+type Directory interface {
+	ListUsers(ctx context.Context, siteID int64, q store.UserQuery) ([]store.User, error)
+	ListGroups(ctx context.Context, siteID int64, q store.GroupQuery) ([]store.Group, error)
+	ListGroupUsers(ctx context.Context, siteID int64, q store.GroupUserQuery) ([]store.GroupUser, error)
+}
+
+// Storage is the local-disk backend: every site's files live under one root,
+// user homes and group folders keyed by their ids so that renaming an account
+// or a group keeps its files.
+//
+//	<root>/site-<site id>/users/<user id>/...
+//	<root>/site-<site id>/groups/<group id>/...
+type Storage struct {
+	root     string
+	accounts Directory
+}
+
+// New returns the storage rooted at root (created if missing; typically
+// "files" under the data directory).
+func New(root string, accounts Directory) (*Storage, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("file storage root %q: %w", root, err)
+	}
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return nil, fmt.Errorf("create the file storage folder %s (check the data directory's permissions): %w", abs, err)
+	}
+	return &Storage{root: abs, accounts: accounts}, nil
+}
+
+// Root is the folder the storage keeps its files in.
+func (s *Storage) Root() string { return s.root }
+
+// groupFolder is one group folder visible to a user.
+type groupFolder struct {
+	id       int64
+	name     string
+	writable bool
+}
+
+// For builds the view of a signed-in user: their home, the folders of their
+// groups (writable when they are the group's admin) and, for site admins,
+// every user's home and every group folder. Memberships are read once, so a
+// long session sees group changes at its next sign-in.
+func (s *Storage) For(ctx context.Context, site store.Site, u store.User) (FS, error) {
+	v := &view{s: s, siteID: site.ID, user: u, admin: u.SiteAdmin, groups: map[string]groupFolder{}}
+	if !v.admin {
+		memberships, err := s.accounts.ListGroupUsers(ctx, site.ID, store.GroupUserQuery{UserID: u.ID, ListOptions: store.ListOptions{Limit: 10001}})
+		if err != nil {
+			return nil, fmt.Errorf("read the groups of %s: %w", u.Username, err)
+		}
+		for _, m := range memberships {
+			v.groups[strings.ToLower(m.GroupName)] = groupFolder{id: m.GroupID, name: m.GroupName, writable: m.Admin}
+		}
+	}
+	return v, nil
+}
+
+func (s *Storage) userDir(siteID, userID int64) string {
+	return filepath.Join(s.root, "site-"+strconv.FormatInt(siteID, 10), "users", strconv.FormatInt(userID, 10))
+}
+
+func (s *Storage) groupDir(siteID, groupID int64) string {
+	return filepath.Join(s.root, "site-"+strconv.FormatInt(siteID, 10), "groups", strconv.FormatInt(groupID, 10))
+}
