@@ -1,0 +1,117 @@
+package oidc
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+)
+
+// Cache lifetimes and limits.
+const (
+	// DiscoveryTTL is how long a discovery document is used before it is
+	// read again; a failed re-read keeps the old one.
+	DiscoveryTTL = time.Hour
+	// KeysMaxAge is how long a JWKS is trusted before it is read again, so a
+	// key the provider withdrew stops verifying (Entra suggests daily).
+	KeysMaxAge = 24 * time.Hour
+	// KeysMinRefresh is the least time between two JWKS reads: a flood of
+	// tokens with unknown kids makes at most one read per interval.
+	KeysMinRefresh = time.Minute
+)
+
+// Cache keeps discovery documents and signing keys per issuer, so a sign-in
+// costs no request to the provider besides the code redemption. The zero
+// value is not usable; use NewCache.
+type Cache struct {
+	mu      sync.Mutex
+	issuers map[string]*issuerEntry
+	// MinRefresh and MaxAge tune the key cache; NewCache sets
+	// KeysMinRefresh and KeysMaxAge.
+	minRefresh, maxAge time.Duration
+}
+
+// DefaultCache is the process-wide cache used when Config.Cache is nil.
+var DefaultCache = NewCache()
+
+// NewCache returns an empty cache with the default lifetimes.
+func NewCache() *Cache {
+	return &Cache{issuers: map[string]*issuerEntry{}, minRefresh: KeysMinRefresh, maxAge: KeysMaxAge}
+}
+
+// NewCacheWithRefresh returns an empty cache whose key set is read at most
+// once per minRefresh and trusted for maxAge.
+func NewCacheWithRefresh(minRefresh, maxAge time.Duration) *Cache {
+	c := NewCache()
+	c.minRefresh, c.maxAge = minRefresh, maxAge
+	return c
+}
+
+// issuerEntry is what discovery told us about one issuer.
+type issuerEntry struct {
+	doc     discoveryDoc
+	fetched time.Time
+	keys    *keySet
+}
+
+// discoveryDoc holds the fields of the discovery document we use.
+type discoveryDoc struct {
+	AuthURL          string   `json:"authorization_endpoint"`
+	TokenURL         string   `json:"token_endpoint"`
+	JWKSURL          string   `json:"jwks_uri"`
+	TokenAuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+}
+
+// discover returns the cached entry for issuer, reading the discovery
+// document when there is none or it is older than DiscoveryTTL.
+func (c *Cache) discover(ctx context.Context, issuer string, client *http.Client, now func() time.Time) (*issuerEntry, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.issuers[issuer]
+	if old != nil && now().Sub(old.fetched) < DiscoveryTTL {
+		return old, nil
+	}
+	doc, err := fetchDiscovery(ctx, issuer, client)
+	if err != nil {
+		if old != nil {
+			return old, nil
+		}
+		return nil, err
+	}
+	entry := &issuerEntry{doc: doc, fetched: now()}
+	if old != nil && old.doc.JWKSURL == doc.JWKSURL {
+		entry.keys = old.keys
+	} else {
+		entry.keys = newKeySet(doc.JWKSURL, client, now, c.minRefresh, c.maxAge)
+	}
+	c.issuers[issuer] = entry
+	return entry, nil
+}
+
+// fetchDiscovery reads issuer/.well-known/openid-configuration through
+// go-oidc, which refuses a document naming another issuer.
+func fetchDiscovery(ctx context.Context, issuer string, client *http.Client) (discoveryDoc, error) {
+	gp, err := gooidc.NewProvider(gooidc.ClientContext(ctx, client), issuer)
+	if err != nil {
+		return discoveryDoc{}, wrap(KindDiscovery, err, "reading %s/.well-known/openid-configuration; check the issuer (tenant ID, subdomain or URL) and that this server can reach it", trimSlash(issuer))
+	}
+	var doc discoveryDoc
+	if err := gp.Claims(&doc); err != nil {
+		return discoveryDoc{}, wrap(KindDiscovery, err, "the discovery document of %s is not valid JSON", issuer)
+	}
+	for name, u := range map[string]string{"authorization_endpoint": doc.AuthURL, "token_endpoint": doc.TokenURL, "jwks_uri": doc.JWKSURL} {
+		if _, err := checkIssuerURL(u); err != nil || u == "" {
+			return discoveryDoc{}, fail(KindDiscovery, "the discovery document of %s has no usable %s (%q)", issuer, name, u)
+		}
+	}
+	return doc, nil
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
