@@ -171,7 +171,7 @@ func providerID(ref string) (int64, error) {
 // server's public URL: give the same --base-url (or GATEHOUSE_BASE_URL) as
 // the server uses.
 func providersShowCmd() *cobra.Command {
-	cmd := dbCommand("show ID", "Show a provider, and for SAML the values to paste into the identity provider", cobra.ExactArgs(1),
+	cmd := dbCommand("show ID", "Show a provider, and for SAML and OpenID Connect the values to paste into the identity provider", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, a *app.App, args []string) error {
 			id, err := providerID(args[0])
 			if err != nil {
@@ -193,6 +193,15 @@ func providersShowCmd() *cobra.Command {
 			row("enabled", yesNo(p.Enabled))
 			row("users", strconv.Itoa(n))
 			row("provisioning", provisioningSummary(p))
+			if p.Protocol == "oauth2" {
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if err := printOIDCValues(cmd.OutOrStdout(), a, p); err != nil {
+					return err
+				}
+				return printSCIMSettings(cmd.OutOrStdout(), a, p)
+			}
 			if p.Protocol != "saml" {
 				if err := tw.Flush(); err != nil {
 					return err

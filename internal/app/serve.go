@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/events"
+	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/ops"
 	"github.com/gatehouse/gatehouse/internal/scim"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
@@ -40,9 +41,14 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	oidcLogin, err := a.OIDCLogin()
+	if err != nil {
+		return nil, err
+	}
 	front, err := web.New(web.Config{
 		LDAPSync:   ldapSync,
 		SSO:        sso,
+		OIDC:       oidcLogin,
 		Service:    a.Identity,
 		BaseURL:    a.Config.BaseURL,
 		SiteDomain: a.Config.SiteDomain,
@@ -137,5 +143,13 @@ func (a *App) SSOLogin() (*ssologin.Service, error) {
 	return ssologin.New(ssologin.Options{
 		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, SiteDomain: a.Config.SiteDomain,
 		Notifier: a.Notifier, Logger: a.Logger,
+	})
+}
+
+// OIDCLogin returns the OpenID Connect sign-in service over the app's
+// identity core and provisioning engine.
+func (a *App) OIDCLogin() (*oidclogin.Service, error) {
+	return oidclogin.New(oidclogin.Options{
+		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, Logger: a.Logger,
 	})
 }

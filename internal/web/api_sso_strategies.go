@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -72,6 +73,9 @@ type ssoStrategyJSON struct {
 	// The values to paste into the identity provider (SAML providers only;
 	// read-only, Gatehouse additions to Files.com's object).
 	*ssologin.SPValues
+	// The OpenID Connect values to paste into the provider (oauth2
+	// providers only; read-only, Gatehouse additions).
+	*oidclogin.RPValues
 }
 
 func (s *server) renderSSOStrategy(ctx context.Context, st store.SSOStrategy) (any, error) {
@@ -88,9 +92,14 @@ func (s *server) renderSSOStrategy(ctx context.Context, st store.SSOStrategy) (a
 		v := s.sso.SPValuesFor(siteFrom(ctx), st)
 		sp = &v
 	}
+	var rp *oidclogin.RPValues
+	if s.oidc != nil && st.Protocol == identity.ProtocolOAuth2 {
+		v := s.oidc.RPValuesFor(s.siteURL(siteFrom(ctx)), st)
+		rp = &v
+	}
 	return ssoStrategyJSON{
-		SPValues: sp,
-		ID:       st.ID, Protocol: st.Protocol, Provider: st.Provider, Label: st.Label, LogoURL: st.LogoURL,
+		SPValues: sp, RPValues: rp,
+		ID: st.ID, Protocol: st.Protocol, Provider: st.Provider, Label: st.Label, LogoURL: st.LogoURL,
 		Enabled: st.Enabled, DisplayOnLoginPage: st.DisplayOnLoginPage, UserCount: count,
 		ProviderIdentifier: st.ProviderIdentifier, Subdomain: st.Subdomain, ClientID: st.ClientID,
 		SAMLProviderCertFingerprint: st.SAMLProviderCertFingerprint, SAMLProviderIssuerURL: st.SAMLProviderIssuerURL,
@@ -201,4 +210,13 @@ func (s *server) deleteSSOStrategy(w http.ResponseWriter, r *http.Request, c *ap
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// siteURL is where a site's pages are served: the SAML service knows
+// (SUBDOMAIN.SiteDomain), else BaseURL's origin.
+func (s *server) siteURL(site store.Site) string {
+	if s.sso != nil {
+		return s.sso.SiteURL(site)
+	}
+	return s.baseOrigin
 }

@@ -57,6 +57,8 @@ func (s *server) routes() []route {
 		{Method: "GET", Pattern: "/saml/handoff", Access: pub, plain: s.samlHandoff},
 		{Method: "GET", Pattern: "/saml/logout", Access: pub, plain: s.samlLogout},
 		{Method: "GET", Pattern: "/saml/logout/{identifier}", Access: pub, plain: s.samlLogout},
+		{Method: "GET", Pattern: "/oauth/login", Access: pub, plain: s.oauthLogin},
+		{Method: "GET", Pattern: "/login_from_oauth", Access: pub, plain: s.loginFromOAuth},
 
 		{Method: "GET", Pattern: apiPrefix + "/openapi.yaml", Access: pub, plain: serveOpenAPI},
 		apiRoute("POST", "/sessions", pub, s.createSession),

@@ -131,7 +131,9 @@ func (s *server) startSSOSession(w http.ResponseWriter, r *http.Request, in ssol
 		s.renderErrorPage(w, r, s.typed(r, err))
 		return
 	}
-	s.sso.LinkSession(r.Context(), in, sess)
+	if s.sso != nil { // OpenID Connect sign-ins may run without SAML
+		s.sso.LinkSession(r.Context(), in, sess)
+	}
 	s.setSessionCookie(w, token, sess)
 	s.newCSRFToken(w)
 	http.Redirect(w, r, "/", http.StatusSeeOther)

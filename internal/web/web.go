@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
+	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 )
@@ -37,6 +38,9 @@ type Config struct {
 	Provision *provision.Engine
 	// SSO starts and finishes single sign-on; nil serves no /saml routes.
 	SSO *ssologin.Service
+	// OIDC starts and finishes OpenID Connect sign-ins; nil serves no
+	// /oauth/login and /login_from_oauth.
+	OIDC *oidclogin.Service
 	// MaxInFlight is how many requests run at once; the rest queue in
 	// arrival order. 0 picks four per CPU (at least eight).
 	MaxInFlight int
@@ -65,6 +69,7 @@ type server struct {
 	admission  *admission
 	provision  *provision.Engine
 	sso        *ssologin.Service
+	oidc       *oidclogin.Service
 	ldapSync   *ldapsync.Service
 }
 
@@ -118,6 +123,7 @@ func newServer(cfg Config) (*server, error) {
 		admission:  newAdmission(cfg.MaxInFlight),
 		provision:  cfg.Provision,
 		sso:        cfg.SSO,
+		oidc:       cfg.OIDC,
 		ldapSync:   cfg.LDAPSync,
 	}
 	if s.log == nil {

@@ -1,0 +1,131 @@
+package oidclogin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gatehouse/gatehouse/internal/connector/oidc"
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// EventOIDCLogin is the SSO event type of every OpenID Connect sign-in and
+// refusal.
+const EventOIDCLogin = "oidc_login"
+
+// EventOIDCGroupsOverage records a sign-in whose token named too many
+// groups to carry them: the account's memberships were kept as they were.
+const EventOIDCGroupsOverage = "oidc_groups_overage"
+
+// Checks an OpenID Connect sign-in can fail besides the connector's
+// (oidc.Kind) and the shared ones (ssologin.Check*).
+const (
+	// CheckState: the state is missing, unknown, used, expired, or was
+	// made for another site or provider.
+	CheckState = string(oidc.KindState)
+	// CheckBrowser: the state was started in another browser.
+	CheckBrowser = "browser"
+	// CheckProviderError: the provider answered the sign-in with error=.
+	CheckProviderError = string(oidc.KindProviderError)
+)
+
+// refuse records the refusal as an SSO event on siteID (none when 0) and
+// returns it.
+func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy, x *provision.ExternalIdentity, e *ssologin.LoginError, ip string) error {
+	ev := store.SSOEvent{SiteID: siteID, EventType: EventOIDCLogin, Status: store.EventFailure,
+		Body: "sign-in refused: " + ssologin.Clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}
+	if x != nil {
+		ev.Username, ev.IdPUID = x.Username, x.ExternalID
+	}
+	if siteID != 0 {
+		s.recordEvent(ctx, ev, p)
+	}
+	s.log.Info("OpenID Connect sign-in refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+	return e
+}
+
+// recordEvent writes an SSO event about provider p (zero for none) and
+// logs a failure to write it; the sign-in's answer does not depend on it.
+func (s *Service) recordEvent(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy) {
+	if p.ID != 0 {
+		ev.SSOStrategyID, ev.Provider, ev.ProviderLabel = p.ID, p.Provider, p.Label
+	}
+	ev.Username, ev.IdPUID = ssologin.Clip(ev.Username, 256), ssologin.Clip(ev.IdPUID, 256)
+	ev.CreatedAt = s.now()
+	if err := s.st.CreateSSOEvent(context.WithoutCancel(ctx), &ev); err != nil {
+		s.log.Error("oidclogin: cannot record an SSO event", "site_id", ev.SiteID, "event_type", ev.EventType, "error", err)
+	}
+}
+
+// refusal builds the LoginError for err: a connector *oidc.Error, an
+// identity.Error, a provision refusal or a store failure.
+func refusal(check string, err error, format string, args ...any) *ssologin.LoginError {
+	msg := fmt.Sprintf(format, args...)
+	status := http.StatusForbidden
+	var oe *oidc.Error
+	var ie *identity.Error
+	switch {
+	case errors.As(err, &oe):
+		check = string(oe.Kind)
+		switch oe.Kind {
+		case oidc.KindMalformed:
+			status = http.StatusBadRequest
+		case oidc.KindConfig, oidc.KindDiscovery, oidc.KindKeys, oidc.KindTokenEndpoint:
+			status = http.StatusServiceUnavailable
+		}
+		if msg == "" {
+			msg = advice(oe)
+		}
+	case errors.As(err, &ie):
+		if ie.Status >= 500 {
+			status = ie.Status
+		}
+		if msg == "" {
+			msg = ie.Message
+		}
+	case errors.Is(err, provision.ErrRefused), errors.Is(err, provision.ErrConflict):
+		if msg == "" {
+			msg = err.Error()
+		}
+	case err != nil && check == "":
+		check, status, msg = "internal", http.StatusServiceUnavailable, "the server could not finish the sign-in; its log has the details"
+	}
+	if check == "" {
+		check = "internal"
+	}
+	return &ssologin.LoginError{Check: check, Message: msg, Status: status, Err: err}
+}
+
+// advice says what to check for a failed connector check.
+func advice(e *oidc.Error) string {
+	hint := map[oidc.Kind]string{
+		oidc.KindConfig:        "the provider's settings cannot be used",
+		oidc.KindDiscovery:     "the provider's discovery document could not be read: check the tenant, cloud instance, subdomain or issuer URL",
+		oidc.KindKeys:          "the provider's signing keys could not be read",
+		oidc.KindMalformed:     "the provider's answer could not be read",
+		oidc.KindAlgorithm:     "the ID token is signed with an algorithm Gatehouse does not accept",
+		oidc.KindUnknownKey:    "the ID token is signed with a key the provider does not publish",
+		oidc.KindSignature:     "the ID token's signature does not verify",
+		oidc.KindIssuer:        "the ID token comes from another issuer than the one configured (check the tenant or issuer settings)",
+		oidc.KindTenant:        "the ID token comes from another Entra tenant than the one configured (options.oidc_tenant_id)",
+		oidc.KindAudience:      "the ID token is meant for another application: client_id must be the app registration's Application (client) ID",
+		oidc.KindExpired:       "the ID token has expired: sign in again, and check that the server clocks are right",
+		oidc.KindNotYetValid:   "the ID token is not valid yet: check that the server clocks are right",
+		oidc.KindNonce:         "the ID token does not answer this sign-in: start again from the sign-in page",
+		oidc.KindSubject:       "the ID token names nobody (no sub or oid claim)",
+		oidc.KindCode:          "the provider refused the authorization code (used twice, expired, or the client secret is wrong): start again from the sign-in page",
+		oidc.KindProviderError: "the provider reported that the sign-in failed",
+		oidc.KindTokenEndpoint: "the provider's token endpoint could not be reached or answered nonsense",
+	}[e.Kind]
+	if hint == "" {
+		hint = "the provider's answer was refused"
+	}
+	if e.Detail != "" {
+		hint += " (" + ssologin.Clip(e.Detail, 300) + ")"
+	}
+	return hint
+}
