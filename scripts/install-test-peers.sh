@@ -2,7 +2,8 @@
 # Installs the real servers and clients the test suite runs against, when
 # they are missing: PostgreSQL (store conformance on the many-node engine),
 # Chromium and playwright-core (the login page as a person sees it),
-# aiosmtpd (the mail server admin alerts are delivered to), pysaml2 and
+# aiosmtpd (the mail server admin alerts are delivered to), oidc-provider
+# (the OpenID provider the OIDC connector signs in against), pysaml2 and
 # xmlsec1 (the SAML identity provider), slapd and ldap-utils (the LDAP
 # directory; tests start their own slapd, never the system one).
 # Safe to run again: it installs only what is absent.
@@ -44,4 +45,9 @@ browser="$here/internal/e2e/testdata/browser"
 if [ -f "$browser/package-lock.json" ] && [ ! -d "$browser/node_modules/playwright-core" ]; then
   echo "install-test-peers: npm ci in internal/e2e/testdata/browser"
   (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+oidc_provider="$here/internal/connector/oidc/testdata/provider"
+if [ -f "$oidc_provider/package-lock.json" ] && [ ! -d "$oidc_provider/node_modules/oidc-provider" ]; then
+  echo "install-test-peers: npm ci in internal/connector/oidc/testdata/provider"
+  (cd "$oidc_provider" && npm ci --no-audit --no-fund --loglevel=error)
 fi
