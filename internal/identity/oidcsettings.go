@@ -50,7 +50,6 @@ type OIDCSettings struct {
 
 var (
 	tenantGUID   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	tenantDomain = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$`)
 	dnsLabelRe   = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
 	scopeRe      = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]{1,200}$`)
 )
@@ -107,9 +106,8 @@ func ReadOIDCSettings(provider, subdomain, options string, complete bool) (OIDCS
 		case "common", "organizations", "consumers":
 			return o, ErrInvalidParams.With("options.%s %q would accept sign-ins from any Entra tenant; name your tenant: the Directory (tenant) ID GUID from the app registration's Overview page", OptionOIDCTenantID, o.TenantID)
 		}
-		if fromOption && !tenantGUID.MatchString(o.TenantID) && !tenantDomain.MatchString(o.TenantID) ||
-			!fromOption && !dnsLabelRe.MatchString(o.TenantID) && !tenantDomain.MatchString(o.TenantID) {
-			return o, ErrInvalidParams.With("options.%s must be the Directory (tenant) ID, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, or a verified domain", OptionOIDCTenantID)
+		if (fromOption || complete) && !tenantGUID.MatchString(o.TenantID) {
+			return o, ErrInvalidParams.With("options.%s must be the Directory (tenant) ID, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, from the app registration's Overview page (not a domain name)", OptionOIDCTenantID)
 		}
 		if o.CloudInstance != "" {
 			if err := checkEnum(OptionOIDCCloudInstance, o.CloudInstance, oidcCloudInstances, false); err != nil {
