@@ -115,4 +115,3 @@ func providerError(cb Callback) *ssologin.LoginError {
 	}
 	return &ssologin.LoginError{Check: CheckProviderError, Status: http.StatusForbidden, Message: msg}
 }
-
