@@ -42,6 +42,8 @@ type Config struct {
 	// (syncs then run only on demand). LDAPSyncEvery is its parsed value.
 	LDAPSyncInterval string
 	LDAPSyncEvery    time.Duration
+	// FTP configures the FTP and FTPS listener (see transfer_ftp.go).
+	FTP FTPConfig
 }
 
 // setting describes one option: its flag, environment variable and file key.
@@ -182,6 +184,9 @@ func (c *Config) complete() error {
 		return err
 	}
 	if err := c.completeLDAPSync(); err != nil {
+		return err
+	}
+	if err := c.completeFTP(); err != nil {
 		return err
 	}
 	c.SiteDomain = strings.ToLower(strings.Trim(c.SiteDomain, "."))

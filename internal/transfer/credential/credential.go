@@ -1,0 +1,60 @@
+// Package credential signs people in on the transfer channels that carry a
+// username and one secret (FTP's USER/PASS, WebDAV's HTTP Basic): the
+// secret is an API key when it looks like one and is a live key, and a
+// password otherwise. Which of the two a user may use on which channel is
+// the identity core's login policy; this package only tells them apart and
+// passes them on, so the policy stays in one place.
+package credential
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// SignIn is one sign-in's outcome.
+type SignIn struct {
+	User store.User
+	// Credential is what the secret turned out to be: identity.CredentialAPIKey
+	// or identity.CredentialPassword. Front ends readmit with it.
+	Credential identity.Credential
+}
+
+// Login signs username in on ch with secret. An API key must belong to
+// username: a key is not a way to become someone else, and site-wide keys
+// (which belong to nobody) have no home folder to serve, so both answer as
+// a wrong password. A secret with the API key prefix that is no live key is
+// tried as a password, so a password that happens to start like a key
+// still works, and a guessed key counts towards lockout like any guess.
+func Login(ctx context.Context, svc *identity.Service, siteID int64, username, secret string, ch identity.Channel, ip string) (SignIn, error) {
+	if strings.HasPrefix(secret, identity.APIKeyPrefix) {
+		u, _, err := svc.LoginWithAPIKey(ctx, siteID, secret, ch, ip)
+		switch {
+		case err == nil:
+			if u.ID == 0 || !strings.EqualFold(u.Username, username) {
+				return SignIn{}, identity.ErrInvalidUsernameOrPassword.With("this API key belongs to another user; sign in with the key owner's username")
+			}
+			u, err = svc.RecordSignIn(ctx, siteID, u.ID, ch)
+			if err != nil {
+				return SignIn{}, err
+			}
+			return SignIn{User: u, Credential: identity.CredentialAPIKey}, nil
+		case !errors.Is(err, identity.ErrInvalidAPIKey):
+			return SignIn{}, err
+		}
+	}
+	u, err := svc.LoginWithPassword(ctx, identity.PasswordLogin{SiteID: siteID, Username: username, Password: secret, Channel: ch, IP: ip})
+	if err != nil {
+		return SignIn{}, err
+	}
+	return SignIn{User: u, Credential: identity.CredentialPassword}, nil
+}
+
+// Reason is the short reason of a refusal for logs and events: the error
+// type, never the secret.
+func Reason(err error) string {
+	return identity.AsError(err).Type
+}

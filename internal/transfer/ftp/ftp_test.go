@@ -1,0 +1,315 @@
+package ftp
+
+import (
+	"bytes"
+	"crypto/rand"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
+	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
+)
+
+func userFS(t *testing.T, h *transfertest.Harness, u store.User) vfs.FS {
+	t.Helper()
+	fsys, err := h.Files(h.Ctx, h.Site, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
+}
+
+func readAll(t *testing.T, h *transfertest.Harness, fsys vfs.FS, name string) []byte {
+	t.Helper()
+	f, err := fsys.Open(h.Ctx, name)
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func writeFile(t *testing.T, h *transfertest.Harness, fsys vfs.FS, name string, data []byte) {
+	t.Helper()
+	up, err := fsys.Create(h.Ctx, name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := up.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := up.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// TestLFTPRoundTrip uploads, lists, downloads, renames and deletes with
+// lftp, over plain FTP and over explicit FTPS.
+func TestLFTPRoundTrip(t *testing.T) {
+	for _, useTLS := range []bool{false, true} {
+		name := "ftp"
+		if useTLS {
+			name = "ftps"
+		}
+		t.Run(name, func(t *testing.T) {
+			h := transfertest.New(t)
+			alice := h.PasswordUser("alice")
+			s := startFTP(t, h, nil)
+			local := t.TempDir()
+			payload := randomBytes(300 << 10)
+			if err := os.WriteFile(filepath.Join(local, "report.bin"), payload, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := lftp(t, s.Addr(), "alice", transfertest.Password, useTLS, local,
+				"mkdir docs", "put report.bin -o docs/report.bin", "cls -1 docs",
+				"get docs/report.bin -o back.bin", "mv docs/report.bin docs/renamed.bin", "cls -1 docs")
+			if err != nil {
+				t.Fatalf("lftp: %v\n%s", err, out)
+			}
+			if !strings.Contains(out, "report.bin") || !strings.Contains(out, "renamed.bin") {
+				t.Errorf("listings do not show the upload and the rename:\n%s", out)
+			}
+			back, err := os.ReadFile(filepath.Join(local, "back.bin"))
+			if err != nil || !bytes.Equal(back, payload) {
+				t.Fatalf("downloaded file differs from the upload (err %v)", err)
+			}
+			fsys := userFS(t, h, alice)
+			if got := readAll(t, h, fsys, "/docs/renamed.bin"); !bytes.Equal(got, payload) {
+				t.Fatal("stored file differs from the upload")
+			}
+			if out, err := lftp(t, s.Addr(), "alice", transfertest.Password, useTLS, local, "rm docs/renamed.bin", "rmdir docs"); err != nil {
+				t.Fatalf("lftp rm: %v\n%s", err, out)
+			}
+			if _, err := fsys.Stat(h.Ctx, "/docs"); err == nil {
+				t.Fatal("docs still exists after rm and rmdir")
+			}
+			if got := h.User(alice); got.LastFTPLoginAt.IsZero() {
+				t.Error("last_ftp_login_at was not recorded")
+			}
+		})
+	}
+}
+
+// TestLFTPResume continues an upload with "put -c" and a download with
+// "get -c" (lftp's reget), each from the half already transferred.
+func TestLFTPResume(t *testing.T) {
+	h := transfertest.New(t)
+	alice := h.PasswordUser("alice")
+	s := startFTP(t, h, nil)
+	fsys := userFS(t, h, alice)
+	local := t.TempDir()
+	payload := randomBytes(1 << 20)
+	half := len(payload) / 2
+
+	if err := os.WriteFile(filepath.Join(local, "up.bin"), payload, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The halves already transferred are marked (zeros), so a client that
+	// started over instead of resuming would be seen.
+	zeros := make([]byte, half)
+	want := append(append([]byte{}, zeros...), payload[half:]...)
+	writeFile(t, h, fsys, "/up.bin", zeros)
+	writeFile(t, h, fsys, "/down.bin", payload)
+	if err := os.WriteFile(filepath.Join(local, "down.bin"), zeros, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := lftp(t, s.Addr(), "alice", transfertest.Password, true, local, "put -c up.bin", "get -c down.bin")
+	if err != nil {
+		t.Fatalf("lftp: %v\n%s", err, out)
+	}
+	if got := readAll(t, h, fsys, "/up.bin"); !bytes.Equal(got, want) {
+		t.Errorf("upload with put -c: got %d bytes, not the kept half followed by the rest", len(got))
+	}
+	got, err := os.ReadFile(filepath.Join(local, "down.bin"))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("download with get -c: got %d bytes, not the kept half followed by the rest (err %v)", len(got), err)
+	}
+}
+
+// TestSSOUserCredentials: an SSO user's password is refused with the
+// policy's advice, and their API key signs them in.
+func TestSSOUserCredentials(t *testing.T) {
+	h := transfertest.New(t)
+	bob := h.SSOUser("bob")
+	key := h.APIKey(bob)
+	s := startFTP(t, h, nil)
+
+	c := dialRaw(t, s.Addr())
+	code, msg := c.login("bob", transfertest.Password)
+	if code != 530 || !strings.Contains(msg, "API key") {
+		t.Fatalf("SSO user's password: want 530 advising an API key, got %d %q", code, msg)
+	}
+	if !h.User(bob).LastFTPLoginAt.IsZero() {
+		t.Fatal("a refused sign-in was recorded as a sign-in")
+	}
+	local := t.TempDir()
+	if err := os.WriteFile(filepath.Join(local, "a.txt"), []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := lftp(t, s.Addr(), "bob", key, true, local, "put a.txt", "cls -1"); err != nil || !strings.Contains(out, "a.txt") {
+		t.Fatalf("SSO user with API key: %v\n%s", err, out)
+	}
+	if h.User(bob).LastFTPLoginAt.IsZero() {
+		t.Error("an API-key sign-in did not record last_ftp_login_at")
+	}
+	// Someone else's key is no way to become bob.
+	carol := h.PasswordUser("carol")
+	c2 := dialRaw(t, s.Addr())
+	if code, msg := c2.login("bob", h.APIKey(carol)); code != 530 {
+		t.Fatalf("bob with carol's key: want 530, got %d %q", code, msg)
+	}
+	if !strings.Contains(h.Logs.String(), `"ftp sign-in refused"`) {
+		t.Error("refusals are not logged")
+	}
+	if strings.Contains(h.Logs.String(), key) || strings.Contains(h.Logs.String(), transfertest.Password) {
+		t.Error("a secret reached the log")
+	}
+}
+
+// TestPathTraversal: "..", encoded dots and absolute paths stay inside the
+// user's root, whatever the client sends.
+func TestPathTraversal(t *testing.T) {
+	h := transfertest.New(t)
+	alice := h.PasswordUser("alice")
+	h.PasswordUser("mallory")
+	writeFile(t, h, userFS(t, h, alice), "/secret.txt", []byte("alice's"))
+	s := startFTP(t, h, nil)
+	outside := filepath.Join(h.Storage.Root(), "..", "outside.txt")
+	if err := os.WriteFile(outside, []byte("outside"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := dialRaw(t, s.Addr())
+	if code, msg := c.login("mallory", transfertest.Password); code != 230 {
+		t.Fatalf("login: %d %q", code, msg)
+	}
+	for _, p := range []string{"../outside.txt", "../../../../outside.txt", "/../outside.txt", "%2e%2e/outside.txt",
+		"/etc/passwd", "../../1/secret.txt", "..%2fsecret.txt", "/users/alice/secret.txt", strings.Repeat("a", 300)} {
+		if code, msg := c.send("SIZE " + p); code == 213 {
+			t.Errorf("SIZE %s answered %q: a file outside mallory's root was reached", p, msg)
+		}
+	}
+	c.must("CWD /", 250)
+	if code, _ := c.send("CWD ../../.."); code == 250 {
+		if msg := c.must("PWD", 257); !strings.Contains(msg, `"/"`) {
+			t.Errorf("CWD ../../.. left the root: %q", msg)
+		}
+	}
+	// Uploads to traversing names land inside the root, or nowhere.
+	data := c.pasv()
+	c.must("STOR ../../escape.txt", 150)
+	_, _ = data.Write([]byte("x"))
+	_ = data.Close()
+	c.reply()
+	matches, _ := filepath.Glob(filepath.Join(h.Storage.Root(), "..", "escape.txt"))
+	matches2, _ := filepath.Glob(filepath.Join(h.Storage.Root(), "escape.txt"))
+	if len(matches)+len(matches2) > 0 {
+		t.Fatal("an upload escaped the user's root")
+	}
+}
+
+// TestStalledUploadLeavesNoFile: a client that stops sending mid-upload
+// is cut off after the idle timeout and nothing is stored.
+func TestStalledUploadLeavesNoFile(t *testing.T) {
+	h := transfertest.New(t)
+	alice := h.PasswordUser("alice")
+	s := startFTP(t, h, func(c *Config) { c.IdleTimeout = 500 * time.Millisecond })
+	c := dialRaw(t, s.Addr())
+	if code, msg := c.login("alice", transfertest.Password); code != 230 {
+		t.Fatalf("login: %d %q", code, msg)
+	}
+	data := c.pasv()
+	c.must("STOR half.bin", 150)
+	if _, err := data.Write(randomBytes(64 << 10)); err != nil {
+		t.Fatal(err)
+	}
+	// Stall with the data connection open.
+	code, msg := c.reply()
+	if code == 226 {
+		t.Fatalf("a stalled upload was accepted: %q", msg)
+	}
+	fsys := userFS(t, h, alice)
+	if _, err := fsys.Stat(h.Ctx, "/half.bin"); err == nil {
+		t.Fatal("a half file was stored")
+	}
+	entries, err := fsys.ReadDir(h.Ctx, "/")
+	if err != nil || len(entries) != 0 {
+		t.Fatalf("home holds %d entries after a stalled upload, want none (err %v)", len(entries), err)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(h.Storage.Root(), "*", "*", "*", ".gatehouse-upload-*"))
+	if len(leftovers) > 0 {
+		t.Fatalf("temporary upload files were left behind: %v", leftovers)
+	}
+}
+
+// TestWrongPasswordsLockOut: wrong FTP passwords count towards the site's
+// lockout, after which even the right password is refused.
+func TestWrongPasswordsLockOut(t *testing.T) {
+	h := transfertest.New(t)
+	h.SetLockout(3)
+	alice := h.PasswordUser("alice")
+	s := startFTP(t, h, nil)
+	for i := 0; i < 3; i++ {
+		c := dialRaw(t, s.Addr())
+		if code, msg := c.login("alice", "wrong password "+string(rune('a'+i))); code != 530 {
+			t.Fatalf("wrong password %d: %d %q", i, code, msg)
+		}
+	}
+	if got := h.User(alice); !got.LockoutExpires.After(time.Now()) {
+		t.Fatal("three wrong FTP passwords did not lock the user out")
+	}
+	c := dialRaw(t, s.Addr())
+	if code, msg := c.login("alice", transfertest.Password); code != 530 || !strings.Contains(strings.ToLower(msg), "lock") {
+		t.Fatalf("locked user with the right password: want 530 naming the lockout, got %d %q", code, msg)
+	}
+}
+
+// TestDisabledUserCutOff: a user disabled while connected is refused at
+// their next command and the connection is closed.
+func TestDisabledUserCutOff(t *testing.T) {
+	h := transfertest.New(t)
+	alice := h.PasswordUser("alice")
+	s := startFTP(t, h, nil)
+	c := dialRaw(t, s.Addr())
+	if code, msg := c.login("alice", transfertest.Password); code != 230 {
+		t.Fatalf("login: %d %q", code, msg)
+	}
+	c.must("MKD before", 257)
+	h.Disable(alice)
+	code, msg := c.send("MKD after")
+	if code != 421 && code != 550 {
+		t.Fatalf("disabled user's next command: want 421, got %d %q", code, msg)
+	}
+	if _, err := userFS(t, h, alice).Stat(h.Ctx, "/after"); err == nil {
+		t.Fatal("a disabled user's command still ran")
+	}
+}
+
+// TestRequireTLS: with TLS required, nothing but AUTH TLS works in clear
+// text, and lftp with FTPS still works.
+func TestRequireTLS(t *testing.T) {
+	h := transfertest.New(t)
+	h.PasswordUser("alice")
+	s := startFTP(t, h, func(c *Config) { c.RequireTLS = true })
+	c := dialRaw(t, s.Addr())
+	if code, msg := c.send("USER alice"); code != 534 {
+		t.Fatalf("USER in clear text with TLS required: want 534, got %d %q", code, msg)
+	}
+	if out, err := lftp(t, s.Addr(), "alice", transfertest.Password, true, t.TempDir(), "cls -1"); err != nil {
+		t.Fatalf("lftp over FTPS with TLS required: %v\n%s", err, out)
+	}
+}

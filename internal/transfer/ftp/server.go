@@ -1,0 +1,141 @@
+// Package ftp is Gatehouse's FTP and explicit FTPS (AUTH TLS) front end.
+// The protocol is goftp.io/server/v2's; this package supplies what it
+// cannot know: who may sign in (the identity core's login policy on channel
+// "ftp", through the credential package, so SSO users sign in with an API
+// key as the password), what they see (their vfs view of the storage), and
+// when a signed-in user is cut off (the policy is asked again at every
+// file command, so a user a provider disabled is refused at their next one).
+package ftp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	goftp "goftp.io/server/v2"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
+)
+
+// OpenFS returns a signed-in user's view of the storage.
+type OpenFS func(ctx context.Context, site store.Site, u store.User) (vfs.FS, error)
+
+// DefaultIdleTimeout is how long an upload may send nothing before it is
+// discarded.
+const DefaultIdleTimeout = 2 * time.Minute
+
+// Config configures the FTP server.
+type Config struct {
+	Identity *identity.Service // decides every sign-in; required
+	Files    OpenFS            // required
+	Listen   string            // host:port of the control connection
+	// PassivePorts is "LOW-HIGH" or empty for any free port.
+	PassivePorts string
+	// PublicHost is the IP announced in PASV replies; empty announces the
+	// address the client connected to.
+	PublicHost string
+	// TLS enables AUTH TLS (explicit FTPS); nil serves plain FTP only.
+	TLS *tls.Config
+	// RequireTLS refuses sign-in and file commands until AUTH TLS.
+	RequireTLS bool
+	// IdleTimeout discards an upload that sends nothing for this long, so
+	// a stalled client leaves no half file; default DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	Logger      *slog.Logger // default slog.Default()
+}
+
+// Server is a running FTP server.
+type Server struct {
+	srv  *goftp.Server
+	addr string
+	log  *slog.Logger
+}
+
+// New checks cfg and builds the server; ListenAndServe starts it.
+func New(cfg Config) (*Server, error) {
+	if cfg.Identity == nil || cfg.Files == nil {
+		return nil, errors.New("ftp: Config.Identity and Config.Files are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.RequireTLS && cfg.TLS == nil {
+		return nil, errors.New("ftp: requiring TLS needs a TLS certificate")
+	}
+	host, portStr, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("ftp: listen address %q: want host:port, e.g. 127.0.0.1:2021: %w", cfg.Listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port <= 0 || port > 65535 {
+		return nil, fmt.Errorf("ftp: listen address %q: want a port from 1 to 65535", cfg.Listen)
+	}
+	passive := ""
+	if cfg.PassivePorts != "" {
+		low, high, err := config.ParsePortRange(cfg.PassivePorts)
+		if err != nil {
+			return nil, fmt.Errorf("ftp: passive ports %q: %w", cfg.PassivePorts, err)
+		}
+		// The library draws LOW + rand(HIGH-LOW), which never reaches HIGH
+		// and cannot draw from one port: widen by one.
+		passive = fmt.Sprintf("%d-%d", low, high+1)
+	}
+	d := &driver{svc: cfg.Identity, files: cfg.Files, idle: cfg.IdleTimeout, log: cfg.Logger}
+	opts := &goftp.Options{
+		Driver:         d,
+		Auth:           acceptedAuth{},
+		Perm:           goftp.NewSimplePerm("gatehouse", "gatehouse"),
+		Name:           "Gatehouse",
+		Hostname:       host,
+		Port:           port,
+		PublicIP:       cfg.PublicHost,
+		PassivePorts:   passive,
+		TLS:            cfg.TLS != nil,
+		TLSConfig:      cfg.TLS,
+		ExplicitFTPS:   true,
+		WelcomeMessage: "Gatehouse FTP: sign in with your password, or with an API key as the password if you sign in through single sign-on",
+		Logger:         slogAdapter{cfg.Logger},
+	}
+	srv, err := goftp.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("ftp: %w", err)
+	}
+	// NewServer drops ForceTLS when it copies the options; set it on the
+	// copy the server uses.
+	srv.ForceTLS = cfg.RequireTLS
+	srv.Commands = withSignIn(srv.Commands, d)
+	return &Server{srv: srv, addr: cfg.Listen, log: cfg.Logger}, nil
+}
+
+// Addr is the control connection's address.
+func (s *Server) Addr() string { return s.addr }
+
+// ListenAndServe serves until Shutdown. It first checks that the address
+// is free, so a clash is reported at start with a hint, not lost later.
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("ftp: listen on %s: %w (is another FTP server running? pick another address with --ftp-listen, or off)", s.addr, err)
+	}
+	_ = ln.Close()
+	err = s.srv.ListenAndServe()
+	if errors.Is(err, goftp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections; connected clients keep theirs
+// until they quit or their next command is refused.
+func (s *Server) Shutdown() error { return s.srv.Shutdown() }

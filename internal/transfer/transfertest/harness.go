@@ -1,0 +1,174 @@
+// Package transfertest builds what the FTP and WebDAV front ends' tests
+// run against: a real SQLite store, the identity core, the local-disk
+// storage, and users of each kind (password, federated SSO, with API keys).
+package transfertest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
+)
+
+// Password is every test user's password.
+const Password = "correct horse battery staple"
+
+// Harness is one test's store, identity core and storage.
+type Harness struct {
+	T       testing.TB
+	Ctx     context.Context
+	Store   store.Store
+	Svc     *identity.Service
+	Site    store.Site
+	Storage *vfs.Storage
+	Logs    *Buffer
+	Logger  *slog.Logger
+}
+
+// New builds a harness whose files live in a temporary folder.
+func New(t testing.TB) *Harness {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := sqlite.Open(filepath.Join(dir, "gatehouse.db"))
+	if err != nil {
+		t.Fatalf("open sqlite store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	key := make([]byte, secret.KeySize)
+	_, _ = rand.Read(key)
+	sealer, err := secret.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &Harness{T: t, Ctx: context.Background(), Store: st, Logs: &Buffer{}}
+	h.Logger = slog.New(slog.NewJSONHandler(h.Logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	h.Svc = identity.New(st, identity.Options{Logger: h.Logger, Sealer: sealer,
+		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}})
+	if h.Site, err = h.Svc.EnsureDefaultSite(h.Ctx); err != nil {
+		t.Fatalf("default site: %v", err)
+	}
+	if h.Storage, err = vfs.New(filepath.Join(dir, "files"), st); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// Files opens a user's view, as the front ends do.
+func (h *Harness) Files(ctx context.Context, site store.Site, u store.User) (vfs.FS, error) {
+	return h.Storage.For(ctx, site, u)
+}
+
+// PasswordUser creates a password user with every protocol permission.
+func (h *Harness) PasswordUser(username string) store.User {
+	h.T.Helper()
+	pw, method, yes := Password, store.AuthPassword, true
+	u, err := h.Svc.CreateUser(h.Ctx, identity.SystemActor, h.Site.ID, identity.UserChange{
+		Username: &username, Password: &pw, AuthenticationMethod: &method,
+		RestAPIPermission: &yes, FTPPermission: &yes, DAVPermission: &yes, SFTPPermission: &yes})
+	if err != nil {
+		h.T.Fatalf("create user %s: %v", username, err)
+	}
+	return u
+}
+
+// SSOUser creates a user who signs in through single sign-on (a SAML or
+// OIDC provider) but still holds the password hash of Password, so a test
+// shows that the policy, not a wrong password, refuses it.
+func (h *Harness) SSOUser(username string) store.User {
+	h.T.Helper()
+	u := h.PasswordUser(username)
+	u, err := h.Store.UpdateUser(h.Ctx, h.Site.ID, u.ID, func(u *store.User) error {
+		u.AuthenticationMethod = store.AuthSSO
+		return nil
+	})
+	if err != nil {
+		h.T.Fatalf("make %s an SSO user: %v", username, err)
+	}
+	return u
+}
+
+// APIKey creates an API key for u and returns the key itself.
+func (h *Harness) APIKey(u store.User) string {
+	h.T.Helper()
+	name := "key " + strconv.FormatInt(time.Now().UnixNano(), 36)
+	_, key, err := h.Svc.CreateAPIKey(h.Ctx, identity.SystemActor, h.Site.ID, identity.APIKeyChange{UserID: &u.ID, Name: &name})
+	if err != nil {
+		h.T.Fatalf("create API key: %v", err)
+	}
+	return key
+}
+
+// Disable disables u the way a provider does: straight in the store.
+func (h *Harness) Disable(u store.User) {
+	h.T.Helper()
+	if _, err := h.Store.UpdateUser(h.Ctx, h.Site.ID, u.ID, func(u *store.User) error {
+		u.Disabled = true
+		return nil
+	}); err != nil {
+		h.T.Fatal(err)
+	}
+}
+
+// User reads u again.
+func (h *Harness) User(u store.User) store.User {
+	h.T.Helper()
+	got, err := h.Store.GetUser(h.Ctx, h.Site.ID, u.ID)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	return got
+}
+
+// SetLockout turns lockout on after tries failures.
+func (h *Harness) SetLockout(tries int) {
+	h.T.Helper()
+	yes, hours := true, 1
+	site, err := h.Svc.UpdateSite(h.Ctx, identity.SystemActor, h.Site.ID, identity.SiteChange{
+		UserLockout: &yes, UserLockoutTries: &tries, UserLockoutWithin: &hours, UserLockoutLockPeriod: &hours})
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	h.Site = site
+}
+
+// FreePort returns a loopback address nobody listens on right now.
+func FreePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}
+
+// Buffer is a log sink safe for concurrent writes.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
