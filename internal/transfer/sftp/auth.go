@@ -1,0 +1,119 @@
+package sftp
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// Extension keys carrying the signed-in user through ssh.Permissions.
+const (
+	extUserID      = "gatehouse-user-id"
+	extFingerprint = "gatehouse-key-fingerprint"
+)
+
+// Identity is what the SFTP server asks the identity core. *identity.Service
+// satisfies it.
+type Identity interface {
+	LoginWithPassword(ctx context.Context, l identity.PasswordLogin) (store.User, error)
+	LoginWithPublicKey(ctx context.Context, siteID int64, username, fingerprint string, ch identity.Channel, ip string) (store.User, error)
+	RecordChannelLogin(ctx context.Context, siteID int64, ch identity.Channel, cred identity.Credential, username, ip string, refusal error)
+	GetUser(ctx context.Context, siteID, id int64) (store.User, error)
+	GetSite(ctx context.Context, siteID int64) (store.Site, error)
+}
+
+// sshConfig builds the SSH server configuration: password, keyboard-
+// interactive (the same password, for clients that prefer it) and public
+// key authentication, every one decided by the identity core's login policy
+// for the sftp channel.
+func (s *Server) sshConfig() *ssh.ServerConfig {
+	c := &ssh.ServerConfig{
+		MaxAuthTries:  10,
+		ServerVersion: "SSH-2.0-Gatehouse",
+		PasswordCallback: func(conn ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
+			return s.passwordLogin(conn, string(password))
+		},
+		KeyboardInteractiveCallback: func(conn ssh.ConnMetadata, ask ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+			answers, err := ask("", "", []string{"Password: "}, []bool{false})
+			if err != nil {
+				return nil, err
+			}
+			if len(answers) != 1 {
+				return nil, errors.New("expected one answer")
+			}
+			return s.passwordLogin(conn, answers[0])
+		},
+		// Every offered key is acceptable at query time, so a query tells
+		// an attacker nothing about which keys or users exist; the real
+		// check runs once the client has proved it holds the key.
+		PublicKeyCallback: func(conn ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			return &ssh.Permissions{Extensions: map[string]string{extFingerprint: ssh.FingerprintSHA256(key)}}, nil
+		},
+		VerifiedPublicKeyCallback: func(conn ssh.ConnMetadata, key ssh.PublicKey, p *ssh.Permissions, _ string) (*ssh.Permissions, error) {
+			return s.publicKeyLogin(conn, ssh.FingerprintSHA256(key))
+		},
+	}
+	for _, k := range s.hostKeys {
+		c.AddHostKey(k)
+	}
+	return c
+}
+
+func (s *Server) passwordLogin(conn ssh.ConnMetadata, password string) (*ssh.Permissions, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
+	defer cancel()
+	ip := remoteIP(conn.RemoteAddr())
+	u, err := s.id.LoginWithPassword(ctx, identity.PasswordLogin{SiteID: s.siteID, Username: conn.User(),
+		Password: password, Channel: identity.ChannelSFTP, IP: ip})
+	s.id.RecordChannelLogin(ctx, s.siteID, identity.ChannelSFTP, identity.CredentialPassword, conn.User(), ip, err)
+	if err != nil {
+		return nil, refusal(err)
+	}
+	return permissionsFor(u), nil
+}
+
+func (s *Server) publicKeyLogin(conn ssh.ConnMetadata, fingerprint string) (*ssh.Permissions, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
+	defer cancel()
+	ip := remoteIP(conn.RemoteAddr())
+	u, err := s.id.LoginWithPublicKey(ctx, s.siteID, conn.User(), fingerprint, identity.ChannelSFTP, ip)
+	s.id.RecordChannelLogin(ctx, s.siteID, identity.ChannelSFTP, identity.CredentialSSHKey, conn.User(), ip, err)
+	if err != nil {
+		return nil, refusal(err)
+	}
+	return permissionsFor(u), nil
+}
+
+func permissionsFor(u store.User) *ssh.Permissions {
+	return &ssh.Permissions{Extensions: map[string]string{extUserID: strconv.FormatInt(u.ID, 10)}}
+}
+
+// refusal turns the login policy's answer into what the SSH client sees. A
+// wrong password or unknown user is a plain failure; a refusal the user can
+// act on (single sign-on account, disabled, no SFTP permission, locked out)
+// is also shown as a banner, which OpenSSH prints, saying what to do.
+func refusal(err error) error {
+	e := identity.AsError(err)
+	if errors.Is(err, identity.ErrInvalidUsernameOrPassword) {
+		return err
+	}
+	msg := "Gatehouse refused the sign-in: " + e.Message + "\n"
+	if errors.Is(err, identity.ErrMustAuthenticateWithAPIKey) {
+		msg = "Gatehouse: this account signs in through single sign-on, so its password does not work over SFTP.\n" +
+			"Use an SSH key here (add your public key to your profile); on FTP, WebDAV and the REST API use an API key.\n"
+	}
+	return &ssh.BannerError{Err: err, Message: msg}
+}
+
+func remoteIP(a net.Addr) string {
+	if host, _, err := net.SplitHostPort(a.String()); err == nil {
+		return host
+	}
+	return a.String()
+}

@@ -1,0 +1,188 @@
+package sftp
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+
+	pkgsftp "github.com/pkg/sftp"
+
+	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
+)
+
+// handlers serve pkg/sftp's requests from the session's vfs view. Each
+// request first re-checks the account (session.check).
+type handlers struct {
+	sess *session
+}
+
+func (h *handlers) Fileread(r *pkgsftp.Request) (io.ReaderAt, error) {
+	if err := h.sess.check(); err != nil {
+		return nil, sftpError(err)
+	}
+	f, err := h.sess.fs.Open(r.Context(), r.Filepath)
+	if err != nil {
+		return nil, sftpError(err)
+	}
+	return f, nil
+}
+
+// Filewrite opens an upload. A client that truncates (a plain put) starts
+// an empty file; one that does not (OpenSSH's reput, or an append) writes
+// over a copy of the existing file, so resume works while the upload still
+// lands atomically on close.
+func (h *handlers) Filewrite(r *pkgsftp.Request) (io.WriterAt, error) {
+	if err := h.sess.check(); err != nil {
+		return nil, sftpError(err)
+	}
+	flags := r.Pflags()
+	if flags.Excl {
+		if _, err := h.sess.fs.Stat(r.Context(), r.Filepath); err == nil {
+			return nil, sftpError(vfs.ErrExist)
+		}
+	}
+	keep := vfs.KeepExisting
+	if flags.Trunc {
+		keep = 0
+	}
+	up, err := h.sess.fs.Create(r.Context(), r.Filepath, keep)
+	if err != nil {
+		return nil, sftpError(err)
+	}
+	return &uploadHandle{up: up}, nil
+}
+
+// uploadHandle commits its upload when the client closes the handle and
+// discards it when the connection breaks first.
+type uploadHandle struct {
+	up     vfs.Upload
+	mu     sync.Mutex
+	failed bool
+}
+
+func (u *uploadHandle) WriteAt(p []byte, off int64) (int, error) { return u.up.WriteAt(p, off) }
+
+// TransferError is called by pkg/sftp when the session ends with the
+// handle still open: the upload is incomplete and must not be committed.
+func (u *uploadHandle) TransferError(error) {
+	u.mu.Lock()
+	u.failed = true
+	u.mu.Unlock()
+}
+
+func (u *uploadHandle) Close() error {
+	u.mu.Lock()
+	failed := u.failed
+	u.mu.Unlock()
+	if failed {
+		return u.up.Abort()
+	}
+	return sftpError(u.up.Commit())
+}
+
+func (h *handlers) Filecmd(r *pkgsftp.Request) error {
+	if err := h.sess.check(); err != nil {
+		return sftpError(err)
+	}
+	ctx, fsys := r.Context(), h.sess.fs
+	var err error
+	switch r.Method {
+	case "Setstat":
+		// Permissions, owners and times are Gatehouse's to set; accept the
+		// request (clients send it after uploads with -p) and change nothing.
+		if r.AttrFlags().Size {
+			return pkgsftp.ErrSSHFxOpUnsupported
+		}
+		_, err = fsys.Stat(ctx, r.Filepath)
+	case "Rename":
+		// SFTP's rename must not replace an existing file.
+		if _, serr := fsys.Stat(ctx, r.Target); serr == nil {
+			return sftpError(vfs.ErrExist)
+		}
+		err = fsys.Rename(ctx, r.Filepath, r.Target)
+	case "PosixRename":
+		err = fsys.Rename(ctx, r.Filepath, r.Target)
+	case "Rmdir":
+		var fi fs.FileInfo
+		if fi, err = fsys.Stat(ctx, r.Filepath); err == nil && !fi.IsDir() {
+			err = vfs.ErrNotDir
+		} else if err == nil {
+			err = fsys.Remove(ctx, r.Filepath)
+		}
+	case "Remove":
+		var fi fs.FileInfo
+		if fi, err = fsys.Stat(ctx, r.Filepath); err == nil && fi.IsDir() {
+			err = vfs.ErrIsDir
+		} else if err == nil {
+			err = fsys.Remove(ctx, r.Filepath)
+		}
+	case "Mkdir":
+		err = fsys.Mkdir(ctx, r.Filepath)
+	default: // Link, Symlink: links could point anywhere; not offered.
+		return pkgsftp.ErrSSHFxOpUnsupported
+	}
+	return sftpError(err)
+}
+
+func (h *handlers) Filelist(r *pkgsftp.Request) (pkgsftp.ListerAt, error) {
+	if err := h.sess.check(); err != nil {
+		return nil, sftpError(err)
+	}
+	switch r.Method {
+	case "List":
+		infos, err := h.sess.fs.ReadDir(r.Context(), r.Filepath)
+		if err != nil {
+			return nil, sftpError(err)
+		}
+		return listing(infos), nil
+	case "Stat", "Lstat":
+		fi, err := h.sess.fs.Stat(r.Context(), r.Filepath)
+		if err != nil {
+			return nil, sftpError(err)
+		}
+		return listing{fi}, nil
+	}
+	return nil, pkgsftp.ErrSSHFxOpUnsupported
+}
+
+// listing is a ListerAt over a slice.
+type listing []os.FileInfo
+
+func (l listing) ListAt(out []os.FileInfo, offset int64) (int, error) {
+	if offset >= int64(len(l)) {
+		return 0, io.EOF
+	}
+	n := copy(out, l[offset:])
+	if n < len(out) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// sftpError maps storage errors to SFTP status codes, keeping the message
+// (which names only the user's path) for clients that show it.
+func sftpError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errCutOff):
+		return pkgsftp.ErrSSHFxPermissionDenied
+	case errors.Is(err, vfs.ErrNotExist):
+		return &statusError{code: pkgsftp.ErrSSHFxNoSuchFile, err: err}
+	case errors.Is(err, vfs.ErrPermission), errors.Is(err, vfs.ErrInvalidName), errors.Is(err, vfs.ErrCrossFolder):
+		return &statusError{code: pkgsftp.ErrSSHFxPermissionDenied, err: err}
+	}
+	return &statusError{code: pkgsftp.ErrSSHFxFailure, err: err}
+}
+
+// statusError carries an SFTP status code (one of pkg/sftp's ErrSSHFx
+// values, found by errors.As through Unwrap) with our message.
+type statusError struct {
+	code error
+	err  error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.code }

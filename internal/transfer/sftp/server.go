@@ -1,0 +1,175 @@
+// Package sftp is Gatehouse's SFTP front end: an SSH server whose sign-ins
+// are decided by the identity core's login policy (channel sftp) and whose
+// files are the signed-in user's vfs view. It offers the sftp subsystem
+// only; shells and commands are refused.
+package sftp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
+)
+
+const (
+	// handshakeTimeout bounds a connection's key exchange and sign-in, so
+	// idle or stalled clients cannot hold connections open unauthenticated.
+	handshakeTimeout = 30 * time.Second
+	// authTimeout bounds one sign-in's work in the identity core.
+	authTimeout = 20 * time.Second
+	// DefaultAccountCheckInterval is how often an open session re-reads its
+	// account, so a user disabled by any provider loses an open session
+	// within this time even if the client sends nothing.
+	DefaultAccountCheckInterval = 2 * time.Second
+)
+
+// Config configures a Server.
+type Config struct {
+	// Listen is the TCP address, e.g. 127.0.0.1:2022.
+	Listen string
+	// HostKeyDir holds the host keys (generated there on first start).
+	HostKeyDir string
+	// SiteID is the site SFTP users sign in to: SSH carries no host name,
+	// so one listener serves one site (the default site).
+	SiteID   int64
+	Identity Identity
+	Storage  *vfs.Storage
+	Logger   *slog.Logger
+	// AccountCheckInterval overrides DefaultAccountCheckInterval.
+	AccountCheckInterval time.Duration
+}
+
+// Server is the SFTP server.
+type Server struct {
+	listen        string
+	siteID        int64
+	id            Identity
+	storage       *vfs.Storage
+	log           *slog.Logger
+	checkInterval time.Duration
+	hostKeys      []ssh.Signer
+	config        *ssh.ServerConfig
+
+	mu    sync.Mutex
+	conns map[*ssh.ServerConn]struct{}
+}
+
+// New loads (or generates) the host keys and returns a server ready to Listen.
+func New(c Config) (*Server, error) {
+	if c.Identity == nil || c.Storage == nil {
+		return nil, errors.New("sftp: Identity and Storage are required")
+	}
+	keys, err := loadHostKeys(c.HostKeyDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{listen: c.Listen, siteID: c.SiteID, id: c.Identity, storage: c.Storage, log: c.Logger,
+		checkInterval: c.AccountCheckInterval, hostKeys: keys, conns: map[*ssh.ServerConn]struct{}{}}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.checkInterval <= 0 {
+		s.checkInterval = DefaultAccountCheckInterval
+	}
+	s.config = s.sshConfig()
+	return s, nil
+}
+
+// HostKeys returns the server's public host keys (for known_hosts).
+func (s *Server) HostKeys() []ssh.PublicKey {
+	out := make([]ssh.PublicKey, len(s.hostKeys))
+	for i, k := range s.hostKeys {
+		out[i] = k.PublicKey()
+	}
+	return out
+}
+
+// Listen opens the TCP listener.
+func (s *Server) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", s.listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen for SFTP on %s: %w (pick another address with --sftp-listen, or turn SFTP off with --sftp-listen=\"\")", s.listen, err)
+	}
+	return ln, nil
+}
+
+// Serve accepts SFTP connections on ln until ctx is cancelled, then closes
+// the listener and every open connection.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+		s.mu.Lock()
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+	}()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("sftp: accept: %w", err)
+		}
+		go s.handleConn(ctx, nc)
+	}
+}
+
+func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(handshakeTimeout))
+	sconn, chans, reqs, err := ssh.NewServerConn(nc, s.config)
+	if err != nil {
+		s.log.Debug("sftp: handshake or sign-in failed", "remote", nc.RemoteAddr().String(), "error", err)
+		return
+	}
+	_ = nc.SetDeadline(time.Time{})
+	s.track(sconn, true)
+	defer s.track(sconn, false)
+	defer sconn.Close()
+	go ssh.DiscardRequests(reqs)
+
+	userID, _ := strconv.ParseInt(sconn.Permissions.Extensions[extUserID], 10, 64)
+	sess, err := s.openSession(ctx, sconn, userID)
+	if err != nil {
+		s.log.Error("sftp: could not open the user's files", "user_id", userID, "error", err)
+		return
+	}
+	defer sess.stop()
+	for nch := range chans {
+		if nch.ChannelType() != "session" {
+			_ = nch.Reject(ssh.UnknownChannelType, "this server offers SFTP only")
+			continue
+		}
+		ch, chReqs, err := nch.Accept()
+		if err != nil {
+			continue
+		}
+		go sess.serveChannel(ch, chReqs)
+	}
+}
+
+func (s *Server) track(c *ssh.ServerConn, open bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if open {
+		s.conns[c] = struct{}{}
+	} else {
+		delete(s.conns, c)
+	}
+}
