@@ -28,8 +28,7 @@ const (
 type Cache struct {
 	mu      sync.Mutex
 	issuers map[string]*issuerEntry
-	// MinRefresh and MaxAge tune the key cache; NewCache sets
-	// KeysMinRefresh and KeysMaxAge.
+	// minRefresh and maxAge tune the key cache (KeysMinRefresh, KeysMaxAge).
 	minRefresh, maxAge time.Duration
 }
 
@@ -84,7 +83,7 @@ func (c *Cache) discover(ctx context.Context, issuer string, client *http.Client
 	if old != nil && old.doc.JWKSURL == doc.JWKSURL {
 		entry.keys = old.keys
 	} else {
-		entry.keys = newKeySet(doc.JWKSURL, client, now, c.minRefresh, c.maxAge)
+		entry.keys = newKeySet(doc.JWKSURL, client, c.minRefresh, c.maxAge)
 	}
 	c.issuers[issuer] = entry
 	return entry, nil

@@ -35,7 +35,6 @@ type signingKey struct {
 type keySet struct {
 	uri        string
 	client     *http.Client
-	now        func() time.Time
 	minRefresh time.Duration
 	maxAge     time.Duration
 
@@ -53,8 +52,8 @@ type keyGeneration struct {
 	fetched time.Time
 }
 
-func newKeySet(uri string, client *http.Client, now func() time.Time, minRefresh, maxAge time.Duration) *keySet {
-	return &keySet{uri: uri, client: client, now: now, minRefresh: minRefresh, maxAge: maxAge}
+func newKeySet(uri string, client *http.Client, minRefresh, maxAge time.Duration) *keySet {
+	return &keySet{uri: uri, client: client, minRefresh: minRefresh, maxAge: maxAge}
 }
 
 // Fetches reports how many times the JWKS was read, for tests of the rate limit.
@@ -62,15 +61,15 @@ func (ks *keySet) Fetches() int64 { return ks.fetches.Load() }
 
 // lookup returns the key for kid (any key when kid is empty and the set
 // holds exactly one), reading the JWKS again when kid is unknown or the set
-// is older than maxAge, within the rate limit.
-func (ks *keySet) lookup(ctx context.Context, kid string) (signingKey, error) {
+// is older than maxAge, within the rate limit. now is the caller's clock.
+func (ks *keySet) lookup(ctx context.Context, kid string, now time.Time) (signingKey, error) {
 	gen := ks.keys.Load()
-	if gen != nil && ks.now().Sub(gen.fetched) < ks.maxAge {
+	if gen != nil && now.Sub(gen.fetched) < ks.maxAge {
 		if k, ok := gen.find(kid); ok {
 			return k, nil
 		}
 	}
-	gen, err := ks.refresh(ctx, gen)
+	gen, err := ks.refresh(ctx, gen, now)
 	if gen == nil {
 		return signingKey{}, err
 	}
@@ -99,13 +98,12 @@ func (g *keyGeneration) find(kid string) (signingKey, bool) {
 // refresh reads the JWKS unless another caller read it since seen was
 // loaded, or the last attempt is less than minRefresh ago. It returns the
 // newest generation it has (possibly seen) and the read's error.
-func (ks *keySet) refresh(ctx context.Context, seen *keyGeneration) (*keyGeneration, error) {
+func (ks *keySet) refresh(ctx context.Context, seen *keyGeneration, now time.Time) (*keyGeneration, error) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	if cur := ks.keys.Load(); cur != seen {
 		return cur, nil
 	}
-	now := ks.now()
 	if !ks.lastAttempt.IsZero() && now.Sub(ks.lastAttempt) < ks.minRefresh {
 		if seen == nil {
 			return nil, fail(KindKeys, "the provider's keys could not be read at %s; retrying after %s", ks.uri, ks.minRefresh)

@@ -88,7 +88,7 @@ func (p *Provider) verifySignature(ctx context.Context, raw string) ([]byte, err
 	if parts[2] == "" {
 		return nil, fail(KindSignature, "the ID token carries no signature")
 	}
-	key, err := p.keys.lookup(ctx, h.Kid)
+	key, err := p.keys.lookup(ctx, h.Kid, p.now())
 	if err != nil {
 		return nil, err
 	}
