@@ -38,6 +38,8 @@ type App struct {
 	Directories *directory.Service
 	// Site is the default site, created on first start.
 	Site store.Site
+
+	files lazyFiles // see FileStorage
 }
 
 // NewLogger returns the structured logger the configuration asks for.

@@ -83,6 +83,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          nil,
 	}
+	if err := a.startSFTP(ctx); err != nil {
+		return err
+	}
 	go a.sweepSessions(ctx)
 	if sso, err := a.SSOLogin(); err == nil {
 		// Hourly passes refresh metadata older than a day, and retry a

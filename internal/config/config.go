@@ -44,6 +44,8 @@ type Config struct {
 	LDAPSyncEvery    time.Duration
 	// FTP configures the FTP and FTPS listener (see transfer_ftp.go).
 	FTP FTPConfig
+	// SFTP configures the SFTP listener (see transfer_sftp.go).
+	SFTP SFTPConfig
 }
 
 // setting describes one option: its flag, environment variable and file key.
@@ -187,6 +189,9 @@ func (c *Config) complete() error {
 		return err
 	}
 	if err := c.completeFTP(); err != nil {
+		return err
+	}
+	if err := c.completeSFTP(); err != nil {
 		return err
 	}
 	c.SiteDomain = strings.ToLower(strings.Trim(c.SiteDomain, "."))
