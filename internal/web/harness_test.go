@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
@@ -52,6 +53,7 @@ type harness struct {
 	svc       *identity.Service
 	provision *provision.Engine
 	sso       *ssologin.Service
+	oidc      *oidclogin.Service
 	site      store.Site
 	srv       *httptest.Server
 	clock     *testclock.Clock
@@ -119,8 +121,12 @@ func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Opt
 	if err != nil {
 		t.Fatalf("ssologin.New: %v", err)
 	}
+	h.oidc, err = oidclogin.New(oidclogin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL, Logger: logger, Clock: h.clock.Now})
+	if err != nil {
+		t.Fatalf("oidclogin.New: %v", err)
+	}
 	handler, err = New(Config{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now,
-		Provision: h.provision, SSO: h.sso})
+		Provision: h.provision, SSO: h.sso, OIDC: h.oidc})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
