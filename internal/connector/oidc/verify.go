@@ -40,7 +40,7 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw, nonce string) (*Claim
 		return nil, err
 	}
 	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil {
+	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {
 		return nil, wrap(KindMalformed, err, "the ID token's payload is not a JSON object")
 	}
 	if err := p.checkClaims(claims, nonce); err != nil {
