@@ -1,0 +1,290 @@
+package webdav
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
+)
+
+const pw = transfertest.Password
+
+// TestCurlRoundTrip: MKCOL, PUT, PROPFIND, GET, MOVE, COPY, DELETE with curl.
+func TestCurlRoundTrip(t *testing.T) {
+	h := transfertest.New(t)
+	alice := h.PasswordUser("alice")
+	base, _ := startDAV(t, h, nil)
+	local := t.TempDir()
+	payload := randomBytes(500 << 10)
+	src := filepath.Join(local, "report.bin")
+	if err := os.WriteFile(src, payload, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auth := "alice:" + pw
+	if code, body := curl(t, "-u", auth, "-X", "MKCOL", base+"/dav/docs/"); code != http.StatusCreated {
+		t.Fatalf("MKCOL: %d %s", code, body)
+	}
+	if code, body := curl(t, "-u", auth, "-T", src, base+"/dav/docs/report.bin"); code != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	code, body := curl(t, "-u", auth, "-X", "PROPFIND", "-H", "Depth: 1", base+"/dav/docs/")
+	if code != http.StatusMultiStatus || !strings.Contains(body, "report.bin") {
+		t.Fatalf("PROPFIND: %d %s", code, body)
+	}
+	back := filepath.Join(local, "back.bin")
+	if code, body := curl(t, "-u", auth, "-o", back, base+"/dav/docs/report.bin"); code != http.StatusOK {
+		t.Fatalf("GET: %d %s", code, body)
+	}
+	if got, _ := os.ReadFile(back); !bytes.Equal(got, payload) {
+		t.Fatal("GET returned other bytes than were PUT")
+	}
+	if code, body := curl(t, "-u", auth, "-X", "MOVE", "-H", "Destination: "+base+"/dav/docs/renamed.bin", base+"/dav/docs/report.bin"); code != http.StatusCreated {
+		t.Fatalf("MOVE: %d %s", code, body)
+	}
+	if code, body := curl(t, "-u", auth, "-X", "COPY", "-H", "Destination: "+base+"/dav/copy.bin", base+"/dav/docs/renamed.bin"); code != http.StatusCreated {
+		t.Fatalf("COPY: %d %s", code, body)
+	}
+	fsys := userFS(t, h, alice)
+	if !bytes.Equal(readAll(t, h, fsys, "/docs/renamed.bin"), payload) || !bytes.Equal(readAll(t, h, fsys, "/copy.bin"), payload) {
+		t.Fatal("moved or copied file differs")
+	}
+	if code, body := curl(t, "-u", auth, "-X", "DELETE", base+"/dav/docs/"); code != http.StatusNoContent {
+		t.Fatalf("DELETE: %d %s", code, body)
+	}
+	if _, err := fsys.Stat(h.Ctx, "/docs"); err == nil {
+		t.Fatal("docs still exists after DELETE")
+	}
+	if h.User(alice).LastDAVLoginAt.IsZero() {
+		t.Error("last_dav_login_at was not recorded")
+	}
+}
+
+// TestRcloneRoundTrip: upload, list, rename, download and delete with rclone.
+func TestRcloneRoundTrip(t *testing.T) {
+	h := transfertest.New(t)
+	alice := h.PasswordUser("alice")
+	base, _ := startDAV(t, h, nil)
+	local := t.TempDir()
+	payload := randomBytes(2 << 20)
+	if err := os.WriteFile(filepath.Join(local, "big.bin"), payload, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(local, "small.txt"), []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	steps := [][]string{
+		{"copy", local, "dav:up"},
+		{"lsf", "dav:up"},
+		{"moveto", "dav:up/small.txt", "dav:up/renamed.txt"},
+		{"copyto", "dav:up/big.bin", filepath.Join(local, "down", "big.bin")},
+		{"deletefile", "dav:up/renamed.txt"},
+		{"lsf", "dav:up"},
+	}
+	var outs []string
+	for _, s := range steps {
+		out, err := rclone(t, base, "alice", pw, s...)
+		if err != nil {
+			t.Fatalf("rclone %v: %v\n%s", s, err, out)
+		}
+		outs = append(outs, out)
+	}
+	if !strings.Contains(outs[1], "big.bin") || !strings.Contains(outs[1], "small.txt") {
+		t.Errorf("listing after upload: %q", outs[1])
+	}
+	if strings.Contains(outs[5], "renamed.txt") || !strings.Contains(outs[5], "big.bin") {
+		t.Errorf("listing after delete: %q", outs[5])
+	}
+	if got, _ := os.ReadFile(filepath.Join(local, "down", "big.bin")); !bytes.Equal(got, payload) {
+		t.Error("rclone download differs from the upload")
+	}
+	if !bytes.Equal(readAll(t, h, userFS(t, h, alice), "/up/big.bin"), payload) {
+		t.Error("stored file differs from the rclone upload")
+	}
+}
+
+// TestSSOUserCredentials: an SSO user's password is refused with the
+// policy's advice; their API key works, with rclone too.
+func TestSSOUserCredentials(t *testing.T) {
+	h := transfertest.New(t)
+	bob := h.SSOUser("bob")
+	key := h.APIKey(bob)
+	base, _ := startDAV(t, h, nil)
+	code, body := curl(t, "-u", "bob:"+pw, "-T", "-", base+"/dav/a.txt")
+	if code != http.StatusUnauthorized || !strings.Contains(body, "API key") {
+		t.Fatalf("SSO user's password: want 401 advising an API key, got %d %s", code, body)
+	}
+	if code, body := curl(t, "-u", "bob:"+key, "-X", "MKCOL", base+"/dav/viakey/"); code != http.StatusCreated {
+		t.Fatalf("SSO user's API key: %d %s", code, body)
+	}
+	if out, err := rclone(t, base, "bob", key, "lsf", "dav:"); err != nil || !strings.Contains(out, "viakey/") {
+		t.Fatalf("rclone with the API key: %v\n%s", err, out)
+	}
+	if h.User(bob).LastDAVLoginAt.IsZero() {
+		t.Error("last_dav_login_at was not recorded for the API key sign-in")
+	}
+	carol := h.PasswordUser("carol")
+	if code, _ := curl(t, "-u", "bob:"+h.APIKey(carol), base+"/dav/"); code != http.StatusUnauthorized {
+		t.Fatalf("bob with carol's key: want 401, got %d", code)
+	}
+	if logs := h.Logs.String(); strings.Contains(logs, key) || strings.Contains(logs, pw) {
+		t.Error("a secret reached the log")
+	}
+}
+
+// TestPathTraversal: "..", encoded dots and absolute URLs stay inside the
+// user's root.
+func TestPathTraversal(t *testing.T) {
+	h := transfertest.New(t)
+	alice := h.PasswordUser("alice")
+	h.PasswordUser("mallory")
+	up, err := userFS(t, h, alice).Create(h.Ctx, "/secret.txt", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = up.Write([]byte("alice's"))
+	_ = up.Commit()
+	outside := filepath.Join(h.Storage.Root(), "..", "outside.txt")
+	if err := os.WriteFile(outside, []byte("outside"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := startDAV(t, h, nil)
+	auth := "mallory:" + pw
+	for _, p := range []string{"/dav/../outside.txt", "/dav/../../outside.txt", "/dav/%2e%2e/outside.txt", "/dav/%2e%2e/%2e%2e/outside.txt",
+		"/dav/..%2f..%2foutside.txt", "/dav//etc/passwd", "/dav/users/alice/secret.txt", "/dav/../../1/secret.txt"} {
+		code, body := curl(t, "--path-as-is", "-u", auth, base+p)
+		if code == http.StatusOK && (strings.Contains(body, "outside") || strings.Contains(body, "alice's") || strings.Contains(body, "root:")) {
+			t.Errorf("GET %s reached a file outside mallory's root: %q", p, body)
+		}
+	}
+	for _, p := range []string{"/dav/%2e%2e/escape.txt", "/dav/../escape.txt"} {
+		curl(t, "--path-as-is", "-u", auth, "-T", "-", base+p)
+	}
+	curl(t, "-u", auth, "-T", "-", base+"/dav/mine.txt")
+	for _, dst := range []string{base + "/dav/../escape2.txt", base + "/dav/%2e%2e/escape2.txt", "http://elsewhere.example/escape2.txt", base + "/escape2.txt"} {
+		curl(t, "-u", auth, "-X", "MOVE", "-H", "Destination: "+dst, base+"/dav/mine.txt")
+	}
+	var escaped []string
+	for _, pattern := range []string{"escape*.txt", "*/escape*.txt", "*/*/escape*.txt"} {
+		m, _ := filepath.Glob(filepath.Join(h.Storage.Root(), "..", pattern))
+		escaped = append(escaped, m...)
+	}
+	if len(escaped) > 0 {
+		t.Fatalf("uploads escaped the storage root: %v", escaped)
+	}
+}
+
+// TestStalledUploadLeavesNoFile: a PUT whose client stops sending is
+// discarded after the idle timeout; a PUT cut short is discarded at once.
+func TestStalledUploadLeavesNoFile(t *testing.T) {
+	h := transfertest.New(t)
+	alice := h.PasswordUser("alice")
+	base, _ := startDAV(t, h, func(c *Config) { c.IdleTimeout = 500 * time.Millisecond })
+	addr := strings.TrimPrefix(base, "http://")
+	for _, hangUp := range []bool{false, true} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("PUT", base+"/dav/half.bin", nil)
+		req.SetBasicAuth("alice", pw)
+		req.ContentLength = 1 << 20
+		req.Header.Set("Content-Length", fmt.Sprint(1<<20))
+		var hdr bytes.Buffer
+		fmt.Fprintf(&hdr, "PUT /dav/half.bin HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nContent-Length: %d\r\n\r\n", addr, req.Header.Get("Authorization"), 1<<20)
+		_, _ = c.Write(hdr.Bytes())
+		_, _ = c.Write(randomBytes(64 << 10))
+		if hangUp {
+			_ = c.Close()
+			time.Sleep(300 * time.Millisecond)
+		} else {
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, _ = bufio.NewReader(c).ReadString('\n') // the server gives up and answers or closes
+			_ = c.Close()
+		}
+		fsys := userFS(t, h, alice)
+		if _, err := fsys.Stat(h.Ctx, "/half.bin"); err == nil {
+			t.Fatalf("hang up %v: a half file was stored", hangUp)
+		}
+		leftovers, _ := filepath.Glob(filepath.Join(h.Storage.Root(), "*", "*", "*", ".gatehouse-upload-*"))
+		if len(leftovers) > 0 {
+			t.Fatalf("hang up %v: temporary upload files were left behind: %v", hangUp, leftovers)
+		}
+	}
+}
+
+// TestWrongPasswordsLockOut: wrong WebDAV passwords count towards lockout.
+func TestWrongPasswordsLockOut(t *testing.T) {
+	h := transfertest.New(t)
+	h.SetLockout(3)
+	alice := h.PasswordUser("alice")
+	base, _ := startDAV(t, h, nil)
+	for i := 0; i < 3; i++ {
+		if resp, _ := do(t, "PROPFIND", base+"/dav/", "alice", fmt.Sprintf("wrong %d", i), nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i, resp.StatusCode)
+		}
+	}
+	if !h.User(alice).LockoutExpires.After(time.Now()) {
+		t.Fatal("three wrong WebDAV passwords did not lock the user out")
+	}
+	resp, body := do(t, "PROPFIND", base+"/dav/", "alice", pw, nil)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(strings.ToLower(body), "lock") {
+		t.Fatalf("locked user with the right password: want 401 naming the lockout, got %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestDisabledUserRefusedAtNextRequest: remembered credentials do not
+// outlive a disabled account.
+func TestDisabledUserRefusedAtNextRequest(t *testing.T) {
+	h := transfertest.New(t)
+	alice := h.PasswordUser("alice")
+	key := h.APIKey(alice)
+	base, _ := startDAV(t, h, nil)
+	for _, secret := range []string{pw, key} {
+		if resp, _ := do(t, "PROPFIND", base+"/dav/", "alice", secret, nil, "Depth", "0"); resp.StatusCode != http.StatusMultiStatus {
+			t.Fatalf("before: %d", resp.StatusCode)
+		}
+	}
+	h.Disable(alice)
+	for _, secret := range []string{pw, key} {
+		resp, body := do(t, "PROPFIND", base+"/dav/", "alice", secret, nil, "Depth", "0")
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(strings.ToLower(body), "disabled") {
+			t.Fatalf("after disabling: want 401 naming it, got %d %s", resp.StatusCode, body)
+		}
+	}
+}
+
+// TestLocks: a locked file refuses writes without the lock token.
+func TestLocks(t *testing.T) {
+	h := transfertest.New(t)
+	h.PasswordUser("alice")
+	base, _ := startDAV(t, h, nil)
+	if resp, _ := do(t, "PUT", base+"/dav/doc.txt", "alice", pw, strings.NewReader("v1")); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT: %d", resp.StatusCode)
+	}
+	lockBody := `<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>alice</D:owner></D:lockinfo>`
+	resp, body := do(t, "LOCK", base+"/dav/doc.txt", "alice", pw, strings.NewReader(lockBody), "Timeout", "Second-600")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("LOCK: %d %s", resp.StatusCode, body)
+	}
+	token := resp.Header.Get("Lock-Token")
+	if resp, _ := do(t, "PUT", base+"/dav/doc.txt", "alice", pw, strings.NewReader("v2")); resp.StatusCode != http.StatusLocked {
+		t.Fatalf("PUT without the token: want 423, got %d", resp.StatusCode)
+	}
+	if resp, _ := do(t, "PUT", base+"/dav/doc.txt", "alice", pw, strings.NewReader("v3"), "If", "("+token+")"); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT with the token: want 201, got %d", resp.StatusCode)
+	}
+	if resp, _ := do(t, "UNLOCK", base+"/dav/doc.txt", "alice", pw, nil, "Lock-Token", token); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("UNLOCK: %d", resp.StatusCode)
+	}
+	if resp, _ := do(t, "PUT", base+"/dav/doc.txt", "alice", pw, strings.NewReader("v4")); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT after UNLOCK: %d", resp.StatusCode)
+	}
+}

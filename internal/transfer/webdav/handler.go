@@ -1,0 +1,202 @@
+// Package webdav serves each user's files over WebDAV at /dav/ on the HTTP
+// listener, with golang.org/x/net/webdav for the protocol. Clients send
+// HTTP Basic credentials with every request: a password, or an API key as
+// the password (how SSO users sign in here), checked by the identity core's
+// login policy on channel "webdav". A verified password is remembered for a
+// minute so that a client's burst of requests costs one password hash, but
+// the policy is asked again at every request, so a user disabled by any
+// provider is refused at their next one.
+package webdav
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/net/webdav"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
+)
+
+// Prefix is where WebDAV is mounted on the HTTP listener.
+const Prefix = "/dav"
+
+// OpenFS returns a signed-in user's view of the storage.
+type OpenFS func(ctx context.Context, site store.Site, u store.User) (vfs.FS, error)
+
+// DefaultIdleTimeout is how long an upload may send nothing before it is
+// discarded.
+const DefaultIdleTimeout = 2 * time.Minute
+
+// Config configures the WebDAV handler.
+type Config struct {
+	Identity *identity.Service // decides every request; required
+	Files    OpenFS            // required
+	// Locks holds WebDAV locks; nil keeps them in memory (one node only).
+	Locks webdav.LockSystem
+	// SiteDomain addresses sites as SUBDOMAIN.SiteDomain, as on the web.
+	SiteDomain string
+	// IdleTimeout discards an upload whose client sends nothing for this
+	// long; default DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	Logger      *slog.Logger     // default slog.Default()
+	Clock       func() time.Time // default time.Now
+}
+
+// Handler serves WebDAV.
+type Handler struct {
+	svc        *identity.Service
+	files      OpenFS
+	locks      webdav.LockSystem
+	siteDomain string
+	idle       time.Duration
+	log        *slog.Logger
+	now        func() time.Time
+	creds      *credentialCache
+}
+
+// New builds the handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Identity == nil || cfg.Files == nil {
+		return nil, errors.New("webdav: Config.Identity and Config.Files are required")
+	}
+	h := &Handler{svc: cfg.Identity, files: cfg.Files, locks: cfg.Locks, siteDomain: strings.ToLower(strings.Trim(cfg.SiteDomain, ".")),
+		idle: cfg.IdleTimeout, log: cfg.Logger, now: cfg.Clock}
+	if h.locks == nil {
+		h.locks = webdav.NewMemLS()
+	}
+	if h.idle <= 0 {
+		h.idle = DefaultIdleTimeout
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.creds = newCredentialCache(h.now)
+	return h, nil
+}
+
+// realm is the Basic realm clients show when they ask for credentials.
+const realm = `Basic realm="Gatehouse WebDAV", charset="UTF-8"`
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	username, secret, ok := r.BasicAuth()
+	if !ok || username == "" || secret == "" {
+		h.unauthorized(w, "Sign in with your username and password, or your API key as the password if you sign in through single sign-on.")
+		return
+	}
+	ctx := r.Context()
+	site, err := h.svc.ResolveSite(ctx, h.subdomainOf(r.Host))
+	if err != nil {
+		h.log.Error("webdav: no site", "host", r.Host, "error", err)
+		http.Error(w, "No site is set up yet.", http.StatusServiceUnavailable)
+		return
+	}
+	ip := clientIP(r)
+	u, err := h.signIn(ctx, site, username, secret, ip)
+	if err != nil {
+		e := identity.AsError(err)
+		if e.Status >= 500 {
+			h.log.Error("webdav sign-in failed", "site_id", site.ID, "error", err)
+			http.Error(w, "Sign-in is not possible right now; try again later.", http.StatusServiceUnavailable)
+			return
+		}
+		h.unauthorized(w, refusalText(e))
+		return
+	}
+	fsys, err := h.files(ctx, site, u)
+	if err != nil {
+		h.log.Error("webdav: cannot open the user's files", "site_id", site.ID, "user_id", u.ID, "error", err)
+		http.Error(w, "Your files cannot be opened right now; try again later.", http.StatusServiceUnavailable)
+		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		body := &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: h.idle}
+		r.Body = body
+		// A connection whose body arrived whole may serve another request;
+		// one that stalled keeps its lapsed deadline and is closed.
+		defer func() {
+			if !body.failed {
+				_ = body.rc.SetReadDeadline(time.Time{})
+			}
+		}()
+	}
+	dav := &webdav.Handler{
+		Prefix:     Prefix,
+		FileSystem: davFS{fs: fsys},
+		LockSystem: h.locks,
+		Logger: func(r *http.Request, err error) {
+			if err != nil && !errors.Is(err, vfs.ErrNotExist) {
+				h.log.Info("webdav request failed", "method", r.Method, "path", r.URL.Path, "user_id", u.ID, "error", err)
+			}
+		},
+	}
+	dav.ServeHTTP(w, r)
+}
+
+func (h *Handler) unauthorized(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", realm)
+	http.Error(w, msg, http.StatusUnauthorized)
+}
+
+// refusalText is what a client is told: the policy's own message helps
+// the person (use an API key, ask for dav_permission).
+func refusalText(e *identity.Error) string {
+	if e.Message != "" {
+		return e.Title + ". " + e.Message
+	}
+	return e.Title
+}
+
+// subdomainOf returns the site subdomain a host names, or "" for the
+// default site.
+func (h *Handler) subdomainOf(host string) string {
+	if h.siteDomain == "" {
+		return ""
+	}
+	if hst, _, err := net.SplitHostPort(host); err == nil {
+		host = hst
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	sub, ok := strings.CutSuffix(host, "."+h.siteDomain)
+	if !ok || strings.Contains(sub, ".") {
+		return ""
+	}
+	return sub
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// idleBody gives each read of the request body a fresh deadline, so a
+// client that stops sending mid-upload is cut off after the idle time
+// (and its upload discarded) however long the whole upload may take.
+type idleBody struct {
+	io.ReadCloser
+	rc     *http.ResponseController
+	idle   time.Duration
+	failed bool
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.failed = true
+	}
+	return n, err
+}
