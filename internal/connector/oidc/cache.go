@@ -64,20 +64,27 @@ type discoveryDoc struct {
 }
 
 // discover returns the cached entry for issuer, reading the discovery
-// document when there is none or it is older than DiscoveryTTL.
+// document when there is none or it is older than DiscoveryTTL. The read
+// happens outside the lock, so one slow provider does not hold up sign-ins
+// at the others; two callers may read the same document at once.
 func (c *Cache) discover(ctx context.Context, issuer string, client *http.Client, now func() time.Time) (*issuerEntry, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	old := c.issuers[issuer]
+	c.mu.Unlock()
 	if old != nil && now().Sub(old.fetched) < DiscoveryTTL {
 		return old, nil
 	}
 	doc, err := fetchDiscovery(ctx, issuer, client)
 	if err != nil {
 		if old != nil {
-			return old, nil
+			return old, nil // keep signing in with what we knew
 		}
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur := c.issuers[issuer]; cur != old {
+		return cur, nil // another caller stored a fresher entry meanwhile
 	}
 	entry := &issuerEntry{doc: doc, fetched: now()}
 	if old != nil && old.doc.JWKSURL == doc.JWKSURL {

@@ -142,3 +142,48 @@ func TestReplayedCodeIsRefusedByProvider(t *testing.T) {
 		t.Fatalf("second redemption: %v, want kind code", err)
 	}
 }
+
+func TestTwoEntraTenantsSideBySide(t *testing.T) {
+	// Two providers of the same kind with their own tenants, one cache: each
+	// signs its own people in, and neither accepts the other's tokens.
+	a, b := startPeer(t), startPeer(t)
+	b.cache = a.cache
+	b.prov = b.connect(t, nil)
+	for _, p := range []*peer{a, b} {
+		code, verifier, nonce := p.signIn(t, "alice")
+		c, err := p.prov.Exchange(context.Background(), code, verifier, nonce)
+		if err != nil || c.TenantID != p.srv.TenantID {
+			t.Fatalf("tenant %s: %v %+v", p.srv.TenantID, err, c)
+		}
+	}
+	// b's genuine token, redeemed at a's token endpoint in place of a's.
+	_, _, nonceB := b.signIn(t, "alice")
+	tokenB := oidctest.Sign(t, b.srv.SigningKey(), b.srv.Claims(testClientID, "alice", nonceB, time.Now()))
+	if _, err := a.prov.VerifyIDToken(context.Background(), tokenB, nonceB); !errors.Is(err, oidc.ErrUnknownKey) {
+		t.Fatalf("b's token at a: %v, want unknown-key", err)
+	}
+	// Even signed with a's key, b's tenant and issuer are refused.
+	claims := b.srv.Claims(testClientID, "alice", nonceB, time.Now())
+	if _, err := a.prov.VerifyIDToken(context.Background(), oidctest.Sign(t, a.srv.SigningKey(), claims), nonceB); !errors.Is(err, oidc.ErrTenant) {
+		t.Fatalf("b's claims under a's key: %v, want tenant", err)
+	}
+}
+
+func TestNewRefusesDiscoveryOfAnotherIssuer(t *testing.T) {
+	p := startPeer(t)
+	// The provider's discovery names its own issuer, not the one configured.
+	_, err := oidc.New(context.Background(), oidc.Config{
+		Kind: oidc.KindGeneric, Issuer: p.srv.BaseURL + "/" + p.srv.TenantID + "/v2.0/", ClientID: testClientID,
+		RedirectURL: testRedirect, Cache: oidc.NewCache(),
+	})
+	if !errors.Is(err, oidc.ErrDiscovery) {
+		t.Fatalf("New: %v, want discovery", err)
+	}
+	_, err = oidc.New(context.Background(), oidc.Config{
+		Kind: oidc.KindGeneric, Issuer: p.srv.BaseURL + "/nobody/v2.0", ClientID: testClientID,
+		RedirectURL: testRedirect, Cache: oidc.NewCache(),
+	})
+	if !errors.Is(err, oidc.ErrDiscovery) {
+		t.Fatalf("New at a path without a provider: %v, want discovery", err)
+	}
+}
