@@ -73,7 +73,7 @@ func (c *Config) completeFTP() error {
 		return fmt.Errorf("config: --ftp-tls-cert and --ftp-tls-key go together: set both, or neither for a generated certificate")
 	}
 	if f.CertFile == "" {
-		f.CertFile = filepath.Join(c.DataDir, "ftp-tls.crt")
+		f.CertFile = c.DefaultFTPCertFile()
 		f.KeyFile = filepath.Join(c.DataDir, "ftp-tls.key")
 	}
 	switch strings.ToLower(strings.TrimSpace(f.requireTLSRaw)) {
@@ -86,6 +86,9 @@ func (c *Config) completeFTP() error {
 	}
 	return nil
 }
+
+// DefaultFTPCertFile is where the generated FTPS certificate lives.
+func (c Config) DefaultFTPCertFile() string { return filepath.Join(c.DataDir, "ftp-tls.crt") }
 
 // ParsePortRange parses "LOW-HIGH" (1024 <= LOW <= HIGH <= 65535).
 func ParsePortRange(s string) (low, high int, err error) {

@@ -1,0 +1,68 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/transfer/ftp"
+	"github.com/gatehouse/gatehouse/internal/transfer/webdav"
+)
+
+// startFTP starts the FTP/FTPS listener (unless --ftp-listen is off) and
+// serves it until ctx ends. The certificate is loaded (or generated) and
+// the port checked before serving, so either problem stops start-up with a
+// clear error.
+func (a *App) startFTP(ctx context.Context) error {
+	c := a.Config.FTP
+	if !c.Enabled() {
+		return nil
+	}
+	files, err := a.FileStorage()
+	if err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(c.Listen)
+	hosts := []string{"localhost", host}
+	if c.PublicHost != "" {
+		hosts = append(hosts, c.PublicHost)
+	}
+	generate := c.CertFile == a.Config.DefaultFTPCertFile()
+	cert, err := ftp.LoadOrCreateCertificate(c.CertFile, c.KeyFile, generate, hosts, time.Now())
+	if err != nil {
+		return err
+	}
+	srv, err := ftp.New(ftp.Config{Identity: a.Identity, Files: files.For, Listen: c.Listen, PassivePorts: c.PassivePorts,
+		PublicHost: c.PublicHost, RequireTLS: c.RequireTLS, Logger: a.Logger,
+		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
+	if err != nil {
+		return err
+	}
+	probe, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen for FTP on %s: %w (is another server running? pick another address with --ftp-listen, or off)", c.Listen, err)
+	}
+	_ = probe.Close()
+	a.Logger.Info("listening for FTP and FTPS (AUTH TLS)", "addr", c.Listen, "require_tls", c.RequireTLS)
+	go func() {
+		if err := srv.ListenAndServe(); err != nil {
+			a.Logger.Error("FTP server stopped", "error", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Shutdown()
+	}()
+	return nil
+}
+
+// WebDAV returns the handler the web front end mounts at /dav/.
+func (a *App) WebDAV() (*webdav.Handler, error) {
+	files, err := a.FileStorage()
+	if err != nil {
+		return nil, err
+	}
+	return webdav.New(webdav.Config{Identity: a.Identity, Files: files.For, SiteDomain: a.Config.SiteDomain, Logger: a.Logger})
+}
