@@ -29,7 +29,23 @@ type SignIn struct {
 // a wrong password. A secret with the API key prefix that is no live key is
 // tried as a password, so a password that happens to start like a key
 // still works, and a guessed key counts towards lockout like any guess.
+//
+// Every outcome is written as a transfer sign-in event (RecordChannelLogin),
+// with its reason when refused, and never with the secret.
 func Login(ctx context.Context, svc *identity.Service, siteID int64, username, secret string, ch identity.Channel, ip string) (SignIn, error) {
+	in, err := login(ctx, svc, siteID, username, secret, ch, ip)
+	cred := in.Credential
+	if cred == "" {
+		cred = identity.CredentialPassword
+		if strings.HasPrefix(secret, identity.APIKeyPrefix) {
+			cred = identity.CredentialAPIKey
+		}
+	}
+	svc.RecordChannelLogin(ctx, siteID, ch, cred, username, ip, err)
+	return in, err
+}
+
+func login(ctx context.Context, svc *identity.Service, siteID int64, username, secret string, ch identity.Channel, ip string) (SignIn, error) {
 	if strings.HasPrefix(secret, identity.APIKeyPrefix) {
 		u, _, err := svc.LoginWithAPIKey(ctx, siteID, secret, ch, ip)
 		switch {

@@ -176,6 +176,12 @@ func TestSSOUserCredentials(t *testing.T) {
 	if !strings.Contains(h.Logs.String(), `"ftp sign-in refused"`) {
 		t.Error("refusals are not logged")
 	}
+	if refused := strings.Join(h.SignInEvents(store.EventFailure), "\n"); !strings.Contains(refused, `ftp sign-in of "bob" with password`) || !strings.Contains(refused, "api-key") {
+		t.Errorf("the refusal's event is missing or has no reason:\n%s", refused)
+	}
+	if ok := strings.Join(h.SignInEvents(store.EventSuccess), "\n"); !strings.Contains(ok, `ftp sign-in of "bob" with api_key`) {
+		t.Errorf("the API-key sign-in's event is missing:\n%s", ok)
+	}
 	if strings.Contains(h.Logs.String(), key) || strings.Contains(h.Logs.String(), transfertest.Password) {
 		t.Error("a secret reached the log")
 	}

@@ -172,3 +172,19 @@ func (b *Buffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// SignInEvents returns the bodies of the transfer sign-in events with
+// status ("success" or "failure").
+func (h *Harness) SignInEvents(status string) []string {
+	h.T.Helper()
+	events, err := h.Store.ListExternalEvents(h.Ctx, h.Site.ID, store.EventQuery{EventType: identity.EventTypeTransferLogin, Status: status,
+		ListOptions: store.ListOptions{Limit: 1000}})
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	var bodies []string
+	for _, e := range events {
+		bodies = append(bodies, e.Body)
+	}
+	return bodies
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
 )
 
@@ -133,6 +134,12 @@ func TestSSOUserCredentials(t *testing.T) {
 	carol := h.PasswordUser("carol")
 	if code, _ := curl(t, "-u", "bob:"+h.APIKey(carol), base+"/dav/"); code != http.StatusUnauthorized {
 		t.Fatalf("bob with carol's key: want 401, got %d", code)
+	}
+	if refused := strings.Join(h.SignInEvents(store.EventFailure), "\n"); !strings.Contains(refused, `webdav sign-in of "bob" with password`) || !strings.Contains(refused, "api-key") {
+		t.Errorf("the refusal's event is missing or has no reason:\n%s", refused)
+	}
+	if ok := strings.Join(h.SignInEvents(store.EventSuccess), "\n"); !strings.Contains(ok, `webdav sign-in of "bob" with api_key`) {
+		t.Errorf("the API-key sign-in's event is missing:\n%s", ok)
 	}
 	if logs := h.Logs.String(); strings.Contains(logs, key) || strings.Contains(logs, pw) {
 		t.Error("a secret reached the log")
