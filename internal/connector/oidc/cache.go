@@ -23,8 +23,10 @@ const (
 )
 
 // Cache keeps discovery documents and signing keys per issuer, so a sign-in
-// costs no request to the provider besides the code redemption. The zero
-// value is not usable; use NewCache.
+// costs no request to the provider besides the code redemption, and
+// Providers can be built per request. An issuer's keys are read with the
+// HTTP client of the first Provider that discovered it. The zero value is
+// not usable; use NewCache.
 type Cache struct {
 	mu      sync.Mutex
 	issuers map[string]*issuerEntry

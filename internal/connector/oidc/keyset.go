@@ -28,6 +28,9 @@ type signingKey struct {
 	kid string
 	key any    // *rsa.PublicKey or *ecdsa.PublicKey
 	alg string // the JWK's alg member, when it names one
+	// issuer is Entra's non-standard issuer member: the issuer the key may
+	// sign for, possibly templated with {tenantid}.
+	issuer string
 }
 
 // keySet caches the provider's signing keys by kid and reads the JWKS again
@@ -42,7 +45,6 @@ type keySet struct {
 
 	mu          sync.Mutex // serialises reads of the JWKS
 	lastAttempt time.Time
-	fetches     atomic.Int64
 }
 
 // keyGeneration is one read of the JWKS.
@@ -55,9 +57,6 @@ type keyGeneration struct {
 func newKeySet(uri string, client *http.Client, minRefresh, maxAge time.Duration) *keySet {
 	return &keySet{uri: uri, client: client, minRefresh: minRefresh, maxAge: maxAge}
 }
-
-// Fetches reports how many times the JWKS was read, for tests of the rate limit.
-func (ks *keySet) Fetches() int64 { return ks.fetches.Load() }
 
 // lookup returns the key for kid (any key when kid is empty and the set
 // holds exactly one), reading the JWKS again when kid is unknown or the set
@@ -111,7 +110,6 @@ func (ks *keySet) refresh(ctx context.Context, seen *keyGeneration, now time.Tim
 		return seen, nil
 	}
 	ks.lastAttempt = now
-	ks.fetches.Add(1)
 	gen, err := ks.fetch(ctx)
 	if err != nil {
 		if seen == nil {
@@ -189,7 +187,11 @@ func parseJWKS(body []byte) (*keyGeneration, error) {
 		default:
 			continue
 		}
-		k := signingKey{kid: jwk.KeyID, key: jwk.Key, alg: jwk.Algorithm}
+		var extra struct {
+			Issuer string `json:"issuer"`
+		}
+		_ = json.Unmarshal(raw, &extra) // it parsed as a JWK just above
+		k := signingKey{kid: jwk.KeyID, key: jwk.Key, alg: jwk.Algorithm, issuer: extra.Issuer}
 		if _, dup := gen.byKID[k.kid]; dup {
 			continue // two keys with one kid: keep the first, never guess
 		}

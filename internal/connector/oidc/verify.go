@@ -35,7 +35,7 @@ var allowedAlgorithms = map[string]jose.SignatureAlgorithm{
 // our client id); exp, nbf and iat within the skew; nonce the one this
 // sign-in sent; and a subject to sign in.
 func (p *Provider) VerifyIDToken(ctx context.Context, raw, nonce string) (*Claims, error) {
-	payload, err := p.verifySignature(ctx, raw)
+	payload, key, err := p.verifySignature(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +44,9 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw, nonce string) (*Claim
 		return nil, wrap(KindMalformed, err, "the ID token's payload is not a JSON object")
 	}
 	if err := p.checkClaims(claims, nonce); err != nil {
+		return nil, err
+	}
+	if err := p.checkKeyIssuer(key, claims); err != nil {
 		return nil, err
 	}
 	return mapClaims(claims, p.cfg.Kind)
@@ -56,54 +59,55 @@ type jwtHeader struct {
 	Crit json.RawMessage `json:"crit"`
 }
 
-// verifySignature returns the payload of raw once its signature verifies
-// with one of the provider's keys under an allowed algorithm.
-func (p *Provider) verifySignature(ctx context.Context, raw string) ([]byte, error) {
+// verifySignature returns the payload of raw and the key that signed it,
+// once its signature verifies with one of the provider's keys under an
+// allowed algorithm.
+func (p *Provider) verifySignature(ctx context.Context, raw string) ([]byte, signingKey, error) {
 	if len(raw) > MaxIDTokenSize {
-		return nil, fail(KindMalformed, "the ID token is %d bytes, over the %d-byte limit", len(raw), MaxIDTokenSize)
+		return nil, signingKey{}, fail(KindMalformed, "the ID token is %d bytes, over the %d-byte limit", len(raw), MaxIDTokenSize)
 	}
 	parts := strings.Split(raw, ".")
 	switch len(parts) {
 	case 3:
 	case 5:
-		return nil, fail(KindMalformed, "the ID token is encrypted (JWE); turn token encryption off for this application")
+		return nil, signingKey{}, fail(KindMalformed, "the ID token is encrypted (JWE); turn token encryption off for this application")
 	default:
-		return nil, fail(KindMalformed, "the ID token is not a compact JWT (%d parts)", len(parts))
+		return nil, signingKey{}, fail(KindMalformed, "the ID token is not a compact JWT (%d parts)", len(parts))
 	}
 	headerJSON, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil {
-		return nil, wrap(KindMalformed, err, "the ID token's header is not base64url")
+		return nil, signingKey{}, wrap(KindMalformed, err, "the ID token's header is not base64url")
 	}
 	var h jwtHeader
 	if err := json.Unmarshal(headerJSON, &h); err != nil {
-		return nil, wrap(KindMalformed, err, "the ID token's header is not JSON")
+		return nil, signingKey{}, wrap(KindMalformed, err, "the ID token's header is not JSON")
 	}
 	alg, ok := allowedAlgorithms[h.Alg]
 	if !ok {
-		return nil, fail(KindAlgorithm, "alg %q is not accepted (only RS*, PS* and ES*; never none or HMAC)", h.Alg)
+		return nil, signingKey{}, fail(KindAlgorithm, "alg %q is not accepted (only RS*, PS* and ES*; never none or HMAC)", h.Alg)
 	}
 	if len(h.Crit) > 0 {
-		return nil, fail(KindMalformed, "the ID token's header names critical extensions we do not understand")
+		return nil, signingKey{}, fail(KindMalformed, "the ID token's header names critical extensions we do not understand")
 	}
 	if parts[2] == "" {
-		return nil, fail(KindSignature, "the ID token carries no signature")
+		return nil, signingKey{}, fail(KindSignature, "the ID token carries no signature")
 	}
 	key, err := p.keys.lookup(ctx, h.Kid, p.now())
 	if err != nil {
-		return nil, err
+		return nil, signingKey{}, err
 	}
 	if err := keyFits(key, h.Alg); err != nil {
-		return nil, err
+		return nil, signingKey{}, err
 	}
 	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{alg})
 	if err != nil {
-		return nil, wrap(KindMalformed, err, "the ID token is not a valid JWS")
+		return nil, signingKey{}, wrap(KindMalformed, err, "the ID token is not a valid JWS")
 	}
 	payload, err := jws.Verify(key.key)
 	if err != nil {
-		return nil, fail(KindSignature, "the ID token's signature does not verify with the provider's key %q", key.kid)
+		return nil, signingKey{}, fail(KindSignature, "the ID token's signature does not verify with the provider's key %q", key.kid)
 	}
-	return payload, nil
+	return payload, key, nil
 }
 
 // keyFits refuses a key of the wrong type or curve for alg, or one whose
@@ -159,6 +163,24 @@ func (p *Provider) checkClaims(c map[string]any, nonce string) error {
 	}
 	if subtle.ConstantTimeCompare([]byte(got), []byte(nonce)) != 1 {
 		return fail(KindNonce, "the ID token's nonce is not the one this sign-in sent")
+	}
+	return nil
+}
+
+// checkKeyIssuer applies Entra's rule for keys that name their issuer:
+// the key's issuer, with {tenantid} replaced by the configured tenant, must
+// be the token's iss, so a key published for another tenant (or for
+// personal Microsoft accounts) never signs for ours.
+func (p *Provider) checkKeyIssuer(k signingKey, c map[string]any) error {
+	if k.issuer == "" {
+		return nil
+	}
+	want := k.issuer
+	if i := strings.Index(strings.ToLower(want), "{tenantid}"); i >= 0 {
+		want = want[:i] + p.cfg.TenantID + want[i+len("{tenantid}"):]
+	}
+	if iss, _ := c["iss"].(string); iss != want {
+		return fail(KindIssuer, "key %q signs only for issuer %q, not %q", k.kid, clean(k.issuer, 200), clean(iss, 200))
 	}
 	return nil
 }

@@ -173,3 +173,23 @@ func TestCheckConfig(t *testing.T) {
 		t.Fatalf("defaults: %v %v %v", err, cfg.Scopes, cfg.Skew)
 	}
 }
+
+func TestEntraKeyIssuerMember(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	key := testKey(t)
+	jwks := func(issuer string) []byte {
+		return []byte(`{"keys":[{"kty":"RSA","use":"sig","kid":"k1","e":"AQAB","n":"` + b64(key.N.Bytes()) + `","issuer":"` + issuer + `"}]}`)
+	}
+	raw := sign(t, key, jose.RS256, "k1", entraClaims(now, "n"))
+	for issuer, want := range map[string]Kind{
+		"https://login.microsoftonline.com/{tenantid}/v2.0":                           "",
+		"https://login.microsoftonline.com/" + unitTenant + "/v2.0":                   "",
+		"https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0": KindIssuer,
+		"https://login.microsoftonline.us/{tenantid}/v2.0":                            KindIssuer,
+	} {
+		p := unitProvider(t, now, jwks(issuer))
+		if _, err := p.VerifyIDToken(context.Background(), raw, "n"); KindOf(err) != want {
+			t.Errorf("key issuer %s: %v, want kind %q", issuer, err, want)
+		}
+	}
+}
