@@ -24,8 +24,9 @@ func printOIDCValues(out io.Writer, a *app.App, p store.SSOStrategy) error {
 		return err
 	}
 	v := oidcLogin.RPValuesFor(ssoLogin.SiteURL(a.Site), p)
+	fmt.Fprintln(out, "\nOpenID Connect settings:")
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, v) }
 	row("client id", orNone(p.ClientID))
 	row("client secret", map[bool]string{true: "(set; write-only)", false: "(none)"}[len(p.ClientSecretEnc) > 0])
 	settings, err := identity.ReadOIDCSettings(p.Provider, p.Subdomain, p.Options, true)
@@ -52,8 +53,8 @@ func printOIDCValues(out io.Writer, a *app.App, p store.SSOStrategy) error {
 	}
 	fmt.Fprintln(out, "\nPaste into the identity provider (Entra: App registration > Authentication > Web):")
 	tw = tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	row("  Redirect URI", v.RedirectURI)
-	row("  Sign-in start (Home page URL)", v.SignOnURL)
+	row("Redirect URI", v.RedirectURI)
+	row("Sign-in start (Home page URL)", v.SignOnURL)
 	return tw.Flush()
 }
 
