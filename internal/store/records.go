@@ -371,3 +371,20 @@ type SAMLSPKey struct {
 	Certificate   []byte
 	CreatedAt     time.Time
 }
+
+// DAVLock is a WebDAV lock (RFC 4918). Root is the locked path in the
+// site's shared namespace (the WebDAV front end maps each user's view onto
+// it, so two people's paths to one group folder meet). A lock with
+// ZeroDepth covers Root only; otherwise everything under it as well.
+type DAVLock struct {
+	SiteID    int64
+	Token     string
+	Root      string
+	ZeroDepth bool
+	OwnerXML  string
+	// Timeout is the duration the client asked for; negative means
+	// infinite. ExpiresAt is zero for a lock that never expires.
+	Timeout   time.Duration
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}

@@ -276,6 +276,24 @@ type Store interface {
 	// lock held by another holder, or by nobody, does nothing.
 	Unlock(ctx context.Context, name, holder string) error
 
+	// WebDAV locks (see DAVLock). The WebDAV front end decides which locks
+	// conflict, inside Tx after LockSite; the store keeps them so every
+	// node sees the same locks.
+	//
+	// CreateDAVLock stores a lock; ErrConflict when its token exists.
+	CreateDAVLock(ctx context.Context, l *DAVLock) error
+	// GetDAVLock returns a lock of the site by token, expired or not;
+	// ErrNotFound when there is none.
+	GetDAVLock(ctx context.Context, siteID int64, token string) (DAVLock, error)
+	// ListDAVLocks returns the site's locks that have not expired at now.
+	ListDAVLocks(ctx context.Context, siteID int64, now time.Time) ([]DAVLock, error)
+	// RefreshDAVLock sets a lock's expiry; ErrNotFound when there is none.
+	RefreshDAVLock(ctx context.Context, siteID int64, token string, expiresAt time.Time) error
+	// DeleteDAVLock removes a lock; ErrNotFound when there is none.
+	DeleteDAVLock(ctx context.Context, siteID int64, token string) error
+	// DeleteExpiredDAVLocks removes every site's locks expired at now.
+	DeleteExpiredDAVLocks(ctx context.Context, now time.Time) (int, error)
+
 	// DeleteEventsBefore removes SSO events, external events and SCIM logs
 	// of a site created before t, and says how many.
 	DeleteEventsBefore(ctx context.Context, siteID int64, t time.Time) (int, error)

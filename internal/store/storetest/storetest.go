@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LoginState", loginStateTests},
 		{"SAMLSPKeys", samlSPKeyTests},
 		{"Locks", lockTests},
+		{"DAVLocks", davLockTests},
 		{"Tx", txTests},
 		{"Values", valueTests},
 		{"Filters", filterTests},
