@@ -45,7 +45,12 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	files, err := a.FileStorage()
+	if err != nil {
+		return nil, err
+	}
 	front, err := web.New(web.Config{
+		Files:      files,
 		LDAPSync:   ldapSync,
 		SSO:        sso,
 		OIDC:       oidcLogin,

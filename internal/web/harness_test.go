@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testclock"
+	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
 // lockedBuffer collects log output from concurrent handlers.
@@ -58,6 +59,7 @@ type harness struct {
 	srv       *httptest.Server
 	clock     *testclock.Clock
 	logs      *lockedBuffer
+	files     *vfs.Storage
 
 	mu       sync.Mutex
 	requests map[string]int // "METHOD /path" -> count
@@ -125,8 +127,11 @@ func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Opt
 	if err != nil {
 		t.Fatalf("oidclogin.New: %v", err)
 	}
+	if h.files, err = vfs.New(filepath.Join(t.TempDir(), "files"), st); err != nil {
+		t.Fatalf("file storage: %v", err)
+	}
 	handler, err = New(Config{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now,
-		Provision: h.provision, SSO: h.sso, OIDC: h.oidc})
+		Provision: h.provision, SSO: h.sso, OIDC: h.oidc, Files: h.files})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}

@@ -194,6 +194,10 @@ func securityHeaders(next http.Handler) http.Handler {
 // says so, and while reading otherwise (decoders then see *http.MaxBytesError).
 func (s *server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isFileUpload(r) { // file bytes: as large as the file
+			next.ServeHTTP(w, r)
+			return
+		}
 		if r.ContentLength > maxBodyBytes {
 			s.writeError(w, r, identity.ErrBodyTooLarge)
 			return

@@ -92,6 +92,16 @@ func (s *server) routes() []route {
 		apiRoute("PATCH", "/api_key", user, s.updateCurrentAPIKey),
 		apiRoute("DELETE", "/api_key", user, s.deleteCurrentAPIKey),
 
+		apiRoute("GET", "/files/{path...}", user, s.showFile),
+		apiRoute("POST", "/files/{path...}", user, s.createFile),
+		apiRoute("DELETE", "/files/{path...}", user, s.deleteFile),
+		apiRoute("GET", "/file_contents/{path...}", user, s.downloadFile),
+		apiRoute("POST", "/file_actions/begin_upload/{path...}", user, s.beginUpload),
+		apiRoute("PUT", "/file_uploads/{ref}", user, s.receiveUpload),
+		apiRoute("GET", "/folders", user, s.listFolder),
+		apiRoute("GET", "/folders/{path...}", user, s.listFolder),
+		apiRoute("POST", "/folders/{path...}", user, s.createFolder),
+
 		apiRoute("GET", "/public_keys", user, s.listPublicKeys),
 		apiRoute("POST", "/public_keys", user, s.createPublicKey),
 		apiRoute("GET", "/public_keys/{id}", user, s.showPublicKey),

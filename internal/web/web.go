@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
 // Config configures the front end.
@@ -55,6 +56,9 @@ type Config struct {
 	// /sso_strategies/{id}/sync and /test); nil answers those with
 	// provider-sync-unavailable.
 	LDAPSync *ldapsync.Service
+	// Files is the file storage the REST files API serves; nil answers
+	// those routes with not-found.
+	Files *vfs.Storage
 }
 
 // server holds what every handler needs.
@@ -63,6 +67,9 @@ type server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	baseOrigin string // scheme://host[:port] of BaseURL
+	baseURL    string // BaseURL without a trailing slash, for absolute URLs
+	files      *vfs.Storage
+	uploads    pendingUploads
 	secure     bool   // cookies carry Secure
 	siteDomain string // lower case, no leading dot
 	pages      *pageTemplates
@@ -125,6 +132,8 @@ func newServer(cfg Config) (*server, error) {
 		sso:        cfg.SSO,
 		oidc:       cfg.OIDC,
 		ldapSync:   cfg.LDAPSync,
+		files:      cfg.Files,
+		baseURL:    strings.TrimRight(cfg.BaseURL, "/"),
 	}
 	if s.log == nil {
 		s.log = slog.Default()

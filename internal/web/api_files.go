@@ -1,0 +1,460 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
+)
+
+// The REST files API follows Files.com's shapes: GET /files/{path} answers
+// the file's metadata with a download_uri; an upload is POST
+// /file_actions/begin_upload/{path} (which hands out an upload_uri), a PUT
+// of the bytes to that URI, and POST /files/{path} with action=end and the
+// ref. A plain POST /files/{path} whose body is the file (any content type
+// but JSON or a form) uploads in one request, for curl users.
+
+// uploadTTL is how long a begun upload waits for its bytes and its end.
+const uploadTTL = time.Hour
+
+// maxPendingUploads bounds begun-but-unfinished uploads per server.
+const maxPendingUploads = 1000
+
+// fileJSON is Files.com's file object (the fields Gatehouse fills).
+type fileJSON struct {
+	Path          string  `json:"path"`
+	DisplayName   string  `json:"display_name"`
+	Type          string  `json:"type"` // "file" or "directory"
+	Size          int64   `json:"size"`
+	Mtime         apiTime `json:"mtime"`
+	ProvidedMtime apiTime `json:"provided_mtime"`
+	MimeType      string  `json:"mime_type,omitempty"`
+	Permissions   string  `json:"permissions"`
+	DownloadURI   string  `json:"download_uri,omitempty"`
+}
+
+// fileUploadPartJSON is Files.com's file_upload_part: where and how to send
+// the bytes of a begun upload.
+type fileUploadPartJSON struct {
+	Action             string            `json:"action"`
+	AskAboutOverwrites bool              `json:"ask_about_overwrites"`
+	AvailableParts     int               `json:"available_parts"`
+	Expires            string            `json:"expires"`
+	Headers            map[string]string `json:"headers"`
+	HTTPMethod         string            `json:"http_method"`
+	NextPartsize       int64             `json:"next_partsize"`
+	ParallelParts      bool              `json:"parallel_parts"`
+	RetryParts         bool              `json:"retry_parts"`
+	Parameters         map[string]string `json:"parameters"`
+	PartNumber         int               `json:"part_number"`
+	Partsize           int64             `json:"partsize"`
+	Path               string            `json:"path"`
+	Ref                string            `json:"ref"`
+	UploadURI          string            `json:"upload_uri"`
+}
+
+// pendingUpload is a begun upload: its ref is a random capability bound to
+// the user and path, like a presigned URL.
+type pendingUpload struct {
+	siteID, userID int64
+	path           string
+	expires        time.Time
+	up             vfs.Upload // set once the bytes arrived
+	size           int64
+	busy           bool
+}
+
+// pendingUploads holds begun uploads in memory: a node only finishes the
+// uploads it began (run one node, or keep a client on one node).
+type pendingUploads struct {
+	mu sync.Mutex
+	m  map[string]*pendingUpload
+}
+
+func (p *pendingUploads) add(u *pendingUpload, now time.Time) (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	ref := "put-" + hex.EncodeToString(b[:])
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string]*pendingUpload{}
+	}
+	for k, v := range p.m {
+		if now.After(v.expires) && !v.busy {
+			if v.up != nil {
+				_ = v.up.Abort()
+			}
+			delete(p.m, k)
+		}
+	}
+	if len(p.m) >= maxPendingUploads {
+		return "", identity.ErrNotAuthorized.With("too many unfinished uploads; finish or wait for some to expire")
+	}
+	p.m[ref] = u
+	return ref, nil
+}
+
+// take removes and returns a live upload, or nil.
+func (p *pendingUploads) take(ref string, now time.Time) *pendingUpload {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u, ok := p.m[ref]
+	if !ok || u.busy || now.After(u.expires) {
+		return nil
+	}
+	delete(p.m, ref)
+	return u
+}
+
+func (p *pendingUploads) put(ref string, u *pendingUpload) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.m[ref] = u
+}
+
+// isFileUpload reports whether a request carries file bytes, which are not
+// held to the API's small body limit.
+func isFileUpload(r *http.Request) bool {
+	p := r.URL.Path
+	return (r.Method == http.MethodPut && strings.HasPrefix(p, apiPrefix+"/file_uploads/")) ||
+		(r.Method == http.MethodPost && strings.HasPrefix(p, apiPrefix+"/files/") && isRawBody(r))
+}
+
+func isRawBody(r *http.Request) bool {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return ct != "" && ct != "application/json" && ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data"
+}
+
+// filesFor is the caller's file view. A site-wide API key belongs to no
+// user and so has no files.
+func (s *server) filesFor(r *http.Request, c *apiCall) (vfs.FS, error) {
+	if s.files == nil {
+		return nil, identity.ErrNotFound.With("this server has no file storage configured")
+	}
+	if c.who.user.ID == 0 {
+		return nil, identity.ErrNotAuthorized.With("a site-wide API key has no files; use a user's API key")
+	}
+	return s.files.For(r.Context(), c.site, c.who.user)
+}
+
+func filePath(r *http.Request) string { return "/" + strings.Trim(r.PathValue("path"), "/") }
+
+func (s *server) renderFile(p string, fi fs.FileInfo) fileJSON {
+	f := fileJSON{Path: strings.TrimPrefix(p, "/"), DisplayName: path.Base(p), Size: fi.Size(),
+		Mtime: apiTime(fi.ModTime()), ProvidedMtime: apiTime(fi.ModTime()), Permissions: "rwd"}
+	if fi.IsDir() {
+		f.Type, f.Size = "directory", 0
+	} else {
+		f.Type = "file"
+		f.MimeType = mime.TypeByExtension(path.Ext(p))
+	}
+	return f
+}
+
+// showFile answers GET /files/{path}: the file's metadata and where to
+// download it (the same caller's credentials fetch download_uri).
+func (s *server) showFile(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+	fsys, err := s.filesFor(r, c)
+	if err != nil {
+		return err
+	}
+	p := filePath(r)
+	fi, err := fsys.Stat(r.Context(), p)
+	if err != nil {
+		return fileError(err)
+	}
+	f := s.renderFile(p, fi)
+	if !fi.IsDir() {
+		f.DownloadURI = s.baseURL + apiPrefix + "/file_contents/" + escapePath(f.Path)
+	}
+	writeJSON(w, http.StatusOK, f)
+	return nil
+}
+
+// downloadFile answers GET /file_contents/{path} with the bytes, honouring
+// Range for resumed downloads.
+func (s *server) downloadFile(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+	fsys, err := s.filesFor(r, c)
+	if err != nil {
+		return err
+	}
+	p := filePath(r)
+	f, err := fsys.Open(r.Context(), p)
+	if err != nil {
+		return fileError(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fileError(err)
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(p)}))
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+	return nil
+}
+
+// beginUpload answers POST /file_actions/begin_upload/{path} with one part
+// to PUT the whole file to.
+func (s *server) beginUpload(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+	fsys, err := s.filesFor(r, c)
+	if err != nil {
+		return err
+	}
+	p := filePath(r)
+	if fi, err := fsys.Stat(r.Context(), p); err == nil && fi.IsDir() {
+		return fileError(vfs.ErrIsDir)
+	}
+	var params struct {
+		MkdirParents flexBool `json:"mkdir_parents"`
+	}
+	if err := readLenientJSON(r, &params); err != nil {
+		return err
+	}
+	if bool(params.MkdirParents) || r.URL.Query().Get("mkdir_parents") == "true" {
+		if err := mkdirAll(r, fsys, path.Dir(p)); err != nil {
+			return err
+		}
+	}
+	now := s.now()
+	ref, err := s.uploads.add(&pendingUpload{siteID: c.site.ID, userID: c.who.user.ID, path: p, expires: now.Add(uploadTTL)}, now)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, []fileUploadPartJSON{{
+		Action: "put/write", AvailableParts: 1, Expires: now.Add(uploadTTL).UTC().Format(time.RFC3339),
+		Headers: map[string]string{}, HTTPMethod: "PUT", Parameters: map[string]string{}, PartNumber: 1,
+		Path: strings.TrimPrefix(p, "/"), Ref: ref, UploadURI: s.baseURL + apiPrefix + "/file_uploads/" + ref,
+	}})
+	return nil
+}
+
+// receiveUpload answers PUT /file_uploads/{ref}: the bytes of a begun
+// upload, held until POST /files/{path} with action=end.
+func (s *server) receiveUpload(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+	ref := r.PathValue("ref")
+	pu := s.uploads.take(ref, s.now())
+	if pu == nil || pu.siteID != c.site.ID || pu.userID != c.who.user.ID {
+		if pu != nil {
+			s.uploads.put(ref, pu)
+		}
+		return identity.ErrNotFound.With("no upload is waiting under that ref; begin the upload again")
+	}
+	fsys, err := s.filesFor(r, c)
+	if err != nil {
+		return err
+	}
+	up, err := fsys.Create(r.Context(), pu.path, 0)
+	if err != nil {
+		return fileError(err)
+	}
+	n, err := io.Copy(up, r.Body)
+	if err != nil {
+		_ = up.Abort()
+		return badFile("the upload broke off after %d bytes; begin it again", n)
+	}
+	if pu.up != nil {
+		_ = pu.up.Abort() // a retried part replaces the earlier one
+	}
+	pu.up, pu.size = up, n
+	s.uploads.put(ref, pu)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// createFile answers POST /files/{path}: action=end finishes a begun
+// upload; a raw body uploads in one request.
+func (s *server) createFile(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+	fsys, err := s.filesFor(r, c)
+	if err != nil {
+		return err
+	}
+	p := filePath(r)
+	if isRawBody(r) {
+		up, err := fsys.Create(r.Context(), p, 0)
+		if err != nil {
+			return fileError(err)
+		}
+		if _, err := io.Copy(up, r.Body); err != nil {
+			_ = up.Abort()
+			return badFile("the upload broke off; nothing was stored, send it again")
+		}
+		if err := up.Commit(); err != nil {
+			return fileError(err)
+		}
+		return s.writeFileInfo(w, r, fsys, p, http.StatusCreated)
+	}
+	var body struct {
+		Action string `json:"action"`
+		Ref    string `json:"ref"`
+	}
+	if err := readLenientJSON(r, &body); err != nil {
+		return err
+	}
+	if body.Action == "" {
+		body.Action, body.Ref = r.URL.Query().Get("action"), r.URL.Query().Get("ref")
+	}
+	if body.Action != "end" || body.Ref == "" {
+		return identity.ErrParamsRequired.With("send action=end with the ref from begin_upload, or the file itself as the body (Content-Type application/octet-stream)")
+	}
+	pu := s.uploads.take(body.Ref, s.now())
+	if pu == nil || pu.siteID != c.site.ID || pu.userID != c.who.user.ID || pu.path != p || pu.up == nil {
+		if pu != nil {
+			s.uploads.put(body.Ref, pu)
+		}
+		return identity.ErrNotFound.With("no finished upload of this path is waiting under that ref; PUT the bytes to the upload_uri first")
+	}
+	if err := pu.up.Commit(); err != nil {
+		return fileError(err)
+	}
+	return s.writeFileInfo(w, r, fsys, p, http.StatusCreated)
+}
+
+func (s *server) writeFileInfo(w http.ResponseWriter, r *http.Request, fsys vfs.FS, p string, status int) error {
+	fi, err := fsys.Stat(r.Context(), p)
+	if err != nil {
+		return fileError(err)
+	}
+	writeJSON(w, status, s.renderFile(p, fi))
+	return nil
+}
+
+// deleteFile answers DELETE /files/{path}; recursive=true removes a folder
+// with its contents.
+func (s *server) deleteFile(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+	fsys, err := s.filesFor(r, c)
+	if err != nil {
+		return err
+	}
+	p := filePath(r)
+	if r.URL.Query().Get("recursive") == "true" {
+		err = fsys.RemoveAll(r.Context(), p)
+	} else {
+		err = fsys.Remove(r.Context(), p)
+	}
+	if err != nil {
+		return fileError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// listFolder answers GET /folders/{path} (and /folders for the root) with
+// the folder's entries, paginated like every list.
+func (s *server) listFolder(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+	pg, err := parsePage(r)
+	if err != nil {
+		return err
+	}
+	fsys, err := s.filesFor(r, c)
+	if err != nil {
+		return err
+	}
+	p := filePath(r)
+	infos, err := fsys.ReadDir(r.Context(), p)
+	if err != nil {
+		return fileError(err)
+	}
+	type entry struct {
+		pos int64
+		fi  fs.FileInfo
+	}
+	start := min(int(pg.afterID), len(infos))
+	end := min(start+pg.perPage+1, len(infos))
+	items := make([]entry, 0, end-start)
+	for i := start; i < end; i++ {
+		items = append(items, entry{int64(i + 1), infos[i]})
+	}
+	return writePage(w, pg, items, func(e entry) int64 { return e.pos },
+		func(e entry) (any, error) { return s.renderFile(path.Join(p, e.fi.Name()), e.fi), nil })
+}
+
+// createFolder answers POST /folders/{path}.
+func (s *server) createFolder(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+	fsys, err := s.filesFor(r, c)
+	if err != nil {
+		return err
+	}
+	p := filePath(r)
+	if err := fsys.Mkdir(r.Context(), p); err != nil {
+		return fileError(err)
+	}
+	return s.writeFileInfo(w, r, fsys, p, http.StatusCreated)
+}
+
+func mkdirAll(r *http.Request, fsys vfs.FS, dir string) error {
+	if dir == "/" || dir == "." {
+		return nil
+	}
+	if fi, err := fsys.Stat(r.Context(), dir); err == nil {
+		if !fi.IsDir() {
+			return fileError(vfs.ErrNotDir)
+		}
+		return nil
+	}
+	if err := mkdirAll(r, fsys, path.Dir(dir)); err != nil {
+		return err
+	}
+	if err := fsys.Mkdir(r.Context(), dir); err != nil && !errors.Is(err, vfs.ErrExist) {
+		return fileError(err)
+	}
+	return nil
+}
+
+// readLenientJSON reads the JSON body, if any, ignoring parameters
+// Gatehouse does not use: Files.com's SDK sends many optional upload
+// parameters (parts, size, with_rename, …) that a single-part upload to
+// local storage has no use for.
+func readLenientJSON(r *http.Request, dst any) error {
+	if r.ContentLength == 0 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		return nil
+	}
+	if err := json.NewDecoder(r.Body).Decode(dst); err != nil && !errors.Is(err, io.EOF) {
+		return jsonError(err)
+	}
+	return nil
+}
+
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
+}
+
+func badFile(format string, args ...any) error {
+	return (&identity.Error{Status: http.StatusBadRequest, Type: "bad-request/invalid-file", Title: "Invalid File"}).With(format, args...)
+}
+
+// fileError turns a storage error into the API's error format; its message
+// names only the caller's path.
+func fileError(err error) error {
+	switch {
+	case errors.Is(err, vfs.ErrNotExist):
+		return (&identity.Error{Status: http.StatusNotFound, Type: "not-found/file-not-found", Title: "File Not Found"}).With("%s", err.Error())
+	case errors.Is(err, vfs.ErrPermission):
+		return identity.ErrNotAuthorized.With("%s", err.Error())
+	case errors.Is(err, vfs.ErrExist):
+		return (&identity.Error{Status: http.StatusUnprocessableEntity, Type: "processing-failure/destination-exists", Title: "Destination Exists"}).With("%s", err.Error())
+	case errors.Is(err, vfs.ErrInvalidName), errors.Is(err, vfs.ErrIsDir), errors.Is(err, vfs.ErrNotDir),
+		errors.Is(err, vfs.ErrNotEmpty), errors.Is(err, vfs.ErrInvalidOffset), errors.Is(err, vfs.ErrCrossFolder):
+		return (&identity.Error{Status: http.StatusBadRequest, Type: "bad-request/invalid-path", Title: "Invalid Path"}).With("%s", err.Error())
+	}
+	return err
+}
