@@ -23,6 +23,11 @@ command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
 command -v xmlsec1 >/dev/null 2>&1 || apt_packages+=(xmlsec1)
 [ -x /usr/sbin/slapd ] && [ -x /usr/sbin/slapadd ] || apt_packages+=(slapd)
 command -v ldapsearch >/dev/null 2>&1 || apt_packages+=(ldap-utils)
+# OpenSSH's sftp and ssh-keygen are the SFTP tests' client; its sshd and
+# sftp-server are the SFTP benchmark's yardstick (started by the benchmark
+# on a loopback port, never as the system service).
+command -v sftp >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || apt_packages+=(openssh-client)
+[ -x /usr/sbin/sshd ] && [ -x /usr/lib/openssh/sftp-server ] || apt_packages+=(openssh-server)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
