@@ -145,6 +145,13 @@ func TestFinishRefusals(t *testing.T) {
 			t.Fatalf("event body %q", ev.Body)
 		}
 	})
+	t.Run("provider error without state", func(t *testing.T) {
+		_, err := e.svc.Finish(e.ctx, Callback{HostSite: e.site, Provider: "azure", Error: "invalid_request", ErrorDesc: strings.Repeat("x", 5000)})
+		e.refusedWith(t, err, CheckProviderError)
+		if ev := e.newestEvent(); len(ev.Body) > 1200 {
+			t.Fatalf("event body of %d bytes: hostile text must be clipped", len(ev.Body))
+		}
+	})
 	t.Run("nonce of another sign-in", func(t *testing.T) {
 		b, other := e.begin(p), e.begin(p)
 		b.nonce = other.nonce

@@ -47,6 +47,12 @@ func newOIDCSetup(t *testing.T, jit bool) *oidcSetup {
 // of the site trusting it.
 func (s *oidcSetup) addEntra(label string, jit bool) (*oidctest.Server, store.SSOStrategy) {
 	s.t.Helper()
+	return s.addEntraOn(s.site, label, jit)
+}
+
+// addEntraOn is addEntra on another site.
+func (s *oidcSetup) addEntraOn(site store.Site, label string, jit bool) (*oidctest.Server, store.SSOStrategy) {
+	s.t.Helper()
 	clientID := oidctest.NewGUID()
 	idp := oidctest.Start(s.t, oidctest.Options{
 		Clients:  []oidctest.Client{{ID: clientID, Secret: oidcTestSecret, RedirectURIs: []string{s.srv.URL + "/login_from_oauth?provider=azure"}}},
@@ -55,7 +61,7 @@ func (s *oidcSetup) addEntra(label string, jit bool) (*oidctest.Server, store.SS
 	opts, _ := json.Marshal(map[string]string{identity.OptionOIDCTenantID: idp.TenantID, identity.OptionOIDCAuthority: idp.BaseURL})
 	raw := json.RawMessage(opts)
 	proto, kind, secretValue, yes := identity.ProtocolOAuth2, "azure", oidcTestSecret, true
-	p, err := s.svc.CreateSSOStrategy(s.ctx, identity.SystemActor, s.site.ID, identity.SSOStrategyChange{
+	p, err := s.svc.CreateSSOStrategy(s.ctx, identity.SystemActor, site.ID, identity.SSOStrategyChange{
 		Protocol: &proto, Provider: &kind, Label: &label, ClientID: &clientID, ClientSecret: &secretValue,
 		Options: &raw, Enabled: &yes, DisplayOnLoginPage: &yes, ProvisionUsers: &jit})
 	if err != nil {
@@ -83,9 +89,9 @@ type started struct {
 	browser *http.Cookie
 }
 
-func (s *oidcSetup) begin(p store.SSOStrategy) started {
+func (s *oidcSetup) begin(p store.SSOStrategy, headers ...string) started {
 	s.t.Helper()
-	res := s.get("/oauth/login?sso_strategy_id="+itoa(p.ID), nil)
+	res := s.get("/oauth/login?sso_strategy_id="+itoa(p.ID), nil, headers...)
 	if res.status != http.StatusFound {
 		s.t.Fatalf("GET /oauth/login: %d %s", res.status, res.body)
 	}
@@ -294,5 +300,46 @@ func TestOIDCLoginPageButtonAndRedirectURI(t *testing.T) {
 	got := s.oidc.RPValuesFor(s.srv.URL, v)
 	if got.RedirectURI != s.srv.URL+"/login_from_oauth?provider=azure" {
 		t.Fatalf("redirect URI %q", got.RedirectURI)
+	}
+}
+
+func TestOIDCSignInToSiteOnItsOwnHost(t *testing.T) {
+	s := newOIDCSetup(t, false)
+	acme, err := s.svc.CreateSite(s.ctx, identity.SystemActor, "acme", "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp, p := s.addEntraOn(acme, "Acme Entra", true)
+	acmeHost := "acme.example.test:" + s.srv.URL[strings.LastIndex(s.srv.URL, ":")+1:]
+
+	// Started on acme's host, finished at the shared redirect URI, handed
+	// over to acme's host: the state, not the host, names the site.
+	st := s.begin(p, "Host", acmeHost)
+	res := s.get(s.login(idp, st, "alice"), st.browser)
+	loc, err := url.Parse(res.header.Get("Location"))
+	if res.status != http.StatusSeeOther || err != nil || loc.Host != acmeHost || loc.Path != "/saml/handoff" || sessionCookieOf(res) != nil {
+		t.Fatalf("callback answered %d to %q; want 303 to %s/saml/handoff without a session here", res.status, loc, acmeHost)
+	}
+	done := s.get(loc.RequestURI(), nil, "Host", acmeHost)
+	c := sessionCookieOf(done)
+	if done.status != http.StatusSeeOther || c == nil {
+		t.Fatalf("handoff answered %d", done.status)
+	}
+	if home := s.get("/", c, "Host", acmeHost); home.status != http.StatusOK || !strings.Contains(string(home.body), "alice@contoso.example") {
+		t.Fatalf("acme's home page: %d", home.status)
+	}
+	if _, err := s.svc.Store().GetUserByUsername(s.ctx, s.site.ID, "alice@contoso.example"); err == nil {
+		t.Fatal("acme's sign-in made an account on the default site")
+	}
+	// The default site's providers do not answer for acme's state.
+	st = s.begin(p, "Host", acmeHost)
+	cb := s.login(idp, st, "alice")
+	forOther := s.get(strings.Replace(cb, "provider=azure", "provider=google", 1), st.browser)
+	if forOther.status != http.StatusForbidden || !strings.Contains(string(forOther.body), "(state)") {
+		t.Fatalf("state of acme's provider under another provider kind: %d", forOther.status)
+	}
+	evs, err := s.svc.Store().ListSSOEvents(s.ctx, acme.ID, store.EventQuery{EventType: oidclogin.EventOIDCLogin, ListOptions: store.ListOptions{Limit: 100}})
+	if err != nil || len(evs) == 0 || !slices.Contains(evs[len(evs)-1].EventErrors, "state") {
+		t.Fatalf("acme's events lack the refusal: %+v %v", evs, err)
 	}
 }
