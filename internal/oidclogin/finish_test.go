@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -187,5 +188,26 @@ func TestTwoTenantsSideBySide(t *testing.T) {
 	var le *ssologin.LoginError
 	if !errors.As(err, &le) || (le.Check != "issuer" && le.Check != "signature" && le.Check != "unknown-key" && le.Check != "tenant") {
 		t.Fatalf("cross-tenant token: %v", err)
+	}
+}
+
+func TestConnectorRebuiltWhenSettingsChange(t *testing.T) {
+	e := newEnv(t)
+	tp := newTokenEndpoint(t, tenantA)
+	p := e.entraProvider(tp, "Entra", false)
+	first, err := e.svc.connector(e.ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := e.svc.connector(e.ctx, p); again != first {
+		t.Fatal("an unchanged provider built a new connector")
+	}
+	secretValue := "rotated-secret"
+	p, err = e.id.UpdateSSOStrategy(e.ctx, identity.SystemActor, e.site.ID, p.ID, identity.SSOStrategyChange{ClientSecret: &secretValue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rotated, err := e.svc.connector(e.ctx, p); err != nil || rotated == first {
+		t.Fatalf("a rotated client secret kept the old connector (%v)", err)
 	}
 }
