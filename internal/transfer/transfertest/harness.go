@@ -188,3 +188,19 @@ func (h *Harness) SignInEvents(status string) []string {
 	}
 	return bodies
 }
+
+// Group creates a group whose folder every member may write (members are
+// made group admins, which is what makes a group folder writable).
+func (h *Harness) Group(name string, members ...store.User) store.Group {
+	h.T.Helper()
+	g := store.Group{SiteID: h.Site.ID, Name: name}
+	if err := h.Store.CreateGroup(h.Ctx, &g); err != nil {
+		h.T.Fatal(err)
+	}
+	for _, u := range members {
+		if err := h.Store.AddGroupUser(h.Ctx, &store.GroupUser{SiteID: h.Site.ID, GroupID: g.ID, UserID: u.ID, Admin: true}); err != nil {
+			h.T.Fatal(err)
+		}
+	}
+	return g
+}

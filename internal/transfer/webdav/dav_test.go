@@ -295,3 +295,62 @@ func TestLocks(t *testing.T) {
 		t.Fatalf("PUT after UNLOCK: %d", resp.StatusCode)
 	}
 }
+
+// TestLocksAcrossUsersAndNodes: a lock taken through one node holds on
+// another node sharing the store, and on a group file for every member.
+func TestLocksAcrossUsersAndNodes(t *testing.T) {
+	h := transfertest.New(t)
+	alice, bob := h.PasswordUser("alice"), h.PasswordUser("bob")
+	h.Group("Eng", alice, bob)
+	node1, _ := startDAV(t, h, nil)
+	node2, _ := startDAV(t, h, nil)
+	if resp, body := do(t, "PUT", node1+"/dav/groups/Eng/plan.txt", "alice", pw, strings.NewReader("v1")); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT to the group folder: %d %s", resp.StatusCode, body)
+	}
+	lockBody := `<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>`
+	resp, body := do(t, "LOCK", node1+"/dav/groups/Eng/plan.txt", "alice", pw, strings.NewReader(lockBody), "Timeout", "Infinite")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("LOCK: %d %s", resp.StatusCode, body)
+	}
+	token := resp.Header.Get("Lock-Token")
+	live, err := h.Store.ListDAVLocks(h.Ctx, h.Site.ID, time.Now())
+	if err != nil || len(live) != 1 || live[0].ExpiresAt.IsZero() || live[0].ExpiresAt.After(time.Now().Add(maxLockDuration)) {
+		t.Errorf("an Infinite lock is not stored capped at a day: %+v (err %v)", live, err)
+	} else if live[0].Root != "/groups/eng/plan.txt" {
+		t.Errorf("the lock's shared root is %q, want /groups/eng/plan.txt", live[0].Root)
+	}
+	for _, tc := range []struct{ base, user, path string }{
+		{node2, "alice", "/dav/groups/Eng/plan.txt"},
+		{node2, "bob", "/dav/groups/eng/plan.txt"},
+		{node1, "bob", "/dav/groups/Eng/plan.txt"},
+	} {
+		if resp, _ := do(t, "PUT", tc.base+tc.path, tc.user, pw, strings.NewReader("x")); resp.StatusCode != http.StatusLocked {
+			t.Errorf("%s's PUT on another node/path: want 423, got %d", tc.user, resp.StatusCode)
+		}
+		if resp, _ := do(t, "DELETE", tc.base+tc.path, tc.user, pw, nil); resp.StatusCode != http.StatusLocked {
+			t.Errorf("%s's DELETE: want 423, got %d", tc.user, resp.StatusCode)
+		}
+	}
+	// Locking the folder above, with depth infinity, clashes with the lock.
+	if resp, _ := do(t, "LOCK", node2+"/dav/groups/Eng", "bob", pw, strings.NewReader(lockBody), "Depth", "infinity"); resp.StatusCode != http.StatusLocked {
+		t.Errorf("a conflicting folder lock: want 423, got %d", resp.StatusCode)
+	}
+	// Bob's own home is not Alice's: the same name there is not locked.
+	if resp, _ := do(t, "PUT", node2+"/dav/plan.txt", "bob", pw, strings.NewReader("mine")); resp.StatusCode != http.StatusCreated {
+		t.Errorf("PUT in bob's own home: %d", resp.StatusCode)
+	}
+	// Refresh on the other node, then unlock there.
+	if resp, body := do(t, "LOCK", node2+"/dav/groups/Eng/plan.txt", "alice", pw, nil, "If", "("+token+")", "Timeout", "Second-60"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("refresh: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := do(t, "UNLOCK", node2+"/dav/groups/Eng/plan.txt", "alice", pw, nil, "Lock-Token", token); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("UNLOCK on the other node: %d", resp.StatusCode)
+	}
+	if resp, _ := do(t, "PUT", node1+"/dav/groups/Eng/plan.txt", "bob", pw, strings.NewReader("v2")); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT after UNLOCK: %d", resp.StatusCode)
+	}
+	// A forged or unknown token confirms nothing.
+	if resp, _ := do(t, "PUT", node1+"/dav/groups/Eng/plan.txt", "bob", pw, strings.NewReader("v3"), "If", "(<urn:uuid:forged>)"); resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("PUT with a forged token: want 412, got %d", resp.StatusCode)
+	}
+}

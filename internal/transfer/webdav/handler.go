@@ -39,8 +39,6 @@ const DefaultIdleTimeout = 2 * time.Minute
 type Config struct {
 	Identity *identity.Service // decides every request; required
 	Files    OpenFS            // required
-	// Locks holds WebDAV locks; nil keeps them in memory (one node only).
-	Locks webdav.LockSystem
 	// SiteDomain addresses sites as SUBDOMAIN.SiteDomain, as on the web.
 	SiteDomain string
 	// IdleTimeout discards an upload whose client sends nothing for this
@@ -54,7 +52,6 @@ type Config struct {
 type Handler struct {
 	svc        *identity.Service
 	files      OpenFS
-	locks      webdav.LockSystem
 	siteDomain string
 	idle       time.Duration
 	log        *slog.Logger
@@ -67,11 +64,8 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Identity == nil || cfg.Files == nil {
 		return nil, errors.New("webdav: Config.Identity and Config.Files are required")
 	}
-	h := &Handler{svc: cfg.Identity, files: cfg.Files, locks: cfg.Locks, siteDomain: strings.ToLower(strings.Trim(cfg.SiteDomain, ".")),
+	h := &Handler{svc: cfg.Identity, files: cfg.Files, siteDomain: strings.ToLower(strings.Trim(cfg.SiteDomain, ".")),
 		idle: cfg.IdleTimeout, log: cfg.Logger, now: cfg.Clock}
-	if h.locks == nil {
-		h.locks = webdav.NewMemLS()
-	}
 	if h.idle <= 0 {
 		h.idle = DefaultIdleTimeout
 	}
@@ -133,7 +127,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	dav := &webdav.Handler{
 		Prefix:     Prefix,
 		FileSystem: davFS{fs: fsys},
-		LockSystem: h.locks,
+		LockSystem: &storeLocks{ctx: ctx, st: h.svc.Store(), siteID: site.ID, username: strings.ToLower(u.Username),
+			admin: u.SiteAdmin, persist: r.Method == "LOCK", log: h.log},
 		Logger: func(r *http.Request, err error) {
 			if err != nil && !errors.Is(err, vfs.ErrNotExist) {
 				h.log.Info("webdav request failed", "method", r.Method, "path", r.URL.Path, "user_id", u.ID, "error", err)

@@ -1,0 +1,242 @@
+package webdav
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"golang.org/x/net/webdav"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// maxLockDuration caps every lock, "Infinite" included: a client that
+// crashes while holding a lock must not block a file for ever.
+const maxLockDuration = 24 * time.Hour
+
+// tempTokenPrefix marks the locks the webdav package takes for the length
+// of one request to check that nobody else holds a lock; they are never
+// stored.
+const tempTokenPrefix = "gatehouse-request:"
+
+// lockTimeout bounds one lock operation's database work.
+const lockTimeout = 10 * time.Second
+
+// storeLocks is the webdav.LockSystem of one request. Locks live in the
+// store, so every node sees them, and their roots live in the site's
+// shared namespace: a user's "/docs/a.txt" is "/users/<username>/docs/a.txt",
+// and "/groups/<name>/…" and an admin's "/users/<name>/…" are already
+// shared, so two people's paths to one group file meet in one lock.
+//
+// Only LOCK requests store locks. Other requests without an If header get
+// webdav's per-request lock, which here only checks that no stored lock
+// covers the path: that is one read, and no write, per PUT.
+type storeLocks struct {
+	ctx      context.Context
+	st       store.Store
+	siteID   int64
+	username string // lower case
+	admin    bool
+	persist  bool // this request is a LOCK
+	log      *slog.Logger
+}
+
+var _ webdav.LockSystem = (*storeLocks)(nil)
+
+// shared maps a path of the user's view onto the site's namespace.
+func (l *storeLocks) shared(name string) string {
+	name = "/" + strings.Trim(name, "/")
+	for _, top := range []string{"/groups/", "/users/"} {
+		if rest, ok := strings.CutPrefix(name, top); ok {
+			folder, tail, _ := strings.Cut(rest, "/")
+			if tail != "" {
+				tail = "/" + tail
+			}
+			return top + strings.ToLower(folder) + tail
+		}
+	}
+	if name == "/" {
+		return "/users/" + l.username
+	}
+	// "/groups" and "/users" themselves are per-user listings; their
+	// shared names are reserved names inside the home folder, never real.
+	return "/users/" + l.username + name
+}
+
+// viewOf maps a shared root back onto the user's view.
+func (l *storeLocks) viewOf(root string) string {
+	home := "/users/" + l.username
+	if root == home {
+		return "/"
+	}
+	if rest, ok := strings.CutPrefix(root, home+"/"); ok {
+		return "/" + rest
+	}
+	return root
+}
+
+// covers reports whether lock k covers name (both shared).
+func covers(k store.DAVLock, name string) bool {
+	return k.Root == name || (!k.ZeroDepth && strings.HasPrefix(name, k.Root+"/"))
+}
+
+// conflicts reports whether a new lock on root (zeroDepth: root only)
+// clashes with a live one, by RFC 4918's rules for exclusive locks.
+func conflicts(live []store.DAVLock, root string, zeroDepth bool) bool {
+	for _, k := range live {
+		if covers(k, root) || (!zeroDepth && strings.HasPrefix(k.Root, root+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *storeLocks) context() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(l.ctx), lockTimeout)
+}
+
+func (l *storeLocks) Confirm(now time.Time, name0, name1 string, conditions ...webdav.Condition) (func(), error) {
+	ctx, cancel := l.context()
+	defer cancel()
+	for _, name := range []string{name0, name1} {
+		if name == "" {
+			continue
+		}
+		shared, ok := l.shared(name), false
+		for _, c := range conditions {
+			if c.Token == "" || c.Not || strings.HasPrefix(c.Token, tempTokenPrefix) {
+				continue
+			}
+			k, err := l.st.GetDAVLock(ctx, l.siteID, c.Token)
+			if err != nil {
+				if !errors.Is(err, store.ErrNotFound) {
+					l.log.Error("webdav: reading a lock failed", "error", err)
+				}
+				continue
+			}
+			if (k.ExpiresAt.IsZero() || k.ExpiresAt.After(now)) && covers(k, shared) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return nil, webdav.ErrConfirmationFailed
+		}
+	}
+	return func() {}, nil
+}
+
+func (l *storeLocks) Create(now time.Time, d webdav.LockDetails) (string, error) {
+	ctx, cancel := l.context()
+	defer cancel()
+	root := l.shared(d.Root)
+	if !l.persist {
+		live, err := l.st.ListDAVLocks(ctx, l.siteID, now)
+		if err != nil {
+			return "", err
+		}
+		if conflicts(live, root, d.ZeroDepth) {
+			return "", webdav.ErrLocked
+		}
+		return tempTokenPrefix + newToken(), nil
+	}
+	duration := d.Duration
+	if duration < 0 || duration > maxLockDuration {
+		duration = maxLockDuration
+	}
+	k := store.DAVLock{SiteID: l.siteID, Token: "urn:uuid:" + newUUID(), Root: root, ZeroDepth: d.ZeroDepth,
+		OwnerXML: d.OwnerXML, Timeout: duration, ExpiresAt: now.Add(duration), CreatedAt: now}
+	err := l.st.Tx(ctx, func(ctx context.Context) error {
+		if err := l.st.LockSite(ctx, l.siteID); err != nil {
+			return err
+		}
+		live, err := l.st.ListDAVLocks(ctx, l.siteID, now)
+		if err != nil {
+			return err
+		}
+		if conflicts(live, root, d.ZeroDepth) {
+			return webdav.ErrLocked
+		}
+		return l.st.CreateDAVLock(ctx, &k)
+	})
+	if err != nil {
+		return "", err
+	}
+	if _, err := l.st.DeleteExpiredDAVLocks(ctx, now); err != nil {
+		l.log.Warn("webdav: sweeping expired locks failed", "error", err)
+	}
+	return k.Token, nil
+}
+
+func (l *storeLocks) Refresh(now time.Time, token string, duration time.Duration) (webdav.LockDetails, error) {
+	ctx, cancel := l.context()
+	defer cancel()
+	k, err := l.st.GetDAVLock(ctx, l.siteID, token)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now)) {
+		return webdav.LockDetails{}, webdav.ErrNoSuchLock
+	}
+	if err != nil {
+		return webdav.LockDetails{}, err
+	}
+	if !l.mayTouch(k) {
+		return webdav.LockDetails{}, webdav.ErrNoSuchLock
+	}
+	if duration < 0 || duration > maxLockDuration {
+		duration = maxLockDuration
+	}
+	if err := l.st.RefreshDAVLock(ctx, l.siteID, token, now.Add(duration)); err != nil {
+		return webdav.LockDetails{}, err
+	}
+	return webdav.LockDetails{Root: l.viewOf(k.Root), Duration: duration, OwnerXML: k.OwnerXML, ZeroDepth: k.ZeroDepth}, nil
+}
+
+func (l *storeLocks) Unlock(now time.Time, token string) error {
+	if strings.HasPrefix(token, tempTokenPrefix) {
+		return nil
+	}
+	ctx, cancel := l.context()
+	defer cancel()
+	k, err := l.st.GetDAVLock(ctx, l.siteID, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return webdav.ErrNoSuchLock
+	}
+	if err != nil {
+		return err
+	}
+	if !l.mayTouch(k) {
+		return webdav.ErrForbidden
+	}
+	if err := l.st.DeleteDAVLock(ctx, l.siteID, token); errors.Is(err, store.ErrNotFound) {
+		return webdav.ErrNoSuchLock
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// mayTouch reports whether the user may refresh or remove lock k: one on
+// their own files or a group folder, or any lock for a site admin.
+func (l *storeLocks) mayTouch(k store.DAVLock) bool {
+	home := "/users/" + l.username
+	return l.admin || k.Root == home || strings.HasPrefix(k.Root, home+"/") || strings.HasPrefix(k.Root, "/groups/")
+}
+
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newUUID returns a random (version 4) UUID for a lock token.
+func newUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
