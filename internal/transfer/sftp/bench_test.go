@@ -1,0 +1,246 @@
+package sftp
+
+import (
+	"bufio"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The SFTP benchmarks move one large file with OpenSSH's sftp, against
+// Gatehouse and, in the same run with the same client, against OpenSSH's
+// own sftp-server under an sshd the benchmark starts on another loopback
+// port. Run:
+//
+//	go test ./internal/transfer/sftp -run '^$' -bench SFTPTransfer -benchtime 1x -count 5
+//
+// GATEHOUSE_BENCH_FILE_MIB sets the file size (default 1024).
+
+func benchFileSize() int64 {
+	if v, err := strconv.Atoi(os.Getenv("GATEHOUSE_BENCH_FILE_MIB")); err == nil && v > 0 {
+		return int64(v) << 20
+	}
+	return 1 << 30
+}
+
+// writeBigFile writes size bytes of incompressible data.
+func writeBigFile(b *testing.B, path string, size int64) {
+	b.Helper()
+	chunk := make([]byte, 1<<20)
+	rand.Read(chunk)
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for n := int64(0); n < size; n += int64(len(chunk)) {
+		w.Write(chunk[:min(int64(len(chunk)), size-n)])
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+}
+
+// openSSHServer is a system sshd serving sftp-server on a loopback port.
+type openSSHServer struct {
+	port       int
+	knownHosts string
+	key        string
+	home       string
+}
+
+func startOpenSSH(b *testing.B, clientKey string) *openSSHServer {
+	b.Helper()
+	sshd, sftpServer := "/usr/sbin/sshd", "/usr/lib/openssh/sftp-server"
+	for _, p := range []string{sshd, sftpServer} {
+		if _, err := os.Stat(p); err != nil {
+			b.Skipf("%s not installed (Debian openssh-server)", p)
+		}
+	}
+	dir := b.TempDir()
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		b.Skipf("sshd needs /run/sshd: %v", err)
+	}
+	hostKey := filepath.Join(dir, "host_ed25519")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey).CombinedOutput(); err != nil {
+		b.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	pub, _ := os.ReadFile(clientKey + ".pub")
+	authKeys := filepath.Join(dir, "authorized_keys")
+	os.WriteFile(authKeys, pub, 0o600)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cfg := filepath.Join(dir, "sshd_config")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`Port %d
+ListenAddress 127.0.0.1
+HostKey %s
+AuthorizedKeysFile %s
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin yes
+PidFile none
+Subsystem sftp %s
+`, port, hostKey, authKeys, sftpServer)), 0o600)
+	cmd := exec.Command(sshd, "-D", "-e", "-f", cfg)
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			c.Close()
+			break
+		}
+		if i > 100 {
+			b.Fatal("sshd did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	hostPub, _ := os.ReadFile(hostKey + ".pub")
+	kh := filepath.Join(dir, "known_hosts")
+	os.WriteFile(kh, []byte("[127.0.0.1]:"+strconv.Itoa(port)+" "+string(hostPub)), 0o600)
+	home := filepath.Join(dir, "home")
+	os.MkdirAll(home, 0o700)
+	return &openSSHServer{port: port, knownHosts: kh, key: clientKey, home: home}
+}
+
+func runSFTPBatch(b *testing.B, port int, knownHosts, key, user, workDir, batch string) {
+	b.Helper()
+	bf := filepath.Join(workDir, "batch")
+	os.WriteFile(bf, []byte(batch), 0o600)
+	cmd := exec.Command("sftp", "-q", "-P", strconv.Itoa(port), "-F", "/dev/null",
+		"-o", "UserKnownHostsFile="+knownHosts, "-o", "StrictHostKeyChecking=yes", "-o", "GlobalKnownHostsFile=/dev/null",
+		"-o", "IdentityFile="+key, "-o", "IdentitiesOnly=yes", "-b", bf, user+"@127.0.0.1")
+	cmd.Dir = workDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("sftp: %v\n%s", err, out)
+	}
+}
+
+func BenchmarkSFTPTransfer(b *testing.B) {
+	requireOpenSSH(b)
+	size := benchFileSize()
+	h := newHarness(b, harnessOptions{})
+	u := h.passwordUser("bench")
+	key := h.addKey(u)
+	work := b.TempDir()
+	writeBigFile(b, filepath.Join(work, "big.bin"), size)
+	ossh := startOpenSSH(b, key)
+	servers := []struct {
+		name             string
+		port             int
+		knownHosts, user string
+		remote           string
+	}{
+		{"gatehouse", h.addr.Port, h.knownHosts, "bench", "big.bin"},
+		{"openssh", ossh.port, ossh.knownHosts, currentUser(), filepath.Join(ossh.home, "big.bin")},
+	}
+	for _, s := range servers {
+		b.Run(s.name+"/upload", func(b *testing.B) {
+			b.SetBytes(size)
+			for i := 0; i < b.N; i++ {
+				runSFTPBatch(b, s.port, s.knownHosts, key, s.user, work, "put big.bin "+s.remote+"\n")
+			}
+		})
+		b.Run(s.name+"/download", func(b *testing.B) {
+			b.SetBytes(size)
+			for i := 0; i < b.N; i++ {
+				runSFTPBatch(b, s.port, s.knownHosts, key, s.user, work, "get "+s.remote+" down.bin\n")
+			}
+			os.Remove(filepath.Join(work, "down.bin"))
+		})
+	}
+}
+
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "root"
+}
+
+// BenchmarkSFTPConcurrentMemory runs 50 downloads and 50 uploads at once
+// and reports the test process's peak resident memory (the server runs in
+// it; the clients are separate processes).
+//
+//	go test ./internal/transfer/sftp -run '^$' -bench SFTPConcurrentMemory -benchtime 1x -count 5
+func BenchmarkSFTPConcurrentMemory(b *testing.B) {
+	requireOpenSSH(b)
+	const transfers = 50
+	size := benchFileSize() / 16 // 64 MiB each by default
+	h := newHarness(b, harnessOptions{})
+	u := h.passwordUser("bench")
+	key := h.addKey(u)
+	work := b.TempDir()
+	writeBigFile(b, filepath.Join(work, "src.bin"), size)
+	runSFTPBatch(b, h.addr.Port, h.knownHosts, key, "bench", work, "put src.bin src.bin\n")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		for j := 0; j < transfers; j++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				dir := filepath.Join(work, strconv.Itoa(j))
+				os.MkdirAll(dir, 0o700)
+				batch := "get src.bin down.bin\n"
+				if j%2 == 1 {
+					batch = "put ../src.bin up" + strconv.Itoa(j) + ".bin\n"
+				}
+				runSFTPBatch(b, h.addr.Port, h.knownHosts, key, "bench", dir, batch)
+			}()
+		}
+		wg.Wait()
+	}
+	b.StopTimer()
+	b.SetBytes(size * transfers)
+	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
+}
+
+// peakRSS is the process's high-water resident set (VmHWM) in bytes.
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// BenchmarkAccountCheck measures the per-request account re-check that cuts
+// off disabled users: one read of the user row by primary key.
+func BenchmarkAccountCheck(b *testing.B) {
+	requireOpenSSH(b)
+	h := newHarness(b, harnessOptions{})
+	u := h.passwordUser("checked")
+	sess := &session{s: h.srv, userID: u.ID, ctx: h.ctx}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := sess.check(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
