@@ -243,4 +243,3 @@ func BenchmarkAccountCheck(b *testing.B) {
 		}
 	}
 }
-
