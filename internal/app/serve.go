@@ -49,7 +49,12 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	dav, err := a.WebDAV()
+	if err != nil {
+		return nil, err
+	}
 	front, err := web.New(web.Config{
+		WebDAV:     dav,
 		Files:      files,
 		LDAPSync:   ldapSync,
 		SSO:        sso,
@@ -89,6 +94,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          nil,
 	}
 	if err := a.startSFTP(ctx); err != nil {
+		return err
+	}
+	if err := a.startFTP(ctx); err != nil {
 		return err
 	}
 	go a.sweepSessions(ctx)

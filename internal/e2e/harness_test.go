@@ -87,9 +87,9 @@ func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
 	s := &server{t: t, Base: "http://" + addr, done: make(chan struct{})}
-	// Every server gets its own SFTP port, so parallel tests never collide
-	// on the default one.
-	s.cmd = exec.Command(binary, append([]string{"serve", "--listen", addr, "--sftp-listen", freeAddr(t)}, args...)...)
+	// Every server gets its own SFTP and FTP ports, so parallel tests never
+	// collide on the default ones.
+	s.cmd = exec.Command(binary, append([]string{"serve", "--listen", addr, "--sftp-listen", freeAddr(t), "--ftp-listen", freeAddr(t)}, args...)...)
 	out, err := s.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

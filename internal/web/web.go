@@ -59,6 +59,13 @@ type Config struct {
 	// Files is the file storage the REST files API serves; nil answers
 	// those routes with not-found.
 	Files *vfs.Storage
+	// WebDAV, when not nil, serves /dav and /dav/. Like SCIM clients,
+	// WebDAV clients carry credentials on every request and no cookies, so
+	// they skip the session, CSRF and site-by-host layers and the HTML
+	// error pages. They also skip admission control, which bounds database
+	// work: a transfer holds its request for as long as the bytes take,
+	// and would hold a slot the short requests need.
+	WebDAV http.Handler
 }
 
 // server holds what every handler needs.
@@ -94,16 +101,26 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	s.registerFallbacks(mux)
 	h := s.middleware(mux)
-	if cfg.SCIM == nil {
+	if cfg.SCIM == nil && cfg.WebDAV == nil {
 		return h, nil
 	}
-	scim := s.requestID(s.accessLog(s.recoverPanics(securityHeaders(s.admission.wrap(cfg.SCIM)))))
+	var scim, dav http.Handler
+	if cfg.SCIM != nil {
+		scim = s.requestID(s.accessLog(s.recoverPanics(securityHeaders(s.admission.wrap(cfg.SCIM)))))
+	}
+	if cfg.WebDAV != nil {
+		dav = s.requestID(s.accessLog(s.recoverPanics(securityHeaders(cfg.WebDAV))))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; p == "/api/scim" || strings.HasPrefix(p, "/api/scim/") {
+		p := r.URL.Path
+		switch {
+		case scim != nil && (p == "/api/scim" || strings.HasPrefix(p, "/api/scim/")):
 			scim.ServeHTTP(w, r)
-			return
+		case dav != nil && (p == "/dav" || strings.HasPrefix(p, "/dav/")):
+			dav.ServeHTTP(w, r)
+		default:
+			h.ServeHTTP(w, r)
 		}
-		h.ServeHTTP(w, r)
 	}), nil
 }
 
