@@ -5,7 +5,8 @@
 # aiosmtpd (the mail server admin alerts are delivered to), oidc-provider
 # (the OpenID provider the OIDC connector signs in against), pysaml2 and
 # xmlsec1 (the SAML identity provider), slapd and ldap-utils (the LDAP
-# directory; tests start their own slapd, never the system one).
+# directory; tests start their own slapd, never the system one), lftp (FTP and
+# FTPS), curl and rclone (WebDAV).
 # Safe to run again: it installs only what is absent.
 set -euo pipefail
 
@@ -28,6 +29,10 @@ command -v ldapsearch >/dev/null 2>&1 || apt_packages+=(ldap-utils)
 # on a loopback port, never as the system service).
 command -v sftp >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || apt_packages+=(openssh-client)
 [ -x /usr/sbin/sshd ] && [ -x /usr/lib/openssh/sftp-server ] || apt_packages+=(openssh-server)
+# The FTP/FTPS tests' client, and the WebDAV tests' clients.
+command -v lftp >/dev/null 2>&1 || apt_packages+=(lftp)
+command -v curl >/dev/null 2>&1 || apt_packages+=(curl)
+command -v rclone >/dev/null 2>&1 || apt_packages+=(rclone)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
