@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/net/webdav"
@@ -133,6 +134,10 @@ func (f *dirFile) Readdir(count int) ([]fs.FileInfo, error) {
 // uploadBufferSize is the size of one copy from the request body.
 const uploadBufferSize = 1 << 20
 
+// uploadBuffers are reused between uploads: a fresh megabyte for every
+// small PUT would cost more in allocation and GC than the copy itself.
+var uploadBuffers = sync.Pool{New: func() any { b := make([]byte, uploadBufferSize); return &b }}
+
 // uploadFile is a PUT or COPY in progress. It is committed on Close only
 // when every byte arrived: the webdav package closes the file even when
 // copying the request body failed (a client that hung up or stalled past
@@ -159,7 +164,9 @@ func (f *uploadFile) Write(p []byte) (int, error) {
 // the body's read error, which the webdav package would otherwise keep to
 // itself until after Close.
 func (f *uploadFile) ReadFrom(r io.Reader) (int64, error) {
-	buf := make([]byte, uploadBufferSize)
+	bp := uploadBuffers.Get().(*[]byte)
+	defer uploadBuffers.Put(bp)
+	buf := *bp
 	var total int64
 	for {
 		n, err := r.Read(buf)
