@@ -1,12 +1,17 @@
 package ftp
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,7 +133,7 @@ func TestLFTPResume(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(local, "down.bin"), zeros, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := lftp(t, s.Addr(), "alice", transfertest.Password, true, local, "put -c up.bin", "get -c down.bin")
+	out, err := lftp(t, s.Addr(), "alice", transfertest.Password, true, local, "put -c up.bin", "reget down.bin")
 	if err != nil {
 		t.Fatalf("lftp: %v\n%s", err, out)
 	}
@@ -137,7 +142,7 @@ func TestLFTPResume(t *testing.T) {
 	}
 	got, err := os.ReadFile(filepath.Join(local, "down.bin"))
 	if err != nil || !bytes.Equal(got, want) {
-		t.Errorf("download with get -c: got %d bytes, not the kept half followed by the rest (err %v)", len(got), err)
+		t.Errorf("download with reget: got %d bytes, not the kept half followed by the rest (err %v)", len(got), err)
 	}
 }
 
@@ -318,4 +323,70 @@ func TestRequireTLS(t *testing.T) {
 	if out, err := lftp(t, s.Addr(), "alice", transfertest.Password, true, t.TempDir(), "cls -1"); err != nil {
 		t.Fatalf("lftp over FTPS with TLS required: %v\n%s", err, out)
 	}
+}
+
+// TestConcurrentFailedSignIns: 200 connections guessing at once are all
+// refused, the lockout applies, and the server still answers promptly.
+func TestConcurrentFailedSignIns(t *testing.T) {
+	h := transfertest.New(t)
+	h.SetLockout(5)
+	alice := h.PasswordUser("alice")
+	h.PasswordUser("carol")
+	s := startFTP(t, h, nil)
+	const n = 200
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			codes <- guess(s.Addr(), "alice", fmt.Sprintf("guess %d", i))
+		}(i)
+	}
+	wg.Wait()
+	close(codes)
+	for code := range codes {
+		if code != 530 {
+			t.Fatalf("a wrong password was answered %d, want 530", code)
+		}
+	}
+	if !h.User(alice).LockoutExpires.After(time.Now()) {
+		t.Error("200 wrong passwords did not lock the user out")
+	}
+	start := time.Now()
+	c := dialRaw(t, s.Addr())
+	if code, msg := c.login("carol", transfertest.Password); code != 230 {
+		t.Fatalf("another user after the flood: %d %q", code, msg)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("sign-in after the flood took %s", d)
+	}
+}
+
+// guess signs in once with a wrong password and returns the PASS reply code.
+func guess(addr, user, password string) int {
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return -1
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(60 * time.Second))
+	r := bufio.NewReader(c)
+	read := func() int {
+		line, err := r.ReadString('\n')
+		if err != nil || len(line) < 3 {
+			return -1
+		}
+		code, _ := strconv.Atoi(line[:3])
+		return code
+	}
+	if read() != 220 {
+		return -1
+	}
+	fmt.Fprintf(c, "USER %s\r\n", user)
+	if read() != 331 {
+		return -1
+	}
+	fmt.Fprintf(c, "PASS %s\r\n", password)
+	return read()
 }

@@ -354,3 +354,37 @@ func TestLocksAcrossUsersAndNodes(t *testing.T) {
 		t.Errorf("PUT with a forged token: want 412, got %d", resp.StatusCode)
 	}
 }
+
+// TestHostileRequests: oversized XML bodies and malformed requests get a
+// clear HTTP error and change nothing.
+func TestHostileRequests(t *testing.T) {
+	h := transfertest.New(t)
+	alice := h.PasswordUser("alice")
+	base, _ := startDAV(t, h, nil)
+	huge := `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>` + strings.Repeat("<D:x/>", 300_000) + `</D:prop></D:propfind>`
+	if resp, _ := do(t, "PROPFIND", base+"/dav/", "alice", pw, strings.NewReader(huge)); resp.StatusCode < 400 || resp.StatusCode >= 500 {
+		t.Errorf("PROPFIND with a %d-byte body: want a 4xx, got %d", len(huge), resp.StatusCode)
+	}
+	if resp, _ := do(t, "PROPFIND", base+"/dav/", "alice", pw, strings.NewReader("<not xml")); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("PROPFIND with malformed XML: want 400, got %d", resp.StatusCode)
+	}
+	if resp, _ := do(t, "LOCK", base+"/dav/x.txt", "alice", pw, strings.NewReader(huge)); resp.StatusCode < 400 || resp.StatusCode >= 500 {
+		t.Errorf("LOCK with a huge body: want a 4xx, got %d", resp.StatusCode)
+	}
+	if resp, _ := do(t, "PUT", base+"/dav/"+strings.Repeat("n", 300), "alice", pw, strings.NewReader("x")); resp.StatusCode < 400 {
+		t.Errorf("PUT of an over-long name: want an error, got %d", resp.StatusCode)
+	}
+	if resp, _ := do(t, "MKCOL", base+"/dav/a/b/c/", "alice", pw, nil); resp.StatusCode != http.StatusConflict {
+		t.Errorf("MKCOL without parents: want 409, got %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("PROPFIND", base+"/dav/", nil)
+	req.Header.Set("Authorization", "Basic !!!not-base64")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("malformed Basic credentials: want 401, got %v %v", resp, err)
+	} else if resp.Header.Get("WWW-Authenticate") == "" {
+		t.Error("a 401 without WWW-Authenticate")
+	}
+	if entries, err := userFS(t, h, alice).ReadDir(h.Ctx, "/"); err != nil || len(entries) != 0 {
+		t.Errorf("hostile requests left %d entries (err %v)", len(entries), err)
+	}
+}

@@ -79,6 +79,9 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
+// maxXMLBody bounds the request body of every method but PUT.
+const maxXMLBody = 1 << 20
+
 // realm is the Basic realm clients show when they ask for credentials.
 const realm = `Basic realm="Gatehouse WebDAV", charset="UTF-8"`
 
@@ -112,6 +115,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.log.Error("webdav: cannot open the user's files", "site_id", site.ID, "user_id", u.ID, "error", err)
 		http.Error(w, "Your files cannot be opened right now; try again later.", http.StatusServiceUnavailable)
 		return
+	}
+	if r.Body != nil && r.Body != http.NoBody && r.Method != http.MethodPut {
+		// Only PUT carries file bytes; the XML bodies of PROPFIND,
+		// PROPPATCH and LOCK are small, and a huge one is an attack.
+		r.Body = http.MaxBytesReader(w, r.Body, maxXMLBody)
 	}
 	if r.Body != nil && r.Body != http.NoBody {
 		body := &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: h.idle}
