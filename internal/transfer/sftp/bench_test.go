@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/ops"
 )
 
 // The SFTP benchmarks move one large file with OpenSSH's sftp, against
@@ -181,6 +183,7 @@ func currentUser() string {
 //	go test ./internal/transfer/sftp -run '^$' -bench SFTPConcurrentMemory -benchtime 1x -count 5
 func BenchmarkSFTPConcurrentMemory(b *testing.B) {
 	requireOpenSSH(b)
+	ops.TuneGC() // the collector settings gatehouse serve runs with
 	const transfers = 50
 	size := benchFileSize() / 16 // 64 MiB each by default
 	h := newHarness(b, harnessOptions{})
