@@ -43,6 +43,7 @@ type harness struct {
 
 type harnessOptions struct {
 	checkInterval time.Duration
+	idleTimeout   time.Duration
 }
 
 func requireOpenSSH(t testing.TB) {
@@ -86,7 +87,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	srv, err := New(Config{Listen: "127.0.0.1:0", HostKeyDir: filepath.Join(dir, "keys"), SiteID: site.ID,
-		Identity: id, Storage: storage, Logger: logger, AccountCheckInterval: o.checkInterval})
+		Identity: id, Storage: storage, Logger: logger, AccountCheckInterval: o.checkInterval, IdleTimeout: o.idleTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

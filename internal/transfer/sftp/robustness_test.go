@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	pkgsftp "github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -74,4 +75,40 @@ func TestBrokenUploadLeavesNoFile(t *testing.T) {
 	if string(got) != "previous version" {
 		t.Fatalf("the earlier file changed: %d bytes", len(got))
 	}
+}
+
+// TestStalledUploadIsDiscarded: a client that stops sending mid-upload is
+// disconnected after the idle timeout and its partial upload removed.
+func TestStalledUploadIsDiscarded(t *testing.T) {
+	h := newHarness(t, harnessOptions{checkInterval: 100 * time.Millisecond, idleTimeout: 500 * time.Millisecond})
+	hal := h.passwordUser("hal")
+	conn, err := ssh.Dial("tcp", h.addr.String(), &ssh.ClientConfig{User: "hal",
+		Auth: []ssh.AuthMethod{ssh.Password(testPassword)}, HostKeyCallback: ssh.InsecureIgnoreHostKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client, err := pkgsftp.NewClient(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := client.Create("stalled.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	// Now the client stalls: no close, no more requests.
+	done := make(chan error, 1)
+	go func() { done <- conn.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a stalled session stayed open")
+	}
+	waitFor(t, func() bool {
+		entries, _ := os.ReadDir(h.home(hal))
+		return len(entries) == 0
+	})
 }

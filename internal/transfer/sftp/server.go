@@ -29,6 +29,11 @@ const (
 	// account, so a user disabled by any provider loses an open session
 	// within this time even if the client sends nothing.
 	DefaultAccountCheckInterval = 2 * time.Second
+	// DefaultIdleTimeout closes a session that has sent nothing for this
+	// long, so a client that stalls (mid-upload or otherwise) does not hold
+	// a connection and an unfinished temporary file for ever. Its upload
+	// is discarded.
+	DefaultIdleTimeout = 15 * time.Minute
 )
 
 // Config configures a Server.
@@ -45,6 +50,8 @@ type Config struct {
 	Logger   *slog.Logger
 	// AccountCheckInterval overrides DefaultAccountCheckInterval.
 	AccountCheckInterval time.Duration
+	// IdleTimeout overrides DefaultIdleTimeout.
+	IdleTimeout time.Duration
 }
 
 // Server is the SFTP server.
@@ -55,6 +62,7 @@ type Server struct {
 	storage       *vfs.Storage
 	log           *slog.Logger
 	checkInterval time.Duration
+	idleTimeout   time.Duration
 	hostKeys      []ssh.Signer
 	config        *ssh.ServerConfig
 
@@ -72,12 +80,15 @@ func New(c Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{listen: c.Listen, siteID: c.SiteID, id: c.Identity, storage: c.Storage, log: c.Logger,
-		checkInterval: c.AccountCheckInterval, hostKeys: keys, conns: map[*ssh.ServerConn]struct{}{}}
+		checkInterval: c.AccountCheckInterval, idleTimeout: c.IdleTimeout, hostKeys: keys, conns: map[*ssh.ServerConn]struct{}{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if s.checkInterval <= 0 {
 		s.checkInterval = DefaultAccountCheckInterval
+	}
+	if s.idleTimeout <= 0 {
+		s.idleTimeout = DefaultIdleTimeout
 	}
 	s.config = s.sshConfig()
 	return s, nil

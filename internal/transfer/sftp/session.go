@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	pkgsftp "github.com/pkg/sftp"
@@ -27,6 +28,8 @@ type session struct {
 	fs     vfs.FS
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	lastActive atomic.Int64 // unix nanoseconds of the last byte from the client
 }
 
 func (s *Server) openSession(parent context.Context, conn *ssh.ServerConn, userID int64) (*session, error) {
@@ -47,11 +50,29 @@ func (s *Server) openSession(parent context.Context, conn *ssh.ServerConn, userI
 		return nil, err
 	}
 	sess := &session{s: s, conn: conn, userID: userID, fs: fsys, ctx: ctx, cancel: cancel}
+	sess.touch()
 	go sess.watch()
 	return sess, nil
 }
 
 func (sess *session) stop() { sess.cancel() }
+
+func (sess *session) touch() { sess.lastActive.Store(time.Now().UnixNano()) }
+
+// activeChannel notes the time of every read from the client, for the idle
+// timeout.
+type activeChannel struct {
+	ssh.Channel
+	sess *session
+}
+
+func (c activeChannel) Read(p []byte) (int, error) {
+	n, err := c.Channel.Read(p)
+	if n > 0 {
+		c.sess.touch()
+	}
+	return n, err
+}
 
 // watch re-reads the account every check interval and closes the
 // connection once it is disabled or deleted, so an idle or long-transferring
@@ -64,6 +85,12 @@ func (sess *session) watch() {
 		case <-sess.ctx.Done():
 			return
 		case <-t.C:
+			if idle := time.Since(time.Unix(0, sess.lastActive.Load())); idle > sess.s.idleTimeout {
+				sess.s.log.Info("sftp: closing an idle session", "user_id", sess.userID, "idle", idle.Round(time.Second).String())
+				sess.conn.Close()
+				sess.cancel()
+				return
+			}
 			if err := sess.check(); err != nil {
 				return
 			}
@@ -118,7 +145,7 @@ func (sess *session) serveChannel(ch ssh.Channel, reqs <-chan *ssh.Request) {
 
 func (sess *session) serveSFTP(ch ssh.Channel) {
 	h := &handlers{sess: sess}
-	rs := pkgsftp.NewRequestServer(ch, pkgsftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h},
+	rs := pkgsftp.NewRequestServer(activeChannel{Channel: ch, sess: sess}, pkgsftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h},
 		pkgsftp.WithStartDirectory("/"))
 	done := make(chan struct{})
 	go func() {
