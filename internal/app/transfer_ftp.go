@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"net"
 	"time"
 
@@ -40,14 +39,13 @@ func (a *App) startFTP(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	probe, err := net.Listen("tcp", c.Listen)
+	ln, err := srv.Listen()
 	if err != nil {
-		return fmt.Errorf("listen for FTP on %s: %w (is another server running? pick another address with --ftp-listen, or off)", c.Listen, err)
+		return err
 	}
-	_ = probe.Close()
-	a.Logger.Info("listening for FTP and FTPS (AUTH TLS)", "addr", c.Listen, "require_tls", c.RequireTLS)
+	a.Logger.Info("listening for FTP and FTPS (AUTH TLS)", "addr", ln.Addr().String(), "require_tls", c.RequireTLS)
 	go func() {
-		if err := srv.ListenAndServe(); err != nil {
+		if err := srv.Serve(ln); err != nil {
 			a.Logger.Error("FTP server stopped", "error", err)
 		}
 	}()

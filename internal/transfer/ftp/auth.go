@@ -34,6 +34,18 @@ type session struct {
 	pending bool
 }
 
+// withCommands returns the library's command table with sign-in (USER,
+// PASS) and the data connection (PASV, EPSV; active mode refused) replaced.
+func withCommands(commands map[string]goftp.Command, d *driver, passive *passiveConfig) map[string]goftp.Command {
+	out := withSignIn(commands, d)
+	out["PASV"] = passiveCommand{cfg: passive}
+	out["EPSV"] = passiveCommand{cfg: passive, extended: true}
+	for _, active := range []string{"PORT", "EPRT", "LPRT"} {
+		out[active] = activeRefused{}
+	}
+	return out
+}
+
 // withSignIn returns the command table with USER and PASS replaced: the
 // library's PASS can only answer "incorrect password", while the policy's
 // refusals say what to do instead (use an API key, ask for ftp_permission).

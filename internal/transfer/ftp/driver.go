@@ -179,6 +179,9 @@ func (d *driver) PutFile(ctx *goftp.Context, name string, data io.Reader, offset
 		return 0, err
 	}
 	n, err := copyWithIdleTimeout(up, data, d.idle)
+	// The library leaves an upload's data connection open; closing it also
+	// ends a read still waiting on a stalled client.
+	_ = ctx.Sess.DataConn().Close()
 	if err != nil {
 		_ = up.Abort()
 		if s, _ := ctx.Sess.Data[dataSession].(*session); s != nil {
@@ -199,11 +202,9 @@ var errIdle = errors.New("no data arrived for too long; the upload was discarded
 const copyBufferSize = 256 << 10
 
 // copyWithIdleTimeout copies src to dst until src ends, and gives up with
-// errIdle when src yields nothing for idle. The FTP library's data socket
-// holds a lock across a blocking Read, so it cannot be closed to unblock
-// one; reads therefore run in their own goroutine, which ends when the
-// client closes or resets the data connection. Nothing it reads after a
-// timeout reaches dst.
+// errIdle when src yields nothing for idle. Reads run in their own
+// goroutine, which ends when the caller closes src's connection. Nothing
+// read after a timeout reaches dst.
 func copyWithIdleTimeout(dst io.Writer, src io.Reader, idle time.Duration) (int64, error) {
 	type chunk struct {
 		buf []byte

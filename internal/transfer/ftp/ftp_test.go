@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -389,4 +390,83 @@ func guess(addr, user, password string) int {
 	}
 	fmt.Fprintf(c, "PASS %s\r\n", password)
 	return read()
+}
+
+// TestDataConnectionGuards: the passive port listens only where the client
+// connected and serves only the client's own address; active mode, which
+// would connect wherever the client says, is refused.
+func TestDataConnectionGuards(t *testing.T) {
+	h := transfertest.New(t)
+	alice := h.PasswordUser("alice")
+	writeFile(t, h, userFS(t, h, alice), "/secret.txt", []byte("alice's secret"))
+	s := startFTP(t, h, nil)
+	c := dialRaw(t, s.Addr())
+	if code, msg := c.login("alice", transfertest.Password); code != 230 {
+		t.Fatalf("login: %d %q", code, msg)
+	}
+	msg := c.must("EPSV", 229)
+	port := strings.Trim(msg[strings.Index(msg, "(|||")+4:], "|)\r\n")
+	// Another loopback address is another host as far as the check goes.
+	thief := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}, Timeout: 5 * time.Second}
+	stolen, err := thief.Dial("tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		t.Fatalf("dial as another address: %v", err)
+	}
+	defer stolen.Close()
+	if _, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.2", port), time.Second); err == nil {
+		t.Error("the passive port answers on an address the client did not connect to")
+	}
+	data, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer data.Close()
+	c.must("RETR secret.txt", 150)
+	got, _ := io.ReadAll(data)
+	c.expect(226)
+	if string(got) != "alice's secret" {
+		t.Fatalf("the client's own data connection got %q", got)
+	}
+	_ = stolen.SetReadDeadline(time.Now().Add(time.Second))
+	if leaked, _ := io.ReadAll(stolen); len(leaked) > 0 {
+		t.Fatalf("a connection from another address received %q", leaked)
+	}
+	for _, cmd := range []string{"PORT 127,0,0,1,4,1", "EPRT |1|127.0.0.1|1025|"} {
+		if code, msg := c.send(cmd); code != 502 {
+			t.Errorf("%s: want 502, got %d %q", cmd, code, msg)
+		}
+	}
+}
+
+// TestControlConnectionGuards: an endless command line and an idle
+// connection are closed, and the server keeps serving.
+func TestControlConnectionGuards(t *testing.T) {
+	h := transfertest.New(t)
+	h.PasswordUser("alice")
+	s := startFTP(t, h, func(c *Config) { c.SessionIdleTimeout = 300 * time.Millisecond })
+	patient := startFTP(t, h, nil) // the default idle timeout cannot end the flood
+
+	flood := dialRaw(t, patient.Addr())
+	chunk := bytes.Repeat([]byte("A"), 16<<10)
+	var werr error
+	for i := 0; i < 64 && werr == nil; i++ { // up to 1 MiB without a newline
+		_, werr = flood.conn.Write(chunk)
+	}
+	_ = flood.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err := flood.r.ReadString('\n')
+	var ne net.Error
+	if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
+		t.Errorf("an endless line did not close the connection (read: %v)", err)
+	}
+
+	idle := dialRaw(t, s.Addr())
+	time.Sleep(time.Second)
+	if code, _ := idle.send("NOOP"); code == 200 {
+		t.Error("an idle connection was still open after the idle timeout")
+	}
+
+	c := dialRaw(t, s.Addr())
+	if code, msg := c.login("alice", transfertest.Password); code != 230 {
+		t.Fatalf("a sign-in after the floods: %d %q", code, msg)
+	}
 }

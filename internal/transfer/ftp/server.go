@@ -49,14 +49,23 @@ type Config struct {
 	// IdleTimeout discards an upload that sends nothing for this long, so
 	// a stalled client leaves no half file; default DefaultIdleTimeout.
 	IdleTimeout time.Duration
-	Logger      *slog.Logger // default slog.Default()
+	// SessionIdleTimeout closes a control connection that sends no
+	// command for this long (transfers in progress do not count as idle);
+	// default DefaultSessionIdleTimeout.
+	SessionIdleTimeout time.Duration
+	Logger             *slog.Logger // default slog.Default()
 }
+
+// DefaultSessionIdleTimeout is how long a connection may sit without a
+// command.
+const DefaultSessionIdleTimeout = 15 * time.Minute
 
 // Server is a running FTP server.
 type Server struct {
-	srv  *goftp.Server
-	addr string
-	log  *slog.Logger
+	srv         *goftp.Server
+	addr        string
+	sessionIdle time.Duration
+	log         *slog.Logger
 }
 
 // New checks cfg and builds the server; ListenAndServe starts it.
@@ -70,6 +79,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.SessionIdleTimeout <= 0 {
+		cfg.SessionIdleTimeout = DefaultSessionIdleTimeout
+	}
 	if cfg.RequireTLS && cfg.TLS == nil {
 		return nil, errors.New("ftp: requiring TLS needs a TLS certificate")
 	}
@@ -81,15 +93,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil || port <= 0 || port > 65535 {
 		return nil, fmt.Errorf("ftp: listen address %q: want a port from 1 to 65535", cfg.Listen)
 	}
-	passive := ""
+	passive := &passiveConfig{publicHost: cfg.PublicHost, tls: cfg.TLS, log: cfg.Logger}
 	if cfg.PassivePorts != "" {
-		low, high, err := config.ParsePortRange(cfg.PassivePorts)
-		if err != nil {
+		if passive.low, passive.high, err = config.ParsePortRange(cfg.PassivePorts); err != nil {
 			return nil, fmt.Errorf("ftp: passive ports %q: %w", cfg.PassivePorts, err)
 		}
-		// The library draws LOW + rand(HIGH-LOW), which never reaches HIGH
-		// and cannot draw from one port: widen by one.
-		passive = fmt.Sprintf("%d-%d", low, high+1)
+	}
+	if cfg.PublicHost != "" && net.ParseIP(cfg.PublicHost) == nil {
+		return nil, fmt.Errorf("ftp: public host %q: want an IP address, as PASV replies carry one", cfg.PublicHost)
 	}
 	d := &driver{svc: cfg.Identity, files: cfg.Files, idle: cfg.IdleTimeout, log: cfg.Logger}
 	opts := &goftp.Options{
@@ -99,8 +110,6 @@ func New(cfg Config) (*Server, error) {
 		Name:           "Gatehouse",
 		Hostname:       host,
 		Port:           port,
-		PublicIP:       cfg.PublicHost,
-		PassivePorts:   passive,
 		TLS:            cfg.TLS != nil,
 		TLSConfig:      cfg.TLS,
 		ExplicitFTPS:   true,
@@ -114,22 +123,43 @@ func New(cfg Config) (*Server, error) {
 	// NewServer drops ForceTLS when it copies the options; set it on the
 	// copy the server uses.
 	srv.ForceTLS = cfg.RequireTLS
-	srv.Commands = withSignIn(srv.Commands, d)
-	return &Server{srv: srv, addr: cfg.Listen, log: cfg.Logger}, nil
+	if cfg.TLS != nil {
+		// Only ListenAndServe sets it, and we serve our own listener.
+		if err := setPrivate(srv, "tlsConfig", cfg.TLS); err != nil {
+			return nil, err
+		}
+	}
+	srv.Commands = withCommands(srv.Commands, d, passive)
+	return &Server{srv: srv, addr: cfg.Listen, sessionIdle: cfg.SessionIdleTimeout, log: cfg.Logger}, nil
 }
 
 // Addr is the control connection's address.
 func (s *Server) Addr() string { return s.addr }
 
-// ListenAndServe serves until Shutdown. It first checks that the address
-// is free, so a clash is reported at start with a hint, not lost later.
+// ListenAndServe listens on the configured address and serves until
+// Shutdown.
 func (s *Server) ListenAndServe() error {
+	ln, err := s.Listen()
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Listen opens the control connection's listener, so that a taken port
+// stops start-up with a clear error.
+func (s *Server) Listen() (net.Listener, error) {
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
-		return fmt.Errorf("ftp: listen on %s: %w (is another FTP server running? pick another address with --ftp-listen, or off)", s.addr, err)
+		return nil, fmt.Errorf("ftp: listen on %s: %w (is another FTP server running? pick another address with --ftp-listen, or off)", s.addr, err)
 	}
-	_ = ln.Close()
-	err = s.srv.ListenAndServe()
+	return ln, nil
+}
+
+// Serve answers FTP on ln until Shutdown. Every control connection is
+// bounded (guard.go).
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.srv.Serve(guardedListener{Listener: ln, idle: s.sessionIdle})
 	if errors.Is(err, goftp.ErrServerClosed) {
 		return nil
 	}
