@@ -32,7 +32,10 @@ func startServer(ctx context.Context, binary string, args ...string) (*server, e
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--listen", addr, "--log-level", "warn"}, args...)...)
+	// The table measures HTTP only; the transfer listeners stay off, so a
+	// server already on their default ports cannot stop the run.
+	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--listen", addr, "--log-level", "warn",
+		"--sftp-listen", "off", "--ftp-listen", "off"}, args...)...)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if serverLogs {
 		cmd.Stderr = os.Stderr
