@@ -5,6 +5,11 @@
 // key as the password), what they see (their vfs view of the storage), and
 // when a signed-in user is cut off (the policy is asked again at every
 // file command, so a user a provider disabled is refused at their next one).
+//
+// Where the library is not safe with hostile clients, this package
+// replaces the part: control connections are accepted on our own listener
+// and bounded (guard.go), data connections are our own passive sockets that
+// serve only the client's address, and active mode is refused (passive.go).
 package ftp
 
 import (
