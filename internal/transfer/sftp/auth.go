@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/credential"
 )
 
 // Extension keys carrying the signed-in user through ssh.Permissions.
@@ -17,16 +18,6 @@ const (
 	extUserID      = "gatehouse-user-id"
 	extFingerprint = "gatehouse-key-fingerprint"
 )
-
-// Identity is what the SFTP server asks the identity core. *identity.Service
-// satisfies it.
-type Identity interface {
-	LoginWithPassword(ctx context.Context, l identity.PasswordLogin) (store.User, error)
-	LoginWithPublicKey(ctx context.Context, siteID int64, username, fingerprint string, ch identity.Channel, ip string) (store.User, error)
-	RecordChannelLogin(ctx context.Context, siteID int64, ch identity.Channel, cred identity.Credential, username, ip string, refusal error)
-	GetUser(ctx context.Context, siteID, id int64) (store.User, error)
-	GetSite(ctx context.Context, siteID int64) (store.Site, error)
-}
 
 // sshConfig builds the SSH server configuration: password, keyboard-
 // interactive (the same password, for clients that prefer it) and public
@@ -65,17 +56,18 @@ func (s *Server) sshConfig() *ssh.ServerConfig {
 	return c
 }
 
+// passwordLogin checks the secret a client typed as a password. It goes
+// through the same sign-in as FTP and WebDAV (package credential), so an
+// API key sent as the password gets the login policy's own answer for SFTP
+// (use an SSH key) instead of counting as a wrong password.
 func (s *Server) passwordLogin(conn ssh.ConnMetadata, password string) (*ssh.Permissions, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
 	defer cancel()
-	ip := remoteIP(conn.RemoteAddr())
-	u, err := s.id.LoginWithPassword(ctx, identity.PasswordLogin{SiteID: s.siteID, Username: conn.User(),
-		Password: password, Channel: identity.ChannelSFTP, IP: ip})
-	s.id.RecordChannelLogin(ctx, s.siteID, identity.ChannelSFTP, identity.CredentialPassword, conn.User(), ip, err)
+	in, err := credential.Login(ctx, s.id, s.siteID, conn.User(), password, identity.ChannelSFTP, remoteIP(conn.RemoteAddr()))
 	if err != nil {
 		return nil, refusal(err)
 	}
-	return permissionsFor(u), nil
+	return permissionsFor(in.User), nil
 }
 
 func (s *Server) publicKeyLogin(conn ssh.ConnMetadata, fingerprint string) (*ssh.Permissions, error) {

@@ -44,6 +44,9 @@ type harness struct {
 type harnessOptions struct {
 	checkInterval time.Duration
 	idleTimeout   time.Duration
+	// directory, when set, makes the identity core check LDAP users'
+	// passwords with it.
+	directory func(store.Store, *identity.Options)
 }
 
 func requireOpenSSH(t testing.TB) {
@@ -76,8 +79,12 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	id := identity.New(st, identity.Options{Sealer: sealer, Logger: logger,
-		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}})
+	idOpts := identity.Options{Sealer: sealer, Logger: logger,
+		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}}
+	if o.directory != nil {
+		o.directory(st, &idOpts)
+	}
+	id := identity.New(st, idOpts)
 	site, err := id.EnsureDefaultSite(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -125,8 +132,13 @@ func (h *harness) passwordUser(name string) store.User {
 
 // ssoUser creates a user signing in through a SAML provider.
 func (h *harness) ssoUser(name string) store.User {
+	return h.federatedUser(name, identity.ProtocolSAML, "okta")
+}
+
+// federatedUser creates a user of a new provider speaking protocol.
+func (h *harness) federatedUser(name, protocol, provider string) store.User {
 	h.t.Helper()
-	p := store.SSOStrategy{SiteID: h.site.ID, Protocol: identity.ProtocolSAML, Provider: "okta", Enabled: true}
+	p := store.SSOStrategy{SiteID: h.site.ID, Protocol: protocol, Provider: provider, Enabled: true}
 	if err := h.st.CreateSSOStrategy(h.ctx, &p); err != nil {
 		h.t.Fatal(err)
 	}
@@ -135,6 +147,16 @@ func (h *harness) ssoUser(name string) store.User {
 		h.t.Fatal(err)
 	}
 	return u
+}
+
+// apiKey creates an API key for u and returns its secret.
+func (h *harness) apiKey(u store.User) string {
+	h.t.Helper()
+	_, key, err := h.id.CreateAPIKey(h.ctx, identity.SystemActor, h.site.ID, identity.APIKeyChange{UserID: ptr(u.ID), Name: ptr("test")})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return key
 }
 
 // addKey generates an ed25519 key with ssh-keygen, registers its public

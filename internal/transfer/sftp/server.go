@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -45,7 +46,7 @@ type Config struct {
 	// SiteID is the site SFTP users sign in to: SSH carries no host name,
 	// so one listener serves one site (the default site).
 	SiteID   int64
-	Identity Identity
+	Identity *identity.Service
 	Storage  *vfs.Storage
 	Logger   *slog.Logger
 	// AccountCheckInterval overrides DefaultAccountCheckInterval.
@@ -58,7 +59,7 @@ type Config struct {
 type Server struct {
 	listen        string
 	siteID        int64
-	id            Identity
+	id            *identity.Service
 	storage       *vfs.Storage
 	log           *slog.Logger
 	checkInterval time.Duration
