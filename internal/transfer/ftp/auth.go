@@ -29,6 +29,10 @@ type session struct {
 	credential identity.Credential
 	ip         string
 	fs         vfs.FS
+	// apiKey is the key an API-key session signed in with, kept in memory
+	// for the connection's life so that every command checks the key is
+	// still there and unexpired, not only that the user may sign in.
+	apiKey string
 	// pending is true between our PASS accepting and the library's PASS
 	// confirming through acceptedAuth; the secret itself is not kept.
 	pending bool
@@ -144,8 +148,12 @@ func (d *driver) signIn(sess *goftp.Session, username, secret string) (*session,
 		return nil, identity.ErrInternal
 	}
 	d.log.Info("ftp sign-in", "site_id", site.ID, "user_id", in.User.ID, "username", in.User.Username, "credential", in.Credential, "ip", ip)
-	return &session{siteID: site.ID, userID: in.User.ID, username: in.User.Username, credential: in.Credential,
-		ip: ip, fs: fsys, pending: true}, nil
+	s := &session{siteID: site.ID, userID: in.User.ID, username: in.User.Username, credential: in.Credential,
+		ip: ip, fs: fsys, pending: true}
+	if in.Credential == identity.CredentialAPIKey {
+		s.apiKey = secret
+	}
+	return s, nil
 }
 
 func remoteIP(a net.Addr) string {

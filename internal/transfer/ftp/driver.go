@@ -1,6 +1,7 @@
 package ftp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,7 +38,7 @@ func (d *driver) admit(ctx *goftp.Context) (vfs.FS, error) {
 	if !ok {
 		return nil, errNotSignedIn
 	}
-	if _, err := d.svc.Readmit(ctx, s.siteID, s.userID, identity.ChannelFTP, s.credential, s.ip); err != nil {
+	if err := d.readmit(ctx, s); err != nil {
 		d.log.Info("ftp session ended: sign-in no longer allowed", "site_id", s.siteID, "user_id", s.userID,
 			"username", s.username, "ip", s.ip, "reason", credential.Reason(err))
 		delete(ctx.Sess.Data, dataSession)
@@ -46,6 +47,20 @@ func (d *driver) admit(ctx *goftp.Context) (vfs.FS, error) {
 		return nil, err
 	}
 	return s.fs, nil
+}
+
+// readmit asks the policy again; an API-key session also needs its key
+// to be there still (deleted or expired keys end the session).
+func (d *driver) readmit(ctx context.Context, s *session) error {
+	if s.credential != identity.CredentialAPIKey {
+		_, err := d.svc.Readmit(ctx, s.siteID, s.userID, identity.ChannelFTP, s.credential, s.ip)
+		return err
+	}
+	u, _, err := d.svc.LoginWithAPIKey(ctx, s.siteID, s.apiKey, identity.ChannelFTP, s.ip)
+	if err == nil && u.ID != s.userID {
+		err = identity.ErrInvalidAPIKey
+	}
+	return err
 }
 
 func (d *driver) Stat(ctx *goftp.Context, name string) (os.FileInfo, error) {

@@ -470,3 +470,27 @@ func TestControlConnectionGuards(t *testing.T) {
 		t.Fatalf("a sign-in after the floods: %d %q", code, msg)
 	}
 }
+
+// TestDeletedAPIKeyEndsSession: a session signed in with an API key ends
+// at the next command once the key is deleted.
+func TestDeletedAPIKeyEndsSession(t *testing.T) {
+	h := transfertest.New(t)
+	bob := h.SSOUser("bob")
+	key := h.APIKey(bob)
+	s := startFTP(t, h, nil)
+	c := dialRaw(t, s.Addr())
+	if code, msg := c.login("bob", key); code != 230 {
+		t.Fatalf("login with the API key: %d %q", code, msg)
+	}
+	c.must("MKD before", 257)
+	keys, err := h.Store.ListAPIKeys(h.Ctx, h.Site.ID, bob.ID, store.ListOptions{Limit: 10})
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("list keys: %v %v", keys, err)
+	}
+	if err := h.Store.DeleteAPIKey(h.Ctx, h.Site.ID, keys[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := c.send("MKD after"); code != 421 {
+		t.Fatalf("command after the key was deleted: want 421, got %d %q", code, msg)
+	}
+}

@@ -388,3 +388,25 @@ func TestHostileRequests(t *testing.T) {
 		t.Errorf("hostile requests left %d entries (err %v)", len(entries), err)
 	}
 }
+
+// TestDeletedAPIKeyRefused: a remembered API key stops working as soon as
+// it is deleted.
+func TestDeletedAPIKeyRefused(t *testing.T) {
+	h := transfertest.New(t)
+	bob := h.SSOUser("bob")
+	key := h.APIKey(bob)
+	base, _ := startDAV(t, h, nil)
+	if resp, _ := do(t, "PROPFIND", base+"/dav/", "bob", key, nil, "Depth", "0"); resp.StatusCode != http.StatusMultiStatus {
+		t.Fatalf("with the key: %d", resp.StatusCode)
+	}
+	keys, err := h.Store.ListAPIKeys(h.Ctx, h.Site.ID, bob.ID, store.ListOptions{Limit: 10})
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("list keys: %v %v", keys, err)
+	}
+	if err := h.Store.DeleteAPIKey(h.Ctx, h.Site.ID, keys[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := do(t, "PROPFIND", base+"/dav/", "bob", key, nil, "Depth", "0"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("after deleting the key: want 401, got %d", resp.StatusCode)
+	}
+}
