@@ -12,6 +12,7 @@ import (
 	files_sdk "github.com/Files-com/files-sdk-go/v3"
 	"github.com/Files-com/files-sdk-go/v3/file"
 	"github.com/Files-com/files-sdk-go/v3/folder"
+	"github.com/Files-com/files-sdk-go/v3/session"
 )
 
 // TestSDKFilesUploadDownloadListDelete drives the files API with Files.com's
@@ -147,5 +148,68 @@ func TestFilesOneShotUploadAndConfinement(t *testing.T) {
 	}
 	if code, _ := do("POST", apiPrefix+"/files/x.bin", bobKey, strings.NewReader(`{"action":"end","ref":"`+ref+`"}`), "application/json"); code != http.StatusNotFound {
 		t.Fatalf("ended an upload with no bytes: %d", code)
+	}
+}
+
+// TestFilesWithSession: a session from POST /sessions reaches the same
+// files as the user's API key, through the SDK's session header.
+func TestFilesWithSession(t *testing.T) {
+	h := newHarness(t)
+	dora := h.createUser("dora", false)
+	_, key := h.apiKeyFor(dora, time.Time{})
+	sess, err := (&session.Client{Config: sdkConfig(h, "")}).Create(files_sdk.SessionCreateParams{Username: "dora", Password: strongPassword})
+	if err != nil || sess.Id == "" {
+		t.Fatalf("sign in: %v %+v", err, sess)
+	}
+	req, _ := http.NewRequest("POST", h.srv.URL+apiPrefix+"/files/from-session.txt", strings.NewReader("hi"))
+	req.Header.Set(sessionHeader, sess.Id)
+	req.Header.Set("Content-Type", "text/plain")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("upload with a session: %v %v", err, res)
+	}
+	res.Body.Close()
+	it, err := (&folder.Client{Config: sdkConfig(h, key)}).ListFor(files_sdk.FolderListForParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for it.Next() {
+		names = append(names, it.File().Path)
+	}
+	if strings.Join(names, ",") != "from-session.txt" {
+		t.Fatalf("the API key sees %v", names)
+	}
+}
+
+// TestFolderListingPages: the SDK follows X-Files-Cursor through a folder
+// longer than one page.
+func TestFolderListingPages(t *testing.T) {
+	h := newHarness(t)
+	eve := h.createUser("eve", false)
+	_, key := h.apiKeyFor(eve, time.Time{})
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		req, _ := http.NewRequest("POST", h.srv.URL+apiPrefix+"/files/"+n+".txt", strings.NewReader(n))
+		req.Header.Set("X-FilesAPI-Key", key)
+		req.Header.Set("Content-Type", "text/plain")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != http.StatusCreated {
+			t.Fatalf("upload %s: %v %v", n, err, res)
+		}
+		res.Body.Close()
+	}
+	it, err := (&folder.Client{Config: sdkConfig(h, key)}).ListFor(files_sdk.FolderListForParams{ListParams: files_sdk.ListParams{PerPage: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for it.Next() {
+		names = append(names, it.File().Path)
+	}
+	if it.Err() != nil || strings.Join(names, ",") != "a.txt,b.txt,c.txt,d.txt,e.txt" {
+		t.Fatalf("pages gave %v (%v)", names, it.Err())
+	}
+	if n := h.requestCount("GET "+apiPrefix+"/folders") + h.requestCount("GET "+apiPrefix+"/folders/"); n != 3 {
+		t.Fatalf("%d page requests, want 3", n)
 	}
 }
