@@ -494,3 +494,17 @@ func TestDeletedAPIKeyEndsSession(t *testing.T) {
 		t.Fatalf("command after the key was deleted: want 421, got %d %q", code, msg)
 	}
 }
+
+// TestLDAPUserDirectoryPassword: an LDAP user signs in over FTPS with the
+// directory password, which the directory checks; a wrong one is refused.
+func TestLDAPUserDirectoryPassword(t *testing.T) {
+	h := transfertest.NewLDAP(t)
+	s := startFTP(t, h, nil)
+	if out, err := lftp(t, s.Addr(), transfertest.LDAPUser, transfertest.LDAPPassword, true, t.TempDir(), "mkdir from-ldap", "cls -1"); err != nil || !strings.Contains(out, "from-ldap") {
+		t.Fatalf("LDAP user over FTPS: %v\n%s", err, out)
+	}
+	c := dialRaw(t, s.Addr())
+	if code, msg := c.login(transfertest.LDAPUser, "not the directory password"); code != 530 {
+		t.Fatalf("wrong directory password: %d %q", code, msg)
+	}
+}

@@ -40,6 +40,13 @@ type Harness struct {
 // New builds a harness whose files live in a temporary folder.
 func New(t testing.TB) *Harness {
 	t.Helper()
+	return newHarness(t, nil)
+}
+
+// newHarness builds a harness; adjust may change the identity core's
+// options before it is made (NewLDAP adds the directory service).
+func newHarness(t testing.TB, adjust func(store.Store, *identity.Options)) *Harness {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(filepath.Join(dir, "gatehouse.db"))
 	if err != nil {
@@ -54,8 +61,12 @@ func New(t testing.TB) *Harness {
 	}
 	h := &Harness{T: t, Ctx: context.Background(), Store: st, Logs: &Buffer{}}
 	h.Logger = slog.New(slog.NewJSONHandler(h.Logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	h.Svc = identity.New(st, identity.Options{Logger: h.Logger, Sealer: sealer,
-		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}})
+	opts := identity.Options{Logger: h.Logger, Sealer: sealer,
+		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}}
+	if adjust != nil {
+		adjust(st, &opts)
+	}
+	h.Svc = identity.New(st, opts)
 	if h.Site, err = h.Svc.EnsureDefaultSite(h.Ctx); err != nil {
 		t.Fatalf("default site: %v", err)
 	}

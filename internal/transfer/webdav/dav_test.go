@@ -410,3 +410,19 @@ func TestDeletedAPIKeyRefused(t *testing.T) {
 		t.Fatalf("after deleting the key: want 401, got %d", resp.StatusCode)
 	}
 }
+
+// TestLDAPUserDirectoryPassword: an LDAP user's directory password works
+// over WebDAV (with rclone); a wrong one is refused.
+func TestLDAPUserDirectoryPassword(t *testing.T) {
+	h := transfertest.NewLDAP(t)
+	base, _ := startDAV(t, h, nil)
+	if code, body := curl(t, "-u", transfertest.LDAPUser+":"+transfertest.LDAPPassword, "-X", "MKCOL", base+"/dav/from-ldap/"); code != http.StatusCreated {
+		t.Fatalf("LDAP user's MKCOL: %d %s", code, body)
+	}
+	if out, err := rclone(t, base, transfertest.LDAPUser, transfertest.LDAPPassword, "lsf", "dav:"); err != nil || !strings.Contains(out, "from-ldap/") {
+		t.Fatalf("rclone as the LDAP user: %v\n%s", err, out)
+	}
+	if code, _ := curl(t, "-u", transfertest.LDAPUser+":wrong", base+"/dav/"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong directory password: want 401, got %d", code)
+	}
+}
