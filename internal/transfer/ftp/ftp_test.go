@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
@@ -506,5 +507,21 @@ func TestLDAPUserDirectoryPassword(t *testing.T) {
 	c := dialRaw(t, s.Addr())
 	if code, msg := c.login(transfertest.LDAPUser, "not the directory password"); code != 530 {
 		t.Fatalf("wrong directory password: %d %q", code, msg)
+	}
+}
+
+// TestChannelPermission: a user without ftp_permission (on them or a
+// group) is refused, and told which permission is missing.
+func TestChannelPermission(t *testing.T) {
+	h := transfertest.New(t)
+	dave := h.PasswordUser("dave")
+	no := false
+	if _, err := h.Svc.UpdateUser(h.Ctx, identity.SystemActor, h.Site.ID, dave.ID, identity.UserChange{FTPPermission: &no}, true); err != nil {
+		t.Fatal(err)
+	}
+	s := startFTP(t, h, nil)
+	c := dialRaw(t, s.Addr())
+	if code, msg := c.login("dave", transfertest.Password); code != 530 || !strings.Contains(msg, "ftp_permission") {
+		t.Fatalf("user without ftp_permission: want 530 naming it, got %d %q", code, msg)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
 )
@@ -424,5 +425,20 @@ func TestLDAPUserDirectoryPassword(t *testing.T) {
 	}
 	if code, _ := curl(t, "-u", transfertest.LDAPUser+":wrong", base+"/dav/"); code != http.StatusUnauthorized {
 		t.Fatalf("wrong directory password: want 401, got %d", code)
+	}
+}
+
+// TestChannelPermission: a user without dav_permission is refused, and
+// told which permission is missing.
+func TestChannelPermission(t *testing.T) {
+	h := transfertest.New(t)
+	dave := h.PasswordUser("dave")
+	no := false
+	if _, err := h.Svc.UpdateUser(h.Ctx, identity.SystemActor, h.Site.ID, dave.ID, identity.UserChange{DAVPermission: &no}, true); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := startDAV(t, h, nil)
+	if resp, body := do(t, "PROPFIND", base+"/dav/", "dave", pw, nil); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "dav_permission") {
+		t.Fatalf("user without dav_permission: want 401 naming it, got %d %s", resp.StatusCode, body)
 	}
 }
