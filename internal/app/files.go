@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/transfer/sftp"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
@@ -24,6 +25,33 @@ func (a *App) FileStorage() (*vfs.Storage, error) {
 		a.files.storage, a.files.err = vfs.New(filepath.Join(a.Config.DataDir, "files"), a.Store)
 	})
 	return a.files.storage, a.files.err
+}
+
+// staleUploadAge is how long an upload's temporary file may go unwritten
+// before the sweep removes it as the leftover of a stopped server.
+const staleUploadAge = 24 * time.Hour
+
+// sweepStaleUploads removes stale upload temporary files at start and then
+// hourly, until ctx ends.
+func (a *App) sweepStaleUploads(ctx context.Context) {
+	files, err := a.FileStorage()
+	if err != nil {
+		return
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := files.RemoveStaleUploads(staleUploadAge, time.Now()); err != nil {
+			a.Logger.Warn("removing stale uploads failed", "err", err)
+		} else if n > 0 {
+			a.Logger.Info("removed stale upload files", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // startSFTP opens the SFTP listener (when --sftp-listen is not off) and

@@ -100,6 +100,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	go a.sweepSessions(ctx)
+	go a.sweepStaleUploads(ctx)
 	if sso, err := a.SSOLogin(); err == nil {
 		// Hourly passes refresh metadata older than a day, and retry a
 		// failing URL at most hourly.
