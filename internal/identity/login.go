@@ -257,10 +257,7 @@ func clearFailures(u *store.User) {
 // last_login_at, the channel's last_*_login_at, a fresh failure count)
 // and returns the account as it now is.
 func (s *Service) recordSignIn(ctx context.Context, siteID, userID int64, ch Channel) (store.User, error) {
-	if err := s.st.NoteSignIn(ctx, siteID, userID, signInChannel(ch), s.now()); err != nil {
-		return store.User{}, mapStoreErr(err, "record sign-in", ErrInvalidUsernameOrPassword, nil)
-	}
-	u, err := s.st.GetUser(ctx, siteID, userID)
+	u, err := s.st.NoteSignIn(ctx, siteID, userID, signInChannel(ch), s.now())
 	return u, mapStoreErr(err, "record sign-in", ErrInvalidUsernameOrPassword, nil)
 }
 

@@ -131,12 +131,12 @@ type Store interface {
 	// transaction. An error from fn aborts the update and is returned.
 	UpdateUser(ctx context.Context, siteID, id int64, fn func(*User) error) (User, error)
 	// NoteSignIn records a successful sign-in in one statement, without
-	// reading the user first: the failed sign-in count and lockout are
-	// cleared, first_login_at is set unless it is, and last_login_at and
-	// the channel's last_*_login_at become at. ErrNotFound when the user
-	// does not exist. Every sign-in on every channel writes it, so it is
-	// kept to one short write.
-	NoteSignIn(ctx context.Context, siteID, id int64, channel SignInChannel, at time.Time) error
+	// reading the user first, and returns the user as it now is: the
+	// failed sign-in count and lockout are cleared, first_login_at is set
+	// unless it is, and last_login_at and the channel's last_*_login_at
+	// become at. ErrNotFound when the user does not exist. Every sign-in on
+	// every channel writes it, so it is kept to one short write.
+	NoteSignIn(ctx context.Context, siteID, id int64, channel SignInChannel, at time.Time) (User, error)
 	// DeleteUser removes the user with their memberships, sessions, API keys
 	// and public keys.
 	DeleteUser(ctx context.Context, siteID, id int64) error

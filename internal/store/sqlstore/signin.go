@@ -18,25 +18,22 @@ var signInColumns = map[store.SignInChannel]string{
 	store.SignInDAV:     "last_dav_login_at",
 }
 
-// NoteSignIn implements store.Store in one UPDATE: a sign-in needs no
-// read of the row, and one statement keeps the single SQLite writer free
-// for the next. updated_at moves as with every other update of the row.
-func (s *Store) NoteSignIn(ctx context.Context, siteID, id int64, channel store.SignInChannel, at time.Time) error {
+// NoteSignIn implements store.Store in one UPDATE … RETURNING: a sign-in
+// needs no read of the row first, and one statement keeps the single
+// SQLite writer free for the next. updated_at moves as with every other
+// update of the row.
+func (s *Store) NoteSignIn(ctx context.Context, siteID, id int64, channel store.SignInChannel, at time.Time) (store.User, error) {
 	col, ok := signInColumns[channel]
 	if !ok {
-		return fmt.Errorf("store: no sign-in column for channel %q", channel)
+		return store.User{}, fmt.Errorf("store: no sign-in column for channel %q", channel)
 	}
 	t := s.timeArg(at)
-	res, err := s.exec(ctx, "UPDATE users SET failed_logins = 0, failed_logins_since = NULL, lockout_expires = NULL,"+
-		" first_login_at = COALESCE(first_login_at, ?), last_login_at = ?, "+col+" = ?, updated_at = ?"+
-		" WHERE id = ? AND site_id = ?", t, t, t, s.timeArg(time.Now()), id, siteID)
+	u, err := scanRow(users, s.queryRow(ctx, true, "UPDATE users SET failed_logins = 0, failed_logins_since = NULL,"+
+		" lockout_expires = NULL, first_login_at = COALESCE(first_login_at, ?), last_login_at = ?, "+col+" = ?,"+
+		" updated_at = ? WHERE id = ? AND site_id = ? RETURNING "+users.returnCols,
+		t, t, t, s.timeArg(time.Now()), id, siteID))
 	if err != nil {
-		return s.mapErr(err, "user", "")
+		return store.User{}, s.mapErr(err, "user", "")
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return s.mapErr(err, "user", "")
-	} else if n == 0 {
-		return fmt.Errorf("%w: user", store.ErrNotFound)
-	}
-	return nil
+	return u, nil
 }

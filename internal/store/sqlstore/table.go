@@ -27,6 +27,7 @@ type table[R any] struct {
 	fields func(*R) []field
 
 	selectCols string // qualified, for SELECT
+	returnCols string // unqualified, for RETURNING; tables without joined fields only
 	insertSQL  string // INSERT … RETURNING id
 	updateSQL  string // UPDATE … WHERE id = ?
 }
@@ -38,7 +39,7 @@ func newTable[R any](name, alias, from, what string, fields func(*R) []field) *t
 		t.from = name + " " + alias
 	}
 	var zero R
-	var sel, ins, marks, set []string
+	var sel, ret, ins, marks, set []string
 	for _, f := range fields(&zero) {
 		switch f.ptr.(type) {
 		case joined:
@@ -47,6 +48,7 @@ func newTable[R any](name, alias, from, what string, fields func(*R) []field) *t
 		case lowerKey:
 		default:
 			sel = append(sel, alias+"."+f.col)
+			ret = append(ret, f.col)
 		}
 		if f.col == "id" {
 			continue
@@ -58,6 +60,9 @@ func newTable[R any](name, alias, from, what string, fields func(*R) []field) *t
 		}
 	}
 	t.selectCols = strings.Join(sel, ", ")
+	if len(ret) == len(sel) {
+		t.returnCols = strings.Join(ret, ", ")
+	}
 	t.insertSQL = "INSERT INTO " + name + " (" + strings.Join(ins, ", ") + ") VALUES (" +
 		strings.Join(marks, ", ") + ") RETURNING id"
 	t.updateSQL = "UPDATE " + name + " SET " + strings.Join(set, ", ") + " WHERE id = ?"

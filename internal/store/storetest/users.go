@@ -28,9 +28,11 @@ var userTests = []test{
 		u := fullUser(f.site.ID)
 		f.must(f.s.CreateUser(f.ctx, &u))
 		when := at(48 * time.Hour)
-		f.must(f.s.NoteSignIn(f.ctx, f.site.ID, u.ID, store.SignInSFTP, when))
+		noted, err := f.s.NoteSignIn(f.ctx, f.site.ID, u.ID, store.SignInSFTP, when)
+		f.must(err)
 		got, err := f.s.GetUser(f.ctx, f.site.ID, u.ID)
 		f.must(err)
+		equal(f, noted, got)
 		want := u
 		want.FailedLogins, want.FailedLoginsSince, want.LockoutExpires = 0, time.Time{}, time.Time{}
 		want.LastLoginAt, want.LastSFTPLoginAt = micro(when), micro(when)
@@ -41,16 +43,17 @@ var userTests = []test{
 		}
 
 		fresh := f.user("fresh")
-		f.must(f.s.NoteSignIn(f.ctx, f.site.ID, fresh.ID, store.SignInWeb, when))
-		got, err = f.s.GetUser(f.ctx, f.site.ID, fresh.ID)
+		got, err = f.s.NoteSignIn(f.ctx, f.site.ID, fresh.ID, store.SignInWeb, when)
 		f.must(err)
 		if got.FirstLoginAt != micro(when) || got.LastWebLoginAt != micro(when) || !got.LastSFTPLoginAt.IsZero() {
 			f.t.Fatalf("first sign-in on the web: %+v", got)
 		}
-		f.wantErr(f.s.NoteSignIn(f.ctx, f.site.ID, fresh.ID+1000, store.SignInWeb, when), store.ErrNotFound)
+		_, err = f.s.NoteSignIn(f.ctx, f.site.ID, fresh.ID+1000, store.SignInWeb, when)
+		f.wantErr(err, store.ErrNotFound)
 		other := store.Site{Subdomain: "note-sign-in", Name: "Other"}
 		f.must(f.s.CreateSite(f.ctx, &other))
-		f.wantErr(f.s.NoteSignIn(f.ctx, other.ID, fresh.ID, store.SignInWeb, when), store.ErrNotFound)
+		_, err = f.s.NoteSignIn(f.ctx, other.ID, fresh.ID, store.SignInWeb, when)
+		f.wantErr(err, store.ErrNotFound)
 	}},
 	{"CreateGet", func(f *fixture) {
 		u := fullUser(f.site.ID)
