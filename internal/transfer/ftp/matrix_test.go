@@ -1,0 +1,88 @@
+package ftp
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
+)
+
+// TestFTPCredentialMatrix is the FTP and FTPS rows of the seed's table:
+// which credential each kind of user signs in with, tried with lftp over
+// plain FTP and over explicit FTPS, with the 530 text the user sees where
+// it is refused.
+//
+//	user            password                       API key (as the password)
+//	password        yes                            yes
+//	SSO (SAML)      no: 530, use an API key        yes
+//	SSO (OIDC)      no: 530, use an API key        yes
+//	LDAP            yes (directory password)       yes
+//
+// The SSH-key column of the seed's table has no FTP cell: FTP has no way
+// to present a key, so there is nothing a client could try.
+func TestFTPCredentialMatrix(t *testing.T) {
+	requireClient(t, "lftp")
+	h := transfertest.NewLDAP(t)
+	ldapUser, err := h.Store.GetUserByUsername(h.Ctx, h.Site.ID, transfertest.LDAPUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		user     store.User
+		password string
+	}
+	rows := map[string]row{
+		"password": {h.PasswordUser("pat"), transfertest.Password},
+		"saml":     {h.FederatedUser("sam", identity.ProtocolSAML, "okta"), "any password at all"},
+		"oidc":     {h.FederatedUser("olga", identity.ProtocolOAuth2, "azure"), "any password at all"},
+		"ldap":     {ldapUser, transfertest.LDAPPassword},
+	}
+	keys := map[string]string{}
+	for kind, r := range rows {
+		keys[kind] = h.APIKey(r.user)
+		// A file only this user has shows a listing is of their own home.
+		writeFile(t, h, userFS(t, h, r.user), "/"+kind+"-home.txt", []byte(kind))
+	}
+	s := startFTP(t, h, nil)
+
+	const useAPIKey = "530 Not logged in: Must Authenticate With API Key. this user signs in through single sign-on; use an API key"
+	cells := []struct {
+		kind, credential string
+		ok               bool
+		says             string
+	}{
+		{"password", "password", true, ""},
+		{"password", "api_key", true, ""},
+		{"saml", "password", false, useAPIKey},
+		{"saml", "api_key", true, ""},
+		{"oidc", "password", false, useAPIKey},
+		{"oidc", "api_key", true, ""},
+		{"ldap", "password", true, ""},
+		{"ldap", "api_key", true, ""},
+	}
+	for _, channel := range []struct {
+		name   string
+		useTLS bool
+	}{{"ftp", false}, {"ftps", true}} {
+		t.Run(channel.name, func(t *testing.T) {
+			for _, tc := range cells {
+				t.Run(tc.kind+"/"+tc.credential, func(t *testing.T) {
+					r := rows[tc.kind]
+					secret := r.password
+					if tc.credential == "api_key" {
+						secret = keys[tc.kind]
+					}
+					out, err := lftp(t, s.Addr(), r.user.Username, secret, channel.useTLS, t.TempDir(), "cls -1 /")
+					if tc.ok && (err != nil || !strings.Contains(out, tc.kind+"-home.txt")) {
+						t.Fatalf("want a listing of the user's home, got %v\n%s", err, out)
+					}
+					if !tc.ok && (err == nil || !strings.Contains(out, tc.says)) {
+						t.Fatalf("want a refusal saying %q, got %v\n%s", tc.says, err, out)
+					}
+				})
+			}
+		})
+	}
+}
