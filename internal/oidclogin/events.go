@@ -3,11 +3,9 @@ package oidclogin
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/connector/oidc"
-	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -61,43 +59,25 @@ func (s *Service) recordEvent(ctx context.Context, ev store.SSOEvent, p store.SS
 	}
 }
 
-// refusal builds the LoginError for err: a connector *oidc.Error, an
-// identity.Error, a provision refusal or a store failure.
+// refusal is ssologin.Refusal for OpenID Connect sign-in.
 func refusal(check string, err error, format string, args ...any) *ssologin.LoginError {
-	msg := fmt.Sprintf(format, args...)
-	status := http.StatusForbidden
+	return ssologin.Refusal(check, err, oidcRefusal, format, args...)
+}
+
+// oidcRefusal reads a connector *oidc.Error.
+func oidcRefusal(err error) (ssologin.ConnectorRefusal, bool) {
 	var oe *oidc.Error
-	var ie *identity.Error
-	switch {
-	case errors.As(err, &oe):
-		check = string(oe.Kind)
-		switch oe.Kind {
-		case oidc.KindMalformed:
-			status = http.StatusBadRequest
-		case oidc.KindConfig, oidc.KindDiscovery, oidc.KindKeys, oidc.KindTokenEndpoint:
-			status = http.StatusServiceUnavailable
-		}
-		if msg == "" {
-			msg = advice(oe)
-		}
-	case errors.As(err, &ie):
-		if ie.Status >= 500 {
-			status = ie.Status
-		}
-		if msg == "" {
-			msg = ie.Message
-		}
-	case errors.Is(err, provision.ErrRefused), errors.Is(err, provision.ErrConflict):
-		if msg == "" {
-			msg = err.Error()
-		}
-	case err != nil && check == "":
-		check, status, msg = "internal", http.StatusServiceUnavailable, "the server could not finish the sign-in; its log has the details"
+	if !errors.As(err, &oe) {
+		return ssologin.ConnectorRefusal{}, false
 	}
-	if check == "" {
-		check = "internal"
+	cr := ssologin.ConnectorRefusal{Check: string(oe.Kind), Advice: advice(oe)}
+	switch oe.Kind {
+	case oidc.KindMalformed:
+		cr.Status = http.StatusBadRequest
+	case oidc.KindConfig, oidc.KindDiscovery, oidc.KindKeys, oidc.KindTokenEndpoint:
+		cr.Status = http.StatusServiceUnavailable
 	}
-	return &ssologin.LoginError{Check: check, Message: msg, Status: status, Err: err}
+	return cr, true
 }
 
 // advice says what to check for a failed connector check.

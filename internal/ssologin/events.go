@@ -42,43 +42,78 @@ type LoginError struct {
 func (e *LoginError) Error() string { return "sso sign-in refused (" + e.Check + "): " + e.Message }
 func (e *LoginError) Unwrap() error { return e.Err }
 
-// refusal builds the LoginError for err, which is a saml.Error, an
-// identity.Error, a provision refusal or a store failure.
-func refusal(check string, err error, format string, args ...any) *LoginError {
+// ConnectorRefusal is what a connector's own error says about a refused
+// sign-in: the check that failed, the HTTP status to answer, and advice
+// for the person or admin.
+type ConnectorRefusal struct {
+	Check  string
+	Status int // 0 for the default, 403
+	Advice string
+}
+
+// CheckInternal names a refusal caused by the server, not the sign-in.
+const CheckInternal = "internal"
+
+// Refusal builds the LoginError for err, whichever layer it comes from: a
+// connector error (connector reads it, and reports false for any other
+// error), an identity.Error, a provisioning refusal, or a store failure.
+// Every single sign-on protocol answers through it, so they all tell
+// people the same things in the same way. A non-empty format is the
+// message; otherwise the error supplies it.
+func Refusal(check string, err error, connector func(error) (ConnectorRefusal, bool), format string, args ...any) *LoginError {
 	msg := fmt.Sprintf(format, args...)
 	status := http.StatusForbidden
-	var se *saml.Error
 	var ie *identity.Error
-	switch {
-	case errors.As(err, &se):
-		check = string(se.Kind)
-		switch se.Kind {
-		case saml.KindMalformed, saml.KindTooLarge, saml.KindRoundTrip, saml.KindDTD, saml.KindComment:
-			status = http.StatusBadRequest
-		case saml.KindInternal, saml.KindFetch, saml.KindConfig, saml.KindMetadata:
-			status = http.StatusServiceUnavailable
+	if cr, ok := connector(err); ok {
+		check = cr.Check
+		if cr.Status != 0 {
+			status = cr.Status
 		}
 		if msg == "" {
-			msg = samlAdvice(se)
+			msg = cr.Advice
 		}
-	case errors.As(err, &ie):
-		if ie.Status >= 500 {
-			status = ie.Status
+	} else {
+		switch {
+		case errors.As(err, &ie):
+			if ie.Status >= 500 {
+				status = ie.Status
+			}
+			if msg == "" {
+				msg = ie.Message
+			}
+		case errors.Is(err, provision.ErrRefused), errors.Is(err, provision.ErrConflict):
+			if msg == "" {
+				msg = err.Error()
+			}
+		case err != nil && check == "":
+			check, status, msg = CheckInternal, http.StatusServiceUnavailable, "the server could not finish the sign-in; its log has the details"
 		}
-		if msg == "" {
-			msg = ie.Message
-		}
-	case errors.Is(err, provision.ErrRefused), errors.Is(err, provision.ErrConflict):
-		if msg == "" {
-			msg = err.Error()
-		}
-	case err != nil && check == "":
-		check, status, msg = string(saml.KindInternal), http.StatusServiceUnavailable, "the server could not finish the sign-in; its log has the details"
 	}
 	if check == "" {
-		check = string(saml.KindInternal)
+		check = CheckInternal
 	}
 	return &LoginError{Check: check, Message: msg, Status: status, Err: err}
+}
+
+// refusal is Refusal for SAML sign-in and logout.
+func refusal(check string, err error, format string, args ...any) *LoginError {
+	return Refusal(check, err, samlRefusal, format, args...)
+}
+
+// samlRefusal reads a *saml.Error.
+func samlRefusal(err error) (ConnectorRefusal, bool) {
+	var se *saml.Error
+	if !errors.As(err, &se) {
+		return ConnectorRefusal{}, false
+	}
+	cr := ConnectorRefusal{Check: string(se.Kind), Advice: samlAdvice(se)}
+	switch se.Kind {
+	case saml.KindMalformed, saml.KindTooLarge, saml.KindRoundTrip, saml.KindDTD, saml.KindComment:
+		cr.Status = http.StatusBadRequest
+	case saml.KindInternal, saml.KindFetch, saml.KindConfig, saml.KindMetadata:
+		cr.Status = http.StatusServiceUnavailable
+	}
+	return cr, true
 }
 
 // samlAdvice says what to check for a failed SAML check.
