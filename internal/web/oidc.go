@@ -4,7 +4,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,10 +29,8 @@ func (s *server) oauthLogin(w http.ResponseWriter, r *http.Request) {
 		s.pageNotFound(w, r)
 		return
 	}
-	id, err := strconv.ParseInt(r.URL.Query().Get("sso_strategy_id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.render(w, r, http.StatusBadRequest, "error", pageData{Title: "Single sign-on",
-			Error: "The sign-in link lacks a valid sso_strategy_id; use a button on the sign-in page."})
+	id, ok := s.signInProvider(w, r)
+	if !ok {
 		return
 	}
 	started, err := s.oidc.Begin(r.Context(), siteFrom(r.Context()), id, clientIP(r))

@@ -40,16 +40,27 @@ func (s *server) samlMetadata(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(md)
 }
 
+// signInProvider reads the sso_strategy_id of a sign-in link (SAML's
+// /saml/login, OpenID Connect's /oauth/login), or answers a page saying it
+// is missing.
+func (s *server) signInProvider(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.URL.Query().Get("sso_strategy_id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.render(w, r, http.StatusBadRequest, "error", pageData{Title: "Single sign-on",
+			Error: "The sign-in link lacks a valid sso_strategy_id; use a button on the sign-in page."})
+		return 0, false
+	}
+	return id, true
+}
+
 // samlLogin starts an SP-initiated sign-in: 302 to the identity provider.
 func (s *server) samlLogin(w http.ResponseWriter, r *http.Request) {
 	if s.sso == nil {
 		s.pageNotFound(w, r)
 		return
 	}
-	id, err := strconv.ParseInt(r.URL.Query().Get("sso_strategy_id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.render(w, r, http.StatusBadRequest, "error", pageData{Title: "Single sign-on",
-			Error: "The sign-in link lacks a valid sso_strategy_id; use a button on the sign-in page."})
+	id, ok := s.signInProvider(w, r)
+	if !ok {
 		return
 	}
 	redirect, err := s.sso.Begin(r.Context(), siteFrom(r.Context()), id, clientIP(r))
