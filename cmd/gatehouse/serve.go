@@ -70,5 +70,12 @@ func printWelcome(w io.Writer, a *app.App, admin store.User, password string) {
 		fmt.Fprintf(w, "  Lost it? Run: gatehouse admin reset-password %s\n", admin.Username)
 	}
 	fmt.Fprintf(w, "\n  REST API: %s/api/rest/v1 (header X-FilesAPI-Key; create a key with 'gatehouse api-keys create')\n", a.Config.BaseURL)
+	fmt.Fprintf(w, "  WebDAV:   %s/dav/\n", a.Config.BaseURL)
+	if a.Config.SFTP.Enabled() {
+		fmt.Fprintf(w, "  SFTP:     %s\n", a.Config.SFTP.Listen)
+	}
+	if a.Config.FTP.Enabled() {
+		fmt.Fprintf(w, "  FTP(S):   %s\n", a.Config.FTP.Listen)
+	}
 	fmt.Fprintf(w, "  Data:     %s\n\n", storeKind(a.Config))
 }
