@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/connector/oidc/oidctest"
 	"github.com/gatehouse/gatehouse/internal/identity"
 )
 
@@ -20,7 +21,7 @@ import (
 // 99th percentile latency.
 func BenchmarkCallbackToSession(b *testing.B) {
 	e := newEnv(b)
-	tp := newTokenEndpoint(b, tenantA)
+	tp := oidctest.NewTokenEndpoint(b, tenantA)
 	p := e.entraProvider(tp, "Entra", false)
 	const people = 50
 	for i := range people {
@@ -37,7 +38,7 @@ func BenchmarkCallbackToSession(b *testing.B) {
 		bg := e.begin(p)
 		who := fmt.Sprintf("user%d@contoso.example", i%people)
 		code := "code-" + bg.state
-		tp.expect(code, tp.sign(b, p.ClientID, bg.nonce, e.clock.Now(), person{oid: fmt.Sprintf("oid-%d", i%people), username: who}))
+		tp.Expect(code, tp.Sign(b, p.ClientID, bg.nonce, e.clock.Now(), oidctest.Person{OID: fmt.Sprintf("oid-%d", i%people), Username: who}))
 		all[i] = ready{cb: Callback{HostSite: e.site, Provider: p.Provider, State: bg.state, Code: code, Browser: bg.browser, IP: "192.0.2.1"}, who: who}
 	}
 	var next atomic.Int64

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/connector/oidc/oidctest"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
@@ -59,9 +60,9 @@ func newEnv(t testing.TB) *env {
 }
 
 // entraProvider makes an enabled Entra provider trusting tp.
-func (e *env) entraProvider(tp *tokenEndpoint, label string, jit bool) store.SSOStrategy {
+func (e *env) entraProvider(tp *oidctest.TokenEndpoint, label string, jit bool) store.SSOStrategy {
 	e.t.Helper()
-	opts, _ := json.Marshal(map[string]string{identity.OptionOIDCTenantID: tp.tenant, identity.OptionOIDCAuthority: tp.authority()})
+	opts, _ := json.Marshal(map[string]string{identity.OptionOIDCTenantID: tp.Tenant, identity.OptionOIDCAuthority: tp.Authority()})
 	raw := json.RawMessage(opts)
 	proto, kind, clientID, clientSecret, yes := identity.ProtocolOAuth2, "azure", "client-"+label, "secret-"+label, true
 	p, err := e.id.CreateSSOStrategy(e.ctx, identity.SystemActor, e.site.ID, identity.SSOStrategyChange{

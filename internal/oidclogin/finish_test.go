@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/internal/connector/oidc/oidctest"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -14,9 +15,9 @@ const tenantA = "11111111-2222-3333-4444-555555555555"
 
 // finish answers a begun sign-in with a token for who, as the provider
 // would, and runs the callback.
-func (e *env) finish(tp *tokenEndpoint, p store.SSOStrategy, b begun, who person) (ssologin.SignIn, error) {
+func (e *env) finish(tp *oidctest.TokenEndpoint, p store.SSOStrategy, b begun, who oidctest.Person) (ssologin.SignIn, error) {
 	code := "code-" + b.state
-	tp.expect(code, tp.sign(e.t, p.ClientID, b.nonce, e.clock.Now(), who))
+	tp.Expect(code, tp.Sign(e.t, p.ClientID, b.nonce, e.clock.Now(), who))
 	return e.svc.Finish(e.ctx, Callback{HostSite: e.site, Provider: p.Provider, State: b.state, Code: code, Browser: b.browser, IP: "192.0.2.1"})
 }
 
@@ -36,7 +37,7 @@ func (e *env) refusedWith(t *testing.T, err error, check string) {
 
 func TestBeginSendsPKCEStateAndNonce(t *testing.T) {
 	e := newEnv(t)
-	tp := newTokenEndpoint(t, tenantA)
+	tp := oidctest.NewTokenEndpoint(t, tenantA)
 	p := e.entraProvider(tp, "Entra", false)
 	b := e.begin(p)
 	if b.state == "" || b.nonce == "" || b.browser == "" || b.query.Get("code_challenge_method") != "S256" || b.query.Get("code_challenge") == "" {
@@ -49,10 +50,10 @@ func TestBeginSendsPKCEStateAndNonce(t *testing.T) {
 
 func TestFinishSignsInPreCreatedUser(t *testing.T) {
 	e := newEnv(t)
-	tp := newTokenEndpoint(t, tenantA)
+	tp := oidctest.NewTokenEndpoint(t, tenantA)
 	p := e.entraProvider(tp, "Entra", false)
 	u := e.ssoUser("ada@contoso.example", p)
-	in, err := e.finish(tp, p, e.begin(p), person{oid: "oid-ada", username: "ada@contoso.example"})
+	in, err := e.finish(tp, p, e.begin(p), oidctest.Person{OID: "oid-ada", Username: "ada@contoso.example"})
 	if err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
@@ -66,16 +67,16 @@ func TestFinishSignsInPreCreatedUser(t *testing.T) {
 
 func TestFinishProvisionsJustInTime(t *testing.T) {
 	e := newEnv(t)
-	tp := newTokenEndpoint(t, tenantA)
+	tp := oidctest.NewTokenEndpoint(t, tenantA)
 	p := e.entraProvider(tp, "Entra", true)
-	in, err := e.finish(tp, p, e.begin(p), person{oid: "oid-grace", username: "grace@contoso.example", given: "Grace", family: "Hopper"})
+	in, err := e.finish(tp, p, e.begin(p), oidctest.Person{OID: "oid-grace", Username: "grace@contoso.example", Given: "Grace", Family: "Hopper"})
 	if err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
 	if !in.Created || in.User.Username != "grace@contoso.example" || in.User.Email != "grace@contoso.example" || in.User.SSOStrategyID != p.ID {
 		t.Fatalf("JIT account %+v", in.User)
 	}
-	again, err := e.finish(tp, p, e.begin(p), person{oid: "oid-grace", username: "grace.renamed@contoso.example"})
+	again, err := e.finish(tp, p, e.begin(p), oidctest.Person{OID: "oid-grace", Username: "grace.renamed@contoso.example"})
 	if err != nil || again.User.ID != in.User.ID || again.Created {
 		t.Fatalf("second sign-in (renamed) %+v %v: the oid must find the same account", again.User, err)
 	}
@@ -83,9 +84,9 @@ func TestFinishProvisionsJustInTime(t *testing.T) {
 
 func TestFinishGroupsOverageKeepsMembershipsAndRecordsEvent(t *testing.T) {
 	e := newEnv(t)
-	tp := newTokenEndpoint(t, tenantA)
+	tp := oidctest.NewTokenEndpoint(t, tenantA)
 	p := e.entraProvider(tp, "Entra", true)
-	if _, err := e.finish(tp, p, e.begin(p), person{oid: "oid-linus", username: "linus@contoso.example", overage: true}); err != nil {
+	if _, err := e.finish(tp, p, e.begin(p), oidctest.Person{OID: "oid-linus", Username: "linus@contoso.example", Overage: true}); err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
 	found := false
@@ -99,10 +100,10 @@ func TestFinishGroupsOverageKeepsMembershipsAndRecordsEvent(t *testing.T) {
 
 func TestFinishRefusals(t *testing.T) {
 	e := newEnv(t)
-	tp := newTokenEndpoint(t, tenantA)
+	tp := oidctest.NewTokenEndpoint(t, tenantA)
 	p := e.entraProvider(tp, "Entra", false)
 	e.ssoUser("ada@contoso.example", p)
-	ada := person{oid: "oid-ada", username: "ada@contoso.example"}
+	ada := oidctest.Person{OID: "oid-ada", Username: "ada@contoso.example"}
 
 	t.Run("replayed state", func(t *testing.T) {
 		b := e.begin(p)
@@ -160,20 +161,20 @@ func TestFinishRefusals(t *testing.T) {
 		e.refusedWith(t, err, "nonce")
 	})
 	t.Run("unknown user without provisioning", func(t *testing.T) {
-		_, err := e.finish(tp, p, e.begin(p), person{oid: "oid-eve", username: "eve@contoso.example"})
+		_, err := e.finish(tp, p, e.begin(p), oidctest.Person{OID: "oid-eve", Username: "eve@contoso.example"})
 		e.refusedWith(t, err, ssologin.CheckNotProvisioned)
 	})
 }
 
 func TestTwoTenantsSideBySide(t *testing.T) {
 	e := newEnv(t)
-	tpA, tpB := newTokenEndpoint(t, tenantA), newTokenEndpoint(t, "99999999-8888-7777-6666-555555555555")
+	tpA, tpB := oidctest.NewTokenEndpoint(t, tenantA), oidctest.NewTokenEndpoint(t, "99999999-8888-7777-6666-555555555555")
 	pA, pB := e.entraProvider(tpA, "Contoso", true), e.entraProvider(tpB, "Fabrikam", true)
-	a, err := e.finish(tpA, pA, e.begin(pA), person{oid: "oid-1", username: "one@contoso.example"})
+	a, err := e.finish(tpA, pA, e.begin(pA), oidctest.Person{OID: "oid-1", Username: "one@contoso.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := e.finish(tpB, pB, e.begin(pB), person{oid: "oid-2", username: "two@fabrikam.example"})
+	b, err := e.finish(tpB, pB, e.begin(pB), oidctest.Person{OID: "oid-2", Username: "two@fabrikam.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func TestTwoTenantsSideBySide(t *testing.T) {
 	// A token of tenant B answering a sign-in started at provider A.
 	bA := e.begin(pA)
 	code := "cross-" + bA.state
-	tpA.expect(code, tpB.sign(t, pA.ClientID, bA.nonce, e.clock.Now(), person{oid: "oid-2", username: "two@fabrikam.example"}))
+	tpA.Expect(code, tpB.Sign(t, pA.ClientID, bA.nonce, e.clock.Now(), oidctest.Person{OID: "oid-2", Username: "two@fabrikam.example"}))
 	_, err = e.svc.Finish(e.ctx, Callback{HostSite: e.site, Provider: "azure", State: bA.state, Code: code, Browser: bA.browser})
 	var le *ssologin.LoginError
 	if !errors.As(err, &le) || (le.Check != "issuer" && le.Check != "signature" && le.Check != "unknown-key" && le.Check != "tenant") {
@@ -193,7 +194,7 @@ func TestTwoTenantsSideBySide(t *testing.T) {
 
 func TestConnectorRebuiltWhenSettingsChange(t *testing.T) {
 	e := newEnv(t)
-	tp := newTokenEndpoint(t, tenantA)
+	tp := oidctest.NewTokenEndpoint(t, tenantA)
 	p := e.entraProvider(tp, "Entra", false)
 	first, err := e.svc.connector(e.ctx, p)
 	if err != nil {

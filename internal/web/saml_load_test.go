@@ -25,6 +25,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
@@ -125,7 +126,7 @@ type loadServer struct {
 	svc      *identity.Service
 	client   *http.Client
 	siteID   int64
-	provider int64
+	provider int64 // the SAML provider
 }
 
 func newLoadServer(tb testing.TB) *loadServer {
@@ -157,8 +158,12 @@ func newLoadServer(tb testing.TB) *loadServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	oidcLogin, err := oidclogin.New(oidclogin.Options{Identity: svc, Provision: prov, BaseURL: srv.URL, Logger: logger, Clock: time.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	handler, err = New(Config{Service: svc, BaseURL: srv.URL, SiteDomain: "example.test", Logger: logger, Clock: time.Now,
-		Provision: prov, SSO: sso})
+		Provision: prov, SSO: sso, OIDC: oidcLogin})
 	if err != nil {
 		tb.Fatal(err)
 	}

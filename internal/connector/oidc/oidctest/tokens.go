@@ -1,4 +1,4 @@
-package oidclogin
+package oidctest
 
 import (
 	"crypto/rand"
@@ -14,14 +14,15 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// tokenEndpoint is a small in-process OpenID provider shaped like one
+// TokenEndpoint is a small in-process OpenID provider shaped like one
 // Entra tenant (issuer /{tenant}/v2.0): discovery, keys, and a token
 // endpoint that answers each code once with the ID token a test put
-// there. It serves the unit tests of our own mapping and the benchmark;
-// the protocol itself is tested against the real provider (oidctest).
-type tokenEndpoint struct {
+// there. It serves unit tests of our own claim mapping and the sign-in
+// benchmarks, which must not measure a Node.js process; the protocol
+// itself is tested against the real provider (Start).
+type TokenEndpoint struct {
 	srv    *httptest.Server
-	tenant string
+	Tenant string
 	key    *rsa.PrivateKey
 	signer jose.Signer
 
@@ -29,7 +30,9 @@ type tokenEndpoint struct {
 	tokens map[string]string // code -> id_token
 }
 
-func newTokenEndpoint(t testing.TB, tenant string) *tokenEndpoint {
+// NewTokenEndpoint starts a TokenEndpoint for tenant on loopback; it stops
+// when the test ends.
+func NewTokenEndpoint(t testing.TB, tenant string) *TokenEndpoint {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -40,11 +43,11 @@ func newTokenEndpoint(t testing.TB, tenant string) *tokenEndpoint {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &tokenEndpoint{tenant: tenant, key: key, signer: signer, tokens: map[string]string{}}
+	e := &TokenEndpoint{Tenant: tenant, key: key, signer: signer, tokens: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /"+tenant+"/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{
-			"issuer":                                e.issuer(),
+		writeTokenJSON(w, map[string]any{
+			"issuer":                                e.Issuer(),
 			"authorization_endpoint":                e.srv.URL + "/" + tenant + "/oauth2/v2.0/authorize",
 			"token_endpoint":                        e.srv.URL + "/" + tenant + "/oauth2/v2.0/token",
 			"jwks_uri":                              e.srv.URL + "/" + tenant + "/discovery/v2.0/keys",
@@ -55,7 +58,7 @@ func newTokenEndpoint(t testing.TB, tenant string) *tokenEndpoint {
 		})
 	})
 	mux.HandleFunc("GET /"+tenant+"/discovery/v2.0/keys", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+		writeTokenJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
 	})
 	mux.HandleFunc("POST /"+tenant+"/oauth2/v2.0/token", func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
@@ -69,37 +72,38 @@ func newTokenEndpoint(t testing.TB, tenant string) *tokenEndpoint {
 			_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"unknown or used code"}`))
 			return
 		}
-		writeJSON(w, map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "id_token": tok})
+		writeTokenJSON(w, map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "id_token": tok})
 	})
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e
 }
 
-func (e *tokenEndpoint) issuer() string { return e.srv.URL + "/" + e.tenant + "/v2.0" }
+// Issuer is the tenant's issuer, as Entra's v2.0 tokens carry it.
+func (e *TokenEndpoint) Issuer() string { return e.srv.URL + "/" + e.Tenant + "/v2.0" }
 
-// authority is the provider's oidc_authority setting.
-func (e *tokenEndpoint) authority() string { return e.srv.URL + "/" + e.tenant }
+// Authority is the provider's oidc_authority setting.
+func (e *TokenEndpoint) Authority() string { return e.srv.URL + "/" + e.Tenant }
 
-// person is who a signed token names.
-type person struct {
-	oid, username, email, given, family string
-	groups                              []string
-	overage                             bool
+// Person is who a signed token names.
+type Person struct {
+	OID, Username, Email, Given, Family string
+	Groups                              []string
+	Overage                             bool
 }
 
-// sign makes an Entra-shaped ID token for clientID and nonce.
-func (e *tokenEndpoint) sign(t testing.TB, clientID, nonce string, now time.Time, p person) string {
+// Sign makes an Entra-shaped ID token for clientID and nonce.
+func (e *TokenEndpoint) Sign(t testing.TB, clientID, nonce string, now time.Time, p Person) string {
 	t.Helper()
 	claims := map[string]any{
-		"iss": e.issuer(), "aud": clientID, "sub": "pairwise-" + p.oid, "oid": p.oid, "tid": e.tenant,
+		"iss": e.Issuer(), "aud": clientID, "sub": "pairwise-" + p.OID, "oid": p.OID, "tid": e.Tenant,
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(), "nonce": nonce,
-		"preferred_username": p.username, "email": p.email, "given_name": p.given, "family_name": p.family, "ver": "2.0",
+		"preferred_username": p.Username, "email": p.Email, "given_name": p.Given, "family_name": p.Family, "ver": "2.0",
 	}
-	if len(p.groups) > 0 {
-		claims["groups"] = p.groups
+	if len(p.Groups) > 0 {
+		claims["groups"] = p.Groups
 	}
-	if p.overage {
+	if p.Overage {
 		claims["_claim_names"] = map[string]any{"groups": "src1"}
 		claims["_claim_sources"] = map[string]any{"src1": map[string]any{"endpoint": "https://graph.microsoft.com/v1.0/users/x/getMemberObjects"}}
 	}
@@ -110,14 +114,14 @@ func (e *tokenEndpoint) sign(t testing.TB, clientID, nonce string, now time.Time
 	return raw
 }
 
-// expect makes the token endpoint answer code with token, once.
-func (e *tokenEndpoint) expect(code, token string) {
+// Expect makes the token endpoint answer code with token, once.
+func (e *TokenEndpoint) Expect(code, token string) {
 	e.mu.Lock()
 	e.tokens[code] = token
 	e.mu.Unlock()
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+func writeTokenJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
 }
