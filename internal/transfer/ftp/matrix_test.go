@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
 )
 
@@ -25,26 +23,7 @@ import (
 func TestFTPCredentialMatrix(t *testing.T) {
 	requireClient(t, "lftp")
 	h := transfertest.NewLDAP(t)
-	ldapUser, err := h.Store.GetUserByUsername(h.Ctx, h.Site.ID, transfertest.LDAPUser)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type row struct {
-		user     store.User
-		password string
-	}
-	rows := map[string]row{
-		"password": {h.PasswordUser("pat"), transfertest.Password},
-		"saml":     {h.FederatedUser("sam", identity.ProtocolSAML, "okta"), "any password at all"},
-		"oidc":     {h.FederatedUser("olga", identity.ProtocolOAuth2, "azure"), "any password at all"},
-		"ldap":     {ldapUser, transfertest.LDAPPassword},
-	}
-	keys := map[string]string{}
-	for kind, r := range rows {
-		keys[kind] = h.APIKey(r.user)
-		// A file only this user has shows a listing is of their own home.
-		writeFile(t, h, userFS(t, h, r.user), "/"+kind+"-home.txt", []byte(kind))
-	}
+	users := h.MatrixUsers(t)
 	s := startFTP(t, h, nil)
 
 	const useAPIKey = "530 Not logged in: Must Authenticate With API Key. this user signs in through single sign-on; use an API key"
@@ -69,12 +48,8 @@ func TestFTPCredentialMatrix(t *testing.T) {
 		t.Run(channel.name, func(t *testing.T) {
 			for _, tc := range cells {
 				t.Run(tc.kind+"/"+tc.credential, func(t *testing.T) {
-					r := rows[tc.kind]
-					secret := r.password
-					if tc.credential == "api_key" {
-						secret = keys[tc.kind]
-					}
-					out, err := lftp(t, s.Addr(), r.user.Username, secret, channel.useTLS, t.TempDir(), "cls -1 /")
+					u := users[tc.kind]
+					out, err := lftp(t, s.Addr(), u.User.Username, u.Secret(tc.credential), channel.useTLS, t.TempDir(), "cls -1 /")
 					if tc.ok && (err != nil || !strings.Contains(out, tc.kind+"-home.txt")) {
 						t.Fatalf("want a listing of the user's home, got %v\n%s", err, out)
 					}

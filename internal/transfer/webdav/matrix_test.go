@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
 )
 
@@ -26,36 +24,7 @@ import (
 func TestWebDAVCredentialMatrix(t *testing.T) {
 	requireClient(t, "curl")
 	h := transfertest.NewLDAP(t)
-	ldapUser, err := h.Store.GetUserByUsername(h.Ctx, h.Site.ID, transfertest.LDAPUser)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type row struct {
-		user     store.User
-		password string
-	}
-	rows := map[string]row{
-		"password": {h.PasswordUser("pat"), transfertest.Password},
-		"saml":     {h.FederatedUser("sam", identity.ProtocolSAML, "okta"), "any password at all"},
-		"oidc":     {h.FederatedUser("olga", identity.ProtocolOAuth2, "azure"), "any password at all"},
-		"ldap":     {ldapUser, transfertest.LDAPPassword},
-	}
-	keys := map[string]string{}
-	for kind, r := range rows {
-		keys[kind] = h.APIKey(r.user)
-		// A file only this user has shows a listing is of their own home.
-		fsys := userFS(t, h, r.user)
-		up, err := fsys.Create(h.Ctx, "/"+kind+"-home.txt", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := up.Write([]byte(kind)); err != nil {
-			t.Fatal(err)
-		}
-		if err := up.Commit(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	users := h.MatrixUsers(t)
 	base, _ := startDAV(t, h, nil)
 
 	const useAPIKey = "Must Authenticate With API Key. this user signs in through single sign-on; use an API key"
@@ -74,12 +43,8 @@ func TestWebDAVCredentialMatrix(t *testing.T) {
 		{"ldap", "api_key", http.StatusMultiStatus, ""},
 	} {
 		t.Run(tc.kind+"/"+tc.credential, func(t *testing.T) {
-			r := rows[tc.kind]
-			secret := r.password
-			if tc.credential == "api_key" {
-				secret = keys[tc.kind]
-			}
-			code, body := curl(t, "-u", r.user.Username+":"+secret, "-X", "PROPFIND", "-H", "Depth: 1", base+Prefix+"/")
+			u := users[tc.kind]
+			code, body := curl(t, "-u", u.User.Username+":"+u.Secret(tc.credential), "-X", "PROPFIND", "-H", "Depth: 1", base+Prefix+"/")
 			if code != tc.status {
 				t.Fatalf("want %d, got %d %s", tc.status, code, body)
 			}
