@@ -97,18 +97,18 @@ func (s *Service) Directory(ctx context.Context, p store.SSOStrategy) (*ldap.Dir
 		return c.dir, nil
 	}
 	if !UsesLDAP(p) {
-		return nil, &ldap.Error{Kind: ldap.KindConfig, Msg: fmt.Sprintf("provider %d (%s) does not use LDAP: set protocol active_directory or open_ldap, or ldap_provisioning_enabled", p.ID, p.Protocol)}
+		return nil, &ldap.Error{Kind: ldap.KindConfig, Detail: fmt.Sprintf("provider %d (%s) does not use LDAP: set protocol active_directory or open_ldap, or ldap_provisioning_enabled", p.ID, p.Protocol)}
 	}
 	if s.secrets == nil {
-		return nil, &ldap.Error{Kind: ldap.KindConfig, Msg: "the server cannot open the LDAP service account password (no secret opener configured)"}
+		return nil, &ldap.Error{Kind: ldap.KindConfig, Detail: "the server cannot open the LDAP service account password (no secret opener configured)"}
 	}
 	password, err := s.secrets.OpenProviderSecret(p, identity.SecretLDAPPassword)
 	if err != nil {
-		return nil, &ldap.Error{Kind: ldap.KindConfig, Msg: "the LDAP service account password cannot be opened: set ldap_password again", Err: err}
+		return nil, &ldap.Error{Kind: ldap.KindConfig, Detail: "the LDAP service account password cannot be opened: set ldap_password again", Err: err}
 	}
 	cfg, err := ConfigFrom(p, password)
 	if err != nil {
-		return nil, &ldap.Error{Kind: ldap.KindConfig, Msg: "the provider's LDAP settings cannot be read", Err: err}
+		return nil, &ldap.Error{Kind: ldap.KindConfig, Detail: "the provider's LDAP settings cannot be read", Err: err}
 	}
 	dir, err := ldap.New(cfg)
 	if err != nil {

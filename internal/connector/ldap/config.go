@@ -225,5 +225,5 @@ func isAttributeName(s string) bool {
 }
 
 func configErrorf(format string, args ...any) error {
-	return &Error{Kind: KindConfig, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Kind: KindConfig, Detail: fmt.Sprintf(format, args...)}
 }

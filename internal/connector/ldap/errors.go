@@ -2,10 +2,11 @@ package ldap
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/gatehouse/gatehouse/internal/connector/check"
 )
 
 // Kind tells failures apart for events and logs. Callers must not show it
@@ -27,33 +28,18 @@ const (
 	KindProtocol           Kind = "protocol"            // the directory answered something unexpected
 )
 
-// Error is every failure the package returns.
-type Error struct {
-	Kind Kind
-	Msg  string // for admins and logs; never holds a password
-	Err  error  // the underlying error, if any
-}
+// Error is every failure the package returns; its Detail is for admins
+// and logs and never holds a password.
+type Error = check.Error[Kind]
 
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("ldap: %s: %s: %v", e.Kind, e.Msg, e.Err)
-	}
-	return fmt.Sprintf("ldap: %s: %s", e.Kind, e.Msg)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// Connector names this package in error messages.
+func (Kind) Connector() string { return "ldap" }
 
 // KindOf returns the Kind of err, or "" when err is not an *Error.
-func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return ""
-}
+func KindOf(err error) Kind { return check.KindOf[Kind](err) }
 
 func newError(kind Kind, err error, format string, args ...any) *Error {
-	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Err: err}
+	return check.Wrap(kind, err, format, args...)
 }
 
 // isNetworkError says the connection, not the request, failed: the

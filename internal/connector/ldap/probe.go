@@ -162,9 +162,9 @@ func describeTLS(c *conn, cfg Config) string {
 func plainError(err error) string {
 	if e, ok := err.(*Error); ok {
 		if e.Err != nil {
-			return e.Msg + ": " + strings.TrimPrefix(e.Err.Error(), "LDAP Result Code ")
+			return e.Detail + ": " + strings.TrimPrefix(e.Err.Error(), "LDAP Result Code ")
 		}
-		return e.Msg
+		return e.Detail
 	}
 	return err.Error()
 }

@@ -1,9 +1,6 @@
 package oidc
 
-import (
-	"errors"
-	"fmt"
-)
+import "github.com/gatehouse/gatehouse/internal/connector/check"
 
 // Kind names which check refused a sign-in. The string is stable: the sign-in
 // flow records it in the SSO event, and an administrator reads it to learn
@@ -35,31 +32,10 @@ const (
 // Error is the error every check in this package returns. Compare with
 // errors.Is against the Err* values below, which match on Kind alone, or
 // read Kind with KindOf.
-type Error struct {
-	Kind   Kind
-	Detail string // what was expected and what was found; never a secret or a whole token
-	Err    error  // the underlying library or network error, if any
-}
+type Error = check.Error[Kind]
 
-func (e *Error) Error() string {
-	msg := "oidc: " + string(e.Kind)
-	if e.Detail != "" {
-		msg += ": " + e.Detail
-	}
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is reports whether target is an *Error of the same Kind, so that
-// errors.Is(err, oidc.ErrExpired) works whatever the detail says.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Kind == e.Kind
-}
+// Connector names this package in error messages.
+func (Kind) Connector() string { return "oidc" }
 
 // Sentinel values for errors.Is, one per Kind.
 var (
@@ -83,21 +59,12 @@ var (
 	ErrTokenEndpoint = &Error{Kind: KindTokenEndpoint}
 )
 
-// fail builds an *Error with a formatted detail.
-func fail(kind Kind, format string, args ...any) *Error {
-	return &Error{Kind: kind, Detail: fmt.Sprintf(format, args...)}
-}
-
-// wrap builds an *Error around a library or network error.
-func wrap(kind Kind, err error, format string, args ...any) *Error {
-	return &Error{Kind: kind, Detail: fmt.Sprintf(format, args...), Err: err}
-}
+// fail and wrap build an *Error, with a formatted detail and around a
+// library or network error.
+var (
+	fail = check.Fail[Kind]
+	wrap = check.Wrap[Kind]
+)
 
 // KindOf returns the Kind of err, or "" when err is not from this package.
-func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return ""
-}
+func KindOf(err error) Kind { return check.KindOf[Kind](err) }
