@@ -6,41 +6,19 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/directory"
-	"github.com/gatehouse/gatehouse/internal/events"
+	"github.com/gatehouse/gatehouse/internal/events/eventstest"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/pgtest"
-	"github.com/gatehouse/gatehouse/internal/store/postgres"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
 	"github.com/gatehouse/gatehouse/internal/testclock"
 )
-
-// recorder is a Notifier that keeps what it is given.
-type recorder struct {
-	mu      sync.Mutex
-	notices []events.Notice
-}
-
-func (r *recorder) Notify(_ context.Context, n events.Notice) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.notices = append(r.notices, n)
-	return nil
-}
-
-func (r *recorder) all() []events.Notice {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]events.Notice(nil), r.notices...)
-}
 
 // world is a store with a site, the identity core, the engine, the
 // directory service and a sync Service over them, on a hand-moved clock.
@@ -49,7 +27,7 @@ type world struct {
 	ctx    context.Context
 	st     store.Store
 	clock  *testclock.Clock
-	notes  *recorder
+	notes  *eventstest.Recorder
 	id     *identity.Service
 	engine *provision.Engine
 	dirs   *directory.Service
@@ -61,25 +39,10 @@ var start = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func openPostgres(tb testing.TB) store.Store {
-	tb.Helper()
-	s, err := postgres.Open(context.Background(), pgtest.Database(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
-}
-
-func openSQLite(tb testing.TB) store.Store {
-	tb.Helper()
-	s, err := sqlite.Open(filepath.Join(tb.TempDir(), "gatehouse.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
-}
+var (
+	openSQLite   = teststore.SQLite
+	openPostgres = teststore.Postgres
+)
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -91,7 +54,7 @@ func newWorld(tb testing.TB, st store.Store) *world {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	w := &world{t: tb, ctx: context.Background(), st: st, clock: testclock.New(start), notes: &recorder{}}
+	w := &world{t: tb, ctx: context.Background(), st: st, clock: testclock.New(start), notes: &eventstest.Recorder{}}
 	w.id = identity.New(st, identity.Options{Sealer: sealer, Clock: w.clock.Now, Logger: quietLogger()})
 	w.engine = provision.New(st, provision.Options{Clock: w.clock.Now, Notifier: w.notes, Logger: quietLogger()})
 	w.dirs = directory.New(directory.Options{Store: st, Secrets: w.id, Logger: quietLogger()})

@@ -196,7 +196,7 @@ func TestFilterTypoTripsTheSafetyLimit(t *testing.T) {
 		p = w.update(p, identity.SSOStrategyChange{Options: &msg})
 	}
 
-	w.notes.notices = nil
+	w.notes.Reset()
 	setFilter("(&(objectClass=inetOrgPerson)(uid=usr*))") // typo: nobody matches
 	res := w.sync(p)
 	wantStatus(t, res, store.EventFailure)
@@ -212,8 +212,8 @@ func TestFilterTypoTripsTheSafetyLimit(t *testing.T) {
 		t.Fatalf("small answer: %+v", res)
 	}
 	allEnabled("small answer")
-	if len(w.notes.all()) < 2 {
-		t.Fatalf("alerts: %+v", w.notes.all())
+	if len(w.notes.All()) < 2 {
+		t.Fatalf("alerts: %+v", w.notes.All())
 	}
 }
 
@@ -226,7 +226,7 @@ func TestDirectoryStopsMidSync(t *testing.T) {
 	p := w.slapdProvider(srv, map[string]any{directory.OptionPageSize: 100})
 	wantStatus(t, w.sync(p), store.EventSuccess)
 
-	w.notes.notices = nil
+	w.notes.Reset()
 	stopped := false
 	res, err := w.svc.Sync(w.ctx, Request{SiteID: w.site.ID, ProviderID: p.ID, Progress: func(pr Progress) {
 		if pr.Phase == PhaseReading && pr.Users >= 100 && !stopped {
@@ -247,7 +247,7 @@ func TestDirectoryStopsMidSync(t *testing.T) {
 	if n := len(w.users(p)); n != 600 {
 		t.Fatalf("%d accounts, want 600", n)
 	}
-	if notes := w.notes.all(); len(notes) != 1 || !strings.Contains(notes[0].Body, "could not be read completely") {
+	if notes := w.notes.All(); len(notes) != 1 || !strings.Contains(notes[0].Body, "could not be read completely") {
 		t.Fatalf("alerts: %+v", notes)
 	}
 

@@ -29,13 +29,13 @@ func TestDirectoryDownFailsAndChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := len(w.syncEvents(p))
-	w.notes.notices = nil
+	w.notes.Reset()
 
 	pre, err := w.svc.Sync(w.ctx, Request{SiteID: w.site.ID, ProviderID: p.ID, Preview: true})
 	if err != nil || pre.Status != store.EventFailure || !pre.Preview || len(pre.Errors) != 1 || pre.EventID != 0 {
 		t.Fatalf("preview with the directory down: %+v, %v", pre, err)
 	}
-	if len(w.syncEvents(p)) != before || len(w.notes.all()) != 0 {
+	if len(w.syncEvents(p)) != before || len(w.notes.All()) != 0 {
 		t.Fatal("a preview recorded a run or alerted")
 	}
 
@@ -57,7 +57,7 @@ func TestDirectoryDownFailsAndChangesNothing(t *testing.T) {
 	if ev.ID != res.EventID || ev.Status != store.EventFailure || string(b["source"]) != `"ldap"` || b["errors"] == nil || b["counts"] == nil {
 		t.Fatalf("event %+v", ev)
 	}
-	notes := w.notes.all()
+	notes := w.notes.All()
 	if len(notes) != 1 || notes[0].Kind != events.NoticeSyncFailure || notes[0].SSOStrategyID != p.ID ||
 		!strings.Contains(notes[0].Body, "Nobody was created, changed, disabled or deleted") {
 		t.Fatalf("alerts %+v", notes)

@@ -3,59 +3,22 @@ package provision
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/events"
+	"github.com/gatehouse/gatehouse/internal/events/eventstest"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/pgtest"
-	"github.com/gatehouse/gatehouse/internal/store/postgres"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
 	"github.com/gatehouse/gatehouse/internal/testclock"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func openSQLite(tb testing.TB) store.Store {
-	tb.Helper()
-	s, err := sqlite.Open(filepath.Join(tb.TempDir(), "gatehouse.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
-}
-
-func openPostgres(tb testing.TB) store.Store {
-	tb.Helper()
-	s, err := postgres.Open(context.Background(), pgtest.Database(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
-}
-
-// recorder is a Notifier that keeps what it is given.
-type recorder struct {
-	mu      sync.Mutex
-	notices []events.Notice
-}
-
-func (r *recorder) Notify(_ context.Context, n events.Notice) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.notices = append(r.notices, n)
-	return nil
-}
-
-func (r *recorder) all() []events.Notice {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]events.Notice(nil), r.notices...)
-}
+var (
+	openSQLite   = teststore.SQLite
+	openPostgres = teststore.Postgres
+)
 
 // env is one store with a site, a provider and an engine.
 type env struct {
@@ -64,7 +27,7 @@ type env struct {
 	st    store.Store
 	e     *Engine
 	clock *testclock.Clock
-	notes *recorder
+	notes *eventstest.Recorder
 	site  store.Site
 	p     store.SSOStrategy
 }
@@ -87,7 +50,7 @@ func eachStore(t *testing.T, fn func(v *env), mods ...func(*store.SSOStrategy)) 
 
 func newEnv(t *testing.T, st store.Store, mods ...func(*store.SSOStrategy)) *env {
 	t.Helper()
-	v := &env{t: t, ctx: context.Background(), st: st, clock: testclock.New(start), notes: &recorder{}}
+	v := &env{t: t, ctx: context.Background(), st: st, clock: testclock.New(start), notes: &eventstest.Recorder{}}
 	v.e = New(st, Options{Clock: v.clock.Now, Notifier: v.notes, BatchSize: 3})
 	v.site = store.DefaultSiteSettings()
 	v.site.Name, v.site.IsDefault = "Main", true

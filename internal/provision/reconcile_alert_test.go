@@ -13,14 +13,14 @@ import (
 func TestSyncRunAlerts(t *testing.T) {
 	eachStore(t, func(v *env) {
 		v.reconcile(person("e1", "ada"), person("e2", "bob"))
-		if n := len(v.notes.all()); n != 0 {
+		if n := len(v.notes.All()); n != 0 {
 			t.Fatalf("%d notices after a clean run", n)
 		}
 		bad := person("e3", "bad\x01name")
 		if rep := v.reconcile(person("e1", "ada"), person("e2", "bob"), bad); rep.Status != store.EventPartialFailure {
 			t.Fatalf("status %s", rep.Status)
 		}
-		notes := v.notes.all()
+		notes := v.notes.All()
 		if len(notes) != 1 || notes[0].Kind != events.NoticeSyncPartialFailure || notes[0].SSOStrategyID != v.p.ID {
 			t.Fatalf("notices after a refused identity: %+v", notes)
 		}
@@ -29,7 +29,7 @@ func TestSyncRunAlerts(t *testing.T) {
 		if err == nil || rep.Status != store.EventFailure {
 			t.Fatalf("malformed rules: %v %+v", err, rep)
 		}
-		notes = v.notes.all()
+		notes = v.notes.All()
 		if len(notes) != 2 || notes[1].Kind != events.NoticeSyncFailure {
 			t.Fatalf("notices after malformed rules: %+v", notes)
 		}

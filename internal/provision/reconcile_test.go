@@ -73,7 +73,7 @@ func TestReconcile(t *testing.T) {
 			if ev.Status != store.EventPartialFailure || stop == nil || stop["deprovisions"] != float64(13) || stop["allowed"] != float64(12) {
 				v.t.Fatalf("event %s body %v", ev.Status, body)
 			}
-			notes := v.notes.all()
+			notes := v.notes.All()
 			if len(notes) != 1 || notes[0].Kind != events.NoticeSafetyLimit || notes[0].SSOStrategyID != v.p.ID ||
 				!strings.Contains(notes[0].Body, "13") {
 				v.t.Fatalf("notices %+v", notes)
@@ -121,7 +121,7 @@ func TestReconcile(t *testing.T) {
 			if gs, _ := v.st.ListGroups(v.ctx, v.site.ID, store.GroupQuery{Name: "X"}); len(gs) != 0 {
 				v.t.Fatal("a refused run created a group")
 			}
-			if n := v.notes.all(); len(n) != 1 || n[0].Kind != events.NoticeSafetyLimit {
+			if n := v.notes.All(); len(n) != 1 || n[0].Kind != events.NoticeSafetyLimit {
 				v.t.Fatalf("notices %+v", n)
 			}
 			ev, _ := v.syncEvent(rep.EventID)

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,39 +20,20 @@ import (
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/pgtest"
-	"github.com/gatehouse/gatehouse/internal/store/postgres"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
 	"github.com/gatehouse/gatehouse/internal/testclock"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func openSQLite(tb testing.TB) store.Store {
-	tb.Helper()
-	s, err := sqlite.Open(filepath.Join(tb.TempDir(), "gatehouse.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
-}
-
-func openPostgres(tb testing.TB) store.Store {
-	tb.Helper()
-	s, err := postgres.Open(context.Background(), pgtest.Database(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
-}
+var (
+	openSQLite   = teststore.SQLite
+	openPostgres = teststore.Postgres
+)
 
 // drivers runs a test on both store drivers.
-func drivers(t *testing.T, run func(t *testing.T, open func(testing.TB) store.Store)) {
-	t.Run("sqlite", func(t *testing.T) { run(t, openSQLite) })
-	t.Run("postgres", func(t *testing.T) { run(t, openPostgres) })
-}
+var drivers = teststore.Drivers
 
 // env is a store, the identity core and the engine behind the real web
 // front end (with the SCIM handler mounted as the application mounts it),

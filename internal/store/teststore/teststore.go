@@ -1,0 +1,45 @@
+// Package teststore opens real stores for the tests of the packages above
+// the store: SQLite in the test's temporary directory, and a fresh
+// database on the PostgreSQL server pgtest runs (a test binary using it
+// calls pgtest.Main from its TestMain). Each store closes when the test
+// ends.
+package teststore
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/store/pgtest"
+	"github.com/gatehouse/gatehouse/internal/store/postgres"
+	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+)
+
+// SQLite opens an empty SQLite store.
+func SQLite(tb testing.TB) store.Store {
+	tb.Helper()
+	s, err := sqlite.Open(filepath.Join(tb.TempDir(), "gatehouse.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// Postgres opens an empty PostgreSQL store.
+func Postgres(tb testing.TB) store.Store {
+	tb.Helper()
+	s, err := postgres.Open(context.Background(), pgtest.Database(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// Drivers runs a test once on each store driver.
+func Drivers(t *testing.T, run func(t *testing.T, open func(testing.TB) store.Store)) {
+	t.Run("sqlite", func(t *testing.T) { run(t, SQLite) })
+	t.Run("postgres", func(t *testing.T) { run(t, Postgres) })
+}
