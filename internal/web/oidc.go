@@ -94,16 +94,5 @@ func (s *server) loginFromOAuth(w http.ResponseWriter, r *http.Request) {
 		s.renderSSOError(w, r, err)
 		return
 	}
-	if in.Site.ID != siteFrom(r.Context()).ID && s.sso != nil {
-		// The site lives on its own host name, where this answer cannot
-		// set a cookie: hand the sign-in over to it.
-		next, err := s.sso.Handoff(r.Context(), in)
-		if err != nil {
-			s.renderSSOError(w, r, err)
-			return
-		}
-		http.Redirect(w, r, next, http.StatusSeeOther)
-		return
-	}
-	s.startSSOSession(w, r, in)
+	s.finishSSOSignIn(w, r, in)
 }

@@ -100,9 +100,17 @@ func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
 		s.renderSSOError(w, r, err)
 		return
 	}
-	if in.Site.ID != siteFrom(r.Context()).ID {
-		// The site lives on its own host name, where this answer cannot
-		// set a cookie: hand the sign-in over to it.
+	// The cookie rides on this response: the browser would not send a
+	// SameSite=Lax cookie with the cross-site POST, but it keeps one set
+	// by its answer, and the 303 turns the POST into a same-site GET.
+	s.finishSSOSignIn(w, r, in)
+}
+
+// finishSSOSignIn ends a verified SAML or OpenID Connect sign-in: with a
+// session here, or — when the site lives on its own host name, where this
+// answer cannot set a cookie — by handing the sign-in over to that host.
+func (s *server) finishSSOSignIn(w http.ResponseWriter, r *http.Request, in ssologin.SignIn) {
+	if in.Site.ID != siteFrom(r.Context()).ID && s.sso != nil {
 		next, err := s.sso.Handoff(r.Context(), in)
 		if err != nil {
 			s.renderSSOError(w, r, err)
@@ -111,9 +119,6 @@ func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	// The cookie rides on this response: the browser would not send a
-	// SameSite=Lax cookie with the cross-site POST, but it keeps one set
-	// by its answer, and the 303 turns the POST into a same-site GET.
 	s.startSSOSession(w, r, in)
 }
 
