@@ -164,15 +164,7 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *request, id string) {
 	if e == nil {
 		doc, e = normalizeUser(raw)
 	}
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	if u, err = h.saveUser(r.Context(), r, &u, doc); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeResource(w, r, http.StatusOK, h.renderUser(r, u))
+	h.answerUserChange(w, r, u, doc, e)
 }
 
 func (h *Handler) patchUser(w http.ResponseWriter, r *request, id string) {
@@ -192,11 +184,19 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *request, id string) {
 	if e == nil {
 		doc, e = normalizeUser(doc)
 	}
+	h.answerUserChange(w, r, u, doc, e)
+}
+
+// answerUserChange ends a PUT or PATCH of user u: the first problem with
+// the request (e) as a SCIM error, else doc saved through the engine and
+// the user as it now is.
+func (h *Handler) answerUserChange(w http.ResponseWriter, r *request, u store.User, doc map[string]any, e *Error) {
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	if u, err = h.saveUser(r.Context(), r, &u, doc); err != nil {
+	u, err := h.saveUser(r.Context(), r, &u, doc)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
