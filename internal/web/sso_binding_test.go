@@ -80,11 +80,14 @@ func TestSAMLSignInBoundToBrowser(t *testing.T) {
 			victim := s.browser
 
 			// 1. The attacker posts their own response and sends the
-			// handoff link to the victim.
-			req, relay := s.begin(tc.host...)
-			attacker := s.browser
-			loc := handoffOf(t, s.postACS("/saml/consume", s.idp.Respond(assertion{NameID: "mallory@example.com", SAMLRequest: req}), relay))
+			// handoff link to the victim, whose browser has no binding
+			// cookie, or one of its own.
+			var loc *url.URL
+			var attacker *http.Cookie
 			for _, c := range []*http.Cookie{nil, victim} {
+				req, relay := s.begin(tc.host...)
+				attacker = s.browser
+				loc = handoffOf(t, s.postACS("/saml/consume", s.idp.Respond(assertion{NameID: "mallory@example.com", SAMLRequest: req}), relay))
 				wantBrowserRefused(t, s.harness, s.get(loc.RequestURI(), c, "Host", loc.Host), tc.site.ID, "saml_login", "mallory@example.com")
 			}
 			// The link is spent: not even the attacker's browser gets in.
@@ -95,7 +98,7 @@ func TestSAMLSignInBoundToBrowser(t *testing.T) {
 			// 2. The attacker makes the victim's browser post the response
 			// (a cross-site form post, which carries no cookie); its
 			// handoff then finds the victim's cookie, not the attacker's.
-			req, relay = s.begin(tc.host...)
+			req, relay := s.begin(tc.host...)
 			res := s.postACS("/saml/consume", s.idp.Respond(assertion{NameID: "mallory@example.com", SAMLRequest: req}), relay)
 			loc = handoffOf(t, res)
 			wantBrowserRefused(t, s.harness, s.get(loc.RequestURI(), victim, "Host", loc.Host), tc.site.ID, "saml_login", "mallory@example.com")
