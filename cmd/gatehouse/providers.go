@@ -17,7 +17,7 @@ import (
 func providersCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "providers", Short: "SSO providers (SAML, OpenID Connect, LDAP, SCIM)"}
 	cmd.AddCommand(providersListCmd(), providersShowCmd(), providersPreviewCmd(), providersGroupNamesCmd(),
-		providersSCIMTokenCmd(), providersSCIMBasicCmd(), providersSyncCmd(), providersTestCmd())
+		providersSCIMTokenCmd(), providersSCIMBasicCmd(), providersSyncCmd(), providersTestCmd(), providersIdPInitiatedCmd())
 	return cmd
 }
 
@@ -208,6 +208,7 @@ func providersShowCmd() *cobra.Command {
 				}
 				return printSCIMSettings(cmd.OutOrStdout(), a, p)
 			}
+			row("IdP-initiated", idpInitiatedSummary(p))
 			sso, err := a.SSOLogin()
 			if err != nil {
 				return err

@@ -38,6 +38,10 @@ type App struct {
 	Directories *directory.Service
 	// Site is the default site, created on first start.
 	Site store.Site
+	// Refusals records the SAML and OpenID Connect refusals that a
+	// request proved nothing about, so a flood of them cannot fill the
+	// SSO event log; both sign-in services share it.
+	Refusals *events.RefusalLimiter
 
 	files lazyFiles // see FileStorage
 }
@@ -99,6 +103,7 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		Notifier:    notifier,
 		Provision:   engine,
 		Directories: dirs,
+		Refusals:    events.NewRefusalLimiter(st, events.RefusalLimits{Logger: logger}),
 	}
 	dirs.SetSecrets(a.Identity)
 	if a.Site, err = a.Identity.EnsureDefaultSite(ctx); err != nil {

@@ -100,6 +100,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	go a.sweepSessions(ctx)
+	go a.Refusals.Run(ctx)
 	go a.sweepStaleUploads(ctx)
 	if sso, err := a.SSOLogin(); err == nil {
 		// Hourly passes refresh metadata older than a day, and retry a
@@ -122,7 +123,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.Logger.Info("shutting down", "grace", "30s")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err = srv.Shutdown(shutdownCtx)
+	// The counts of refusals not recorded one by one go in, even those of
+	// windows still open.
+	a.Refusals.FlushAll(shutdownCtx)
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
@@ -159,7 +164,7 @@ func (a *App) sweepSessions(ctx context.Context) {
 func (a *App) SSOLogin() (*ssologin.Service, error) {
 	return ssologin.New(ssologin.Options{
 		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, SiteDomain: a.Config.SiteDomain,
-		Notifier: a.Notifier, Logger: a.Logger,
+		Notifier: a.Notifier, Logger: a.Logger, Refusals: a.Refusals,
 	})
 }
 
@@ -167,6 +172,6 @@ func (a *App) SSOLogin() (*ssologin.Service, error) {
 // identity core and provisioning engine.
 func (a *App) OIDCLogin() (*oidclogin.Service, error) {
 	return oidclogin.New(oidclogin.Options{
-		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, Logger: a.Logger,
+		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, Logger: a.Logger, Refusals: a.Refusals,
 	})
 }

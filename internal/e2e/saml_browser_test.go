@@ -3,7 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,13 +96,21 @@ func TestBrowserSAMLSignIn(t *testing.T) {
 		saml.ClaimSurname:       {"Bowen"},
 	})
 
+	// 0. A new provider refuses an IdP-initiated sign-in, which no browser
+	// binding can check, and says how to allow it; the command it names
+	// works.
+	cmd := wantIdPInitiatedRefused(t, s, idp, provider.ID)
+	if out := cli(t, append(strings.Fields(strings.TrimPrefix(cmd, "gatehouse ")), "--data-dir", dir)...); !strings.Contains(out, "are accepted") {
+		t.Fatalf("%s:\n%s", cmd, out)
+	}
+
 	run := runSAMLBrowser(t, node, chromium, s.Base, idp, label)
 
 	// 1. SP-initiated: the button, the IdP, the cross-site post, home.
 	if run.ButtonHref != fmt.Sprintf("/saml/login?sso_strategy_id=%d", provider.ID) {
 		t.Errorf("the login page's button goes to %q", run.ButtonHref)
 	}
-	wantNavigations(t, run, "GET /login", "GET /saml/login", "GET idp:/sso", "POST /saml/consume", "GET /")
+	wantNavigations(t, run, "GET /login", "GET /saml/login", "GET idp:/sso", "POST /saml/consume", "GET /saml/handoff", "GET /")
 	for _, n := range run.Navigations {
 		if n.Method == "POST" && n.Where == "/saml/consume" && n.FetchSite != "cross-site" {
 			t.Errorf("the IdP's post to the ACS was %q, want cross-site (as from login.microsoftonline.com)", n.FetchSite)
@@ -132,8 +143,8 @@ func TestBrowserSAMLSignIn(t *testing.T) {
 	// 3. IdP-initiated.
 	wantNavigations(t, run, "GET idp:/idp-initiated", "POST /saml/consume", "GET /")
 	wantSignedInPage(t, "IdP-initiated", run.IdPInitiated, upn)
-	if unsolicited != 1 {
-		t.Errorf("the IdP sent %d unsolicited responses, want 1", unsolicited)
+	if unsolicited != 2 {
+		t.Errorf("the IdP sent %d unsolicited responses, want 2 (one refused, one accepted)", unsolicited)
 	}
 	if len(run.Refused) > 0 {
 		t.Errorf("the browser refused or failed: %q", run.Refused)
@@ -258,7 +269,7 @@ func wantSAMLEvents(t *testing.T, s *server, key string, providerID int64, usern
 		if e.SSOStrategyID == nil || *e.SSOStrategyID != providerID {
 			continue
 		}
-		if e.Status == "failure" {
+		if e.Status == "failure" && (len(e.EventErrors) != 1 || e.EventErrors[0] != string(saml.KindIdPInitiated)) {
 			t.Errorf("SSO event refused something: %+v", e)
 		}
 		if e.EventType == "saml_login" && e.Status == "success" && e.Username != username {
@@ -266,10 +277,40 @@ func wantSAMLEvents(t *testing.T, s *server, key string, providerID int64, usern
 		}
 		count[e.EventType+" "+e.Status]++
 	}
-	want := map[string]int{"saml_login success": 2, "saml_logout in_progress": 1, "saml_logout success": 1}
+	want := map[string]int{"saml_login success": 2, "saml_login failure": 1, "saml_logout in_progress": 1, "saml_logout success": 1}
 	for k, n := range want {
 		if count[k] != n {
 			t.Errorf("SSO events: %d %q, want %d (all: %v)", count[k], k, n, count)
 		}
 	}
+}
+
+// wantIdPInitiatedRefused posts an unsolicited response of idp to the ACS,
+// as Entra's My Apps would, checks that provider refuses it with a page
+// and an SSO event naming the check, and returns the command the refusal
+// gives an admin.
+func wantIdPInitiatedRefused(t *testing.T, s *server, idp *browserIdP, providerID int64) string {
+	t.Helper()
+	c := attacker()
+	code, _, page := fetch(t, c, idp.srv.URL+"/idp-initiated")
+	m := formValueRe.FindStringSubmatch(page)
+	if code != http.StatusOK || m == nil {
+		t.Fatalf("the IdP's unsolicited response page: %d %s", code, page)
+	}
+	res, err := c.PostForm(s.Base+"/saml/consume", url.Values{"SAMLResponse": {html.UnescapeString(m[2])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	want := fmt.Sprintf("gatehouse providers idp-initiated %d on", providerID)
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "(idp-initiated)") || !strings.Contains(string(body), want) {
+		t.Fatalf("an IdP-initiated response to a new provider answered %d; want 403 naming the check and %q\n%s", res.StatusCode, want, body)
+	}
+	for _, c := range res.Cookies() {
+		if c.Name == "gatehouse_session" && c.Value != "" {
+			t.Fatal("a refused IdP-initiated sign-in set a session cookie")
+		}
+	}
+	return want
 }

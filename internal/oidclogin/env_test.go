@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testclock"
@@ -94,16 +95,17 @@ type begun struct {
 
 func (e *env) begin(p store.SSOStrategy) begun {
 	e.t.Helper()
-	st, err := e.svc.Begin(e.ctx, e.site, p.ID, "192.0.2.1")
+	browser := ssologin.NewBrowserNonce()
+	redirect, err := e.svc.Begin(e.ctx, e.site, p.ID, browser, "192.0.2.1")
 	if err != nil {
 		e.t.Fatalf("Begin: %v", err)
 	}
-	u, err := url.Parse(st.Redirect)
+	u, err := url.Parse(redirect)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	q := u.Query()
-	return begun{state: q.Get("state"), nonce: q.Get("nonce"), browser: st.Browser, query: q}
+	return begun{state: q.Get("state"), nonce: q.Get("nonce"), browser: browser, query: q}
 }
 
 // newestEvent is the site's latest SSO event.

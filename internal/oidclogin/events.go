@@ -13,7 +13,7 @@ import (
 
 // EventOIDCLogin is the SSO event type of every OpenID Connect sign-in and
 // refusal.
-const EventOIDCLogin = "oidc_login"
+const EventOIDCLogin = ssologin.EventOIDCLogin
 
 // EventOIDCGroupsOverage records a sign-in whose token named too many
 // groups to carry them: the account's memberships were kept as they were.
@@ -26,16 +26,16 @@ const (
 	// made for another site or provider.
 	CheckState = string(oidc.KindState)
 	// CheckBrowser: the state was started in another browser.
-	CheckBrowser = "browser"
+	CheckBrowser = ssologin.CheckBrowser
 	// CheckProviderError: the provider answered the sign-in with error=.
 	CheckProviderError = string(oidc.KindProviderError)
 )
 
-// refuse records the refusal as an SSO event on siteID (none when 0) and
-// returns it.
+// refuse records a refusal that names a real sign-in (a state this
+// server made) as an SSO event on siteID (none when 0) and returns it.
+// Every such refusal is recorded.
 func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy, x *provision.ExternalIdentity, e *ssologin.LoginError, ip string) error {
-	ev := store.SSOEvent{SiteID: siteID, EventType: EventOIDCLogin, Status: store.EventFailure,
-		Body: "sign-in refused: " + ssologin.Clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}
+	ev := refusalEvent(siteID, e, ip)
 	if x != nil {
 		ev.Username, ev.IdPUID = x.Username, x.ExternalID
 	}
@@ -46,17 +46,39 @@ func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy,
 	return e
 }
 
+// refuseAnonymous is refuse for a request that proved nothing (no state
+// this server made): the flood limiter records it.
+func (s *Service) refuseAnonymous(ctx context.Context, siteID int64, p store.SSOStrategy, e *ssologin.LoginError, ip string) error {
+	if siteID != 0 {
+		s.refusals.Record(ctx, s.eventAbout(refusalEvent(siteID, e, ip), p))
+	}
+	s.log.Info("OpenID Connect sign-in refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+	return e
+}
+
+func refusalEvent(siteID int64, e *ssologin.LoginError, ip string) store.SSOEvent {
+	return store.SSOEvent{SiteID: siteID, EventType: EventOIDCLogin, Status: store.EventFailure,
+		Body: "sign-in refused: " + ssologin.Clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}
+}
+
 // recordEvent writes an SSO event about provider p (zero for none) and
 // logs a failure to write it; the sign-in's answer does not depend on it.
 func (s *Service) recordEvent(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy) {
+	ev = s.eventAbout(ev, p)
+	if err := s.st.CreateSSOEvent(context.WithoutCancel(ctx), &ev); err != nil {
+		s.log.Error("oidclogin: cannot record an SSO event", "site_id", ev.SiteID, "event_type", ev.EventType, "error", err)
+	}
+}
+
+// eventAbout fills in ev's provider fields, clips hostile text and stamps
+// the time.
+func (s *Service) eventAbout(ev store.SSOEvent, p store.SSOStrategy) store.SSOEvent {
 	if p.ID != 0 {
 		ev.SSOStrategyID, ev.Provider, ev.ProviderLabel = p.ID, p.Provider, p.Label
 	}
 	ev.Username, ev.IdPUID = ssologin.Clip(ev.Username, 256), ssologin.Clip(ev.IdPUID, 256)
 	ev.CreatedAt = s.now()
-	if err := s.st.CreateSSOEvent(context.WithoutCancel(ctx), &ev); err != nil {
-		s.log.Error("oidclogin: cannot record an SSO event", "site_id", ev.SiteID, "event_type", ev.EventType, "error", err)
-	}
+	return ev
 }
 
 // refusal is ssologin.Refusal for OpenID Connect sign-in.

@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -25,7 +24,8 @@ type Callback struct {
 	Provider         string
 	State, Code      string
 	Error, ErrorDesc string // the provider's error and error_description
-	// Browser is the binding cookie the browser brought back.
+	// Browser is the binding nonce the browser brought back (its cookie on
+	// the callback's host), "" when it brought none.
 	Browser string
 	IP      string
 }
@@ -35,25 +35,32 @@ type Callback struct {
 // in this browser, exchanges the code for verified claims, finds or
 // provisions the account, and asks the login policy. Every outcome leaves
 // an SSO event; a refusal is a *ssologin.LoginError naming the check.
+//
+// The browser is checked here when the sign-in's site is the one the
+// callback's host serves: the sign-in started on this host, whose binding
+// cookie the browser brings along. A sign-in of a site on its own host
+// started there, where its cookie stays; it comes back unchecked
+// (SignIn.BrowserChecked false) and the front end hands it to that host,
+// which checks the cookie before any session starts.
 func (s *Service) Finish(ctx context.Context, cb Callback) (ssologin.SignIn, error) {
 	badState := &ssologin.LoginError{Check: CheckState, Status: http.StatusForbidden,
 		Message: "this sign-in is unknown, used, expired or was started for another provider; start again from the sign-in page"}
 	if cb.State == "" || len(cb.State) > maxStateLen || len(cb.Code) > maxCodeLen {
 		if cb.Error != "" {
-			return ssologin.SignIn{}, s.refuse(ctx, cb.HostSite.ID, store.SSOStrategy{}, nil, providerError(cb), cb.IP)
+			return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, providerError(cb), cb.IP)
 		}
-		return ssologin.SignIn{}, s.refuse(ctx, cb.HostSite.ID, store.SSOStrategy{}, nil, badState, cb.IP)
+		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
 	}
 	ls, err := s.st.TakeLoginState(ctx, stateKey(cb.State), s.now())
 	if errors.Is(err, store.ErrNotFound) || (err == nil && ls.Kind != store.LoginStateOIDC) {
-		return ssologin.SignIn{}, s.refuse(ctx, cb.HostSite.ID, store.SSOStrategy{}, nil, badState, cb.IP)
+		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
 	}
 	if err != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, cb.HostSite.ID, store.SSOStrategy{}, nil, refusal("", err, ""), cb.IP)
+		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, refusal("", err, ""), cb.IP)
 	}
 	site, err := s.id.GetSite(ctx, ls.SiteID)
 	if err != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, cb.HostSite.ID, store.SSOStrategy{}, nil, badState, cb.IP)
+		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
 	}
 	p, err := s.id.GetSSOStrategy(ctx, site.ID, ls.SSOStrategyID)
 	if err != nil || p.Protocol != identity.ProtocolOAuth2 || p.Provider != cb.Provider {
@@ -63,9 +70,14 @@ func (s *Service) Finish(ctx context.Context, cb Callback) (ssologin.SignIn, err
 	if err := json.Unmarshal([]byte(ls.Data), &pend); err != nil {
 		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
 	}
-	if cb.Browser == "" || !secret.Equal(browserHash(cb.Browser), pend.BrowserHash) {
+	if len(pend.BrowserHash) == 0 {
 		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &ssologin.LoginError{Check: CheckBrowser, Status: http.StatusForbidden,
-			Message: "this sign-in was started in another browser (or its cookie is gone); start again from the sign-in page"}, cb.IP)
+			Message: "this sign-in is tied to no browser; start again from the sign-in page"}, cb.IP)
+	}
+	startedHere := site.ID == cb.HostSite.ID
+	if startedHere && !ssologin.BrowserMatches(cb.Browser, pend.BrowserHash) {
+		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &ssologin.LoginError{Check: CheckBrowser, Status: http.StatusForbidden,
+			Message: "this sign-in was started in another browser, or this browser did not keep its cookie; start again from the sign-in page of this site, in this browser"}, cb.IP)
 	}
 	if cb.Error != "" {
 		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, providerError(cb), cb.IP)
@@ -103,7 +115,8 @@ func (s *Service) Finish(ctx context.Context, cb Callback) (ssologin.SignIn, err
 	}
 	s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventOIDCLogin, Status: store.EventSuccess, Body: body,
 		UserID: u.ID, Username: u.Username, IdPUID: x.ExternalID, IP: cb.IP}, p)
-	return ssologin.SignIn{User: u, Site: site, Provider: p, Created: created}, nil
+	return ssologin.SignIn{User: u, Site: site, Provider: p, Created: created,
+		Browser: pend.BrowserHash, BrowserChecked: startedHere}, nil
 }
 
 // providerError is the refusal for a provider's error= answer; its words

@@ -212,3 +212,31 @@ func TestConnectorRebuiltWhenSettingsChange(t *testing.T) {
 		t.Fatalf("a rotated client secret kept the old connector (%v)", err)
 	}
 }
+
+// TestFinishChecksBrowserWhereItStarted: the binding cookie is checked at
+// the callback when the sign-in started on the callback's host; a sign-in
+// of a site on its own host comes back unchecked, carrying its binding for
+// the handoff there, and no cookie of the callback's host can stand in.
+func TestFinishChecksBrowserWhereItStarted(t *testing.T) {
+	e := newEnv(t)
+	tp := oidctest.NewTokenEndpoint(t, tenantA)
+	p := e.entraProvider(tp, "Entra", false)
+	e.ssoUser("ada@contoso.example", p)
+	ada := oidctest.Person{OID: "oid-ada", Username: "ada@contoso.example"}
+
+	here, err := e.finish(tp, p, e.begin(p), ada)
+	if err != nil || !here.BrowserChecked || len(here.Browser) == 0 {
+		t.Fatalf("sign-in started on the callback's host: checked %v, binding %x, %v", here.BrowserChecked, here.Browser, err)
+	}
+
+	b := e.begin(p)
+	code := "code-" + b.state
+	tp.Expect(code, tp.Sign(t, p.ClientID, b.nonce, e.clock.Now(), ada))
+	elsewhere := store.Site{ID: e.site.ID + 1000} // the callback's host serves another site
+	in, err := e.svc.Finish(e.ctx, Callback{HostSite: elsewhere, Provider: p.Provider, State: b.state, Code: code,
+		Browser: ssologin.NewBrowserNonce(), IP: "192.0.2.1"})
+	if err != nil || in.BrowserChecked || !ssologin.BrowserMatches(b.browser, in.Browser) {
+		t.Fatalf("sign-in of a site on another host: checked %v, binding matches %v, %v; want it unchecked, carrying the starting browser's binding",
+			in.BrowserChecked, ssologin.BrowserMatches(b.browser, in.Browser), err)
+	}
+}

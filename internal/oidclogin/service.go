@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -51,6 +52,9 @@ type Options struct {
 	// Skew is the clock skew allowed on token times (default: the
 	// connector's).
 	Skew time.Duration
+	// Refusals records refusals the request proved nothing about; share
+	// the one package ssologin uses (default: one of this service's own).
+	Refusals *events.RefusalLimiter
 }
 
 // Service starts and finishes OpenID Connect sign-ins. It is safe for
@@ -65,6 +69,7 @@ type Service struct {
 	client   *http.Client
 	stateTTL time.Duration
 	skew     time.Duration
+	refusals *events.RefusalLimiter
 
 	mu        sync.Mutex
 	providers map[int64]*cachedProvider
@@ -80,7 +85,7 @@ func New(o Options) (*Service, error) {
 		return nil, fmt.Errorf("oidclogin: BaseURL %q must be an absolute http or https URL; set the server's public URL (--base-url)", o.BaseURL)
 	}
 	s := &Service{id: o.Identity, st: o.Identity.Store(), prov: o.Provision, base: base.String(),
-		log: o.Logger, now: o.Clock, client: o.HTTPClient, stateTTL: o.StateLifetime, skew: o.Skew,
+		log: o.Logger, now: o.Clock, client: o.HTTPClient, stateTTL: o.StateLifetime, skew: o.Skew, refusals: o.Refusals,
 		providers: map[int64]*cachedProvider{}}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -93,6 +98,9 @@ func New(o Options) (*Service, error) {
 	}
 	if s.stateTTL <= 0 {
 		s.stateTTL = 15 * time.Minute
+	}
+	if s.refusals == nil {
+		s.refusals = events.NewRefusalLimiter(s.st, events.RefusalLimits{Clock: s.now, Logger: s.log})
 	}
 	return s, nil
 }

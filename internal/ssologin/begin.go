@@ -2,6 +2,7 @@ package ssologin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -11,40 +12,50 @@ import (
 
 // Begin starts an SP-initiated sign-in through a SAML provider of site: it
 // makes an AuthnRequest, remembers its ID in the store (so any node can
-// accept the answer, once) and returns the URL that sends the browser to
-// the identity provider. RelayState carries the site's subdomain, so the
-// shared ACS knows which site the answer is for. A refusal is a
-// *LoginError and an SSO event, like a refusal at the ACS.
-func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, ip string) (string, error) {
+// accept the answer, once) with the hash of browser, the binding nonce the
+// front end gave the browser (see binding.go), and returns the URL that
+// sends the browser to the identity provider. RelayState carries the
+// site's subdomain, so the shared ACS knows which site the answer is for.
+// A refusal is a *LoginError and an SSO event, like a refusal at the ACS;
+// since anyone can ask for a sign-in start, those events go through the
+// flood limiter.
+func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, browser, ip string) (string, error) {
 	p, err := s.id.GetSSOStrategy(ctx, site.ID, providerID)
 	if errors.Is(err, identity.ErrSSOStrategyNotFound) || errors.Is(err, identity.ErrNotFound) || (err == nil && p.Protocol != identity.ProtocolSAML) {
-		return "", s.refuse(ctx, site.ID, store.SSOStrategy{}, nil, &LoginError{Check: CheckProvider, Status: http.StatusNotFound,
+		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, &LoginError{Check: CheckProvider, Status: http.StatusNotFound,
 			Message: "this site has no SAML provider with that id; use a button on the sign-in page"}, ip)
 	}
 	if err != nil {
-		return "", s.refuse(ctx, site.ID, store.SSOStrategy{}, nil, refusal("", err, ""), ip)
+		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refusal("", err, ""), ip)
 	}
 	if !p.Enabled {
-		return "", s.refuse(ctx, site.ID, p, nil, &LoginError{Check: CheckProviderDisabled, Status: http.StatusForbidden,
+		return "", s.refuseAnonymous(ctx, site.ID, p, &LoginError{Check: CheckProviderDisabled, Status: http.StatusForbidden,
 			Message: "this single sign-on provider is disabled; a site admin can enable it"}, ip)
+	}
+	if !WellFormedBrowserNonce(browser) {
+		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", errors.New("ssologin: Begin without a browser binding nonce"), ""), ip)
 	}
 	idp, err := s.trustedIdP(ctx, p)
 	if err != nil {
-		return "", s.refuse(ctx, site.ID, p, nil, refusal("", err, "the provider's identity provider settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300)), ip)
+		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, "the provider's identity provider settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300)), ip)
 	}
-	sp, _, err := s.serviceProvider(ctx, site, p, idp)
+	sp, _, err := s.serviceProvider(ctx, site, p, idp, nil)
 	if err != nil {
-		return "", s.refuse(ctx, site.ID, p, nil, refusal("", err, "the provider's settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300)), ip)
+		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, "the provider's settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300)), ip)
 	}
 	redirect, requestID, err := sp.AuthnRequestURL(site.Subdomain)
 	if err != nil {
-		return "", s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), ip)
+		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
+	}
+	data, err := json.Marshal(samlRequestState{BrowserHash: BrowserHash(browser)})
+	if err != nil {
+		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
 	}
 	now := s.now()
 	ls := store.LoginState{KeyHash: requestKey(requestID), SiteID: site.ID, SSOStrategyID: p.ID,
-		Kind: store.LoginStateSAMLRequest, ExpiresAt: now.Add(s.reqTTL), CreatedAt: now}
+		Kind: store.LoginStateSAMLRequest, Data: string(data), ExpiresAt: now.Add(s.reqTTL), CreatedAt: now}
 	if err := s.st.CreateLoginState(ctx, &ls); err != nil {
-		return "", s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), ip)
+		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
 	}
 	return redirect, nil
 }

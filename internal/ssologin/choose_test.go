@@ -44,14 +44,14 @@ func TestPeekIssuer(t *testing.T) {
 
 func TestReadSAMLOptions(t *testing.T) {
 	o, err := readSAMLOptions(store.SSOStrategy{})
-	if err != nil || !o.idpInitiated || o.sha1 || o.attributes.Email[0] != saml.ClaimEmailAddress {
+	if err != nil || o.idpInitiated || o.sha1 || o.attributes.Email[0] != saml.ClaimEmailAddress {
 		t.Fatalf("defaults: %+v, %v", o, err)
 	}
-	o, err = readSAMLOptions(store.SSOStrategy{Options: `{"group_names":{"x":"y"},"saml_attributes":{"email":"mail","groups":["memberOf","groups"]},"saml_idp_initiated":false,"saml_allow_sha1":true}`})
+	o, err = readSAMLOptions(store.SSOStrategy{Options: `{"group_names":{"x":"y"},"saml_attributes":{"email":"mail","groups":["memberOf","groups"]},"saml_idp_initiated":true,"saml_allow_sha1":true}`})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.idpInitiated || !o.sha1 || o.attributes.Email[0] != "mail" || len(o.attributes.Groups) != 2 || o.attributes.GivenName[0] != saml.ClaimGivenName {
+	if !o.idpInitiated || !o.sha1 || o.attributes.Email[0] != "mail" || len(o.attributes.Groups) != 2 || o.attributes.GivenName[0] != saml.ClaimGivenName {
 		t.Errorf("options not read: %+v", o)
 	}
 	for _, bad := range []string{`[1]`, `{"saml_attributes":{"nickname":"x"}}`, `{"saml_attributes":{"email":[]}}`,

@@ -3,6 +3,7 @@ package ssologin
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
@@ -33,6 +34,14 @@ type SignIn struct {
 	SessionNotOnOrAfter time.Time
 	// NameID and its format name the user in a LogoutRequest.
 	NameID, NameIDFormat string
+	// Browser is the hash of the binding nonce of the browser that
+	// started the sign-in (see binding.go); nil when none did, as for an
+	// IdP-initiated SAML sign-in. BrowserChecked is true when the request
+	// that finished the sign-in brought that nonce, so the session may
+	// start in its answer; a bound sign-in not checked yet must go through
+	// Handoff to the host where it started, which checks it there.
+	Browser        []byte
+	BrowserChecked bool
 }
 
 // Consume finishes a SAML sign-in: it picks the site (RelayState, else the
@@ -43,25 +52,42 @@ type SignIn struct {
 func (s *Service) Consume(ctx context.Context, r ConsumeRequest) (SignIn, error) {
 	site, err := s.siteOf(ctx, r.HostSite, r.RelayState)
 	if err != nil {
-		return SignIn{}, s.refuse(ctx, r.HostSite.ID, store.SSOStrategy{}, nil, refusal(CheckSite, err, "%s", err.Error()), r.IP)
+		return SignIn{}, s.refuseAnonymous(ctx, r.HostSite.ID, store.SSOStrategy{}, refusal(CheckSite, err, "%s", err.Error()), r.IP)
 	}
 	p, idp, lerr := s.providerFor(ctx, site, r.Identifier, func() string { return peekIssuer(r.SAMLResponse) })
 	if lerr != nil {
-		return SignIn{}, s.refuse(ctx, site.ID, p, nil, lerr, r.IP)
+		return SignIn{}, s.refuseAnonymous(ctx, site.ID, p, lerr, r.IP)
 	}
 	if !p.Enabled {
-		return SignIn{}, s.refuse(ctx, site.ID, p, nil, &LoginError{Check: CheckProviderDisabled, Status: http.StatusForbidden,
+		return SignIn{}, s.refuseAnonymous(ctx, site.ID, p, &LoginError{Check: CheckProviderDisabled, Status: http.StatusForbidden,
 			Message: "this single sign-on provider is disabled; a site admin can enable it"}, r.IP)
 	}
-	sp, opts, err := s.serviceProvider(ctx, site, p, idp)
+	tracker := &requestTracker{}
+	sp, opts, err := s.serviceProvider(ctx, site, p, idp, tracker)
 	if err != nil {
-		return SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, "the provider's settings cannot be used (%s)", clip(err.Error(), 300)), r.IP)
+		return SignIn{}, s.refuseAnonymous(ctx, site.ID, p, refusal("", err, "the provider's settings cannot be used (%s)", clip(err.Error(), 300)), r.IP)
 	}
 	a, err := sp.ParseResponse(ctx, r.SAMLResponse, nil, s.now())
 	if err != nil {
-		return SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), r.IP)
+		lerr := refusal("", err, "")
+		if saml.KindOf(err) == saml.KindIdPInitiated {
+			lerr = idpInitiatedRefusal(site, p, err)
+		}
+		if !saml.Verified(err) {
+			return SignIn{}, s.refuseAnonymous(ctx, site.ID, p, lerr, r.IP)
+		}
+		return SignIn{}, s.refuse(ctx, site.ID, p, nil, lerr, r.IP)
 	}
 	x := a.Identity(opts.attributes)
+	// An answer to our request finishes only in the browser that sent it;
+	// a request kept without a binding (made before bindings existed) is
+	// not finished at all.
+	var browser []byte
+	if a.InResponseTo != "" {
+		if browser = tracker.browserHash(); browser == nil {
+			return SignIn{}, s.refuse(ctx, site.ID, p, &x, browserRefusal(), r.IP)
+		}
+	}
 	u, created, lerr := s.accountFor(ctx, site, p, x)
 	if lerr != nil {
 		return SignIn{}, s.refuse(ctx, site.ID, p, &x, lerr, r.IP)
@@ -81,20 +107,55 @@ func (s *Service) Consume(ctx context.Context, r ConsumeRequest) (SignIn, error)
 		UserID: u.ID, Username: u.Username, IdPUID: x.ImmutableID, IP: r.IP}, p)
 	return SignIn{User: u, Site: site, Provider: p, Created: created,
 		SessionIndex: a.SessionIndex, SessionNotOnOrAfter: a.SessionNotOnOrAfter,
-		NameID: a.NameID, NameIDFormat: a.NameIDFormat}, nil
+		NameID: a.NameID, NameIDFormat: a.NameIDFormat, Browser: browser}, nil
 }
 
-// refuse records the refusal and returns it.
+// idpInitiatedRefusal says what to do about an IdP-initiated response to a
+// provider that does not accept them: start at the sign-in page, or — for
+// an admin who accepts that such sign-ins cannot be tied to a browser —
+// the command that allows them.
+func idpInitiatedRefusal(site store.Site, p store.SSOStrategy, err error) *LoginError {
+	cmd := "gatehouse providers idp-initiated " + strconv.FormatInt(p.ID, 10) + " on"
+	if site.Subdomain != "" {
+		cmd += " --site " + site.Subdomain
+	}
+	return &LoginError{Check: string(saml.KindIdPInitiated), Status: http.StatusForbidden, Err: err,
+		Message: "this sign-in was started at the identity provider (its portal, such as Entra's My Apps or Test button), and " + label(p) +
+			" accepts only sign-ins started from this site's sign-in page, which can be tied to the browser: start from the sign-in page " +
+			"(in Entra, set the application's Sign on URL to this provider's saml_sp_sign_on_url, and My Apps starts there). " +
+			"A site admin who accepts sign-ins that cannot be tied to a browser allows them with: " + cmd}
+}
+
+// refuse records a refusal that names a real sign-in — a response signed
+// by the provider's identity provider, a request or handoff this server
+// made — and returns it. Every such refusal is recorded.
 func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy, x *saml.Identity, e *LoginError, ip string) error {
-	ev := store.SSOEvent{SiteID: siteID, EventType: EventSAMLLogin, Status: store.EventFailure,
-		Body: "sign-in refused: " + clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}
+	ev := store.SSOEvent{SiteID: siteID, EventType: EventSAMLLogin}
 	if x != nil {
 		ev.Username, ev.IdPUID = x.Login, x.ImmutableID
 	}
-	if siteID != 0 {
+	return s.refuseWith(ctx, ev, p, e, ip, false)
+}
+
+// refuseAnonymous records a refusal the request proved nothing about
+// (made-up, unsigned or forged, or naming no provider), through the flood
+// limiter, and returns it.
+func (s *Service) refuseAnonymous(ctx context.Context, siteID int64, p store.SSOStrategy, e *LoginError, ip string) error {
+	return s.refuseWith(ctx, store.SSOEvent{SiteID: siteID, EventType: EventSAMLLogin}, p, e, ip, true)
+}
+
+// refuseWith records ev as refusal e (on no site: only the log) and
+// returns e.
+func (s *Service) refuseWith(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy, e *LoginError, ip string, anonymous bool) error {
+	ev.Status, ev.Body, ev.EventErrors, ev.IP = store.EventFailure, "sign-in refused: "+clip(e.Message, 1000), []string{e.Check}, ip
+	switch {
+	case ev.SiteID == 0:
+	case anonymous:
+		s.recordAnonymous(ctx, ev, p)
+	default:
 		s.recordEvent(ctx, ev, p)
 	}
-	s.log.Info("SSO sign-in refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+	s.log.Info("SSO sign-in refused", "site_id", ev.SiteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
 	return e
 }
 

@@ -17,6 +17,10 @@ import (
 // EventSAMLLogin is the SSO event type of every SAML sign-in and refusal.
 const EventSAMLLogin = "saml_login"
 
+// EventOIDCLogin is the SSO event type of every OpenID Connect sign-in and
+// refusal (package oidclogin records them; a refused handoff here).
+const EventOIDCLogin = "oidc_login"
+
 // Checks a sign-in can fail besides the SAML ones (saml.Kind); each names
 // what an administrator should look at.
 const (
@@ -151,6 +155,22 @@ func kindOf(err error) saml.Kind {
 // recordEvent writes an SSO event about provider p (zero for none) and logs
 // a failure to write it; the sign-in's answer does not depend on it.
 func (s *Service) recordEvent(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy) {
+	ev = s.eventAbout(ev, p)
+	if err := s.st.CreateSSOEvent(context.WithoutCancel(ctx), &ev); err != nil {
+		s.log.Error("ssologin: cannot record an SSO event", "site_id", ev.SiteID, "event_type", ev.EventType, "error", err)
+	}
+}
+
+// recordAnonymous is recordEvent for a refusal the request proved nothing
+// about (see events.RefusalLimiter): the limiter writes it, or counts it
+// when a flood of its kind has already filled the window.
+func (s *Service) recordAnonymous(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy) {
+	s.refusals.Record(ctx, s.eventAbout(ev, p))
+}
+
+// eventAbout fills in ev's provider fields, clips hostile text and stamps
+// the time.
+func (s *Service) eventAbout(ev store.SSOEvent, p store.SSOStrategy) store.SSOEvent {
 	if p.ID != 0 {
 		ev.SSOStrategyID, ev.Provider, ev.ProviderLabel = p.ID, p.Provider, p.Label
 		if ev.Provider == "" {
@@ -159,9 +179,7 @@ func (s *Service) recordEvent(ctx context.Context, ev store.SSOEvent, p store.SS
 	}
 	ev.Username, ev.IdPUID = clip(ev.Username, 256), clip(ev.IdPUID, 256)
 	ev.CreatedAt = s.now()
-	if err := s.st.CreateSSOEvent(context.WithoutCancel(ctx), &ev); err != nil {
-		s.log.Error("ssologin: cannot record an SSO event", "site_id", ev.SiteID, "event_type", ev.EventType, "error", err)
-	}
+	return ev
 }
 
 func label(p store.SSOStrategy) string {

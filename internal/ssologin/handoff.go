@@ -8,17 +8,25 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// The ACS lives on BaseURL's host, but a site's session cookie belongs on
-// the site's own host (SUBDOMAIN.SiteDomain), which the ACS's answer
-// cannot set. So a sign-in to a site on another host ends with a one-time
-// handoff: the ACS stores the finished sign-in under a random token for
-// HandoffLifetime and sends the browser to the site's /saml/handoff, which
-// takes it (once, on any node) and starts the session there. The token
-// is stored only as a hash, and no session exists until it is taken.
+// The ACS and the OpenID Connect callback live on BaseURL's host, but a
+// sign-in may have started on a site's own host (SUBDOMAIN.SiteDomain),
+// where its session cookie and its browser binding cookie belong and where
+// the answer on BaseURL's host can neither set nor read a cookie; and the
+// ACS cannot read the binding cookie even on its own host, since the
+// identity provider's cross-site POST does not carry SameSite=Lax cookies.
+// So a sign-in not finished in a request that brought its binding ends
+// with a one-time handoff: the finished sign-in is stored under a random
+// token for HandoffLifetime, and the browser is sent (a 303, a top-level
+// GET that carries Lax cookies) to /saml/handoff on the host where the
+// sign-in started, which takes it (once, on any node), checks the binding
+// cookie there and starts the session. The token is stored only as a
+// hash, no session exists until it is taken, and a token taken by another
+// browser than the one that started the sign-in is refused and spent.
 
 // HandoffLifetime is how long a handoff waits for the browser.
 const HandoffLifetime = 60 * time.Second
@@ -29,24 +37,27 @@ const CheckHandoff = "handoff"
 
 const handoffTokenPrefix = "ghh_"
 
-// handoff is what the ACS hands over.
+// handoff is what the ACS or callback hands over.
 type handoff struct {
 	UserID              int64     `json:"user_id"`
 	SessionIndex        string    `json:"session_index,omitempty"`
 	SessionNotOnOrAfter time.Time `json:"session_not_on_or_after,omitzero"`
 	NameID              string    `json:"name_id,omitempty"`
 	NameIDFormat        string    `json:"name_id_format,omitempty"`
+	// BrowserHash is the sign-in's browser binding; empty only for an
+	// IdP-initiated SAML sign-in, which no browser started.
+	BrowserHash []byte `json:"browser_hash,omitempty"`
 }
 
 // SiteURL is where a site's pages are served.
 func (s *Service) SiteURL(site store.Site) string { return s.siteURL(site) }
 
-// Handoff stores a finished sign-in for the site's own host and returns
-// the URL that finishes it there.
+// Handoff stores a finished sign-in for the host where it started (the
+// site's own) and returns the URL that finishes it there.
 func (s *Service) Handoff(ctx context.Context, in SignIn) (string, error) {
 	token := secret.NewToken(handoffTokenPrefix)
 	data, err := json.Marshal(handoff{UserID: in.User.ID, SessionIndex: in.SessionIndex,
-		SessionNotOnOrAfter: in.SessionNotOnOrAfter, NameID: in.NameID, NameIDFormat: in.NameIDFormat})
+		SessionNotOnOrAfter: in.SessionNotOnOrAfter, NameID: in.NameID, NameIDFormat: in.NameIDFormat, BrowserHash: in.Browser})
 	if err != nil {
 		return "", err
 	}
@@ -59,34 +70,50 @@ func (s *Service) Handoff(ctx context.Context, in SignIn) (string, error) {
 	return s.siteURL(in.Site) + "/saml/handoff?token=" + url.QueryEscape(token), nil
 }
 
-// TakeHandoff returns the sign-in a handoff token carries to site, once.
-// A token that is unknown, used, expired or meant for another site is a
-// *LoginError and an SSO event.
-func (s *Service) TakeHandoff(ctx context.Context, site store.Site, token, ip string) (SignIn, error) {
+// TakeHandoff returns the sign-in a handoff token carries to site, once,
+// when browser is the binding nonce of the browser that started it. A
+// token that is unknown, used, expired or meant for another site, or taken
+// in another browser, is a *LoginError and an SSO event.
+func (s *Service) TakeHandoff(ctx context.Context, site store.Site, token, browser, ip string) (SignIn, error) {
 	refused := &LoginError{Check: CheckHandoff, Status: http.StatusForbidden,
 		Message: "this sign-in link is unknown, used, expired or meant for another site; sign in again"}
 	if token == "" || len(token) > 256 {
-		return SignIn{}, s.refuse(ctx, site.ID, store.SSOStrategy{}, nil, refused, ip)
+		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refused, ip)
 	}
 	ls, err := s.st.TakeLoginState(ctx, secret.HashToken(token), s.now())
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (ls.Kind != store.LoginStateHandoff || ls.SiteID != site.ID)) {
-		return SignIn{}, s.refuse(ctx, site.ID, store.SSOStrategy{}, nil, refused, ip)
+		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refused, ip)
 	}
 	if err != nil {
-		return SignIn{}, s.refuse(ctx, site.ID, store.SSOStrategy{}, nil, refusal("", err, ""), ip)
+		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refusal("", err, ""), ip)
 	}
 	var h handoff
 	if err := json.Unmarshal([]byte(ls.Data), &h); err != nil {
-		return SignIn{}, s.refuse(ctx, site.ID, store.SSOStrategy{}, nil, refusal("", err, ""), ip)
+		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refusal("", err, ""), ip)
 	}
 	u, err := s.st.GetUser(ctx, site.ID, h.UserID)
 	if err != nil {
-		return SignIn{}, s.refuse(ctx, site.ID, store.SSOStrategy{}, nil, refused, ip)
+		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refused, ip)
 	}
 	p, err := s.st.GetSSOStrategy(ctx, site.ID, ls.SSOStrategyID)
 	if err != nil {
-		return SignIn{}, s.refuse(ctx, site.ID, store.SSOStrategy{}, nil, refused, ip)
+		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refused, ip)
+	}
+	if len(h.BrowserHash) > 0 && !BrowserMatches(browser, h.BrowserHash) {
+		// A real sign-in, followed by another browser: a link sent to
+		// someone, or login CSRF. Each one is recorded.
+		ev := store.SSOEvent{SiteID: site.ID, EventType: eventTypeOf(p), UserID: u.ID, Username: u.Username, IdPUID: u.ExternalID}
+		return SignIn{}, s.refuseWith(ctx, ev, p, browserRefusal(), ip, false)
 	}
 	return SignIn{User: u, Site: site, Provider: p, SessionIndex: h.SessionIndex,
-		SessionNotOnOrAfter: h.SessionNotOnOrAfter, NameID: h.NameID, NameIDFormat: h.NameIDFormat}, nil
+		SessionNotOnOrAfter: h.SessionNotOnOrAfter, NameID: h.NameID, NameIDFormat: h.NameIDFormat,
+		Browser: h.BrowserHash, BrowserChecked: len(h.BrowserHash) > 0}, nil
+}
+
+// eventTypeOf is the sign-in event type of p's protocol.
+func eventTypeOf(p store.SSOStrategy) string {
+	if p.Protocol == identity.ProtocolOAuth2 {
+		return EventOIDCLogin
+	}
+	return EventSAMLLogin
 }

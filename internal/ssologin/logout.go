@@ -76,7 +76,7 @@ func (s *Service) StartLogout(ctx context.Context, site store.Site, sess store.S
 	if err != nil || idp.SLOURL == "" {
 		return ""
 	}
-	sp, _, err := s.serviceProvider(ctx, site, p, idp)
+	sp, _, err := s.serviceProvider(ctx, site, p, idp, nil)
 	if err != nil {
 		return ""
 	}
@@ -124,7 +124,7 @@ func (s *Service) Logout(ctx context.Context, m LogoutMessage) (LogoutResult, er
 		param = "SAMLResponse"
 	}
 	if err != nil || q.Get(param) == "" || len(m.RawQuery) > 2*saml.DefaultMaxResponseSize {
-		return LogoutResult{}, s.refuseLogout(ctx, site.ID, store.SSOStrategy{}, &LoginError{Check: string(saml.KindMalformed),
+		return LogoutResult{}, s.refuseLogoutAnonymous(ctx, site.ID, store.SSOStrategy{}, &LoginError{Check: string(saml.KindMalformed),
 			Status: http.StatusBadRequest, Message: "the single logout URL received neither a SAMLRequest nor a SAMLResponse"}, m.IP)
 	}
 	issuer, inResponseTo := peekRedirect(q.Get(param))
@@ -133,11 +133,11 @@ func (s *Service) Logout(ctx context.Context, m LogoutMessage) (LogoutResult, er
 		if lerr.Check == CheckProvider {
 			lerr.Message = "no SAML provider of this site matches the logout message: check the Logout URL configured in the identity provider against this provider's saml_sp_slo_url"
 		}
-		return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, lerr, m.IP)
+		return LogoutResult{}, s.refuseLogoutAnonymous(ctx, site.ID, p, lerr, m.IP)
 	}
-	sp, _, err := s.serviceProvider(ctx, site, p, idp)
+	sp, _, err := s.serviceProvider(ctx, site, p, idp, nil)
 	if err != nil {
-		return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, refusal("", err, "the provider's settings cannot be used (%s)", clip(err.Error(), 300)), m.IP)
+		return LogoutResult{}, s.refuseLogoutAnonymous(ctx, site.ID, p, refusal("", err, "the provider's settings cannot be used (%s)", clip(err.Error(), 300)), m.IP)
 	}
 	if param == "SAMLResponse" {
 		return LogoutResult{}, s.logoutAnswered(ctx, site, p, sp, m, inResponseTo)
@@ -150,7 +150,7 @@ func (s *Service) idpLogout(ctx context.Context, site store.Site, p store.SSOStr
 	now := s.now()
 	lr, err := sp.ParseLogoutRequest(m.RawQuery, now)
 	if err != nil {
-		return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, refusal("", err, ""), m.IP)
+		return LogoutResult{}, s.refuseLogoutAnonymous(ctx, site.ID, p, refusal("", err, ""), m.IP)
 	}
 	first, err := s.st.RememberAssertion(ctx, p.ID, "logout:"+lr.ID, now.Add(logoutReplayWindow))
 	if err != nil {
@@ -188,7 +188,7 @@ func (s *Service) logoutAnswered(ctx context.Context, site store.Site, p store.S
 	if inResponseTo != "" {
 		ls, err := s.st.TakeLoginState(ctx, logoutKey(inResponseTo), now)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return s.refuseLogout(ctx, site.ID, p, refusal("", err, ""), m.IP)
+			return s.refuseLogoutAnonymous(ctx, site.ID, p, refusal("", err, ""), m.IP)
 		}
 		if err == nil && ls.Kind == store.LoginStateSAMLLogout && ls.SiteID == site.ID && ls.SSOStrategyID == p.ID {
 			sent = []string{inResponseTo}
@@ -197,6 +197,9 @@ func (s *Service) logoutAnswered(ctx context.Context, site store.Site, p store.S
 	body := "single logout finished: the identity provider signed the user out"
 	if _, err := sp.ParseLogoutResponse(m.RawQuery, sent, now); err != nil {
 		if !unverifiableAnswer(sp, err, sent) {
+			if len(sent) == 0 {
+				return s.refuseLogoutAnonymous(ctx, site.ID, p, refusal("", err, ""), m.IP)
+			}
 			return s.refuseLogout(ctx, site.ID, p, refusal("", err, ""), m.IP)
 		}
 		body = "single logout finished at the identity provider; its answer could not be verified because a " +
@@ -243,14 +246,30 @@ func (s *Service) userOfNameID(ctx context.Context, site store.Site, p store.SSO
 	return users[0], true, nil
 }
 
-// refuseLogout records a refused logout message and returns it.
+// refuseLogout records a refused logout message that names a real logout —
+// verified, or answering a request this site sent — and returns it.
 func (s *Service) refuseLogout(ctx context.Context, siteID int64, p store.SSOStrategy, e *LoginError, ip string) error {
 	if siteID != 0 {
-		s.recordEvent(ctx, store.SSOEvent{SiteID: siteID, EventType: EventSAMLLogout, Status: store.EventFailure,
-			Body: "logout message refused: " + clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}, p)
+		s.recordEvent(ctx, logoutRefusal(siteID, e, ip), p)
 	}
 	s.log.Info("SAML logout message refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
 	return e
+}
+
+// refuseLogoutAnonymous is refuseLogout for a message that proved nothing
+// (unreadable, unsigned, forged, for no provider): through the flood
+// limiter.
+func (s *Service) refuseLogoutAnonymous(ctx context.Context, siteID int64, p store.SSOStrategy, e *LoginError, ip string) error {
+	if siteID != 0 {
+		s.recordAnonymous(ctx, logoutRefusal(siteID, e, ip), p)
+	}
+	s.log.Info("SAML logout message refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+	return e
+}
+
+func logoutRefusal(siteID int64, e *LoginError, ip string) store.SSOEvent {
+	return store.SSOEvent{SiteID: siteID, EventType: EventSAMLLogout, Status: store.EventFailure,
+		Body: "logout message refused: " + clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}
 }
 
 // sessionKey is the login state key of a session's link to its IdP session.

@@ -204,14 +204,14 @@ func TestMetadataURLFetchCacheAndKeepLastGood(t *testing.T) {
 	f := newMetadataFixture(t, good)
 
 	// The first sign-in fetches and caches; the next one uses the cache.
-	redirect, err := f.svc.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1")
+	redirect, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1")
 	if err != nil || !strings.HasPrefix(redirect, "https://idp.test/entra/sso?") {
 		t.Fatalf("Begin = %q, %v", redirect, err)
 	}
 	if m := f.cached(); m.Raw != good || !m.FetchedAt.Equal(f.clock.Now()) || f.server.count() != 1 {
 		t.Fatalf("after the first use: cached %d bytes at %s, %d fetches", len(m.Raw), m.FetchedAt, f.server.count())
 	}
-	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1"); err != nil || f.server.count() != 1 {
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err != nil || f.server.count() != 1 {
 		t.Fatalf("second Begin: %v, %d fetches; want the cached copy", err, f.server.count())
 	}
 
@@ -243,7 +243,7 @@ func TestMetadataURLFetchCacheAndKeepLastGood(t *testing.T) {
 		if got := f.notes.count(events.NoticeMetadataRefreshFailure); got != i+1 {
 			t.Fatalf("%d refresh failure alerts, want %d", got, i+1)
 		}
-		if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1"); err != nil {
+		if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err != nil {
 			t.Fatalf("sign-in with the last good copy: %v", err)
 		}
 	}
@@ -274,7 +274,7 @@ func TestMetadataURLUntrustedCertificateRefused(t *testing.T) {
 	if _, err := f.id.Store().GetSSOMetadata(f.ctx, f.p.ID); err == nil && f.cached().Raw != "" {
 		t.Fatal("metadata from an untrusted server was cached")
 	}
-	if _, err := systemTrust.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1"); err == nil {
+	if _, err := systemTrust.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err == nil {
 		t.Fatal("a sign-in started with metadata from an untrusted server")
 	}
 	if f.notes.count(events.NoticeMetadataRefreshFailure) == 0 {

@@ -1,11 +1,14 @@
 package ssologin
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -18,8 +21,12 @@ const (
 	// tried in order. Fields left out keep the defaults, which understand
 	// Entra ID's claim names.
 	OptionSAMLAttributes = "saml_attributes"
-	// OptionSAMLIdPInitiated, false, refuses sign-ins started from the
-	// identity provider's portal (default true).
+	// OptionSAMLIdPInitiated, true, accepts sign-ins started from the
+	// identity provider's portal (default false). Such a sign-in answers
+	// no request of ours, so it cannot be tied to a browser: whoever holds
+	// one response of their own can sign another browser in with it. The
+	// providers that existed before this default was false were given the
+	// explicit true (migration 00013), so none changed on upgrade.
 	OptionSAMLIdPInitiated = "saml_idp_initiated"
 	// OptionSAMLAllowSHA1 accepts RSA-SHA1 signatures (default false).
 	OptionSAMLAllowSHA1 = "saml_allow_sha1"
@@ -57,7 +64,7 @@ func (l *stringList) UnmarshalJSON(b []byte) error {
 // silent default: a sign-in mapped with the wrong attribute could link
 // the wrong account.
 func readSAMLOptions(p store.SSOStrategy) (samlOptions, error) {
-	o := samlOptions{attributes: saml.DefaultAttributeMap(), idpInitiated: true}
+	o := samlOptions{attributes: saml.DefaultAttributeMap()}
 	if strings.TrimSpace(p.Options) == "" {
 		return o, nil
 	}
@@ -112,4 +119,38 @@ func attributeField(m *saml.AttributeMap, field string) *[]string {
 		return &m.GroupsOverage
 	}
 	return nil
+}
+
+// SetIdPInitiated sets whether a SAML provider of site accepts sign-ins
+// started at its identity provider (options.saml_idp_initiated), keeping
+// its other options, and returns the provider as saved.
+func (s *Service) SetIdPInitiated(ctx context.Context, a identity.Actor, siteID, providerID int64, allow bool) (store.SSOStrategy, error) {
+	p, err := s.id.GetSSOStrategy(ctx, siteID, providerID)
+	if err != nil {
+		return store.SSOStrategy{}, err
+	}
+	if p.Protocol != identity.ProtocolSAML {
+		return store.SSOStrategy{}, fmt.Errorf("provider %d is a %s provider; only SAML providers have sign-ins started at the identity provider", p.ID, p.Protocol)
+	}
+	opts := map[string]json.RawMessage{}
+	if strings.TrimSpace(p.Options) != "" {
+		if err := json.Unmarshal([]byte(p.Options), &opts); err != nil {
+			return store.SSOStrategy{}, fmt.Errorf("provider %d: its options are not a JSON object (%v); fix them with PATCH /api/rest/v1/sso_strategies/%d", p.ID, err, p.ID)
+		}
+	}
+	opts[OptionSAMLIdPInitiated] = json.RawMessage(strconv.FormatBool(allow))
+	raw, err := json.Marshal(opts)
+	if err != nil {
+		return store.SSOStrategy{}, err
+	}
+	msg := json.RawMessage(raw)
+	return s.id.UpdateSSOStrategy(ctx, a, siteID, p.ID, identity.SSOStrategyChange{Options: &msg})
+}
+
+// IdPInitiated reports whether provider p accepts sign-ins started at its
+// identity provider; false also when its options cannot be read, which
+// refuses every sign-in anyway.
+func IdPInitiated(p store.SSOStrategy) bool {
+	o, err := readSAMLOptions(p)
+	return err == nil && o.idpInitiated
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -42,8 +43,10 @@ func (s *Service) trustedIdP(ctx context.Context, p store.SSOStrategy) (*saml.Id
 
 // serviceProvider builds our side of one provider's trust, with the
 // store's replay cache and request tracker. idp nil means "not trusted
-// yet", for publishing our metadata before the IdP is configured.
-func (s *Service) serviceProvider(ctx context.Context, site store.Site, p store.SSOStrategy, idp *saml.IdentityProvider) (*saml.ServiceProvider, samlOptions, error) {
+// yet", for publishing our metadata before the IdP is configured. tracker,
+// when not nil, is the request tracker to use, so the caller can read the
+// request state it took.
+func (s *Service) serviceProvider(ctx context.Context, site store.Site, p store.SSOStrategy, idp *saml.IdentityProvider, tracker *requestTracker) (*saml.ServiceProvider, samlOptions, error) {
 	opts, err := readSAMLOptions(p)
 	if err != nil {
 		return nil, opts, &saml.Error{Kind: saml.KindConfig, Detail: err.Error()}
@@ -53,10 +56,14 @@ func (s *Service) serviceProvider(ctx context.Context, site store.Site, p store.
 			Fingerprint: make([]byte, sha256.Size)}
 	}
 	v := s.SPValuesFor(site, p)
+	if tracker == nil {
+		tracker = &requestTracker{}
+	}
+	tracker.st, tracker.siteID, tracker.providerID, tracker.now = s.st, site.ID, p.ID, s.now
 	spOpts := []saml.Option{
 		saml.WithClock(s.now),
 		saml.WithIdPInitiated(opts.idpInitiated),
-		saml.WithRequestTracker(requestTracker{st: s.st, siteID: site.ID, providerID: p.ID, now: s.now}),
+		saml.WithRequestTracker(tracker),
 		saml.WithSLOURL(v.SLOURL),
 	}
 	if kp, ok := s.spKey(ctx, site.ID); ok {
@@ -102,7 +109,7 @@ func (s *Service) Metadata(ctx context.Context, site store.Site, p store.SSOStra
 	if p.Protocol != identity.ProtocolSAML {
 		return nil, fmt.Errorf("ssologin: provider %d is not a SAML provider", p.ID)
 	}
-	sp, _, err := s.serviceProvider(ctx, site, p, nil)
+	sp, _, err := s.serviceProvider(ctx, site, p, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -122,14 +129,21 @@ func (c replayCache) Remember(ctx context.Context, assertionID string, until tim
 
 // requestTracker is saml.RequestTracker over the store's login states: an
 // AuthnRequest ID is known once, and only to the site and provider that
-// sent it.
+// sent it. It keeps the state it took, whose browser binding the sign-in
+// carries on.
 type requestTracker struct {
 	st                 store.Store
 	siteID, providerID int64
 	now                func() time.Time
+	taken              *samlRequestState
 }
 
-func (t requestTracker) Consume(ctx context.Context, requestID string) (bool, error) {
+// samlRequestState is what the login state of an AuthnRequest keeps.
+type samlRequestState struct {
+	BrowserHash []byte `json:"browser_hash"`
+}
+
+func (t *requestTracker) Consume(ctx context.Context, requestID string) (bool, error) {
 	ls, err := t.st.TakeLoginState(ctx, requestKey(requestID), t.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
@@ -137,7 +151,21 @@ func (t requestTracker) Consume(ctx context.Context, requestID string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	return ls.Kind == store.LoginStateSAMLRequest && ls.SiteID == t.siteID && ls.SSOStrategyID == t.providerID, nil
+	if ls.Kind != store.LoginStateSAMLRequest || ls.SiteID != t.siteID || ls.SSOStrategyID != t.providerID {
+		return false, nil
+	}
+	var st samlRequestState
+	_ = json.Unmarshal([]byte(ls.Data), &st) // unreadable: no binding, which refuses the sign-in
+	t.taken = &st
+	return true, nil
+}
+
+// browserHash is the binding of the request taken, or nil.
+func (t *requestTracker) browserHash() []byte {
+	if t.taken == nil || len(t.taken.BrowserHash) == 0 {
+		return nil
+	}
+	return t.taken.BrowserHash
 }
 
 // requestKey is the login state key of an AuthnRequest ID.

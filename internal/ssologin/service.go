@@ -50,6 +50,10 @@ type Options struct {
 	// RequestLifetime is how long an AuthnRequest may wait for its answer
 	// (default 15 minutes: people type passwords and MFA codes).
 	RequestLifetime time.Duration
+	// Refusals records refusals the request proved nothing about; share
+	// one with package oidclogin and run it (default: a limiter of this
+	// service's own, whose windows close only as new refusals arrive).
+	Refusals *events.RefusalLimiter
 }
 
 // Service starts and finishes SSO sign-ins. It is safe for concurrent use.
@@ -64,6 +68,7 @@ type Service struct {
 	now        func() time.Time
 	client     *http.Client
 	reqTTL     time.Duration
+	refusals   *events.RefusalLimiter
 	spKeys     sync.Map // site ID -> spKeyPair
 }
 
@@ -78,7 +83,7 @@ func New(o Options) (*Service, error) {
 	}
 	s := &Service{id: o.Identity, st: o.Identity.Store(), prov: o.Provision, base: base,
 		siteDomain: strings.ToLower(strings.Trim(o.SiteDomain, ".")),
-		notify:     o.Notifier, log: o.Logger, now: o.Clock, client: o.HTTPClient, reqTTL: o.RequestLifetime}
+		notify:     o.Notifier, log: o.Logger, now: o.Clock, client: o.HTTPClient, reqTTL: o.RequestLifetime, refusals: o.Refusals}
 	if s.notify == nil {
 		s.notify = events.Discard{}
 	}
@@ -93,6 +98,9 @@ func New(o Options) (*Service, error) {
 	}
 	if s.reqTTL <= 0 {
 		s.reqTTL = 15 * time.Minute
+	}
+	if s.refusals == nil {
+		s.refusals = events.NewRefusalLimiter(s.st, events.RefusalLimits{Clock: s.now, Logger: s.log})
 	}
 	return s, nil
 }

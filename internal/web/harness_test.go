@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/provision"
@@ -55,6 +56,7 @@ type harness struct {
 	provision *provision.Engine
 	sso       *ssologin.Service
 	oidc      *oidclogin.Service
+	refusals  *events.RefusalLimiter
 	site      store.Site
 	srv       *httptest.Server
 	clock     *testclock.Clock
@@ -114,8 +116,9 @@ func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Opt
 	}))
 	t.Cleanup(h.srv.Close)
 	h.provision = provision.New(st, provision.Options{Clock: h.clock.Now, Logger: logger})
+	h.refusals = events.NewRefusalLimiter(st, events.RefusalLimits{Clock: h.clock.Now, Logger: logger})
 	ssoOpts := ssologin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL,
-		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now}
+		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Refusals: h.refusals}
 	for _, adjust := range sso {
 		adjust(&ssoOpts)
 	}
@@ -123,7 +126,8 @@ func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Opt
 	if err != nil {
 		t.Fatalf("ssologin.New: %v", err)
 	}
-	h.oidc, err = oidclogin.New(oidclogin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL, Logger: logger, Clock: h.clock.Now})
+	h.oidc, err = oidclogin.New(oidclogin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL, Logger: logger, Clock: h.clock.Now,
+		Refusals: h.refusals})
 	if err != nil {
 		t.Fatalf("oidclogin.New: %v", err)
 	}

@@ -63,7 +63,7 @@ func (s *server) samlLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	redirect, err := s.sso.Begin(r.Context(), siteFrom(r.Context()), id, clientIP(r))
+	redirect, err := s.sso.Begin(r.Context(), siteFrom(r.Context()), id, s.bindBrowser(w, r), clientIP(r))
 	if err != nil {
 		s.renderSSOError(w, r, err)
 		return
@@ -80,7 +80,9 @@ func (s *server) samlLogin(w http.ResponseWriter, r *http.Request) {
 // a valid signature of the trusted identity provider, be addressed to this
 // ACS and this service provider, answer a request we sent (or be an
 // IdP-initiated one the provider allows), be fresh, and never have been
-// used before on any node.
+// used before on any node. That the browser posting it is the one that
+// sent the request cannot be seen here, without cookies: an answer to our
+// request always goes on to the handoff, where it is.
 func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
 	if s.sso == nil {
 		s.pageNotFound(w, r)
@@ -100,37 +102,45 @@ func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
 		s.renderSSOError(w, r, err)
 		return
 	}
-	// The cookie rides on this response: the browser would not send a
-	// SameSite=Lax cookie with the cross-site POST, but it keeps one set
-	// by its answer, and the 303 turns the POST into a same-site GET.
 	s.finishSSOSignIn(w, r, in)
 }
 
-// finishSSOSignIn ends a verified SAML or OpenID Connect sign-in: with a
-// session here, or — when the site lives on its own host name, where this
-// answer cannot set a cookie — by handing the sign-in over to that host.
+// finishSSOSignIn ends a verified SAML or OpenID Connect sign-in. A
+// session starts in this answer only for a sign-in of the site this host
+// serves that is either checked against the browser that started it or
+// tied to none (IdP-initiated, which its provider must allow). Any other
+// goes through the handoff to the host where it started — the site's own,
+// or this one after a cross-site POST that could not bring the binding
+// cookie — and the 303 makes that a top-level GET, which carries it.
 func (s *server) finishSSOSignIn(w http.ResponseWriter, r *http.Request, in ssologin.SignIn) {
-	if in.Site.ID != siteFrom(r.Context()).ID && s.sso != nil {
-		next, err := s.sso.Handoff(r.Context(), in)
-		if err != nil {
-			s.renderSSOError(w, r, err)
-			return
-		}
-		http.Redirect(w, r, next, http.StatusSeeOther)
+	if in.Site.ID == siteFrom(r.Context()).ID && (in.Browser == nil || in.BrowserChecked) {
+		s.startSSOSession(w, r, in)
 		return
 	}
-	s.startSSOSession(w, r, in)
+	if s.sso == nil {
+		s.renderErrorPage(w, r, s.typed(r, errors.New("web: a sign-in needs the handoff, and single sign-on is not configured")))
+		return
+	}
+	next, err := s.sso.Handoff(r.Context(), in)
+	if err != nil {
+		s.renderSSOError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// samlHandoff finishes, on the site's own host, a sign-in the shared ACS
-// verified: it takes the one-time token and starts the session here.
+// samlHandoff finishes, on the host where it started, a sign-in the shared
+// ACS or callback verified: it takes the one-time token and, when this
+// browser brings the binding cookie the sign-in started with, starts the
+// session here. It needs no CSRF token: the token is single use, and the
+// binding is what ties it to this browser.
 func (s *server) samlHandoff(w http.ResponseWriter, r *http.Request) {
 	if s.sso == nil {
 		s.pageNotFound(w, r)
 		return
 	}
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	in, err := s.sso.TakeHandoff(r.Context(), siteFrom(r.Context()), r.URL.Query().Get("token"), clientIP(r))
+	in, err := s.sso.TakeHandoff(r.Context(), siteFrom(r.Context()), r.URL.Query().Get("token"), s.browserNonce(r), clientIP(r))
 	if err != nil {
 		s.renderSSOError(w, r, err)
 		return

@@ -63,7 +63,7 @@ func TestSAMLSignInPerProviderACS(t *testing.T) {
 	s := &samlSetup{harness: h, idp: newPyIdP(t, "https://idp.test/contoso", md.body)}
 	s.idp.spEntityID, s.idp.acsURL = h.srv.URL+"/saml/metadata/contoso", h.srv.URL+"/saml/consume/contoso"
 	content, proto, label, yes, ident := s.idp.Metadata(), identity.ProtocolSAML, "Contoso", true, "contoso"
-	opts := json.RawMessage(`{}`)
+	opts := json.RawMessage(`{"saml_idp_initiated": true}`)
 	p, err := h.svc.CreateSSOStrategy(h.ctx, identity.SystemActor, h.site.ID, identity.SSOStrategyChange{
 		Protocol: &proto, Label: &label, Enabled: &yes, ProviderIdentifier: &ident,
 		SAMLProviderMetadataContent: &content, Options: &opts})

@@ -123,6 +123,8 @@ type samlSetup struct {
 	*harness
 	idp      *pyIdP
 	provider store.SSOStrategy
+	// browser is the binding cookie the last begin was given.
+	browser *http.Cookie
 }
 
 func newSAMLSetup(t *testing.T, provisionUsers bool) *samlSetup {
@@ -132,7 +134,10 @@ func newSAMLSetup(t *testing.T, provisionUsers bool) *samlSetup {
 	return (&samlSetup{harness: h}).withProvider(h.site, "https://idp.test/entra", provisionUsers)
 }
 
-// withProvider creates a SAML provider on site trusting a new IdP.
+// withProvider creates a SAML provider on site trusting a new IdP. It
+// accepts IdP-initiated sign-ins, which most tests post to reach each
+// check without a request first; TestSAMLIdPInitiatedOffByDefault covers
+// a provider left as created.
 func (s samlSetup) withProvider(site store.Site, entityID string, provisionUsers bool) *samlSetup {
 	s.t.Helper()
 	md := s.get("/saml/metadata", nil)
@@ -142,7 +147,7 @@ func (s samlSetup) withProvider(site store.Site, entityID string, provisionUsers
 	s.idp = newPyIdP(s.t, entityID, md.body)
 	s.idp.spEntityID, s.idp.acsURL = s.srv.URL+"/saml/metadata", s.srv.URL+"/saml/consume"
 	content, proto, label, yes := s.idp.Metadata(), identity.ProtocolSAML, "Entra", true
-	opts := json.RawMessage(`{"group_names": {"11111111-aaaa": "Engineering"}}`)
+	opts := json.RawMessage(`{"group_names": {"11111111-aaaa": "Engineering"}, "saml_idp_initiated": true}`)
 	p, err := s.svc.CreateSSOStrategy(s.ctx, identity.SystemActor, site.ID, identity.SSOStrategyChange{
 		Protocol: &proto, Label: &label, Enabled: &yes, DisplayOnLoginPage: &yes,
 		SAMLProviderMetadataContent: &content, ProvisionUsers: &provisionUsers, ProvisionGroups: &yes, Options: &opts})
@@ -217,18 +222,36 @@ func (h *harness) postACS(path, samlResponse, relayState string) rawResponse {
 }
 
 // begin starts an SP-initiated sign-in and returns the AuthnRequest and
-// RelayState the browser carries to the IdP.
+// RelayState the browser carries to the IdP; the binding cookie it was
+// given is kept in s.browser.
 func (s *samlSetup) begin(headers ...string) (samlRequest, relayState string) {
 	s.t.Helper()
 	res := s.get("/saml/login?sso_strategy_id="+itoa(s.provider.ID), nil, headers...)
 	if res.status != http.StatusFound {
 		s.t.Fatalf("GET /saml/login: %d %s", res.status, res.body)
 	}
+	s.browser = bindingCookieOf(s.t, res)
 	loc, err := url.Parse(res.header.Get("Location"))
 	if err != nil || !strings.HasPrefix(loc.String(), s.idp.ssoURL) {
 		s.t.Fatalf("redirect to %q, want the IdP's SSO URL %s", res.header.Get("Location"), s.idp.ssoURL)
 	}
 	return loc.Query().Get("SAMLRequest"), loc.Query().Get("RelayState")
+}
+
+// bindingCookieOf returns the browser binding cookie a sign-in start set,
+// checking its attributes.
+func bindingCookieOf(t *testing.T, res rawResponse) *http.Cookie {
+	t.Helper()
+	for _, c := range (&http.Response{Header: res.header}).Cookies() {
+		if c.Name == ssoBrowserCookie && c.Value != "" {
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Domain != "" || c.MaxAge <= 0 {
+				t.Fatalf("binding cookie %+v: want host-only, HttpOnly, SameSite=Lax, Path=/, with a lifetime", c)
+			}
+			return c
+		}
+	}
+	t.Fatalf("the sign-in start set no %s cookie", ssoBrowserCookie)
+	return nil
 }
 
 // sessionCookie returns the session cookie a response set, or nil.

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -170,8 +171,9 @@ func newLoadServer(tb testing.TB) *loadServer {
 	idp := newGoIdP(tb, "https://sts.windows.net/5b5c94c6-14cf-42da-85bc-4e08722b253b/")
 	proto, label, yes := identity.ProtocolSAML, "Entra", true
 	fp, ssoURL := saml.FingerprintOf(idp.cert), "https://login.microsoftonline.com/5b5c94c6/saml2"
+	idpInitiated := json.RawMessage(`{"saml_idp_initiated": true}`) // the load posts unsolicited responses
 	p, err := svc.CreateSSOStrategy(ctx, identity.SystemActor, site.ID, identity.SSOStrategyChange{
-		Protocol: &proto, Label: &label, Enabled: &yes, ProvisionUsers: &yes, ProvisionGroups: &yes,
+		Protocol: &proto, Label: &label, Enabled: &yes, ProvisionUsers: &yes, ProvisionGroups: &yes, Options: &idpInitiated,
 		SAMLProviderCertFingerprint: &fp, SAMLProviderIssuerURL: &idp.entityID, SAMLProviderSSOTargetURL: &ssoURL})
 	if err != nil {
 		tb.Fatalf("create SAML provider: %v", err)

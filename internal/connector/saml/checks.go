@@ -147,7 +147,7 @@ func (sp *ServiceProvider) checkInResponseTo(ctx context.Context, v *verified, a
 	irt := a.InResponseTo
 	if irt == "" {
 		if !sp.allowIdPInitiated {
-			return fail(KindInResponseTo, "IdP-initiated sign-in is not allowed for this provider")
+			return fail(KindIdPInitiated, "the response answers no AuthnRequest (IdP-initiated), which this service provider does not accept")
 		}
 		return nil
 	}

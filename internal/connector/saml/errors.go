@@ -1,6 +1,10 @@
 package saml
 
-import "github.com/gatehouse/gatehouse/internal/connector/check"
+import (
+	"errors"
+
+	"github.com/gatehouse/gatehouse/internal/connector/check"
+)
 
 // Kind names which check refused a SAML message. The string is stable: the
 // web front end records it in the SSO event and an administrator reads it to
@@ -23,7 +27,8 @@ const (
 	KindRecipient         Kind = "recipient"           // SubjectConfirmationData/@Recipient is not our ACS URL
 	KindNotYetValid       Kind = "not-yet-valid"       // NotBefore is in the future beyond the clock skew
 	KindExpired           Kind = "expired"             // NotOnOrAfter has passed beyond the clock skew
-	KindInResponseTo      Kind = "in-response-to"      // answers a request we did not send, or IdP-initiated when refused
+	KindInResponseTo      Kind = "in-response-to"      // answers a request we did not send
+	KindIdPInitiated      Kind = "idp-initiated"       // answers no request, and the provider accepts only answers to its own
 	KindStatus            Kind = "status"              // the identity provider reported a failure
 	KindReplay            Kind = "replay"              // this assertion was already used
 	KindMissingAssertion  Kind = "missing-assertion"   // no assertion at all
@@ -61,6 +66,7 @@ var (
 	ErrNotYetValid        = &Error{Kind: KindNotYetValid}
 	ErrExpired            = &Error{Kind: KindExpired}
 	ErrInResponseTo       = &Error{Kind: KindInResponseTo}
+	ErrIdPInitiated       = &Error{Kind: KindIdPInitiated}
 	ErrStatus             = &Error{Kind: KindStatus}
 	ErrReplay             = &Error{Kind: KindReplay}
 	ErrMissingAssertion   = &Error{Kind: KindMissingAssertion}
@@ -82,3 +88,20 @@ var (
 
 // KindOf returns the Kind of err, or "" when err is not from this package.
 func KindOf(err error) Kind { return check.KindOf[Kind](err) }
+
+// verifiedError marks the refusal of a message whose signature verified.
+type verifiedError struct{ err error }
+
+func (e verifiedError) Error() string { return e.err.Error() }
+func (e verifiedError) Unwrap() error { return e.err }
+
+// Verified reports whether err refused a response that carried a valid
+// signature of the trusted identity provider, so that only its content
+// (audience, times, the request it answers, a replay) was refused. A
+// refusal before that — unreadable, unsigned, forged — proves nothing
+// about who sent the message; front ends use the difference to keep a
+// flood of made-up messages from filling their logs.
+func Verified(err error) bool {
+	var v verifiedError
+	return errors.As(err, &v)
+}

@@ -106,7 +106,7 @@ func TestForgedResponses(t *testing.T) {
 			strings.Replace(signedAssertion, `Destination="`+testACSURL+`"`, "", 1))},
 		{"wrong issuer", KindIssuer, parseWith(newTestSP(t, &IdentityProvider{EntityID: "https://sts.windows.net/other/", SSOURL: testIdPSSOURL, Certificates: []*x509.Certificate{idpKP.cert}}), signedAssertion)},
 		{"unknown InResponseTo", KindInResponseTo, parseWith(fresh(), decodeXML(t, unknownRequest), "id-we-sent")},
-		{"IdP-initiated refused", KindInResponseTo, parseWith(newTestSP(t, nil, WithIdPInitiated(false)), signedAssertion)},
+		{"IdP-initiated refused", KindIdPInitiated, parseWith(newTestSP(t, nil, WithIdPInitiated(false)), signedAssertion)},
 		{"replayed", KindReplay, func(t *testing.T) (*Assertion, error) {
 			s := fresh()
 			if _, err := parseWith(s, signedAssertion)(t); err != nil {

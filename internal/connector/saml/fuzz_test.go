@@ -37,7 +37,7 @@ func FuzzParseResponse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		for _, input := range []string{base64.StdEncoding.EncodeToString(doc), string(doc)} {
-			sp, err := New(testSPEntityID, testACSURL, certTrust(cert), &memoryReplayCache{})
+			sp, err := New(testSPEntityID, testACSURL, certTrust(cert), &memoryReplayCache{}, WithIdPInitiated(true))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +136,7 @@ func checkFuzzSeeds(t *testing.T) {
 		if _, err := fmt.Sscanf(strings.TrimPrefix(string(b), "go test fuzz v1\n"), "[]byte(%q)", &raw); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		sp, err := New(testSPEntityID, testACSURL, certTrust(cert), &memoryReplayCache{})
+		sp, err := New(testSPEntityID, testACSURL, certTrust(cert), &memoryReplayCache{}, WithIdPInitiated(true))
 		if err != nil {
 			t.Fatal(err)
 		}

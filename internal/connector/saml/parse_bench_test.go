@@ -33,7 +33,7 @@ func BenchmarkParseResponse(b *testing.B) {
 		b.Fatal(err)
 	}
 	encoded := base64.StdEncoding.EncodeToString([]byte(doc))
-	sp, err := New(testSPEntityID, testACSURL, certTrust(cert), noReplay{})
+	sp, err := New(testSPEntityID, testACSURL, certTrust(cert), noReplay{}, WithIdPInitiated(true))
 	if err != nil {
 		b.Fatal(err)
 	}

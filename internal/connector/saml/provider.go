@@ -85,7 +85,7 @@ type Option func(*ServiceProvider) error
 func New(entityID, acsURL string, idp *IdentityProvider, replay ReplayCache, opts ...Option) (*ServiceProvider, error) {
 	sp := &ServiceProvider{
 		entityID: entityID, acsURL: acsURL, idp: idp, replay: replay,
-		skew: DefaultClockSkew, allowIdPInitiated: true, maxResponseSize: DefaultMaxResponseSize,
+		skew: DefaultClockSkew, maxResponseSize: DefaultMaxResponseSize,
 		now: time.Now,
 	}
 	if entityID == "" {
@@ -146,7 +146,9 @@ func WithSHA1() Option {
 }
 
 // WithIdPInitiated sets whether responses that answer no AuthnRequest (sign-in
-// started from the IdP's app portal) are accepted. On by default.
+// started from the IdP's app portal) are accepted. Off by default: such a
+// response is tied to no request, and so to no browser, and whoever holds
+// one can sign any browser in with it (login CSRF).
 func WithIdPInitiated(allow bool) Option {
 	return func(sp *ServiceProvider) error { sp.allowIdPInitiated = allow; return nil }
 }

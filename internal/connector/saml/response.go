@@ -65,6 +65,15 @@ func (sp *ServiceProvider) ParseResponse(ctx context.Context, samlResponse strin
 	if err != nil {
 		return nil, err
 	}
+	a, err := sp.checkSigned(ctx, v, requestIDs, now)
+	if err != nil {
+		return nil, verifiedError{err}
+	}
+	return a, nil
+}
+
+// checkSigned is ParseResponse's part after the signature verified.
+func (sp *ServiceProvider) checkSigned(ctx context.Context, v *verified, requestIDs []string, now time.Time) (*Assertion, error) {
 	a, until, err := sp.checkVerified(v, now)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,9 @@ func newTestSPAt(t *testing.T, entityID, acs string, trust *IdentityProvider, op
 		idpKP, _, _ := testKeys(t)
 		trust = certTrust(idpKP.cert)
 	}
-	sp, err := New(entityID, acs, trust, &memoryReplayCache{}, opts...)
+	// The tests parse IdP-initiated responses throughout; the default
+	// (off) is tested on its own.
+	sp, err := New(entityID, acs, trust, &memoryReplayCache{}, append([]Option{WithIdPInitiated(true)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +162,16 @@ func TestInResponseTo(t *testing.T) {
 	}
 	strict := newTestSP(t, nil, WithIdPInitiated(false))
 	_, err = strict.ParseResponse(ctx, idpInitiated, nil, time.Now())
-	wantKind(t, err, KindInResponseTo)
+	wantKind(t, err, KindIdPInitiated)
+	if !Verified(err) {
+		t.Error("a signed IdP-initiated response refused by its content must count as verified")
+	}
+	byDefault, err := New(testSPEntityID, testACSURL, certTrust(idpKP.cert), &memoryReplayCache{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = byDefault.ParseResponse(ctx, idpInitiated, nil, time.Now())
+	wantKind(t, err, KindIdPInitiated)
 
 	answered := idp.Response(issue{SignAssertion: true, InResponseTo: "id-we-never-sent"})
 	_, err = sp.ParseResponse(ctx, answered, []string{"id-we-sent"}, time.Now())

@@ -66,6 +66,12 @@ func Open(ctx context.Context, url string) (store.Store, error) {
 
 // OpenStore is Open returning the concrete type.
 func OpenStore(ctx context.Context, url string) (*sqlstore.Store, error) {
+	return OpenStoreAt(ctx, url, 0)
+}
+
+// OpenStoreAt is OpenStore with the schema brought only up to migration
+// version (0: the newest), for upgrade tests.
+func OpenStoreAt(ctx context.Context, url string, version int64) (*sqlstore.Store, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
@@ -88,7 +94,7 @@ func OpenStore(ctx context.Context, url string) (*sqlstore.Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	if err := sqlstore.Migrate(ctx, db, goose.DialectPostgres, dir, goose.WithSessionLocker(locker)); err != nil {
+	if err := sqlstore.MigrateTo(ctx, db, goose.DialectPostgres, dir, version, goose.WithSessionLocker(locker)); err != nil {
 		_ = db.Close()
 		return nil, err
 	}

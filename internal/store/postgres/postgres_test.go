@@ -38,3 +38,16 @@ func BenchmarkCreate100kUsersInOneTx(b *testing.B) { storetest.BenchCreate100kUs
 func BenchmarkGetUser(b *testing.B)                { storetest.BenchGetUser(b, open) }
 func BenchmarkGetAPIKeyByHash(b *testing.B)        { storetest.BenchGetAPIKeyByHash(b, open) }
 func BenchmarkAPIKeyRequest(b *testing.B)          { storetest.BenchAPIKeyRequest(b, open) }
+
+func TestUpgrades(t *testing.T) {
+	storetest.RunUpgrades(t, func(t *testing.T) func(int64) store.Store {
+		url := pgDatabase(t)
+		return func(version int64) store.Store {
+			s, err := postgres.OpenStoreAt(context.Background(), url, version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	})
+}

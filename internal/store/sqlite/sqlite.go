@@ -70,6 +70,12 @@ func Open(path string) (store.Store, error) {
 // OpenStore is Open with a context for the migrations, returning the
 // concrete type for callers that need more than store.Store.
 func OpenStore(ctx context.Context, path string) (*sqlstore.Store, error) {
+	return OpenStoreAt(ctx, path, 0)
+}
+
+// OpenStoreAt is OpenStore with the schema brought only up to migration
+// version (0: the newest), for upgrade tests.
+func OpenStoreAt(ctx context.Context, path string, version int64) (*sqlstore.Store, error) {
 	if path == "" || path == ":memory:" {
 		return nil, errors.New("store: sqlite needs a database file path (an in-memory database cannot be shared by the read and write pools)")
 	}
@@ -82,7 +88,7 @@ func OpenStore(ctx context.Context, path string) (*sqlstore.Store, error) {
 		_ = writer.Close()
 		return nil, err
 	}
-	if err := sqlstore.Migrate(ctx, writer, goose.DialectSQLite3, migrationsDir); err != nil {
+	if err := sqlstore.MigrateTo(ctx, writer, goose.DialectSQLite3, migrationsDir, version); err != nil {
 		_ = writer.Close()
 		return nil, fmt.Errorf("%w (database %s)", err, path)
 	}

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -29,3 +30,16 @@ func BenchmarkCreate100kUsersInOneTx(b *testing.B) { storetest.BenchCreate100kUs
 func BenchmarkGetUser(b *testing.B)                { storetest.BenchGetUser(b, open) }
 func BenchmarkGetAPIKeyByHash(b *testing.B)        { storetest.BenchGetAPIKeyByHash(b, open) }
 func BenchmarkAPIKeyRequest(b *testing.B)          { storetest.BenchAPIKeyRequest(b, open) }
+
+func TestUpgrades(t *testing.T) {
+	storetest.RunUpgrades(t, func(t *testing.T) func(int64) store.Store {
+		path := filepath.Join(t.TempDir(), "gatehouse.db")
+		return func(version int64) store.Store {
+			s, err := sqlite.OpenStoreAt(context.Background(), path, version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	})
+}

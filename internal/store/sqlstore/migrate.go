@@ -14,6 +14,12 @@ import (
 // in one process migrate independently; opts may add a lock that makes
 // several processes take turns.
 func Migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, fsys fs.FS, opts ...goose.ProviderOption) error {
+	return MigrateTo(ctx, db, dialect, fsys, 0, opts...)
+}
+
+// MigrateTo is Migrate up to version only (0: the newest), for tests that
+// write what an older release wrote and then upgrade it.
+func MigrateTo(ctx context.Context, db *sql.DB, dialect goose.Dialect, fsys fs.FS, version int64, opts ...goose.ProviderOption) error {
 	opts = append([]goose.ProviderOption{
 		goose.WithDisableGlobalRegistry(true),
 		goose.WithLogger(goose.NopLogger()),
@@ -22,7 +28,12 @@ func Migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, fsys fs.FS,
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	if version > 0 {
+		_, err = p.UpTo(ctx, version)
+	} else {
+		_, err = p.Up(ctx)
+	}
+	if err != nil {
 		return fmt.Errorf("store: migrate up: %w", err)
 	}
 	return nil
