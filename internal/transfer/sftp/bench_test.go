@@ -14,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	pkgsftp "github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+
 	"github.com/gatehouse/gatehouse/internal/ops"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // The SFTP benchmarks move one large file with OpenSSH's sftp, against
@@ -244,5 +248,59 @@ func BenchmarkAccountCheck(b *testing.B) {
 		if err := sess.check(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSFTPRequests measures what a small SFTP request costs end to
+// end, account re-check included: one Stat, one ReadDir and one Open and
+// Close of a small file per iteration, from Go's SSH and SFTP clients on
+// loopback. A member of three groups, so the re-check has memberships to
+// read.
+//
+//	go test ./internal/transfer/sftp -run '^$' -bench SFTPRequests -count 5
+func BenchmarkSFTPRequests(b *testing.B) {
+	h := newHarness(b, harnessOptions{})
+	u := h.passwordUser("requests")
+	for _, name := range []string{"eng", "ops", "sales"} {
+		g := store.Group{SiteID: h.site.ID, Name: name}
+		if err := h.st.CreateGroup(h.ctx, &g); err != nil {
+			b.Fatal(err)
+		}
+		if err := h.st.AddGroupUser(h.ctx, &store.GroupUser{SiteID: h.site.ID, GroupID: g.ID, UserID: u.ID}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	conn, err := ssh.Dial("tcp", h.addr.String(), &ssh.ClientConfig{User: u.Username,
+		Auth: []ssh.AuthMethod{ssh.Password(testPassword)}, HostKeyCallback: ssh.InsecureIgnoreHostKey()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	client, err := pkgsftp.NewClient(conn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	f, err := client.Create("small.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.Write([]byte("small"))
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := client.Stat("small.txt"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := client.ReadDir("/groups"); err != nil {
+			b.Fatal(err)
+		}
+		r, err := client.Open("small.txt")
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.Close()
 	}
 }
