@@ -147,6 +147,13 @@ type GroupUser struct {
 	CreatedAt     time.Time
 }
 
+// UserGroup is one of a user's groups with the user's membership in it:
+// whether they administer it.
+type UserGroup struct {
+	Group
+	Admin bool
+}
+
 // Membership is a membership as provisioning reads and writes it in bulk:
 // no names and no times, so that hundreds of thousands fit in memory.
 type Membership struct {
