@@ -17,8 +17,9 @@ import (
 	pkgsftp "github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ops"
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/access"
 )
 
 // The SFTP benchmarks move one large file with OpenSSH's sftp, against
@@ -236,16 +237,23 @@ func peakRSS() int64 {
 	return 0
 }
 
-// BenchmarkAccountCheck measures the per-request account re-check that cuts
-// off disabled users: one read of the user row by primary key.
+// BenchmarkAccountCheck measures the per-request account re-check: the
+// policy, the credential, the admin flag and the memberships of a password
+// user in three groups (package access over identity.Readmit).
 func BenchmarkAccountCheck(b *testing.B) {
 	requireOpenSSH(b)
 	h := newHarness(b, harnessOptions{})
 	u := h.passwordUser("checked")
-	sess := &session{s: h.srv, userID: u.ID, ctx: h.ctx}
+	h.joinGroups(u, "eng", "ops", "sales")
+	watch, _, err := access.Open(h.ctx, h.id, h.storage.View, h.site, identity.TransferSignIn{SiteID: h.site.ID, UserID: u.ID,
+		Channel: identity.ChannelSFTP, Credential: identity.CredentialPassword, At: time.Now()}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess := &session{s: h.srv, userID: u.ID, access: watch, ctx: h.ctx}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := sess.check(); err != nil {
+		if _, err := sess.check(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -261,15 +269,7 @@ func BenchmarkAccountCheck(b *testing.B) {
 func BenchmarkSFTPRequests(b *testing.B) {
 	h := newHarness(b, harnessOptions{})
 	u := h.passwordUser("requests")
-	for _, name := range []string{"eng", "ops", "sales"} {
-		g := store.Group{SiteID: h.site.ID, Name: name}
-		if err := h.st.CreateGroup(h.ctx, &g); err != nil {
-			b.Fatal(err)
-		}
-		if err := h.st.AddGroupUser(h.ctx, &store.GroupUser{SiteID: h.site.ID, GroupID: g.ID, UserID: u.ID}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	h.joinGroups(u, "eng", "ops", "sales")
 	conn, err := ssh.Dial("tcp", h.addr.String(), &ssh.ClientConfig{User: u.Username,
 		Auth: []ssh.AuthMethod{ssh.Password(testPassword)}, HostKeyCallback: ssh.InsecureIgnoreHostKey()})
 	if err != nil {
