@@ -133,6 +133,21 @@ func (v *view) writablePlace(ctx context.Context, op, name string) (place, error
 	return p, nil
 }
 
+func (v *view) Writable(ctx context.Context, name string) error {
+	p, err := v.resolve(ctx, name)
+	switch {
+	case err != nil:
+		return fmt.Errorf("write: %w", err)
+	case p.virtual == "/":
+		return nil // the home
+	case p.area == nil:
+		return fmt.Errorf("write %s: this folder is part of the layout and cannot be changed: %w", p.display, ErrPermission)
+	case !p.area.writable:
+		return fmt.Errorf("write %s: %s is read-only for you; a group admin can write to it: %w", p.display, p.area.name, ErrPermission)
+	}
+	return nil
+}
+
 func (v *view) Stat(ctx context.Context, name string) (fs.FileInfo, error) {
 	p, err := v.resolve(ctx, name)
 	if err != nil {

@@ -125,11 +125,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}()
 	}
+	if r.Method == "LOCK" {
+		if status, msg := checkLock(ctx, fsys, r.URL.Path); status != 0 {
+			h.log.Info("webdav lock refused", "site_id", site.ID, "user_id", u.ID, "path", r.URL.Path, "status", status)
+			http.Error(w, msg, status)
+			return
+		}
+	}
 	dav := &webdav.Handler{
 		Prefix:     Prefix,
 		FileSystem: davFS{fs: fsys},
-		LockSystem: &storeLocks{ctx: ctx, st: h.svc.Store(), siteID: site.ID, username: strings.ToLower(u.Username),
-			admin: u.SiteAdmin, persist: r.Method == "LOCK", log: h.log},
+		LockSystem: &storeLocks{ctx: ctx, st: h.svc.Store(), siteID: site.ID, userID: u.ID, username: strings.ToLower(u.Username),
+			admin: u.SiteAdmin, fs: fsys, persist: r.Method == "LOCK", log: h.log},
 		Logger: func(r *http.Request, err error) {
 			if err != nil && !errors.Is(err, vfs.ErrNotExist) {
 				h.log.Info("webdav request failed", "method", r.Method, "path", r.URL.Path, "user_id", u.ID, "error", err)
