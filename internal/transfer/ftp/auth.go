@@ -29,6 +29,8 @@ type session struct {
 	access *access.Session
 	// rights are what the running command was admitted with (recheck.go).
 	rights access.Rights
+	// renameFrom is RNFR's path until the RNTO that must follow it.
+	renameFrom string
 	// pending is true between our PASS accepting and the library's PASS
 	// confirming through acceptedAuth; the secret itself is not kept.
 	pending bool
@@ -42,6 +44,9 @@ func withCommands(commands map[string]goftp.Command, d *driver, passive *passive
 	out["EPSV"] = passiveCommand{cfg: passive, extended: true}
 	for _, active := range []string{"PORT", "EPRT", "LPRT"} {
 		out[active] = activeRefused{}
+	}
+	for name, c := range fileCommands(d.log) {
+		out[name] = c
 	}
 	return withRecheck(out)
 }

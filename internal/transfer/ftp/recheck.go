@@ -28,13 +28,16 @@ func withRecheck(commands map[string]goftp.Command) map[string]goftp.Command {
 		switch name {
 		case "USER", "PASS", "QUIT":
 		default:
-			commands[name] = rechecked{next: c}
+			commands[name] = rechecked{name: name, next: c}
 		}
 	}
 	return commands
 }
 
-type rechecked struct{ next goftp.Command }
+type rechecked struct {
+	name string
+	next goftp.Command
+}
 
 func (c rechecked) IsExtend() bool     { return c.next.IsExtend() }
 func (c rechecked) RequireParam() bool { return c.next.RequireParam() }
@@ -62,6 +65,9 @@ func (c rechecked) Execute(sess *goftp.Session, param string) {
 	if err != nil {
 		sess.WriteMessage(451, "Requested action aborted: "+access.Message(err))
 		return
+	}
+	if c.name != "RNTO" {
+		s.renameFrom = "" // RNTO must follow its RNFR at once
 	}
 	s.rights = rights
 	defer func() { s.rights = access.Rights{} }()

@@ -134,6 +134,11 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	srv.Commands = withCommands(srv.Commands, d, passive)
+	// FEAT answers the text NewServer made from the library's own table,
+	// which advertises active mode; it gets the served table's instead.
+	if err := setPrivate(srv, "feats", featText(srv.Commands, cfg.TLS != nil)); err != nil {
+		return nil, err
+	}
 	return &Server{srv: srv, addr: cfg.Listen, sessionIdle: cfg.SessionIdleTimeout, log: cfg.Logger}, nil
 }
 

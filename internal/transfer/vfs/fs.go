@@ -101,9 +101,11 @@ var (
 	ErrNotDir = errors.New("not a folder")
 	// ErrNotEmpty: Remove of a folder that still has entries.
 	ErrNotEmpty = errors.New("folder is not empty")
-	// ErrCrossFolder: Rename between two areas (e.g. home and a group
-	// folder); copy and delete instead.
-	ErrCrossFolder = errors.New("cannot move between a home folder and a shared folder; copy, then delete")
+	// ErrCrossFolder: Rename between two areas (a home, a group's folder);
+	// copy and delete instead.
+	ErrCrossFolder = errors.New("a move cannot leave its folder (a home or a group's folder); copy, then delete")
+	// ErrIntoItself: Rename of a folder into itself or below itself.
+	ErrIntoItself = fmt.Errorf("a folder cannot be moved into itself: %w", fs.ErrInvalid)
 	// ErrInvalidOffset: a resume offset beyond the existing file's end.
 	ErrInvalidOffset = fmt.Errorf("resume offset is past the end of the existing file: %w", fs.ErrInvalid)
 )
