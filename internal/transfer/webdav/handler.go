@@ -132,9 +132,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	seen := &refusals{}
 	dav := &webdav.Handler{
 		Prefix:     Prefix,
-		FileSystem: davFS{fs: fsys},
+		FileSystem: davFS{fs: fsys, seen: seen},
 		LockSystem: &storeLocks{ctx: ctx, st: h.svc.Store(), siteID: site.ID, userID: u.ID, username: strings.ToLower(u.Username),
 			admin: u.SiteAdmin, fs: fsys, persist: r.Method == "LOCK", log: h.log},
 		Logger: func(r *http.Request, err error) {
@@ -143,7 +144,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		},
 	}
-	dav.ServeHTTP(w, r)
+	dav.ServeHTTP(&refusalWriter{ResponseWriter: w, seen: seen}, r)
 }
 
 func (h *Handler) unauthorized(w http.ResponseWriter, msg string) {
