@@ -33,7 +33,7 @@ func (a *App) startFTP(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv, err := ftp.New(ftp.Config{Identity: a.Identity, Files: files.For, Listen: c.Listen, PassivePorts: c.PassivePorts,
+	srv, err := ftp.New(ftp.Config{Identity: a.Identity, Files: files.View, Listen: c.Listen, PassivePorts: c.PassivePorts,
 		PublicHost: c.PublicHost, RequireTLS: c.RequireTLS, Logger: a.Logger,
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
 	if err != nil {
@@ -62,5 +62,5 @@ func (a *App) WebDAV() (*webdav.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return webdav.New(webdav.Config{Identity: a.Identity, Files: files.For, SiteDomain: a.Config.SiteDomain, Logger: a.Logger})
+	return webdav.New(webdav.Config{Identity: a.Identity, Files: files.View, SiteDomain: a.Config.SiteDomain, Logger: a.Logger})
 }

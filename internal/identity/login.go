@@ -35,12 +35,17 @@ type subject struct {
 
 // loadSubject reads a user, their groups and their SSO provider.
 func (s *Service) loadSubject(ctx context.Context, u store.User) (subject, error) {
-	sub := subject{user: u}
 	groups, err := s.st.GroupsOfUser(ctx, u.SiteID, u.ID)
 	if err != nil {
-		return sub, mapStoreErr(err, "read user's groups", nil, nil)
+		return subject{user: u}, mapStoreErr(err, "read user's groups", nil, nil)
 	}
-	sub.groups = groups
+	return s.subjectWith(ctx, u, groups)
+}
+
+// subjectWith completes the subject of a user whose groups the caller has
+// read, with their SSO provider.
+func (s *Service) subjectWith(ctx context.Context, u store.User, groups []store.Group) (subject, error) {
+	sub := subject{user: u, groups: groups}
 	if u.SSOStrategyID != 0 {
 		p, err := s.st.GetSSOStrategy(ctx, u.SiteID, u.SSOStrategyID)
 		switch {

@@ -2,31 +2,185 @@ package identity
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// Readmit asks the login policy again about a user who signed in earlier
-// on a channel that keeps them signed in (an FTP connection, WebDAV
-// credentials verified once and remembered), without checking their
-// credential again. A user disabled by an admin or a provider, locked out,
-// or stripped of the channel's permission since is refused at their next
-// request. It reads the user, their groups and provider: three short reads.
-func (s *Service) Readmit(ctx context.Context, siteID, userID int64, ch Channel, cred Credential, ip string) (store.User, error) {
-	u, err := s.st.GetUser(ctx, siteID, userID)
+// TransferSignIn is what a connection on a file-transfer channel (an FTP
+// control connection, an SSH connection, WebDAV credentials remembered
+// between requests) keeps of its sign-in, so that Readmit can ask at every
+// request whether the account still lets it in. It holds no secret.
+type TransferSignIn struct {
+	SiteID     int64
+	UserID     int64
+	Channel    Channel
+	Credential Credential
+	// APIKeyID is the key an API-key sign-in used: once it is deleted or
+	// expires, the connection ends.
+	APIKeyID int64
+	// SSHKeyFingerprint is the key (ssh.FingerprintSHA256) an SSH-key
+	// sign-in used: once it is removed from the user, the connection ends.
+	SSHKeyFingerprint string
+	// At is when the sign-in began, before its credential was checked, by
+	// the Service's clock (see Now). A password set at or after At ends a
+	// password connection: whoever changed the password meant the old one
+	// to stop working, on the connections it already opened too.
+	At time.Time
+	IP string
+}
+
+// Standing is a signed-in transfer connection's account as it is now:
+// the user, and the memberships its file view is laid out from.
+type Standing struct {
+	User store.User
+	// Memberships are the user's groups with their group-admin flags,
+	// which decide the /groups folders the user sees and may write. A
+	// site admin's view lists every group itself, so theirs are not read.
+	Memberships []store.GroupUser
+	// View fingerprints what the file view is made of: the user's id,
+	// name and site-admin flag and each membership's group, name and
+	// admin flag. A connection lays its view out again only when View
+	// changes, which keeps a request's cost at the reads that Readmit
+	// does anyway.
+	View [32]byte
+}
+
+// Now is the Service's clock, for the At of a TransferSignIn.
+func (s *Service) Now() time.Time { return s.now() }
+
+// Readmit asks again, without the credential, whether a transfer
+// connection that signed in earlier may go on, and answers the account as
+// it is now. Every FTP command, SFTP request and WebDAV request with
+// remembered credentials calls it, so whatever an admin, SCIM or the LDAP
+// sync changed since the sign-in applies at the connection's next step:
+//
+//   - the login policy: a disabled or deleted user, a channel permission
+//     removed from the user or their groups, an authentication method or
+//     provider that no longer accepts this credential, a password change
+//     an admin asked for;
+//   - the credential: a password changed since the sign-in, an API key
+//     deleted or expired, an SSH key removed;
+//   - the view: site admin rights and group memberships are answered as
+//     they are now (see Standing).
+//
+// A lockout is not a reason to end a connection: it stops new password
+// sign-ins, and a connection proved its credential before it. Otherwise
+// anyone could cut a user off by guessing wrong passwords for them.
+//
+// It reads the user, their groups with their memberships (one read), the
+// provider of an SSO user and, for a key sign-in, the key: two to four
+// reads by index, and no write.
+func (s *Service) Readmit(ctx context.Context, in TransferSignIn) (Standing, error) {
+	u, err := s.st.GetUser(ctx, in.SiteID, in.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, ErrUserDisabled.With("the user no longer exists")
+		return Standing{}, ErrUserDisabled.With("the user no longer exists")
 	}
 	if err != nil {
-		return store.User{}, mapStoreErr(err, "read user", nil, nil)
+		return Standing{}, mapStoreErr(err, "read user", nil, nil)
 	}
-	// A password change an admin asked for since also ends the sign-in:
-	// the new password has to be set on the web first.
-	if _, _, verdict := s.admit(ctx, u, ch, cred, ip); verdict != nil {
-		return store.User{}, verdict
+	// One read answers both the groups' permissions, for the policy, and
+	// the memberships' admin flags, for the view.
+	userGroups, err := s.st.UserGroups(ctx, in.SiteID, u.ID)
+	if err != nil {
+		return Standing{}, mapStoreErr(err, "read user's groups", nil, nil)
 	}
-	return u, nil
+	groups := make([]store.Group, len(userGroups))
+	for i, g := range userGroups {
+		groups[i] = g.Group
+	}
+	sub, err := s.subjectWith(ctx, u, groups)
+	if err != nil {
+		return Standing{}, err
+	}
+	d := sub.decision(in.Channel, in.Credential, s.now())
+	d.LockedOut = false
+	if err := Decide(d); err != nil {
+		return Standing{}, err
+	}
+	if err := s.credentialStands(ctx, in, u); err != nil {
+		return Standing{}, err
+	}
+	st := Standing{User: u}
+	if !u.SiteAdmin {
+		st.Memberships = make([]store.GroupUser, len(userGroups))
+		for i, g := range userGroups {
+			st.Memberships[i] = store.GroupUser{SiteID: in.SiteID, GroupID: g.ID, UserID: u.ID, Admin: g.Admin,
+				GroupName: g.Name, Username: u.Username}
+		}
+	}
+	st.View = viewFingerprint(u, st.Memberships)
+	return st, nil
+}
+
+// credentialStands checks that the credential a connection signed in with
+// is still the user's.
+func (s *Service) credentialStands(ctx context.Context, in TransferSignIn, u store.User) error {
+	switch in.Credential {
+	case CredentialPassword:
+		// Times are stored to the microsecond: a password set within the
+		// sign-in's own microsecond counts as set after it.
+		if !u.PasswordSetAt.IsZero() && !u.PasswordSetAt.Before(in.At.Truncate(time.Microsecond)) {
+			return ErrInvalidSession.With("the password was changed after this connection signed in; sign in again with the new password")
+		}
+	case CredentialAPIKey:
+		k, err := s.st.GetAPIKey(ctx, in.SiteID, in.APIKeyID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && k.UserID != u.ID) {
+			return ErrInvalidAPIKey.With("the API key this connection signed in with was deleted; sign in with another key")
+		}
+		if err != nil {
+			return mapStoreErr(err, "read API key", nil, nil)
+		}
+		if !k.ExpiresAt.IsZero() && !s.now().Before(k.ExpiresAt) {
+			return ErrInvalidAPIKey.With("the API key this connection signed in with has expired; sign in with another key")
+		}
+	case CredentialSSHKey:
+		_, found, err := s.findUserPublicKey(ctx, in.SiteID, u.ID, in.SSHKeyFingerprint)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrInvalidSession.With("the SSH key this connection signed in with was removed from the user; sign in with another key")
+		}
+	default:
+		return ErrNotAuthorized.With("%q is not a credential a transfer connection signs in with", in.Credential)
+	}
+	return nil
+}
+
+// viewFingerprint hashes what a user's file view is laid out from.
+func viewFingerprint(u store.User, memberships []store.GroupUser) [32]byte {
+	h := sha256.New()
+	var n [8]byte
+	writeInt := func(v int64) {
+		binary.BigEndian.PutUint64(n[:], uint64(v))
+		h.Write(n[:])
+	}
+	writeString := func(v string) {
+		writeInt(int64(len(v)))
+		h.Write([]byte(v))
+	}
+	writeBool := func(v bool) {
+		if v {
+			h.Write([]byte{1})
+		} else {
+			h.Write([]byte{0})
+		}
+	}
+	writeInt(u.ID)
+	writeString(u.Username)
+	writeBool(u.SiteAdmin)
+	for _, m := range memberships {
+		writeInt(m.GroupID)
+		writeString(m.GroupName)
+		writeBool(m.Admin)
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 // RecordSignIn notes a successful sign-in on ch for a user a front end

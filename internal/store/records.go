@@ -147,6 +147,13 @@ type GroupUser struct {
 	CreatedAt     time.Time
 }
 
+// UserGroup is one of a user's groups with the user's membership in it:
+// whether they administer it.
+type UserGroup struct {
+	Group
+	Admin bool
+}
+
 // Membership is a membership as provisioning reads and writes it in bulk:
 // no names and no times, so that hundreds of thousands fit in memory.
 type Membership struct {
@@ -377,7 +384,10 @@ type SAMLSPKey struct {
 // it, so two people's paths to one group folder meet). A lock with
 // ZeroDepth covers Root only; otherwise everything under it as well.
 type DAVLock struct {
-	SiteID    int64
+	SiteID int64
+	// UserID is who took the lock; 0 for a lock taken before Gatehouse
+	// recorded it. Deleting the user removes their locks.
+	UserID    int64
 	Token     string
 	Root      string
 	ZeroDepth bool

@@ -162,6 +162,10 @@ type Store interface {
 	ListGroupUsers(ctx context.Context, siteID int64, q GroupUserQuery) ([]GroupUser, error)
 	// GroupsOfUser returns every group the user is a member of.
 	GroupsOfUser(ctx context.Context, siteID, userID int64) ([]Group, error)
+	// UserGroups returns every group the user is a member of, each with
+	// whether the user administers it, ordered by group id, in one read:
+	// what an open file-transfer connection re-reads at every request.
+	UserGroups(ctx context.Context, siteID, userID int64) ([]UserGroup, error)
 	// ListMemberships returns the memberships q selects, ordered by user id
 	// and group id.
 	ListMemberships(ctx context.Context, siteID int64, q MembershipQuery) ([]Membership, error)

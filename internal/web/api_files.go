@@ -453,7 +453,8 @@ func fileError(err error) error {
 	case errors.Is(err, vfs.ErrExist):
 		return (&identity.Error{Status: http.StatusUnprocessableEntity, Type: "processing-failure/destination-exists", Title: "Destination Exists"}).With("%s", err.Error())
 	case errors.Is(err, vfs.ErrInvalidName), errors.Is(err, vfs.ErrIsDir), errors.Is(err, vfs.ErrNotDir),
-		errors.Is(err, vfs.ErrNotEmpty), errors.Is(err, vfs.ErrInvalidOffset), errors.Is(err, vfs.ErrCrossFolder):
+		errors.Is(err, vfs.ErrNotEmpty), errors.Is(err, vfs.ErrInvalidOffset), errors.Is(err, vfs.ErrCrossFolder),
+		errors.Is(err, vfs.ErrIntoItself):
 		return (&identity.Error{Status: http.StatusBadRequest, Type: "bad-request/invalid-path", Title: "Invalid Path"}).With("%s", err.Error())
 	}
 	return err

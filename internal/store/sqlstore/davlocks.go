@@ -8,7 +8,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-const davLockColumns = `token, site_id, root, zero_depth, owner_xml, timeout_seconds, expires_at, created_at`
+const davLockColumns = `token, site_id, user_id, root, zero_depth, owner_xml, timeout_seconds, expires_at, created_at`
 
 // CreateDAVLock stores a lock. A lock needs a token and a root.
 func (s *Store) CreateDAVLock(ctx context.Context, l *store.DAVLock) error {
@@ -24,15 +24,15 @@ func (s *Store) CreateDAVLock(ctx context.Context, l *store.DAVLock) error {
 		timeout = int64(l.Timeout / time.Second)
 		l.Timeout = time.Duration(timeout) * time.Second
 	}
-	_, err := s.exec(ctx, `INSERT INTO dav_locks (`+davLockColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		l.Token, l.SiteID, l.Root, l.ZeroDepth, l.OwnerXML, timeout, s.timeArg(l.ExpiresAt), s.timeArg(l.CreatedAt))
+	_, err := s.exec(ctx, `INSERT INTO dav_locks (`+davLockColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		l.Token, l.SiteID, s.arg(field{"user_id", optionalID{&l.UserID}}), l.Root, l.ZeroDepth, l.OwnerXML, timeout, s.timeArg(l.ExpiresAt), s.timeArg(l.CreatedAt))
 	return s.mapErr(err, "WebDAV lock", "a WebDAV lock with this token exists")
 }
 
 func scanDAVLock(r rowScanner) (store.DAVLock, error) {
 	var l store.DAVLock
 	var timeout int64
-	err := r.Scan(&l.Token, &l.SiteID, &l.Root, &l.ZeroDepth, &l.OwnerXML, &timeout, timeDest{&l.ExpiresAt}, timeDest{&l.CreatedAt})
+	err := r.Scan(&l.Token, &l.SiteID, idDest{&l.UserID}, &l.Root, &l.ZeroDepth, &l.OwnerXML, &timeout, timeDest{&l.ExpiresAt}, timeDest{&l.CreatedAt})
 	if timeout < 0 {
 		l.Timeout = -1
 	} else {

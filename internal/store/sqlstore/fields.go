@@ -25,8 +25,8 @@ type optionalID struct{ p *int64 }
 type lowerKey struct{ p *string }
 
 // joined is a read-only column computed by a join (a membership's group
-// name, for example); col is the full expression.
-type joined struct{ p *string }
+// name, for example); col is the full expression, p where it is scanned.
+type joined struct{ p any }
 
 // microsecond is the precision times are kept at: PostgreSQL's
 // TIMESTAMPTZ has no more, so both engines round-trip the same value.

@@ -103,3 +103,26 @@ func (s *Store) GroupsOfUser(ctx context.Context, siteID, userID int64) ([]store
 	}
 	return out, nil
 }
+
+// UserGroups returns the user's groups, each with whether the user
+// administers it, in one read ordered by group id.
+func (s *Store) UserGroups(ctx context.Context, siteID, userID int64) ([]store.UserGroup, error) {
+	q := userGroups.selectSQL("gu.site_id = ? AND gu.user_id = ? AND g.site_id = ?") + " ORDER BY g.id"
+	rows, err := s.query(ctx, q, siteID, userID, siteID)
+	if err != nil {
+		return nil, s.mapErr(err, "group", "")
+	}
+	defer rows.Close()
+	out := []store.UserGroup{}
+	for rows.Next() {
+		g, err := scanRow(userGroups, rows)
+		if err != nil {
+			return nil, s.mapErr(err, "group", "")
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.mapErr(err, "group", "")
+	}
+	return out, nil
+}

@@ -111,6 +111,12 @@ var groupUsers = newTable("group_users", "gu",
 		}
 	})
 
+// userGroups reads a user's groups with their memberships' admin flags.
+var userGroups = newTable("groups", "g", "group_users gu JOIN groups g ON g.id = gu.group_id", "group",
+	func(r *store.UserGroup) []field {
+		return append(groups.fields(&r.Group), field{"gu.admin", joined{&r.Admin}})
+	})
+
 var apiKeys = newTable("api_keys", "k", "", "API key", func(r *store.APIKey) []field {
 	return []field{
 		{"id", &r.ID},

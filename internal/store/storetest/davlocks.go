@@ -70,6 +70,27 @@ var davLockTests = []test{
 			f.t.Fatalf("refreshing another site's lock: want ErrNotFound, got %v", err)
 		}
 	}},
+	{"CreatorAndDeletedUser", func(f *fixture) {
+		alice, bob := f.user("alice"), f.user("bob")
+		for _, l := range []store.DAVLock{
+			{SiteID: f.site.ID, UserID: alice.ID, Token: "urn:uuid:alice", Root: "/users/alice/a", Timeout: -1, CreatedAt: at(0)},
+			{SiteID: f.site.ID, UserID: bob.ID, Token: "urn:uuid:bob", Root: "/users/bob/b", Timeout: -1, CreatedAt: at(0)},
+		} {
+			f.must(f.s.CreateDAVLock(f.ctx, &l))
+		}
+		got, err := f.s.GetDAVLock(f.ctx, f.site.ID, "urn:uuid:alice")
+		f.must(err)
+		if got.UserID != alice.ID {
+			f.t.Fatalf("the lock's creator read back as %d, want %d", got.UserID, alice.ID)
+		}
+		f.must(f.s.DeleteUser(f.ctx, f.site.ID, alice.ID))
+		if _, err := f.s.GetDAVLock(f.ctx, f.site.ID, "urn:uuid:alice"); !errors.Is(err, store.ErrNotFound) {
+			f.t.Fatalf("a deleted user's lock: want ErrNotFound, got %v", err)
+		}
+		if got, err := f.s.GetDAVLock(f.ctx, f.site.ID, "urn:uuid:bob"); err != nil || got.UserID != bob.ID {
+			f.t.Fatalf("another user's lock after the deletion: %+v (err %v)", got, err)
+		}
+	}},
 	{"SweepExpired", func(f *fixture) {
 		for i, exp := range []time.Duration{time.Minute, time.Hour, -1} {
 			l := store.DAVLock{SiteID: f.site.ID, Token: "urn:uuid:" + string(rune('a'+i)), Root: "/r", Timeout: exp, CreatedAt: at(0)}

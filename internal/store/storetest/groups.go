@@ -192,4 +192,31 @@ var groupUserTests = []test{
 		f.must(err)
 		wantIDs(f, ids(f, none))
 	}},
+	{"UserGroups", func(f *fixture) {
+		g1, g2, g3 := f.group("one"), f.group("two"), f.group("three")
+		u, other := f.user("member"), f.user("other")
+		for _, m := range []store.GroupUser{
+			{SiteID: f.site.ID, GroupID: g2.ID, UserID: u.ID, Admin: true},
+			{SiteID: f.site.ID, GroupID: g1.ID, UserID: u.ID},
+			{SiteID: f.site.ID, GroupID: g3.ID, UserID: other.ID, Admin: true},
+		} {
+			f.must(f.s.AddGroupUser(f.ctx, &m))
+		}
+		got, err := f.s.UserGroups(f.ctx, f.site.ID, u.ID)
+		f.must(err)
+		if len(got) != 2 || got[0].Admin || !got[1].Admin {
+			f.t.Fatalf("UserGroups: want one (member) and two (admin), got %+v", got)
+		}
+		equal(f, got[0].Group, g1)
+		equal(f, got[1].Group, g2)
+		for _, tc := range []struct {
+			site, user int64
+		}{{f.other.ID, u.ID}, {f.site.ID, f.user("loner").ID}} {
+			none, err := f.s.UserGroups(f.ctx, tc.site, tc.user)
+			f.must(err)
+			if len(none) != 0 {
+				f.t.Fatalf("UserGroups(site %d, user %d): want none, got %+v", tc.site, tc.user, none)
+			}
+		}
+	}},
 }

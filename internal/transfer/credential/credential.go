@@ -18,9 +18,11 @@ import (
 // SignIn is one sign-in's outcome.
 type SignIn struct {
 	User store.User
-	// Credential is what the secret turned out to be: identity.CredentialAPIKey
-	// or identity.CredentialPassword. Front ends readmit with it.
-	Credential identity.Credential
+	// Connection is what the connection keeps of the sign-in: whether the
+	// secret was a password or an API key (and which), and when the
+	// sign-in began. Front ends watch the connection with it (package
+	// access), which re-asks the identity core at every request.
+	Connection identity.TransferSignIn
 }
 
 // Login signs username in on ch with secret. An API key must belong to
@@ -33,8 +35,9 @@ type SignIn struct {
 // Every outcome is written as a transfer sign-in event (RecordChannelLogin),
 // with its reason when refused, and never with the secret.
 func Login(ctx context.Context, svc *identity.Service, siteID int64, username, secret string, ch identity.Channel, ip string) (SignIn, error) {
+	at := svc.Now()
 	in, err := login(ctx, svc, siteID, username, secret, ch, ip)
-	cred := in.Credential
+	cred := in.Connection.Credential
 	if cred == "" {
 		cred = identity.CredentialPassword
 		if strings.HasPrefix(secret, identity.APIKeyPrefix) {
@@ -42,12 +45,17 @@ func Login(ctx context.Context, svc *identity.Service, siteID int64, username, s
 		}
 	}
 	svc.RecordChannelLogin(ctx, siteID, ch, cred, username, ip, err)
-	return in, err
+	if err != nil {
+		return SignIn{}, err
+	}
+	in.Connection.SiteID, in.Connection.UserID = siteID, in.User.ID
+	in.Connection.Channel, in.Connection.At, in.Connection.IP = ch, at, ip
+	return in, nil
 }
 
 func login(ctx context.Context, svc *identity.Service, siteID int64, username, secret string, ch identity.Channel, ip string) (SignIn, error) {
 	if strings.HasPrefix(secret, identity.APIKeyPrefix) {
-		u, _, err := svc.LoginWithAPIKey(ctx, siteID, secret, ch, ip)
+		u, key, err := svc.LoginWithAPIKey(ctx, siteID, secret, ch, ip)
 		switch {
 		case err == nil:
 			if u.ID == 0 || !strings.EqualFold(u.Username, username) {
@@ -57,7 +65,7 @@ func login(ctx context.Context, svc *identity.Service, siteID int64, username, s
 			if err != nil {
 				return SignIn{}, err
 			}
-			return SignIn{User: u, Credential: identity.CredentialAPIKey}, nil
+			return SignIn{User: u, Connection: identity.TransferSignIn{Credential: identity.CredentialAPIKey, APIKeyID: key.ID}}, nil
 		case !errors.Is(err, identity.ErrInvalidAPIKey):
 			return SignIn{}, err
 		}
@@ -66,7 +74,7 @@ func login(ctx context.Context, svc *identity.Service, siteID int64, username, s
 	if err != nil {
 		return SignIn{}, err
 	}
-	return SignIn{User: u, Credential: identity.CredentialPassword}, nil
+	return SignIn{User: u, Connection: identity.TransferSignIn{Credential: identity.CredentialPassword}}, nil
 }
 
 // Reason is the short reason of a refusal for logs and events: the error

@@ -8,8 +8,8 @@ import (
 	goftp "goftp.io/server/v2"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/transfer/access"
 	"github.com/gatehouse/gatehouse/internal/transfer/credential"
-	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
 // Keys of the per-connection data the library keeps for us.
@@ -23,16 +23,14 @@ const signInTimeout = 30 * time.Second
 
 // session is a signed-in connection.
 type session struct {
-	siteID     int64
-	userID     int64
-	username   string
-	credential identity.Credential
-	ip         string
-	fs         vfs.FS
-	// apiKey is the key an API-key session signed in with, kept in memory
-	// for the connection's life so that every command checks the key is
-	// still there and unexpired, not only that the user may sign in.
-	apiKey string
+	username string
+	// access re-asks the identity core at every command and answers the
+	// files the user may reach now.
+	access *access.Session
+	// rights are what the running command was admitted with (recheck.go).
+	rights access.Rights
+	// renameFrom is RNFR's path until the RNTO that must follow it.
+	renameFrom string
 	// pending is true between our PASS accepting and the library's PASS
 	// confirming through acceptedAuth; the secret itself is not kept.
 	pending bool
@@ -47,7 +45,10 @@ func withCommands(commands map[string]goftp.Command, d *driver, passive *passive
 	for _, active := range []string{"PORT", "EPRT", "LPRT"} {
 		out[active] = activeRefused{}
 	}
-	return out
+	for name, c := range fileCommands(d.log) {
+		out[name] = c
+	}
+	return withRecheck(out)
 }
 
 // withSignIn returns the command table with USER and PASS replaced: the
@@ -93,25 +94,11 @@ func (c passCommand) Execute(sess *goftp.Session, param string) {
 	}
 	s, err := c.d.signIn(sess, username, param)
 	if err != nil {
-		sess.WriteMessage(530, "Not logged in: "+refusalText(err))
+		sess.WriteMessage(530, "Not logged in: "+access.Message(err))
 		return
 	}
 	sess.Data[dataSession] = s
 	c.next.Execute(sess, param)
-}
-
-// refusalText is what an FTP client is told: the policy's message for its
-// own refusals, which help the person (use an API key, ask for
-// ftp_permission), and the generic one for everything else.
-func refusalText(err error) string {
-	e := identity.AsError(err)
-	if e.Status >= 500 {
-		return "sign-in is not possible right now; try again later"
-	}
-	if e.Message != "" {
-		return e.Title + ". " + e.Message
-	}
-	return e.Title
 }
 
 // acceptedAuth is the library's password check: it accepts exactly the
@@ -142,18 +129,12 @@ func (d *driver) signIn(sess *goftp.Session, username, secret string) (*session,
 		d.log.Info("ftp sign-in refused", "site_id", site.ID, "username", username, "ip", ip, "reason", credential.Reason(err))
 		return nil, err
 	}
-	fsys, err := d.files(ctx, site, in.User)
+	watch, _, err := access.Open(ctx, d.svc, d.files, site, in.Connection, d.log)
 	if err != nil {
-		d.log.Error("ftp sign-in: cannot open the user's files", "site_id", site.ID, "user_id", in.User.ID, "error", err)
-		return nil, identity.ErrInternal
+		return nil, err
 	}
-	d.log.Info("ftp sign-in", "site_id", site.ID, "user_id", in.User.ID, "username", in.User.Username, "credential", in.Credential, "ip", ip)
-	s := &session{siteID: site.ID, userID: in.User.ID, username: in.User.Username, credential: in.Credential,
-		ip: ip, fs: fsys, pending: true}
-	if in.Credential == identity.CredentialAPIKey {
-		s.apiKey = secret
-	}
-	return s, nil
+	d.log.Info("ftp sign-in", "site_id", site.ID, "user_id", in.User.ID, "username", in.User.Username, "credential", in.Connection.Credential, "ip", ip)
+	return &session{username: in.User.Username, access: watch, pending: true}, nil
 }
 
 func remoteIP(a net.Addr) string {

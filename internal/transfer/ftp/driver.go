@@ -1,7 +1,6 @@
 package ftp
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,56 +11,20 @@ import (
 	goftp "goftp.io/server/v2"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/transfer/credential"
+	"github.com/gatehouse/gatehouse/internal/transfer/access"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
-// driver is the library's file back end: every call asks the login policy
-// again, then works on the user's vfs view, which enforces confinement.
+// driver is the library's file back end: every call works on the view the
+// command was admitted with (recheck.go), which enforces confinement.
 type driver struct {
 	svc   *identity.Service
-	files OpenFS
+	files access.Layout
 	idle  time.Duration
 	log   *slog.Logger
 }
 
 var _ goftp.Driver = (*driver)(nil)
-
-// errNotSignedIn should not happen: the library checks sign-in first.
-var errNotSignedIn = errors.New("not signed in")
-
-// admit returns the connection's file view once the policy still lets the
-// user in. A refused user's connection is closed: an FTP client would
-// otherwise retry the command forever on a connection that can do nothing.
-func (d *driver) admit(ctx *goftp.Context) (vfs.FS, error) {
-	s, ok := ctx.Sess.Data[dataSession].(*session)
-	if !ok {
-		return nil, errNotSignedIn
-	}
-	if err := d.readmit(ctx, s); err != nil {
-		d.log.Info("ftp session ended: sign-in no longer allowed", "site_id", s.siteID, "user_id", s.userID,
-			"username", s.username, "ip", s.ip, "reason", credential.Reason(err))
-		delete(ctx.Sess.Data, dataSession)
-		ctx.Sess.WriteMessage(421, "Signed out: "+refusalText(err))
-		ctx.Sess.Close()
-		return nil, err
-	}
-	return s.fs, nil
-}
-
-// readmit asks the policy again; an API-key session also needs its key
-// to be there still (deleted or expired keys end the session).
-func (d *driver) readmit(ctx context.Context, s *session) error {
-	if s.credential != identity.CredentialAPIKey {
-		_, err := d.svc.Readmit(ctx, s.siteID, s.userID, identity.ChannelFTP, s.credential, s.ip)
-		return err
-	}
-	u, _, err := d.svc.LoginWithAPIKey(ctx, s.siteID, s.apiKey, identity.ChannelFTP, s.ip)
-	if err == nil && u.ID != s.userID {
-		err = identity.ErrInvalidAPIKey
-	}
-	return err
-}
 
 func (d *driver) Stat(ctx *goftp.Context, name string) (os.FileInfo, error) {
 	fsys, err := d.admit(ctx)
@@ -200,7 +163,7 @@ func (d *driver) PutFile(ctx *goftp.Context, name string, data io.Reader, offset
 	if err != nil {
 		_ = up.Abort()
 		if s, _ := ctx.Sess.Data[dataSession].(*session); s != nil {
-			d.log.Info("ftp upload discarded", "user_id", s.userID, "path", name, "bytes", n, "error", err)
+			d.log.Info("ftp upload discarded", "user_id", s.access.SignIn().UserID, "path", name, "bytes", n, "error", err)
 		}
 		return n, err
 	}

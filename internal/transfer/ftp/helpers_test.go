@@ -25,7 +25,7 @@ func startFTP(t *testing.T, h *transfertest.Harness, adjust func(*Config)) *Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Identity: h.Svc, Files: h.Files, Listen: transfertest.FreePort(t),
+	cfg := Config{Identity: h.Svc, Files: h.Storage.View, Listen: transfertest.FreePort(t),
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, Logger: h.Logger}
 	if adjust != nil {
 		adjust(&cfg)

@@ -7,7 +7,7 @@ import (
 	"unsafe"
 )
 
-// The FTP library keeps private two things Gatehouse must set:
+// The FTP library keeps private three things Gatehouse must set:
 //
 //   - the TLS configuration AUTH TLS uses, which only ListenAndServe sets,
 //     and ListenAndServe opens its own listener, so the control
@@ -15,6 +15,9 @@ import (
 //   - a session's data connection, which only the library's own PASV sets,
 //     and its passive socket listens on every interface and hands the data
 //     to whoever connects first (see passive.go).
+//   - the FEAT reply, which the library writes once from its own command
+//     table and so advertised the active mode Gatehouse refuses (see
+//     featText in filecmds.go).
 //
 // setPrivate writes such a field through reflection. The names are checked
 // when the server is built, and the FTPS and passive-mode tests exercise

@@ -3,8 +3,10 @@
 // cannot know: who may sign in (the identity core's login policy on channel
 // "ftp", through the credential package, so SSO users sign in with an API
 // key as the password), what they see (their vfs view of the storage), and
-// when a signed-in user is cut off (the policy is asked again at every
-// file command, so a user a provider disabled is refused at their next one).
+// when a signed-in user is cut off: every command after sign-in asks the
+// identity core again (package access, recheck.go), so a user a provider
+// disabled, a demoted admin, a revoked permission or a changed password
+// takes effect at the connection's next command.
 //
 // Where the library is not safe with hostile clients, this package
 // replaces the part: control connections are accepted on our own listener
@@ -13,7 +15,6 @@
 package ftp
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -26,12 +27,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
+	"github.com/gatehouse/gatehouse/internal/transfer/access"
 )
-
-// OpenFS returns a signed-in user's view of the storage.
-type OpenFS func(ctx context.Context, site store.Site, u store.User) (vfs.FS, error)
 
 // DefaultIdleTimeout is how long an upload may send nothing before it is
 // discarded.
@@ -40,8 +37,10 @@ const DefaultIdleTimeout = 2 * time.Minute
 // Config configures the FTP server.
 type Config struct {
 	Identity *identity.Service // decides every sign-in; required
-	Files    OpenFS            // required
-	Listen   string            // host:port of the control connection
+	// Files lays out a user's view of the storage, (*vfs.Storage).View;
+	// required.
+	Files  access.Layout
+	Listen string // host:port of the control connection
 	// PassivePorts is "LOW-HIGH" or empty for any free port.
 	PassivePorts string
 	// PublicHost is the IP announced in PASV replies; empty announces the
@@ -135,6 +134,11 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	srv.Commands = withCommands(srv.Commands, d, passive)
+	// FEAT answers the text NewServer made from the library's own table,
+	// which advertises active mode; it gets the served table's instead.
+	if err := setPrivate(srv, "feats", featText(srv.Commands, cfg.TLS != nil)); err != nil {
+		return nil, err
+	}
 	return &Server{srv: srv, addr: cfg.Listen, sessionIdle: cfg.SessionIdleTimeout, log: cfg.Logger}, nil
 }
 

@@ -5,18 +5,22 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/transfer/credential"
 )
 
-// Extension keys carrying the signed-in user through ssh.Permissions.
+// Extension keys carrying the sign-in through ssh.Permissions to the
+// connection's access.Session.
 const (
 	extUserID      = "gatehouse-user-id"
+	extCredential  = "gatehouse-credential"
+	extAPIKeyID    = "gatehouse-api-key-id"
 	extFingerprint = "gatehouse-key-fingerprint"
+	extSignInAt    = "gatehouse-sign-in-at" // unix nanoseconds
 )
 
 // sshConfig builds the SSH server configuration: password, keyboard-
@@ -67,23 +71,42 @@ func (s *Server) passwordLogin(conn ssh.ConnMetadata, password string) (*ssh.Per
 	if err != nil {
 		return nil, refusal(err)
 	}
-	return permissionsFor(in.User), nil
+	return permissionsFor(in.Connection), nil
 }
 
 func (s *Server) publicKeyLogin(conn ssh.ConnMetadata, fingerprint string) (*ssh.Permissions, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), authTimeout)
 	defer cancel()
-	ip := remoteIP(conn.RemoteAddr())
+	ip, at := remoteIP(conn.RemoteAddr()), s.id.Now()
 	u, err := s.id.LoginWithPublicKey(ctx, s.siteID, conn.User(), fingerprint, identity.ChannelSFTP, ip)
 	s.id.RecordChannelLogin(ctx, s.siteID, identity.ChannelSFTP, identity.CredentialSSHKey, conn.User(), ip, err)
 	if err != nil {
 		return nil, refusal(err)
 	}
-	return permissionsFor(u), nil
+	return permissionsFor(identity.TransferSignIn{SiteID: s.siteID, UserID: u.ID, Channel: identity.ChannelSFTP,
+		Credential: identity.CredentialSSHKey, SSHKeyFingerprint: fingerprint, At: at, IP: ip}), nil
 }
 
-func permissionsFor(u store.User) *ssh.Permissions {
-	return &ssh.Permissions{Extensions: map[string]string{extUserID: strconv.FormatInt(u.ID, 10)}}
+// permissionsFor carries a sign-in to the connection.
+func permissionsFor(in identity.TransferSignIn) *ssh.Permissions {
+	return &ssh.Permissions{Extensions: map[string]string{
+		extUserID:      strconv.FormatInt(in.UserID, 10),
+		extCredential:  string(in.Credential),
+		extAPIKeyID:    strconv.FormatInt(in.APIKeyID, 10),
+		extFingerprint: in.SSHKeyFingerprint,
+		extSignInAt:    strconv.FormatInt(in.At.UnixNano(), 10),
+	}}
+}
+
+// signInOf reads back the sign-in permissionsFor carried.
+func (s *Server) signInOf(conn *ssh.ServerConn) identity.TransferSignIn {
+	ext := conn.Permissions.Extensions
+	userID, _ := strconv.ParseInt(ext[extUserID], 10, 64)
+	keyID, _ := strconv.ParseInt(ext[extAPIKeyID], 10, 64)
+	at, _ := strconv.ParseInt(ext[extSignInAt], 10, 64)
+	return identity.TransferSignIn{SiteID: s.siteID, UserID: userID, Channel: identity.ChannelSFTP,
+		Credential: identity.Credential(ext[extCredential]), APIKeyID: keyID, SSHKeyFingerprint: ext[extFingerprint],
+		At: time.Unix(0, at), IP: remoteIP(conn.RemoteAddr())}
 }
 
 // refusal turns the login policy's answer into what the SSH client sees. A

@@ -12,17 +12,18 @@ import (
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
-// handlers serve pkg/sftp's requests from the session's vfs view. Each
-// request first re-checks the account (session.check).
+// handlers serve pkg/sftp's requests. Each request first checks the
+// account (session.check) and works on the view that check answers.
 type handlers struct {
 	sess *session
 }
 
 func (h *handlers) Fileread(r *pkgsftp.Request) (io.ReaderAt, error) {
-	if err := h.sess.check(); err != nil {
+	fsys, err := h.sess.check()
+	if err != nil {
 		return nil, sftpError(err)
 	}
-	f, err := h.sess.fs.Open(r.Context(), r.Filepath)
+	f, err := fsys.Open(r.Context(), r.Filepath)
 	if err != nil {
 		return nil, sftpError(err)
 	}
@@ -34,12 +35,13 @@ func (h *handlers) Fileread(r *pkgsftp.Request) (io.ReaderAt, error) {
 // over a copy of the existing file, so resume works while the upload still
 // lands atomically on close.
 func (h *handlers) Filewrite(r *pkgsftp.Request) (io.WriterAt, error) {
-	if err := h.sess.check(); err != nil {
+	fsys, err := h.sess.check()
+	if err != nil {
 		return nil, sftpError(err)
 	}
 	flags := r.Pflags()
 	if flags.Excl {
-		if _, err := h.sess.fs.Stat(r.Context(), r.Filepath); err == nil {
+		if _, err := fsys.Stat(r.Context(), r.Filepath); err == nil {
 			return nil, sftpError(vfs.ErrExist)
 		}
 	}
@@ -47,7 +49,7 @@ func (h *handlers) Filewrite(r *pkgsftp.Request) (io.WriterAt, error) {
 	if flags.Trunc {
 		keep = 0
 	}
-	up, err := h.sess.fs.Create(r.Context(), r.Filepath, keep)
+	up, err := fsys.Create(r.Context(), r.Filepath, keep)
 	if err != nil {
 		return nil, sftpError(err)
 	}
@@ -83,11 +85,11 @@ func (u *uploadHandle) Close() error {
 }
 
 func (h *handlers) Filecmd(r *pkgsftp.Request) error {
-	if err := h.sess.check(); err != nil {
+	fsys, err := h.sess.check()
+	if err != nil {
 		return sftpError(err)
 	}
-	ctx, fsys := r.Context(), h.sess.fs
-	var err error
+	ctx := r.Context()
 	switch r.Method {
 	case "Setstat":
 		// Permissions, owners and times are Gatehouse's to set; accept the
@@ -127,18 +129,19 @@ func (h *handlers) Filecmd(r *pkgsftp.Request) error {
 }
 
 func (h *handlers) Filelist(r *pkgsftp.Request) (pkgsftp.ListerAt, error) {
-	if err := h.sess.check(); err != nil {
+	fsys, err := h.sess.check()
+	if err != nil {
 		return nil, sftpError(err)
 	}
 	switch r.Method {
 	case "List":
-		infos, err := h.sess.fs.ReadDir(r.Context(), r.Filepath)
+		infos, err := fsys.ReadDir(r.Context(), r.Filepath)
 		if err != nil {
 			return nil, sftpError(err)
 		}
 		return listing(infos), nil
 	case "Stat", "Lstat":
-		fi, err := h.sess.fs.Stat(r.Context(), r.Filepath)
+		fi, err := fsys.Stat(r.Context(), r.Filepath)
 		if err != nil {
 			return nil, sftpError(err)
 		}
@@ -168,7 +171,9 @@ func sftpError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, errCutOff):
-		return pkgsftp.ErrSSHFxPermissionDenied
+		return &statusError{code: pkgsftp.ErrSSHFxPermissionDenied, err: err}
+	case errors.As(err, new(*statusError)):
+		return err
 	case errors.Is(err, vfs.ErrNotExist):
 		return &statusError{code: pkgsftp.ErrSSHFxNoSuchFile, err: err}
 	case errors.Is(err, vfs.ErrPermission), errors.Is(err, vfs.ErrInvalidName), errors.Is(err, vfs.ErrCrossFolder):

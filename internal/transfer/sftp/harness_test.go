@@ -178,6 +178,24 @@ func (h *harness) addKey(u store.User) string {
 	return file
 }
 
+// joinGroups makes u a plain member (reading, not writing) of new groups
+// with these names.
+func (h *harness) joinGroups(u store.User, names ...string) []store.Group {
+	h.t.Helper()
+	var out []store.Group
+	for _, name := range names {
+		g := store.Group{SiteID: h.site.ID, Name: name}
+		if err := h.st.CreateGroup(h.ctx, &g); err != nil {
+			h.t.Fatal(err)
+		}
+		if err := h.st.AddGroupUser(h.ctx, &store.GroupUser{SiteID: h.site.ID, GroupID: g.ID, UserID: u.ID}); err != nil {
+			h.t.Fatal(err)
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
 // auth says how sftp signs in.
 type auth struct {
 	key      string // private key file; empty for password

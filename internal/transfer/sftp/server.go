@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strconv"
 	"sync"
 	"time"
 
@@ -26,9 +25,10 @@ const (
 	handshakeTimeout = 30 * time.Second
 	// authTimeout bounds one sign-in's work in the identity core.
 	authTimeout = 20 * time.Second
-	// DefaultAccountCheckInterval is how often an open session re-reads its
-	// account, so a user disabled by any provider loses an open session
-	// within this time even if the client sends nothing.
+	// DefaultAccountCheckInterval is how often an open session checks its
+	// account (as every request does), so a user disabled by any provider
+	// loses an open session within this time even if the client sends
+	// nothing.
 	DefaultAccountCheckInterval = 2 * time.Second
 	// DefaultIdleTimeout closes a session that has sent nothing for this
 	// long, so a client that stalls (mid-upload or otherwise) does not hold
@@ -156,10 +156,9 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 	defer sconn.Close()
 	go ssh.DiscardRequests(reqs)
 
-	userID, _ := strconv.ParseInt(sconn.Permissions.Extensions[extUserID], 10, 64)
-	sess, err := s.openSession(ctx, sconn, userID)
+	sess, err := s.openSession(ctx, sconn)
 	if err != nil {
-		s.log.Error("sftp: could not open the user's files", "user_id", userID, "error", err)
+		s.log.Error("sftp: could not open the user's files", "user", sconn.User(), "error", err)
 		return
 	}
 	defer sess.stop()

@@ -5,51 +5,51 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	pkgsftp "github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/access"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
-// errCutOff is why a session ends when its account can no longer sign in.
-var errCutOff = errors.New("the account was disabled or deleted; the session is closed")
+// errCutOff ends a request whose connection the account no longer lets
+// in; the connection is closed with it.
+var errCutOff = errors.New("signed out")
 
-// session is one signed-in SSH connection: the user's files and the watch
-// over their account.
+// session is one signed-in SSH connection: the watch over the account
+// (package access), which answers the files each request may reach.
 type session struct {
 	s      *Server
 	conn   *ssh.ServerConn
 	userID int64
-	fs     vfs.FS
+	access *access.Session
 	ctx    context.Context
 	cancel context.CancelFunc
 
 	lastActive atomic.Int64 // unix nanoseconds of the last byte from the client
+
+	mu       sync.Mutex
+	channels []ssh.Channel // the sftp channels served, told why the session ends
 }
 
-func (s *Server) openSession(parent context.Context, conn *ssh.ServerConn, userID int64) (*session, error) {
+func (s *Server) openSession(parent context.Context, conn *ssh.ServerConn) (*session, error) {
 	ctx, cancel := context.WithCancel(parent)
-	u, err := s.id.GetUser(ctx, s.siteID, userID)
-	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("read the signed-in user: %w", err)
-	}
+	in := s.signInOf(conn)
 	site, err := s.id.GetSite(ctx, s.siteID)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("read the site: %w", err)
 	}
-	fsys, err := s.storage.For(ctx, site, u)
+	watch, _, err := access.Open(ctx, s.id, s.storage.View, site, in, s.log)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	sess := &session{s: s, conn: conn, userID: userID, fs: fsys, ctx: ctx, cancel: cancel}
+	sess := &session{s: s, conn: conn, userID: in.UserID, access: watch, ctx: ctx, cancel: cancel}
 	sess.touch()
 	go sess.watch()
 	return sess, nil
@@ -74,8 +74,8 @@ func (c activeChannel) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// watch re-reads the account every check interval and closes the
-// connection once it is disabled or deleted, so an idle or long-transferring
+// watch checks the account every check interval and closes the connection
+// once it no longer lets the user in, so an idle or long-transferring
 // session is cut off too, not only one that sends a new request.
 func (sess *session) watch() {
 	t := time.NewTicker(sess.s.checkInterval)
@@ -91,36 +91,35 @@ func (sess *session) watch() {
 				sess.cancel()
 				return
 			}
-			if err := sess.check(); err != nil {
+			if _, err := sess.check(); errors.Is(err, errCutOff) {
 				return
 			}
 		}
 	}
 }
 
-// check makes sure the account may still sign in: not disabled, not
-// deleted. Every SFTP request that opens, lists or changes a file calls it,
-// and so does the watch; one read of a row by primary key costs a few
-// microseconds (BenchmarkAccountCheck), small against a request's round trip.
-func (sess *session) check() error {
-	u, err := sess.s.id.GetUser(sess.ctx, sess.s.siteID, sess.userID)
-	gone := errors.Is(err, identity.ErrUserNotFound) || errors.Is(err, store.ErrNotFound)
-	if err == nil && !u.Disabled {
-		return nil
+// check asks whether the account still lets the session in (package
+// access: the policy, the credential, the admin flag and memberships) and
+// answers the files the request may reach now. Every SFTP request calls
+// it, and so does the watch. A refusal closes the connection, after
+// telling the client why on the channel's stderr, which OpenSSH's sftp
+// prints; a store that cannot be read refuses only the request.
+func (sess *session) check() (vfs.FS, error) {
+	rights, err := sess.access.Check(sess.ctx)
+	if err == nil {
+		return rights.FS, nil
 	}
-	if err != nil && !gone {
-		if sess.ctx.Err() != nil {
-			return sess.ctx.Err()
-		}
-		// The store is unreachable: keep the session, which signed in
-		// properly, rather than cutting every user off during an outage.
-		sess.s.log.Warn("sftp: could not re-check an account", "user_id", sess.userID, "error", err)
-		return nil
+	if !access.Ends(err) {
+		return nil, &statusError{code: pkgsftp.ErrSSHFxFailure, err: errors.New(access.Message(err))}
 	}
-	sess.s.log.Info("sftp: closing the session of a disabled or deleted user", "user_id", sess.userID)
+	sess.mu.Lock()
+	for _, ch := range sess.channels {
+		_, _ = ch.Stderr().Write([]byte("Gatehouse closed this session: " + access.Message(err) + "\r\n"))
+	}
+	sess.mu.Unlock()
 	sess.conn.Close()
 	sess.cancel()
-	return errCutOff
+	return nil, fmt.Errorf("%w: %s", errCutOff, access.Message(err))
 }
 
 // serveChannel answers one session channel: the sftp subsystem is served,
@@ -144,6 +143,9 @@ func (sess *session) serveChannel(ch ssh.Channel, reqs <-chan *ssh.Request) {
 }
 
 func (sess *session) serveSFTP(ch ssh.Channel) {
+	sess.mu.Lock()
+	sess.channels = append(sess.channels, ch)
+	sess.mu.Unlock()
 	h := &handlers{sess: sess}
 	rs := pkgsftp.NewRequestServer(activeChannel{Channel: ch, sess: sess}, pkgsftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h},
 		pkgsftp.WithStartDirectory("/"))

@@ -22,6 +22,15 @@ type area struct {
 	name     string // where the area appears in the view, for messages
 }
 
+// label names the area in messages: "your home folder" for the user's own,
+// its path in the view otherwise.
+func (a *area) label() string {
+	if a.name == "/" {
+		return "your home folder"
+	}
+	return a.name
+}
+
 // openRoot opens the area, creating its directory on first use.
 func (a *area) openRoot() (*os.Root, error) {
 	r, err := os.OpenRoot(a.dir)

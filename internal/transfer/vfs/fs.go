@@ -52,6 +52,16 @@ type FS interface {
 	// Rename moves a file or folder within one area (home, one user's or one
 	// group's folder), replacing an existing file at to.
 	Rename(ctx context.Context, from, to string) error
+	// Writable answers nil when the user may write at name, whether or not
+	// it exists: in their home ("/" included), in a group folder they
+	// administer, and for a site admin in every user's and group's
+	// folder, the tops of those folders included. It answers
+	// ErrPermission, saying why, for the layout's own folders (/users,
+	// /groups) and read-only group folders, and ErrNotExist for a path
+	// into a folder the user cannot see. It is for decisions that change
+	// nothing yet but must not be taken by someone who could not write
+	// there, such as a WebDAV lock.
+	Writable(ctx context.Context, name string) error
 }
 
 // KeepExisting as Create's keep continues from the whole existing file.
@@ -91,9 +101,11 @@ var (
 	ErrNotDir = errors.New("not a folder")
 	// ErrNotEmpty: Remove of a folder that still has entries.
 	ErrNotEmpty = errors.New("folder is not empty")
-	// ErrCrossFolder: Rename between two areas (e.g. home and a group
-	// folder); copy and delete instead.
-	ErrCrossFolder = errors.New("cannot move between a home folder and a shared folder; copy, then delete")
+	// ErrCrossFolder: Rename between two areas (a home, a group's folder);
+	// copy and delete instead.
+	ErrCrossFolder = errors.New("a move cannot leave its folder (a home or a group's folder); copy, then delete")
+	// ErrIntoItself: Rename of a folder into itself or below itself.
+	ErrIntoItself = fmt.Errorf("a folder cannot be moved into itself: %w", fs.ErrInvalid)
 	// ErrInvalidOffset: a resume offset beyond the existing file's end.
 	ErrInvalidOffset = fmt.Errorf("resume offset is past the end of the existing file: %w", fs.ErrInvalid)
 )

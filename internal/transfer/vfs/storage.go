@@ -54,22 +54,37 @@ type groupFolder struct {
 	writable bool
 }
 
-// For builds the view of a signed-in user: their home, the folders of their
-// groups (writable when they are the group's admin) and, for site admins,
-// every user's home and every group folder. Memberships are read once, so a
-// long session sees group changes at its next sign-in.
+// For builds the view of a signed-in user from their memberships as they
+// are now (see View). The REST files API calls it at every request; the
+// transfer channels, which re-check the account at every request anyway,
+// call View with the memberships that check read.
 func (s *Storage) For(ctx context.Context, site store.Site, u store.User) (FS, error) {
-	v := &view{s: s, siteID: site.ID, user: u, admin: u.SiteAdmin, groups: map[string]groupFolder{}}
-	if !v.admin {
-		memberships, err := s.accounts.ListGroupUsers(ctx, site.ID, store.GroupUserQuery{UserID: u.ID, ListOptions: store.ListOptions{Limit: 10001}})
+	var memberships []store.GroupUser
+	if !u.SiteAdmin {
+		var err error
+		memberships, err = s.accounts.ListGroupUsers(ctx, site.ID, store.GroupUserQuery{UserID: u.ID, ListOptions: store.ListOptions{Limit: 10001}})
 		if err != nil {
 			return nil, fmt.Errorf("read the groups of %s: %w", u.Username, err)
 		}
+	}
+	return s.View(site, u, memberships), nil
+}
+
+// View lays out a user's view: their home, the folders of the groups in
+// memberships (writable where they are the group's admin) and, for site
+// admins, every user's home and every group folder, which the view reads
+// from the store as it goes (memberships are ignored). It reads nothing
+// itself, so a caller that holds the memberships lays a view out for free;
+// a view reflects the memberships it was given, and a caller lays out a
+// new one when they change.
+func (s *Storage) View(site store.Site, u store.User, memberships []store.GroupUser) FS {
+	v := &view{s: s, siteID: site.ID, user: u, admin: u.SiteAdmin, groups: map[string]groupFolder{}}
+	if !v.admin {
 		for _, m := range memberships {
 			v.groups[strings.ToLower(m.GroupName)] = groupFolder{id: m.GroupID, name: m.GroupName, writable: m.Admin}
 		}
 	}
-	return v, nil
+	return v
 }
 
 func (s *Storage) userDir(siteID, userID int64) string {

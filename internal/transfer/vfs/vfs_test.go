@@ -376,3 +376,52 @@ func TestErrorsDoNotNameServerPaths(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestRenameNamesTheCause: every refused move says what is wrong with
+// which path, and matches the error a front end maps to its reply.
+func TestRenameNamesTheCause(t *testing.T) {
+	f := newFixture(t)
+	v := f.view(t, f.alice)
+	admin := f.view(t, f.admin)
+	for _, d := range []string{"/dir", "/full", "/empty"} {
+		if err := v.Mkdir(f.ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"/a.txt", "/full/x.txt"} {
+		put(t, v, p, "x")
+	}
+	put(t, admin, "/groups/Readers/r.txt", "r")
+	for _, tc := range []struct {
+		fs       FS
+		from, to string
+		want     error
+		says     string
+	}{
+		{v, "/missing.txt", "/b.txt", ErrNotExist, "/missing.txt does not exist"},
+		{v, "/a.txt", "/nowhere/b.txt", ErrNotExist, "the folder /nowhere does not exist"},
+		{v, "/a.txt", "/a.txt/b.txt", ErrNotDir, "/a.txt is a file, not a folder"},
+		{v, "/a.txt", "/dir", ErrExist, "/dir already exists and is a folder"},
+		{v, "/dir", "/a.txt", ErrExist, "/a.txt already exists and is a file"},
+		{v, "/dir", "/full", ErrExist, "/full already exists and is a folder"},
+		{v, "/dir", "/dir/sub", ErrIntoItself, "into itself"},
+		{v, "/a.txt", "/groups/Readers/a.txt", ErrPermission, "/groups/Readers is read-only"},
+		{v, "/groups/Readers/r.txt", "/r.txt", ErrPermission, "/groups/Readers is read-only"},
+		{v, "/a.txt", "/groups/Writers/a.txt", ErrCrossFolder, "your home folder and /groups/Writers are different folders"},
+		{admin, "/groups/Readers/r.txt", "/groups/Writers/r.txt", ErrCrossFolder, "/groups/Readers and /groups/Writers are different folders"},
+		{v, "/a.txt", "/groups", ErrPermission, "part of the layout"},
+	} {
+		err := tc.fs.Rename(f.ctx, tc.from, tc.to)
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("move %s to %s: want %v saying %q, got %v", tc.from, tc.to, tc.want, tc.says, err)
+		}
+	}
+	// What a rename may do still works: a file over a file, a folder to a
+	// new name, a move into a subfolder.
+	put(t, v, "/b.txt", "old")
+	for _, mv := range [][2]string{{"/a.txt", "/b.txt"}, {"/dir", "/renamed"}, {"/b.txt", "/empty/b.txt"}} {
+		if err := v.Rename(f.ctx, mv[0], mv[1]); err != nil {
+			t.Errorf("move %s to %s: %v", mv[0], mv[1], err)
+		}
+	}
+}

@@ -133,6 +133,21 @@ func (v *view) writablePlace(ctx context.Context, op, name string) (place, error
 	return p, nil
 }
 
+func (v *view) Writable(ctx context.Context, name string) error {
+	p, err := v.resolve(ctx, name)
+	switch {
+	case err != nil:
+		return fmt.Errorf("write: %w", err)
+	case p.virtual == "/":
+		return nil // the home
+	case p.area == nil:
+		return fmt.Errorf("write %s: this folder is part of the layout and cannot be changed: %w", p.display, ErrPermission)
+	case !p.area.writable:
+		return fmt.Errorf("write %s: %s is read-only for you; a group admin can write to it: %w", p.display, p.area.name, ErrPermission)
+	}
+	return nil
+}
+
 func (v *view) Stat(ctx context.Context, name string) (fs.FileInfo, error) {
 	p, err := v.resolve(ctx, name)
 	if err != nil {
@@ -294,6 +309,10 @@ func (v *view) RemoveAll(ctx context.Context, name string) error {
 	return translate("delete", p.display, p.area.removeAll(p.relPath()))
 }
 
+// Rename moves from to to within one area. Every refusal names its own
+// cause and the path it is about (the source that is missing, the target
+// folder that is missing, the target that is in the way, the two folders
+// a move cannot cross), so a client reports what the person can fix.
 func (v *view) Rename(ctx context.Context, from, to string) error {
 	src, err := v.writablePlace(ctx, "move", from)
 	if err != nil {
@@ -303,10 +322,17 @@ func (v *view) Rename(ctx context.Context, from, to string) error {
 	if err != nil {
 		return err
 	}
+	op := "move " + src.display + " to " + dst.display
 	if src.area.dir != dst.area.dir {
-		return fmt.Errorf("move %s to %s: %w", src.display, dst.display, ErrCrossFolder)
+		return fmt.Errorf("%s: %s and %s are different folders: %w", op, src.area.label(), dst.area.label(), ErrCrossFolder)
 	}
-	return translate("move", src.display, src.area.rename(src.relPath(), dst.relPath()))
+	if err := src.area.checkRename(src.rel, dst.rel); err != nil {
+		return err.describe(op, src, dst)
+	}
+	if err := src.area.rename(src.relPath(), dst.relPath()); err != nil {
+		return translate("move", src.display+" to "+dst.display, err)
+	}
+	return nil
 }
 
 func baseName(display string) string {

@@ -3,6 +3,7 @@ package webdav
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -10,44 +11,46 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/access"
 	"github.com/gatehouse/gatehouse/internal/transfer/credential"
 )
 
-// signIn decides one request. A remembered password is not hashed again,
-// but the policy is asked again (Readmit), and a password changed since
-// no longer matches; a remembered API key is looked up again (it may have
-// been deleted or have expired), which costs no hash. Only full sign-ins
-// are recorded (last_dav_login_at, the log), not every request.
-func (h *Handler) signIn(ctx context.Context, site store.Site, username, secret, ip string) (store.User, error) {
+// signIn decides one request and answers what it may do. Verified
+// credentials are remembered with the connection's access.Session, so a
+// request with remembered credentials costs no password hash, but the
+// account is asked again at every one (the policy, the key or password
+// still being the user's, the admin flag and memberships), exactly as an
+// open FTP or SFTP connection is. When the remembered sign-in no longer
+// stands because its password was changed or its key removed, the
+// credentials are checked afresh: they may be the new ones. Only full
+// sign-ins are recorded (last_dav_login_at, the log), not every request.
+func (h *Handler) signIn(ctx context.Context, site store.Site, username, secret, ip string) (access.Rights, error) {
 	key := cacheKey(site.ID, username, secret)
 	if e, ok := h.creds.get(key); ok {
-		switch e.credential {
-		case identity.CredentialAPIKey:
-			u, _, err := h.svc.LoginWithAPIKey(ctx, site.ID, secret, identity.ChannelWebDAV, ip)
-			if err == nil && u.ID == e.userID {
-				return u, nil
-			}
-		default:
-			u, err := h.svc.Readmit(ctx, site.ID, e.userID, identity.ChannelWebDAV, e.credential, ip)
-			if err == nil && u.PasswordHash == e.passwordHash {
-				return u, nil
-			}
-			if err != nil {
-				h.creds.forget(key)
-				h.log.Info("webdav request refused", "site_id", site.ID, "user_id", e.userID, "ip", ip, "reason", credential.Reason(err))
-				return store.User{}, err
-			}
+		rights, err := e.session.Check(ctx)
+		if err == nil {
+			return rights, nil
+		}
+		if !access.Ends(err) {
+			return access.Rights{}, err
 		}
 		h.creds.forget(key)
+		if !errors.Is(err, identity.ErrInvalidSession) && !errors.Is(err, identity.ErrInvalidAPIKey) {
+			return access.Rights{}, err
+		}
 	}
 	in, err := credential.Login(ctx, h.svc, site.ID, username, secret, identity.ChannelWebDAV, ip)
 	if err != nil {
 		h.log.Info("webdav sign-in refused", "site_id", site.ID, "username", username, "ip", ip, "reason", credential.Reason(err))
-		return store.User{}, err
+		return access.Rights{}, err
 	}
-	h.log.Info("webdav sign-in", "site_id", site.ID, "user_id", in.User.ID, "username", in.User.Username, "credential", in.Credential, "ip", ip)
-	h.creds.put(key, cacheEntry{userID: in.User.ID, credential: in.Credential, passwordHash: in.User.PasswordHash})
-	return in.User, nil
+	session, rights, err := access.Open(ctx, h.svc, h.files, site, in.Connection, h.log)
+	if err != nil {
+		return access.Rights{}, err
+	}
+	h.log.Info("webdav sign-in", "site_id", site.ID, "user_id", in.User.ID, "username", in.User.Username, "credential", in.Connection.Credential, "ip", ip)
+	h.creds.put(key, cacheEntry{session: session})
+	return rights, nil
 }
 
 // cacheKey identifies one set of credentials without keeping the secret.
@@ -67,10 +70,8 @@ const credentialTTL = time.Minute
 const maxCachedCredentials = 10000
 
 type cacheEntry struct {
-	userID       int64
-	credential   identity.Credential
-	passwordHash string
-	expires      time.Time
+	session *access.Session
+	expires time.Time
 }
 
 // credentialCache remembers verified credentials by the hash of site,

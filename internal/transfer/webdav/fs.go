@@ -17,25 +17,28 @@ import (
 // davFS adapts one user's vfs view to webdav.FileSystem. The webdav
 // package cleans paths before they arrive ("/a/../b" is "/b"), and vfs
 // refuses whatever still leads out of the user's root.
-type davFS struct{ fs vfs.FS }
+type davFS struct {
+	fs   vfs.FS
+	seen *refusals // the request's permission refusals, for its reply
+}
 
 var _ webdav.FileSystem = davFS{}
 
 func (d davFS) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
-	return osError(d.fs.Mkdir(ctx, name))
+	return d.refused(d.fs.Mkdir(ctx, name))
 }
 
 func (d davFS) RemoveAll(ctx context.Context, name string) error {
-	return osError(d.fs.RemoveAll(ctx, name))
+	return d.refused(d.fs.RemoveAll(ctx, name))
 }
 
 func (d davFS) Rename(ctx context.Context, from, to string) error {
-	return osError(d.fs.Rename(ctx, from, to))
+	return d.refused(d.fs.Rename(ctx, from, to))
 }
 
 func (d davFS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 	fi, err := d.fs.Stat(ctx, name)
-	return fi, osError(err)
+	return fi, d.refused(err)
 }
 
 // OpenFile opens folders for listing, files for reading, and starts an
@@ -45,22 +48,28 @@ func (d davFS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMod
 	if flag&(os.O_CREATE|os.O_TRUNC) != 0 {
 		up, err := d.fs.Create(ctx, name, 0)
 		if err != nil {
-			return nil, osError(err)
+			return nil, d.refused(err)
 		}
 		return &uploadFile{up: up, name: baseName(name), started: time.Now()}, nil
 	}
 	fi, err := d.fs.Stat(ctx, name)
 	if err != nil {
-		return nil, osError(err)
+		return nil, d.refused(err)
 	}
 	if fi.IsDir() {
 		return &dirFile{ctx: ctx, fs: d.fs, name: name, info: fi}, nil
 	}
 	f, err := d.fs.Open(ctx, name)
 	if err != nil {
-		return nil, osError(err)
+		return nil, d.refused(err)
 	}
 	return readFile{f}, nil
+}
+
+// refused notes a permission refusal for the reply and converts err.
+func (d davFS) refused(err error) error {
+	d.seen.note(err)
+	return osError(err)
 }
 
 // osError turns vfs errors into the os errors the webdav package tests

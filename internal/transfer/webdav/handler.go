@@ -4,12 +4,12 @@
 // the password (how SSO users sign in here), checked by the identity core's
 // login policy on channel "webdav". A verified password is remembered for a
 // minute so that a client's burst of requests costs one password hash, but
-// the policy is asked again at every request, so a user disabled by any
-// provider is refused at their next one.
+// the account is asked again at every request (package access, as for an
+// open FTP or SFTP connection), so a user disabled by any provider, a
+// demoted admin or a changed password takes effect at the next one.
 package webdav
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -21,15 +21,12 @@ import (
 	"golang.org/x/net/webdav"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/access"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
 // Prefix is where WebDAV is mounted on the HTTP listener.
 const Prefix = "/dav"
-
-// OpenFS returns a signed-in user's view of the storage.
-type OpenFS func(ctx context.Context, site store.Site, u store.User) (vfs.FS, error)
 
 // DefaultIdleTimeout is how long an upload may send nothing before it is
 // discarded.
@@ -38,7 +35,9 @@ const DefaultIdleTimeout = 2 * time.Minute
 // Config configures the WebDAV handler.
 type Config struct {
 	Identity *identity.Service // decides every request; required
-	Files    OpenFS            // required
+	// Files lays out a user's view of the storage, (*vfs.Storage).View;
+	// required.
+	Files access.Layout
 	// SiteDomain addresses sites as SUBDOMAIN.SiteDomain, as on the web.
 	SiteDomain string
 	// IdleTimeout discards an upload whose client sends nothing for this
@@ -51,7 +50,7 @@ type Config struct {
 // Handler serves WebDAV.
 type Handler struct {
 	svc        *identity.Service
-	files      OpenFS
+	files      access.Layout
 	siteDomain string
 	idle       time.Duration
 	log        *slog.Logger
@@ -99,23 +98,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := clientIP(r)
-	u, err := h.signIn(ctx, site, username, secret, ip)
+	rights, err := h.signIn(ctx, site, username, secret, ip)
 	if err != nil {
-		e := identity.AsError(err)
-		if e.Status >= 500 {
+		if !access.Ends(err) {
 			h.log.Error("webdav sign-in failed", "site_id", site.ID, "error", err)
 			http.Error(w, "Sign-in is not possible right now; try again later.", http.StatusServiceUnavailable)
 			return
 		}
-		h.unauthorized(w, refusalText(e))
+		h.unauthorized(w, access.Message(err))
 		return
 	}
-	fsys, err := h.files(ctx, site, u)
-	if err != nil {
-		h.log.Error("webdav: cannot open the user's files", "site_id", site.ID, "user_id", u.ID, "error", err)
-		http.Error(w, "Your files cannot be opened right now; try again later.", http.StatusServiceUnavailable)
-		return
-	}
+	u, fsys := rights.User, rights.FS
 	if r.Body != nil && r.Body != http.NoBody && r.Method != http.MethodPut {
 		// Only PUT carries file bytes; the XML bodies of PROPFIND,
 		// PROPPATCH and LOCK are small, and a huge one is an attack.
@@ -132,32 +125,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}()
 	}
+	if r.Method == "LOCK" {
+		if status, msg := checkLock(ctx, fsys, r.URL.Path); status != 0 {
+			h.log.Info("webdav lock refused", "site_id", site.ID, "user_id", u.ID, "path", r.URL.Path, "status", status)
+			http.Error(w, msg, status)
+			return
+		}
+	}
+	seen := &refusals{}
 	dav := &webdav.Handler{
 		Prefix:     Prefix,
-		FileSystem: davFS{fs: fsys},
-		LockSystem: &storeLocks{ctx: ctx, st: h.svc.Store(), siteID: site.ID, username: strings.ToLower(u.Username),
-			admin: u.SiteAdmin, persist: r.Method == "LOCK", log: h.log},
+		FileSystem: davFS{fs: fsys, seen: seen},
+		LockSystem: &storeLocks{ctx: ctx, st: h.svc.Store(), siteID: site.ID, userID: u.ID, username: strings.ToLower(u.Username),
+			admin: u.SiteAdmin, fs: fsys, persist: r.Method == "LOCK", log: h.log},
 		Logger: func(r *http.Request, err error) {
 			if err != nil && !errors.Is(err, vfs.ErrNotExist) {
 				h.log.Info("webdav request failed", "method", r.Method, "path", r.URL.Path, "user_id", u.ID, "error", err)
 			}
 		},
 	}
-	dav.ServeHTTP(w, r)
+	dav.ServeHTTP(&refusalWriter{ResponseWriter: w, seen: seen}, r)
 }
 
 func (h *Handler) unauthorized(w http.ResponseWriter, msg string) {
 	w.Header().Set("WWW-Authenticate", realm)
 	http.Error(w, msg, http.StatusUnauthorized)
-}
-
-// refusalText is what a client is told: the policy's own message helps
-// the person (use an API key, ask for dav_permission).
-func refusalText(e *identity.Error) string {
-	if e.Message != "" {
-		return e.Title + ". " + e.Message
-	}
-	return e.Title
 }
 
 // subdomainOf returns the site subdomain a host names, or "" for the

@@ -6,12 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net/http"
+	"path"
 	"strings"
 	"time"
 
 	"golang.org/x/net/webdav"
 
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
 // maxLockDuration caps every lock, "Infinite" included: a client that
@@ -35,13 +38,21 @@ const lockTimeout = 10 * time.Second
 // Only LOCK requests store locks. Other requests without an If header get
 // webdav's per-request lock, which here only checks that no stored lock
 // covers the path: that is one read, and no write, per PUT.
+//
+// A lock is a write: only someone who may write at its root takes one
+// (checkLock answers the others 403 before the webdav package acts, and
+// Create refuses them again), and a lock belongs to the user who took it:
+// only they refresh it or submit its token, and only they or a site admin
+// (breaking a lock someone left behind) remove it.
 type storeLocks struct {
 	ctx      context.Context
 	st       store.Store
 	siteID   int64
+	userID   int64
 	username string // lower case
 	admin    bool
-	persist  bool // this request is a LOCK
+	fs       vfs.FS // the user's view, for write permission
+	persist  bool   // this request is a LOCK
 	log      *slog.Logger
 }
 
@@ -118,7 +129,7 @@ func (l *storeLocks) Confirm(now time.Time, name0, name1 string, conditions ...w
 				}
 				continue
 			}
-			if (k.ExpiresAt.IsZero() || k.ExpiresAt.After(now)) && covers(k, shared) {
+			if (k.ExpiresAt.IsZero() || k.ExpiresAt.After(now)) && covers(k, shared) && l.holds(k) {
 				ok = true
 				break
 			}
@@ -144,11 +155,14 @@ func (l *storeLocks) Create(now time.Time, d webdav.LockDetails) (string, error)
 		}
 		return tempTokenPrefix + newToken(), nil
 	}
+	if err := l.fs.Writable(ctx, d.Root); err != nil {
+		return "", webdav.ErrForbidden
+	}
 	duration := d.Duration
 	if duration < 0 || duration > maxLockDuration {
 		duration = maxLockDuration
 	}
-	k := store.DAVLock{SiteID: l.siteID, Token: "urn:uuid:" + newUUID(), Root: root, ZeroDepth: d.ZeroDepth,
+	k := store.DAVLock{SiteID: l.siteID, UserID: l.userID, Token: "urn:uuid:" + newUUID(), Root: root, ZeroDepth: d.ZeroDepth,
 		OwnerXML: d.OwnerXML, Timeout: duration, ExpiresAt: now.Add(duration), CreatedAt: now}
 	err := l.st.Tx(ctx, func(ctx context.Context) error {
 		if err := l.st.LockSite(ctx, l.siteID); err != nil {
@@ -182,7 +196,8 @@ func (l *storeLocks) Refresh(now time.Time, token string, duration time.Duration
 	if err != nil {
 		return webdav.LockDetails{}, err
 	}
-	if !l.mayTouch(k) {
+	if !l.holds(k) || !l.mayWrite(ctx, k) {
+		// Someone else's lock is not the caller's to keep alive.
 		return webdav.LockDetails{}, webdav.ErrNoSuchLock
 	}
 	if duration < 0 || duration > maxLockDuration {
@@ -207,7 +222,7 @@ func (l *storeLocks) Unlock(now time.Time, token string) error {
 	if err != nil {
 		return err
 	}
-	if !l.mayTouch(k) {
+	if !l.admin && !(l.holds(k) && l.mayWrite(ctx, k)) {
 		return webdav.ErrForbidden
 	}
 	if err := l.st.DeleteDAVLock(ctx, l.siteID, token); errors.Is(err, store.ErrNotFound) {
@@ -218,11 +233,16 @@ func (l *storeLocks) Unlock(now time.Time, token string) error {
 	return nil
 }
 
-// mayTouch reports whether the user may refresh or remove lock k: one on
-// their own files or a group folder, or any lock for a site admin.
-func (l *storeLocks) mayTouch(k store.DAVLock) bool {
-	home := "/users/" + l.username
-	return l.admin || k.Root == home || strings.HasPrefix(k.Root, home+"/") || strings.HasPrefix(k.Root, "/groups/")
+// holds reports whether lock k is the user's own. A lock stored before
+// locks recorded their creator counts as everyone's who may write there.
+func (l *storeLocks) holds(k store.DAVLock) bool {
+	return k.UserID == l.userID || k.UserID == 0
+}
+
+// mayWrite reports whether the user may still write at lock k's root,
+// where they took it: a lock outlives no write permission.
+func (l *storeLocks) mayWrite(ctx context.Context, k store.DAVLock) bool {
+	return l.fs.Writable(ctx, l.viewOf(k.Root)) == nil
 }
 
 func newToken() string {
@@ -239,4 +259,36 @@ func newUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// checkLock answers a LOCK (a new lock or a refresh) of urlPath that the
+// user may not take, before the webdav package acts: it would answer every
+// refusal of the lock system 500, and it creates a lock-null resource only
+// after storing the lock. A lock needs write permission at its root (403
+// otherwise, which also refuses /users and /groups themselves), a path the
+// user can see (404), and, for a resource that does not exist yet, its
+// folder (409, as a PUT there would get). 0 lets the request through.
+func checkLock(ctx context.Context, fsys vfs.FS, urlPath string) (int, string) {
+	name, ok := strings.CutPrefix(urlPath, Prefix)
+	if !ok {
+		return 0, "" // the webdav package answers 404
+	}
+	if err := fsys.Writable(ctx, name); err != nil {
+		switch {
+		case errors.Is(err, vfs.ErrPermission):
+			return http.StatusForbidden, "You may not lock this: " + err.Error() + "."
+		case errors.Is(err, vfs.ErrNotExist):
+			return http.StatusNotFound, "Not found: " + err.Error() + "."
+		case errors.Is(err, vfs.ErrInvalidName):
+			return http.StatusBadRequest, err.Error()
+		}
+		return http.StatusServiceUnavailable, "Your files cannot be reached right now; try again later."
+	}
+	if _, err := fsys.Stat(ctx, name); errors.Is(err, vfs.ErrNotExist) {
+		parent := path.Dir(strings.TrimSuffix(path.Clean("/"+name), "/"))
+		if fi, err := fsys.Stat(ctx, parent); err != nil || !fi.IsDir() {
+			return http.StatusConflict, "The folder " + parent + " does not exist; create it (MKCOL) before locking a new file in it."
+		}
+	}
+	return 0, ""
 }

@@ -1,0 +1,127 @@
+// Package access keeps what a signed-in transfer connection may do in step
+// with the account behind it. SFTP, FTP and WebDAV all hold connections (or
+// remembered credentials) open across many requests; at every request each
+// asks its Session, which asks the identity core again (identity.Readmit)
+// and answers the file view to serve the request with, so a demoted admin,
+// a user taken out of a group, a revoked channel permission, a deleted key
+// or a changed password take effect at the connection's next step, the
+// same on every channel.
+//
+// The check polls the store. It is kept here, behind Check, so that
+// replacing the polling with change notification touches one place.
+package access
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
+)
+
+// Layout lays out a user's file view from their memberships;
+// (*vfs.Storage).View is the one Gatehouse serves.
+type Layout func(site store.Site, u store.User, memberships []store.GroupUser) vfs.FS
+
+// Rights is what a connection may do now: who it acts as and the files
+// it sees.
+type Rights struct {
+	User store.User
+	FS   vfs.FS
+}
+
+// Session watches one signed-in connection. It is safe for concurrent use:
+// SFTP serves a connection's requests in parallel.
+type Session struct {
+	svc    *identity.Service
+	layout Layout
+	site   store.Site
+	signIn identity.TransferSignIn
+	log    *slog.Logger
+
+	// next numbers the checks as they start, so that a slow check never
+	// replaces the view a later one laid out.
+	next atomic.Uint64
+
+	mu      sync.Mutex
+	applied uint64   // number of the check that laid out rights
+	view    [32]byte // identity.Standing.View of rights
+	rights  Rights
+}
+
+// Open starts watching a connection that has just signed in and answers
+// its first rights. An error is a refusal like Check's: the account
+// changed between the sign-in and now.
+func Open(ctx context.Context, svc *identity.Service, layout Layout, site store.Site, in identity.TransferSignIn, log *slog.Logger) (*Session, Rights, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Session{svc: svc, layout: layout, site: site, signIn: in, log: log}
+	r, err := s.Check(ctx)
+	return s, r, err
+}
+
+// SignIn is the sign-in the session watches.
+func (s *Session) SignIn() identity.TransferSignIn { return s.signIn }
+
+// Check asks whether the connection may go on, and answers the rights to
+// serve the next request with. The file view is laid out again only when
+// the account's view fingerprint changed since the last check.
+//
+// An error either ends the connection (Ends reports which; it is logged
+// here, once per refusal) or, when the store could not be read, refuses
+// only this request: a store outage should not cut every connection off,
+// nor let a request through unchecked.
+func (s *Session) Check(ctx context.Context) (Rights, error) {
+	n := s.next.Add(1)
+	st, err := s.svc.Readmit(ctx, s.signIn)
+	if err != nil {
+		if Ends(err) {
+			s.log.Info("transfer connection ended: the account no longer lets it in", "channel", s.signIn.Channel,
+				"site_id", s.signIn.SiteID, "user_id", s.signIn.UserID, "credential", s.signIn.Credential,
+				"ip", s.signIn.IP, "reason", identity.AsError(err).Type)
+		} else if ctx.Err() == nil {
+			s.log.Warn("transfer request refused: the account could not be checked", "channel", s.signIn.Channel,
+				"site_id", s.signIn.SiteID, "user_id", s.signIn.UserID, "error", err)
+		}
+		return Rights{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n < s.applied {
+		return s.rights, nil // a later check already applied a newer state
+	}
+	if s.rights.FS == nil || st.View != s.view {
+		s.rights.FS = s.layout(s.site, st.User, st.Memberships)
+		s.view = st.View
+	}
+	s.rights.User = st.User
+	s.applied = n
+	return s.rights, nil
+}
+
+// Ends reports whether an error from Check ends the connection: the
+// account refused it (the identity core's own answer), rather than the
+// store failing to answer.
+func Ends(err error) bool {
+	return err != nil && identity.AsError(err).Status < 500
+}
+
+// Message is what a transfer client is told when the identity core
+// refuses a sign-in or ends a connection: the policy's own words, which
+// help the person (use an API key, ask for ftp_permission, sign in again
+// with the new password), and a generic line for the server's failures,
+// whose details go only to the log.
+func Message(err error) string {
+	e := identity.AsError(err)
+	if e.Status >= 500 {
+		return "not possible right now; try again later"
+	}
+	if e.Message != "" {
+		return e.Title + ". " + e.Message
+	}
+	return e.Title
+}
