@@ -76,7 +76,6 @@ type Decision struct {
 	Credential  Credential
 	Permissions Permissions
 	Disabled    bool
-	LockedOut   bool
 	// ProviderDisabled: the user's SSO provider is switched off, so
 	// credentials checked through it (an SSO assertion, a directory
 	// password) are refused; keys, which Gatehouse checks itself, still work.
@@ -92,8 +91,16 @@ type Decision struct {
 // verifies the credential after a nil answer. Every front end reaches it
 // through the Service's Login* methods, and nothing else decides.
 //
-// The order of the checks is part of the policy: disabled, then locked
-// out, then the channel's protocol permission (a channel the user may not
+// A password lockout is not part of this policy. It exists because someone
+// may be guessing the password, so it stops only the one thing guessing
+// needs — a new password sign-in, which LoginWithPassword refuses before it
+// gets here — and nothing the lockout says nothing about: API keys, SSH
+// keys, single sign-on, sessions already started, and connections asked
+// again (Readmit) keep the answer this function gives them. Otherwise
+// anyone could cut an admin off every channel by typing wrong passwords.
+//
+// The order of the checks is part of the policy: disabled, then the
+// channel's protocol permission (a channel the user may not
 // use at all is the more useful answer than "use another credential", which
 // would lead to the same wall), then the credential table, then the
 // provider state, then the password-change requirement last, because the
@@ -101,9 +108,6 @@ type Decision struct {
 func Decide(d Decision) error {
 	if d.Disabled {
 		return ErrUserDisabled
-	}
-	if d.LockedOut {
-		return ErrLockedOut
 	}
 	perm, ok := channelPermissions[d.Channel]
 	if !ok {

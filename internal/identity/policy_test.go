@@ -83,16 +83,12 @@ func TestDecideEveryCell(t *testing.T) {
 			d := Decision{Method: row.method, Channel: ch, Credential: row.credential, Permissions: allPermissions}
 			assertOutcome(t, name, Decide(d), row.want[i])
 
-			// Disabled and locked-out users get nothing, whatever the cell.
+			// Disabled users get nothing, whatever the cell. (A password
+			// lockout is no input of the policy: LoginWithPassword applies
+			// it to new password sign-ins only.)
 			dd := d
 			dd.Disabled = true
 			assertOutcome(t, name+"/disabled", Decide(dd), ErrUserDisabled)
-			dl := d
-			dl.LockedOut = true
-			assertOutcome(t, name+"/locked", Decide(dl), ErrLockedOut)
-			dboth := dd
-			dboth.LockedOut = true
-			assertOutcome(t, name+"/disabled+locked", Decide(dboth), ErrUserDisabled)
 
 			// Without the channel's protocol permission nothing works either.
 			dp := d

@@ -90,12 +90,14 @@ type Service struct {
 	log    *slog.Logger
 	hasher *passwordHasher
 	sites  siteCache
+	// throttle counts failed password sign-ins per source address.
+	throttle *failureThrottle
 	scimDummyState
 }
 
 // New returns a Service over a store.
 func New(st store.Store, o Options) *Service {
-	s := &Service{st: st, opts: o, now: o.Clock, log: o.Logger}
+	s := &Service{st: st, opts: o, now: o.Clock, log: o.Logger, throttle: newFailureThrottle()}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -68,8 +68,9 @@ func (s *Service) StartSSOSession(ctx context.Context, u store.User, ch Channel,
 
 // ResumeSession returns the user of a session token on a site;
 // ErrInvalidSession for unknown, expired, other-site or disabled users.
-// A locked-out user's sessions stop working too: a lockout means someone
-// may be guessing the password, and the sessions may be theirs.
+// A password lockout does not end sessions: it means someone may be
+// guessing the password, which says nothing about who holds a session
+// started before, and ending them would let a guesser sign anyone out.
 func (s *Service) ResumeSession(ctx context.Context, siteID int64, token string) (store.User, store.Session, error) {
 	if token == "" || len(token) > maxSessionTokenLen {
 		return store.User{}, store.Session{}, ErrInvalidSession
@@ -89,7 +90,7 @@ func (s *Service) ResumeSession(ctx context.Context, siteID int64, token string)
 	if err != nil {
 		return store.User{}, store.Session{}, mapStoreErr(err, "read session's user", ErrInvalidSession, nil)
 	}
-	if u.Disabled || u.LockoutExpires.After(now) {
+	if u.Disabled {
 		return store.User{}, store.Session{}, ErrInvalidSession
 	}
 	return u, sess, nil
@@ -171,7 +172,7 @@ func (s *Service) ChangePassword(ctx context.Context, siteID, userID int64, curr
 		return err
 	}
 	if !ok {
-		s.countFailedLogin(ctx, site, u.ID)
+		s.countFailedLogin(ctx, site, u.ID, nil)
 		return ErrInvalidUsernameOrPassword.With("the current password is wrong")
 	}
 	if next == current {

@@ -107,6 +107,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "Sign-in is not possible right now; try again later.", http.StatusServiceUnavailable)
 			return
 		}
+		if e.Status == http.StatusTooManyRequests {
+			// The address is throttled: a 401 would make the client ask
+			// the person for another password to try.
+			http.Error(w, refusalText(e), e.Status)
+			return
+		}
 		h.unauthorized(w, refusalText(e))
 		return
 	}
