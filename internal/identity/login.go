@@ -167,7 +167,7 @@ func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store
 		return store.User{}, ErrInvalidUsernameOrPassword
 	}
 	if l.NewPassword != "" {
-		if err := s.ChangePassword(ctx, l.SiteID, u.ID, l.Password, l.NewPassword); err != nil {
+		if err := s.ChangePassword(ctx, l.SiteID, u.ID, l.Password, l.NewPassword, 0); err != nil {
 			return store.User{}, err
 		}
 		return s.recordSignIn(ctx, l.SiteID, u.ID, l.Channel)

@@ -172,7 +172,15 @@ var (
 	sshKeyChannels = channelSet{ChannelSFTP: true}
 	// SSO assertions only arrive through a browser: the web or the desktop app.
 	ssoChannels = channelSet{ChannelWeb: true, ChannelDesktop: true}
+	// Sessions are started by sign-ins on the web, the desktop app and the
+	// API, and are presented there.
+	sessionChannels = channelSet{ChannelWeb: true, ChannelDesktop: true, ChannelAPI: true}
 )
+
+// refuseSession: the transfer channels keep their own sign-ins.
+func refuseSession(ch Channel) error {
+	return ErrNotAuthorized.With("sessions are not a way to sign in over %s", ch)
+}
 
 func refuseAPIKey(ch Channel) error {
 	if ch == ChannelSFTP {
@@ -200,6 +208,7 @@ var loginPolicy = map[MethodClass]map[Credential]credentialRule{
 		CredentialSSO: {refuse: func(Channel) error {
 			return ErrNotAuthorized.With("this user is not assigned to an SSO provider; sign in with a password")
 		}},
+		CredentialSession: {allowed: sessionChannels, refuse: refuseSession},
 	},
 	MethodFederatedSSO: {
 		// Files.com: only AD/LDAP passwords work outside the browser; every
@@ -215,6 +224,8 @@ var loginPolicy = map[MethodClass]map[Credential]credentialRule{
 		CredentialSSO: {allowed: ssoChannels, throughProvider: true, refuse: func(Channel) error {
 			return ErrMustAuthenticateWithAPIKey
 		}},
+		// A session started through the provider ends with it.
+		CredentialSession: {allowed: sessionChannels, throughProvider: true, refuse: refuseSession},
 	},
 	MethodLDAP: {
 		CredentialPassword: {allowed: everyChannel, throughProvider: true},
@@ -223,6 +234,7 @@ var loginPolicy = map[MethodClass]map[Credential]credentialRule{
 		CredentialSSO: {refuse: func(Channel) error {
 			return ErrNotAuthorized.With("this user is not assigned to a single sign-on provider; sign in with the directory password")
 		}},
+		CredentialSession: {allowed: sessionChannels, throughProvider: true, refuse: refuseSession},
 	},
 	MethodNone: {
 		CredentialPassword: {refuse: func(ch Channel) error {
@@ -236,5 +248,6 @@ var loginPolicy = map[MethodClass]map[Credential]credentialRule{
 		CredentialSSO: {refuse: func(Channel) error {
 			return ErrNotAuthorized.With("this user is not assigned to an SSO provider")
 		}},
+		CredentialSession: {allowed: sessionChannels, refuse: refuseSession},
 	},
 }

@@ -82,7 +82,8 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, siteID int64, c UserC
 
 // UpdateUser changes a user. force=true overrides the lock-out guard (and
 // the override is recorded). Setting a password or disabling the user ends
-// their sessions, as an admin doing either would expect.
+// their sessions, as an admin doing either would expect; an admin who sets
+// their own password keeps the session they did it in (Actor.SessionID).
 func (s *Service) UpdateUser(ctx context.Context, a Actor, siteID, id int64, c UserChange, force bool) (store.User, error) {
 	if err := requireSiteAdmin(a); err != nil {
 		return store.User{}, err
@@ -142,7 +143,11 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, siteID, id int64, c U
 			}
 		}
 		if hash != "" || (updated.Disabled && !before.Disabled) {
-			if _, err := s.st.DeleteUserSessions(ctx, siteID, id); err != nil {
+			keep := int64(0)
+			if a.UserID == id && !updated.Disabled {
+				keep = a.SessionID
+			}
+			if _, err := s.st.DeleteOtherUserSessions(ctx, siteID, id, keep); err != nil {
 				return mapStoreErr(err, "end sessions", nil, nil)
 			}
 		}

@@ -197,6 +197,9 @@ type Store interface {
 	DeleteSession(ctx context.Context, siteID, id int64) error
 	// DeleteUserSessions ends every session of a user and says how many.
 	DeleteUserSessions(ctx context.Context, siteID, userID int64) (int, error)
+	// DeleteOtherUserSessions ends every session of a user but the one
+	// with id keepID (0 keeps none) and says how many it ended.
+	DeleteOtherUserSessions(ctx context.Context, siteID, userID, keepID int64) (int, error)
 	// DeleteSSOSessions ends the sessions of a user that an identity
 	// provider's session started (those with this SSO session index) and
 	// says how many; an empty index matches no session.
