@@ -24,8 +24,10 @@ const maxAPIKeyLen = 512
 // LoginWithAPIKey checks an API key for a site and channel. A site-wide key
 // returns a zero User (ID 0) and acts as a site admin. Unknown, expired and
 // other-site keys all get the same ErrInvalidAPIKey, so the answer is no
-// oracle for which keys exist. The key's user then goes through the login
-// policy like any other sign-in.
+// oracle for which keys exist. The key's permission set must allow the
+// channel (none allows none), and the key's user then goes through the
+// login policy like any other sign-in. What the key may do once in is the
+// caller's to ask, per request, with KeyMayUse.
 func (s *Service) LoginWithAPIKey(ctx context.Context, siteID int64, key string, ch Channel, ip string) (store.User, store.APIKey, error) {
 	if key == "" || len(key) > maxAPIKeyLen {
 		return store.User{}, store.APIKey{}, ErrInvalidAPIKey
@@ -40,6 +42,11 @@ func (s *Service) LoginWithAPIKey(ctx context.Context, siteID int64, key string,
 	now := s.now()
 	if k.SiteID != siteID || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
 		return store.User{}, store.APIKey{}, ErrInvalidAPIKey
+	}
+	if err := keyMaySignIn(k.PermissionSet, ch); err != nil {
+		s.log.Info("API key refused by its permission set", "site_id", siteID, "api_key_id", k.ID, "permission_set", k.PermissionSet,
+			"channel", ch, "ip", ip)
+		return store.User{}, store.APIKey{}, err
 	}
 	if k.UserID == 0 {
 		// A site-wide key is nobody's: it has no method, no lockout and
@@ -127,7 +134,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, siteID int64, c API
 		UserID:           userID,
 		KeyHash:          secret.HashToken(key),
 		DescriptiveLabel: key[:8] + "…",
-		PermissionSet:    "full",
+		PermissionSet:    PermissionSetFull,
 		CreatedAt:        s.now(),
 	}
 	applyAPIKeyChange(&k, c)
