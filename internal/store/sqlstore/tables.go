@@ -122,6 +122,7 @@ var apiKeys = newTable("api_keys", "k", "", "API key", func(r *store.APIKey) []f
 		{"key_hash", &r.KeyHash},
 		{"permission_set", &r.PermissionSet},
 		{"expires_at", &r.ExpiresAt},
+		{"expires_at_ceiling", &r.ExpiresCeiling},
 		{"last_use_at", &r.LastUseAt},
 		{"created_at", &r.CreatedAt},
 	}
