@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -63,6 +64,9 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, siteID int64, c UserC
 	}
 	err = s.st.Tx(ctx, func(ctx context.Context) error {
 		if err := s.checkUserProvider(ctx, siteID, u); err != nil {
+			return err
+		}
+		if err := s.checkUsernameFree(ctx, siteID, u.Username, 0); err != nil {
 			return err
 		}
 		if err := s.st.CreateUser(ctx, &u); err != nil {
@@ -129,6 +133,11 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, siteID, id int64, c U
 		}
 		if err := s.checkLastPasswordAdmin(ctx, a, before, &after, force); err != nil {
 			return err
+		}
+		if after.Username != before.Username {
+			if err := s.checkUsernameFree(ctx, siteID, after.Username, id); err != nil {
+				return err
+			}
 		}
 		updated, err = s.st.UpdateUser(ctx, siteID, id, func(u *store.User) error {
 			apply(u)
@@ -289,6 +298,31 @@ func (s *Service) newPasswordHash(ctx context.Context, site store.Site, password
 
 func duplicateUsername(username string) *Error {
 	return ErrDuplicate.With("a user named %q already exists on this site (usernames are compared without regard to case)", username)
+}
+
+// checkUsernameFree refuses a username another user of the site has, or
+// one that only looks different from theirs: full-width or other
+// compatibility forms, letters of another script that look Latin,
+// invisible characters (see package namekey). The store's unique key
+// refuses them too, whichever way a user is written; this check is here
+// to name the user it collides with. exceptID is the user being renamed.
+func (s *Service) checkUsernameFree(ctx context.Context, siteID int64, name string, exceptID int64) error {
+	found, err := s.st.ListUsers(ctx, siteID, store.UserQuery{LooksLike: name, ListOptions: store.ListOptions{Limit: 2}})
+	if err != nil {
+		return mapStoreErr(err, "look for look-alike usernames", nil, nil)
+	}
+	for _, u := range found {
+		switch {
+		case u.ID == exceptID:
+		case strings.EqualFold(u.Username, name):
+			return duplicateUsername(name)
+		default:
+			return ErrDuplicate.With("the username %q looks the same as that of the existing user %q (id %d) once letter case, "+
+				"full-width and other compatibility forms, look-alike letters of other scripts and invisible characters are "+
+				"set aside; choose a username that cannot be mistaken for theirs", name, u.Username, u.ID)
+		}
+	}
+	return nil
 }
 
 // replaceUserGroups makes the user a member of exactly ids, keeping the

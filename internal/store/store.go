@@ -47,7 +47,10 @@ const (
 // UserQuery filters ListUsers. Empty fields do not filter.
 type UserQuery struct {
 	ListOptions
-	Username      string // exact, case-insensitive
+	Username string // exact, case-insensitive
+	// LooksLike selects the users whose username looks like this one
+	// (the same namekey.Skeleton), itself included.
+	LooksLike     string
 	Email         string // exact, case-insensitive
 	SSOStrategyID int64
 	ExternalID    string // with SSOStrategyID

@@ -92,5 +92,10 @@ func OpenStore(ctx context.Context, url string) (*sqlstore.Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return sqlstore.New(sqlstore.Config{Dialect: Dialect, DB: db}), nil
+	s := sqlstore.New(sqlstore.Config{Dialect: Dialect, DB: db})
+	if _, err := s.FillUsernameSkeletons(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
 }

@@ -118,6 +118,10 @@ func OpenStore(ctx context.Context, path string) (*sqlstore.Store, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	if _, err := s.FillUsernameSkeletons(ctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("%w (database %s)", err, path)
+	}
 	return s, nil
 }
 

@@ -32,6 +32,7 @@ var users = newTable("users", "u", "", "user", func(r *store.User) []field {
 		{"site_id", &r.SiteID},
 		{"username", &r.Username},
 		{"username_key", lowerKey{&r.Username}},
+		{"username_skeleton", skeletonKey{&r.Username, "username_key"}},
 		{"email", &r.Email},
 		{"email_key", lowerKey{&r.Email}},
 		{"name", &r.Name},
