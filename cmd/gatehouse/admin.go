@@ -72,11 +72,11 @@ func adminResetPasswordCmd() *cobra.Command {
 
 func apiKeysCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "api-keys", Short: "Create API keys for the REST API"}
-	var username, name, expires string
+	var username, name, expires, permissionSet string
 	var siteWide bool
 	create := dbCommand("create", "Create an API key and print it once", cobra.NoArgs,
 		func(cmd *cobra.Command, a *app.App, _ []string) error {
-			c := identity.APIKeyChange{Name: &name}
+			c := identity.APIKeyChange{Name: &name, PermissionSet: &permissionSet}
 			actor := identity.SystemActor
 			switch {
 			case siteWide && username != "":
@@ -108,12 +108,15 @@ func apiKeysCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "created API key %d %q\n%s\n\nThis key is shown only once. Send it as the X-FilesAPI-Key header.\n", k.ID, k.Name, key)
+			fmt.Fprintf(cmd.OutOrStdout(), "created API key %d %q (permission_set %s)\n%s\n\nThis key is shown only once. Send it as the X-FilesAPI-Key header.\n",
+				k.ID, k.Name, k.PermissionSet, key)
 			return nil
 		})
 	create.Flags().StringVar(&username, "username", "", "user the key belongs to")
 	create.Flags().BoolVar(&siteWide, "site-wide", false, "a key that belongs to no user and acts as a site admin")
 	create.Flags().StringVar(&name, "name", "cli", "a name that says what the key is for")
+	create.Flags().StringVar(&permissionSet, "permission-set", identity.PermissionSetFull,
+		"what the key may do: full, or files_only (files only; also desktop_app, sync_app, mobile_app, office_integration), or none")
 	create.Flags().StringVar(&expires, "expires", "", "expiry: an RFC 3339 time or a duration such as 720h (default: never)")
 	cmd.AddCommand(create)
 	return cmd

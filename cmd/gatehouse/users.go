@@ -16,7 +16,7 @@ import (
 
 func usersCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "users", Short: "List, create, update and delete users"}
-	cmd.AddCommand(usersListCmd(), usersCreateCmd(), usersUpdateCmd(), usersDeleteCmd())
+	cmd.AddCommand(usersListCmd(), usersCreateCmd(), usersUpdateCmd(), usersDeleteCmd(), usersUnlockCmd())
 	return cmd
 }
 
@@ -169,6 +169,21 @@ func usersDeleteCmd() *cobra.Command {
 		})
 	cmd.Flags().BoolVar(&force, "force", false, "override the guard that keeps one enabled password site admin")
 	return cmd
+}
+
+func usersUnlockCmd() *cobra.Command {
+	return dbCommand("unlock ID|USERNAME", "End a user's password lockout and forget their failed sign-ins", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, a *app.App, args []string) error {
+			u, err := findUser(cmd, a, args[0])
+			if err != nil {
+				return err
+			}
+			if _, err := a.Identity.UnlockUser(cmd.Context(), identity.SystemActor, a.Site.ID, u.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "unlocked user %d %q\n", u.ID, u.Username)
+			return nil
+		})
 }
 
 // findUser accepts a numeric id or a username.

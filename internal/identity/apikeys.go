@@ -24,8 +24,10 @@ const maxAPIKeyLen = 512
 // LoginWithAPIKey checks an API key for a site and channel. A site-wide key
 // returns a zero User (ID 0) and acts as a site admin. Unknown, expired and
 // other-site keys all get the same ErrInvalidAPIKey, so the answer is no
-// oracle for which keys exist. The key's user then goes through the login
-// policy like any other sign-in.
+// oracle for which keys exist. The key's permission set must allow the
+// channel (none allows none), and the key's user then goes through the
+// login policy like any other sign-in. What the key may do once in is the
+// caller's to ask, per request, with KeyMayUse.
 func (s *Service) LoginWithAPIKey(ctx context.Context, siteID int64, key string, ch Channel, ip string) (store.User, store.APIKey, error) {
 	if key == "" || len(key) > maxAPIKeyLen {
 		return store.User{}, store.APIKey{}, ErrInvalidAPIKey
@@ -40,6 +42,11 @@ func (s *Service) LoginWithAPIKey(ctx context.Context, siteID int64, key string,
 	now := s.now()
 	if k.SiteID != siteID || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
 		return store.User{}, store.APIKey{}, ErrInvalidAPIKey
+	}
+	if err := keyMaySignIn(k.PermissionSet, ch); err != nil {
+		s.log.Info("API key refused by its permission set", "site_id", siteID, "api_key_id", k.ID, "permission_set", k.PermissionSet,
+			"channel", ch, "ip", ip)
+		return store.User{}, store.APIKey{}, err
 	}
 	if k.UserID == 0 {
 		// A site-wide key is nobody's: it has no method, no lockout and
@@ -127,10 +134,13 @@ func (s *Service) CreateAPIKey(ctx context.Context, a Actor, siteID int64, c API
 		UserID:           userID,
 		KeyHash:          secret.HashToken(key),
 		DescriptiveLabel: key[:8] + "…",
-		PermissionSet:    "full",
+		PermissionSet:    PermissionSetFull,
 		CreatedAt:        s.now(),
 	}
 	applyAPIKeyChange(&k, c)
+	if c.ExpiresAt != nil && setsExpiryFor(a, userID) {
+		k.ExpiresCeiling = k.ExpiresAt
+	}
 	if err := s.st.CreateAPIKey(ctx, &k); err != nil {
 		return store.APIKey{}, "", mapStoreErr(err, "create API key", nil, ErrDuplicate.With("an API key with that name already exists"))
 	}
@@ -164,7 +174,8 @@ func (s *Service) ListAPIKeys(ctx context.Context, a Actor, siteID, userID int64
 }
 
 // UpdateAPIKey changes a key's name, description, expiry or permission
-// set; a key cannot move to another user.
+// set; a key cannot move to another user. An expiry a site admin gave
+// another user's key is a ceiling for its owner (see setsExpiryFor).
 func (s *Service) UpdateAPIKey(ctx context.Context, a Actor, siteID, id int64, c APIKeyChange) (store.APIKey, error) {
 	current, err := s.GetAPIKey(ctx, a, siteID, id)
 	if err != nil {
@@ -177,6 +188,15 @@ func (s *Service) UpdateAPIKey(ctx context.Context, a Actor, siteID, id int64, c
 		return store.APIKey{}, err
 	}
 	k, err := s.st.UpdateAPIKey(ctx, siteID, id, func(k *store.APIKey) error {
+		if c.ExpiresAt != nil {
+			switch {
+			case setsExpiryFor(a, k.UserID):
+				k.ExpiresCeiling = *c.ExpiresAt
+			case !a.SiteAdmin && !a.System && !withinCeiling(*c.ExpiresAt, k.ExpiresCeiling):
+				return ErrNotAuthorized.With("a site admin set this key to expire by %s; you may bring the expiry forward, "+
+					"not push it back or remove it; ask a site admin to extend it", k.ExpiresCeiling.UTC().Format(time.RFC3339))
+			}
+		}
 		applyAPIKeyChange(k, c)
 		return nil
 	})
@@ -189,6 +209,20 @@ func (s *Service) DeleteAPIKey(ctx context.Context, a Actor, siteID, id int64) e
 		return err
 	}
 	return mapStoreErr(s.st.DeleteAPIKey(ctx, siteID, id), "delete API key", ErrAPIKeyNotFound, nil)
+}
+
+// setsExpiryFor reports whether an expiry the actor gives a key of owner
+// is an admin's decision that binds the owner: a site admin (or the
+// operator) setting it on another user's key. The owner may then shorten
+// it but not lengthen or remove it; a site-wide key has no owner to bind.
+func setsExpiryFor(a Actor, owner int64) bool {
+	return (a.SiteAdmin || a.System) && owner != 0 && owner != a.UserID
+}
+
+// withinCeiling reports whether an owner may set expiry under ceiling
+// (zero: none); the zero expiry is "never", which no ceiling allows.
+func withinCeiling(expiry, ceiling time.Time) bool {
+	return ceiling.IsZero() || (!expiry.IsZero() && !expiry.After(ceiling))
 }
 
 // mayManageKeyOf: users manage their own keys, site admins everyone's

@@ -66,7 +66,7 @@ func TestAPIKeyLogin(t *testing.T) {
 	_, err = e.svc.UpdateUser(e.ctx, SystemActor, e.site.ID, ann.ID, UserChange{Disabled: ptr(false)}, false)
 	wantErr(t, "enable", err, nil)
 
-	// So does a locked-out user's.
+	// A password lockout does not stop a key: it is about password guesses.
 	if _, err := e.st.UpdateUser(e.ctx, e.site.ID, ann.ID, func(u *store.User) error {
 		u.LockoutExpires = e.clock.Now().Add(time.Hour)
 		return nil
@@ -74,7 +74,7 @@ func TestAPIKeyLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = e.svc.LoginWithAPIKey(e.ctx, e.site.ID, key, ChannelAPI, "")
-	wantErr(t, "locked user", err, ErrLockedOut)
+	wantErr(t, "locked-out user's key", err, nil)
 	if _, err := e.svc.UnlockUser(e.ctx, SystemActor, e.site.ID, ann.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -163,4 +163,53 @@ func TestAPIKeyOwnership(t *testing.T) {
 	}
 	_, err = e.svc.UpdateAPIKey(e.ctx, adminActor, e.site.ID, annKey.ID, APIKeyChange{UserID: &bob.ID})
 	wantErr(t, "move key to bob", err, ErrInvalidParams)
+}
+
+// TestPermissionSetChannels: which channels each permission set signs in
+// on (the routes a key may use are KeyMayUse's, tested over the REST route
+// table in package web).
+func TestPermissionSetChannels(t *testing.T) {
+	e := newEnv(t)
+	ann := e.user("ann", UserChange{FTPPermission: ptr(true), DAVPermission: ptr(true), SFTPPermission: ptr(true)})
+	cases := []struct {
+		set  string
+		want [4]error // api, ftp, webdav, desktop
+	}{
+		{PermissionSetFull, [4]error{nil, nil, nil, nil}},
+		{PermissionSetDesktopApp, [4]error{nil, nil, nil, nil}},
+		{PermissionSetFilesOnly, [4]error{nil, nil, nil, ErrNotAuthorized}},
+		{PermissionSetSyncApp, [4]error{nil, nil, nil, ErrNotAuthorized}},
+		{PermissionSetMobileApp, [4]error{nil, nil, nil, ErrNotAuthorized}},
+		{PermissionSetOfficeIntegration, [4]error{nil, nil, nil, ErrNotAuthorized}},
+		{PermissionSetNone, [4]error{ErrAPIKeyDisabled, ErrAPIKeyDisabled, ErrAPIKeyDisabled, ErrAPIKeyDisabled}},
+	}
+	for _, c := range cases {
+		_, key, err := e.svc.CreateAPIKey(e.ctx, SystemActor, e.site.ID, APIKeyChange{UserID: &ann.ID, Name: ptr(c.set), PermissionSet: ptr(c.set)})
+		wantErr(t, "create "+c.set, err, nil)
+		for i, ch := range []Channel{ChannelAPI, ChannelFTP, ChannelWebDAV, ChannelDesktop} {
+			_, _, err := e.svc.LoginWithAPIKey(e.ctx, e.site.ID, key, ch, "192.0.2.1")
+			if c.want[i] == ErrNotAuthorized {
+				// Refused with the set's own type, which names the set.
+				if err == nil || AsError(err).Status != 403 || !strings.Contains(AsError(err).Message, c.set) {
+					t.Errorf("%s on %s: %v, want a 403 naming the set", c.set, ch, err)
+				}
+				continue
+			}
+			wantErr(t, c.set+" on "+string(ch), err, c.want[i])
+		}
+		// No key signs in over SFTP, whatever its set: the policy says so.
+		_, _, err = e.svc.LoginWithAPIKey(e.ctx, e.site.ID, key, ChannelSFTP, "192.0.2.1")
+		if err == nil {
+			t.Errorf("%s key signed in over SFTP", c.set)
+		}
+	}
+	if err := KeyMayUse("made-up", ScopeFiles); err == nil {
+		t.Error("an unknown permission set may use file routes")
+	}
+	if err := KeyMayUse(PermissionSetFull, ""); err != nil {
+		t.Errorf("a full key on a route with no scope: %v", err)
+	}
+	if err := KeyMayUse(PermissionSetFilesOnly, ""); err == nil {
+		t.Error("a files_only key may use a route with no scope")
+	}
 }

@@ -61,6 +61,10 @@ var (
 		"Invalid Username Or Password", "invalid username or password")
 	ErrLockedOut = newError(http.StatusUnauthorized, "not-authenticated/locked-out", "Locked Out",
 		"too many failed sign-ins; the account is locked for a while, or a site admin can unlock it")
+	// ErrTooManyLoginAttempts refuses a password sign-in from an address
+	// that failed too often recently; it names no user, so it may say why.
+	ErrTooManyLoginAttempts = newError(http.StatusTooManyRequests, "rate-limited/too-many-login-attempts",
+		"Too Many Login Attempts", "too many failed sign-ins from your address; try again later")
 	ErrInvalidAPIKey = newError(http.StatusUnauthorized, "not-authenticated/invalid-api-key", "Invalid API Key",
 		"the API key is unknown, expired or revoked")
 	ErrInvalidSession = newError(http.StatusUnauthorized, "not-authenticated/invalid-session", "Invalid Session",

@@ -136,7 +136,12 @@ func (e *env) otherSite() store.Site {
 }
 
 func (e *env) login(username, password string, ch Channel) (store.User, error) {
-	return e.svc.LoginWithPassword(e.ctx, PasswordLogin{SiteID: e.site.ID, Username: username, Password: password, Channel: ch, IP: "192.0.2.1"})
+	return e.loginFrom("192.0.2.1", username, password, ch)
+}
+
+// loginFrom is login from a given source address.
+func (e *env) loginFrom(ip, username, password string, ch Channel) (store.User, error) {
+	return e.svc.LoginWithPassword(e.ctx, PasswordLogin{SiteID: e.site.ID, Username: username, Password: password, Channel: ch, IP: ip})
 }
 
 // wantErr fails unless err matches want (nil means success).

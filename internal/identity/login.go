@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -23,8 +24,12 @@ type PasswordLogin struct {
 	NewPassword string
 }
 
-// EventTypeLockout is the external event type of a lockout.
-const EventTypeLockout = "lockout"
+// External event types of password guessing: a user locked out, and an
+// address whose password sign-ins are refused for a while.
+const (
+	EventTypeLockout        = "lockout"
+	EventTypeSignInThrottle = "sign_in_throttle"
+)
 
 // subject is a user with everything the login policy looks at.
 type subject struct {
@@ -84,17 +89,26 @@ func (sub subject) decision(ch Channel, cred Credential, now time.Time) Decision
 		Credential:            cred,
 		Permissions:           EffectivePermissions(sub.user, sub.groups),
 		Disabled:              sub.user.Disabled,
-		LockedOut:             sub.user.LockoutExpires.After(now),
 		ProviderDisabled:      sub.provider != nil && !sub.provider.Enabled,
 		RequirePasswordChange: sub.user.RequirePasswordChange,
 	}
 }
 
-// LoginWithPassword applies the login policy, the lockout settings and the
-// password (or directory) check, records the sign-in, and returns the user.
-// A user with RequirePasswordChange still signs in on the web (to change it);
-// other channels get ErrPasswordChangeRequired, but only once the password
-// has been verified, so the answer does not help someone guessing.
+// LoginWithPassword applies the per-source throttle, the lockout, the
+// login policy and the password (or directory) check, records the sign-in,
+// and returns the user. A user with RequirePasswordChange still signs in on
+// the web (to change it); other channels get ErrPasswordChangeRequired, but
+// only once the password has been verified, so the answer does not help
+// someone guessing.
+//
+// An address that failed too often recently (see throttle.go) is refused
+// before anything else, with ErrTooManyLoginAttempts, which names no user.
+// A locked-out user is answered exactly as an unknown username is — same
+// error, one dummy hash — and their password is not checked at all: a
+// different answer for the right password would be an oracle that makes
+// the lockout pointless, and a different answer for a locked account would
+// tell an outsider which usernames are real. The lockout stops new
+// password sign-ins only; keys, SSO and sessions are the login policy's.
 //
 // Every refusal spends one password hash, whether or not the user exists,
 // so response times do not tell an outsider which usernames are real. The
@@ -109,12 +123,30 @@ func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store
 	if err != nil {
 		return store.User{}, err
 	}
+	att, wait, err := s.throttle.begin(ctx, site.ID, l.IP, throttleRuleOf(site), s.now)
+	if err != nil {
+		return store.User{}, err
+	}
+	if att == nil {
+		s.log.Debug("password sign-in refused: the address is throttled", "site_id", site.ID, "ip", l.IP, "channel", l.Channel)
+		return store.User{}, ErrTooManyLoginAttempts.With("too many failed sign-ins from your address; try again in %s", waitText(wait))
+	}
+	defer att.end() // when the attempt was no failed guess
 	u, err := s.st.GetUserByUsername(ctx, l.SiteID, l.Username)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, s.refuseAfterDummyHash(ctx, l.Password, ErrInvalidUsernameOrPassword)
+		refusal := s.refuseAfterDummyHash(ctx, l.Password, ErrInvalidUsernameOrPassword)
+		s.countFailedSource(ctx, site, att, 0)
+		return store.User{}, refusal
 	}
 	if err != nil {
 		return store.User{}, mapStoreErr(err, "read user", nil, nil)
+	}
+	if u.LockoutExpires.After(s.now()) {
+		s.log.Info("password sign-in refused: the user is locked out", "site_id", site.ID, "user_id", u.ID,
+			"channel", l.Channel, "ip", l.IP, "until", u.LockoutExpires)
+		refusal := s.refuseAfterDummyHash(ctx, l.Password, ErrInvalidUsernameOrPassword)
+		s.countFailedSource(ctx, site, att, 0)
+		return store.User{}, refusal
 	}
 	sub, decision, verdict := s.admit(ctx, u, l.Channel, CredentialPassword, l.IP)
 	if verdict != nil && !errors.Is(verdict, ErrPasswordChangeRequired) {
@@ -136,11 +168,11 @@ func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store
 		return store.User{}, err
 	}
 	if !ok {
-		s.countFailedLogin(ctx, site, u.ID)
+		s.countFailedLogin(ctx, site, u.ID, att)
 		return store.User{}, ErrInvalidUsernameOrPassword
 	}
 	if l.NewPassword != "" {
-		if err := s.ChangePassword(ctx, l.SiteID, u.ID, l.Password, l.NewPassword); err != nil {
+		if err := s.ChangePassword(ctx, l.SiteID, u.ID, l.Password, l.NewPassword, 0); err != nil {
 			return store.User{}, err
 		}
 		return s.recordSignIn(ctx, l.SiteID, u.ID, l.Channel)
@@ -157,6 +189,19 @@ func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store
 		return store.User{}, verdict
 	}
 	return s.recordSignIn(ctx, l.SiteID, u.ID, l.Channel)
+}
+
+// waitText says how long a throttled address waits, rounded up, in the
+// unit a person would use.
+func waitText(d time.Duration) string {
+	minutes := int((d + time.Minute - 1) / time.Minute)
+	switch {
+	case minutes <= 1:
+		return "1 minute"
+	case minutes < 120:
+		return fmt.Sprintf("%d minutes", minutes)
+	}
+	return fmt.Sprintf("%d hours", (minutes+59)/60)
 }
 
 // refuseAfterDummyHash spends one hash and returns refusal.
@@ -206,15 +251,21 @@ func (s *Service) checkPassword(ctx context.Context, sub subject, method MethodC
 	return false, ErrDirectoryUnavailable
 }
 
-// countFailedLogin counts one failed password against the user and locks
-// them when the site's lockout settings say so. The window opens at the
-// first failure and lasts UserLockoutWithin hours; reaching
-// UserLockoutTries failures inside it locks the user for
+// countFailedLogin counts one failed password against the user and its
+// source address, and locks the user when the site's lockout settings say
+// so. The window opens at the first failure and lasts UserLockoutWithin
+// hours; reaching UserLockoutTries failures inside it locks the user for
 // UserLockoutLockPeriod hours and starts a fresh count. A user already
-// locked is left alone, so failures during a lock never extend it.
+// locked is left alone, so failures during a lock never extend it. The
+// lockout's event names the addresses the failures came from (as this node
+// saw them), so an admin can tell a forgetful user from an attack.
 // Failures to write are logged, not returned: the answer to the person is
-// "wrong password" either way.
-func (s *Service) countFailedLogin(ctx context.Context, site store.Site, userID int64) {
+// "wrong password" either way. att is nil for a password checked inside a
+// session (a password change), which no address is throttled for.
+func (s *Service) countFailedLogin(ctx context.Context, site store.Site, userID int64, att *attempt) {
+	if att != nil {
+		s.countFailedSource(ctx, site, att, userID)
+	}
 	now := s.now()
 	locked := false
 	u, err := s.st.UpdateUser(ctx, site.ID, userID, func(u *store.User) error {
@@ -243,11 +294,38 @@ func (s *Service) countFailedLogin(ctx context.Context, site store.Site, userID 
 	if !locked {
 		return
 	}
-	body := fmt.Sprintf("user %q (id %d) locked out until %s after %d failed sign-ins within %d hours",
-		u.Username, u.ID, u.LockoutExpires.UTC().Format(time.RFC3339), site.UserLockoutTries, site.UserLockoutWithin)
-	s.log.Warn("user locked out", "site_id", site.ID, "user_id", u.ID, "username", u.Username, "until", u.LockoutExpires)
+	sources := s.throttle.takeSources(site.ID, u.ID)
+	from := "addresses unknown to this node"
+	if len(sources) > 0 {
+		from = strings.Join(sources, ", ")
+	}
+	body := fmt.Sprintf("user %q (id %d) locked out of password sign-in until %s after %d failed sign-ins within %d hours, from %s; "+
+		"API keys, SSH keys, single sign-on and open sessions keep working. Unlock early with: gatehouse users unlock %s",
+		u.Username, u.ID, u.LockoutExpires.UTC().Format(time.RFC3339), site.UserLockoutTries, site.UserLockoutWithin, from, u.Username)
+	s.log.Warn("user locked out", "site_id", site.ID, "user_id", u.ID, "username", u.Username, "until", u.LockoutExpires,
+		"sources", sources)
 	if err := s.recordExternalEvent(ctx, site.ID, EventTypeLockout, store.EventSuccess, body, 0); err != nil {
 		s.log.Error("could not record a lockout", "site_id", site.ID, "user_id", u.ID, "error", err)
+	}
+}
+
+// countFailedSource counts a failed password sign-in against its source
+// address (and, with userID, notes the address for the user's lockout
+// event). The failure that brings an address to its limit writes one
+// event and one log line: the throttle's refusals after it are not logged
+// one by one, so a flood of guesses cannot flood the log.
+func (s *Service) countFailedSource(ctx context.Context, site store.Site, att *attempt, userID int64) {
+	until, started := att.fail(userID, s.now())
+	if !started {
+		return
+	}
+	s.log.Warn("password sign-ins from an address throttled", "site_id", site.ID, "ip", att.ip, "until", until,
+		"failures", att.r.limit, "within", att.r.window)
+	body := fmt.Sprintf("password sign-ins from %s are refused until %s after %d failed sign-ins within %d hours; "+
+		"no account was locked by them. Sign-ins with keys, single sign-on and open sessions from there are not affected.",
+		att.ip, until.UTC().Format(time.RFC3339), att.r.limit, int(att.r.window/time.Hour))
+	if err := s.recordExternalEvent(ctx, site.ID, EventTypeSignInThrottle, store.EventFailure, body, 0); err != nil {
+		s.log.Error("could not record a sign-in throttle", "site_id", site.ID, "error", err)
 	}
 }
 

@@ -2,6 +2,8 @@ package identity
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -99,6 +101,15 @@ func TestLoginLDAPUsers(t *testing.T) {
 	wantErr(t, "ldap with disabled provider", err, ErrNotAuthorized)
 }
 
+// guessFrom sends one wrong password for username from each address.
+func (e *env) guessFrom(username string, ips ...string) {
+	e.t.Helper()
+	for _, ip := range ips {
+		_, err := e.loginFrom(ip, username, "a wrong guess", ChannelWeb)
+		wantErr(e.t, "guess from "+ip, err, ErrInvalidUsernameOrPassword)
+	}
+}
+
 func TestLockout(t *testing.T) {
 	e := newEnv(t)
 	tries, within, period := 3, 1, 2
@@ -110,73 +121,66 @@ func TestLockout(t *testing.T) {
 	u := e.user("ann", UserChange{})
 
 	// Two failures, then a success: the count starts over.
-	for range 2 {
-		_, err := e.login("ann", "bad guess one", ChannelWeb)
-		wantErr(t, "failure", err, ErrInvalidUsernameOrPassword)
-	}
-	_, err := e.login("ann", testPassword, ChannelWeb)
+	e.guessFrom("ann", "192.0.2.1", "192.0.2.2")
+	_, err := e.loginFrom("192.0.2.3", "ann", testPassword, ChannelWeb)
 	wantErr(t, "success resets", err, nil)
-	for range 2 {
-		_, err := e.login("ann", "bad guess two", ChannelWeb)
-		wantErr(t, "failure after reset", err, ErrInvalidUsernameOrPassword)
-	}
-	_, err = e.login("ann", testPassword, ChannelWeb)
+	e.guessFrom("ann", "192.0.2.4", "192.0.2.5")
+	_, err = e.loginFrom("192.0.2.3", "ann", testPassword, ChannelWeb)
 	wantErr(t, "still not locked after 2+2 failures with a success between", err, nil)
 
 	// Failures spread over more than the window do not add up.
-	for range 2 {
-		_, _ = e.login("ann", "slow guess", ChannelWeb)
-	}
+	e.guessFrom("ann", "192.0.2.6", "192.0.2.7")
 	e.clock.Advance(61 * time.Minute)
-	_, _ = e.login("ann", "slow guess", ChannelWeb)
+	e.guessFrom("ann", "192.0.2.8")
 	if got, _ := e.svc.GetUser(e.ctx, e.site.ID, u.ID); !got.LockoutExpires.IsZero() || got.FailedLogins != 1 {
 		t.Fatalf("window did not restart: lockout %v, failed %d", got.LockoutExpires, got.FailedLogins)
 	}
-	_, err = e.login("ann", testPassword, ChannelWeb)
+	_, err = e.loginFrom("192.0.2.3", "ann", testPassword, ChannelWeb)
 	wantErr(t, "success after slow guesses", err, nil)
 
-	// Three failures inside the window lock the user.
-	for range 3 {
-		_, _ = e.login("ann", "fast guess", ChannelWeb)
-	}
+	// Three failures from three addresses inside the window lock the user,
+	// and the event names the addresses.
+	e.guessFrom("ann", "198.51.100.1", "198.51.100.2", "198.51.100.3")
 	locked, _ := e.svc.GetUser(e.ctx, e.site.ID, u.ID)
 	wantUntil := e.clock.Now().Add(2 * time.Hour)
 	if !locked.LockoutExpires.Equal(wantUntil) {
 		t.Fatalf("LockoutExpires = %v, want %v", locked.LockoutExpires, wantUntil)
 	}
 	evs := e.events(EventTypeLockout)
-	if len(evs) != 1 || !strings.Contains(evs[0].Body, `"ann"`) {
-		t.Fatalf("lockout events = %+v, want one naming ann", evs)
+	if len(evs) != 1 || !containsAll(evs[0].Body, `"ann"`, "198.51.100.1", "198.51.100.2", "198.51.100.3", "gatehouse users unlock ann") {
+		t.Fatalf("lockout events = %+v, want one naming ann, the three addresses and the unlock command", evs)
 	}
 
-	// While locked even the right password is refused, and does not extend the lock.
+	// While locked even the right password is refused, exactly as an
+	// unknown username is, and the lock is not extended.
 	e.clock.Advance(time.Hour)
-	_, err = e.login("ann", testPassword, ChannelWeb)
-	wantErr(t, "right password while locked", err, ErrLockedOut)
-	_, err = e.login("ann", "more guesses", ChannelSFTP)
-	wantErr(t, "guess while locked", err, ErrLockedOut)
+	_, lockedErr := e.loginFrom("203.0.113.9", "ann", testPassword, ChannelWeb)
+	_, unknownErr := e.loginFrom("203.0.113.10", "nobody-here", testPassword, ChannelWeb)
+	if *AsError(lockedErr) != *AsError(unknownErr) || !errors.Is(lockedErr, ErrInvalidUsernameOrPassword) {
+		t.Fatalf("locked user answered %#v, unknown user %#v: want the same invalid-username-or-password", lockedErr, unknownErr)
+	}
+	_, err = e.loginFrom("203.0.113.11", "ann", "more guesses", ChannelSFTP)
+	wantErr(t, "guess while locked", err, ErrInvalidUsernameOrPassword)
 	if got, _ := e.svc.GetUser(e.ctx, e.site.ID, u.ID); !got.LockoutExpires.Equal(wantUntil) {
 		t.Fatalf("lock extended to %v", got.LockoutExpires)
 	}
 
 	// The lock expires.
 	e.clock.Advance(time.Hour + time.Second)
-	_, err = e.login("ann", testPassword, ChannelWeb)
+	_, err = e.loginFrom("203.0.113.9", "ann", testPassword, ChannelWeb)
 	wantErr(t, "after the lock", err, nil)
 	if got, _ := e.svc.GetUser(e.ctx, e.site.ID, u.ID); got.FailedLogins != 0 || !got.LockoutExpires.IsZero() {
 		t.Fatalf("success did not reset: %+v", got)
 	}
 
 	// An admin can unlock early.
-	for range 3 {
-		_, _ = e.login("ann", "fast guess", ChannelWeb)
-	}
-	_, err = e.login("ann", testPassword, ChannelWeb)
-	wantErr(t, "locked again", err, ErrLockedOut)
+	e.guessFrom("ann", "198.51.100.4", "198.51.100.5", "198.51.100.6")
+	_, err = e.loginFrom("203.0.113.9", "ann", testPassword, ChannelWeb)
+	wantErr(t, "locked again", err, ErrInvalidUsernameOrPassword)
 	if _, err := e.svc.UnlockUser(e.ctx, SystemActor, e.site.ID, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.login("ann", testPassword, ChannelWeb)
+	_, err = e.loginFrom("203.0.113.9", "ann", testPassword, ChannelWeb)
 	wantErr(t, "after unlock", err, nil)
 }
 
@@ -186,8 +190,8 @@ func TestLockoutDisabledOnSiteStillCountsButNeverLocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.user("ann", UserChange{})
-	for range 20 {
-		_, _ = e.login("ann", "bad guess", ChannelWeb)
+	for i := range 20 {
+		e.guessFrom("ann", fmt.Sprintf("192.0.2.%d", 10+i))
 	}
 	_, err := e.login("ann", testPassword, ChannelWeb)
 	wantErr(t, "no lockout when the site turns it off", err, nil)

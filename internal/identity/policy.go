@@ -76,7 +76,6 @@ type Decision struct {
 	Credential  Credential
 	Permissions Permissions
 	Disabled    bool
-	LockedOut   bool
 	// ProviderDisabled: the user's SSO provider is switched off, so
 	// credentials checked through it (an SSO assertion, a directory
 	// password) are refused; keys, which Gatehouse checks itself, still work.
@@ -92,8 +91,16 @@ type Decision struct {
 // verifies the credential after a nil answer. Every front end reaches it
 // through the Service's Login* methods, and nothing else decides.
 //
-// The order of the checks is part of the policy: disabled, then locked
-// out, then the channel's protocol permission (a channel the user may not
+// A password lockout is not part of this policy. It exists because someone
+// may be guessing the password, so it stops only the one thing guessing
+// needs — a new password sign-in, which LoginWithPassword refuses before it
+// gets here — and nothing the lockout says nothing about: API keys, SSH
+// keys, single sign-on, sessions already started, and connections asked
+// again (Readmit) keep the answer this function gives them. Otherwise
+// anyone could cut an admin off every channel by typing wrong passwords.
+//
+// The order of the checks is part of the policy: disabled, then the
+// channel's protocol permission (a channel the user may not
 // use at all is the more useful answer than "use another credential", which
 // would lead to the same wall), then the credential table, then the
 // provider state, then the password-change requirement last, because the
@@ -101,9 +108,6 @@ type Decision struct {
 func Decide(d Decision) error {
 	if d.Disabled {
 		return ErrUserDisabled
-	}
-	if d.LockedOut {
-		return ErrLockedOut
 	}
 	perm, ok := channelPermissions[d.Channel]
 	if !ok {
@@ -168,7 +172,15 @@ var (
 	sshKeyChannels = channelSet{ChannelSFTP: true}
 	// SSO assertions only arrive through a browser: the web or the desktop app.
 	ssoChannels = channelSet{ChannelWeb: true, ChannelDesktop: true}
+	// Sessions are started by sign-ins on the web, the desktop app and the
+	// API, and are presented there.
+	sessionChannels = channelSet{ChannelWeb: true, ChannelDesktop: true, ChannelAPI: true}
 )
+
+// refuseSession: the transfer channels keep their own sign-ins.
+func refuseSession(ch Channel) error {
+	return ErrNotAuthorized.With("sessions are not a way to sign in over %s", ch)
+}
 
 func refuseAPIKey(ch Channel) error {
 	if ch == ChannelSFTP {
@@ -196,6 +208,7 @@ var loginPolicy = map[MethodClass]map[Credential]credentialRule{
 		CredentialSSO: {refuse: func(Channel) error {
 			return ErrNotAuthorized.With("this user is not assigned to an SSO provider; sign in with a password")
 		}},
+		CredentialSession: {allowed: sessionChannels, refuse: refuseSession},
 	},
 	MethodFederatedSSO: {
 		// Files.com: only AD/LDAP passwords work outside the browser; every
@@ -211,6 +224,8 @@ var loginPolicy = map[MethodClass]map[Credential]credentialRule{
 		CredentialSSO: {allowed: ssoChannels, throughProvider: true, refuse: func(Channel) error {
 			return ErrMustAuthenticateWithAPIKey
 		}},
+		// A session started through the provider ends with it.
+		CredentialSession: {allowed: sessionChannels, throughProvider: true, refuse: refuseSession},
 	},
 	MethodLDAP: {
 		CredentialPassword: {allowed: everyChannel, throughProvider: true},
@@ -219,6 +234,7 @@ var loginPolicy = map[MethodClass]map[Credential]credentialRule{
 		CredentialSSO: {refuse: func(Channel) error {
 			return ErrNotAuthorized.With("this user is not assigned to a single sign-on provider; sign in with the directory password")
 		}},
+		CredentialSession: {allowed: sessionChannels, throughProvider: true, refuse: refuseSession},
 	},
 	MethodNone: {
 		CredentialPassword: {refuse: func(ch Channel) error {
@@ -232,5 +248,6 @@ var loginPolicy = map[MethodClass]map[Credential]credentialRule{
 		CredentialSSO: {refuse: func(Channel) error {
 			return ErrNotAuthorized.With("this user is not assigned to an SSO provider")
 		}},
+		CredentialSession: {allowed: sessionChannels, refuse: refuseSession},
 	},
 }

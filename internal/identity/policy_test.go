@@ -11,7 +11,7 @@ import (
 // allChannels is the column order of the expectation table below.
 var allChannels = []Channel{ChannelWeb, ChannelDesktop, ChannelAPI, ChannelSFTP, ChannelFTP, ChannelWebDAV}
 
-var allCredentials = []Credential{CredentialPassword, CredentialAPIKey, CredentialSSHKey, CredentialSSO}
+var allCredentials = []Credential{CredentialPassword, CredentialAPIKey, CredentialSSHKey, CredentialSSO, CredentialSession}
 
 var allMethods = []MethodClass{MethodPassword, MethodFederatedSSO, MethodLDAP, MethodNone}
 
@@ -33,6 +33,7 @@ var policyTable = []struct {
 	{MethodPassword, CredentialAPIKey, [6]error{notAuth, ok, ok, notAuth, ok, ok}},
 	{MethodPassword, CredentialSSHKey, [6]error{notAuth, notAuth, notAuth, ok, notAuth, notAuth}},
 	{MethodPassword, CredentialSSO, [6]error{notAuth, notAuth, notAuth, notAuth, notAuth, notAuth}},
+	{MethodPassword, CredentialSession, [6]error{ok, ok, ok, notAuth, notAuth, notAuth}},
 
 	{MethodFederatedSSO, CredentialPassword, [6]error{ErrMustUseSSO, ErrMustUseSSO, ErrMustAuthenticateWithAPIKey,
 		ErrMustAuthenticateWithAPIKey, ErrMustAuthenticateWithAPIKey, ErrMustAuthenticateWithAPIKey}},
@@ -40,17 +41,20 @@ var policyTable = []struct {
 	{MethodFederatedSSO, CredentialSSHKey, [6]error{notAuth, notAuth, notAuth, ok, notAuth, notAuth}},
 	{MethodFederatedSSO, CredentialSSO, [6]error{ok, ok, ErrMustAuthenticateWithAPIKey, ErrMustAuthenticateWithAPIKey,
 		ErrMustAuthenticateWithAPIKey, ErrMustAuthenticateWithAPIKey}},
+	{MethodFederatedSSO, CredentialSession, [6]error{ok, ok, ok, notAuth, notAuth, notAuth}},
 
 	{MethodLDAP, CredentialPassword, [6]error{ok, ok, ok, ok, ok, ok}},
 	{MethodLDAP, CredentialAPIKey, [6]error{notAuth, ok, ok, notAuth, ok, ok}},
 	{MethodLDAP, CredentialSSHKey, [6]error{notAuth, notAuth, notAuth, ok, notAuth, notAuth}},
 	{MethodLDAP, CredentialSSO, [6]error{notAuth, notAuth, notAuth, notAuth, notAuth, notAuth}},
+	{MethodLDAP, CredentialSession, [6]error{ok, ok, ok, notAuth, notAuth, notAuth}},
 
 	{MethodNone, CredentialPassword, [6]error{notAuth, ErrMustAuthenticateWithAPIKey, ErrMustAuthenticateWithAPIKey,
 		ErrMustAuthenticateWithAPIKey, ErrMustAuthenticateWithAPIKey, ErrMustAuthenticateWithAPIKey}},
 	{MethodNone, CredentialAPIKey, [6]error{notAuth, ok, ok, notAuth, ok, ok}},
 	{MethodNone, CredentialSSHKey, [6]error{notAuth, notAuth, notAuth, ok, notAuth, notAuth}},
 	{MethodNone, CredentialSSO, [6]error{notAuth, notAuth, notAuth, notAuth, notAuth, notAuth}},
+	{MethodNone, CredentialSession, [6]error{ok, ok, ok, notAuth, notAuth, notAuth}},
 }
 
 var allPermissions = Permissions{RestAPI: true, SFTP: true, FTP: true, DAV: true}
@@ -83,16 +87,12 @@ func TestDecideEveryCell(t *testing.T) {
 			d := Decision{Method: row.method, Channel: ch, Credential: row.credential, Permissions: allPermissions}
 			assertOutcome(t, name, Decide(d), row.want[i])
 
-			// Disabled and locked-out users get nothing, whatever the cell.
+			// Disabled users get nothing, whatever the cell. (A password
+			// lockout is no input of the policy: LoginWithPassword applies
+			// it to new password sign-ins only.)
 			dd := d
 			dd.Disabled = true
 			assertOutcome(t, name+"/disabled", Decide(dd), ErrUserDisabled)
-			dl := d
-			dl.LockedOut = true
-			assertOutcome(t, name+"/locked", Decide(dl), ErrLockedOut)
-			dboth := dd
-			dboth.LockedOut = true
-			assertOutcome(t, name+"/disabled+locked", Decide(dboth), ErrUserDisabled)
 
 			// Without the channel's protocol permission nothing works either.
 			dp := d
@@ -158,6 +158,9 @@ func TestDecideProviderDisabled(t *testing.T) {
 		{MethodLDAP, CredentialPassword, ChannelSFTP, ErrNotAuthorized},
 		{MethodFederatedSSO, CredentialSSO, ChannelWeb, ErrNotAuthorized},
 		{MethodFederatedSSO, CredentialAPIKey, ChannelAPI, nil},
+		{MethodFederatedSSO, CredentialSession, ChannelWeb, ErrNotAuthorized},
+		{MethodLDAP, CredentialSession, ChannelAPI, ErrNotAuthorized},
+		{MethodPassword, CredentialSession, ChannelAPI, nil},
 		{MethodLDAP, CredentialSSHKey, ChannelSFTP, nil},
 		{MethodPassword, CredentialPassword, ChannelWeb, nil},
 	}

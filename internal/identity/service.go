@@ -35,6 +35,10 @@ const (
 	CredentialAPIKey   Credential = "api_key"
 	CredentialSSHKey   Credential = "ssh_key"
 	CredentialSSO      Credential = "sso" // a verified SAML assertion or OIDC token
+	// CredentialSession is a session a sign-in on the web, the desktop app
+	// or the API started, presented again; it stands for the credential
+	// that started it.
+	CredentialSession Credential = "session"
 )
 
 // Directory checks a password against an LDAP/AD provider. The LDAP
@@ -62,6 +66,10 @@ type Actor struct {
 	SiteAdmin bool
 	System    bool
 	IP        string
+	// SessionID is the session the request came with (0: none). A change
+	// that ends a user's sessions, such as a new password, keeps this one
+	// when the user is the actor, so the person who made it stays signed in.
+	SessionID int64
 }
 
 // SystemActor is the operator at the command line.
@@ -90,12 +98,14 @@ type Service struct {
 	log    *slog.Logger
 	hasher *passwordHasher
 	sites  siteCache
+	// throttle counts failed password sign-ins per source address.
+	throttle *failureThrottle
 	scimDummyState
 }
 
 // New returns a Service over a store.
 func New(st store.Store, o Options) *Service {
-	s := &Service{st: st, opts: o, now: o.Clock, log: o.Logger}
+	s := &Service{st: st, opts: o, now: o.Clock, log: o.Logger, throttle: newFailureThrottle()}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -68,8 +68,13 @@ func (s *Service) StartSSOSession(ctx context.Context, u store.User, ch Channel,
 
 // ResumeSession returns the user of a session token on a site;
 // ErrInvalidSession for unknown, expired, other-site or disabled users.
-// A locked-out user's sessions stop working too: a lockout means someone
-// may be guessing the password, and the sessions may be theirs.
+// Every use asks the login policy again, for the session's channel, so a
+// session ends with what it stands for: a revoked restapi_permission (on
+// the user or their groups), or a disabled SSO provider it came through,
+// refuses it at its next request with the policy's answer.
+// A password lockout does not end sessions: it means someone may be
+// guessing the password, which says nothing about who holds a session
+// started before, and ending them would let a guesser sign anyone out.
 func (s *Service) ResumeSession(ctx context.Context, siteID int64, token string) (store.User, store.Session, error) {
 	if token == "" || len(token) > maxSessionTokenLen {
 		return store.User{}, store.Session{}, ErrInvalidSession
@@ -89,8 +94,11 @@ func (s *Service) ResumeSession(ctx context.Context, siteID int64, token string)
 	if err != nil {
 		return store.User{}, store.Session{}, mapStoreErr(err, "read session's user", ErrInvalidSession, nil)
 	}
-	if u.Disabled || u.LockoutExpires.After(now) {
+	if u.Disabled {
 		return store.User{}, store.Session{}, ErrInvalidSession
+	}
+	if _, _, verdict := s.admit(ctx, u, Channel(sess.Channel), CredentialSession, sess.IP); verdict != nil {
+		return store.User{}, store.Session{}, verdict
 	}
 	return u, sess, nil
 }
@@ -145,7 +153,13 @@ func (s *Service) EndSSOSessions(ctx context.Context, siteID, userID int64, sess
 // minimum and differ from the current one. A wrong current password counts
 // towards lockout like any failed sign-in, or this would be a way to guess
 // passwords around it.
-func (s *Service) ChangePassword(ctx context.Context, siteID, userID int64, current, next string) error {
+//
+// Every other session of the user ends with the old password: a person
+// who changes their password because it leaked expects whoever used it to
+// be signed out. keepSessionID is the session the change was made in (0:
+// none), which stays. The user's PasswordSetAt becomes now, which is how
+// signed-in transfer connections (Readmit) learn of the change.
+func (s *Service) ChangePassword(ctx context.Context, siteID, userID int64, current, next string, keepSessionID int64) error {
 	site, err := s.GetSite(ctx, siteID)
 	if err != nil {
 		return err
@@ -171,7 +185,7 @@ func (s *Service) ChangePassword(ctx context.Context, siteID, userID int64, curr
 		return err
 	}
 	if !ok {
-		s.countFailedLogin(ctx, site, u.ID)
+		s.countFailedLogin(ctx, site, u.ID, nil)
 		return ErrInvalidUsernameOrPassword.With("the current password is wrong")
 	}
 	if next == current {
@@ -182,12 +196,22 @@ func (s *Service) ChangePassword(ctx context.Context, siteID, userID int64, curr
 		return err
 	}
 	now := s.now()
-	_, err = s.st.UpdateUser(ctx, siteID, userID, func(u *store.User) error {
-		u.PasswordHash = hash
-		u.PasswordSetAt = now
-		u.RequirePasswordChange = false
-		clearFailures(u)
+	return s.st.Tx(ctx, func(ctx context.Context) error {
+		_, err := s.st.UpdateUser(ctx, siteID, userID, func(u *store.User) error {
+			u.PasswordHash = hash
+			u.PasswordSetAt = now
+			u.RequirePasswordChange = false
+			clearFailures(u)
+			return nil
+		})
+		if err != nil {
+			return mapStoreErr(err, "change password", ErrUserNotFound, nil)
+		}
+		n, err := s.st.DeleteOtherUserSessions(ctx, siteID, userID, keepSessionID)
+		if err != nil {
+			return mapStoreErr(err, "end the other sessions", nil, nil)
+		}
+		s.log.Info("password changed", "site_id", siteID, "user_id", userID, "other_sessions_ended", n)
 		return nil
 	})
-	return mapStoreErr(err, "change password", ErrUserNotFound, nil)
 }

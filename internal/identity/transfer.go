@@ -97,7 +97,6 @@ func (s *Service) Readmit(ctx context.Context, in TransferSignIn) (Standing, err
 		return Standing{}, err
 	}
 	d := sub.decision(in.Channel, in.Credential, s.now())
-	d.LockedOut = false
 	if err := Decide(d); err != nil {
 		return Standing{}, err
 	}
@@ -136,6 +135,11 @@ func (s *Service) credentialStands(ctx context.Context, in TransferSignIn, u sto
 		}
 		if !k.ExpiresAt.IsZero() && !s.now().Before(k.ExpiresAt) {
 			return ErrInvalidAPIKey.With("the API key this connection signed in with has expired; sign in with another key")
+		}
+		// A permission set narrowed since the sign-in (to none, say)
+		// applies to the connection as it would to a new sign-in.
+		if err := keyMaySignIn(k.PermissionSet, in.Channel); err != nil {
+			return err
 		}
 	case CredentialSSHKey:
 		_, found, err := s.findUserPublicKey(ctx, in.SiteID, u.ID, in.SSHKeyFingerprint)

@@ -74,6 +74,15 @@ func TestReadmit(t *testing.T) {
 	_, err = e.svc.Readmit(e.ctx, bySSHKey)
 	wantErr(t, "SSH-key connection after the key's removal", err, ErrInvalidSession)
 	if _, err := e.st.UpdateAPIKey(e.ctx, e.site.ID, apiKey.ID, func(k *store.APIKey) error {
+		k.PermissionSet = PermissionSetNone
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Readmit(e.ctx, byAPIKey)
+	wantErr(t, "API-key connection after its permission set became none", err, ErrAPIKeyDisabled)
+	if _, err := e.st.UpdateAPIKey(e.ctx, e.site.ID, apiKey.ID, func(k *store.APIKey) error {
+		k.PermissionSet = PermissionSetFull
 		k.ExpiresAt = e.svc.Now()
 		return nil
 	}); err != nil {

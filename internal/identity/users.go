@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -65,6 +66,9 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, siteID int64, c UserC
 		if err := s.checkUserProvider(ctx, siteID, u); err != nil {
 			return err
 		}
+		if err := s.checkUsernameFree(ctx, siteID, u.Username, 0); err != nil {
+			return err
+		}
 		if err := s.st.CreateUser(ctx, &u); err != nil {
 			return mapStoreErr(err, "create user", nil, duplicateUsername(u.Username))
 		}
@@ -82,7 +86,8 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, siteID int64, c UserC
 
 // UpdateUser changes a user. force=true overrides the lock-out guard (and
 // the override is recorded). Setting a password or disabling the user ends
-// their sessions, as an admin doing either would expect.
+// their sessions, as an admin doing either would expect; an admin who sets
+// their own password keeps the session they did it in (Actor.SessionID).
 func (s *Service) UpdateUser(ctx context.Context, a Actor, siteID, id int64, c UserChange, force bool) (store.User, error) {
 	if err := requireSiteAdmin(a); err != nil {
 		return store.User{}, err
@@ -129,6 +134,11 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, siteID, id int64, c U
 		if err := s.checkLastPasswordAdmin(ctx, a, before, &after, force); err != nil {
 			return err
 		}
+		if after.Username != before.Username {
+			if err := s.checkUsernameFree(ctx, siteID, after.Username, id); err != nil {
+				return err
+			}
+		}
 		updated, err = s.st.UpdateUser(ctx, siteID, id, func(u *store.User) error {
 			apply(u)
 			return nil
@@ -142,7 +152,11 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, siteID, id int64, c U
 			}
 		}
 		if hash != "" || (updated.Disabled && !before.Disabled) {
-			if _, err := s.st.DeleteUserSessions(ctx, siteID, id); err != nil {
+			keep := int64(0)
+			if a.UserID == id && !updated.Disabled {
+				keep = a.SessionID
+			}
+			if _, err := s.st.DeleteOtherUserSessions(ctx, siteID, id, keep); err != nil {
 				return mapStoreErr(err, "end sessions", nil, nil)
 			}
 		}
@@ -284,6 +298,31 @@ func (s *Service) newPasswordHash(ctx context.Context, site store.Site, password
 
 func duplicateUsername(username string) *Error {
 	return ErrDuplicate.With("a user named %q already exists on this site (usernames are compared without regard to case)", username)
+}
+
+// checkUsernameFree refuses a username another user of the site has, or
+// one that only looks different from theirs: full-width or other
+// compatibility forms, letters of another script that look Latin,
+// invisible characters (see package namekey). The store's unique key
+// refuses them too, whichever way a user is written; this check is here
+// to name the user it collides with. exceptID is the user being renamed.
+func (s *Service) checkUsernameFree(ctx context.Context, siteID int64, name string, exceptID int64) error {
+	found, err := s.st.ListUsers(ctx, siteID, store.UserQuery{LooksLike: name, ListOptions: store.ListOptions{Limit: 2}})
+	if err != nil {
+		return mapStoreErr(err, "look for look-alike usernames", nil, nil)
+	}
+	for _, u := range found {
+		switch {
+		case u.ID == exceptID:
+		case strings.EqualFold(u.Username, name):
+			return duplicateUsername(name)
+		default:
+			return ErrDuplicate.With("the username %q looks the same as that of the existing user %q (id %d) once letter case, "+
+				"full-width and other compatibility forms, look-alike letters of other scripts and invisible characters are "+
+				"set aside; choose a username that cannot be mistaken for theirs", name, u.Username, u.ID)
+		}
+	}
+	return nil
 }
 
 // replaceUserGroups makes the user a member of exactly ids, keeping the

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/namekey"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -68,6 +69,24 @@ func (s *state) refuse(x ExternalIdentity, conflict bool, format string, args ..
 	return &refusal{ext: x.ExternalID, username: x.Username, conflict: conflict, reason: fmt.Sprintf(format, args...)}
 }
 
+// refuseLookAlike refuses, as a conflict, a login name that looks like the
+// username of another account (see namekey): for an identity being created
+// (renaming is ""), or for the account exceptID being renamed from renaming.
+func (s *state) refuseLookAlike(ctx context.Context, x *ExternalIdentity, renaming string, exceptID int64) (*refusal, error) {
+	alike, err := s.userLookingLike(ctx, x.Username, exceptID)
+	if err != nil || alike == nil {
+		return nil, err
+	}
+	what := fmt.Sprintf("login name %q", x.Username)
+	if renaming != "" {
+		what = fmt.Sprintf("cannot rename %q to %q, which", renaming, x.Username)
+	}
+	r := s.refuse(*x, true, "%s looks the same as the username of account %q (id %d) once case, full-width forms, "+
+		"look-alike letters of other scripts and invisible characters are set aside; not provisioned", what, alike.Username, alike.ID)
+	r.userID = alike.ID
+	return r, nil
+}
+
 // planUser decides what one identity changes. upsert says it came alone
 // (SCIM, JIT) rather than in a snapshot: a user who fails the required
 // groups is then disabled rather than deprovisioned by the behaviour.
@@ -92,6 +111,8 @@ func (s *state) planUser(ctx context.Context, x *ExternalIdentity, upsert bool) 
 				return nil, r, nil
 			}
 			u, linking = other, true
+		} else if rf, err := s.refuseLookAlike(ctx, x, "", 0); rf != nil || err != nil {
+			return nil, rf, err
 		}
 	} else if key(u.Username) != key(x.Username) {
 		other, err := s.userByName(ctx, x.Username)
@@ -102,12 +123,17 @@ func (s *state) planUser(ctx context.Context, x *ExternalIdentity, upsert bool) 
 			return nil, s.refuse(*x, true, "cannot rename %q to %q: another account (id %d) has that login name",
 				u.Username, x.Username, other.ID), nil
 		}
+		if rf, err := s.refuseLookAlike(ctx, x, u.Username, u.ID); rf != nil || err != nil {
+			return nil, rf, err
+		}
 	}
-	if holder, ok := s.claimed[key(x.Username)]; ok && holder != x.ExternalID {
-		return nil, s.refuse(*x, true, "another identity in the same run (immutable id %q) has the login name %q",
+	// Two identities of one run may not claim names that look alike either.
+	claim := namekey.Skeleton(x.Username)
+	if holder, ok := s.claimed[claim]; ok && holder != x.ExternalID {
+		return nil, s.refuse(*x, true, "another identity in the same run (immutable id %q) has the login name %q, or one that looks like it",
 			clip(holder), x.Username), nil
 	}
-	s.claimed[key(x.Username)] = x.ExternalID
+	s.claimed[claim] = x.ExternalID
 
 	names, targets, res, err := s.resolveGroups(ctx, x.Groups)
 	if err != nil {

@@ -159,6 +159,24 @@ func (s *state) userByName(ctx context.Context, name string) (*store.User, error
 	return &u, nil
 }
 
+// userLookingLike finds a user of the site other than exceptID whose
+// username looks like name without being it (namekey): a full-width,
+// other-script or invisible-character twin, which would let one account
+// pass for another. The store's unique key refuses writing one anyway;
+// asking first makes the refusal a conflict that names the account.
+func (s *state) userLookingLike(ctx context.Context, name string, exceptID int64) (*store.User, error) {
+	list, err := s.st.ListUsers(ctx, s.siteID, store.UserQuery{LooksLike: name, ListOptions: store.ListOptions{Limit: 2}})
+	if err != nil {
+		return nil, fmt.Errorf("provision: find look-alike usernames: %w", err)
+	}
+	for i := range list {
+		if list[i].ID != exceptID {
+			return &list[i], nil
+		}
+	}
+	return nil, nil
+}
+
 // groupByExt finds the provider's group with an external id.
 func (s *state) groupByExt(ctx context.Context, ext string) (*store.Group, error) {
 	if g, ok := s.groupsByExt[ext]; ok || s.complete {

@@ -176,8 +176,12 @@ type APIKey struct {
 	KeyHash          []byte
 	PermissionSet    string
 	ExpiresAt        time.Time
-	LastUseAt        time.Time
-	CreatedAt        time.Time
+	// ExpiresCeiling is the latest ExpiresAt the key's owner may set (zero:
+	// none): a site admin who gave the key its expiry set it, so the owner
+	// may shorten that expiry but not lengthen or remove it.
+	ExpiresCeiling time.Time
+	LastUseAt      time.Time
+	CreatedAt      time.Time
 }
 
 // PublicKey is an SSH public key a user may sign in with over SFTP.

@@ -47,7 +47,10 @@ const (
 // UserQuery filters ListUsers. Empty fields do not filter.
 type UserQuery struct {
 	ListOptions
-	Username      string // exact, case-insensitive
+	Username string // exact, case-insensitive
+	// LooksLike selects the users whose username looks like this one
+	// (the same namekey.Skeleton), itself included.
+	LooksLike     string
 	Email         string // exact, case-insensitive
 	SSOStrategyID int64
 	ExternalID    string // with SSOStrategyID
@@ -201,6 +204,9 @@ type Store interface {
 	DeleteSession(ctx context.Context, siteID, id int64) error
 	// DeleteUserSessions ends every session of a user and says how many.
 	DeleteUserSessions(ctx context.Context, siteID, userID int64) (int, error)
+	// DeleteOtherUserSessions ends every session of a user but the one
+	// with id keepID (0 keeps none) and says how many it ended.
+	DeleteOtherUserSessions(ctx context.Context, siteID, userID, keepID int64) (int, error)
 	// DeleteSSOSessions ends the sessions of a user that an identity
 	// provider's session started (those with this SSO session index) and
 	// says how many; an empty index matches no session.

@@ -66,6 +66,11 @@ func (s *server) authorizeAPI(w http.ResponseWriter, r *http.Request, rt route, 
 	if who.mustChangePassword() && !rt.DuringPasswordChange {
 		return identity.ErrPasswordChangeRequired
 	}
+	if who.apiKey != nil {
+		if err := identity.KeyMayUse(who.apiKey.PermissionSet, rt.Scope); err != nil {
+			return err
+		}
+	}
 	if rt.Access == accessSiteAdmin && !who.siteAdmin() {
 		return identity.ErrSiteAdminRequired
 	}

@@ -38,7 +38,11 @@ func (p *principal) actor(ip string) identity.Actor {
 	if p.user.ID == 0 && p.apiKey != nil {
 		return identity.Actor{Username: "api-key:" + p.apiKey.Name, SiteAdmin: true, IP: ip}
 	}
-	return identity.ActorFor(p.user, ip)
+	a := identity.ActorFor(p.user, ip)
+	if p.session != nil {
+		a.SessionID = p.session.ID
+	}
+	return a
 }
 
 // mustChangePassword reports whether the caller signed in with a password

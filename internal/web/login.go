@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -100,11 +101,16 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request, pc *pageCal
 	u, err := s.svc.LoginWithPassword(r.Context(), identity.PasswordLogin{
 		SiteID: pc.site.ID, Username: username, Password: password, Channel: identity.ChannelWeb, IP: pc.ip})
 	if err != nil {
-		if e := s.typed(r, err); e.Status >= 500 {
+		e := s.typed(r, err)
+		switch {
+		case e.Status >= 500:
 			s.renderErrorPage(w, r, e)
-			return
+		case errors.Is(err, identity.ErrTooManyLoginAttempts):
+			// The address is throttled: saying so names no account.
+			s.renderLogin(w, r, pc, e.Status, username, sentence(e.Message))
+		default:
+			s.renderLogin(w, r, pc, http.StatusUnauthorized, username, loginRefused)
 		}
-		s.renderLogin(w, r, pc, http.StatusUnauthorized, username, loginRefused)
 		return
 	}
 	token, sess, err := s.svc.StartSession(r.Context(), u, identity.ChannelWeb, pc.ip, r.UserAgent())
@@ -123,4 +129,12 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request, pc *pageCal
 		next = "/password"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// sentence turns an error message into a sentence for a page.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }

@@ -32,7 +32,7 @@ func (s *server) passwordSubmit(w http.ResponseWriter, r *http.Request, pc *page
 		s.renderPassword(w, r, pc, http.StatusUnprocessableEntity, "Passwords are at most 1024 bytes long.")
 		return
 	}
-	err := s.svc.ChangePassword(r.Context(), pc.site.ID, pc.who.user.ID, current, next)
+	err := s.svc.ChangePassword(r.Context(), pc.site.ID, pc.who.user.ID, current, next, pc.who.session.ID)
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/", http.StatusSeeOther)

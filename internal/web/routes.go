@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+)
 
 // access says who may call a route.
 type access int
@@ -21,6 +25,9 @@ type route struct {
 	Method  string
 	Pattern string // a net/http pattern path, e.g. "/api/rest/v1/users/{id}"
 	Access  access
+	// Scope is what the route does as API keys' permission sets see it
+	// (identity.KeyMayUse); set from apiScopes by withScopes.
+	Scope identity.Scope
 	// DuringPasswordChange lets a caller whose password must be changed use
 	// the route; every other route sends them to change it first.
 	DuringPasswordChange bool
@@ -130,7 +137,7 @@ func (s *server) routes() []route {
 		apiRoute("GET", "/site", admin, s.showSite),
 		apiRoute("PATCH", "/site", admin, s.updateSite),
 	}
-	return rs
+	return withScopes(rs)
 }
 
 func withPasswordChange(rt route) route {

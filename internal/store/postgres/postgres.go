@@ -98,5 +98,10 @@ func OpenStoreAt(ctx context.Context, url string, version int64) (*sqlstore.Stor
 		_ = db.Close()
 		return nil, err
 	}
-	return sqlstore.New(sqlstore.Config{Dialect: Dialect, DB: db}), nil
+	s := sqlstore.New(sqlstore.Config{Dialect: Dialect, DB: db})
+	if _, err := s.FillUsernameSkeletons(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
 }

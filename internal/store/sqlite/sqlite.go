@@ -124,6 +124,10 @@ func OpenStoreAt(ctx context.Context, path string, version int64) (*sqlstore.Sto
 		_ = s.Close()
 		return nil, err
 	}
+	if _, err := s.FillUsernameSkeletons(ctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("%w (database %s)", err, path)
+	}
 	return s, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/namekey"
 )
 
 // field ties one column to one record field. ptr is a pointer into the
@@ -23,6 +25,17 @@ type optionalID struct{ p *int64 }
 // field, so that lookups and uniqueness ignore case the same way on every
 // engine (SQL lower() only folds ASCII on some of them).
 type lowerKey struct{ p *string }
+
+// skeletonKey is a write-only column holding the look-alike key of a
+// username (namekey.Skeleton), kept unique per site by an index. An update
+// leaves ” in place while the name stays the same: ” marks a user whose
+// key an older user already held when the column was filled, who keeps
+// working as before; renaming them gives them the key like everyone else.
+// keyCol is the column of the name's lowerKey, which the update compares.
+type skeletonKey struct {
+	p      *string
+	keyCol string
+}
 
 // joined is a read-only column computed by a join (a membership's group
 // name, for example); col is the full expression, p where it is scanned.
@@ -85,6 +98,8 @@ func (s *Store) arg(f field) any {
 		return *p.p
 	case lowerKey:
 		return Key(*p.p)
+	case skeletonKey:
+		return namekey.Skeleton(*p.p)
 	default:
 		panic(fmt.Sprintf("sqlstore: column %s has unsupported field type %T", f.col, f.ptr))
 	}

@@ -42,6 +42,11 @@ func (s *Store) DeleteUserSessions(ctx context.Context, siteID, userID int64) (i
 	return deleteWhere(ctx, s, "sessions", "session", "user_id = ? AND site_id = ?", userID, siteID)
 }
 
+// DeleteOtherUserSessions ends every session of a user but keepID's.
+func (s *Store) DeleteOtherUserSessions(ctx context.Context, siteID, userID, keepID int64) (int, error) {
+	return deleteWhere(ctx, s, "sessions", "session", "user_id = ? AND site_id = ? AND id <> ?", userID, siteID, keepID)
+}
+
 // DeleteSSOSessions ends the sessions of a user with this SSO session
 // index; an empty index is refused so that it never matches the user's
 // password sessions.

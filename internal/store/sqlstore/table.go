@@ -45,7 +45,7 @@ func newTable[R any](name, alias, from, what string, fields func(*R) []field) *t
 		case joined:
 			sel = append(sel, f.col)
 			continue
-		case lowerKey:
+		case lowerKey, skeletonKey:
 		default:
 			sel = append(sel, alias+"."+f.col)
 			ret = append(ret, f.col)
@@ -55,8 +55,14 @@ func newTable[R any](name, alias, from, what string, fields func(*R) []field) *t
 		}
 		ins = append(ins, f.col)
 		marks = append(marks, "?")
-		if f.col != "site_id" && f.col != "created_at" {
-			set = append(set, f.col+" = ?")
+		switch k := f.ptr.(type) {
+		case skeletonKey:
+			// SET expressions read the row as it was before the update.
+			set = append(set, fmt.Sprintf("%s = CASE WHEN %s = '' AND %s = ? THEN '' ELSE ? END", f.col, f.col, k.keyCol))
+		default:
+			if f.col != "site_id" && f.col != "created_at" {
+				set = append(set, f.col+" = ?")
+			}
 		}
 	}
 	t.selectCols = strings.Join(sel, ", ")
@@ -133,7 +139,8 @@ func scanRow[R any](t *table[R], row rowScanner) (R, error) {
 	fs := t.fields(&r)
 	dests := make([]any, 0, len(fs))
 	for _, f := range fs {
-		if _, ok := f.ptr.(lowerKey); ok {
+		switch f.ptr.(type) {
+		case lowerKey, skeletonKey:
 			continue
 		}
 		dests = append(dests, dest(f))
@@ -241,6 +248,8 @@ func update[R any](ctx context.Context, s *Store, t *table[R], conflict func(*R)
 				continue
 			case *time.Time:
 				*p = normalTime(*p)
+			case skeletonKey:
+				vals = append(vals, Key(*p.p))
 			}
 			vals = append(vals, s.arg(f))
 		}

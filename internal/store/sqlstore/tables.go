@@ -32,6 +32,7 @@ var users = newTable("users", "u", "", "user", func(r *store.User) []field {
 		{"site_id", &r.SiteID},
 		{"username", &r.Username},
 		{"username_key", lowerKey{&r.Username}},
+		{"username_skeleton", skeletonKey{&r.Username, "username_key"}},
 		{"email", &r.Email},
 		{"email_key", lowerKey{&r.Email}},
 		{"name", &r.Name},
@@ -128,6 +129,7 @@ var apiKeys = newTable("api_keys", "k", "", "API key", func(r *store.APIKey) []f
 		{"key_hash", &r.KeyHash},
 		{"permission_set", &r.PermissionSet},
 		{"expires_at", &r.ExpiresAt},
+		{"expires_at_ceiling", &r.ExpiresCeiling},
 		{"last_use_at", &r.LastUseAt},
 		{"created_at", &r.CreatedAt},
 	}

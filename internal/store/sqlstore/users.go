@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gatehouse/gatehouse/internal/namekey"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -32,6 +33,9 @@ func (s *Store) userFilter(siteID int64, q store.UserQuery) (*filter, error) {
 	f.add("u.site_id = ?", siteID)
 	if q.Username != "" {
 		f.add("u.username_key = ?", Key(q.Username))
+	}
+	if q.LooksLike != "" {
+		f.add("u.username_skeleton = ?", namekey.Skeleton(q.LooksLike))
 	}
 	if q.Email != "" {
 		f.add("u.email_key = ?", Key(q.Email))

@@ -11,7 +11,7 @@ var apiKeyTests = []test{
 		u := f.user("keyholder")
 		k := store.APIKey{SiteID: f.site.ID, UserID: u.ID, Name: "ci", Description: "for the build",
 			DescriptiveLabel: "ghk_abcd…", KeyHash: []byte{0, 1, 2, 0xfe, 0xff}, PermissionSet: "full",
-			ExpiresAt: at(24 * time.Hour), LastUseAt: at(time.Hour)}
+			ExpiresAt: at(24 * time.Hour), ExpiresCeiling: at(48 * time.Hour), LastUseAt: at(time.Hour)}
 		f.must(f.s.CreateAPIKey(f.ctx, &k))
 		if k.ID == 0 || k.CreatedAt.IsZero() {
 			f.t.Fatalf("CreateAPIKey did not set id and time: %+v", k)
@@ -69,12 +69,13 @@ var apiKeyTests = []test{
 		f.must(err)
 		wantIDs(f, ids(f, page), b, c)
 		upd, err := f.s.UpdateAPIKey(f.ctx, f.site.ID, a, func(k *store.APIKey) error {
-			k.Name, k.LastUseAt = "renamed", at(0)
+			k.Name, k.LastUseAt, k.ExpiresCeiling = "renamed", at(0), at(time.Hour)
 			k.UserID, k.KeyHash = u2.ID, []byte("stolen") // neither may change
 			return nil
 		})
 		f.must(err)
-		if upd.Name != "renamed" || upd.UserID != u1.ID || string(upd.KeyHash) != "a" || upd.LastUseAt != micro(at(0)) {
+		if upd.Name != "renamed" || upd.UserID != u1.ID || string(upd.KeyHash) != "a" || upd.LastUseAt != micro(at(0)) ||
+			upd.ExpiresCeiling != micro(at(time.Hour)) {
 			f.t.Fatalf("update gave %+v", upd)
 		}
 		got, err := f.s.GetAPIKey(f.ctx, f.site.ID, a)

@@ -32,6 +32,40 @@ var sessionTests = []test{
 		dup := store.Session{SiteID: f.site.ID, UserID: u.ID, TokenHash: []byte("tok"), ExpiresAt: now.Add(time.Hour)}
 		f.wantErr(f.s.CreateSession(f.ctx, &dup), store.ErrConflict)
 	}},
+	{"DeleteOthers", func(f *fixture) {
+		u1, u2 := f.user("u1"), f.user("u2")
+		mk := func(userID int64, tok string) store.Session {
+			se := store.Session{SiteID: f.site.ID, UserID: userID, TokenHash: []byte(tok), ExpiresAt: at(time.Hour)}
+			f.must(f.s.CreateSession(f.ctx, &se))
+			return se
+		}
+		keep := mk(u1.ID, "keep")
+		mk(u1.ID, "other-1")
+		mk(u1.ID, "other-2")
+		theirs := mk(u2.ID, "theirs")
+		n, err := f.s.DeleteOtherUserSessions(f.ctx, f.site.ID, u1.ID, keep.ID)
+		f.must(err)
+		if n != 2 {
+			f.t.Fatalf("DeleteOtherUserSessions ended %d sessions, want 2", n)
+		}
+		for _, tok := range []string{"keep", "theirs"} {
+			if _, err := f.s.GetSessionByHash(f.ctx, []byte(tok), at(0)); err != nil {
+				f.t.Fatalf("session %s was ended: %v", tok, err)
+			}
+		}
+		// Another site's id of the same user number is no way in.
+		n, err = f.s.DeleteOtherUserSessions(f.ctx, f.other.ID, u2.ID, 0)
+		f.must(err)
+		if n != 0 {
+			f.t.Fatalf("ended %d sessions through another site", n)
+		}
+		n, err = f.s.DeleteOtherUserSessions(f.ctx, f.site.ID, u1.ID, 0)
+		f.must(err)
+		if n != 1 {
+			f.t.Fatalf("keepID 0 ended %d sessions, want the last one", n)
+		}
+		_ = theirs
+	}},
 	{"Refused", func(f *fixture) {
 		u := f.user("u")
 		forever := store.Session{SiteID: f.site.ID, UserID: u.ID, TokenHash: []byte("forever")}

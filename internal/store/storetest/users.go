@@ -24,6 +24,34 @@ func fullUser(siteID int64) store.User {
 }
 
 var userTests = []test{
+	{"LookAlikeUsernames", func(f *fixture) {
+		admin := f.user("admin")
+		// Full-width, Cyrillic and invisible look-alikes of a name are taken.
+		for _, name := range []string{"ａdmin", "ＡＤＭＩＮ", "аdmin", "admin\ufe0f"} {
+			u := store.User{SiteID: f.site.ID, Username: name}
+			f.wantErr(f.s.CreateUser(f.ctx, &u), store.ErrConflict)
+		}
+		// ...on this site only; and ordinary names next to it are fine.
+		other := store.User{SiteID: f.other.ID, Username: "ａdmin"}
+		f.must(f.s.CreateUser(f.ctx, &other))
+		second := f.user("admin2")
+		// A rename into a look-alike is refused; a rename of a user to their
+		// own name in another case is not.
+		_, err := f.s.UpdateUser(f.ctx, f.site.ID, second.ID, func(u *store.User) error { u.Username = "ａｄｍｉｎ"; return nil })
+		f.wantErr(err, store.ErrConflict)
+		_, err = f.s.UpdateUser(f.ctx, f.site.ID, admin.ID, func(u *store.User) error { u.Username = "Admin"; return nil })
+		f.must(err)
+		// Look-alikes are found by LooksLike; the exact name finds none of them.
+		found, err := f.s.ListUsers(f.ctx, f.site.ID, store.UserQuery{LooksLike: "ａdmіn"})
+		f.must(err)
+		wantIDs(f, ids(f, found), admin.ID)
+		_, err = f.s.GetUserByUsername(f.ctx, f.site.ID, "ａdmin")
+		f.wantErr(err, store.ErrNotFound)
+		// A deleted name is free again.
+		f.must(f.s.DeleteUser(f.ctx, f.site.ID, admin.ID))
+		again := store.User{SiteID: f.site.ID, Username: "ａdmin"}
+		f.must(f.s.CreateUser(f.ctx, &again))
+	}},
 	{"NoteSignIn", func(f *fixture) {
 		u := fullUser(f.site.ID)
 		f.must(f.s.CreateUser(f.ctx, &u))

@@ -269,25 +269,33 @@ func TestStalledUploadLeavesNoFile(t *testing.T) {
 	}
 }
 
-// TestWrongPasswordsLockOut: wrong FTP passwords count towards the site's
-// lockout, after which even the right password is refused.
-func TestWrongPasswordsLockOut(t *testing.T) {
+// TestWrongPasswordsThrottleTheAddress: a locked account is answered
+// exactly as an unknown username, and wrong FTP passwords from one address
+// are throttled before they could lock an account (tries-1 are checked),
+// with an answer that says when to try again.
+func TestWrongPasswordsThrottleTheAddress(t *testing.T) {
 	h := transfertest.New(t)
 	h.SetLockout(3)
 	alice := h.PasswordUser("alice")
+	h.PasswordUser("bob")
 	s := startFTP(t, h, nil)
-	for i := 0; i < 3; i++ {
-		c := dialRaw(t, s.Addr())
-		if code, msg := c.login("alice", "wrong password "+string(rune('a'+i))); code != 530 {
-			t.Fatalf("wrong password %d: %d %q", i, code, msg)
-		}
+	login := func(user, password string) (int, string) {
+		return dialRaw(t, s.Addr()).login(user, password)
 	}
-	if got := h.User(alice); !got.LockoutExpires.After(time.Now()) {
-		t.Fatal("three wrong FTP passwords did not lock the user out")
+	h.LockOut(alice)
+	lockedCode, lockedMsg := login("alice", transfertest.Password)
+	unknownCode, unknownMsg := login("nobody", transfertest.Password)
+	if lockedCode != 530 || lockedCode != unknownCode || lockedMsg != unknownMsg {
+		t.Fatalf("locked user answered %d %q, unknown user %d %q: want the same 530", lockedCode, lockedMsg, unknownCode, unknownMsg)
 	}
-	c := dialRaw(t, s.Addr())
-	if code, msg := c.login("alice", transfertest.Password); code != 530 || !strings.Contains(strings.ToLower(msg), "lock") {
-		t.Fatalf("locked user with the right password: want 530 naming the lockout, got %d %q", code, msg)
+	// Those were two failures from this address: the third try is refused
+	// unchecked, even with bob's right password, and counts against no one.
+	code, msg := login("bob", transfertest.Password)
+	if code != 530 || !strings.Contains(msg, "too many failed sign-ins from your address; try again in") {
+		t.Fatalf("throttled address: want 530 saying when to try again, got %d %q", code, msg)
+	}
+	if got := h.User(alice); got.FailedLogins != 0 {
+		t.Fatalf("throttled attempts counted against alice: %d", got.FailedLogins)
 	}
 }
 
@@ -327,8 +335,10 @@ func TestRequireTLS(t *testing.T) {
 	}
 }
 
-// TestConcurrentFailedSignIns: 200 connections guessing at once are all
-// refused, the lockout applies, and the server still answers promptly.
+// TestConcurrentFailedSignIns: 200 connections guessing at once from one
+// address are all refused, only the site's tries-1 of them are checked (so
+// one address cannot lock the account), and the server still answers
+// another address promptly.
 func TestConcurrentFailedSignIns(t *testing.T) {
 	h := transfertest.New(t)
 	h.SetLockout(5)
@@ -352,11 +362,11 @@ func TestConcurrentFailedSignIns(t *testing.T) {
 			t.Fatalf("a wrong password was answered %d, want 530", code)
 		}
 	}
-	if !h.User(alice).LockoutExpires.After(time.Now()) {
-		t.Error("200 wrong passwords did not lock the user out")
+	if got := h.User(alice); !got.LockoutExpires.IsZero() || got.FailedLogins != 4 {
+		t.Errorf("200 wrong passwords from one address: lockout %v, %d counted; want none and 4", got.LockoutExpires, got.FailedLogins)
 	}
 	start := time.Now()
-	c := dialRaw(t, s.Addr())
+	c := dialRawFrom(t, s.Addr(), "127.0.0.2")
 	if code, msg := c.login("carol", transfertest.Password); code != 230 {
 		t.Fatalf("another user after the flood: %d %q", code, msg)
 	}

@@ -108,7 +108,18 @@ type rawFTP struct {
 
 func dialRaw(t *testing.T, addr string) *rawFTP {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
+	return dialRawFrom(t, addr, "")
+}
+
+// dialRawFrom is dialRaw from another loopback address (the server then
+// sees a sign-in from there), or from any address when src is "".
+func dialRawFrom(t *testing.T, addr, src string) *rawFTP {
+	t.Helper()
+	d := net.Dialer{}
+	if src != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,6 +142,18 @@ func (h *Harness) User(u store.User) store.User {
 	return got
 }
 
+// LockOut locks u out of password sign-in for an hour, as enough wrong
+// passwords from several addresses would.
+func (h *Harness) LockOut(u store.User) {
+	h.T.Helper()
+	if _, err := h.Store.UpdateUser(h.Ctx, h.Site.ID, u.ID, func(u *store.User) error {
+		u.LockoutExpires = time.Now().Add(time.Hour)
+		return nil
+	}); err != nil {
+		h.T.Fatal(err)
+	}
+}
+
 // SetLockout turns lockout on after tries failures.
 func (h *Harness) SetLockout(tries int) {
 	h.T.Helper()

@@ -228,23 +228,27 @@ func TestStalledUploadLeavesNoFile(t *testing.T) {
 	}
 }
 
-// TestWrongPasswordsLockOut: wrong WebDAV passwords count towards lockout.
-func TestWrongPasswordsLockOut(t *testing.T) {
+// TestWrongPasswordsThrottleTheAddress: a locked account is answered
+// exactly as an unknown username, and wrong WebDAV passwords from one
+// address are throttled (429) before they could lock an account.
+func TestWrongPasswordsThrottleTheAddress(t *testing.T) {
 	h := transfertest.New(t)
 	h.SetLockout(3)
 	alice := h.PasswordUser("alice")
+	h.PasswordUser("bob")
 	base, _ := startDAV(t, h, nil)
-	for i := 0; i < 3; i++ {
-		if resp, _ := do(t, "PROPFIND", base+"/dav/", "alice", fmt.Sprintf("wrong %d", i), nil); resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("wrong password %d: %d", i, resp.StatusCode)
-		}
+	h.LockOut(alice)
+	locked, lockedBody := do(t, "PROPFIND", base+"/dav/", "alice", pw, nil)
+	unknown, unknownBody := do(t, "PROPFIND", base+"/dav/", "nobody", pw, nil)
+	if locked.StatusCode != http.StatusUnauthorized || unknown.StatusCode != locked.StatusCode || lockedBody != unknownBody {
+		t.Fatalf("locked user answered %d %q, unknown user %d %q: want the same 401", locked.StatusCode, lockedBody, unknown.StatusCode, unknownBody)
 	}
-	if !h.User(alice).LockoutExpires.After(time.Now()) {
-		t.Fatal("three wrong WebDAV passwords did not lock the user out")
+	resp, body := do(t, "PROPFIND", base+"/dav/", "bob", pw, nil)
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "try again in") {
+		t.Fatalf("throttled address: want 429 saying when to try again, got %d %s", resp.StatusCode, body)
 	}
-	resp, body := do(t, "PROPFIND", base+"/dav/", "alice", pw, nil)
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(strings.ToLower(body), "lock") {
-		t.Fatalf("locked user with the right password: want 401 naming the lockout, got %d %s", resp.StatusCode, body)
+	if got := h.User(alice); got.FailedLogins != 0 {
+		t.Fatalf("throttled attempts counted against alice: %d", got.FailedLogins)
 	}
 }
 

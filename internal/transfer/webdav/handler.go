@@ -105,6 +105,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "Sign-in is not possible right now; try again later.", http.StatusServiceUnavailable)
 			return
 		}
+		if identity.AsError(err).Status == http.StatusTooManyRequests {
+			// The address is throttled: a 401 would make the client ask
+			// the person for another password to try.
+			http.Error(w, access.Message(err), http.StatusTooManyRequests)
+			return
+		}
 		h.unauthorized(w, access.Message(err))
 		return
 	}
