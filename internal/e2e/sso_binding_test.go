@@ -190,7 +190,7 @@ func TestBrowserSSOBoundToBrowser(t *testing.T) {
 		create(site+"SAML", map[string]any{"protocol": "saml", "provider": "azure", "saml_provider_metadata_content": idp.Metadata()})
 		create(site+"OIDC", map[string]any{"protocol": "oauth2", "provider": "azure", "client_id": clientIDs[site],
 			"client_secret": "secret-" + map[string]string{"": "main", "acme": "acme"}[site],
-			"options": map[string]string{"oidc_tenant_id": op.TenantID, "oidc_authority": op.BaseURL}})
+			"options":       map[string]string{"oidc_tenant_id": op.TenantID, "oidc_authority": op.BaseURL}})
 	}
 
 	// The normal sign-ins, each in a fresh browser.
