@@ -88,6 +88,7 @@ func FuzzXMLBodies(f *testing.F) {
 		{0, 0, "1", "", "", `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>` + strings.Repeat("<D:x/>", 100) + `</D:prop></D:propfind>`},
 		{1, 1, "", "", "", proppatch}, {1, 3, "", "", "(<" + bobs + ">)", proppatch}, {1, 4, "", "", "", proppatch},
 		{2, 4, "0", "Second-60", "", lockInfo}, {2, 1, "0", "Second-x", "", lockInfo},
+		{2, 3, "", "Second-60", "(<" + bobs + ">)", ""}, {2, 4, "", "Second-60", "(<" + bobs + ">)", ""},
 		{2, 1, "", "", "</dav/doc.txt> (Not <urn:uuid:x> [W/\"etag\"])", ""},
 		{3, 4, "", "", "<" + bobs + ">", ""}, {3, 1, "", "", "<urn:uuid:forged>", ""}, {3, 1, "", "", "", ""},
 	} {

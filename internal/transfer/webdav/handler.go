@@ -143,7 +143,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		},
 	}
-	dav.ServeHTTP(w, r)
+	if r.Method != "LOCK" {
+		dav.ServeHTTP(w, r)
+		return
+	}
+	answer := &lockAnswer{ResponseWriter: w}
+	dav.ServeHTTP(answer, r)
+	answer.finish()
 }
 
 func (h *Handler) unauthorized(w http.ResponseWriter, msg string) {

@@ -1,0 +1,64 @@
+package webdav
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
+)
+
+// lockWith sends a LOCK with curl and returns the status and the answer,
+// headers included.
+func lockWith(t *testing.T, url, auth string, headers ...string) (int, string) {
+	t.Helper()
+	args := []string{"-i", "-u", auth, "-X", "LOCK", "-H", "Content-Type: application/xml", "--data-binary", lockBodyOf("curl")}
+	for _, h := range headers {
+		args = append(args, "-H", h)
+	}
+	return curl(t, append(args, url)...)
+}
+
+func lockBodyOf(owner string) string {
+	return `<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>` +
+		`<D:locktype><D:write/></D:locktype><D:owner>` + owner + `</D:owner></D:lockinfo>`
+}
+
+// TestLockAnswerDescribesTheLock: the answer to a LOCK names the locked
+// resource by its URL under /dav/, for a new lock, a new file and a
+// refresh, even when the owner a client sent holds the same markup.
+func TestLockAnswerDescribesTheLock(t *testing.T) {
+	h := transfertest.New(t)
+	h.PasswordUser("alice")
+	base, _ := startDAV(t, h, nil)
+	auth := "alice:" + pw
+	if code, body := curl(t, "-u", auth, "-T", "-", base+"/dav/doc.txt"); code != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	code, answer := lockWith(t, base+"/dav/doc.txt", auth, "Timeout: Second-600")
+	if code != http.StatusOK || !strings.Contains(answer, "<D:lockroot><D:href>/dav/doc.txt</D:href></D:lockroot>") {
+		t.Fatalf("LOCK of a file: %d\n%s", code, answer)
+	}
+	token := headerOf(answer, "Lock-Token")
+	code, answer = curl(t, "-i", "-u", auth, "-X", "LOCK", "-H", "If: ("+token+")", "-H", "Timeout: Second-60", base+"/dav/doc.txt")
+	if code != http.StatusOK || !strings.Contains(answer, "<D:lockroot><D:href>/dav/doc.txt</D:href></D:lockroot>") {
+		t.Fatalf("refresh: %d\n%s", code, answer)
+	}
+	args := []string{"-i", "-u", auth, "-X", "LOCK", "-H", "Timeout: Second-60", "--data-binary",
+		lockBodyOf("<D:lockroot><D:href>/elsewhere</D:href></D:lockroot>"), base + "/dav/new.txt"}
+	code, answer = curl(t, args...)
+	if code != http.StatusCreated || !strings.Contains(answer, "<D:lockroot><D:href>/dav/new.txt</D:href></D:lockroot>") ||
+		!strings.Contains(answer, "<D:owner><D:lockroot><D:href>/elsewhere</D:href></D:lockroot></D:owner>") {
+		t.Fatalf("LOCK of a new file, with an owner that looks like a lock root: %d\n%s", code, answer)
+	}
+}
+
+// headerOf reads a header from curl -i output.
+func headerOf(answer, name string) string {
+	for _, line := range strings.Split(answer, "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, name) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
