@@ -147,6 +147,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		dav.ServeHTTP(w, r)
 		return
 	}
+	grantTimeout(r)
 	answer := &lockAnswer{ResponseWriter: w}
 	dav.ServeHTTP(answer, r)
 	answer.finish()

@@ -1,9 +1,11 @@
 package webdav
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
 )
@@ -61,4 +63,44 @@ func headerOf(answer, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestLockTimeoutIsTheOneGranted: a LOCK is answered with the timeout the
+// stored lock has: the client's first choice, at most a day, which is also
+// what "Infinite" and no Timeout header get.
+func TestLockTimeoutIsTheOneGranted(t *testing.T) {
+	h := transfertest.New(t)
+	h.PasswordUser("alice")
+	base, _ := startDAV(t, h, nil)
+	auth := "alice:" + pw
+	for i, tc := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"Timeout: Second-600", 10 * time.Minute},
+		{"Timeout: Second-600, Infinite", 10 * time.Minute},
+		{"Timeout: Infinite, Second-4100000000", maxLockDuration},
+		{"Timeout: Second-4100000000", maxLockDuration},
+		{"", maxLockDuration},
+	} {
+		name := fmt.Sprintf("/dav/doc%d.txt", i)
+		code, answer := lockWith(t, base+name, auth, tc.header)
+		if code != http.StatusCreated {
+			t.Fatalf("%s: %d\n%s", tc.header, code, answer)
+		}
+		if want := fmt.Sprintf("<D:timeout>Second-%d</D:timeout>", int64(tc.want/time.Second)); !strings.Contains(answer, want) {
+			t.Errorf("%q: the answer does not say %s:\n%s", tc.header, want, answer)
+		}
+		token := strings.Trim(headerOf(answer, "Lock-Token"), "<>")
+		k, err := h.Store.GetDAVLock(h.Ctx, h.Site.ID, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left := time.Until(k.ExpiresAt); (left - tc.want).Abs() > time.Minute {
+			t.Errorf("%q: the lock is stored to expire in %v, want %v", tc.header, left.Round(time.Second), tc.want)
+		}
+	}
+	if code, answer := lockWith(t, base+"/dav/bad.txt", auth, "Timeout: Second-x"); code != http.StatusBadRequest {
+		t.Errorf("a malformed Timeout: %d\n%s", code, answer)
+	}
 }
