@@ -147,7 +147,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		dav.ServeHTTP(w, r)
 		return
 	}
-	grantTimeout(r)
+	if !lockRequest(w, r, fsys) {
+		return
+	}
 	answer := &lockAnswer{ResponseWriter: w}
 	dav.ServeHTTP(answer, r)
 	answer.finish()

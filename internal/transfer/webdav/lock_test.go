@@ -104,3 +104,38 @@ func TestLockTimeoutIsTheOneGranted(t *testing.T) {
 		t.Errorf("a malformed Timeout: %d\n%s", code, answer)
 	}
 }
+
+// TestLockOfAnUnmappedURLThatCannotBeCreated: a LOCK makes an empty file
+// at a URL with nothing there; where no file can be made, the answer is
+// the client's error (409 for a missing folder, 403 where the user may not
+// write, 400 for a name no file may have), not a server fault, and no lock
+// or file is left behind.
+func TestLockOfAnUnmappedURLThatCannotBeCreated(t *testing.T) {
+	h := transfertest.New(t)
+	alice, bob := h.PasswordUser("alice"), h.PasswordUser("bob")
+	h.Group("Eng", alice, bob)
+	base, _ := startDAV(t, h, nil)
+	if code, body := curl(t, "-u", "bob:"+pw, "-T", "-", base+"/dav/mine.txt"); code != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{"/dav/missing/new.txt", http.StatusConflict},
+		{"/dav/doc.txt/new.txt", http.StatusConflict},
+		{"/dav/users/bob/new.txt", http.StatusForbidden},
+		{"/dav/groups/new.txt", http.StatusConflict}, // no file lives beside the group folders
+		{"/dav/" + strings.Repeat("n", 300), http.StatusBadRequest},
+	} {
+		if code, answer := lockWith(t, base+tc.path, "alice:"+pw, "Timeout: Second-60"); code != tc.want {
+			t.Errorf("LOCK %s: %d, want %d\n%s", tc.path, code, tc.want, answer)
+		}
+	}
+	if locks, err := h.Store.ListDAVLocks(h.Ctx, h.Site.ID, time.Now()); err != nil || len(locks) != 0 {
+		t.Fatalf("refused LOCKs left locks: %v %v", locks, err)
+	}
+	if entries, err := userFS(t, h, alice).ReadDir(h.Ctx, "/"); err != nil || len(entries) != 1 { // groups/
+		t.Fatalf("refused LOCKs left files: %v %v", entries, err)
+	}
+}
