@@ -134,7 +134,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	srv.Commands = withCommands(srv.Commands, d, passive)
+	srv.Commands = guardCommands(withCommands(srv.Commands, d, passive), cfg.Logger)
 	return &Server{srv: srv, addr: cfg.Listen, sessionIdle: cfg.SessionIdleTimeout, log: cfg.Logger}, nil
 }
 
