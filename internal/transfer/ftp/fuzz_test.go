@@ -82,6 +82,7 @@ func FuzzCommands(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, signIn bool, script []byte) {
 		defer fx.resetHome(t)
+		defer fx.unlock(t, alice, bob) // wrong passwords lock the sign-in of the next session out
 		logged := len(h.Logs.String())
 		fx.session(t, signIn, script)
 		if after := fx.othersState(t); after != fx.others {
@@ -265,6 +266,18 @@ func (c *ftpClient) openData(reply string) {
 		}
 		_, _ = io.Copy(io.Discard, data)
 	}()
+}
+
+// unlock clears the users' failed sign-ins.
+func (fx *ftpFixture) unlock(t *testing.T, users ...store.User) {
+	for _, u := range users {
+		if _, err := fx.h.Store.UpdateUser(fx.h.Ctx, fx.h.Site.ID, u.ID, func(u *store.User) error {
+			u.FailedLogins, u.FailedLoginsSince, u.LockoutExpires = 0, time.Time{}, time.Time{}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // resetHome puts alice's home back as every session starts with it.
