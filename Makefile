@@ -2,8 +2,9 @@
 GO      ?= go
 PKGS    ?= ./...
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME ?= 5m
 
-.PHONY: all build test peers vet lint bench clean
+.PHONY: all build test fuzz fuzz-smoke peers vet lint bench clean
 
 all: build
 
@@ -11,10 +12,21 @@ build:
 	$(GO) build -o bin/gatehouse ./cmd/gatehouse
 
 # test installs any missing test peers (PostgreSQL, Chromium, npm packages),
-# then runs every test with the race detector. GATEHOUSE_REQUIRE_PEERS=1
-# turns "peer missing, skipped" into a failure.
+# then runs every test with the race detector (fuzz targets replay their
+# seeds and testdata/fuzz there) and every fuzz target for a few seconds.
+# GATEHOUSE_REQUIRE_PEERS=1 turns "peer missing, skipped" into a failure.
 test: peers vet
 	GATEHOUSE_REQUIRE_PEERS=1 $(GO) test -race -timeout 20m $(PKGS)
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# fuzz-smoke runs each fuzz target (scripts/fuzz.sh lists them) for three
+# seconds: a target that no longer runs, or a shallow crash, fails the build.
+fuzz-smoke:
+	GO=$(GO) FUZZTIME=3s ./scripts/fuzz.sh
+
+# fuzz runs each fuzz target for FUZZTIME (make fuzz FUZZTIME=30m).
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 peers:
 	./scripts/install-test-peers.sh

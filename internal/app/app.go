@@ -78,7 +78,7 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 	if c.UsesPostgres() {
 		st, err = postgres.Open(ctx, c.DatabaseURL)
 	} else {
-		st, err = sqlite.Open(c.SQLitePath())
+		st, err = openSQLite(c.SQLitePath(), logger)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -111,6 +111,20 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		return nil, fmt.Errorf("create default site: %w", err)
 	}
 	return a, nil
+}
+
+// openSQLite opens the embedded store after making its files private, and
+// warns about any file that others could read until now.
+func openSQLite(path string, logger *slog.Logger) (store.Store, error) {
+	loosened, err := sqlite.SecureFiles(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range loosened {
+		logger.Warn("a database file was open to other users of this host; it is now readable by Gatehouse's user only",
+			"file", l.Path, "mode_was", l.Mode.String(), "mode", sqlite.FileMode.String())
+	}
+	return sqlite.Open(path)
 }
 
 // Close releases the directory connections and the store.

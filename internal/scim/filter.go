@@ -2,6 +2,8 @@ package scim
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -53,11 +55,15 @@ func parseFilter(text string, fields fieldMap) (*store.Filter, *Error) {
 		return nil, badRequest(typeInvalidFilter, "the filter is longer than %d characters", maxFilterLen)
 	}
 	text = valuePathSub.ReplaceAllString(text, "$1[$2 and $3 $4]")
-	expr, err := filter.ParseFilterNumber([]byte(text))
+	expr, err := readFilter(text)
 	if err != nil {
 		if quoted := bareValue.ReplaceAllStringFunc(text, quoteBare); quoted != text {
-			expr, err = filter.ParseFilterNumber([]byte(quoted))
+			expr, err = readFilter(quoted)
 		}
+	}
+	var bad badValue
+	if errors.As(err, &bad) {
+		return nil, badRequest(typeInvalidFilter, "%s", bad)
 	}
 	if err != nil {
 		return nil, badRequest(typeInvalidFilter, "the filter %q cannot be read (RFC 7644 §3.4.2.2)", clip(text, 200))
@@ -68,6 +74,89 @@ func parseFilter(text string, fields fieldMap) (*store.Filter, *Error) {
 	}
 	return f, nil
 }
+
+// readFilter parses filter text with the library, and decodes the strings
+// it compares with (see decodeStrings).
+func readFilter(text string) (filter.Expression, error) {
+	expr, err := filter.ParseFilterNumber(upperHexEscapes(text))
+	if err != nil {
+		return nil, err
+	}
+	return expr, decodeStrings(expr)
+}
+
+// readPath parses a PATCH path with the library, and decodes the strings
+// its [filter] compares with.
+func readPath(text string) (filter.Path, error) {
+	p, err := filter.ParsePathNumber(upperHexEscapes(text))
+	if err != nil {
+		return p, err
+	}
+	if p.ValueExpression != nil {
+		err = decodeStrings(p.ValueExpression)
+	}
+	return p, err
+}
+
+// upperHexEscapes writes the hex digits of every \uXXXX escape in upper
+// case: JSON allows either case, the filter library's grammar only upper
+// case, and Go's own encoder (quoteBare) writes lower case.
+func upperHexEscapes(text string) []byte {
+	b := []byte(text)
+	for i := 0; i < len(b)-1; i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character; an escaped backslash is skipped whole
+		if b[i] != 'u' || i+4 >= len(b) {
+			continue
+		}
+		for j := i + 1; j <= i+4; j++ {
+			if 'a' <= b[j] && b[j] <= 'f' {
+				b[j] -= 'a' - 'A'
+			}
+		}
+	}
+	return b
+}
+
+// decodeStrings turns every string expr compares with from the text
+// between its quotes, which is what the filter library keeps, into the
+// string it stands for. RFC 7644 §3.4.2.2 writes such a value as a JSON
+// string, so "O\"Brien" compares with O"Brien and "a\\b" with a\b; a
+// value that is no JSON string ("\q") is refused.
+func decodeStrings(expr filter.Expression) error {
+	switch x := expr.(type) {
+	case *filter.LogicalExpression:
+		if err := decodeStrings(x.Left); err != nil {
+			return err
+		}
+		return decodeStrings(x.Right)
+	case *filter.NotExpression:
+		return decodeStrings(x.Expression)
+	case *filter.ValuePath:
+		return decodeStrings(x.ValueFilter)
+	case *filter.AttributeExpression:
+		raw, ok := x.CompareValue.(string)
+		if !ok {
+			return nil
+		}
+		var s string
+		if err := json.Unmarshal([]byte(`"`+raw+`"`), &s); err != nil {
+			return badValue(fmt.Sprintf("the value \"%s\" is not a JSON string (RFC 7644 §3.4.2.2): escape only \" \\ / b f n r t and uXXXX", clip(raw, 100)))
+		}
+		if strings.ContainsRune(s, 0) {
+			return badValue("a value holds a NUL character")
+		}
+		x.CompareValue = s
+	}
+	return nil
+}
+
+// badValue is a compared value that is refused, with the reason.
+type badValue string
+
+func (b badValue) Error() string { return string(b) }
 
 // valuePathSub matches attr[filter].sub op value.
 var valuePathSub = regexp.MustCompile(`(?i)([A-Za-z][\w:.$-]*)\[([^\]]*)\]\.([A-Za-z$][\w$]*)\s+((?:eq|ne|co|sw|ew|gt|ge|lt|le)\s+(?:"(?:[^"\\]|\\.)*"|[^\s()\[\]]+)|pr)`)

@@ -46,7 +46,7 @@ func readGroupPatch(g store.Group, ops []patchOp) ([]memberChange, *Error) {
 			}
 			continue
 		}
-		p, err := filter.ParsePath([]byte(op.path))
+		p, err := readPath(op.path)
 		if err != nil {
 			return nil, badRequest(typeInvalidPath, "the path %q cannot be read", clip(op.path, 200))
 		}

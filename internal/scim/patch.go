@@ -151,7 +151,7 @@ func extension(doc map[string]any, urn string) map[string]any {
 
 // applyUserPath applies one operation at one path.
 func applyUserPath(doc map[string]any, op, path string, value any, hasValue bool) *Error {
-	p, perr := filter.ParsePath([]byte(path))
+	p, perr := readPath(path)
 	if perr != nil {
 		return badRequest(typeInvalidPath, "the path %q cannot be read: use attr, attr.sub, attr[filter].sub or an extension URN path", clip(path, 200))
 	}

@@ -79,6 +79,12 @@ func OpenStoreAt(ctx context.Context, path string, version int64) (*sqlstore.Sto
 	if path == "" || path == ":memory:" {
 		return nil, errors.New("store: sqlite needs a database file path (an in-memory database cannot be shared by the read and write pools)")
 	}
+	// Before SQLite makes any file: it gives the -wal and -shm files the
+	// database file's mode. The server calls SecureFiles first to warn
+	// about what it narrowed; here every other caller is covered too.
+	if _, err := SecureFiles(path); err != nil {
+		return nil, err
+	}
 	writer, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)

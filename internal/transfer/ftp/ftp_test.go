@@ -22,7 +22,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
-func userFS(t *testing.T, h *transfertest.Harness, u store.User) vfs.FS {
+func userFS(t testing.TB, h *transfertest.Harness, u store.User) vfs.FS {
 	t.Helper()
 	fsys, err := h.Files(h.Ctx, h.Site, u)
 	if err != nil {
@@ -31,7 +31,7 @@ func userFS(t *testing.T, h *transfertest.Harness, u store.User) vfs.FS {
 	return fsys
 }
 
-func readAll(t *testing.T, h *transfertest.Harness, fsys vfs.FS, name string) []byte {
+func readAll(t testing.TB, h *transfertest.Harness, fsys vfs.FS, name string) []byte {
 	t.Helper()
 	f, err := fsys.Open(h.Ctx, name)
 	if err != nil {
@@ -45,7 +45,7 @@ func readAll(t *testing.T, h *transfertest.Harness, fsys vfs.FS, name string) []
 	return b
 }
 
-func writeFile(t *testing.T, h *transfertest.Harness, fsys vfs.FS, name string, data []byte) {
+func writeFile(t testing.TB, h *transfertest.Harness, fsys vfs.FS, name string, data []byte) {
 	t.Helper()
 	up, err := fsys.Create(h.Ctx, name, 0)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 )
 
 // startFTP starts a server over h with FTPS enabled.
-func startFTP(t *testing.T, h *transfertest.Harness, adjust func(*Config)) *Server {
+func startFTP(t testing.TB, h *transfertest.Harness, adjust func(*Config)) *Server {
 	t.Helper()
 	dir := t.TempDir()
 	cert, err := LoadOrCreateCertificate(filepath.Join(dir, "ftp.crt"), filepath.Join(dir, "ftp.key"), true, []string{"127.0.0.1"}, time.Now())
@@ -44,7 +44,7 @@ func startFTP(t *testing.T, h *transfertest.Harness, adjust func(*Config)) *Serv
 	return s
 }
 
-func waitListening(t *testing.T, addr string) {
+func waitListening(t testing.TB, addr string) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
 		c, err := net.Dial("tcp", addr)

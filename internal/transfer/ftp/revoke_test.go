@@ -162,6 +162,7 @@ func TestOpenConnectionFollowsAdminRights(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(local, "got.txt")); err == nil {
 		t.Error("the demoted admin still downloaded from other's home")
 	}
+	raw.must("PASV", 227) // so that RETR is refused for what it asks, not for want of a data connection
 	if code, msg := raw.send("RETR secret.txt"); code < 500 {
 		t.Errorf("RETR in other's home (the working folder from before the change): %d %q", code, msg)
 	}

@@ -133,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	srv.Commands = withCommands(srv.Commands, d, passive)
+	srv.Commands = guardCommands(withCommands(srv.Commands, d, passive), cfg.Logger)
 	// FEAT answers the text NewServer made from the library's own table,
 	// which advertises active mode; it gets the served table's instead.
 	if err := setPrivate(srv, "feats", featText(srv.Commands, cfg.TLS != nil)); err != nil {

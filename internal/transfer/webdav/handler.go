@@ -132,11 +132,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}()
 	}
 	if r.Method == "LOCK" {
-		if status, msg := checkLock(ctx, fsys, r.URL.Path); status != 0 {
+		if status, msg := checkLock(ctx, fsys, r); status != 0 {
 			h.log.Info("webdav lock refused", "site_id", site.ID, "user_id", u.ID, "path", r.URL.Path, "status", status)
 			http.Error(w, msg, status)
 			return
 		}
+		grantTimeout(r)
 	}
 	seen := &refusals{}
 	dav := &webdav.Handler{
@@ -150,7 +151,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		},
 	}
-	dav.ServeHTTP(&refusalWriter{ResponseWriter: w, seen: seen}, r)
+	rw := &refusalWriter{ResponseWriter: w, seen: seen}
+	if r.Method != "LOCK" {
+		dav.ServeHTTP(rw, r)
+		return
+	}
+	answer := &lockAnswer{ResponseWriter: rw}
+	dav.ServeHTTP(answer, r)
+	answer.finish()
 }
 
 func (h *Handler) unauthorized(w http.ResponseWriter, msg string) {

@@ -261,34 +261,56 @@ func newUUID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// checkLock answers a LOCK (a new lock or a refresh) of urlPath that the
-// user may not take, before the webdav package acts: it would answer every
-// refusal of the lock system 500, and it creates a lock-null resource only
-// after storing the lock. A lock needs write permission at its root (403
-// otherwise, which also refuses /users and /groups themselves), a path the
-// user can see (404), and, for a resource that does not exist yet, its
-// folder (409, as a PUT there would get). 0 lets the request through.
-func checkLock(ctx context.Context, fsys vfs.FS, urlPath string) (int, string) {
-	name, ok := strings.CutPrefix(urlPath, Prefix)
+// checkLock answers a LOCK (a new lock or a refresh) that the user may
+// not take, before the webdav package acts: it would answer every refusal
+// of the lock system 500, and it creates a lock-null resource only after
+// storing the lock, so a name that cannot be created would leave a stored
+// lock behind. A lock needs write permission at its root (403 otherwise,
+// which also refuses /users and /groups themselves), a path the user can
+// see (404), and, for a resource that does not exist yet, its folder (409,
+// as a PUT there would get) and a name that can be a file (400). 0 lets
+// the request through.
+func checkLock(ctx context.Context, fsys vfs.FS, r *http.Request) (int, string) {
+	name, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok {
 		return 0, "" // the webdav package answers 404
 	}
 	if err := fsys.Writable(ctx, name); err != nil {
-		switch {
-		case errors.Is(err, vfs.ErrPermission):
-			return http.StatusForbidden, "You may not lock this: " + err.Error() + "."
-		case errors.Is(err, vfs.ErrNotExist):
+		if errors.Is(err, vfs.ErrNotExist) {
+			// A folder the user cannot see, such as another user's home.
 			return http.StatusNotFound, "Not found: " + err.Error() + "."
-		case errors.Is(err, vfs.ErrInvalidName):
-			return http.StatusBadRequest, err.Error()
 		}
-		return http.StatusServiceUnavailable, "Your files cannot be reached right now; try again later."
+		return lockRefusal(err)
 	}
-	if _, err := fsys.Stat(ctx, name); errors.Is(err, vfs.ErrNotExist) {
-		parent := path.Dir(strings.TrimSuffix(path.Clean("/"+name), "/"))
-		if fi, err := fsys.Stat(ctx, parent); err != nil || !fi.IsDir() {
-			return http.StatusConflict, "The folder " + parent + " does not exist; create it (MKCOL) before locking a new file in it."
-		}
+	if _, err := fsys.Stat(ctx, name); !errors.Is(err, vfs.ErrNotExist) {
+		return 0, ""
 	}
+	parent := path.Dir(strings.TrimSuffix(path.Clean("/"+name), "/"))
+	if fi, err := fsys.Stat(ctx, parent); err != nil || !fi.IsDir() {
+		return http.StatusConflict, "The folder " + parent + " does not exist; create it (MKCOL) before locking a new file in it."
+	}
+	if r.ContentLength == 0 {
+		return 0, "" // a refresh (no lockinfo body) creates nothing
+	}
+	// A trial of the creation the webdav package makes once the lock is
+	// stored: whatever would refuse it refuses the lock now.
+	up, err := fsys.Create(ctx, name, 0)
+	if err != nil {
+		return lockRefusal(err)
+	}
+	_ = up.Abort()
 	return 0, ""
+}
+
+// lockRefusal is the answer to a LOCK the user's view refused with err.
+func lockRefusal(err error) (int, string) {
+	switch {
+	case errors.Is(err, vfs.ErrPermission):
+		return http.StatusForbidden, "You may not lock this: " + err.Error() + "."
+	case errors.Is(err, vfs.ErrNotExist), errors.Is(err, vfs.ErrNotDir):
+		return http.StatusConflict, "The folder to hold this file does not exist; create it first (MKCOL), then lock the file."
+	case errors.Is(err, vfs.ErrInvalidName), errors.Is(err, vfs.ErrIsDir):
+		return http.StatusBadRequest, "This name cannot be a file: " + err.Error() + "."
+	}
+	return http.StatusServiceUnavailable, "Your files cannot be reached right now; try again later."
 }
