@@ -263,13 +263,16 @@ func validateSSOStrategyChange(c SSOStrategyChange) error {
 	for field, v := range map[string]*string{
 		"logo_url":                     c.LogoURL,
 		"saml_provider_issuer_url":     c.SAMLProviderIssuerURL,
-		"saml_provider_metadata_url":   c.SAMLProviderMetadataURL,
 		"saml_provider_slo_target_url": c.SAMLProviderSLOTargetURL,
 		"saml_provider_sso_target_url": c.SAMLProviderSSOTargetURL,
 	} {
 		if v != nil {
 			errs = append(errs, checkURL(field, *v))
 		}
+	}
+	if c.SAMLProviderMetadataURL != nil {
+		errs = append(errs, checkFetchURL("saml_provider_metadata_url", *c.SAMLProviderMetadataURL,
+			"https://login.microsoftonline.com/<tenant-id>/federationmetadata/2007-06/federationmetadata.xml?appid=<app-id>", true))
 	}
 	for field, v := range map[string]*string{"ldap_host": c.LDAPHost, "ldap_host_2": c.LDAPHost2, "ldap_host_3": c.LDAPHost3} {
 		if v != nil {
