@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -36,6 +37,9 @@ type App struct {
 	// Directories checks LDAP and Active Directory passwords for the
 	// identity core, with one connection pool per provider.
 	Directories *directory.Service
+	// Outbound is what the connections a site admin points somewhere
+	// (metadata URLs, OpenID issuers, LDAP hosts) may reach.
+	Outbound outbound.Policy
 	// Site is the default site, created on first start.
 	Site store.Site
 
@@ -88,9 +92,10 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		logger.Info("admin alerts by e-mail", "smtp", m.Server())
 	}
 	engine := provision.New(st, provision.Options{Notifier: notifier, Logger: logger})
+	policy := outbound.Policy{AllowPrivate: c.Outbound.AllowPrivate}
 	// The identity core asks the directories about LDAP passwords, and
 	// the directories open their service account passwords through it.
-	dirs := directory.New(directory.Options{Store: st, Provision: engine, Logger: logger})
+	dirs := directory.New(directory.Options{Store: st, Provision: engine, Outbound: policy, Logger: logger})
 	a := &App{
 		Config:      c,
 		Logger:      logger,
@@ -99,6 +104,7 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		Notifier:    notifier,
 		Provision:   engine,
 		Directories: dirs,
+		Outbound:    policy,
 	}
 	dirs.SetSecrets(a.Identity)
 	if a.Site, err = a.Identity.EnsureDefaultSite(ctx); err != nil {

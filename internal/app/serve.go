@@ -99,6 +99,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err := a.startFTP(ctx); err != nil {
 		return err
 	}
+	if a.Outbound.AllowPrivate {
+		a.Logger.Info("connections to identity providers and directories may reach private addresses (--allow-private-outbound)")
+	}
 	go a.sweepSessions(ctx)
 	go a.sweepStaleUploads(ctx)
 	if sso, err := a.SSOLogin(); err == nil {
@@ -159,7 +162,7 @@ func (a *App) sweepSessions(ctx context.Context) {
 func (a *App) SSOLogin() (*ssologin.Service, error) {
 	return ssologin.New(ssologin.Options{
 		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, SiteDomain: a.Config.SiteDomain,
-		Notifier: a.Notifier, Logger: a.Logger,
+		Notifier: a.Notifier, Logger: a.Logger, Outbound: a.Outbound,
 	})
 }
 
@@ -167,6 +170,6 @@ func (a *App) SSOLogin() (*ssologin.Service, error) {
 // identity core and provisioning engine.
 func (a *App) OIDCLogin() (*oidclogin.Service, error) {
 	return oidclogin.New(oidclogin.Options{
-		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, Logger: a.Logger,
+		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, Logger: a.Logger, Outbound: a.Outbound,
 	})
 }

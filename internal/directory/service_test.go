@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -48,7 +49,7 @@ func newEnv(tb testing.TB, o ldaptest.Options, change func(*identity.SSOStrategy
 	}
 	e := &env{ctx: context.Background(), srv: srv, st: st}
 	e.engine = provision.New(st, provision.Options{})
-	e.dirs = directory.New(directory.Options{Store: st, Provision: e.engine})
+	e.dirs = directory.New(directory.Options{Store: st, Provision: e.engine, Outbound: outbound.AllowPrivate})
 	tb.Cleanup(func() { _ = e.dirs.Close() })
 	e.id = identity.New(st, identity.Options{Sealer: sealer, Directory: e.dirs,
 		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}})

@@ -35,7 +35,7 @@ const (
 // returns it.
 func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy, x *provision.ExternalIdentity, e *ssologin.LoginError, ip string) error {
 	ev := store.SSOEvent{SiteID: siteID, EventType: EventOIDCLogin, Status: store.EventFailure,
-		Body: "sign-in refused: " + ssologin.Clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}
+		Body: "sign-in refused: " + ssologin.Clip(e.EventText(), 1500), EventErrors: []string{e.Check}, IP: ip}
 	if x != nil {
 		ev.Username, ev.IdPUID = x.Username, x.ExternalID
 	}
@@ -71,6 +71,9 @@ func oidcRefusal(err error) (ssologin.ConnectorRefusal, bool) {
 		return ssologin.ConnectorRefusal{}, false
 	}
 	cr := ssologin.ConnectorRefusal{Check: string(oe.Kind), Advice: advice(oe)}
+	if oe.Err != nil {
+		cr.Cause = oe.Err.Error()
+	}
 	switch oe.Kind {
 	case oidc.KindMalformed:
 		cr.Status = http.StatusBadRequest

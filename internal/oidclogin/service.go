@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -44,7 +45,12 @@ type Options struct {
 	// HTTPClient reaches the providers (discovery, keys, token endpoint);
 	// nil uses one that verifies TLS against the system's roots, with
 	// timeouts. Tests give one that trusts their provider's certificate.
+	// Its connections obey Outbound.
 	HTTPClient *http.Client
+	// Outbound decides which addresses providers may be at; the zero value
+	// allows public addresses only (outbound.AllowPrivate for a provider
+	// on the organisation's own network, or on loopback in tests).
+	Outbound outbound.Policy
 	// StateLifetime is how long a sign-in may wait at the provider
 	// (default 15 minutes: people type passwords and MFA codes).
 	StateLifetime time.Duration
@@ -91,6 +97,7 @@ func New(o Options) (*Service, error) {
 	if s.client == nil {
 		s.client = defaultClient()
 	}
+	s.client = o.Outbound.Client(s.client)
 	if s.stateTTL <= 0 {
 		s.stateTTL = 15 * time.Minute
 	}

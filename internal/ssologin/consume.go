@@ -55,7 +55,7 @@ func (s *Service) Consume(ctx context.Context, r ConsumeRequest) (SignIn, error)
 	}
 	sp, opts, err := s.serviceProvider(ctx, site, p, idp)
 	if err != nil {
-		return SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, "the provider's settings cannot be used (%s)", clip(err.Error(), 300)), r.IP)
+		return SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), r.IP)
 	}
 	a, err := sp.ParseResponse(ctx, r.SAMLResponse, nil, s.now())
 	if err != nil {
@@ -87,7 +87,7 @@ func (s *Service) Consume(ctx context.Context, r ConsumeRequest) (SignIn, error)
 // refuse records the refusal and returns it.
 func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy, x *saml.Identity, e *LoginError, ip string) error {
 	ev := store.SSOEvent{SiteID: siteID, EventType: EventSAMLLogin, Status: store.EventFailure,
-		Body: "sign-in refused: " + clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}
+		Body: "sign-in refused: " + clip(e.EventText(), 1500), EventErrors: []string{e.Check}, IP: ip}
 	if x != nil {
 		ev.Username, ev.IdPUID = x.Login, x.ImmutableID
 	}

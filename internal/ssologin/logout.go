@@ -137,7 +137,7 @@ func (s *Service) Logout(ctx context.Context, m LogoutMessage) (LogoutResult, er
 	}
 	sp, _, err := s.serviceProvider(ctx, site, p, idp)
 	if err != nil {
-		return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, refusal("", err, "the provider's settings cannot be used (%s)", clip(err.Error(), 300)), m.IP)
+		return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, refusal("", err, ""), m.IP)
 	}
 	if param == "SAMLResponse" {
 		return LogoutResult{}, s.logoutAnswered(ctx, site, p, sp, m, inResponseTo)
@@ -247,7 +247,7 @@ func (s *Service) userOfNameID(ctx context.Context, site store.Site, p store.SSO
 func (s *Service) refuseLogout(ctx context.Context, siteID int64, p store.SSOStrategy, e *LoginError, ip string) error {
 	if siteID != 0 {
 		s.recordEvent(ctx, store.SSOEvent{SiteID: siteID, EventType: EventSAMLLogout, Status: store.EventFailure,
-			Body: "logout message refused: " + clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}, p)
+			Body: "logout message refused: " + clip(e.EventText(), 1500), EventErrors: []string{e.Check}, IP: ip}, p)
 	}
 	s.log.Info("SAML logout message refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
 	return e

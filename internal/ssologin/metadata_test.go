@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -174,7 +175,7 @@ func newMetadataFixture(t *testing.T, metadata string) *metadataFixture {
 func (f *metadataFixture) service(client *http.Client) *Service {
 	f.t.Helper()
 	svc, err := New(Options{Identity: f.id, Provision: f.prov, BaseURL: "https://app.example.test", Notifier: f.notes,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: f.clock.Now, HTTPClient: client})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: f.clock.Now, HTTPClient: client, Outbound: outbound.AllowPrivate})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -45,8 +46,13 @@ type Options struct {
 	Clock      func() time.Time // default time.Now
 	// HTTPClient fetches metadata URLs; nil uses a client that verifies
 	// TLS against the system's roots, with timeouts. Tests give one that
-	// trusts their server's certificate.
+	// trusts their server's certificate. Its connections obey Outbound.
 	HTTPClient *http.Client
+	// Outbound decides which addresses metadata URLs may reach; the zero
+	// value allows public addresses only (outbound.AllowPrivate for an
+	// identity provider on the organisation's own network, or on loopback
+	// in tests).
+	Outbound outbound.Policy
 	// RequestLifetime is how long an AuthnRequest may wait for its answer
 	// (default 15 minutes: people type passwords and MFA codes).
 	RequestLifetime time.Duration
@@ -91,6 +97,7 @@ func New(o Options) (*Service, error) {
 	if s.client == nil {
 		s.client = defaultMetadataClient()
 	}
+	s.client = o.Outbound.Client(s.client)
 	if s.reqTTL <= 0 {
 		s.reqTTL = 15 * time.Minute
 	}
