@@ -14,9 +14,11 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
@@ -42,6 +44,12 @@ type App struct {
 	Outbound outbound.Policy
 	// Site is the default site, created on first start.
 	Site store.Site
+
+	// sso and oidc are the SAML and OpenID Connect sign-in services: one
+	// of each, so that the web front end, the metadata refresh and the
+	// identity core's checks of saved providers share their caches.
+	sso  *ssologin.Service
+	oidc *oidclogin.Service
 
 	files lazyFiles // see FileStorage
 }
@@ -107,6 +115,10 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		Outbound:    policy,
 	}
 	dirs.SetSecrets(a.Identity)
+	if err := a.startSignIn(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if a.Site, err = a.Identity.EnsureDefaultSite(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("create default site: %w", err)

@@ -1,14 +1,23 @@
 package e2e
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"fmt"
+	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // acceptCounter listens on loopback, closes every connection it accepts
@@ -118,5 +127,86 @@ func TestLDAPConnectionTestIsNoPortScanner(t *testing.T) {
 	}
 	if accepted.Load() < 3 {
 		t.Fatalf("%d connections with --allow-private-outbound, want 3", accepted.Load())
+	}
+}
+
+// idpMetadataXML is a minimal identity provider metadata document with a
+// fresh self-signed signing certificate.
+func idpMetadataXML(t *testing.T, entityID string) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test IdP"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="` + entityID + `">` +
+		`<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
+		`<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>` + base64.StdEncoding.EncodeToString(der) +
+		`</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+		`<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="` + entityID + `/sso"/>` +
+		`</md:IDPSSODescriptor></md:EntityDescriptor>`
+}
+
+// TestSavedProvidersNeverReachPrivateAddresses: saving a SAML provider
+// whose metadata URL, or an OpenID provider whose issuer, points at
+// loopback, a name resolving to loopback, the cloud metadata address or a
+// private address is refused before any connection, the error naming the
+// address and --allow-private-outbound. Started with the flag, the same
+// server fetches the loopback metadata and saves the provider.
+func TestSavedProvidersNeverReachPrivateAddresses(t *testing.T) {
+	var hits atomic.Int32
+	md := idpMetadataXML(t, "https://idp.example.test/entra")
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		fmt.Fprint(w, md)
+	}))
+	defer peer.Close()
+	_, port, _ := net.SplitHostPort(peer.Listener.Addr().String())
+	dir := filepath.Join(t.TempDir(), "data")
+	s := startServer(t, "--data-dir", dir)
+	key := createAPIKey(t, "--data-dir", dir)
+
+	type refusal struct {
+		Error string `json:"error"`
+		Type  string `json:"type"`
+	}
+	for _, tc := range []struct {
+		body map[string]any
+		says string
+	}{
+		{map[string]any{"protocol": "saml", "saml_provider_metadata_url": peer.URL + "/md.xml"}, "127.0.0.1 is a loopback address"},
+		{map[string]any{"protocol": "saml", "saml_provider_metadata_url": "http://localhost:" + port + "/md.xml"}, "localhost resolves to 127.0.0.1"},
+		{map[string]any{"protocol": "saml", "saml_provider_metadata_url": "https://169.254.169.254/latest/meta-data/"}, "169.254.169.254 is a link-local address"},
+		{map[string]any{"protocol": "saml", "saml_provider_metadata_url": "https://10.0.0.5/md.xml"}, "10.0.0.5 is a private address"},
+		{map[string]any{"protocol": "oauth2", "provider": "onelogin", "options": map[string]any{"oidc_issuer_url": peer.URL + "/oidc"}}, "127.0.0.1 is a loopback address"},
+		{map[string]any{"protocol": "oauth2", "provider": "azure", "options": map[string]any{
+			"oidc_tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47", "oidc_authority": "https://169.254.169.254"}}, "169.254.169.254 is a link-local address"},
+	} {
+		var r refusal
+		if code := s.api(t, http.MethodPost, "/sso_strategies", key, tc.body, &r); code != http.StatusUnprocessableEntity ||
+			!strings.Contains(r.Error, tc.says) || !strings.Contains(r.Error, "--allow-private-outbound") {
+			t.Fatalf("save %v: %d %+v", tc.body, code, r)
+		}
+	}
+	var list []map[string]any
+	s.api(t, http.MethodGet, "/sso_strategies", key, nil, &list)
+	if len(list) != 0 || hits.Load() != 0 {
+		t.Fatalf("%d providers saved, %d requests reached the loopback peer", len(list), hits.Load())
+	}
+
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	s = startServer(t, "--data-dir", dir, "--allow-private-outbound")
+	var p struct{ ID int64 }
+	body := map[string]any{"protocol": "saml", "saml_provider_metadata_url": peer.URL + "/md.xml"}
+	if code := s.api(t, http.MethodPost, "/sso_strategies", key, body, &p); code != http.StatusCreated || hits.Load() != 1 {
+		t.Fatalf("save with --allow-private-outbound: %d, %d fetches", code, hits.Load())
 	}
 }

@@ -90,6 +90,7 @@ type Service struct {
 	log    *slog.Logger
 	hasher *passwordHasher
 	sites  siteCache
+	trust  trustHolder
 	scimDummyState
 }
 

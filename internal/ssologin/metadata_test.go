@@ -303,3 +303,45 @@ func TestMetadataCertificateExpiryAlertsOnce(t *testing.T) {
 		t.Fatalf("%d expiry alerts after a new expiring certificate, want 2", got)
 	}
 }
+
+// TestMetadataOfAnEarlierURLIsNeverUsed: a refresh of the provider's old
+// metadata URL that finishes after an admin saved a new one keeps
+// nothing, and a cached copy of another URL (written before the switch,
+// or by a node that had not seen it) is not trusted: the current URL is
+// fetched instead.
+func TestMetadataOfAnEarlierURLIsNeverUsed(t *testing.T) {
+	good := idpMetadata(t, "https://idp.test/entra", time.Now().AddDate(1, 0, 0))
+	f := newMetadataFixture(t, good)
+	old := f.p
+	if err := f.svc.RefreshMetadata(f.ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	newURL := f.server.URL + "/tenant-b/federationmetadata.xml"
+	p, err := f.id.UpdateSSOStrategy(f.ctx, identity.SystemActor, f.site.ID, f.p.ID, identity.SSOStrategyChange{SAMLProviderMetadataURL: &newURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.p = p
+	if m := f.cached(); m.Raw != "" || m.SourceURL != "" {
+		t.Fatalf("the old URL's copy survived the change: %+v", m)
+	}
+	// A refresh that read the provider before the change ends after it.
+	if err := f.svc.RefreshMetadata(f.ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.cached(); m.Raw != "" {
+		t.Fatalf("a late refresh of the old URL was kept: %+v", m)
+	}
+	// A copy of the old URL in the store is no copy of the new one.
+	if err := f.id.Store().PutSSOMetadata(f.ctx, &store.SSOMetadata{SSOStrategyID: p.ID, Raw: good, FetchedAt: f.clock.Now(),
+		SourceURL: old.SAMLProviderMetadataURL}); err != nil {
+		t.Fatal(err)
+	}
+	before := f.server.count()
+	if _, err := f.svc.Begin(f.ctx, f.site, p.ID, "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if f.server.count() != before+1 || f.cached().SourceURL != newURL {
+		t.Fatalf("sign-in used the old URL's copy: %d fetches, cached %+v", f.server.count()-before, f.cached())
+	}
+}

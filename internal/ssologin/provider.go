@@ -21,12 +21,17 @@ import (
 func (s *Service) trustedIdP(ctx context.Context, p store.SSOStrategy) (*saml.IdentityProvider, error) {
 	switch {
 	case p.SAMLProviderMetadataURL != "":
-		m, err := s.st.GetSSOMetadata(ctx, p.ID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && m.Raw == "") {
+		// Only a copy of the current URL counts: the copy of a URL the
+		// provider had before is another identity provider's.
+		m, ok, err := s.cachedMetadata(ctx, p)
+		if err == nil && (!ok || m.Raw == "") {
 			if err := s.RefreshMetadata(ctx, p); err != nil {
 				return nil, err
 			}
-			m, err = s.st.GetSSOMetadata(ctx, p.ID)
+			m, ok, err = s.cachedMetadata(ctx, p)
+			if err == nil && (!ok || m.Raw == "") {
+				return nil, &saml.Error{Kind: saml.KindFetch, Detail: "the provider's metadata URL changed during the sign-in; start again"}
+			}
 		}
 		if err != nil {
 			return nil, &saml.Error{Kind: saml.KindInternal, Detail: "reading cached metadata", Err: err}

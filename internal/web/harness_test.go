@@ -148,6 +148,8 @@ func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 	if err != nil {
 		t.Fatalf("oidclogin.New: %v", err)
 	}
+	// Saving a provider checks what it trusts, as the server does.
+	h.svc.SetTrustChecker(identity.TrustByProtocol{identity.ProtocolSAML: h.sso, identity.ProtocolOAuth2: h.oidc})
 	if h.files, err = vfs.New(filepath.Join(t.TempDir(), "files"), st); err != nil {
 		t.Fatalf("file storage: %v", err)
 	}
@@ -272,10 +274,6 @@ func (h *harness) createStrategy(protocol, provider, label string, enabled, onLo
 	if protocol == "oauth2" {
 		clientID, sub := "client-id", "tenant"
 		ch.ClientID, ch.ClientSecret, ch.Subdomain = &clientID, &secretValue, &sub
-	}
-	if protocol == "saml" {
-		u := "https://127.0.0.1:9/metadata" // loopback: a test must never reach out
-		ch.SAMLProviderMetadataURL = &u
 	}
 	st, err := h.svc.CreateSSOStrategy(h.ctx, identity.SystemActor, h.site.ID, ch)
 	if err != nil {

@@ -123,3 +123,39 @@ func trimSlash(s string) string {
 	}
 	return s
 }
+
+// CheckIssuer reads issuer's discovery document and signing keys now,
+// whatever the cache holds, and refuses an issuer whose document does not
+// name it, lacks an endpoint, or whose key set holds no usable signing
+// key. What it read replaces the cache's entry, so the sign-ins that
+// follow use it. It is what saving a provider's settings runs, so that a
+// wrong tenant, subdomain or issuer is refused then rather than at the
+// next sign-in; the error is KindDiscovery or KindKeys. A nil client
+// means one with DefaultHTTPTimeout, a nil clock time.Now.
+func (c *Cache) CheckIssuer(ctx context.Context, issuer string, client *http.Client, now func() time.Time) error {
+	if _, err := checkIssuerURL(issuer); err != nil {
+		return err
+	}
+	if client == nil {
+		client = &http.Client{Timeout: DefaultHTTPTimeout}
+	}
+	if now == nil {
+		now = time.Now
+	}
+	doc, err := fetchDiscovery(ctx, issuer, client)
+	if err != nil {
+		return err
+	}
+	keys := newKeySet(doc.JWKSURL, client, c.minRefresh, c.maxAge)
+	gen, err := keys.fetch(ctx)
+	if err != nil {
+		return err
+	}
+	at := now()
+	gen.fetched = at
+	keys.keys.Store(gen)
+	c.mu.Lock()
+	c.issuers[issuer] = &issuerEntry{doc: doc, fetched: at, keys: keys}
+	c.mu.Unlock()
+	return nil
+}
