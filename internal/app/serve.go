@@ -172,6 +172,7 @@ func (a *App) startSignIn() error {
 	}
 	a.oidc, err = oidclogin.New(oidclogin.Options{
 		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, Logger: a.Logger, Outbound: a.Outbound,
+		Notifier: a.Notifier,
 	})
 	if err != nil {
 		return err

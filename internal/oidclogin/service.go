@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
@@ -40,8 +41,11 @@ type Options struct {
 	// BaseURL is where Gatehouse is reached; the redirect URI
 	// BaseURL/login_from_oauth?provider=<provider> is built from it.
 	BaseURL string
-	Logger  *slog.Logger     // default slog.Default()
-	Clock   func() time.Time // default time.Now
+	Logger  *slog.Logger // default slog.Default()
+	// Notifier alerts the site admins when a provider's discovery
+	// document or keys cannot be read (default events.Discard{}).
+	Notifier events.Notifier
+	Clock    func() time.Time // default time.Now
 	// HTTPClient reaches the providers (discovery, keys, token endpoint);
 	// nil uses one that verifies TLS against the system's roots, with
 	// timeouts. Tests give one that trusts their provider's certificate.
@@ -64,6 +68,7 @@ type Options struct {
 type Service struct {
 	id       *identity.Service
 	st       store.Store
+	notify   events.Notifier
 	prov     *provision.Engine
 	base     string
 	log      *slog.Logger
@@ -87,7 +92,10 @@ func New(o Options) (*Service, error) {
 	}
 	s := &Service{id: o.Identity, st: o.Identity.Store(), prov: o.Provision, base: base.String(),
 		log: o.Logger, now: o.Clock, client: o.HTTPClient, stateTTL: o.StateLifetime, skew: o.Skew,
-		providers: map[int64]*cachedProvider{}}
+		notify: o.Notifier, providers: map[int64]*cachedProvider{}}
+	if s.notify == nil {
+		s.notify = events.Discard{}
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -91,6 +91,10 @@ func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy,
 	if x != nil {
 		ev.Username, ev.IdPUID = x.Login, x.ImmutableID
 	}
+	if e.Repeats() {
+		s.log.Debug("SSO sign-in refused again", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+		return e
+	}
 	if siteID != 0 {
 		s.recordEvent(ctx, ev, p)
 	}

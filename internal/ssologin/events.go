@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/gatehouse/gatehouse/internal/backoff"
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
@@ -43,6 +44,12 @@ type LoginError struct {
 	Status int // HTTP status to answer with
 	Err    error
 }
+
+// Repeats says the refusal repeats one already recorded: the provider's
+// trust failed to load moments ago and was not tried again for this
+// request (see backoff). Its event and alert were written then; writing
+// one per request would let anyone flood the log.
+func (e *LoginError) Repeats() bool { return errors.Is(e.Err, backoff.ErrWaiting) }
 
 // EventText is what the SSO event of a refusal says: the message, then
 // the detail only admins see.

@@ -245,7 +245,7 @@ func (s *Service) userOfNameID(ctx context.Context, site store.Site, p store.SSO
 
 // refuseLogout records a refused logout message and returns it.
 func (s *Service) refuseLogout(ctx context.Context, siteID int64, p store.SSOStrategy, e *LoginError, ip string) error {
-	if siteID != 0 {
+	if siteID != 0 && !e.Repeats() {
 		s.recordEvent(ctx, store.SSOEvent{SiteID: siteID, EventType: EventSAMLLogout, Status: store.EventFailure,
 			Body: "logout message refused: " + clip(e.EventText(), 1500), EventErrors: []string{e.Check}, IP: ip}, p)
 	}

@@ -136,6 +136,7 @@ func (s *Service) metadataFailed(ctx context.Context, p store.SSOStrategy, cause
 		s.log.Error("ssologin: reading cached metadata", "sso_strategy_id", p.ID, "error", err)
 	}
 	m.SSOStrategyID, m.SourceURL, m.LastError, m.LastErrorAt = p.ID, p.SAMLProviderMetadataURL, clip(cause.Error(), 1000), now
+	m.Failures++
 	if _, err := s.putMetadataFor(ctx, p, m); err != nil {
 		s.log.Error("ssologin: recording a metadata refresh failure", "sso_strategy_id", p.ID, "error", err)
 	}

@@ -345,3 +345,47 @@ func TestMetadataOfAnEarlierURLIsNeverUsed(t *testing.T) {
 		t.Fatalf("sign-in used the old URL's copy: %d fetches, cached %+v", f.server.count()-before, f.cached())
 	}
 }
+
+// TestMissingMetadataBacksOff: a provider without a copy of its metadata
+// whose URL fails is fetched once, not by every sign-in; the next fetch
+// waits a minute, then two, and a URL that recovers is used as soon as the
+// wait is over. Sign-ins refused without a fetch leave no event.
+func TestMissingMetadataBacksOff(t *testing.T) {
+	good := idpMetadata(t, "https://idp.test/entra", time.Now().AddDate(1, 0, 0))
+	f := newMetadataFixture(t, good)
+	f.server.set(http.StatusServiceUnavailable, "down")
+	events := func() int {
+		evs, err := f.id.ListSSOEvents(f.ctx, f.site.ID, store.EventQuery{ListOptions: store.ListOptions{Limit: 1000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1"); err == nil {
+			t.Fatal("a sign-in started without metadata")
+		}
+	}
+	if f.server.count() != 1 || events() != 2 {
+		t.Fatalf("5 sign-ins: %d fetches, %d events; want 1 fetch, 2 events (refresh and refusal)", f.server.count(), events())
+	}
+	f.clock.Advance(time.Minute)
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1"); err == nil || f.server.count() != 2 {
+		t.Fatalf("a minute later: %v, %d fetches", err, f.server.count())
+	}
+	if m := f.cached(); m.Failures != 2 {
+		t.Fatalf("failures %d, want 2", m.Failures)
+	}
+	f.server.set(http.StatusOK, good)
+	f.clock.Advance(time.Minute)
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1"); err == nil || f.server.count() != 2 {
+		t.Fatalf("within two minutes of the second failure: %v, %d fetches", err, f.server.count())
+	}
+	f.clock.Advance(time.Minute)
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, "192.0.2.1"); err != nil || f.server.count() != 3 {
+		t.Fatalf("after the wait, with the URL back: %v, %d fetches", err, f.server.count())
+	}
+	if m := f.cached(); m.Failures != 0 || m.Raw != good {
+		t.Fatalf("after recovery: %+v", m)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/backoff"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/outbound"
@@ -71,6 +72,9 @@ type Service struct {
 	client     *http.Client
 	reqTTL     time.Duration
 	spKeys     sync.Map // site ID -> spKeyPair
+	// fetches lets one sign-in at a time fetch a provider's missing
+	// metadata; the others wait for its result.
+	fetches backoff.Gate
 }
 
 // New returns a Service.
