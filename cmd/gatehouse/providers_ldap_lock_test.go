@@ -57,7 +57,8 @@ func TestSyncLockAcrossTwoProcesses(t *testing.T) {
 	helpers := make([]*helper, 2)
 	for i := range helpers {
 		args, _ := json.Marshal([]string{"providers", "sync", strconv.FormatInt(p.ID, 10), "--database-url", url,
-			"--master-key-file", keyFile, "--data-dir", filepath.Join(dir, fmt.Sprintf("node%d", i))})
+			"--master-key-file", keyFile, "--data-dir", filepath.Join(dir, fmt.Sprintf("node%d", i)),
+			"--allow-private-outbound"}) // the test directory is on loopback
 		cmd := exec.Command(os.Args[0], "-test.run=^TestSyncHelperProcess$", "-test.count=1")
 		cmd.Env = append(os.Environ(), envSyncHelperArgs+"="+string(args))
 		stdin, err := cmd.StdinPipe()

@@ -64,7 +64,8 @@ func TestProvidersSyncAndTest(t *testing.T) {
 	ctx := context.Background()
 	run := func(args ...string) (string, error) {
 		var out lockedBuffer
-		err := runCLI(ctx, &out, append(args, "--data-dir", dataDir)...)
+		// The test directory is on loopback, which only this flag reaches.
+		err := runCLI(ctx, &out, append(args, "--data-dir", dataDir, "--allow-private-outbound")...)
 		return out.String(), err
 	}
 

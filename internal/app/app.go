@@ -14,8 +14,11 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/oidclogin"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
@@ -36,12 +39,21 @@ type App struct {
 	// Directories checks LDAP and Active Directory passwords for the
 	// identity core, with one connection pool per provider.
 	Directories *directory.Service
+	// Outbound is what the connections a site admin points somewhere
+	// (metadata URLs, OpenID issuers, LDAP hosts) may reach.
+	Outbound outbound.Policy
 	// Site is the default site, created on first start.
 	Site store.Site
 	// Refusals records the SAML and OpenID Connect refusals that a
 	// request proved nothing about, so a flood of them cannot fill the
 	// SSO event log; both sign-in services share it.
 	Refusals *events.RefusalLimiter
+
+	// sso and oidc are the SAML and OpenID Connect sign-in services: one
+	// of each, so that the web front end, the metadata refresh and the
+	// identity core's checks of saved providers share their caches.
+	sso  *ssologin.Service
+	oidc *oidclogin.Service
 
 	files lazyFiles // see FileStorage
 }
@@ -92,9 +104,10 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		logger.Info("admin alerts by e-mail", "smtp", m.Server())
 	}
 	engine := provision.New(st, provision.Options{Notifier: notifier, Logger: logger})
+	policy := outbound.Policy{AllowPrivate: c.Outbound.AllowPrivate}
 	// The identity core asks the directories about LDAP passwords, and
 	// the directories open their service account passwords through it.
-	dirs := directory.New(directory.Options{Store: st, Provision: engine, Logger: logger})
+	dirs := directory.New(directory.Options{Store: st, Provision: engine, Outbound: policy, Logger: logger})
 	a := &App{
 		Config:      c,
 		Logger:      logger,
@@ -104,8 +117,13 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		Provision:   engine,
 		Directories: dirs,
 		Refusals:    events.NewRefusalLimiter(st, events.RefusalLimits{Logger: logger}),
+		Outbound:    policy,
 	}
 	dirs.SetSecrets(a.Identity)
+	if err := a.startSignIn(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if a.Site, err = a.Identity.EnsureDefaultSite(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("create default site: %w", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/events"
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/ops"
 	"github.com/gatehouse/gatehouse/internal/scim"
@@ -99,6 +100,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err := a.startFTP(ctx); err != nil {
 		return err
 	}
+	if a.Outbound.AllowPrivate {
+		a.Logger.Info("connections to identity providers and directories may reach private addresses (--allow-private-outbound)")
+	}
 	go a.sweepSessions(ctx)
 	go a.Refusals.Run(ctx)
 	go a.sweepStaleUploads(ctx)
@@ -159,19 +163,31 @@ func (a *App) sweepSessions(ctx context.Context) {
 	}
 }
 
-// SSOLogin returns the single sign-on service over the app's identity
-// core, provisioning engine and alerts.
-func (a *App) SSOLogin() (*ssologin.Service, error) {
-	return ssologin.New(ssologin.Options{
+// startSignIn makes the SAML and OpenID Connect sign-in services over the
+// app's identity core, provisioning engine and alerts, and has the core
+// check with them what a saved provider trusts.
+func (a *App) startSignIn() error {
+	var err error
+	a.sso, err = ssologin.New(ssologin.Options{
 		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, SiteDomain: a.Config.SiteDomain,
-		Notifier: a.Notifier, Logger: a.Logger, Refusals: a.Refusals,
+		Notifier: a.Notifier, Logger: a.Logger, Refusals: a.Refusals, Outbound: a.Outbound,
 	})
+	if err != nil {
+		return err
+	}
+	a.oidc, err = oidclogin.New(oidclogin.Options{
+		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, Logger: a.Logger, Outbound: a.Outbound,
+		Notifier: a.Notifier, Refusals: a.Refusals,
+	})
+	if err != nil {
+		return err
+	}
+	a.Identity.SetTrustChecker(identity.TrustByProtocol{identity.ProtocolSAML: a.sso, identity.ProtocolOAuth2: a.oidc})
+	return nil
 }
 
-// OIDCLogin returns the OpenID Connect sign-in service over the app's
-// identity core and provisioning engine.
-func (a *App) OIDCLogin() (*oidclogin.Service, error) {
-	return oidclogin.New(oidclogin.Options{
-		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, Logger: a.Logger, Refusals: a.Refusals,
-	})
-}
+// SSOLogin returns the single sign-on service.
+func (a *App) SSOLogin() (*ssologin.Service, error) { return a.sso, nil }
+
+// OIDCLogin returns the OpenID Connect sign-in service.
+func (a *App) OIDCLogin() (*oidclogin.Service, error) { return a.oidc, nil }

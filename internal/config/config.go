@@ -46,6 +46,8 @@ type Config struct {
 	FTP FTPConfig
 	// SFTP configures the SFTP listener (see transfer_sftp.go).
 	SFTP SFTPConfig
+	// Outbound says what admin-set destinations may reach (see outbound.go).
+	Outbound OutboundConfig
 }
 
 // setting describes one option: its flag, environment variable and file key.
@@ -80,6 +82,10 @@ var settings = []setting{
 		func(c *Config) *string { return &c.LDAPSyncInterval }, true},
 }
 
+// flagWithoutValue gives the value of a flag given without one
+// ("--allow-private-outbound" for "--allow-private-outbound=true").
+var flagWithoutValue = map[string]string{}
+
 // ConfigFileFlag names the flag (and GATEHOUSE_CONFIG variable) of the optional YAML file.
 const ConfigFileFlag = "config"
 
@@ -92,6 +98,9 @@ func AddFlags(fs *pflag.FlagSet, withServe bool) {
 			continue
 		}
 		fs.String(s.flag, s.def, s.usage+" (env "+envName(s.flag)+")")
+		if v, ok := flagWithoutValue[s.flag]; ok {
+			fs.Lookup(s.flag).NoOptDefVal = v
+		}
 	}
 }
 
@@ -192,6 +201,9 @@ func (c *Config) complete() error {
 		return err
 	}
 	if err := c.completeSFTP(); err != nil {
+		return err
+	}
+	if err := c.completeOutbound(); err != nil {
 		return err
 	}
 	c.SiteDomain = strings.ToLower(strings.Trim(c.SiteDomain, "."))

@@ -62,3 +62,25 @@ func TestRefusals(t *testing.T) {
 		t.Error("unknown file key accepted")
 	}
 }
+
+func TestAllowPrivateOutbound(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{nil, nil, false},
+		{[]string{"--allow-private-outbound"}, nil, true},
+		{[]string{"--allow-private-outbound=false"}, nil, false},
+		{nil, map[string]string{"GATEHOUSE_ALLOW_PRIVATE_OUTBOUND": "true"}, true},
+		{[]string{"--allow-private-outbound=false"}, map[string]string{"GATEHOUSE_ALLOW_PRIVATE_OUTBOUND": "true"}, false},
+	} {
+		c, err := load(t, tc.args, tc.env)
+		if err != nil || c.Outbound.AllowPrivate != tc.want {
+			t.Errorf("%v %v: %v, %v; want %v", tc.args, tc.env, c.Outbound.AllowPrivate, err, tc.want)
+		}
+	}
+	if _, err := load(t, []string{"--allow-private-outbound=maybe"}, nil); err == nil {
+		t.Error("--allow-private-outbound=maybe accepted")
+	}
+}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/ldap"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -45,8 +46,12 @@ type Options struct {
 	// Provision refreshes an account after a successful bind when the
 	// provider provisions users; nil leaves accounts as they are.
 	Provision *provision.Engine
-	Clock     func() time.Time
-	Logger    *slog.Logger
+	// Outbound decides which addresses the directories' hosts may be at;
+	// the zero value allows public addresses only, so a directory on the
+	// organisation's own network needs outbound.AllowPrivate.
+	Outbound outbound.Policy
+	Clock    func() time.Time
+	Logger   *slog.Logger
 }
 
 // Service keeps one *ldap.Directory per provider. It is safe for
@@ -110,6 +115,7 @@ func (s *Service) Directory(ctx context.Context, p store.SSOStrategy) (*ldap.Dir
 	if err != nil {
 		return nil, &ldap.Error{Kind: ldap.KindConfig, Detail: "the provider's LDAP settings cannot be read", Err: err}
 	}
+	cfg.Dial = s.opts.Outbound.DialContext
 	dir, err := ldap.New(cfg)
 	if err != nil {
 		return nil, err

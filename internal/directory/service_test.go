@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -48,7 +50,7 @@ func newEnv(tb testing.TB, o ldaptest.Options, change func(*identity.SSOStrategy
 	}
 	e := &env{ctx: context.Background(), srv: srv, st: st}
 	e.engine = provision.New(st, provision.Options{})
-	e.dirs = directory.New(directory.Options{Store: st, Provision: e.engine})
+	e.dirs = directory.New(directory.Options{Store: st, Provision: e.engine, Outbound: outbound.AllowPrivate})
 	tb.Cleanup(func() { _ = e.dirs.Close() })
 	e.id = identity.New(st, identity.Options{Sealer: sealer, Directory: e.dirs,
 		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}})
@@ -211,15 +213,18 @@ func TestLoginWithPasswordOnEveryChannel(t *testing.T) {
 	if _, err := e.id.UpdateUser(e.ctx, identity.SystemActor, e.site.ID, u.ID, identity.UserChange{RestAPIPermission: &yes}, true); err != nil {
 		t.Fatal(err)
 	}
-	for _, channel := range []identity.Channel{identity.ChannelWeb, identity.ChannelAPI, identity.ChannelDesktop,
+	for i, channel := range []identity.Channel{identity.ChannelWeb, identity.ChannelAPI, identity.ChannelDesktop,
 		identity.ChannelSFTP, identity.ChannelFTP, identity.ChannelWebDAV} {
+		// Each channel from an address of its own: one address's failures
+		// are throttled after user_lockout_tries-1 of them.
+		ip := fmt.Sprintf("192.0.2.%d", i+1)
 		_, err := e.id.LoginWithPassword(e.ctx, identity.PasswordLogin{SiteID: e.site.ID, Username: ldaptest.UserZoe,
-			Password: ldaptest.Password(ldaptest.UserZoe), Channel: channel})
+			Password: ldaptest.Password(ldaptest.UserZoe), Channel: channel, IP: ip})
 		if err != nil {
 			t.Errorf("%s: %v", channel, err)
 		}
 		_, err = e.id.LoginWithPassword(e.ctx, identity.PasswordLogin{SiteID: e.site.ID, Username: ldaptest.UserZoe,
-			Password: "not it", Channel: channel})
+			Password: "not it", Channel: channel, IP: ip})
 		if !errors.Is(err, identity.ErrInvalidUsernameOrPassword) {
 			t.Errorf("%s, wrong password: %v", channel, err)
 		}

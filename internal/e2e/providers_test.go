@@ -18,13 +18,12 @@ func TestProvidersCLI(t *testing.T) {
 	key := createAPIKey(t, d...)
 	var p struct{ ID int64 }
 	body := map[string]any{
-		"protocol":                   "saml",
-		"provider":                   "azure",
-		"label":                      "Contoso Entra",
-		"saml_provider_metadata_url": "https://127.0.0.1:9/federationmetadata/2007-06/federationmetadata.xml",
-		"provision_users":            true,
-		"provision_groups":           true,
-		"provision_group_required":   "Files*",
+		"protocol":                 "saml",
+		"provider":                 "azure",
+		"label":                    "Contoso Entra",
+		"provision_users":          true,
+		"provision_groups":         true,
+		"provision_group_required": "Files*",
 	}
 	if code := s.api(t, http.MethodPost, "/sso_strategies", key, body, &p); code != http.StatusCreated {
 		t.Fatalf("create provider: %d", code)
@@ -69,8 +68,7 @@ func TestProvidersShowSAMLValues(t *testing.T) {
 		EntityID string `json:"saml_sp_entity_id"`
 		ACSURL   string `json:"saml_sp_acs_url"`
 	}
-	body := map[string]any{"protocol": "saml", "provider": "azure", "label": "Entra",
-		"saml_provider_metadata_url": "https://127.0.0.1:9/federationmetadata/2007-06/federationmetadata.xml"}
+	body := map[string]any{"protocol": "saml", "provider": "azure", "label": "Entra"}
 	if code := s.api(t, http.MethodPost, "/sso_strategies", key, body, &p); code != http.StatusCreated {
 		t.Fatalf("create provider: %d", code)
 	}

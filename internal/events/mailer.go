@@ -2,7 +2,9 @@ package events
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,6 +22,11 @@ const EventTypeAlert = "alert"
 
 // maxEventBody bounds what an alert delivery writes to the external log.
 const maxEventBody = 2000
+
+// AlertInterval is the least time between two alerts of one kind about
+// one provider. A failing identity provider is met by every sign-in, and
+// anyone can start one: without this, each would e-mail every admin.
+const AlertInterval = time.Hour
 
 // MailerConfig configures a Mailer. URL and From are required.
 type MailerConfig struct {
@@ -105,7 +112,16 @@ func (m *Mailer) Notify(ctx context.Context, n Notice) error {
 		m.log.Debug("alert not sent: no site admin asked for alerts", "site_id", n.SiteID, "kind", n.Kind)
 		return nil
 	}
+	release, ok := m.claim(ctx, n)
+	if !ok {
+		m.log.Info("alert held back: one of this kind about this provider went out within the hour",
+			"site_id", n.SiteID, "sso_strategy_id", n.SSOStrategyID, "kind", n.Kind)
+		return nil
+	}
 	sendErr := m.deliver(ctx, site, n, to)
+	if sendErr != nil {
+		release() // undelivered: the next notice may try again
+	}
 	m.record(ctx, n, len(to), sendErr)
 	if sendErr != nil {
 		m.log.Warn("alert not sent", "site_id", n.SiteID, "kind", n.Kind, "recipients", len(to), "error", sendErr)
@@ -113,6 +129,32 @@ func (m *Mailer) Notify(ctx context.Context, n Notice) error {
 	}
 	m.log.Info("alert sent", "site_id", n.SiteID, "kind", n.Kind, "recipients", len(to))
 	return nil
+}
+
+// claim takes the right to send n's kind of alert about n's provider for
+// AlertInterval, in the store, so that every Gatehouse node together
+// sends at most one per interval. Notices about no provider are not
+// limited. release gives the claim back. A store that cannot be asked
+// does not stop the alert.
+func (m *Mailer) claim(ctx context.Context, n Notice) (release func(), ok bool) {
+	if n.SSOStrategyID == 0 {
+		return func() {}, true
+	}
+	name := fmt.Sprintf("alert:%d:%d:%s", n.SiteID, n.SSOStrategyID, n.Kind)
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	holder := hex.EncodeToString(b[:])
+	now := m.now()
+	claimed, err := m.st.TryLock(ctx, name, holder, now, now.Add(AlertInterval))
+	if err != nil {
+		m.log.Warn("alert rate limit not checked", "site_id", n.SiteID, "kind", n.Kind, "error", err)
+		return func() {}, true
+	}
+	return func() {
+		if err := m.st.Unlock(context.WithoutCancel(ctx), name, holder); err != nil {
+			m.log.Warn("alert rate limit not released", "site_id", n.SiteID, "kind", n.Kind, "error", err)
+		}
+	}, claimed
 }
 
 // recipients lists the addresses of the site's enabled site admins who

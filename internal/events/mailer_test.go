@@ -332,3 +332,41 @@ func TestNewNotifier(t *testing.T) {
 		t.Fatalf("with SMTP URL: %v %v", n, err)
 	}
 }
+
+// TestAlertsAboutOneProviderAtMostHourly: of many notices of one kind
+// about one provider, one is mailed per AlertInterval, whichever Mailer
+// (node) raises them; another kind or another provider is not held back,
+// and a delivery that failed does not count.
+func TestAlertsAboutOneProviderAtMostHourly(t *testing.T) {
+	srv := smtptest.Start(t)
+	w := newWorld(t)
+	w.user("ann", alertAdmin("ann@example.com", "Ann Admin"))
+	notice := func(provider int64, kind string) Notice {
+		return Notice{SiteID: w.site.ID, Kind: kind, SSOStrategyID: provider, Subject: "trouble", Body: "trouble"}
+	}
+	down := w.mailer("smtp://" + smtptest.FreeAddr(t))
+	if err := down.Notify(w.ctx, notice(7, NoticeMetadataRefreshFailure)); err == nil {
+		t.Fatal("delivery to a closed port succeeded")
+	}
+	nodeA, nodeB := w.mailer("smtp://"+srv.Addr), w.mailer("smtp://"+srv.Addr)
+	for i := 0; i < 20; i++ {
+		for _, m := range []*Mailer{nodeA, nodeB} {
+			if err := m.Notify(w.ctx, notice(7, NoticeMetadataRefreshFailure)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("%d messages for 40 notices within the hour, want 1", n)
+	}
+	w.must(nodeA.Notify(w.ctx, notice(7, NoticeCertificateExpiry)))
+	w.must(nodeA.Notify(w.ctx, notice(8, NoticeMetadataRefreshFailure)))
+	if n := len(srv.Messages()); n != 3 {
+		t.Fatalf("%d messages after another kind and another provider, want 3", n)
+	}
+	w.clock.Advance(AlertInterval)
+	w.must(nodeB.Notify(w.ctx, notice(7, NoticeMetadataRefreshFailure)))
+	if n := len(srv.Messages()); n != 4 {
+		t.Fatalf("%d messages an hour later, want 4", n)
+	}
+}

@@ -24,6 +24,9 @@ const (
 	// NoticeCertificateExpiry: a SAML provider's signing certificate
 	// expires within 30 days.
 	NoticeCertificateExpiry = "certificate_expiry"
+	// NoticeOIDCProviderFailure: an OpenID provider's discovery document
+	// or signing keys could not be read, so sign-in through it fails.
+	NoticeOIDCProviderFailure = "oidc_provider_failure"
 )
 
 // Notice is one alert for the admins of a site.

@@ -119,6 +119,10 @@ var (
 	// sign in through: deleting it would strand them.
 	ErrProviderInUse = newError(http.StatusConflict, "conflict/sso-strategy-in-use", "Sso Strategy In Use",
 		"users still sign in through this SSO provider; move them to another provider or authentication method first")
+	// ErrProviderChanged refuses saving a change of whom a provider
+	// trusts when another request changed the provider meanwhile.
+	ErrProviderChanged = newError(http.StatusConflict, "conflict/sso-strategy-changed", "Sso Strategy Changed",
+		"another request changed this SSO provider while the new settings were being checked; read it again and repeat the change")
 	// ErrDirectoryUnavailable means an LDAP/AD password could not be checked
 	// because no directory connector is configured or the directory did not
 	// answer. Password sign-in never shows it to the caller, who gets

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"encoding/json"
-	"net/url"
 	"regexp"
 	"strings"
 )
@@ -81,11 +80,14 @@ func ReadOIDCSettings(provider, subdomain, options string, complete bool) (OIDCS
 	if len(o.Scopes) > 20 {
 		return o, ErrInvalidParams.With("options.%s: give at most 20 scopes", OptionOIDCScopes)
 	}
-	for field, v := range map[string]string{OptionOIDCAuthority: o.Authority, OptionOIDCIssuerURL: o.IssuerURL} {
-		if v != "" {
-			if u, err := url.Parse(v); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-				return o, ErrInvalidParams.With("options.%s must be an absolute https URL without query, such as https://login.microsoftonline.com/<tenant-id>", field)
-			}
+	for field, example := range map[string]string{OptionOIDCAuthority: "https://login.microsoftonline.com",
+		OptionOIDCIssuerURL: "https://login.example.com/oauth2/default"} {
+		v := o.Authority
+		if field == OptionOIDCIssuerURL {
+			v = o.IssuerURL
+		}
+		if err := checkFetchURL("options."+field, v, example, false); err != nil {
+			return o, err
 		}
 	}
 	switch provider {

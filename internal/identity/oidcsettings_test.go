@@ -38,6 +38,9 @@ func TestOIDCSettingsCheckedOnSave(t *testing.T) {
 		{"unknown login claim", "okta", "acme", map[string]any{OptionOIDCLoginClaim: "nickname"}, OptionOIDCLoginClaim},
 		{"scopes of the wrong type", "google", "", map[string]any{OptionOIDCScopes: "groups"}, "oidc_scopes"},
 		{"generic issuer", "onelogin", "", map[string]any{OptionOIDCIssuerURL: "https://acme.onelogin.com/oidc/2"}, ""},
+		{"generic issuer over http", "onelogin", "", map[string]any{OptionOIDCIssuerURL: "http://acme.onelogin.com/oidc/2"}, "must use https"},
+		{"authority over http", "azure", "", map[string]any{OptionOIDCTenantID: guid, OptionOIDCAuthority: "http://login.example.test"}, "must use https"},
+		{"loopback issuer over http, for local testing", "onelogin", "", map[string]any{OptionOIDCIssuerURL: "http://127.0.0.1:8080/oidc"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := create(tc.provider, tc.subdomain, tc.options)

@@ -92,29 +92,72 @@ func (s *Service) CreateSSOStrategy(ctx context.Context, a Actor, siteID int64, 
 	if err := s.applySSOStrategyChange(&p, c); err != nil {
 		return store.SSOStrategy{}, err
 	}
-	if err := s.st.CreateSSOStrategy(ctx, &p); err != nil {
-		return store.SSOStrategy{}, mapStoreErr(err, "create sso strategy", nil, ErrDuplicate.With("an SSO provider with these settings already exists"))
+	trust, err := s.checkTrust(ctx, store.SSOStrategy{}, p)
+	if err != nil {
+		return store.SSOStrategy{}, err
+	}
+	err = s.st.Tx(ctx, func(ctx context.Context) error {
+		if err := s.st.CreateSSOStrategy(ctx, &p); err != nil {
+			return mapStoreErr(err, "create sso strategy", nil, ErrDuplicate.With("an SSO provider with these settings already exists"))
+		}
+		if trust.record == nil {
+			return nil // nothing was cached for a new provider
+		}
+		return mapStoreErr(trust.record(ctx, p), "cache sso strategy trust", nil, nil)
+	})
+	if err != nil {
+		return store.SSOStrategy{}, err
 	}
 	s.log.Info("SSO provider created", "site_id", siteID, "sso_strategy_id", p.ID, "protocol", p.Protocol, "by", a.Username)
 	return p, nil
 }
 
 // UpdateSSOStrategy changes a provider. The change is validated as a whole
-// against the provider it produces.
+// against the provider it produces. A change of whom the provider trusts
+// (its metadata URL or XML, certificate fingerprint, issuer, sign-on URL;
+// an OpenID issuer, tenant, authority or client) is checked first (see
+// TrustChecker) and replaces the trust cached for the old settings in the
+// same transaction, so the old identity provider is not believed for one
+// more sign-in.
 func (s *Service) UpdateSSOStrategy(ctx context.Context, a Actor, siteID, id int64, c SSOStrategyChange) (store.SSOStrategy, error) {
 	if err := requireSiteAdmin(a); err != nil {
 		return store.SSOStrategy{}, err
 	}
+	cur, err := s.st.GetSSOStrategy(ctx, siteID, id)
+	if err != nil {
+		return store.SSOStrategy{}, mapStoreErr(err, "read sso strategy", ErrSSOStrategyNotFound, nil)
+	}
+	next := cur
+	if err := s.applySSOStrategyChange(&next, c); err != nil {
+		return store.SSOStrategy{}, err
+	}
+	trust, err := s.checkTrust(ctx, cur, next)
+	if err != nil {
+		return store.SSOStrategy{}, err
+	}
 	var p store.SSOStrategy
-	err := s.st.Tx(ctx, func(ctx context.Context) error {
+	err = s.st.Tx(ctx, func(ctx context.Context) error {
 		var before store.SSOStrategy
 		var err error
 		p, err = s.st.UpdateSSOStrategy(ctx, siteID, id, func(p *store.SSOStrategy) error {
 			before = *p
-			return s.applySSOStrategyChange(p, c)
+			if err := s.applySSOStrategyChange(p, c); err != nil {
+				return err
+			}
+			// Another request changed the provider since it was read: the
+			// trust this change would put in place was not checked.
+			if after := trustSettings(*p); after != trustSettings(before) && (!trust.changed || after != trust.settings) {
+				return ErrProviderChanged
+			}
+			return nil
 		})
 		if err != nil {
 			return mapStoreErr(err, "update sso strategy", ErrSSOStrategyNotFound, ErrDuplicate.With("an SSO provider with these settings already exists"))
+		}
+		if trustSettings(before) != trustSettings(p) {
+			if err := s.saveTrust(ctx, p, trust); err != nil {
+				return mapStoreErr(err, "cache sso strategy trust", nil, nil)
+			}
 		}
 		return s.recordSCIMExpiryChange(ctx, a, before, p)
 	})
@@ -263,13 +306,16 @@ func validateSSOStrategyChange(c SSOStrategyChange) error {
 	for field, v := range map[string]*string{
 		"logo_url":                     c.LogoURL,
 		"saml_provider_issuer_url":     c.SAMLProviderIssuerURL,
-		"saml_provider_metadata_url":   c.SAMLProviderMetadataURL,
 		"saml_provider_slo_target_url": c.SAMLProviderSLOTargetURL,
 		"saml_provider_sso_target_url": c.SAMLProviderSSOTargetURL,
 	} {
 		if v != nil {
 			errs = append(errs, checkURL(field, *v))
 		}
+	}
+	if c.SAMLProviderMetadataURL != nil {
+		errs = append(errs, checkFetchURL("saml_provider_metadata_url", *c.SAMLProviderMetadataURL,
+			"https://login.microsoftonline.com/<tenant-id>/federationmetadata/2007-06/federationmetadata.xml?appid=<app-id>", true))
 	}
 	for field, v := range map[string]*string{"ldap_host": c.LDAPHost, "ldap_host_2": c.LDAPHost2, "ldap_host_3": c.LDAPHost3} {
 		if v != nil {

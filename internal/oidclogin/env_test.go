@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/oidc/oidctest"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
@@ -54,7 +55,8 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	prov := provision.New(st, provision.Options{Clock: e.clock.Now, Logger: logger})
-	if e.svc, err = New(Options{Identity: e.id, Provision: prov, BaseURL: "https://files.example.test", Logger: logger, Clock: e.clock.Now}); err != nil {
+	if e.svc, err = New(Options{Identity: e.id, Provision: prov, BaseURL: "https://files.example.test", Logger: logger, Clock: e.clock.Now,
+		Outbound: outbound.AllowPrivate}); err != nil {
 		t.Fatal(err)
 	}
 	return e

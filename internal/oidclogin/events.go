@@ -3,9 +3,11 @@ package oidclogin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/connector/oidc"
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -39,26 +41,57 @@ func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy,
 	if x != nil {
 		ev.Username, ev.IdPUID = x.Username, x.ExternalID
 	}
+	if e.Repeats() {
+		s.log.Debug("OpenID Connect sign-in refused again", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+		return e
+	}
 	if siteID != 0 {
 		s.recordEvent(ctx, ev, p)
 	}
 	s.log.Info("OpenID Connect sign-in refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+	s.alertTrouble(ctx, p, e)
 	return e
 }
 
 // refuseAnonymous is refuse for a request that proved nothing (no state
 // this server made): the flood limiter records it.
 func (s *Service) refuseAnonymous(ctx context.Context, siteID int64, p store.SSOStrategy, e *ssologin.LoginError, ip string) error {
+	if e.Repeats() {
+		// The provider is in back-off: its failure was recorded when it
+		// happened, and each sign-in meanwhile adds nothing.
+		s.log.Debug("OpenID Connect sign-in refused again", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+		return e
+	}
 	if siteID != 0 {
 		s.refusals.Record(ctx, s.eventAbout(refusalEvent(siteID, e, ip), p))
 	}
 	s.log.Info("OpenID Connect sign-in refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+	s.alertTrouble(ctx, p, e)
 	return e
 }
 
 func refusalEvent(siteID int64, e *ssologin.LoginError, ip string) store.SSOEvent {
 	return store.SSOEvent{SiteID: siteID, EventType: EventOIDCLogin, Status: store.EventFailure,
-		Body: "sign-in refused: " + ssologin.Clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}
+		Body: "sign-in refused: " + ssologin.Clip(e.EventText(), 1500), EventErrors: []string{e.Check}, IP: ip}
+}
+
+// alertTrouble tells the site admins that a provider's discovery document
+// or signing keys could not be read, which stops every sign-in through
+// it. It runs only when a read was made (not for a refusal that Repeats);
+// the Notifier sends at most one such alert per provider and hour.
+func (s *Service) alertTrouble(ctx context.Context, p store.SSOStrategy, e *ssologin.LoginError) {
+	if p.ID == 0 || (e.Check != string(oidc.KindDiscovery) && e.Check != string(oidc.KindKeys)) {
+		return
+	}
+	n := events.Notice{SiteID: p.SiteID, Kind: events.NoticeOIDCProviderFailure, SSOStrategyID: p.ID,
+		Subject: fmt.Sprintf("OpenID Connect provider %q cannot be reached", ssologin.Clip(p.Label, 100)),
+		Body: fmt.Sprintf("Gatehouse could not read what it needs to trust the OpenID Connect provider %q (id %d):\n%s\n\n"+
+			"Sign-in through this provider fails until it can. Check the provider's tenant, subdomain, authority or issuer "+
+			"settings, and that this server can reach the provider. The SSO events (gatehouse events list --log sso) have each refusal.",
+			ssologin.Clip(p.Label, 100), p.ID, ssologin.Clip(e.EventText(), 1500))}
+	if err := s.notify.Notify(context.WithoutCancel(ctx), n); err != nil {
+		s.log.Warn("oidclogin: alert not delivered", "site_id", p.SiteID, "kind", n.Kind, "error", err)
+	}
 }
 
 // recordEvent writes an SSO event about provider p (zero for none) and
@@ -93,6 +126,9 @@ func oidcRefusal(err error) (ssologin.ConnectorRefusal, bool) {
 		return ssologin.ConnectorRefusal{}, false
 	}
 	cr := ssologin.ConnectorRefusal{Check: string(oe.Kind), Advice: advice(oe)}
+	if oe.Err != nil {
+		cr.Cause = oe.Err.Error()
+	}
 	switch oe.Kind {
 	case oidc.KindMalformed:
 		cr.Status = http.StatusBadRequest

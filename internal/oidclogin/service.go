@@ -28,6 +28,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -40,12 +41,20 @@ type Options struct {
 	// BaseURL is where Gatehouse is reached; the redirect URI
 	// BaseURL/login_from_oauth?provider=<provider> is built from it.
 	BaseURL string
-	Logger  *slog.Logger     // default slog.Default()
-	Clock   func() time.Time // default time.Now
+	Logger  *slog.Logger // default slog.Default()
+	// Notifier alerts the site admins when a provider's discovery
+	// document or keys cannot be read (default events.Discard{}).
+	Notifier events.Notifier
+	Clock    func() time.Time // default time.Now
 	// HTTPClient reaches the providers (discovery, keys, token endpoint);
 	// nil uses one that verifies TLS against the system's roots, with
 	// timeouts. Tests give one that trusts their provider's certificate.
+	// Its connections obey Outbound.
 	HTTPClient *http.Client
+	// Outbound decides which addresses providers may be at; the zero value
+	// allows public addresses only (outbound.AllowPrivate for a provider
+	// on the organisation's own network, or on loopback in tests).
+	Outbound outbound.Policy
 	// StateLifetime is how long a sign-in may wait at the provider
 	// (default 15 minutes: people type passwords and MFA codes).
 	StateLifetime time.Duration
@@ -62,6 +71,7 @@ type Options struct {
 type Service struct {
 	id       *identity.Service
 	st       store.Store
+	notify   events.Notifier
 	prov     *provision.Engine
 	base     string
 	log      *slog.Logger
@@ -86,7 +96,10 @@ func New(o Options) (*Service, error) {
 	}
 	s := &Service{id: o.Identity, st: o.Identity.Store(), prov: o.Provision, base: base.String(),
 		log: o.Logger, now: o.Clock, client: o.HTTPClient, stateTTL: o.StateLifetime, skew: o.Skew, refusals: o.Refusals,
-		providers: map[int64]*cachedProvider{}}
+		notify: o.Notifier, providers: map[int64]*cachedProvider{}}
+	if s.notify == nil {
+		s.notify = events.Discard{}
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -96,6 +109,7 @@ func New(o Options) (*Service, error) {
 	if s.client == nil {
 		s.client = defaultClient()
 	}
+	s.client = o.Outbound.Client(s.client)
 	if s.stateTTL <= 0 {
 		s.stateTTL = 15 * time.Minute
 	}

@@ -37,11 +37,11 @@ func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, 
 	}
 	idp, err := s.trustedIdP(ctx, p)
 	if err != nil {
-		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, "the provider's identity provider settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300)), ip)
+		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
 	}
 	sp, _, err := s.serviceProvider(ctx, site, p, idp, nil)
 	if err != nil {
-		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, "the provider's settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300)), ip)
+		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
 	}
 	redirect, requestID, err := sp.AuthnRequestURL(site.Subdomain)
 	if err != nil {

@@ -109,7 +109,7 @@ func (s *Service) providerFor(ctx context.Context, site store.Site, identifier s
 		p := candidates[0]
 		idp, err := s.trustedIdP(ctx, p)
 		if err != nil {
-			return p, nil, refusal("", err, "the provider's identity provider settings cannot be used (%s); a site admin can fix them", clip(err.Error(), 300))
+			return p, nil, refusal("", err, "")
 		}
 		return p, idp, nil
 	}

@@ -65,7 +65,7 @@ func (s *Service) Consume(ctx context.Context, r ConsumeRequest) (SignIn, error)
 	tracker := &requestTracker{}
 	sp, opts, err := s.serviceProvider(ctx, site, p, idp, tracker)
 	if err != nil {
-		return SignIn{}, s.refuseAnonymous(ctx, site.ID, p, refusal("", err, "the provider's settings cannot be used (%s)", clip(err.Error(), 300)), r.IP)
+		return SignIn{}, s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), r.IP)
 	}
 	a, err := sp.ParseResponse(ctx, r.SAMLResponse, nil, s.now())
 	if err != nil {
@@ -147,8 +147,13 @@ func (s *Service) refuseAnonymous(ctx context.Context, siteID int64, p store.SSO
 // refuseWith records ev as refusal e (on no site: only the log) and
 // returns e.
 func (s *Service) refuseWith(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy, e *LoginError, ip string, anonymous bool) error {
-	ev.Status, ev.Body, ev.EventErrors, ev.IP = store.EventFailure, "sign-in refused: "+clip(e.Message, 1000), []string{e.Check}, ip
+	ev.Status, ev.Body, ev.EventErrors, ev.IP = store.EventFailure, "sign-in refused: "+clip(e.EventText(), 1500), []string{e.Check}, ip
 	switch {
+	case e.Repeats():
+		// The provider is in back-off: its failure was recorded when it
+		// happened, and each sign-in meanwhile adds nothing.
+		s.log.Debug("SSO sign-in refused again", "site_id", ev.SiteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+		return e
 	case ev.SiteID == 0:
 	case anonymous:
 		s.recordAnonymous(ctx, ev, p)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/gatehouse/gatehouse/internal/backoff"
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
@@ -35,12 +36,32 @@ const (
 
 // LoginError is a refused sign-in: Check names the check that failed (a
 // saml.Kind or one of the Check* values), Message says what to look at.
-// The web front end shows Message; the SSO event keeps both.
+// The web front end shows Message; the SSO event keeps all three.
 type LoginError struct {
 	Check   string
 	Message string
-	Status  int // HTTP status to answer with
-	Err     error
+	// Detail is for the SSO event and the log only, never for the person
+	// signing in: what the server could not do with its own settings and
+	// network (a metadata URL, a host, a network error), which anonymous
+	// visitors must not be able to read off the sign-in page.
+	Detail string
+	Status int // HTTP status to answer with
+	Err    error
+}
+
+// Repeats says the refusal repeats one already recorded: the provider's
+// trust failed to load moments ago and was not tried again for this
+// request (see backoff). Its event and alert were written then; writing
+// one per request would let anyone flood the log.
+func (e *LoginError) Repeats() bool { return errors.Is(e.Err, backoff.ErrWaiting) }
+
+// EventText is what the SSO event of a refusal says: the message, then
+// the detail only admins see.
+func (e *LoginError) EventText() string {
+	if e.Detail == "" {
+		return e.Message
+	}
+	return e.Message + " (" + e.Detail + ")"
 }
 
 func (e *LoginError) Error() string { return "sso sign-in refused (" + e.Check + "): " + e.Message }
@@ -53,7 +74,14 @@ type ConnectorRefusal struct {
 	Check  string
 	Status int // 0 for the default, 403
 	Advice string
+	// Cause is the library or network error underneath, for the admin.
+	Cause string
 }
+
+// MessageServerTrouble is what the person signing in is told when the
+// refusal is the server's own trouble with the provider (its settings,
+// its metadata, the network to it): the details are the admin's.
+const MessageServerTrouble = "this single sign-on provider cannot be reached or its settings cannot be used right now"
 
 // CheckInternal names a refusal caused by the server, not the sign-in.
 const CheckInternal = "internal"
@@ -68,6 +96,7 @@ func Refusal(check string, err error, connector func(error) (ConnectorRefusal, b
 	msg := fmt.Sprintf(format, args...)
 	status := http.StatusForbidden
 	var ie *identity.Error
+	detail := ""
 	if cr, ok := connector(err); ok {
 		check = cr.Check
 		if cr.Status != 0 {
@@ -75,6 +104,16 @@ func Refusal(check string, err error, connector func(error) (ConnectorRefusal, b
 		}
 		if msg == "" {
 			msg = cr.Advice
+		}
+		if status >= http.StatusInternalServerError {
+			// The provider's URLs, hosts and network errors are the
+			// admin's to read in the event, not anyone's who opens a
+			// sign-in link.
+			detail = msg
+			if cr.Cause != "" {
+				detail += ": " + clip(cr.Cause, 600)
+			}
+			msg = MessageServerTrouble
 		}
 	} else {
 		switch {
@@ -96,7 +135,7 @@ func Refusal(check string, err error, connector func(error) (ConnectorRefusal, b
 	if check == "" {
 		check = CheckInternal
 	}
-	return &LoginError{Check: check, Message: msg, Status: status, Err: err}
+	return &LoginError{Check: check, Message: msg, Detail: detail, Status: status, Err: err}
 }
 
 // refusal is Refusal for SAML sign-in and logout.
@@ -111,6 +150,9 @@ func samlRefusal(err error) (ConnectorRefusal, bool) {
 		return ConnectorRefusal{}, false
 	}
 	cr := ConnectorRefusal{Check: string(se.Kind), Advice: samlAdvice(se)}
+	if se.Err != nil {
+		cr.Cause = se.Err.Error()
+	}
 	switch se.Kind {
 	case saml.KindMalformed, saml.KindTooLarge, saml.KindRoundTrip, saml.KindDTD, saml.KindComment:
 		cr.Status = http.StatusBadRequest
@@ -134,6 +176,10 @@ func samlAdvice(e *saml.Error) string {
 		saml.KindInResponseTo:  "the response answers a sign-in this server did not start or already finished: start again from the sign-in page",
 		saml.KindReplay:        "this response was already used: start again from the sign-in page",
 		saml.KindStatus:        "the identity provider reported that the sign-in failed",
+		saml.KindFetch:         "the identity provider's metadata URL could not be read",
+		saml.KindMetadata:      "the identity provider's metadata cannot be used",
+		saml.KindConfig:        "the provider's settings cannot be used; a site admin can fix them",
+		saml.KindInternal:      "the server could not check the identity provider's message",
 	}[e.Kind]
 	if hint == "" {
 		hint = "the identity provider's response was refused"

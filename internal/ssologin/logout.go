@@ -137,7 +137,7 @@ func (s *Service) Logout(ctx context.Context, m LogoutMessage) (LogoutResult, er
 	}
 	sp, _, err := s.serviceProvider(ctx, site, p, idp, nil)
 	if err != nil {
-		return LogoutResult{}, s.refuseLogoutAnonymous(ctx, site.ID, p, refusal("", err, "the provider's settings cannot be used (%s)", clip(err.Error(), 300)), m.IP)
+		return LogoutResult{}, s.refuseLogoutAnonymous(ctx, site.ID, p, refusal("", err, ""), m.IP)
 	}
 	if param == "SAMLResponse" {
 		return LogoutResult{}, s.logoutAnswered(ctx, site, p, sp, m, inResponseTo)
@@ -249,7 +249,7 @@ func (s *Service) userOfNameID(ctx context.Context, site store.Site, p store.SSO
 // refuseLogout records a refused logout message that names a real logout —
 // verified, or answering a request this site sent — and returns it.
 func (s *Service) refuseLogout(ctx context.Context, siteID int64, p store.SSOStrategy, e *LoginError, ip string) error {
-	if siteID != 0 {
+	if siteID != 0 && !e.Repeats() {
 		s.recordEvent(ctx, logoutRefusal(siteID, e, ip), p)
 	}
 	s.log.Info("SAML logout message refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
@@ -260,7 +260,7 @@ func (s *Service) refuseLogout(ctx context.Context, siteID int64, p store.SSOStr
 // (unreadable, unsigned, forged, for no provider): through the flood
 // limiter.
 func (s *Service) refuseLogoutAnonymous(ctx context.Context, siteID int64, p store.SSOStrategy, e *LoginError, ip string) error {
-	if siteID != 0 {
+	if siteID != 0 && !e.Repeats() {
 		s.recordAnonymous(ctx, logoutRefusal(siteID, e, ip), p)
 	}
 	s.log.Info("SAML logout message refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
@@ -269,7 +269,7 @@ func (s *Service) refuseLogoutAnonymous(ctx context.Context, siteID int64, p sto
 
 func logoutRefusal(siteID int64, e *LoginError, ip string) store.SSOEvent {
 	return store.SSOEvent{SiteID: siteID, EventType: EventSAMLLogout, Status: store.EventFailure,
-		Body: "logout message refused: " + clip(e.Message, 1000), EventErrors: []string{e.Check}, IP: ip}
+		Body: "logout message refused: " + clip(e.EventText(), 1500), EventErrors: []string{e.Check}, IP: ip}
 }
 
 // sessionKey is the login state key of a session's link to its IdP session.

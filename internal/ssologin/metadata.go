@@ -44,9 +44,15 @@ func (s *Service) RefreshMetadata(ctx context.Context, p store.SSOStrategy) erro
 		return err
 	}
 	alerted := s.alertedCertificates(ctx, p)
-	m := store.SSOMetadata{SSOStrategyID: p.ID, Raw: string(raw), FetchedAt: now}
-	if err := s.st.PutSSOMetadata(ctx, &m); err != nil {
+	m := store.SSOMetadata{SSOStrategyID: p.ID, Raw: string(raw), FetchedAt: now, SourceURL: p.SAMLProviderMetadataURL}
+	stored, err := s.putMetadataFor(ctx, p, m)
+	if err != nil {
 		return fmt.Errorf("ssologin: caching metadata of provider %d: %w", p.ID, err)
+	}
+	if !stored {
+		s.log.Info("ssologin: metadata fetched for a URL the provider no longer has; not kept",
+			"sso_strategy_id", p.ID, "url", p.SAMLProviderMetadataURL)
+		return nil
 	}
 	s.recordEvent(ctx, store.SSOEvent{SiteID: p.SiteID, EventType: EventMetadataRefresh, Status: store.EventSuccess,
 		Body: fmt.Sprintf("metadata fetched from %s: issuer %s, %d signing certificate(s)", p.SAMLProviderMetadataURL,
@@ -63,12 +69,52 @@ func (s *Service) RefreshMetadata(ctx context.Context, p store.SSOStrategy) erro
 	return nil
 }
 
+// putMetadataFor writes m, a copy of p's metadata URL, unless the
+// provider's URL changed since p was read: a fetch of the old URL that
+// ends after an admin saved a new one must not bring the old identity
+// provider back. It says whether m was written.
+func (s *Service) putMetadataFor(ctx context.Context, p store.SSOStrategy, m store.SSOMetadata) (bool, error) {
+	stored := false
+	err := s.st.Tx(ctx, func(ctx context.Context) error {
+		cur, err := s.st.GetSSOStrategy(ctx, p.SiteID, p.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if cur.Protocol != identity.ProtocolSAML || cur.SAMLProviderMetadataURL != m.SourceURL {
+			return nil
+		}
+		stored = true
+		return s.st.PutSSOMetadata(ctx, &m)
+	})
+	return stored, err
+}
+
+// cachedMetadata returns p's cached copy when it is a copy of p's current
+// metadata URL; a copy of another URL (the provider's earlier one) is as
+// good as none.
+func (s *Service) cachedMetadata(ctx context.Context, p store.SSOStrategy) (store.SSOMetadata, bool, error) {
+	m, err := s.st.GetSSOMetadata(ctx, p.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.SSOMetadata{SSOStrategyID: p.ID}, false, nil
+	}
+	if err != nil {
+		return m, false, err
+	}
+	if m.SourceURL != p.SAMLProviderMetadataURL {
+		return store.SSOMetadata{SSOStrategyID: p.ID}, false, nil
+	}
+	return m, true, nil
+}
+
 // alertedCertificates are the fingerprints of the certificates the last
 // cached copy already announced as expiring when it was fetched: the
 // admins were told then, and a daily refresh does not tell them again.
 func (s *Service) alertedCertificates(ctx context.Context, p store.SSOStrategy) map[string]bool {
-	m, err := s.st.GetSSOMetadata(ctx, p.ID)
-	if err != nil || m.Raw == "" {
+	m, ok, err := s.cachedMetadata(ctx, p)
+	if err != nil || !ok || m.Raw == "" {
 		return nil
 	}
 	old, err := saml.ParseMetadata([]byte(m.Raw), p.SAMLProviderIssuerURL)
@@ -85,12 +131,13 @@ func (s *Service) alertedCertificates(ctx context.Context, p store.SSOStrategy) 
 // metadataFailed keeps the last good metadata and says what went wrong.
 func (s *Service) metadataFailed(ctx context.Context, p store.SSOStrategy, cause error, now time.Time) {
 	ctx = context.WithoutCancel(ctx)
-	m, err := s.st.GetSSOMetadata(ctx, p.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	m, _, err := s.cachedMetadata(ctx, p)
+	if err != nil {
 		s.log.Error("ssologin: reading cached metadata", "sso_strategy_id", p.ID, "error", err)
 	}
-	m.SSOStrategyID, m.LastError, m.LastErrorAt = p.ID, clip(cause.Error(), 1000), now
-	if err := s.st.PutSSOMetadata(ctx, &m); err != nil {
+	m.SSOStrategyID, m.SourceURL, m.LastError, m.LastErrorAt = p.ID, p.SAMLProviderMetadataURL, clip(cause.Error(), 1000), now
+	m.Failures++
+	if _, err := s.putMetadataFor(ctx, p, m); err != nil {
 		s.log.Error("ssologin: recording a metadata refresh failure", "sso_strategy_id", p.ID, "error", err)
 	}
 	kept := "no earlier copy exists, so sign-in through this provider fails until the URL answers"
@@ -136,8 +183,8 @@ func (s *Service) RefreshDue(ctx context.Context) (int, error) {
 		if p.SAMLProviderMetadataURL == "" {
 			return
 		}
-		m, err := s.st.GetSSOMetadata(ctx, p.ID)
-		if err == nil && (now.Sub(m.FetchedAt) < MetadataMaxAge || now.Sub(m.LastErrorAt) < metadataRetryAfter) {
+		m, ok, err := s.cachedMetadata(ctx, p)
+		if err == nil && ok && (now.Sub(m.FetchedAt) < MetadataMaxAge || now.Sub(m.LastErrorAt) < metadataRetryAfter) {
 			return
 		}
 		if err := s.RefreshMetadata(ctx, p); err != nil {

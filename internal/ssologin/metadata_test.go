@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -174,7 +175,7 @@ func newMetadataFixture(t *testing.T, metadata string) *metadataFixture {
 func (f *metadataFixture) service(client *http.Client) *Service {
 	f.t.Helper()
 	svc, err := New(Options{Identity: f.id, Provision: f.prov, BaseURL: "https://app.example.test", Notifier: f.notes,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: f.clock.Now, HTTPClient: client})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: f.clock.Now, HTTPClient: client, Outbound: outbound.AllowPrivate})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -300,5 +301,91 @@ func TestMetadataCertificateExpiryAlertsOnce(t *testing.T) {
 	}
 	if got := f.notes.count(events.NoticeCertificateExpiry); got != 2 {
 		t.Fatalf("%d expiry alerts after a new expiring certificate, want 2", got)
+	}
+}
+
+// TestMetadataOfAnEarlierURLIsNeverUsed: a refresh of the provider's old
+// metadata URL that finishes after an admin saved a new one keeps
+// nothing, and a cached copy of another URL (written before the switch,
+// or by a node that had not seen it) is not trusted: the current URL is
+// fetched instead.
+func TestMetadataOfAnEarlierURLIsNeverUsed(t *testing.T) {
+	good := idpMetadata(t, "https://idp.test/entra", time.Now().AddDate(1, 0, 0))
+	f := newMetadataFixture(t, good)
+	old := f.p
+	if err := f.svc.RefreshMetadata(f.ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	newURL := f.server.URL + "/tenant-b/federationmetadata.xml"
+	p, err := f.id.UpdateSSOStrategy(f.ctx, identity.SystemActor, f.site.ID, f.p.ID, identity.SSOStrategyChange{SAMLProviderMetadataURL: &newURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.p = p
+	if m := f.cached(); m.Raw != "" || m.SourceURL != "" {
+		t.Fatalf("the old URL's copy survived the change: %+v", m)
+	}
+	// A refresh that read the provider before the change ends after it.
+	if err := f.svc.RefreshMetadata(f.ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.cached(); m.Raw != "" {
+		t.Fatalf("a late refresh of the old URL was kept: %+v", m)
+	}
+	// A copy of the old URL in the store is no copy of the new one.
+	if err := f.id.Store().PutSSOMetadata(f.ctx, &store.SSOMetadata{SSOStrategyID: p.ID, Raw: good, FetchedAt: f.clock.Now(),
+		SourceURL: old.SAMLProviderMetadataURL}); err != nil {
+		t.Fatal(err)
+	}
+	before := f.server.count()
+	if _, err := f.svc.Begin(f.ctx, f.site, p.ID, NewBrowserNonce(), "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if f.server.count() != before+1 || f.cached().SourceURL != newURL {
+		t.Fatalf("sign-in used the old URL's copy: %d fetches, cached %+v", f.server.count()-before, f.cached())
+	}
+}
+
+// TestMissingMetadataBacksOff: a provider without a copy of its metadata
+// whose URL fails is fetched once, not by every sign-in; the next fetch
+// waits a minute, then two, and a URL that recovers is used as soon as the
+// wait is over. Sign-ins refused without a fetch leave no event.
+func TestMissingMetadataBacksOff(t *testing.T) {
+	good := idpMetadata(t, "https://idp.test/entra", time.Now().AddDate(1, 0, 0))
+	f := newMetadataFixture(t, good)
+	f.server.set(http.StatusServiceUnavailable, "down")
+	events := func() int {
+		evs, err := f.id.ListSSOEvents(f.ctx, f.site.ID, store.EventQuery{ListOptions: store.ListOptions{Limit: 1000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err == nil {
+			t.Fatal("a sign-in started without metadata")
+		}
+	}
+	if f.server.count() != 1 || events() != 2 {
+		t.Fatalf("5 sign-ins: %d fetches, %d events; want 1 fetch, 2 events (refresh and refusal)", f.server.count(), events())
+	}
+	f.clock.Advance(time.Minute)
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err == nil || f.server.count() != 2 {
+		t.Fatalf("a minute later: %v, %d fetches", err, f.server.count())
+	}
+	if m := f.cached(); m.Failures != 2 {
+		t.Fatalf("failures %d, want 2", m.Failures)
+	}
+	f.server.set(http.StatusOK, good)
+	f.clock.Advance(time.Minute)
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err == nil || f.server.count() != 2 {
+		t.Fatalf("within two minutes of the second failure: %v, %d fetches", err, f.server.count())
+	}
+	f.clock.Advance(time.Minute)
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err != nil || f.server.count() != 3 {
+		t.Fatalf("after the wait, with the URL back: %v, %d fetches", err, f.server.count())
+	}
+	if m := f.cached(); m.Failures != 0 || m.Raw != good {
+		t.Fatalf("after recovery: %+v", m)
 	}
 }

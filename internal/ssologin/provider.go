@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/backoff"
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -22,12 +24,17 @@ import (
 func (s *Service) trustedIdP(ctx context.Context, p store.SSOStrategy) (*saml.IdentityProvider, error) {
 	switch {
 	case p.SAMLProviderMetadataURL != "":
-		m, err := s.st.GetSSOMetadata(ctx, p.ID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && m.Raw == "") {
-			if err := s.RefreshMetadata(ctx, p); err != nil {
+		// Only a copy of the current URL counts: the copy of a URL the
+		// provider had before is another identity provider's.
+		m, ok, err := s.cachedMetadata(ctx, p)
+		if err == nil && (!ok || m.Raw == "") {
+			if err := s.fetchMissingMetadata(ctx, p, m); err != nil {
 				return nil, err
 			}
-			m, err = s.st.GetSSOMetadata(ctx, p.ID)
+			m, ok, err = s.cachedMetadata(ctx, p)
+			if err == nil && (!ok || m.Raw == "") {
+				return nil, &saml.Error{Kind: saml.KindFetch, Detail: "the provider's metadata URL changed during the sign-in; start again"}
+			}
 		}
 		if err != nil {
 			return nil, &saml.Error{Kind: saml.KindInternal, Detail: "reading cached metadata", Err: err}
@@ -39,6 +46,27 @@ func (s *Service) trustedIdP(ctx context.Context, p store.SSOStrategy) (*saml.Id
 		return saml.ManualTrust(p.SAMLProviderCertFingerprint, p.SAMLProviderIssuerURL,
 			p.SAMLProviderSSOTargetURL, p.SAMLProviderSLOTargetURL)
 	}
+}
+
+// fetchMissingMetadata fetches the metadata of a provider that has no
+// copy of it yet, for a sign-in. Anyone can start one, so a failing URL is
+// not fetched again on every request: after a failure the next tries wait
+// as backoff.Default says, counted in the store so every node waits, and
+// of the sign-ins arriving together one fetches while the others wait for
+// its result. A sign-in answered without a fetch gets a
+// *backoff.WaitingError, and leaves no event or alert of its own.
+func (s *Service) fetchMissingMetadata(ctx context.Context, p store.SSOStrategy, m store.SSOMetadata) error {
+	now := s.now()
+	if m.Failures > 0 {
+		if until := m.LastErrorAt.Add(backoff.Default.After(m.Failures)); now.Before(until) {
+			return &backoff.WaitingError{Until: until, Failures: m.Failures,
+				Last: &saml.Error{Kind: saml.KindFetch, Detail: "the last fetch failed: " + m.LastError}}
+		}
+	}
+	key := strconv.FormatInt(p.ID, 10) + " " + p.SAMLProviderMetadataURL
+	// The fetch serves every waiting sign-in: the first one's client
+	// hanging up must not cut it short (FetchMetadata bounds it).
+	return s.fetches.Do(key, now, func() error { return s.RefreshMetadata(context.WithoutCancel(ctx), p) })
 }
 
 // serviceProvider builds our side of one provider's trust, with the

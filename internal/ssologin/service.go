@@ -24,8 +24,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/backoff"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -45,8 +47,13 @@ type Options struct {
 	Clock      func() time.Time // default time.Now
 	// HTTPClient fetches metadata URLs; nil uses a client that verifies
 	// TLS against the system's roots, with timeouts. Tests give one that
-	// trusts their server's certificate.
+	// trusts their server's certificate. Its connections obey Outbound.
 	HTTPClient *http.Client
+	// Outbound decides which addresses metadata URLs may reach; the zero
+	// value allows public addresses only (outbound.AllowPrivate for an
+	// identity provider on the organisation's own network, or on loopback
+	// in tests).
+	Outbound outbound.Policy
 	// RequestLifetime is how long an AuthnRequest may wait for its answer
 	// (default 15 minutes: people type passwords and MFA codes).
 	RequestLifetime time.Duration
@@ -70,6 +77,9 @@ type Service struct {
 	reqTTL     time.Duration
 	refusals   *events.RefusalLimiter
 	spKeys     sync.Map // site ID -> spKeyPair
+	// fetches lets one sign-in at a time fetch a provider's missing
+	// metadata; the others wait for its result.
+	fetches backoff.Gate
 }
 
 // New returns a Service.
@@ -96,6 +106,7 @@ func New(o Options) (*Service, error) {
 	if s.client == nil {
 		s.client = defaultMetadataClient()
 	}
+	s.client = o.Outbound.Client(s.client)
 	if s.reqTTL <= 0 {
 		s.reqTTL = 15 * time.Minute
 	}

@@ -371,6 +371,12 @@ type SSOMetadata struct {
 	FetchedAt     time.Time // when Raw was fetched
 	LastError     string    // the last refresh failure; empty after a success
 	LastErrorAt   time.Time
+	// SourceURL is the metadata URL Raw and the failures were read from; a
+	// copy of another URL is no copy of the provider's current one.
+	SourceURL string
+	// Failures counts the failed fetches of SourceURL since the last
+	// success, which space out the next tries.
+	Failures int
 }
 
 // SAMLSPKey is a site's SAML service provider key pair. The private key

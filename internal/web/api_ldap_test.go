@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -30,7 +31,7 @@ func newLDAPSyncServer(t *testing.T) *ldapSyncServer {
 	var st store.Store
 	h := newHarnessWith(t, func(s store.Store, _ *identity.Options) { st = s })
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dirs := directory.New(directory.Options{Store: st, Secrets: h.svc, Logger: quiet})
+	dirs := directory.New(directory.Options{Store: st, Secrets: h.svc, Logger: quiet, Outbound: outbound.AllowPrivate})
 	t.Cleanup(func() { _ = dirs.Close() })
 	sync, err := ldapsync.New(ldapsync.Options{Store: st, Engine: h.provision, Directories: dirs, Logger: quiet, Clock: h.clock.Now})
 	if err != nil {

@@ -297,7 +297,7 @@ func TestAPIForceDeleteLastAdmin(t *testing.T) {
 func TestAPIStrategiesNeverShowSecrets(t *testing.T) {
 	f := newAPIFixture(t)
 	r := f.callJSON("POST", apiPrefix+"/sso_strategies", f.adminKey,
-		`{"protocol":"oauth2","provider":"okta","label":"Okta","subdomain":"acme","client_id":"cid","client_secret":"super-secret-value","enabled":true}`)
+		`{"protocol":"oauth2","provider":"okta","label":"Okta","client_id":"cid","client_secret":"super-secret-value","enabled":true}`)
 	if r.status != http.StatusCreated {
 		t.Fatalf("create strategy: %d %s", r.status, r.body)
 	}

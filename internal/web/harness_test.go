@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
@@ -85,6 +86,19 @@ func newHarness(t *testing.T, sso ...func(*ssologin.Options)) *harness {
 // give it a directory).
 func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Options), sso ...func(*ssologin.Options)) *harness {
 	t.Helper()
+	return newHarnessHooked(t, harnessHooks{identity: adjustIdentity, sso: sso})
+}
+
+// harnessHooks adjust the services' options before they are made.
+type harnessHooks struct {
+	identity func(store.Store, *identity.Options)
+	sso      []func(*ssologin.Options)
+	oidc     func(*oidclogin.Options)
+}
+
+// newHarnessHooked is newHarness with every hook.
+func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
+	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
 	if err != nil {
 		t.Fatalf("open sqlite store: %v", err)
@@ -100,8 +114,8 @@ func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Opt
 		clock: testclock.New(time.Now().UTC().Truncate(time.Second))}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	idOpts := identity.Options{Clock: h.clock.Now, Logger: logger, Sealer: sealer, PasswordHashing: cheapHashing}
-	if adjustIdentity != nil {
-		adjustIdentity(st, &idOpts)
+	if hooks.identity != nil {
+		hooks.identity(st, &idOpts)
 	}
 	h.svc = identity.New(st, idOpts)
 	if h.site, err = h.svc.EnsureDefaultSite(h.ctx); err != nil {
@@ -117,20 +131,28 @@ func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Opt
 	t.Cleanup(h.srv.Close)
 	h.provision = provision.New(st, provision.Options{Clock: h.clock.Now, Logger: logger})
 	h.refusals = events.NewRefusalLimiter(st, events.RefusalLimits{Clock: h.clock.Now, Logger: logger})
+	// The tests' identity providers, metadata servers and directories
+	// run on loopback, which the server reaches only when allowed to.
 	ssoOpts := ssologin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL,
-		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Refusals: h.refusals}
-	for _, adjust := range sso {
+		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals}
+	for _, adjust := range hooks.sso {
 		adjust(&ssoOpts)
 	}
 	h.sso, err = ssologin.New(ssoOpts)
 	if err != nil {
 		t.Fatalf("ssologin.New: %v", err)
 	}
-	h.oidc, err = oidclogin.New(oidclogin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL, Logger: logger, Clock: h.clock.Now,
-		Refusals: h.refusals})
+	oidcOpts := oidclogin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL, Logger: logger,
+		Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals}
+	if hooks.oidc != nil {
+		hooks.oidc(&oidcOpts)
+	}
+	h.oidc, err = oidclogin.New(oidcOpts)
 	if err != nil {
 		t.Fatalf("oidclogin.New: %v", err)
 	}
+	// Saving a provider checks what it trusts, as the server does.
+	h.svc.SetTrustChecker(identity.TrustByProtocol{identity.ProtocolSAML: h.sso, identity.ProtocolOAuth2: h.oidc})
 	if h.files, err = vfs.New(filepath.Join(t.TempDir(), "files"), st); err != nil {
 		t.Fatalf("file storage: %v", err)
 	}
@@ -255,10 +277,6 @@ func (h *harness) createStrategy(protocol, provider, label string, enabled, onLo
 	if protocol == "oauth2" {
 		clientID, sub := "client-id", "tenant"
 		ch.ClientID, ch.ClientSecret, ch.Subdomain = &clientID, &secretValue, &sub
-	}
-	if protocol == "saml" {
-		u := "https://127.0.0.1:9/metadata" // loopback: a test must never reach out
-		ch.SAMLProviderMetadataURL = &u
 	}
 	st, err := h.svc.CreateSSOStrategy(h.ctx, identity.SystemActor, h.site.ID, ch)
 	if err != nil {

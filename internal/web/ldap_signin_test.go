@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -28,7 +29,7 @@ func newLDAPHarness(t *testing.T) *ldapHarness {
 	srv := ldaptest.Start(t, ldaptest.Options{})
 	var dirs *directory.Service
 	h := newHarnessWith(t, func(st store.Store, o *identity.Options) {
-		dirs = directory.New(directory.Options{Store: st, Clock: o.Clock, Logger: o.Logger,
+		dirs = directory.New(directory.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Outbound: outbound.AllowPrivate,
 			Provision: provision.New(st, provision.Options{Clock: o.Clock, Logger: o.Logger})})
 		o.Directory = dirs
 	})

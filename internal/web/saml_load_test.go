@@ -27,6 +27,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
@@ -155,11 +156,12 @@ func newLoadServer(tb testing.TB) *loadServer {
 	tb.Cleanup(srv.Close)
 	prov := provision.New(st, provision.Options{Clock: time.Now, Logger: logger})
 	sso, err := ssologin.New(ssologin.Options{Identity: svc, Provision: prov, BaseURL: srv.URL,
-		SiteDomain: "example.test", Logger: logger, Clock: time.Now})
+		SiteDomain: "example.test", Logger: logger, Clock: time.Now, Outbound: outbound.AllowPrivate})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	oidcLogin, err := oidclogin.New(oidclogin.Options{Identity: svc, Provision: prov, BaseURL: srv.URL, Logger: logger, Clock: time.Now})
+	oidcLogin, err := oidclogin.New(oidclogin.Options{Identity: svc, Provision: prov, BaseURL: srv.URL, Logger: logger, Clock: time.Now,
+		Outbound: outbound.AllowPrivate})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -12,8 +12,10 @@
 package ldap
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 )
@@ -98,6 +100,10 @@ type Config struct {
 	// most (default 8): a slow directory then holds at most that many
 	// requests, and the rest wait at most Timeout.
 	PoolSize int
+	// Dial opens the TCP connection to a host; nil uses a net.Dialer.
+	// The caller's dialer decides which addresses may be reached (see
+	// package outbound), on the address each host name resolves to.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // withDefaults returns c with the dialect's defaults filled in.

@@ -214,8 +214,11 @@ func (p *pool) dialHost(ctx context.Context, host string) (*conn, error) {
 	name, addr := p.hostAddr(host)
 	dialCtx, cancel := context.WithTimeout(ctx, p.cfg.connectTimeout())
 	defer cancel()
-	d := net.Dialer{}
-	raw, err := d.DialContext(dialCtx, "tcp", addr)
+	dial := p.cfg.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	raw, err := dial(dialCtx, "tcp", addr)
 	if err != nil {
 		return nil, newError(KindUnavailable, err, "cannot connect to %s", addr)
 	}

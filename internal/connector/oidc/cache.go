@@ -7,6 +7,8 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/gatehouse/gatehouse/internal/backoff"
 )
 
 // Cache lifetimes and limits.
@@ -30,6 +32,10 @@ const (
 type Cache struct {
 	mu      sync.Mutex
 	issuers map[string]*issuerEntry
+	// discoveries lets one caller at a time read an issuer's discovery
+	// document and spaces out the reads of one that fails, so sign-ins
+	// started by anyone do not each make a request to a failing provider.
+	discoveries backoff.Gate
 	// minRefresh and maxAge tune the key cache (KeysMinRefresh, KeysMaxAge).
 	minRefresh, maxAge time.Duration
 }
@@ -68,7 +74,10 @@ type discoveryDoc struct {
 // discover returns the cached entry for issuer, reading the discovery
 // document when there is none or it is older than DiscoveryTTL. The read
 // happens outside the lock, so one slow provider does not hold up sign-ins
-// at the others; two callers may read the same document at once.
+// at the others. Of the callers needing the same issuer at once one reads
+// while the others wait for it; after a failed read the next ones wait as
+// backoff.Default says, getting a *backoff.WaitingError (or the stale
+// entry, when there is one) without a request.
 func (c *Cache) discover(ctx context.Context, issuer string, client *http.Client, now func() time.Time) (*issuerEntry, error) {
 	c.mu.Lock()
 	old := c.issuers[issuer]
@@ -76,26 +85,36 @@ func (c *Cache) discover(ctx context.Context, issuer string, client *http.Client
 	if old != nil && now().Sub(old.fetched) < DiscoveryTTL {
 		return old, nil
 	}
-	doc, err := fetchDiscovery(ctx, issuer, client)
-	if err != nil {
-		if old != nil {
-			return old, nil // keep signing in with what we knew
+	err := c.discoveries.Do(issuer, now(), func() error {
+		// The read serves every waiting caller: the first one giving up
+		// must not cut it short (the client's timeout bounds it).
+		doc, err := fetchDiscovery(context.WithoutCancel(ctx), issuer, client)
+		if err != nil {
+			return err
 		}
-		return nil, err
-	}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		entry := &issuerEntry{doc: doc, fetched: now()}
+		if cur := c.issuers[issuer]; cur != nil && cur.doc.JWKSURL == doc.JWKSURL {
+			entry.keys = cur.keys
+		} else {
+			entry.keys = newKeySet(doc.JWKSURL, client, c.minRefresh, c.maxAge)
+		}
+		c.issuers[issuer] = entry
+		return nil
+	})
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cur := c.issuers[issuer]; cur != old {
-		return cur, nil // another caller stored a fresher entry meanwhile
+	cur := c.issuers[issuer]
+	c.mu.Unlock()
+	switch {
+	case err == nil && cur != nil:
+		return cur, nil
+	case old != nil:
+		return old, nil // keep signing in with what we knew
+	case err == nil:
+		return nil, fail(KindDiscovery, "the discovery document of %s was dropped while it was read; try again", issuer)
 	}
-	entry := &issuerEntry{doc: doc, fetched: now()}
-	if old != nil && old.doc.JWKSURL == doc.JWKSURL {
-		entry.keys = old.keys
-	} else {
-		entry.keys = newKeySet(doc.JWKSURL, client, c.minRefresh, c.maxAge)
-	}
-	c.issuers[issuer] = entry
-	return entry, nil
+	return nil, err
 }
 
 // fetchDiscovery reads issuer/.well-known/openid-configuration through
@@ -122,4 +141,41 @@ func trimSlash(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// CheckIssuer reads issuer's discovery document and signing keys now,
+// whatever the cache holds, and refuses an issuer whose document does not
+// name it, lacks an endpoint, or whose key set holds no usable signing
+// key. What it read replaces the cache's entry, so the sign-ins that
+// follow use it. It is what saving a provider's settings runs, so that a
+// wrong tenant, subdomain or issuer is refused then rather than at the
+// next sign-in; the error is KindDiscovery or KindKeys. A nil client
+// means one with DefaultHTTPTimeout, a nil clock time.Now.
+func (c *Cache) CheckIssuer(ctx context.Context, issuer string, client *http.Client, now func() time.Time) error {
+	if _, err := checkIssuerURL(issuer); err != nil {
+		return err
+	}
+	if client == nil {
+		client = &http.Client{Timeout: DefaultHTTPTimeout}
+	}
+	if now == nil {
+		now = time.Now
+	}
+	doc, err := fetchDiscovery(ctx, issuer, client)
+	if err != nil {
+		return err
+	}
+	keys := newKeySet(doc.JWKSURL, client, c.minRefresh, c.maxAge)
+	gen, err := keys.fetch(ctx)
+	if err != nil {
+		return err
+	}
+	at := now()
+	gen.fetched = at
+	keys.keys.Store(gen)
+	c.mu.Lock()
+	c.issuers[issuer] = &issuerEntry{doc: doc, fetched: at, keys: keys}
+	c.mu.Unlock()
+	c.discoveries.Forget(issuer)
+	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse/gatehouse/internal/backoff"
 )
 
 // Limits on what a JWKS may be.
@@ -45,6 +47,9 @@ type keySet struct {
 
 	mu          sync.Mutex // serialises reads of the JWKS
 	lastAttempt time.Time
+	// reads spaces out the reads of a JWKS that fails, starting at
+	// minRefresh and doubling, as the discovery document's are.
+	reads backoff.Gate
 }
 
 // keyGeneration is one read of the JWKS.
@@ -55,7 +60,9 @@ type keyGeneration struct {
 }
 
 func newKeySet(uri string, client *http.Client, minRefresh, maxAge time.Duration) *keySet {
-	return &keySet{uri: uri, client: client, minRefresh: minRefresh, maxAge: maxAge}
+	ks := &keySet{uri: uri, client: client, minRefresh: minRefresh, maxAge: maxAge}
+	ks.reads.Schedule = backoff.Schedule{First: minRefresh, Max: max(minRefresh, backoff.Default.Max)}
+	return ks
 }
 
 // lookup returns the key for kid (any key when kid is empty and the set
@@ -109,8 +116,13 @@ func (ks *keySet) refresh(ctx context.Context, seen *keyGeneration, now time.Tim
 		}
 		return seen, nil
 	}
-	ks.lastAttempt = now
-	gen, err := ks.fetch(ctx)
+	var gen *keyGeneration
+	err := ks.reads.Do("", now, func() error {
+		ks.lastAttempt = now
+		var err error
+		gen, err = ks.fetch(ctx)
+		return err
+	})
 	if err != nil {
 		if seen == nil {
 			return nil, err

@@ -92,9 +92,9 @@ func (s *Store) RememberAssertion(ctx context.Context, ssoStrategyID int64, asse
 // GetSSOMetadata returns a provider's cached metadata.
 func (s *Store) GetSSOMetadata(ctx context.Context, ssoStrategyID int64) (store.SSOMetadata, error) {
 	var m store.SSOMetadata
-	err := s.queryRow(ctx, false, `SELECT sso_strategy_id, raw, fetched_at, last_error, last_error_at
+	err := s.queryRow(ctx, false, `SELECT sso_strategy_id, raw, fetched_at, last_error, last_error_at, source_url, failures
 		FROM sso_metadata WHERE sso_strategy_id = ?`, ssoStrategyID).
-		Scan(&m.SSOStrategyID, &m.Raw, timeDest{&m.FetchedAt}, &m.LastError, timeDest{&m.LastErrorAt})
+		Scan(&m.SSOStrategyID, &m.Raw, timeDest{&m.FetchedAt}, &m.LastError, timeDest{&m.LastErrorAt}, &m.SourceURL, &m.Failures)
 	if err != nil {
 		return store.SSOMetadata{}, s.mapErr(err, "SSO metadata", "")
 	}
@@ -104,11 +104,12 @@ func (s *Store) GetSSOMetadata(ctx context.Context, ssoStrategyID int64) (store.
 // PutSSOMetadata creates or replaces a provider's cached metadata.
 func (s *Store) PutSSOMetadata(ctx context.Context, m *store.SSOMetadata) error {
 	m.FetchedAt, m.LastErrorAt = normalTime(m.FetchedAt), normalTime(m.LastErrorAt)
-	_, err := s.exec(ctx, `INSERT INTO sso_metadata (sso_strategy_id, raw, fetched_at, last_error, last_error_at)
-		VALUES (?, ?, ?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO sso_metadata (sso_strategy_id, raw, fetched_at, last_error, last_error_at, source_url, failures)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sso_strategy_id) DO UPDATE SET raw = excluded.raw, fetched_at = excluded.fetched_at,
-			last_error = excluded.last_error, last_error_at = excluded.last_error_at`,
-		m.SSOStrategyID, m.Raw, s.timeArg(m.FetchedAt), m.LastError, s.timeArg(m.LastErrorAt))
+			last_error = excluded.last_error, last_error_at = excluded.last_error_at,
+			source_url = excluded.source_url, failures = excluded.failures`,
+		m.SSOStrategyID, m.Raw, s.timeArg(m.FetchedAt), m.LastError, s.timeArg(m.LastErrorAt), m.SourceURL, m.Failures)
 	return s.mapErr(err, "SSO metadata", "")
 }
 

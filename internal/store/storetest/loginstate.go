@@ -117,10 +117,18 @@ var loginStateTests = []test{
 		f.must(err)
 		equal(f, got, store.SSOMetadata{SSOStrategyID: p.ID, Raw: m.Raw, FetchedAt: micro(at(0))})
 		m.LastError, m.LastErrorAt = "metadata-fetch: 503", at(time.Hour)
+		m.SourceURL, m.Failures = "https://login.example.com/md.xml?appid="+hostile[3], 3
 		f.must(f.s.PutSSOMetadata(f.ctx, &m))
 		got, err = f.s.GetSSOMetadata(f.ctx, p.ID)
 		f.must(err)
 		equal(f, got, m)
+		// Clearing the copy (a provider's trust settings changed) leaves
+		// nothing of the old one.
+		cleared := store.SSOMetadata{SSOStrategyID: p.ID}
+		f.must(f.s.PutSSOMetadata(f.ctx, &cleared))
+		got, err = f.s.GetSSOMetadata(f.ctx, p.ID)
+		f.must(err)
+		equal(f, got, store.SSOMetadata{SSOStrategyID: p.ID})
 		missing := store.SSOMetadata{SSOStrategyID: p.ID + 1000, Raw: "x"}
 		f.wantErr(f.s.PutSSOMetadata(f.ctx, &missing), store.ErrNotFound)
 		f.must(f.s.DeleteSSOStrategy(f.ctx, f.site.ID, p.ID))

@@ -8,6 +8,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -25,7 +26,7 @@ func TestSFTPCredentialMatrix(t *testing.T) {
 	var dirs *directory.Service
 	srv := ldaptest.Start(t, ldaptest.Options{})
 	h := newHarness(t, harnessOptions{directory: func(st store.Store, o *identity.Options) {
-		dirs = directory.New(directory.Options{Store: st, Logger: o.Logger,
+		dirs = directory.New(directory.Options{Store: st, Logger: o.Logger, Outbound: outbound.AllowPrivate,
 			Provision: provision.New(st, provision.Options{Logger: o.Logger})})
 		o.Directory = dirs
 	}})

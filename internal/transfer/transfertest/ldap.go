@@ -7,6 +7,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -26,7 +27,7 @@ func NewLDAP(t testing.TB) *Harness {
 	srv := ldaptest.Start(t, ldaptest.Options{})
 	var dirs *directory.Service
 	h := newHarness(t, func(st store.Store, o *identity.Options) {
-		dirs = directory.New(directory.Options{Store: st, Logger: o.Logger,
+		dirs = directory.New(directory.Options{Store: st, Logger: o.Logger, Outbound: outbound.AllowPrivate,
 			Provision: provision.New(st, provision.Options{Logger: o.Logger})})
 		o.Directory = dirs
 	})
