@@ -100,7 +100,7 @@ type Service struct {
 	sites  siteCache
 	// throttle counts failed password sign-ins per source address.
 	throttle *failureThrottle
-	trust  trustHolder
+	trust    trustHolder
 	scimDummyState
 }
 
