@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/transfer/usercontent"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -187,7 +188,8 @@ func (s *server) showFile(w http.ResponseWriter, r *http.Request, c *apiCall) er
 }
 
 // downloadFile answers GET /file_contents/{path} with the bytes, honouring
-// Range for resumed downloads.
+// Range for resumed downloads, as a passive download (usercontent): a
+// user's file never renders as a page of the app.
 func (s *server) downloadFile(w http.ResponseWriter, r *http.Request, c *apiCall) error {
 	fsys, err := s.filesFor(r, c)
 	if err != nil {
@@ -203,9 +205,7 @@ func (s *server) downloadFile(w http.ResponseWriter, r *http.Request, c *apiCall
 	if err != nil {
 		return fileError(err)
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(p)}))
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+	usercontent.Serve(w, r, path.Base(p), fi.ModTime(), f)
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/usercontent"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -57,6 +58,7 @@ type Handler struct {
 	log        *slog.Logger
 	now        func() time.Time
 	creds      *credentialCache
+	guarded    http.Handler // serve behind usercontent.Guard
 }
 
 // New builds the handler.
@@ -76,6 +78,7 @@ func New(cfg Config) (*Handler, error) {
 		h.now = time.Now
 	}
 	h.creds = newCredentialCache(h.now)
+	h.guarded = usercontent.Guard(http.HandlerFunc(h.serve))
 	return h, nil
 }
 
@@ -85,7 +88,13 @@ const maxXMLBody = 1 << 20
 // realm is the Basic realm clients show when they ask for credentials.
 const realm = `Basic realm="Gatehouse WebDAV", charset="UTF-8"`
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers one WebDAV request. Every answer passes
+// usercontent.Guard: files come back as passive downloads, never as pages
+// of the app's origin, and every answer (listings and errors included)
+// carries a sandboxing content security policy.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.guarded.ServeHTTP(w, r) }
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	username, secret, ok := r.BasicAuth()
 	if !ok || username == "" || secret == "" {
 		h.unauthorized(w, "Sign in with your username and password, or your API key as the password if you sign in through single sign-on.")
