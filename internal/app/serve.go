@@ -30,9 +30,9 @@ func (a *App) Listen() (net.Listener, error) {
 	return ln, nil
 }
 
-// Handler builds the whole HTTP handler: operations endpoints, then the
-// web front end, all counted by the metrics middleware.
-func (a *App) Handler() (http.Handler, error) {
+// Handler builds the whole HTTP handler of the main listener: health and
+// readiness, then the web front end, all counted by o's metrics middleware.
+func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 	sso, err := a.SSOLogin()
 	if err != nil {
 		return nil, err
@@ -70,9 +70,8 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := ops.New(a.Store)
 	mux := http.NewServeMux()
-	o.Mount(mux)
+	o.MountHealth(mux)
 	mux.Handle("/", front)
 	return o.Instrument(mux), nil
 }
@@ -81,8 +80,12 @@ func (a *App) Handler() (http.Handler, error) {
 // gracefully: new connections are refused and requests in flight get up to
 // 30 seconds to finish.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	h, err := a.Handler()
+	o := ops.New(a.Store)
+	h, err := a.Handler(o)
 	if err != nil {
+		return err
+	}
+	if err := a.startMetrics(ctx, o); err != nil {
 		return err
 	}
 	srv := &http.Server{

@@ -46,6 +46,8 @@ type Config struct {
 	FTP FTPConfig
 	// SFTP configures the SFTP listener (see transfer_sftp.go).
 	SFTP SFTPConfig
+	// HTTP configures the metrics listener and request bodies (see http.go).
+	HTTP HTTPConfig
 }
 
 // setting describes one option: its flag, environment variable and file key.
@@ -192,6 +194,9 @@ func (c *Config) complete() error {
 		return err
 	}
 	if err := c.completeSFTP(); err != nil {
+		return err
+	}
+	if err := c.completeHTTP(); err != nil {
 		return err
 	}
 	c.SiteDomain = strings.ToLower(strings.Trim(c.SiteDomain, "."))

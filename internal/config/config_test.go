@@ -62,3 +62,24 @@ func TestRefusals(t *testing.T) {
 		t.Error("unknown file key accepted")
 	}
 }
+
+func TestHTTPSettings(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.MetricsListen != "127.0.0.1:9464" || !c.HTTP.MetricsEnabled() {
+		t.Fatalf("defaults: %+v", c.HTTP)
+	}
+	c, err = load(t, []string{"--metrics-listen", "off"}, nil)
+	if err != nil || c.HTTP.MetricsEnabled() {
+		t.Fatalf("set: %+v %v", c.HTTP, err)
+	}
+	for _, args := range [][]string{
+		{"--metrics-listen", "9464"},
+	} {
+		if _, err := load(t, args, nil); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
