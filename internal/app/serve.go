@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/events"
+	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/ops"
 	"github.com/gatehouse/gatehouse/internal/scim"
@@ -54,16 +55,18 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 		return nil, err
 	}
 	front, err := web.New(web.Config{
-		WebDAV:     dav,
-		Files:      files,
-		LDAPSync:   ldapSync,
-		SSO:        sso,
-		OIDC:       oidcLogin,
-		Service:    a.Identity,
-		BaseURL:    a.Config.BaseURL,
-		SiteDomain: a.Config.SiteDomain,
-		Logger:     a.Logger,
-		Provision:  a.Provision,
+		BodyIdleTimeout: a.Config.HTTP.BodyIdleTimeout,
+		NotReadyWhen:    o.NotReadyWhen,
+		WebDAV:          dav,
+		Files:           files,
+		LDAPSync:        ldapSync,
+		SSO:             sso,
+		OIDC:            oidcLogin,
+		Service:         a.Identity,
+		BaseURL:         a.Config.BaseURL,
+		SiteDomain:      a.Config.SiteDomain,
+		Logger:          a.Logger,
+		Provision:       a.Provision,
 		SCIM: scim.New(scim.Config{Store: a.Store, Engine: a.Provision, Auth: a.Identity,
 			BaseURL: a.Config.BaseURL, Logger: a.Logger}),
 	})
@@ -73,12 +76,19 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 	mux := http.NewServeMux()
 	o.MountHealth(mux)
 	mux.Handle("/", front)
-	return o.Instrument(mux), nil
+	return o.Instrument(httpbody.Middleware(a.Config.HTTP.BodyIdleTimeout, mux)), nil
 }
 
 // Serve answers HTTP on ln until ctx is cancelled, then shuts down
 // gracefully: new connections are refused and requests in flight get up to
 // 30 seconds to finish.
+//
+// There is no ReadTimeout for whole requests: it would cut off large
+// uploads on slow links and still let a trickling client hold its request
+// for its full length. Headers must arrive within ReadHeaderTimeout, and
+// every read of a body gets the idle time (--http-body-idle-timeout, see
+// internal/httpbody); small bodies must also arrive whole within 30
+// seconds, and are read before they queue (internal/web).
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	o := ops.New(a.Store)
 	h, err := a.Handler(o)
@@ -91,7 +101,6 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          nil,

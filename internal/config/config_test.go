@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -68,15 +69,17 @@ func TestHTTPSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.HTTP.MetricsListen != "127.0.0.1:9464" || !c.HTTP.MetricsEnabled() {
+	if c.HTTP.MetricsListen != "127.0.0.1:9464" || !c.HTTP.MetricsEnabled() || c.HTTP.BodyIdleTimeout != 2*time.Minute {
 		t.Fatalf("defaults: %+v", c.HTTP)
 	}
-	c, err = load(t, []string{"--metrics-listen", "off"}, nil)
-	if err != nil || c.HTTP.MetricsEnabled() {
+	c, err = load(t, []string{"--metrics-listen", "off", "--http-body-idle-timeout", "1s"}, nil)
+	if err != nil || c.HTTP.MetricsEnabled() || c.HTTP.BodyIdleTimeout != time.Second {
 		t.Fatalf("set: %+v %v", c.HTTP, err)
 	}
 	for _, args := range [][]string{
 		{"--metrics-listen", "9464"},
+		{"--http-body-idle-timeout", "2"},
+		{"--http-body-idle-timeout", "1ms"},
 	} {
 		if _, err := load(t, args, nil); err == nil {
 			t.Errorf("%v accepted", args)

@@ -137,7 +137,7 @@ func TestBrowserUploadedPageCannotActAsAdmin(t *testing.T) {
 	var malloryKey struct {
 		Key string `json:"key"`
 	}
-	if code := s.api(t, "POST", "/api_keys", key, map[string]any{"user_id": malloryID(t, s, key), "name": "mallory"}, &malloryKey); code != http.StatusCreated {
+	if code := s.api(t, "POST", "/api_keys", key, map[string]any{"user_id": userIDOf(t, s, key, "mallory"), "name": "mallory"}, &malloryKey); code != http.StatusCreated {
 		t.Fatalf("mallory's API key: %d", code)
 	}
 	for _, c := range []struct{ method, url string }{
@@ -167,7 +167,8 @@ func TestBrowserUploadedPageCannotActAsAdmin(t *testing.T) {
 	}
 }
 
-func malloryID(t *testing.T, s *server, key string) int64 {
+// userIDOf finds a user's id with the REST API.
+func userIDOf(t *testing.T, s *server, key, username string) int64 {
 	t.Helper()
 	var users []struct {
 		ID       int64  `json:"id"`
@@ -175,11 +176,11 @@ func malloryID(t *testing.T, s *server, key string) int64 {
 	}
 	s.api(t, "GET", "/users", key, nil, &users)
 	for _, u := range users {
-		if u.Username == "mallory" {
+		if u.Username == username {
 			return u.ID
 		}
 	}
-	t.Fatalf("no mallory among %+v", users)
+	t.Fatalf("no %s among %+v", username, users)
 	return 0
 }
 

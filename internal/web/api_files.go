@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/transfer/usercontent"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
@@ -266,7 +267,7 @@ func (s *server) receiveUpload(w http.ResponseWriter, r *http.Request, c *apiCal
 	n, err := io.Copy(up, r.Body)
 	if err != nil {
 		_ = up.Abort()
-		return badFile("the upload broke off after %d bytes; begin it again", n)
+		return uploadBrokeOff(err, n, "PUT the bytes to the upload_uri again")
 	}
 	if pu.up != nil {
 		_ = pu.up.Abort() // a retried part replaces the earlier one
@@ -290,9 +291,9 @@ func (s *server) createFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 		if err != nil {
 			return fileError(err)
 		}
-		if _, err := io.Copy(up, r.Body); err != nil {
+		if n, err := io.Copy(up, r.Body); err != nil {
 			_ = up.Abort()
-			return badFile("the upload broke off; nothing was stored, send it again")
+			return uploadBrokeOff(err, n, "send it again")
 		}
 		if err := up.Commit(); err != nil {
 			return fileError(err)
@@ -436,6 +437,15 @@ func escapePath(p string) string {
 		parts[i] = url.PathEscape(s)
 	}
 	return strings.Join(parts, "/")
+}
+
+// uploadBrokeOff is the answer to file bytes that stopped arriving: the
+// upload is discarded, and the caller told why and what to do.
+func uploadBrokeOff(err error, n int64, retry string) error {
+	if httpbody.IsStalled(err) {
+		return errBodyStalled.With("%s after %d bytes; nothing was stored, %s", err.Error(), n, retry)
+	}
+	return badFile("the upload broke off after %d bytes; nothing was stored, %s", n, retry)
 }
 
 func badFile(format string, args ...any) error {
