@@ -86,24 +86,25 @@ const defaultBodyIdleTimeout = 2 * time.Minute
 
 // server holds what every handler needs.
 type server struct {
-	svc        *identity.Service
-	log        *slog.Logger
-	now        func() time.Time
-	baseOrigin string // scheme://host[:port] of BaseURL
-	baseURL    string // BaseURL without a trailing slash, for absolute URLs
-	files      *vfs.Storage
-	uploads    pendingUploads
-	secure     bool   // cookies carry Secure
-	siteDomain string // lower case, no leading dot
-	pages      *pageTemplates
-	admission  *admission
-	bodies     bodyBudget    // memory of small bodies read before admission
-	bodyIdle   time.Duration // how long a request body may send nothing
-	bodyTime   time.Duration // how long a small body may take in all (smallBodyTime)
-	provision  *provision.Engine
-	sso        *ssologin.Service
-	oidc       *oidclogin.Service
-	ldapSync   *ldapsync.Service
+	svc          *identity.Service
+	log          *slog.Logger
+	now          func() time.Time
+	baseOrigin   string // scheme://host[:port] of BaseURL
+	baseURL      string // BaseURL without a trailing slash, for absolute URLs
+	files        *vfs.Storage
+	uploads      pendingUploads
+	uploadLimits uploadLimits // defaultUploadLimits; smaller in tests
+	secure       bool         // cookies carry Secure
+	siteDomain   string       // lower case, no leading dot
+	pages        *pageTemplates
+	admission    *admission
+	bodies       bodyBudget    // memory of small bodies read before admission
+	bodyIdle     time.Duration // how long a request body may send nothing
+	bodyTime     time.Duration // how long a small body may take in all (smallBodyTime)
+	provision    *provision.Engine
+	sso          *ssologin.Service
+	oidc         *oidclogin.Service
+	ldapSync     *ldapsync.Service
 }
 
 // New returns the handler for everything Gatehouse serves over HTTP except
@@ -214,5 +215,6 @@ func newServer(cfg Config) (*server, error) {
 	}
 	s.bodies.limit = maxBufferedBytes
 	s.bodyTime = smallBodyTime
+	s.uploadLimits = defaultUploadLimits
 	return s, nil
 }
