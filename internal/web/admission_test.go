@@ -164,3 +164,44 @@ func TestAdmissionAnonymousQueueIsSeparateAndShort(t *testing.T) {
 }
 
 func identityStatus(err error) int { return identity.AsError(err).Status }
+
+// TestReadinessFollowsTheQueue: the front end hands /readyz a check that
+// turns busy while a signed-in request has waited over saturatedAfter for
+// a slot, here behind a SCIM request that holds the only one.
+func TestReadinessFollowsTheQueue(t *testing.T) {
+	h := newHarness(t)
+	release := make(chan struct{})
+	var busy func() bool
+	handler, err := New(Config{Service: h.svc, BaseURL: "http://localhost", MaxInFlight: 1,
+		NotReadyWhen: func(reason string, f func() bool) { busy = f },
+		SCIM:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busy == nil {
+		t.Fatal("no readiness check was handed over")
+	}
+	scimRequest := func() {
+		req := httptest.NewRequest("GET", "http://localhost/api/scim/v2/Users", nil)
+		req.Header.Set("Authorization", "Bearer token")
+		handler.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	go scimRequest() // holds the slot
+	time.Sleep(100 * time.Millisecond)
+	go scimRequest() // waits
+	time.Sleep(100 * time.Millisecond)
+	if busy() {
+		t.Fatal("busy before anyone waited a second")
+	}
+	time.Sleep(saturatedAfter)
+	if !busy() {
+		t.Fatal("not busy with a request waiting over a second")
+	}
+	close(release)
+	for deadline := time.Now().Add(5 * time.Second); busy() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if busy() {
+		t.Fatal("still busy after the queue moved")
+	}
+}
