@@ -52,8 +52,9 @@ type Reader struct {
 }
 
 // From returns r's body as a Reader with the idle time idle, wrapping it
-// when no layer above did. A Reader made above keeps its idle time unless
-// idle is shorter.
+// (in r, which must not be the request the server passed in: see
+// Middleware) when no layer above did. A Reader made above keeps its idle
+// time unless idle is shorter.
 func From(w http.ResponseWriter, r *http.Request, idle time.Duration) *Reader {
 	if b, ok := r.Body.(*Reader); ok {
 		if idle > 0 && idle < b.idle {
@@ -131,6 +132,13 @@ func (b *Reader) finish() {
 func Middleware(idle time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, above := r.Body.(*Reader)
+		if !above {
+			// A copy: the server reads its own request's Body after the
+			// handler to decide how to close a connection with a body left
+			// unread (half-close and a pause, so the client reads the
+			// answer instead of a reset).
+			r = r.WithContext(r.Context())
+		}
 		b := From(w, r, idle)
 		next.ServeHTTP(w, r)
 		if !above {

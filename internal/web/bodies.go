@@ -90,7 +90,8 @@ func (b *bodyBudget) read(body io.Reader, max, limit int64) ([]byte, int64, erro
 // that does not fit the budget is refused (503, retry); either way the
 // connection closes. A body over maxBodyBytes is handed on as its first
 // bytes and *http.MaxBytesError, so the handler answers it in its own
-// format. streamed says which requests carry file bytes, which are left to
+// format (and the server closes the connection, as for any large body
+// left unread). streamed says which requests carry file bytes, which are left to
 // their handler under the idle time alone.
 func (s *server) readBodies(next http.Handler, streamed, anonymous func(*http.Request) bool, refuse refuser) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +101,6 @@ func (s *server) readBodies(next http.Handler, streamed, anonymous func(*http.Re
 			return
 		}
 		if r.ContentLength > maxBodyBytes {
-			w.Header().Set("Connection", "close")
 			r.Body = io.NopCloser(failingReader{&http.MaxBytesError{Limit: maxBodyBytes}})
 			next.ServeHTTP(w, r)
 			return
@@ -117,7 +117,6 @@ func (s *server) readBodies(next http.Handler, streamed, anonymous func(*http.Re
 		case err == nil:
 			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(buf)), int64(len(buf))
 		case errors.As(err, &mbe):
-			w.Header().Set("Connection", "close")
 			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(buf), failingReader{mbe}))
 		case errors.Is(err, errBudgetSpent):
 			w.Header().Set("Connection", "close")
