@@ -142,7 +142,7 @@ func (s *server) handler(cfg Config) http.Handler {
 			s.readBodies(s.admission.wrap(cfg.SCIM, anonymous, refuse), never, anonymous, refuse)))))
 	}
 	if cfg.WebDAV != nil {
-		dav = s.requestID(s.accessLog(s.recoverPanics(securityHeaders(httpbody.Middleware(s.bodyIdle, cfg.WebDAV)))))
+		dav = s.requestID(s.accessLog(s.recoverPanics(securityHeaders(cfg.WebDAV))))
 	}
 	all := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
