@@ -32,10 +32,11 @@ func startServer(ctx context.Context, binary string, args ...string) (*server, e
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	// The table measures HTTP only; the transfer listeners stay off, so a
-	// server already on their default ports cannot stop the run.
+	// The table measures HTTP only; the transfer and metrics listeners
+	// stay off, so a server already on their default ports cannot stop the
+	// run.
 	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--listen", addr, "--log-level", "warn",
-		"--sftp-listen", "off", "--ftp-listen", "off"}, args...)...)
+		"--sftp-listen", "off", "--ftp-listen", "off", "--metrics-listen", "off"}, args...)...)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if serverLogs {
 		cmd.Stderr = os.Stderr

@@ -77,5 +77,8 @@ func printWelcome(w io.Writer, a *app.App, admin store.User, password string) {
 	if a.Config.FTP.Enabled() {
 		fmt.Fprintf(w, "  FTP(S):   %s\n", a.Config.FTP.Listen)
 	}
+	if a.Config.HTTP.MetricsEnabled() {
+		fmt.Fprintf(w, "  Metrics:  http://%s/metrics\n", a.Config.HTTP.MetricsListen)
+	}
 	fmt.Fprintf(w, "  Data:     %s\n\n", storeKind(a.Config))
 }

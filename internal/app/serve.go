@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/events"
+	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/ops"
@@ -31,9 +32,9 @@ func (a *App) Listen() (net.Listener, error) {
 	return ln, nil
 }
 
-// Handler builds the whole HTTP handler: operations endpoints, then the
-// web front end, all counted by the metrics middleware.
-func (a *App) Handler() (http.Handler, error) {
+// Handler builds the whole HTTP handler of the main listener: health and
+// readiness, then the web front end, all counted by o's metrics middleware.
+func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 	sso, err := a.SSOLogin()
 	if err != nil {
 		return nil, err
@@ -55,41 +56,52 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	front, err := web.New(web.Config{
-		WebDAV:     dav,
-		Files:      files,
-		LDAPSync:   ldapSync,
-		SSO:        sso,
-		OIDC:       oidcLogin,
-		Service:    a.Identity,
-		BaseURL:    a.Config.BaseURL,
-		SiteDomain: a.Config.SiteDomain,
-		Logger:     a.Logger,
-		Provision:  a.Provision,
+		BodyIdleTimeout: a.Config.HTTP.BodyIdleTimeout,
+		NotReadyWhen:    o.NotReadyWhen,
+		WebDAV:          dav,
+		Files:           files,
+		LDAPSync:        ldapSync,
+		SSO:             sso,
+		OIDC:            oidcLogin,
+		Service:         a.Identity,
+		BaseURL:         a.Config.BaseURL,
+		SiteDomain:      a.Config.SiteDomain,
+		Logger:          a.Logger,
+		Provision:       a.Provision,
 		SCIM: scim.New(scim.Config{Store: a.Store, Engine: a.Provision, Auth: a.Identity,
 			BaseURL: a.Config.BaseURL, Logger: a.Logger}),
 	})
 	if err != nil {
 		return nil, err
 	}
-	o := ops.New(a.Store)
 	mux := http.NewServeMux()
-	o.Mount(mux)
+	o.MountHealth(mux)
 	mux.Handle("/", front)
-	return o.Instrument(mux), nil
+	return o.Instrument(httpbody.Middleware(a.Config.HTTP.BodyIdleTimeout, mux)), nil
 }
 
 // Serve answers HTTP on ln until ctx is cancelled, then shuts down
 // gracefully: new connections are refused and requests in flight get up to
 // 30 seconds to finish.
+//
+// There is no ReadTimeout for whole requests: it would cut off large
+// uploads on slow links and still let a trickling client hold its request
+// for its full length. Headers must arrive within ReadHeaderTimeout, and
+// every read of a body gets the idle time (--http-body-idle-timeout, see
+// internal/httpbody); small bodies must also arrive whole within 30
+// seconds, and are read before they queue (internal/web).
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	h, err := a.Handler()
+	o := ops.New(a.Store)
+	h, err := a.Handler(o)
 	if err != nil {
+		return err
+	}
+	if err := a.startMetrics(ctx, o); err != nil {
 		return err
 	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          nil,

@@ -48,6 +48,8 @@ type Config struct {
 	SFTP SFTPConfig
 	// Outbound says what admin-set destinations may reach (see outbound.go).
 	Outbound OutboundConfig
+	// HTTP configures the metrics listener and request bodies (see http.go).
+	HTTP HTTPConfig
 }
 
 // setting describes one option: its flag, environment variable and file key.
@@ -204,6 +206,9 @@ func (c *Config) complete() error {
 		return err
 	}
 	if err := c.completeOutbound(); err != nil {
+		return err
+	}
+	if err := c.completeHTTP(); err != nil {
 		return err
 	}
 	c.SiteDomain = strings.ToLower(strings.Trim(c.SiteDomain, "."))

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -82,5 +83,28 @@ func TestAllowPrivateOutbound(t *testing.T) {
 	}
 	if _, err := load(t, []string{"--allow-private-outbound=maybe"}, nil); err == nil {
 		t.Error("--allow-private-outbound=maybe accepted")
+	}
+}
+
+func TestHTTPSettings(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.MetricsListen != "127.0.0.1:9464" || !c.HTTP.MetricsEnabled() || c.HTTP.BodyIdleTimeout != 2*time.Minute {
+		t.Fatalf("defaults: %+v", c.HTTP)
+	}
+	c, err = load(t, []string{"--metrics-listen", "off", "--http-body-idle-timeout", "1s"}, nil)
+	if err != nil || c.HTTP.MetricsEnabled() || c.HTTP.BodyIdleTimeout != time.Second {
+		t.Fatalf("set: %+v %v", c.HTTP, err)
+	}
+	for _, args := range [][]string{
+		{"--metrics-listen", "9464"},
+		{"--http-body-idle-timeout", "2"},
+		{"--http-body-idle-timeout", "1ms"},
+	} {
+		if _, err := load(t, args, nil); err == nil {
+			t.Errorf("%v accepted", args)
+		}
 	}
 }

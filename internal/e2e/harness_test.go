@@ -63,12 +63,14 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 
 // server is a running `gatehouse serve`.
 type server struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	Base   string
-	mu     sync.Mutex
-	stdout bytes.Buffer
-	done   chan struct{}
+	t    *testing.T
+	cmd  *exec.Cmd
+	Base string
+	// Metrics is the base URL of the server's metrics listener.
+	Metrics string
+	mu      sync.Mutex
+	stdout  bytes.Buffer
+	done    chan struct{}
 }
 
 func freeAddr(t *testing.T) string {
@@ -86,10 +88,12 @@ func freeAddr(t *testing.T) string {
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
-	s := &server{t: t, Base: "http://" + addr, done: make(chan struct{})}
-	// Every server gets its own SFTP and FTP ports, so parallel tests never
-	// collide on the default ones.
-	s.cmd = exec.Command(binary, append([]string{"serve", "--listen", addr, "--sftp-listen", freeAddr(t), "--ftp-listen", freeAddr(t)}, args...)...)
+	metrics := freeAddr(t)
+	s := &server{t: t, Base: "http://" + addr, Metrics: "http://" + metrics, done: make(chan struct{})}
+	// Every server gets its own SFTP, FTP and metrics ports, so parallel
+	// tests never collide on the default ones.
+	s.cmd = exec.Command(binary, append([]string{"serve", "--listen", addr, "--sftp-listen", freeAddr(t), "--ftp-listen", freeAddr(t),
+		"--metrics-listen", metrics}, args...)...)
 	out, err := s.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

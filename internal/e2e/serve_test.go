@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -52,7 +53,7 @@ func TestFirstRun(t *testing.T) {
 		t.Fatalf("wrong password error: %v", refused)
 	}
 
-	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(s.Base + path)
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s: %v %v", path, err, resp)
@@ -69,5 +70,51 @@ func TestFirstRun(t *testing.T) {
 	}
 	if code := again.api(t, http.MethodPost, "/sessions", "", map[string]string{"username": user, "password": password}, nil); code != http.StatusCreated && code != http.StatusOK {
 		t.Fatalf("first-admin password after restart: %d", code)
+	}
+}
+
+// TestMetricsOnOwnListener: /metrics, which needs no credentials, is not
+// on the main listener (whatever the host), only on --metrics-listen,
+// which serve prints; --metrics-listen off serves none.
+func TestMetricsOnOwnListener(t *testing.T) {
+	s := startServer(t, "--data-dir", filepath.Join(t.TempDir(), "data"), "--site-domain", "example.test")
+	get := func(url, host string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, host := range []string{"", "acme.example.test", "example.test"} {
+		if code, body := get(s.Base+"/metrics", host); code != http.StatusNotFound || strings.Contains(body, "gatehouse_http_requests_total") {
+			t.Errorf("GET /metrics on the main listener (host %q): %d", host, code)
+		}
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, _ := get(s.Base+path, ""); code != http.StatusOK {
+			t.Errorf("GET %s on the main listener: %d", path, code)
+		}
+	}
+	code, body := get(s.Metrics+"/metrics", "")
+	if code != http.StatusOK || !strings.Contains(body, "gatehouse_http_requests_total") {
+		t.Fatalf("GET /metrics on the metrics listener: %d %.200s", code, body)
+	}
+	if want := "Metrics:  " + s.Metrics + "/metrics"; !strings.Contains(s.Stdout(), want) {
+		t.Errorf("serve did not print %q:\n%s", want, s.Stdout())
+	}
+
+	off := startServer(t, "--data-dir", filepath.Join(t.TempDir(), "data"), "--metrics-listen", "off")
+	if _, err := http.Get(off.Metrics + "/metrics"); err == nil {
+		t.Error("--metrics-listen off still serves metrics")
+	}
+	if strings.Contains(off.Stdout(), "Metrics:") {
+		t.Errorf("--metrics-listen off still prints a metrics address:\n%s", off.Stdout())
 	}
 }

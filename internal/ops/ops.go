@@ -1,6 +1,8 @@
 // Package ops serves what operators and orchestrators poll: liveness
-// (/healthz), readiness (/readyz: the store answers), and Prometheus metrics
-// (/metrics), plus the middleware that counts every HTTP request.
+// (/healthz) and readiness (/readyz: the store answers and the server is
+// not saturated) on the main listener, where load balancers look, and
+// Prometheus metrics (/metrics) on a listener of their own, plus the
+// middleware that counts every HTTP request.
 package ops
 
 import (
@@ -25,6 +27,13 @@ type Ops struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	ready    Pinger
+	checks   []check
+}
+
+// check is one more condition of readiness besides the store.
+type check struct {
+	reason string
+	busy   func() bool
 }
 
 // New returns Ops with Go runtime and process collectors registered.
@@ -51,14 +60,29 @@ func New(ready Pinger) *Ops {
 // Registry lets other packages register their own metrics.
 func (o *Ops) Registry() *prometheus.Registry { return o.registry }
 
-// Mount adds /healthz, /readyz and /metrics to mux.
-func (o *Ops) Mount(mux *http.ServeMux) {
+// MountHealth adds /healthz and /readyz to mux.
+func (o *Ops) MountHealth(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", o.readyz)
+}
+
+// MetricsHandler serves /metrics, and nothing else. The metrics need no
+// credentials and tell anyone how busy the server is, so they are served
+// on their own listener (loopback by default), never on the one every
+// site's users reach.
+func (o *Ops) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// NotReadyWhen makes /readyz answer 503 with reason while busy reports
+// true, so that a load balancer sends new work to another node.
+func (o *Ops) NotReadyWhen(reason string, busy func() bool) {
+	o.checks = append(o.checks, check{reason: reason, busy: busy})
 }
 
 func (o *Ops) readyz(w http.ResponseWriter, r *http.Request) {
@@ -69,6 +93,14 @@ func (o *Ops) readyz(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("store unreachable\n"))
 		return
+	}
+	for _, c := range o.checks {
+		if c.busy() {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(c.reason + "\n"))
+			return
+		}
 	}
 	w.Write([]byte("ready\n"))
 }

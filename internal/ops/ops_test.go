@@ -18,13 +18,21 @@ func TestEndpoints(t *testing.T) {
 	p := &pinger{}
 	o := New(p)
 	mux := http.NewServeMux()
-	o.Mount(mux)
+	o.MountHealth(mux)
 	mux.HandleFunc("/teapot", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(418) })
 	srv := httptest.NewServer(o.Instrument(mux))
 	defer srv.Close()
+	metrics := httptest.NewServer(o.MetricsHandler())
+	defer metrics.Close()
+	var saturated bool
+	o.NotReadyWhen("request queue saturated", func() bool { return saturated })
 
 	get := func(path string) (int, string) {
-		resp, err := http.Get(srv.URL + path)
+		base := srv.URL
+		if path == "/metrics" {
+			base = metrics.URL
+		}
+		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,6 +46,11 @@ func TestEndpoints(t *testing.T) {
 	if code, _ := get("/readyz"); code != 200 {
 		t.Fatalf("readyz %d", code)
 	}
+	saturated = true
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "saturated") {
+		t.Fatalf("readyz with the queue saturated %d %s", code, body)
+	}
+	saturated = false
 	p.err = errors.New("down")
 	if code, _ := get("/readyz"); code != 503 {
 		t.Fatalf("readyz with store down %d", code)

@@ -7,13 +7,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
 )
 
 func TestAdmissionQueuesBeyondCapacity(t *testing.T) {
-	a := newAdmission(2)
+	a := newAdmission(2, nil)
 	var running, peak atomic.Int32
 	release := make(chan struct{})
-	h := a.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := wrapSignedIn(a, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := running.Add(1)
 		for {
 			p := peak.Load()
@@ -50,17 +52,17 @@ func TestAdmissionQueuesBeyondCapacity(t *testing.T) {
 }
 
 func TestAdmissionLetsWaitingClientsGo(t *testing.T) {
-	a := newAdmission(1)
+	a := newAdmission(1, nil)
 	block := make(chan struct{})
 	ran := atomic.Bool{}
 	var busy http.Handler
 	started := make(chan struct{})
-	busy = a.wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { close(started); <-block }))
+	busy = wrapSignedIn(a, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { close(started); <-block }))
 	go busy.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	<-started // the only slot is taken
 
 	ctx, cancel := context.WithCancel(context.Background())
-	waiter := a.wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran.Store(true) }))
+	waiter := wrapSignedIn(a, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran.Store(true) }))
 	finished := make(chan struct{})
 	go func() {
 		waiter.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil).WithContext(ctx))
@@ -75,5 +77,131 @@ func TestAdmissionLetsWaitingClientsGo(t *testing.T) {
 	close(block)
 	if ran.Load() {
 		t.Fatal("the request of a client that gave up ran")
+	}
+}
+
+// wrapSignedIn admits every request through the signed-in queue.
+func wrapSignedIn(a *admission, h http.Handler) http.Handler {
+	return a.wrap(h, func(*http.Request) bool { return false }, func(http.ResponseWriter, *http.Request, error) {})
+}
+
+// TestAdmissionAnonymousQueueIsSeparateAndShort: requests without
+// credentials fill only their own slots, wait at most anonymousWait and
+// are then told to retry, while a signed-in request runs at once; a
+// signed-in queue that stops moving reports itself saturated.
+func TestAdmissionAnonymousQueueIsSeparateAndShort(t *testing.T) {
+	a := newAdmission(2, nil)
+	block := make(chan struct{})
+	var refused atomic.Int32
+	isAnon := func(r *http.Request) bool { return r.Header.Get("X-Anon") != "" }
+	h := a.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Block") != "" {
+			<-block
+		}
+	}), isAnon, func(w http.ResponseWriter, r *http.Request, err error) {
+		refused.Add(1)
+		w.WriteHeader(identityStatus(err))
+	})
+	send := func(anon, blockIt bool) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/", nil)
+		if anon {
+			req.Header.Set("X-Anon", "1")
+		}
+		if blockIt {
+			req.Header.Set("X-Block", "1")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	slots := cap(a.anonymous.slots)
+	for i := 0; i < slots; i++ {
+		go send(true, true)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(a.anonymous.slots) < slots && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	if rec := send(false, false); rec.Code != http.StatusOK || time.Since(start) > 500*time.Millisecond {
+		t.Fatalf("a signed-in request behind a full anonymous queue: %d after %s", rec.Code, time.Since(start))
+	}
+	start = time.Now()
+	rec := send(true, false)
+	if waited := time.Since(start); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" ||
+		waited < anonymousWait || waited > anonymousWait+time.Second {
+		t.Fatalf("an anonymous request behind a full anonymous queue: %d %v after %s", rec.Code, rec.Header(), waited)
+	}
+	close(block)
+
+	// Saturation: both signed-in slots held, one request waiting.
+	hold := make(chan struct{})
+	for i := 0; i < 2; i++ {
+		go func() {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header.Set("X-Block", "1")
+			block2 := hold
+			wrapSignedIn(a, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-block2 })).ServeHTTP(httptest.NewRecorder(), req)
+		}()
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(a.signedIn.slots) < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	go wrapSignedIn(a, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if a.Saturated() {
+		t.Fatal("saturated before anyone waited long")
+	}
+	time.Sleep(saturatedAfter + 200*time.Millisecond)
+	if !a.Saturated() {
+		t.Fatal("not saturated with a request waiting longer than saturatedAfter")
+	}
+	close(hold)
+	for deadline := time.Now().Add(5 * time.Second); a.Saturated() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if a.Saturated() {
+		t.Fatal("still saturated after the queue moved")
+	}
+}
+
+func identityStatus(err error) int { return identity.AsError(err).Status }
+
+// TestReadinessFollowsTheQueue: the front end hands /readyz a check that
+// turns busy while a signed-in request has waited over saturatedAfter for
+// a slot, here behind a SCIM request that holds the only one.
+func TestReadinessFollowsTheQueue(t *testing.T) {
+	h := newHarness(t)
+	release := make(chan struct{})
+	var busy func() bool
+	handler, err := New(Config{Service: h.svc, BaseURL: "http://localhost", MaxInFlight: 1,
+		NotReadyWhen: func(reason string, f func() bool) { busy = f },
+		SCIM:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busy == nil {
+		t.Fatal("no readiness check was handed over")
+	}
+	scimRequest := func() {
+		req := httptest.NewRequest("GET", "http://localhost/api/scim/v2/Users", nil)
+		req.Header.Set("Authorization", "Bearer token")
+		handler.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	go scimRequest() // holds the slot
+	time.Sleep(100 * time.Millisecond)
+	go scimRequest() // waits
+	time.Sleep(100 * time.Millisecond)
+	if busy() {
+		t.Fatal("busy before anyone waited a second")
+	}
+	time.Sleep(saturatedAfter)
+	if !busy() {
+		t.Fatal("not busy with a request waiting over a second")
+	}
+	close(release)
+	for deadline := time.Now().Add(5 * time.Second); busy() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if busy() {
+		t.Fatal("still busy after the queue moved")
 	}
 }

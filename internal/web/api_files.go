@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,10 +10,11 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/transfer/usercontent"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -25,12 +24,6 @@ import (
 // of the bytes to that URI, and POST /files/{path} with action=end and the
 // ref. A plain POST /files/{path} whose body is the file (any content type
 // but JSON or a form) uploads in one request, for curl users.
-
-// uploadTTL is how long a begun upload waits for its bytes and its end.
-const uploadTTL = time.Hour
-
-// maxPendingUploads bounds begun-but-unfinished uploads per server.
-const maxPendingUploads = 1000
 
 // fileJSON is Files.com's file object (the fields Gatehouse fills).
 type fileJSON struct {
@@ -63,68 +56,6 @@ type fileUploadPartJSON struct {
 	Path               string            `json:"path"`
 	Ref                string            `json:"ref"`
 	UploadURI          string            `json:"upload_uri"`
-}
-
-// pendingUpload is a begun upload: its ref is a random capability bound to
-// the user and path, like a presigned URL.
-type pendingUpload struct {
-	siteID, userID int64
-	path           string
-	expires        time.Time
-	up             vfs.Upload // set once the bytes arrived
-	size           int64
-	busy           bool
-}
-
-// pendingUploads holds begun uploads in memory: a node only finishes the
-// uploads it began (run one node, or keep a client on one node).
-type pendingUploads struct {
-	mu sync.Mutex
-	m  map[string]*pendingUpload
-}
-
-func (p *pendingUploads) add(u *pendingUpload, now time.Time) (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	ref := "put-" + hex.EncodeToString(b[:])
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.m == nil {
-		p.m = map[string]*pendingUpload{}
-	}
-	for k, v := range p.m {
-		if now.After(v.expires) && !v.busy {
-			if v.up != nil {
-				_ = v.up.Abort()
-			}
-			delete(p.m, k)
-		}
-	}
-	if len(p.m) >= maxPendingUploads {
-		return "", identity.ErrNotAuthorized.With("too many unfinished uploads; finish or wait for some to expire")
-	}
-	p.m[ref] = u
-	return ref, nil
-}
-
-// take removes and returns a live upload, or nil.
-func (p *pendingUploads) take(ref string, now time.Time) *pendingUpload {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	u, ok := p.m[ref]
-	if !ok || u.busy || now.After(u.expires) {
-		return nil
-	}
-	delete(p.m, ref)
-	return u
-}
-
-func (p *pendingUploads) put(ref string, u *pendingUpload) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.m[ref] = u
 }
 
 // isFileUpload reports whether a request carries file bytes, which are not
@@ -187,7 +118,8 @@ func (s *server) showFile(w http.ResponseWriter, r *http.Request, c *apiCall) er
 }
 
 // downloadFile answers GET /file_contents/{path} with the bytes, honouring
-// Range for resumed downloads.
+// Range for resumed downloads, as a passive download (usercontent): a
+// user's file never renders as a page of the app.
 func (s *server) downloadFile(w http.ResponseWriter, r *http.Request, c *apiCall) error {
 	fsys, err := s.filesFor(r, c)
 	if err != nil {
@@ -203,9 +135,7 @@ func (s *server) downloadFile(w http.ResponseWriter, r *http.Request, c *apiCall
 	if err != nil {
 		return fileError(err)
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(p)}))
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+	usercontent.Serve(w, r, path.Base(p), fi.ModTime(), f)
 	return nil
 }
 
@@ -232,12 +162,18 @@ func (s *server) beginUpload(w http.ResponseWriter, r *http.Request, c *apiCall)
 		}
 	}
 	now := s.now()
-	ref, err := s.uploads.add(&pendingUpload{siteID: c.site.ID, userID: c.who.user.ID, path: p, expires: now.Add(uploadTTL)}, now)
+	ref, wait, err := s.uploads.add(&pendingUpload{siteID: c.site.ID, userID: c.who.user.ID, path: p,
+		expires: now.Add(s.uploadLimits.ttl)}, s.uploadLimits, now)
 	if err != nil {
+		if wait > 0 {
+			w.Header().Set("Retry-After", retryAfter(wait))
+			s.log.Warn("REST upload refused: too many pending uploads", "site_id", c.site.ID, "user_id", c.who.user.ID,
+				"request_id", infoFrom(r.Context()).id)
+		}
 		return err
 	}
 	writeJSON(w, http.StatusOK, []fileUploadPartJSON{{
-		Action: "put/write", AvailableParts: 1, Expires: now.Add(uploadTTL).UTC().Format(time.RFC3339),
+		Action: "put/write", AvailableParts: 1, Expires: now.Add(s.uploadLimits.ttl).UTC().Format(time.RFC3339),
 		Headers: map[string]string{}, HTTPMethod: "PUT", Parameters: map[string]string{}, PartNumber: 1,
 		Path: strings.TrimPrefix(p, "/"), Ref: ref, UploadURI: s.baseURL + apiPrefix + "/file_uploads/" + ref,
 	}})
@@ -248,31 +184,31 @@ func (s *server) beginUpload(w http.ResponseWriter, r *http.Request, c *apiCall)
 // upload, held until POST /files/{path} with action=end.
 func (s *server) receiveUpload(w http.ResponseWriter, r *http.Request, c *apiCall) error {
 	ref := r.PathValue("ref")
-	pu := s.uploads.take(ref, s.now())
-	if pu == nil || pu.siteID != c.site.ID || pu.userID != c.who.user.ID {
-		if pu != nil {
-			s.uploads.put(ref, pu)
-		}
+	pu := s.uploads.claim(ref, c.site.ID, c.who.user.ID, s.now())
+	if pu == nil {
 		return identity.ErrNotFound.With("no upload is waiting under that ref; begin the upload again")
 	}
 	fsys, err := s.filesFor(r, c)
 	if err != nil {
+		s.uploads.release(pu, false, s.uploadLimits.ttl, s.now())
 		return err
 	}
 	up, err := fsys.Create(r.Context(), pu.path, 0)
 	if err != nil {
+		s.uploads.release(pu, false, s.uploadLimits.ttl, s.now())
 		return fileError(err)
 	}
 	n, err := io.Copy(up, r.Body)
 	if err != nil {
 		_ = up.Abort()
-		return badFile("the upload broke off after %d bytes; begin it again", n)
+		s.uploads.release(pu, false, s.uploadLimits.ttl, s.now())
+		return uploadBrokeOff(err, n, "PUT the bytes to the upload_uri again")
 	}
 	if pu.up != nil {
 		_ = pu.up.Abort() // a retried part replaces the earlier one
 	}
 	pu.up, pu.size = up, n
-	s.uploads.put(ref, pu)
+	s.uploads.release(pu, true, s.uploadLimits.ttl, s.now())
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -290,9 +226,9 @@ func (s *server) createFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 		if err != nil {
 			return fileError(err)
 		}
-		if _, err := io.Copy(up, r.Body); err != nil {
+		if n, err := io.Copy(up, r.Body); err != nil {
 			_ = up.Abort()
-			return badFile("the upload broke off; nothing was stored, send it again")
+			return uploadBrokeOff(err, n, "send it again")
 		}
 		if err := up.Commit(); err != nil {
 			return fileError(err)
@@ -312,13 +248,14 @@ func (s *server) createFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 	if body.Action != "end" || body.Ref == "" {
 		return identity.ErrParamsRequired.With("send action=end with the ref from begin_upload, or the file itself as the body (Content-Type application/octet-stream)")
 	}
-	pu := s.uploads.take(body.Ref, s.now())
-	if pu == nil || pu.siteID != c.site.ID || pu.userID != c.who.user.ID || pu.path != p || pu.up == nil {
+	pu := s.uploads.claim(body.Ref, c.site.ID, c.who.user.ID, s.now())
+	if pu == nil || pu.path != p || pu.up == nil {
 		if pu != nil {
-			s.uploads.put(body.Ref, pu)
+			s.uploads.release(pu, false, s.uploadLimits.ttl, s.now())
 		}
 		return identity.ErrNotFound.With("no finished upload of this path is waiting under that ref; PUT the bytes to the upload_uri first")
 	}
+	s.uploads.remove(body.Ref)
 	if err := pu.up.Commit(); err != nil {
 		return fileError(err)
 	}
@@ -436,6 +373,15 @@ func escapePath(p string) string {
 		parts[i] = url.PathEscape(s)
 	}
 	return strings.Join(parts, "/")
+}
+
+// uploadBrokeOff is the answer to file bytes that stopped arriving: the
+// upload is discarded, and the caller told why and what to do.
+func uploadBrokeOff(err error, n int64, retry string) error {
+	if httpbody.IsStalled(err) {
+		return errBodyStalled.With("%s after %d bytes; nothing was stored, %s", err.Error(), n, retry)
+	}
+	return badFile("the upload broke off after %d bytes; nothing was stored, %s", n, retry)
 }
 
 func badFile(format string, args ...any) error {

@@ -402,7 +402,9 @@ func TestPanicsBecomeTypedErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler := s.middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	handler := s.middleware(mux)
 	rec := newRecorderBrowser(t, handler, "http://localhost")
 	res := rec.get(apiPrefix + "/users")
 	body, _ := io.ReadAll(res.Body)

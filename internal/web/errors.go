@@ -27,6 +27,15 @@ var (
 		Title: "Invalid Filter Field", Message: "this list cannot be filtered by that field"}
 	errInvalidSortField = &identity.Error{Status: http.StatusBadRequest, Type: "bad-request/invalid-sort-field",
 		Title: "Invalid Sort Field", Message: "this list can only be sorted by id (or created_at), ascending"}
+	// errServerBusy: the front end's own limits turned the request away
+	// before it ran (its queue's wait ran out, or the memory for request
+	// bodies is spent); nothing was done, and the same request may be sent
+	// again. Files.com's type for too many requests at once.
+	errServerBusy = &identity.Error{Status: http.StatusServiceUnavailable, Type: "rate-limited/too-many-concurrent-requests",
+		Title: "Too Many Concurrent Requests", Message: "the server is busy; try again in a few seconds"}
+	// errBodyStalled: the client stopped sending its request body.
+	errBodyStalled = &identity.Error{Status: http.StatusRequestTimeout, Type: "bad-request/request-body-timeout",
+		Title: "Request Body Timeout", Message: "the request body stopped arriving; send the request again"}
 	// errSyncUnavailable: the provider reads no directory (or the server
 	// runs without LDAP sync), so it cannot be synced or tested.
 	errSyncUnavailable = ldapsync.ErrNotLDAP

@@ -14,8 +14,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// maxBodyBytes bounds every request body: identity objects are small, and
-// a bound keeps a flood of large bodies from exhausting memory.
+// maxBodyBytes bounds every request body but file bytes: identity objects
+// are small, and a bound keeps a flood of large bodies from exhausting
+// memory.
 const maxBodyBytes = 1 << 20
 
 // requestInfo travels in the request context so that the access log can
@@ -45,16 +46,62 @@ func siteFrom(ctx context.Context) store.Site {
 }
 
 // middleware wraps the routes in the layers every request passes, outermost
-// first: request id, access log, panic recovery, security headers, body
-// limit, site resolution.
-func (s *server) middleware(next http.Handler) http.Handler {
-	h := s.resolveSite(next)
-	h = s.admission.wrap(h)
-	h = s.limitBody(h)
+// first: request id, access log, panic recovery, security headers, reading
+// the body, admission, site resolution.
+func (s *server) middleware(mux *http.ServeMux) http.Handler {
+	anonymous := s.anonymousRequest(mux)
+	h := s.resolveSite(mux)
+	h = s.admitUnlessUpload(h, anonymous)
+	h = s.readBodies(h, isFileUpload, anonymous, s.writeError)
 	h = securityHeaders(h)
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)
 	return s.requestID(h)
+}
+
+// admitUnlessUpload queues every request but file uploads, which hold
+// their request for as long as the bytes take, and would hold a slot the
+// short requests need; the idle time per read bounds them instead.
+func (s *server) admitUnlessUpload(next http.Handler, anonymous func(*http.Request) bool) http.Handler {
+	admitted := s.admission.wrap(next, anonymous, s.writeError)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isFileUpload(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		admitted.ServeHTTP(w, r)
+	})
+}
+
+// anonymousRequest says which requests queue with those without
+// credentials: requests that carry none, and requests for public routes
+// (sign-in pages and POST /sessions), whose credential headers, if any,
+// prove nothing until they are checked and so must not buy a place in the
+// signed-in queue.
+func (s *server) anonymousRequest(mux *http.ServeMux) func(*http.Request) bool {
+	public := map[string]bool{}
+	for _, rt := range s.routes() {
+		if rt.Access == accessPublic {
+			public[rt.Method+" "+rt.Pattern] = true
+		}
+	}
+	return func(r *http.Request) bool {
+		if !carriesCredential(r) {
+			return true
+		}
+		_, pattern := mux.Handler(r)
+		return public[pattern]
+	}
+}
+
+// carriesCredential reports whether a request carries any credential the
+// front end or SCIM reads (not whether it is valid).
+func carriesCredential(r *http.Request) bool {
+	if r.Header.Get(apiKeyHeader) != "" || r.Header.Get(sessionHeader) != "" || r.Header.Get("Authorization") != "" {
+		return true
+	}
+	c, err := r.Cookie(sessionCookie)
+	return err == nil && c.Value != ""
 }
 
 // requestID honours a sane incoming X-Request-Id (so a proxy's id links its
@@ -186,23 +233,6 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
-}
-
-// limitBody refuses bodies over maxBodyBytes: at once when Content-Length
-// says so, and while reading otherwise (decoders then see *http.MaxBytesError).
-func (s *server) limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isFileUpload(r) { // file bytes: as large as the file
-			next.ServeHTTP(w, r)
-			return
-		}
-		if r.ContentLength > maxBodyBytes {
-			s.writeError(w, r, identity.ErrBodyTooLarge)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
@@ -42,15 +43,25 @@ type Config struct {
 	// OIDC starts and finishes OpenID Connect sign-ins; nil serves no
 	// /oauth/login and /login_from_oauth.
 	OIDC *oidclogin.Service
-	// MaxInFlight is how many requests run at once; the rest queue in
-	// arrival order. 0 picks four per CPU (at least eight).
+	// MaxInFlight is how many requests with credentials run at once; the
+	// rest queue in arrival order. 0 picks four per CPU (at least eight).
+	// Requests without credentials have a quarter as many slots of their
+	// own (at least two) and wait at most a few seconds (admission.go).
 	MaxInFlight int
+	// BodyIdleTimeout cuts off a request body that sends nothing for this
+	// long; an upload cut off is discarded. Default 2 minutes.
+	BodyIdleTimeout time.Duration
+	// NotReadyWhen, when set, is given the conditions under which the
+	// node should leave a load balancer's rotation (ops' /readyz).
+	NotReadyWhen func(reason string, busy func() bool)
 	// SCIM, when not nil, serves /api/scim and /api/scim/. SCIM clients
 	// carry a credential and no cookies, so their requests skip the
 	// session, CSRF and site-by-host layers and the HTML error pages; they
 	// still pass request ids, the access log, panic recovery, security
-	// headers and admission control. The handler bounds bodies itself, so
-	// that an oversized body is refused in SCIM's error format.
+	// headers, body reading and admission control. The handler bounds
+	// bodies itself, so that an oversized body is refused in SCIM's error
+	// format; if it has a WriteRefusal method, the front end's own
+	// refusals (busy, a stalled body) use it too.
 	SCIM http.Handler
 	// LDAPSync runs, previews and tests LDAP providers' syncs (POST
 	// /sso_strategies/{id}/sync and /test); nil answers those with
@@ -64,27 +75,36 @@ type Config struct {
 	// they skip the session, CSRF and site-by-host layers and the HTML
 	// error pages. They also skip admission control, which bounds database
 	// work: a transfer holds its request for as long as the bytes take,
-	// and would hold a slot the short requests need.
+	// and would hold a slot the short requests need. The handler reads its
+	// bodies under the idle time itself.
 	WebDAV http.Handler
 }
 
+// defaultBodyIdleTimeout is how long a request body may send nothing when
+// Config.BodyIdleTimeout is 0.
+const defaultBodyIdleTimeout = 2 * time.Minute
+
 // server holds what every handler needs.
 type server struct {
-	svc        *identity.Service
-	log        *slog.Logger
-	now        func() time.Time
-	baseOrigin string // scheme://host[:port] of BaseURL
-	baseURL    string // BaseURL without a trailing slash, for absolute URLs
-	files      *vfs.Storage
-	uploads    pendingUploads
-	secure     bool   // cookies carry Secure
-	siteDomain string // lower case, no leading dot
-	pages      *pageTemplates
-	admission  *admission
-	provision  *provision.Engine
-	sso        *ssologin.Service
-	oidc       *oidclogin.Service
-	ldapSync   *ldapsync.Service
+	svc          *identity.Service
+	log          *slog.Logger
+	now          func() time.Time
+	baseOrigin   string // scheme://host[:port] of BaseURL
+	baseURL      string // BaseURL without a trailing slash, for absolute URLs
+	files        *vfs.Storage
+	uploads      pendingUploads
+	uploadLimits uploadLimits // defaultUploadLimits; smaller in tests
+	secure       bool         // cookies carry Secure
+	siteDomain   string       // lower case, no leading dot
+	pages        *pageTemplates
+	admission    *admission
+	bodies       bodyBudget    // memory of small bodies read before admission
+	bodyIdle     time.Duration // how long a request body may send nothing
+	bodyTime     time.Duration // how long a small body may take in all (smallBodyTime)
+	provision    *provision.Engine
+	sso          *ssologin.Service
+	oidc         *oidclogin.Service
+	ldapSync     *ldapsync.Service
 }
 
 // New returns the handler for everything Gatehouse serves over HTTP except
@@ -95,23 +115,36 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.handler(cfg), nil
+}
+
+// handler assembles the routes, the layers every request passes, and the
+// SCIM and WebDAV handlers beside them.
+func (s *server) handler(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
 	s.registerFallbacks(mux)
 	h := s.middleware(mux)
+	if cfg.NotReadyWhen != nil {
+		cfg.NotReadyWhen("request queue saturated: signed-in requests wait more than a second for a slot", s.admission.Saturated)
+	}
 	if cfg.SCIM == nil && cfg.WebDAV == nil {
-		return h, nil
+		return httpbody.Middleware(s.bodyIdle, h)
 	}
 	var scim, dav http.Handler
 	if cfg.SCIM != nil {
-		scim = s.requestID(s.accessLog(s.recoverPanics(securityHeaders(s.admission.wrap(cfg.SCIM)))))
+		refuse := scimRefuser(cfg.SCIM)
+		anonymous := func(r *http.Request) bool { return r.Header.Get("Authorization") == "" }
+		never := func(*http.Request) bool { return false }
+		scim = s.requestID(s.accessLog(s.recoverPanics(securityHeaders(
+			s.readBodies(s.admission.wrap(cfg.SCIM, anonymous, refuse), never, anonymous, refuse)))))
 	}
 	if cfg.WebDAV != nil {
 		dav = s.requestID(s.accessLog(s.recoverPanics(securityHeaders(cfg.WebDAV))))
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	all := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		switch {
 		case scim != nil && (p == "/api/scim" || strings.HasPrefix(p, "/api/scim/")):
@@ -121,7 +154,25 @@ func New(cfg Config) (http.Handler, error) {
 		default:
 			h.ServeHTTP(w, r)
 		}
-	}), nil
+	})
+	return httpbody.Middleware(s.bodyIdle, all)
+}
+
+// scimRefuser answers the front end's refusals of a SCIM request in SCIM's
+// error format when the handler can write it.
+func scimRefuser(h http.Handler) refuser {
+	type refusalWriter interface {
+		WriteRefusal(w http.ResponseWriter, status int, detail string)
+	}
+	rw, ok := h.(refusalWriter)
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		e := identity.AsError(err)
+		if !ok {
+			writeJSONError(w, e)
+			return
+		}
+		rw.WriteRefusal(w, e.Status, e.Message)
+	}
 }
 
 func newServer(cfg Config) (*server, error) {
@@ -144,7 +195,8 @@ func newServer(cfg Config) (*server, error) {
 		secure:     base.Scheme == "https",
 		siteDomain: strings.ToLower(strings.Trim(cfg.SiteDomain, ".")),
 		pages:      pages,
-		admission:  newAdmission(cfg.MaxInFlight),
+		admission:  newAdmission(cfg.MaxInFlight, cfg.Logger),
+		bodyIdle:   cfg.BodyIdleTimeout,
 		provision:  cfg.Provision,
 		sso:        cfg.SSO,
 		oidc:       cfg.OIDC,
@@ -158,5 +210,11 @@ func newServer(cfg Config) (*server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.bodyIdle <= 0 {
+		s.bodyIdle = defaultBodyIdleTimeout
+	}
+	s.bodies.limit = maxBufferedBytes
+	s.bodyTime = smallBodyTime
+	s.uploadLimits = defaultUploadLimits
 	return s, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/webdav"
 
+	"github.com/gatehouse/gatehouse/internal/transfer/usercontent"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -38,7 +39,10 @@ func (d davFS) Rename(ctx context.Context, from, to string) error {
 
 func (d davFS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 	fi, err := d.fs.Stat(ctx, name)
-	return fi, d.refused(err)
+	if err != nil {
+		return nil, d.refused(err)
+	}
+	return typed(fi), nil
 }
 
 // OpenFile opens folders for listing, files for reading, and starts an
@@ -97,8 +101,32 @@ func baseName(name string) string {
 	return name
 }
 
+// typedInfo gives a file's description the type GET serves it as
+// (usercontent.ContentType), which PROPFIND reports as getcontenttype;
+// without it the webdav package opens every listed file to guess.
+type typedInfo struct{ fs.FileInfo }
+
+func (i typedInfo) ContentType(context.Context) (string, error) {
+	return usercontent.ContentType(i.Name()), nil
+}
+
+func typed(fi fs.FileInfo) fs.FileInfo {
+	if fi.IsDir() {
+		return fi
+	}
+	return typedInfo{fi}
+}
+
 // readFile is an open download.
 type readFile struct{ vfs.File }
+
+func (f readFile) Stat() (fs.FileInfo, error) {
+	fi, err := f.File.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return typed(fi), nil
+}
 
 func (readFile) Readdir(int) ([]fs.FileInfo, error) { return nil, vfs.ErrNotDir }
 func (readFile) Write([]byte) (int, error)          { return 0, os.ErrPermission }
@@ -123,6 +151,9 @@ func (f *dirFile) Readdir(count int) ([]fs.FileInfo, error) {
 		entries, err := f.fs.ReadDir(f.ctx, f.name)
 		if err != nil {
 			return nil, osError(err)
+		}
+		for i, fi := range entries {
+			entries[i] = typed(fi)
 		}
 		f.entries, f.read = entries, true
 	}

@@ -11,7 +11,6 @@ package webdav
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,8 +19,10 @@ import (
 
 	"golang.org/x/net/webdav"
 
+	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/transfer/access"
+	"github.com/gatehouse/gatehouse/internal/transfer/usercontent"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -56,6 +57,7 @@ type Handler struct {
 	log        *slog.Logger
 	now        func() time.Time
 	creds      *credentialCache
+	guarded    http.Handler // serve behind usercontent.Guard
 }
 
 // New builds the handler.
@@ -75,6 +77,7 @@ func New(cfg Config) (*Handler, error) {
 		h.now = time.Now
 	}
 	h.creds = newCredentialCache(h.now)
+	h.guarded = usercontent.Guard(httpbody.Middleware(h.idle, http.HandlerFunc(h.serve)))
 	return h, nil
 }
 
@@ -84,7 +87,15 @@ const maxXMLBody = 1 << 20
 // realm is the Basic realm clients show when they ask for credentials.
 const realm = `Basic realm="Gatehouse WebDAV", charset="UTF-8"`
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers one WebDAV request. Every answer passes
+// usercontent.Guard: files come back as passive downloads, never as pages
+// of the app's origin, and every answer (listings and errors included)
+// carries a sandboxing content security policy.
+// Every body read has the idle time (httpbody): an upload may take as long
+// as it keeps sending, and one that stalls is cut off and discarded.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.guarded.ServeHTTP(w, r) }
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	username, secret, ok := r.BasicAuth()
 	if !ok || username == "" || secret == "" {
 		h.unauthorized(w, "Sign in with your username and password, or your API key as the password if you sign in through single sign-on.")
@@ -119,17 +130,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Only PUT carries file bytes; the XML bodies of PROPFIND,
 		// PROPPATCH and LOCK are small, and a huge one is an attack.
 		r.Body = http.MaxBytesReader(w, r.Body, maxXMLBody)
-	}
-	if r.Body != nil && r.Body != http.NoBody {
-		body := &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: h.idle}
-		r.Body = body
-		// A connection whose body arrived whole may serve another request;
-		// one that stalled keeps its lapsed deadline and is closed.
-		defer func() {
-			if !body.failed {
-				_ = body.rc.SetReadDeadline(time.Time{})
-			}
-		}()
 	}
 	if r.Method == "LOCK" {
 		if status, msg := checkLock(ctx, fsys, r); status != 0 {
@@ -189,23 +189,4 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// idleBody gives each read of the request body a fresh deadline, so a
-// client that stops sending mid-upload is cut off after the idle time
-// (and its upload discarded) however long the whole upload may take.
-type idleBody struct {
-	io.ReadCloser
-	rc     *http.ResponseController
-	idle   time.Duration
-	failed bool
-}
-
-func (b *idleBody) Read(p []byte) (int, error) {
-	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
-	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
-		b.failed = true
-	}
-	return n, err
 }
