@@ -154,7 +154,7 @@ func TestBrowserSSOBoundToBrowser(t *testing.T) {
 	idp := newBrowserIdP(t)
 
 	dir := filepath.Join(t.TempDir(), "data")
-	s := startServer(t, "--data-dir", dir, "--site-domain", "files.test")
+	s := startServer(t, "--data-dir", dir, "--site-domain", "files.test", "--allow-private-outbound") // the identity providers run on loopback
 	port := s.Base[strings.LastIndex(s.Base, ":")+1:]
 	acmeBase := "http://acme.files.test:" + port
 	hosts := []string{idpHost, "acme.files.test", "attacker.test"}

@@ -99,6 +99,10 @@ func OpenStoreAt(ctx context.Context, url string, version int64) (*sqlstore.Stor
 		return nil, err
 	}
 	s := sqlstore.New(sqlstore.Config{Dialect: Dialect, DB: db})
+	// An older schema (an upgrade test's) has no username keys to fill.
+	if version != 0 {
+		return s, nil
+	}
 	if _, err := s.FillUsernameSkeletons(ctx); err != nil {
 		_ = s.Close()
 		return nil, err

@@ -130,6 +130,10 @@ func OpenStoreAt(ctx context.Context, path string, version int64) (*sqlstore.Sto
 		_ = s.Close()
 		return nil, err
 	}
+	// An older schema (an upgrade test's) has no username keys to fill.
+	if version != 0 {
+		return s, nil
+	}
 	if _, err := s.FillUsernameSkeletons(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("%w (database %s)", err, path)
