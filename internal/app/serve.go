@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/clientaddr"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
@@ -30,6 +31,12 @@ func (a *App) Listen() (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w (is another server running? pick another address with --listen)", a.Config.Listen, err)
 	}
 	return ln, nil
+}
+
+// ClientAddr finds where HTTP requests come from: their peer, or what one
+// of --trusted-proxies forwarded.
+func (a *App) ClientAddr() (clientaddr.Resolver, error) {
+	return clientaddr.New(a.Config.HTTP.TrustedProxies)
 }
 
 // Handler builds the whole HTTP handler of the main listener: health and
@@ -55,7 +62,12 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	clients, err := a.ClientAddr()
+	if err != nil {
+		return nil, err
+	}
 	front, err := web.New(web.Config{
+		ClientAddr:      clients,
 		BodyIdleTimeout: a.Config.HTTP.BodyIdleTimeout,
 		NotReadyWhen:    o.NotReadyWhen,
 		WebDAV:          dav,

@@ -62,6 +62,10 @@ func (a *App) WebDAV() (*webdav.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	clients, err := a.ClientAddr()
+	if err != nil {
+		return nil, err
+	}
 	return webdav.New(webdav.Config{Identity: a.Identity, Files: files.View, SiteDomain: a.Config.SiteDomain, Logger: a.Logger,
-		IdleTimeout: a.Config.HTTP.BodyIdleTimeout})
+		IdleTimeout: a.Config.HTTP.BodyIdleTimeout, ClientAddr: clients})
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +107,23 @@ func TestHTTPSettings(t *testing.T) {
 		if _, err := load(t, args, nil); err == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil || len(c.HTTP.TrustedProxies) != 0 {
+		t.Fatalf("default: %v %v", c.HTTP.TrustedProxies, err)
+	}
+	c, err = load(t, []string{"--trusted-proxies", "10.0.0.0/8, 192.0.2.7"}, nil)
+	if err != nil || len(c.HTTP.TrustedProxies) != 2 || c.HTTP.TrustedProxies[1] != "192.0.2.7" {
+		t.Fatalf("set: %v %v", c.HTTP.TrustedProxies, err)
+	}
+	c, err = load(t, nil, map[string]string{"GATEHOUSE_TRUSTED_PROXIES": "fd00::/8"})
+	if err != nil || len(c.HTTP.TrustedProxies) != 1 {
+		t.Fatalf("environment: %v %v", c.HTTP.TrustedProxies, err)
+	}
+	if _, err := load(t, []string{"--trusted-proxies", "lb.example.com"}, nil); err == nil || !strings.Contains(err.Error(), "--trusted-proxies") {
+		t.Errorf("a host name accepted: %v", err)
 	}
 }

@@ -170,6 +170,31 @@ func (s *server) firstAdmin(t *testing.T) (string, string) {
 	return m[1], m[2]
 }
 
+// firstAdminSignedIn signs the printed first admin in once over the API,
+// choosing a password of its own in place of the one-time one, and
+// returns the username and that password.
+func (s *server) firstAdminSignedIn(t *testing.T) (string, string) {
+	t.Helper()
+	name, oneTime := s.firstAdmin(t)
+	const password = "the first admin's own password"
+	if code := s.api(t, http.MethodPost, "/sessions", "", map[string]string{"username": name, "password": oneTime,
+		"change_password": password}, nil); code != http.StatusCreated {
+		t.Fatalf("first sign-in of %s with change_password: %d", name, code)
+	}
+	return name, password
+}
+
+// requireTools skips (or, with GATEHOUSE_REQUIRE_PEERS=1, fails) a test
+// whose client programs are not installed.
+func requireTools(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := exec.LookPath(n); err != nil {
+			skipOrFail(t, "%s is not installed; run scripts/install-test-peers.sh", n)
+		}
+	}
+}
+
 // api sends one JSON request and decodes the JSON answer into out (if not nil).
 func (s *server) api(t *testing.T, method, path, apiKey string, body any, out any) int {
 	t.Helper()

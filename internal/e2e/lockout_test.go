@@ -94,11 +94,7 @@ func jarValue(t *testing.T, jar, name string) string {
 // then answered byte for byte as an unknown username on REST (curl), FTP
 // (lftp) and WebDAV (curl); and the events name the addresses.
 func TestOneAddressCannotLockOutAdmin(t *testing.T) {
-	for _, c := range []string{"curl", "lftp"} {
-		if _, err := exec.LookPath(c); err != nil {
-			skipOrFail(t, "%s is not installed; run scripts/install-test-peers.sh", c)
-		}
-	}
+	requireTools(t, "curl", "lftp")
 	dir := filepath.Join(t.TempDir(), "data")
 	ftpAddr := freeAddr(t)
 	s := startServer(t, "--data-dir", dir, "--ftp-listen", ftpAddr)

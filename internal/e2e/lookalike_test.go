@@ -12,9 +12,7 @@ import (
 // a) next to the first admin is refused over REST (curl, 422 naming admin)
 // and at the command line; an ordinary name is created as before.
 func TestLookAlikeUsernamesRefused(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		skipOrFail(t, "curl is not installed; run scripts/install-test-peers.sh")
-	}
+	requireTools(t, "curl")
 	dir := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, "--data-dir", dir)
 	key := createAPIKey(t, "--data-dir", dir)

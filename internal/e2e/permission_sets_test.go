@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,9 +26,7 @@ func withKey(t *testing.T, s *server, key, method, path, body string, extra ...s
 // widen themselves, while an admin's files_only key lists and uploads
 // files (REST and WebDAV); a none key can do nothing, on REST or WebDAV.
 func TestAPIKeyPermissionSetsWithCurl(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		skipOrFail(t, "curl is not installed; run scripts/install-test-peers.sh")
-	}
+	requireTools(t, "curl")
 	dir := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, "--data-dir", dir)
 	full := createAPIKey(t, "--data-dir", dir)

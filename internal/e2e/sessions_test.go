@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,9 +36,7 @@ func asSession(t *testing.T, s *server, token, method, path, body string) (int, 
 // user (the one that made it stays), on the web page and when an admin sets
 // it, and a session is refused once restapi_permission is gone.
 func TestSessionsEndWithPasswordAndPermission(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		skipOrFail(t, "curl is not installed; run scripts/install-test-peers.sh")
-	}
+	requireTools(t, "curl")
 	dir := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, "--data-dir", dir)
 	key := createAPIKey(t, "--data-dir", dir)

@@ -14,11 +14,7 @@ import (
 // WebDAV with curl and over FTPS with lftp, with the certificate serve
 // generated into the data directory.
 func TestFTPAndWebDAV(t *testing.T) {
-	for _, c := range []string{"curl", "lftp"} {
-		if _, err := exec.LookPath(c); err != nil {
-			skipOrFail(t, "%s is not installed; run scripts/install-test-peers.sh", c)
-		}
-	}
+	requireTools(t, "curl", "lftp")
 	dir := filepath.Join(t.TempDir(), "data")
 	ftpAddr := freeAddr(t)
 	s := startServer(t, "--data-dir", dir, "--ftp-listen", ftpAddr, "--ftp-require-tls", "true")

@@ -52,9 +52,7 @@ type openedFile struct {
 // file answer is a passive download under a sandboxing policy.
 func TestBrowserUploadedPageCannotActAsAdmin(t *testing.T) {
 	node, chromium := requireBrowser(t)
-	if _, err := exec.LookPath("curl"); err != nil {
-		skipOrFail(t, "curl is not installed; run scripts/install-test-peers.sh")
-	}
+	requireTools(t, "curl")
 	dir := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, "--data-dir", dir)
 	key := createAPIKey(t, "--data-dir", dir)

@@ -30,7 +30,7 @@ func (c *apiCall) actor() identity.Actor {
 // apiEndpoint authenticates and authorizes a request for rt, then runs it.
 func (s *server) apiEndpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &apiCall{site: siteFrom(r.Context()), ip: clientIP(r)}
+		c := &apiCall{site: siteFrom(r.Context()), ip: s.clientIP(r)}
 		if err := s.authorizeAPI(w, r, rt, c); err != nil {
 			s.writeError(w, r, err)
 			return

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
@@ -51,22 +50,16 @@ func (p *principal) mustChangePassword() bool {
 	return p.session != nil && p.user.RequirePasswordChange
 }
 
-// clientIP is the peer address. Forwarded headers are not trusted: nothing
-// configures which proxies may set them.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the address the request came from: the peer, or what a
+// trusted proxy forwarded (Config.ClientAddr).
+func (s *server) clientIP(r *http.Request) string { return s.clientAddr.Of(r) }
 
 // authenticateAPI finds the caller of an API request: an API key header,
 // else a session header, else the session cookie.
 func (s *server) authenticateAPI(r *http.Request, site store.Site) (*principal, error) {
 	ctx := r.Context()
 	if key := r.Header.Get(apiKeyHeader); key != "" {
-		u, k, err := s.svc.LoginWithAPIKey(ctx, site.ID, key, identity.ChannelAPI, clientIP(r))
+		u, k, err := s.svc.LoginWithAPIKey(ctx, site.ID, key, identity.ChannelAPI, s.clientIP(r))
 		if err != nil {
 			return nil, err
 		}

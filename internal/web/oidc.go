@@ -22,7 +22,7 @@ func (s *server) oauthLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	redirect, err := s.oidc.Begin(r.Context(), siteFrom(r.Context()), id, s.bindBrowser(w, r), clientIP(r))
+	redirect, err := s.oidc.Begin(r.Context(), siteFrom(r.Context()), id, s.bindBrowser(w, r), s.clientIP(r))
 	if err != nil {
 		s.renderSSOError(w, r, err)
 		return
@@ -46,7 +46,7 @@ func (s *server) loginFromOAuth(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	in, err := s.oidc.Finish(r.Context(), oidclogin.Callback{
 		HostSite: siteFrom(r.Context()), Provider: q.Get("provider"), State: q.Get("state"), Code: q.Get("code"),
-		Error: q.Get("error"), ErrorDesc: q.Get("error_description"), Browser: s.browserNonce(r), IP: clientIP(r),
+		Error: q.Get("error"), ErrorDesc: q.Get("error_description"), Browser: s.browserNonce(r), IP: s.clientIP(r),
 	})
 	if err != nil {
 		s.renderSSOError(w, r, err)

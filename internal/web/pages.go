@@ -76,7 +76,7 @@ type pageCall struct {
 // signed-in user with a password to change changes it first.
 func (s *server) pageEndpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pc := &pageCall{site: siteFrom(r.Context()), ip: clientIP(r)}
+		pc := &pageCall{site: siteFrom(r.Context()), ip: s.clientIP(r)}
 		if unsafeMethod(r.Method) {
 			if !s.sameOriginRequest(r) {
 				s.writeError(w, r, errCrossOrigin)

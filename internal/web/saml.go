@@ -63,7 +63,7 @@ func (s *server) samlLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	redirect, err := s.sso.Begin(r.Context(), siteFrom(r.Context()), id, s.bindBrowser(w, r), clientIP(r))
+	redirect, err := s.sso.Begin(r.Context(), siteFrom(r.Context()), id, s.bindBrowser(w, r), s.clientIP(r))
 	if err != nil {
 		s.renderSSOError(w, r, err)
 		return
@@ -96,7 +96,7 @@ func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
 	identifier := r.PathValue("identifier")
 	in, err := s.sso.Consume(r.Context(), ssologin.ConsumeRequest{
 		HostSite: siteFrom(r.Context()), Identifier: identifier,
-		SAMLResponse: r.PostForm.Get("SAMLResponse"), RelayState: r.PostForm.Get("RelayState"), IP: clientIP(r),
+		SAMLResponse: r.PostForm.Get("SAMLResponse"), RelayState: r.PostForm.Get("RelayState"), IP: s.clientIP(r),
 	})
 	if err != nil {
 		s.renderSSOError(w, r, err)
@@ -140,7 +140,7 @@ func (s *server) samlHandoff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	in, err := s.sso.TakeHandoff(r.Context(), siteFrom(r.Context()), r.URL.Query().Get("token"), s.browserNonce(r), clientIP(r))
+	in, err := s.sso.TakeHandoff(r.Context(), siteFrom(r.Context()), r.URL.Query().Get("token"), s.browserNonce(r), s.clientIP(r))
 	if err != nil {
 		s.renderSSOError(w, r, err)
 		return
@@ -151,7 +151,7 @@ func (s *server) samlHandoff(w http.ResponseWriter, r *http.Request) {
 // startSSOSession starts the session of a finished SSO sign-in, sets its
 // cookie and sends the browser to the start page.
 func (s *server) startSSOSession(w http.ResponseWriter, r *http.Request, in ssologin.SignIn) {
-	token, sess, err := s.svc.StartSSOSession(r.Context(), in.User, identity.ChannelWeb, clientIP(r), r.UserAgent(),
+	token, sess, err := s.svc.StartSSOSession(r.Context(), in.User, identity.ChannelWeb, s.clientIP(r), r.UserAgent(),
 		identity.SSOSessionInfo{SessionIndex: in.SessionIndex, NotOnOrAfter: in.SessionNotOnOrAfter})
 	if err != nil {
 		s.renderErrorPage(w, r, s.typed(r, err))
@@ -177,7 +177,7 @@ func (s *server) samlLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.sso.Logout(r.Context(), ssologin.LogoutMessage{HostSite: siteFrom(r.Context()),
-		Identifier: r.PathValue("identifier"), RawQuery: r.URL.RawQuery, IP: clientIP(r)})
+		Identifier: r.PathValue("identifier"), RawQuery: r.URL.RawQuery, IP: s.clientIP(r)})
 	if err != nil {
 		s.renderSSOError(w, r, err)
 		return

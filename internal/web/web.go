@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/clientaddr"
 	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
@@ -78,6 +79,9 @@ type Config struct {
 	// and would hold a slot the short requests need. The handler reads its
 	// bodies under the idle time itself.
 	WebDAV http.Handler
+	// ClientAddr finds the address a request came from; the zero value
+	// takes the TCP peer (no proxy trusted).
+	ClientAddr clientaddr.Resolver
 }
 
 // defaultBodyIdleTimeout is how long a request body may send nothing when
@@ -105,6 +109,7 @@ type server struct {
 	sso          *ssologin.Service
 	oidc         *oidclogin.Service
 	ldapSync     *ldapsync.Service
+	clientAddr   clientaddr.Resolver
 }
 
 // New returns the handler for everything Gatehouse serves over HTTP except
@@ -203,6 +208,7 @@ func newServer(cfg Config) (*server, error) {
 		ldapSync:   cfg.LDAPSync,
 		files:      cfg.Files,
 		baseURL:    strings.TrimRight(cfg.BaseURL, "/"),
+		clientAddr: cfg.ClientAddr,
 	}
 	if s.log == nil {
 		s.log = slog.Default()

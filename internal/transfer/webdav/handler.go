@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/net/webdav"
 
+	"github.com/gatehouse/gatehouse/internal/clientaddr"
 	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/transfer/access"
@@ -46,6 +47,9 @@ type Config struct {
 	IdleTimeout time.Duration
 	Logger      *slog.Logger     // default slog.Default()
 	Clock       func() time.Time // default time.Now
+	// ClientAddr finds the address a request came from; the zero value
+	// takes the TCP peer (no proxy trusted).
+	ClientAddr clientaddr.Resolver
 }
 
 // Handler serves WebDAV.
@@ -58,6 +62,7 @@ type Handler struct {
 	now        func() time.Time
 	creds      *credentialCache
 	guarded    http.Handler // serve behind usercontent.Guard
+	clientAddr clientaddr.Resolver
 }
 
 // New builds the handler.
@@ -66,7 +71,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("webdav: Config.Identity and Config.Files are required")
 	}
 	h := &Handler{svc: cfg.Identity, files: cfg.Files, siteDomain: strings.ToLower(strings.Trim(cfg.SiteDomain, ".")),
-		idle: cfg.IdleTimeout, log: cfg.Logger, now: cfg.Clock}
+		idle: cfg.IdleTimeout, log: cfg.Logger, now: cfg.Clock, clientAddr: cfg.ClientAddr}
 	if h.idle <= 0 {
 		h.idle = DefaultIdleTimeout
 	}
@@ -108,7 +113,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "No site is set up yet.", http.StatusServiceUnavailable)
 		return
 	}
-	ip := clientIP(r)
+	ip := h.clientAddr.Of(r)
 	rights, err := h.signIn(ctx, site, username, secret, ip)
 	if err != nil {
 		if !access.Ends(err) {
@@ -181,12 +186,4 @@ func (h *Handler) subdomainOf(host string) string {
 		return ""
 	}
 	return sub
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
