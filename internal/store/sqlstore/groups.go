@@ -83,46 +83,12 @@ func (s *Store) DeleteGroup(ctx context.Context, siteID, id int64) error {
 
 // GroupsOfUser returns every group the user is a member of, by id.
 func (s *Store) GroupsOfUser(ctx context.Context, siteID, userID int64) ([]store.Group, error) {
-	q := groups.selectSQL("g.site_id = ? AND g.id IN (SELECT group_id FROM group_users WHERE user_id = ? AND site_id = ?)") +
-		" ORDER BY g.id"
-	rows, err := s.query(ctx, q, siteID, userID, siteID)
-	if err != nil {
-		return nil, s.mapErr(err, "group", "")
-	}
-	defer rows.Close()
-	out := []store.Group{}
-	for rows.Next() {
-		g, err := scanRow(groups, rows)
-		if err != nil {
-			return nil, s.mapErr(err, "group", "")
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.mapErr(err, "group", "")
-	}
-	return out, nil
+	return all(ctx, s, groups, "g.site_id = ? AND g.id IN (SELECT group_id FROM group_users WHERE user_id = ? AND site_id = ?)",
+		siteID, userID, siteID)
 }
 
 // UserGroups returns the user's groups, each with whether the user
 // administers it, in one read ordered by group id.
 func (s *Store) UserGroups(ctx context.Context, siteID, userID int64) ([]store.UserGroup, error) {
-	q := userGroups.selectSQL("gu.site_id = ? AND gu.user_id = ? AND g.site_id = ?") + " ORDER BY g.id"
-	rows, err := s.query(ctx, q, siteID, userID, siteID)
-	if err != nil {
-		return nil, s.mapErr(err, "group", "")
-	}
-	defer rows.Close()
-	out := []store.UserGroup{}
-	for rows.Next() {
-		g, err := scanRow(userGroups, rows)
-		if err != nil {
-			return nil, s.mapErr(err, "group", "")
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.mapErr(err, "group", "")
-	}
-	return out, nil
+	return all(ctx, s, userGroups, "gu.site_id = ? AND gu.user_id = ? AND g.site_id = ?", siteID, userID, siteID)
 }

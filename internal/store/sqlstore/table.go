@@ -174,6 +174,17 @@ func list[R any](ctx context.Context, s *Store, t *table[R], where string, args 
 		q += " OFFSET ?"
 		args = append(args, o.Offset)
 	}
+	return queryAll(ctx, s, t, q, args...)
+}
+
+// all reads every record matching where, ordered by id: for the short
+// lists that are never paged, such as one user's groups.
+func all[R any](ctx context.Context, s *Store, t *table[R], where string, args ...any) ([]R, error) {
+	return queryAll(ctx, s, t, t.selectSQL(where)+" ORDER BY "+t.alias+".id", args...)
+}
+
+// queryAll runs q, a SELECT of t's columns, and scans every row.
+func queryAll[R any](ctx context.Context, s *Store, t *table[R], q string, args ...any) ([]R, error) {
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, s.mapErr(err, t.what, "")
