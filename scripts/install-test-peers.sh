@@ -6,7 +6,9 @@
 # (the OpenID provider the OIDC connector signs in against), pysaml2 and
 # xmlsec1 (the SAML identity provider), slapd and ldap-utils (the LDAP
 # directory; tests start their own slapd, never the system one), lftp (FTP and
-# FTPS), curl and rclone (WebDAV).
+# FTPS), curl and rclone (WebDAV), and Files.com's own clients: rclone with
+# its filescom backend (built from the Go module proxy, pinned) and the
+# files.com npm SDK.
 # Safe to run again: it installs only what is absent.
 set -euo pipefail
 
@@ -60,4 +62,22 @@ oidc_provider="$here/internal/connector/oidc/testdata/provider"
 if [ -f "$oidc_provider/package-lock.json" ] && [ ! -d "$oidc_provider/node_modules/oidc-provider" ]; then
   echo "install-test-peers: npm ci in internal/connector/oidc/testdata/provider"
   (cd "$oidc_provider" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+filescom_js="$here/internal/e2e/testdata/filescom-js"
+if [ -f "$filescom_js/package-lock.json" ] && [ ! -d "$filescom_js/node_modules/files.com" ]; then
+  echo "install-test-peers: npm ci in internal/e2e/testdata/filescom-js"
+  (cd "$filescom_js" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# Debian's rclone predates the Files.com backend, and the machines reach no
+# download site: the pinned release is built from the Go module proxy into
+# .test-tools/ (several minutes, once per machine).
+rclone_version=v1.76.0
+tools="$here/.test-tools"
+if [ ! -x "$tools/rclone-$rclone_version" ]; then
+  echo "install-test-peers: building rclone $rclone_version into .test-tools (several minutes, once)"
+  mkdir -p "$tools/build"
+  (cd "$tools" && GOBIN="$tools/build" GOFLAGS=-mod=mod go install "github.com/rclone/rclone@$rclone_version")
+  mv "$tools/build/rclone" "$tools/rclone-$rclone_version"
+  rmdir "$tools/build"
 fi
