@@ -44,9 +44,11 @@ type App struct {
 	Outbound outbound.Policy
 	// Site is the default site, created on first start.
 	Site store.Site
-	// Refusals records the SAML and OpenID Connect refusals that a
-	// request proved nothing about, so a flood of them cannot fill the
-	// SSO event log; both sign-in services share it.
+	// Refusals records what requests that proved nothing cause to be
+	// logged — SAML and OpenID Connect refusals, refused sign-ins on the
+	// file channels, throttled addresses — so that a flood of them cannot
+	// fill the SSO events or the external events. One limiter serves them
+	// all, run and flushed once by Serve.
 	Refusals *events.RefusalLimiter
 
 	// sso and oidc are the SAML and OpenID Connect sign-in services: one
@@ -105,6 +107,7 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 	}
 	engine := provision.New(st, provision.Options{Notifier: notifier, Logger: logger})
 	policy := outbound.Policy{AllowPrivate: c.Outbound.AllowPrivate}
+	refusals := events.NewRefusalLimiter(st, events.RefusalLimits{Logger: logger})
 	// The identity core asks the directories about LDAP passwords, and
 	// the directories open their service account passwords through it.
 	dirs := directory.New(directory.Options{Store: st, Provision: engine, Outbound: policy, Logger: logger})
@@ -112,11 +115,11 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		Config:      c,
 		Logger:      logger,
 		Store:       st,
-		Identity:    identity.New(st, identity.Options{Sealer: sealer, Logger: logger, Directory: dirs}),
+		Identity:    identity.New(st, identity.Options{Sealer: sealer, Logger: logger, Directory: dirs, Refusals: refusals}),
 		Notifier:    notifier,
 		Provision:   engine,
 		Directories: dirs,
-		Refusals:    events.NewRefusalLimiter(st, events.RefusalLimits{Logger: logger}),
+		Refusals:    refusals,
 		Outbound:    policy,
 	}
 	dirs.SetSecrets(a.Identity)
