@@ -46,9 +46,9 @@ type App struct {
 	Site store.Site
 	// Refusals records what requests that proved nothing cause to be
 	// logged — SAML and OpenID Connect refusals, refused sign-ins on the
-	// file channels, throttled addresses — so that a flood of them cannot
-	// fill the SSO events or the external events. One limiter serves them
-	// all, run and flushed once by Serve.
+	// file channels and at LDAP directories, throttled addresses — so that
+	// a flood of them cannot fill the SSO events or the external events.
+	// One limiter serves them all, run and flushed once by Serve.
 	Refusals *events.RefusalLimiter
 
 	// sso and oidc are the SAML and OpenID Connect sign-in services: one
@@ -110,7 +110,7 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 	refusals := events.NewRefusalLimiter(st, events.RefusalLimits{Logger: logger})
 	// The identity core asks the directories about LDAP passwords, and
 	// the directories open their service account passwords through it.
-	dirs := directory.New(directory.Options{Store: st, Provision: engine, Outbound: policy, Logger: logger})
+	dirs := directory.New(directory.Options{Store: st, Provision: engine, Outbound: policy, Logger: logger, Refusals: refusals})
 	a := &App{
 		Config:      c,
 		Logger:      logger,
