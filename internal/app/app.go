@@ -46,9 +46,10 @@ type App struct {
 	Site store.Site
 	// Refusals records what requests that proved nothing cause to be
 	// logged — SAML and OpenID Connect refusals, refused sign-ins on the
-	// file channels and at LDAP directories, throttled addresses — so that
-	// a flood of them cannot fill the SSO events or the external events.
-	// One limiter serves them all, run and flushed once by Serve.
+	// file channels and at LDAP directories, throttled addresses, SCIM
+	// requests without valid credentials — so that a flood of them cannot
+	// fill the SSO events, the external events or the SCIM log. One
+	// limiter serves them all, run and flushed once by Serve.
 	Refusals *events.RefusalLimiter
 
 	// sso and oidc are the SAML and OpenID Connect sign-in services: one

@@ -69,7 +69,7 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 		Logger:          a.Logger,
 		Provision:       a.Provision,
 		SCIM: scim.New(scim.Config{Store: a.Store, Engine: a.Provision, Auth: a.Identity,
-			BaseURL: a.Config.BaseURL, Logger: a.Logger}),
+			BaseURL: a.Config.BaseURL, Logger: a.Logger, Refusals: a.Refusals}),
 	})
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	// The counts of refusals not recorded one by one go in, even those of
-	// windows still open.
+	// windows still open: SSO, file channel and SCIM refusals alike.
 	a.Refusals.FlushAll(shutdownCtx)
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
