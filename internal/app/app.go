@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/sourcelimit"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
@@ -57,6 +58,9 @@ type App struct {
 	// identity core's checks of saved providers share their caches.
 	sso  *ssologin.Service
 	oidc *oidclogin.Service
+	// starts limits the sign-in starts of each address, SAML and OpenID
+	// Connect together.
+	starts *sourcelimit.Limiter
 
 	files lazyFiles // see FileStorage
 }
@@ -122,6 +126,7 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		Directories: dirs,
 		Refusals:    refusals,
 		Outbound:    policy,
+		starts:      ssologin.NewStartLimiter(nil, logger),
 	}
 	dirs.SetSecrets(a.Identity)
 	if err := a.startSignIn(); err != nil {

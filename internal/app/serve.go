@@ -182,14 +182,14 @@ func (a *App) startSignIn() error {
 	var err error
 	a.sso, err = ssologin.New(ssologin.Options{
 		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, SiteDomain: a.Config.SiteDomain,
-		Notifier: a.Notifier, Logger: a.Logger, Refusals: a.Refusals, Outbound: a.Outbound,
+		Notifier: a.Notifier, Logger: a.Logger, Refusals: a.Refusals, Starts: a.starts, Outbound: a.Outbound,
 	})
 	if err != nil {
 		return err
 	}
 	a.oidc, err = oidclogin.New(oidclogin.Options{
 		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, Logger: a.Logger, Outbound: a.Outbound,
-		Notifier: a.Notifier, Refusals: a.Refusals,
+		Notifier: a.Notifier, Refusals: a.Refusals, Starts: a.starts,
 	})
 	if err != nil {
 		return err
