@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/sourcelimit"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
@@ -44,9 +45,12 @@ type App struct {
 	Outbound outbound.Policy
 	// Site is the default site, created on first start.
 	Site store.Site
-	// Refusals records the SAML and OpenID Connect refusals that a
-	// request proved nothing about, so a flood of them cannot fill the
-	// SSO event log; both sign-in services share it.
+	// Refusals records what requests that proved nothing cause to be
+	// logged — SAML and OpenID Connect refusals, refused sign-ins on the
+	// file channels and at LDAP directories, throttled addresses, SCIM
+	// requests without valid credentials — so that a flood of them cannot
+	// fill the SSO events, the external events or the SCIM log. One
+	// limiter serves them all, run and flushed once by Serve.
 	Refusals *events.RefusalLimiter
 
 	// sso and oidc are the SAML and OpenID Connect sign-in services: one
@@ -54,6 +58,9 @@ type App struct {
 	// identity core's checks of saved providers share their caches.
 	sso  *ssologin.Service
 	oidc *oidclogin.Service
+	// starts limits the sign-in starts of each address, SAML and OpenID
+	// Connect together.
+	starts *sourcelimit.Limiter
 
 	files lazyFiles // see FileStorage
 }
@@ -105,19 +112,21 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 	}
 	engine := provision.New(st, provision.Options{Notifier: notifier, Logger: logger})
 	policy := outbound.Policy{AllowPrivate: c.Outbound.AllowPrivate}
+	refusals := events.NewRefusalLimiter(st, events.RefusalLimits{Logger: logger})
 	// The identity core asks the directories about LDAP passwords, and
 	// the directories open their service account passwords through it.
-	dirs := directory.New(directory.Options{Store: st, Provision: engine, Outbound: policy, Logger: logger})
+	dirs := directory.New(directory.Options{Store: st, Provision: engine, Outbound: policy, Logger: logger, Refusals: refusals})
 	a := &App{
 		Config:      c,
 		Logger:      logger,
 		Store:       st,
-		Identity:    identity.New(st, identity.Options{Sealer: sealer, Logger: logger, Directory: dirs}),
+		Identity:    identity.New(st, identity.Options{Sealer: sealer, Logger: logger, Directory: dirs, Refusals: refusals}),
 		Notifier:    notifier,
 		Provision:   engine,
 		Directories: dirs,
-		Refusals:    events.NewRefusalLimiter(st, events.RefusalLimits{Logger: logger}),
+		Refusals:    refusals,
 		Outbound:    policy,
+		starts:      ssologin.NewStartLimiter(nil, logger),
 	}
 	dirs.SetSecrets(a.Identity)
 	if err := a.startSignIn(); err != nil {

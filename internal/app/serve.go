@@ -81,7 +81,7 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 		Logger:          a.Logger,
 		Provision:       a.Provision,
 		SCIM: scim.New(scim.Config{Store: a.Store, Engine: a.Provision, Auth: a.Identity,
-			BaseURL: a.Config.BaseURL, Logger: a.Logger}),
+			BaseURL: a.Config.BaseURL, Logger: a.Logger, Refusals: a.Refusals}),
 	})
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	// The counts of refusals not recorded one by one go in, even those of
-	// windows still open.
+	// windows still open: SSO, file channel and SCIM refusals alike.
 	a.Refusals.FlushAll(shutdownCtx)
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -194,14 +194,14 @@ func (a *App) startSignIn() error {
 	var err error
 	a.sso, err = ssologin.New(ssologin.Options{
 		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, SiteDomain: a.Config.SiteDomain,
-		Notifier: a.Notifier, Logger: a.Logger, Refusals: a.Refusals, Outbound: a.Outbound,
+		Notifier: a.Notifier, Logger: a.Logger, Refusals: a.Refusals, Starts: a.starts, Outbound: a.Outbound,
 	})
 	if err != nil {
 		return err
 	}
 	a.oidc, err = oidclogin.New(oidclogin.Options{
 		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, Logger: a.Logger, Outbound: a.Outbound,
-		Notifier: a.Notifier, Refusals: a.Refusals,
+		Notifier: a.Notifier, Refusals: a.Refusals, Starts: a.starts,
 	})
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/gatehouse/gatehouse/internal/connector/ldap"
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -29,7 +30,11 @@ var _ identity.Directory = (*Service)(nil)
 // that concerns the person (wrong or empty password, unknown, disabled,
 // locked, expired), and another error when the directory cannot be asked.
 // Each outcome is an ldap_login SSO event naming the reason; the caller
-// learns no more than "wrong username or password".
+// learns no more than "wrong username or password". A refusal before the
+// directory accepted the password proves nothing about who asked, so its
+// event goes through the refusal limiter: a flood of guesses at a known
+// username (which the address throttle and the lockout do not stop while
+// the directory cannot be reached) writes a few events and a summary.
 //
 // A user disabled in the directory is refused here at once, and when the
 // provider provisions users their account is disabled too, before the
@@ -55,14 +60,14 @@ func (s *Service) CheckUserPassword(ctx context.Context, p store.SSOStrategy, lo
 	ev := store.SSOEvent{SiteID: p.SiteID, EventType: EventLDAPLogin, Username: username, UserID: local.ID, IP: ip}
 	dir, err := s.Directory(ctx, p)
 	if err != nil {
-		s.refused(ctx, ev, p, ldap.KindOf(err), err)
+		s.refusedAnonymous(ctx, ev, p, ldap.KindOf(err), err)
 		return err
 	}
 	entry, err := dir.Authenticate(ctx, username, password)
 	ev.IdPUID = entry.ImmutableID
 	if err != nil {
 		kind := ldap.KindOf(err)
-		s.refused(ctx, ev, p, kind, err)
+		s.refusedAnonymous(ctx, ev, p, kind, err)
 		switch kind {
 		case ldap.KindDisabled:
 			s.disableNow(ctx, p, entry)
@@ -133,11 +138,27 @@ func (s *Service) disableNow(ctx context.Context, p store.SSOStrategy, e ldap.En
 
 // refused records a failed check with its reason.
 func (s *Service) refused(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy, kind any, err error) {
+	s.record(ctx, refusalEvent(ev, kind, err), p)
+	s.log.Info("directory sign-in refused", "site_id", p.SiteID, "sso_strategy_id", p.ID, "username", ev.Username, "reason", kind, "error", err)
+}
+
+// refusedAnonymous is refused for a check the directory did not pass:
+// the refusal limiter writes the event, or counts it, by provider and
+// reason, naming the username in its summary.
+func (s *Service) refusedAnonymous(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy, kind any, err error) {
+	ev = refusalEvent(ev, kind, err)
+	ev.SSOStrategyID, ev.Provider, ev.ProviderLabel = p.ID, p.Provider, p.Label
+	ev.CreatedAt = s.now()
+	s.opts.Refusals.RecordSSOEvent(ctx, ev, events.Refusal{Check: fmt.Sprint(kind), IP: ev.IP, Subject: ev.Username})
+	s.log.Info("directory sign-in refused", "site_id", p.SiteID, "sso_strategy_id", p.ID, "username", ev.Username, "reason", kind, "error", err)
+}
+
+// refusalEvent is the event of a failed check.
+func refusalEvent(ev store.SSOEvent, kind any, err error) store.SSOEvent {
 	ev.Status = store.EventFailure
 	ev.Body = fmt.Sprintf("directory sign-in refused (%v)", kind)
 	ev.EventErrors = []string{err.Error()}
-	s.record(ctx, ev, p)
-	s.log.Info("directory sign-in refused", "site_id", p.SiteID, "sso_strategy_id", p.ID, "username", ev.Username, "reason", kind, "error", err)
+	return ev
 }
 
 // record writes an SSO event; the sign-in's answer does not depend on it.

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/connector/ldap"
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
@@ -52,6 +53,10 @@ type Options struct {
 	Outbound outbound.Policy
 	Clock    func() time.Time
 	Logger   *slog.Logger
+	// Refusals records the password checks a request proved nothing by
+	// (see refusedAnonymous); share the server's one and run it
+	// (default: one of this service's own).
+	Refusals *events.RefusalLimiter
 }
 
 // Service keeps one *ldap.Directory per provider. It is safe for
@@ -80,6 +85,9 @@ func New(o Options) *Service {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.opts.Refusals == nil {
+		s.opts.Refusals = events.NewRefusalLimiter(o.Store, events.RefusalLimits{Clock: s.now, Logger: s.log})
 	}
 	return s
 }

@@ -4,29 +4,37 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// RefusalLimiter keeps a flood of anonymous refused sign-ins from filling
-// the SSO event log. Anyone can send a made-up SAMLResponse, callback or
-// handoff link, each costing the sender nothing and the log a row; so a
-// refusal the request proved nothing about — no sign-in this server
-// started, no valid signature of a trusted identity provider — goes
-// through Record, which writes the first Burst of each kind (site, event
-// type, provider, check) per Window and only counts the rest. When the
-// window ends, one summary event says how many more there were, from when
-// to when, and the last address. A refusal that names a real sign-in or
-// user is not anonymous: the sign-in services write those themselves,
-// every one.
+// RefusalLimiter keeps floods of anonymous requests from filling the logs
+// admins read: the SSO events, the external events and the SCIM log.
+// Anyone can send a made-up SAMLResponse, a wrong FTP password or a SCIM
+// request with a guessed token, each costing the sender nothing and the
+// log a row. So a refusal the request proved nothing about — no credential
+// that checked out, no sign-in this server started, no valid signature of
+// a trusted identity provider — goes through the limiter, which writes the
+// first Burst of each kind per Window and only counts the rest. When the
+// window ends, one summary row in the same log says how many more there
+// were, from when to when, the last address and the first few names they
+// gave, with their counts.
+// A refusal that proves something (a response the identity provider
+// signed, an authenticated SCIM request) and every success are written by
+// their services, every one.
 //
-// Memory is bounded: at most MaxKinds kinds are counted at once; past
-// that, new kinds are dropped and their number logged. Each node counts on
-// its own, so with N nodes a kind gets at most N×Burst rows per window.
-// Run closes windows as they end; the server calls FlushAll when it stops,
-// so no count is lost.
+// A kind is the log, the site, the event type, the provider and the check
+// that refused; callers make checks from small fixed sets (error types,
+// check names), never from what a client sent, so kinds stay few however
+// much is sent. Memory is bounded besides: at most MaxKinds kinds are
+// counted at once; past that, new kinds are dropped and their number
+// logged. Each node counts on its own, so with N nodes a kind gets at most
+// N×Burst rows per window. Run closes windows as they end; the server
+// calls FlushAll when it stops, so no count is lost.
 type RefusalLimiter struct {
 	st       store.Store
 	now      func() time.Time
@@ -49,11 +57,47 @@ type RefusalLimits struct {
 	Logger   *slog.Logger     // default slog.Default()
 }
 
+// Refusal says what makes an anonymous refusal alike to others, and what
+// its window's summary keeps of it.
+type Refusal struct {
+	// Check is what refused it (an error type, the name of a check); with
+	// the log, site, event type and provider it is the refusal's kind. It
+	// must come from a small fixed set, never from what the client sent,
+	// or every request would be a kind of its own.
+	Check string
+	// IP is where it came from; the summary names the last one.
+	IP string
+	// Subject is the username (or address) it was about, if any: the
+	// summary counts the first few subjects one by one, the rest together.
+	Subject string
+	// Rule says, for the summary, which refusals are counted rather than
+	// written; empty picks the log's own wording.
+	Rule string
+}
+
+// maxSubjects bounds the subjects a window counts one by one (and
+// maxSubjectLen each one's length), so a spray of made-up usernames costs
+// a fixed amount of memory and summary text.
+const (
+	maxSubjects   = 8
+	maxSubjectLen = 64
+)
+
 // refusalKind is what makes two refusals "alike".
 type refusalKind struct {
+	log                logName
 	siteID, providerID int64
 	eventType, check   string
 }
+
+// logName names the log a kind's rows go to.
+type logName string
+
+const (
+	logSSO      logName = "sso_events"
+	logExternal logName = "external_events"
+	logSCIM     logName = "scim_logs"
+)
 
 // refusalWindow counts one kind's refusals in the current window.
 type refusalWindow struct {
@@ -62,7 +106,10 @@ type refusalWindow struct {
 	counted     int            // refusals beyond Burst, not written
 	first, last time.Time      // of the counted ones
 	lastIP      string         // of the last counted one
-	like        store.SSOEvent // the last counted one, whose provider fields the summary keeps
+	rule        string         // of the last counted one
+	like        refusalRow     // the last counted one, whose fields the summary keeps
+	subjects    map[string]int // counted refusals per subject, at most maxSubjects
+	others      int            // counted refusals of further subjects
 }
 
 // NewRefusalLimiter returns a limiter writing to st; start Run for the life
@@ -88,16 +135,41 @@ func NewRefusalLimiter(st store.Store, o RefusalLimits) *RefusalLimiter {
 	return l
 }
 
-// Record writes ev, an anonymous refusal (Status failure, its check the
-// first of EventErrors), unless Burst of its kind were written in the
-// current window; then it only counts it for the window's summary.
+// Record writes ev, an anonymous refusal of a SAML or OpenID Connect
+// sign-in (Status failure, its check the first of EventErrors), unless
+// Burst of its kind were written in the current window; then it only
+// counts it for the window's summary.
 func (l *RefusalLimiter) Record(ctx context.Context, ev store.SSOEvent) {
-	k := refusalKind{siteID: ev.SiteID, providerID: ev.SSOStrategyID, eventType: ev.EventType}
+	r := Refusal{IP: ev.IP, Rule: "a refusal that names no sign-in this server started and carries no valid signature is recorded"}
 	if len(ev.EventErrors) > 0 {
-		k.check = ev.EventErrors[0]
+		r.Check = ev.EventErrors[0]
 	}
+	l.RecordSSOEvent(ctx, ev, r)
+}
+
+// RecordSSOEvent is Record for any SSO event, with its kind's check given.
+func (l *RefusalLimiter) RecordSSOEvent(ctx context.Context, ev store.SSOEvent, r Refusal) {
+	l.record(ctx, refusalKind{log: logSSO, siteID: ev.SiteID, providerID: ev.SSOStrategyID, eventType: ev.EventType, check: r.Check},
+		ssoRow{ev}, r)
+}
+
+// RecordExternalEvent writes ev, an external event an anonymous request
+// caused (a refused sign-in on a file channel, say), or counts it.
+func (l *RefusalLimiter) RecordExternalEvent(ctx context.Context, ev store.ExternalEvent, r Refusal) {
+	l.record(ctx, refusalKind{log: logExternal, siteID: ev.SiteID, providerID: ev.SSOStrategyID, eventType: ev.EventType, check: r.Check},
+		externalRow{ev}, r)
+}
+
+// RecordScimLog writes sl, the log entry of a SCIM request refused for
+// want of valid credentials, or counts it.
+func (l *RefusalLimiter) RecordScimLog(ctx context.Context, sl store.ScimLog, r Refusal) {
+	l.record(ctx, refusalKind{log: logSCIM, siteID: sl.SiteID, providerID: sl.SSOStrategyID, check: r.Check}, scimRow{sl}, r)
+}
+
+// record is the one counting mechanism behind every Record method.
+func (l *RefusalLimiter) record(ctx context.Context, k refusalKind, row refusalRow, r Refusal) {
 	now := l.now()
-	var summary *store.SSOEvent
+	var summary refusalRow
 	l.mu.Lock()
 	w := l.kinds[k]
 	if w != nil && !now.Before(w.start.Add(l.window)) {
@@ -119,17 +191,34 @@ func (l *RefusalLimiter) Record(ctx context.Context, ev store.SSOEvent) {
 	if write {
 		w.written++
 	} else {
-		if w.counted == 0 {
-			w.first = now
-		}
-		w.counted++
-		w.last, w.lastIP, w.like = now, ev.IP, ev
+		w.count(now, row, r)
 	}
 	l.mu.Unlock()
 	l.write(ctx, summary)
 	if write {
-		l.write(ctx, &ev)
+		l.write(ctx, row)
 	}
+}
+
+// count adds one refusal to the window's summary.
+func (w *refusalWindow) count(now time.Time, row refusalRow, r Refusal) {
+	if w.counted == 0 {
+		w.first = now
+	}
+	w.counted++
+	w.last, w.lastIP, w.rule, w.like = now, r.IP, r.Rule, row
+	if r.Subject == "" {
+		return
+	}
+	subject := clipSubject(r.Subject)
+	if _, ok := w.subjects[subject]; !ok && len(w.subjects) >= maxSubjects {
+		w.others++
+		return
+	}
+	if w.subjects == nil {
+		w.subjects = map[string]int{}
+	}
+	w.subjects[subject]++
 }
 
 // Flush closes the windows that have ended: it writes their summaries and
@@ -141,7 +230,7 @@ func (l *RefusalLimiter) FlushAll(ctx context.Context) { l.flush(ctx, true) }
 
 func (l *RefusalLimiter) flush(ctx context.Context, all bool) {
 	now := l.now()
-	var summaries []*store.SSOEvent
+	var summaries []refusalRow
 	l.mu.Lock()
 	for k, w := range l.kinds {
 		if !all && now.Before(w.start.Add(l.window)) {
@@ -159,7 +248,7 @@ func (l *RefusalLimiter) flush(ctx context.Context, all bool) {
 		l.write(ctx, s)
 	}
 	if dropped > 0 {
-		l.log.Warn("SSO refusals not recorded: too many kinds of anonymous refusals at once", "refusals", dropped, "kinds", l.maxKinds)
+		l.log.Warn("refusals not recorded: too many kinds of anonymous refusals at once", "refusals", dropped, "kinds", l.maxKinds)
 	}
 }
 
@@ -177,30 +266,57 @@ func (l *RefusalLimiter) Run(ctx context.Context) {
 	}
 }
 
-// summary is the event that stands for w's counted refusals, or nil when
+// summary is the row that stands for w's counted refusals, or nil when
 // there were none. Called with l.mu held.
-func (l *RefusalLimiter) summary(k refusalKind, w *refusalWindow, now time.Time) *store.SSOEvent {
+func (l *RefusalLimiter) summary(k refusalKind, w *refusalWindow, now time.Time) refusalRow {
 	if w.counted == 0 {
 		return nil
 	}
-	ev := store.SSOEvent{SiteID: k.siteID, EventType: k.eventType, Status: store.EventFailure, IP: w.lastIP,
-		SSOStrategyID: w.like.SSOStrategyID, Provider: w.like.Provider, ProviderLabel: w.like.ProviderLabel, CreatedAt: now}
-	if k.check != "" {
-		ev.EventErrors = []string{k.check}
-	}
-	ev.Body = fmt.Sprintf("%d more refusals like this (%s) from %s to %s were counted, not recorded one by one: "+
-		"a refusal that names no sign-in this server started and carries no valid signature is recorded at most %d times per %s for each kind; the last came from %s",
-		w.counted, k.check, w.first.UTC().Format(time.RFC3339), w.last.UTC().Format(time.RFC3339), l.burst, l.window, w.lastIP)
-	return &ev
+	return w.like.summary(windowSummary{kind: k, counted: w.counted, first: w.first, last: w.last, lastIP: w.lastIP,
+		rule: w.rule, subjects: w.subjectsText(), burst: l.burst, window: l.window, now: now})
 }
 
-// write stores ev (nil: nothing) and logs a failure to; the answer to the
+// subjectsText lists the subjects counted one by one, most frequent
+// first, then the others together: "" when the refusals named none.
+func (w *refusalWindow) subjectsText() string {
+	if len(w.subjects) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(w.subjects))
+	for s := range w.subjects {
+		names = append(names, s)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := w.subjects[names[i]], w.subjects[names[j]]
+		return a > b || a == b && names[i] < names[j]
+	})
+	parts := make([]string, 0, len(names)+1)
+	for _, s := range names {
+		parts = append(parts, fmt.Sprintf("%q %d×", s, w.subjects[s]))
+	}
+	if w.others > 0 {
+		parts = append(parts, fmt.Sprintf("others %d×", w.others))
+	}
+	return "; they named " + strings.Join(parts, ", ")
+}
+
+// clipSubject keeps a subject short and printable.
+func clipSubject(s string) string {
+	s = strings.ToValidUTF8(s, "?")
+	if len(s) > maxSubjectLen {
+		s = strings.ToValidUTF8(s[:maxSubjectLen], "") + "…"
+	}
+	return s
+}
+
+// write stores row (nil: nothing) and logs a failure to; the answer to the
 // request never depends on it.
-func (l *RefusalLimiter) write(ctx context.Context, ev *store.SSOEvent) {
-	if ev == nil {
+func (l *RefusalLimiter) write(ctx context.Context, row refusalRow) {
+	if row == nil {
 		return
 	}
-	if err := l.st.CreateSSOEvent(context.WithoutCancel(ctx), ev); err != nil {
-		l.log.Error("cannot record an SSO event", "site_id", ev.SiteID, "event_type", ev.EventType, "error", err)
+	if err := row.write(context.WithoutCancel(ctx), l.st); err != nil {
+		siteID, what := row.describe()
+		l.log.Error("cannot record a refusal", "log", what, "site_id", siteID, "error", err)
 	}
 }

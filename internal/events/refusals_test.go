@@ -78,3 +78,47 @@ func TestRefusalLimiterMemoryBound(t *testing.T) {
 		t.Fatalf("%d kinds left after their windows ended", n)
 	}
 }
+
+// TestRefusalLimiterLogs: one limiter counts the refusals of every log,
+// each kind apart, and a window's summary goes to the log its refusals
+// were for, in that log's shape: the external event names the accounts
+// the refusals named (the first few one by one), the SCIM entry keeps the
+// last request's path, method and status.
+func TestRefusalLimiterLogs(t *testing.T) {
+	w := newWorld(t)
+	l := NewRefusalLimiter(w.st, RefusalLimits{Clock: w.clock.Now, Burst: 2, Window: time.Minute})
+	for i := range 30 {
+		name := "bob"
+		if i%3 == 0 {
+			name = fmt.Sprintf("made-up-%d", i)
+		}
+		l.RecordExternalEvent(w.ctx, store.ExternalEvent{SiteID: w.site.ID, EventType: "transfer_login", Status: store.EventFailure,
+			Body: "refused"}, Refusal{Check: "ftp password: wrong", IP: "192.0.2.7", Subject: name})
+		l.RecordScimLog(w.ctx, store.ScimLog{SiteID: w.site.ID, RequestPath: fmt.Sprintf("/api/scim/Users?n=%d", i),
+			RequestMethod: "GET", HTTPResponseCode: 401}, Refusal{Check: "401 unknown token", IP: "192.0.2.8"})
+		l.Record(w.ctx, refusalOf(w.site.ID, "malformed", "192.0.2.9"))
+	}
+	w.clock.Advance(time.Minute)
+	l.Flush(w.ctx)
+
+	ext, err := w.st.ListExternalEvents(w.ctx, w.site.ID, store.EventQuery{})
+	w.must(err)
+	if len(ext) != 3 || !strings.HasPrefix(ext[2].Body, "28 more events like this (ftp password: wrong)") ||
+		ext[2].EventType != "transfer_login" || ext[2].Status != store.EventFailure {
+		t.Fatalf("external events %+v: want 2 written and a summary of 28", ext)
+	}
+	if s := ext[2].Body; !strings.Contains(s, `"bob" 19×`) || !strings.Contains(s, "others 2×") || !strings.Contains(s, "192.0.2.7") {
+		t.Errorf("summary %q: want bob counted, 7 made-up names one by one and the rest as others, and the address", s)
+	}
+	logs, err := w.st.ListScimLogs(w.ctx, w.site.ID, store.EventQuery{})
+	w.must(err)
+	if len(logs) != 3 || logs[2].RequestPath != "/api/scim/Users?n=29" || logs[2].HTTPResponseCode != 401 ||
+		!strings.HasPrefix(logs[2].ResponseJSON, "28 more requests like this (401 unknown token)") {
+		t.Fatalf("SCIM log %+v: want 2 written and a summary of 28 with the last request", logs)
+	}
+	sso, err := w.st.ListSSOEvents(w.ctx, w.site.ID, store.EventQuery{})
+	w.must(err)
+	if len(sso) != 3 || !strings.HasPrefix(sso[2].Body, "28 more refusals like this (malformed)") {
+		t.Fatalf("SSO events %+v: want 2 written and a summary of 28", sso)
+	}
+}

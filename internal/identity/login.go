@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -313,7 +314,10 @@ func (s *Service) countFailedLogin(ctx context.Context, site store.Site, userID 
 // address (and, with userID, notes the address for the user's lockout
 // event). The failure that brings an address to its limit writes one
 // event and one log line: the throttle's refusals after it are not logged
-// one by one, so a flood of guesses cannot flood the log.
+// one by one, so a flood of guesses cannot flood the log. The events go
+// through the refusal limiter too, since made-up usernames are enough to
+// cause them: someone with many addresses gets the first few a minute
+// written and the rest counted, with the addresses, in a summary.
 func (s *Service) countFailedSource(ctx context.Context, site store.Site, att *attempt, userID int64) {
 	until, started := att.fail(userID, s.now())
 	if !started {
@@ -324,9 +328,9 @@ func (s *Service) countFailedSource(ctx context.Context, site store.Site, att *a
 	body := fmt.Sprintf("password sign-ins from %s are refused until %s after %d failed sign-ins within %d hours; "+
 		"no account was locked by them. Sign-ins with keys, single sign-on and open sessions from there are not affected.",
 		att.ip, until.UTC().Format(time.RFC3339), att.r.limit, int(att.r.window/time.Hour))
-	if err := s.recordExternalEvent(ctx, site.ID, EventTypeSignInThrottle, store.EventFailure, body, 0); err != nil {
-		s.log.Error("could not record a sign-in throttle", "site_id", site.ID, "error", err)
-	}
+	s.refusals.RecordExternalEvent(ctx, store.ExternalEvent{SiteID: site.ID, EventType: EventTypeSignInThrottle,
+		Status: store.EventFailure, Body: body, CreatedAt: s.now()},
+		events.Refusal{Check: "an address throttled after failed password sign-ins", IP: att.ip, Subject: att.ip})
 }
 
 // clearFailures forgets failed sign-ins and ends any lockout.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -88,6 +89,12 @@ type Options struct {
 	Directory Directory        // LDAP password checks; nil refuses LDAP users
 	// PasswordHashing sets the argon2id cost; nil picks DefaultPasswordParams.
 	PasswordHashing *PasswordParams
+	// Refusals records the external events a request without a valid
+	// credential causes (a refused sign-in on a file channel, a throttled
+	// address), so that a flood of them cannot fill the external log.
+	// Share the server's one and run it (default: one of this service's
+	// own, whose windows close only as new refusals arrive).
+	Refusals *events.RefusalLimiter
 }
 
 // Service is the identity core. It is safe for concurrent use.
@@ -101,17 +108,21 @@ type Service struct {
 	// throttle counts failed password sign-ins per source address.
 	throttle *failureThrottle
 	trust    trustHolder
+	refusals *events.RefusalLimiter
 	scimDummyState
 }
 
 // New returns a Service over a store.
 func New(st store.Store, o Options) *Service {
-	s := &Service{st: st, opts: o, now: o.Clock, log: o.Logger, throttle: newFailureThrottle()}
+	s := &Service{st: st, opts: o, now: o.Clock, log: o.Logger, throttle: newFailureThrottle(), refusals: o.Refusals}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.refusals == nil {
+		s.refusals = events.NewRefusalLimiter(st, events.RefusalLimits{Clock: s.now, Logger: s.log})
 	}
 	p := DefaultPasswordParams
 	if o.PasswordHashing != nil {

@@ -3,11 +3,11 @@ package identity
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/sourcelimit"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -45,9 +45,8 @@ const (
 	maxSourcesPerUser   = 8
 )
 
-// sourceKey is one source address of one site. IPv6 addresses count by
-// their /64, the block one subscriber line or host usually holds, so an
-// attacker cannot get a fresh budget for every address of their own network.
+// sourceKey is one source address of one site, keyed as every per-address
+// count keys it (sourcelimit.Key: IPv6 by /64).
 type sourceKey struct {
 	siteID int64
 	addr   string
@@ -107,10 +106,7 @@ func throttleRuleOf(site store.Site) throttleRule {
 
 // sourceOf is the key an address is counted under.
 func sourceOf(siteID int64, ip string) sourceKey {
-	if a := net.ParseIP(ip); a != nil && a.To4() == nil {
-		return sourceKey{siteID, a.Mask(net.CIDRMask(64, 128)).String() + "/64"}
-	}
-	return sourceKey{siteID, ip}
+	return sourceKey{siteID, sourcelimit.Key(ip)}
 }
 
 // attempt is one password sign-in of an address that the throttle let

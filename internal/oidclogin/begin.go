@@ -29,7 +29,9 @@ type pending struct {
 // so that any node can finish it, in that browser only. It returns the URL
 // that sends the browser to the provider. A refusal is a
 // *ssologin.LoginError and an SSO event (through the flood limiter: anyone
-// can ask for a sign-in start).
+// can ask for a sign-in start). A start that would be stored also counts
+// towards the address's limit of starts (ssologin.AdmitStart), over which
+// it is refused with 429 and stores nothing.
 func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, browser, ip string) (string, error) {
 	p, err := s.id.GetSSOStrategy(ctx, site.ID, providerID)
 	if errors.Is(err, identity.ErrSSOStrategyNotFound) || errors.Is(err, identity.ErrNotFound) || (err == nil && p.Protocol != identity.ProtocolOAuth2) {
@@ -49,6 +51,9 @@ func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, 
 	c, err := s.connector(ctx, p)
 	if err != nil {
 		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
+	}
+	if err := ssologin.AdmitStart(s.starts, ip); err != nil {
+		return "", err
 	}
 	state, nonce, verifier := oidc.NewState(), oidc.NewNonce(), oidc.NewVerifier()
 	data, err := json.Marshal(pending{Nonce: nonce, Verifier: verifier, BrowserHash: ssologin.BrowserHash(browser)})

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/sourcelimit"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
@@ -55,8 +56,12 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	prov := provision.New(st, provision.Options{Clock: e.clock.Now, Logger: logger})
+	// Tests and benchmarks here start many sign-ins from one address; the
+	// limit per address is tested through the front end
+	// (web.TestSignInStartsPerAddress).
+	starts := sourcelimit.New(sourcelimit.Options{Rate: 1 << 20, Per: time.Second, Clock: e.clock.Now})
 	if e.svc, err = New(Options{Identity: e.id, Provision: prov, BaseURL: "https://files.example.test", Logger: logger, Clock: e.clock.Now,
-		Outbound: outbound.AllowPrivate}); err != nil {
+		Outbound: outbound.AllowPrivate, Starts: starts}); err != nil {
 		t.Fatal(err)
 	}
 	return e

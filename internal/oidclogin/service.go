@@ -30,6 +30,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/sourcelimit"
+	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -64,6 +66,10 @@ type Options struct {
 	// Refusals records refusals the request proved nothing about; share
 	// the one package ssologin uses (default: one of this service's own).
 	Refusals *events.RefusalLimiter
+	// Starts limits the sign-in starts of each address; share the one
+	// package ssologin uses (default: ssologin.NewStartLimiter, this
+	// service's own).
+	Starts *sourcelimit.Limiter
 }
 
 // Service starts and finishes OpenID Connect sign-ins. It is safe for
@@ -80,6 +86,7 @@ type Service struct {
 	stateTTL time.Duration
 	skew     time.Duration
 	refusals *events.RefusalLimiter
+	starts   *sourcelimit.Limiter
 
 	mu        sync.Mutex
 	providers map[int64]*cachedProvider
@@ -95,7 +102,7 @@ func New(o Options) (*Service, error) {
 		return nil, fmt.Errorf("oidclogin: BaseURL %q must be an absolute http or https URL; set the server's public URL (--base-url)", o.BaseURL)
 	}
 	s := &Service{id: o.Identity, st: o.Identity.Store(), prov: o.Provision, base: base.String(),
-		log: o.Logger, now: o.Clock, client: o.HTTPClient, stateTTL: o.StateLifetime, skew: o.Skew, refusals: o.Refusals,
+		log: o.Logger, now: o.Clock, client: o.HTTPClient, stateTTL: o.StateLifetime, skew: o.Skew, refusals: o.Refusals, starts: o.Starts,
 		notify: o.Notifier, providers: map[int64]*cachedProvider{}}
 	if s.notify == nil {
 		s.notify = events.Discard{}
@@ -115,6 +122,9 @@ func New(o Options) (*Service, error) {
 	}
 	if s.refusals == nil {
 		s.refusals = events.NewRefusalLimiter(s.st, events.RefusalLimits{Clock: s.now, Logger: s.log})
+	}
+	if s.starts == nil {
+		s.starts = ssologin.NewStartLimiter(s.now, s.log)
 	}
 	return s, nil
 }

@@ -9,8 +9,10 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -86,6 +88,13 @@ func (r *recorder) Write(b []byte) (int, error) {
 // record writes one scim_logs entry for the request, with secrets
 // redacted. A request no provider could be found for is logged on the
 // default site.
+//
+// Authenticated requests are logged one by one: that log is how an admin
+// follows what Entra or Okta sent. A request refused for want of valid
+// credentials proves nothing about who sent it, so it goes through the
+// refusal limiter: the first few of a kind (site, provider, status and
+// the failed check) each minute are written, the rest counted in one
+// summary entry, and a flood of guessed tokens cannot fill the log.
 func (h *Handler) record(ctx context.Context, r *request, rec *recorder) {
 	siteID := r.p.SiteID
 	if siteID == 0 {
@@ -107,6 +116,11 @@ func (h *Handler) record(ctx context.Context, r *request, rec *recorder) {
 	l := &store.ScimLog{SiteID: siteID, SSOStrategyID: r.p.ID, RequestPath: clip(path, 2048),
 		RequestMethod: r.Method, HTTPResponseCode: rec.status, UserAgent: clip(r.UserAgent(), 512),
 		RequestJSON: redact(r.body), ResponseJSON: resp, CreatedAt: h.now()}
+	if rec.authError != "" {
+		h.refusals.RecordScimLog(ctx, *l, events.Refusal{Check: clip(strconv.Itoa(rec.status)+" "+rec.authError, 300),
+			IP: remoteHost(r.RemoteAddr)})
+		return
+	}
 	if err := h.st.CreateScimLog(context.WithoutCancel(ctx), l); err != nil {
 		h.log.Warn("SCIM request not logged", "err", err, "site_id", siteID)
 	}

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -61,28 +62,36 @@ type Config struct {
 	BaseURL string
 	Clock   func() time.Time // default time.Now
 	Logger  *slog.Logger     // default slog.Default()
+	// Refusals records requests refused for want of valid credentials
+	// (see record); share the server's one and run it (default: one of
+	// this handler's own, whose windows close only as new refusals arrive).
+	Refusals *events.RefusalLimiter
 }
 
 // Handler serves /api/scim and /api/scim/v2.
 type Handler struct {
-	st      store.Store
-	engine  *provision.Engine
-	auth    Authenticator
-	baseURL string
-	now     func() time.Time
-	log     *slog.Logger
+	st       store.Store
+	engine   *provision.Engine
+	auth     Authenticator
+	baseURL  string
+	now      func() time.Time
+	log      *slog.Logger
+	refusals *events.RefusalLimiter
 }
 
 // New returns the SCIM handler; it expects the full request path
 // (/api/scim/...), so mount it at /api/scim and /api/scim/.
 func New(c Config) *Handler {
 	h := &Handler{st: c.Store, engine: c.Engine, auth: c.Auth, baseURL: strings.TrimRight(c.BaseURL, "/"),
-		now: c.Clock, log: c.Logger}
+		now: c.Clock, log: c.Logger, refusals: c.Refusals}
 	if h.now == nil {
 		h.now = time.Now
 	}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	if h.refusals == nil {
+		h.refusals = events.NewRefusalLimiter(h.st, events.RefusalLimits{Clock: h.now, Logger: h.log})
 	}
 	return h
 }
@@ -200,12 +209,17 @@ func (h *Handler) route(w http.ResponseWriter, r *request) {
 
 // isLoopback reports whether a RemoteAddr is a loopback address.
 func isLoopback(remote string) bool {
+	ip := net.ParseIP(remoteHost(remote))
+	return ip != nil && ip.IsLoopback()
+}
+
+// remoteHost is the address of a request's RemoteAddr, without the port.
+func remoteHost(remote string) string {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
-		host = remote
+		return remote
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return host
 }
 
 // newKey makes an immutable provisioning key for a resource whose client

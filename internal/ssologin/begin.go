@@ -18,7 +18,9 @@ import (
 // site's subdomain, so the shared ACS knows which site the answer is for.
 // A refusal is a *LoginError and an SSO event, like a refusal at the ACS;
 // since anyone can ask for a sign-in start, those events go through the
-// flood limiter.
+// flood limiter. A start that would be stored also counts towards the
+// address's limit of starts (AdmitStart), over which it is refused with
+// 429 and stores nothing.
 func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, browser, ip string) (string, error) {
 	p, err := s.id.GetSSOStrategy(ctx, site.ID, providerID)
 	if errors.Is(err, identity.ErrSSOStrategyNotFound) || errors.Is(err, identity.ErrNotFound) || (err == nil && p.Protocol != identity.ProtocolSAML) {
@@ -50,6 +52,9 @@ func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, 
 	data, err := json.Marshal(samlRequestState{BrowserHash: BrowserHash(browser)})
 	if err != nil {
 		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
+	}
+	if err := AdmitStart(s.starts, ip); err != nil {
+		return "", err
 	}
 	now := s.now()
 	ls := store.LoginState{KeyHash: requestKey(requestID), SiteID: site.ID, SSOStrategyID: p.ID,

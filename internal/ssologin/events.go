@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/gatehouse/gatehouse/internal/backoff"
@@ -47,6 +48,9 @@ type LoginError struct {
 	Detail string
 	Status int // HTTP status to answer with
 	Err    error
+	// RetryAfter, when set, is how long the person must wait before
+	// trying again (a 429): the front end says so in Retry-After.
+	RetryAfter time.Duration
 }
 
 // Repeats says the refusal repeats one already recorded: the provider's

@@ -29,6 +29,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/sourcelimit"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -61,6 +62,10 @@ type Options struct {
 	// one with package oidclogin and run it (default: a limiter of this
 	// service's own, whose windows close only as new refusals arrive).
 	Refusals *events.RefusalLimiter
+	// Starts limits the sign-in starts of each address (see starts.go);
+	// share one with package oidclogin (default: NewStartLimiter, this
+	// service's own).
+	Starts *sourcelimit.Limiter
 }
 
 // Service starts and finishes SSO sign-ins. It is safe for concurrent use.
@@ -76,6 +81,7 @@ type Service struct {
 	client     *http.Client
 	reqTTL     time.Duration
 	refusals   *events.RefusalLimiter
+	starts     *sourcelimit.Limiter
 	spKeys     sync.Map // site ID -> spKeyPair
 	// fetches lets one sign-in at a time fetch a provider's missing
 	// metadata; the others wait for its result.
@@ -93,7 +99,8 @@ func New(o Options) (*Service, error) {
 	}
 	s := &Service{id: o.Identity, st: o.Identity.Store(), prov: o.Provision, base: base,
 		siteDomain: strings.ToLower(strings.Trim(o.SiteDomain, ".")),
-		notify:     o.Notifier, log: o.Logger, now: o.Clock, client: o.HTTPClient, reqTTL: o.RequestLifetime, refusals: o.Refusals}
+		notify:     o.Notifier, log: o.Logger, now: o.Clock, client: o.HTTPClient, reqTTL: o.RequestLifetime, refusals: o.Refusals,
+		starts: o.Starts}
 	if s.notify == nil {
 		s.notify = events.Discard{}
 	}
@@ -112,6 +119,9 @@ func New(o Options) (*Service, error) {
 	}
 	if s.refusals == nil {
 		s.refusals = events.NewRefusalLimiter(s.st, events.RefusalLimits{Clock: s.now, Logger: s.log})
+	}
+	if s.starts == nil {
+		s.starts = NewStartLimiter(s.now, s.log)
 	}
 	return s, nil
 }

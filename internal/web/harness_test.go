@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/sourcelimit"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
@@ -58,6 +59,7 @@ type harness struct {
 	sso       *ssologin.Service
 	oidc      *oidclogin.Service
 	refusals  *events.RefusalLimiter
+	starts    *sourcelimit.Limiter
 	site      store.Site
 	srv       *httptest.Server
 	clock     *testclock.Clock
@@ -131,10 +133,11 @@ func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 	t.Cleanup(h.srv.Close)
 	h.provision = provision.New(st, provision.Options{Clock: h.clock.Now, Logger: logger})
 	h.refusals = events.NewRefusalLimiter(st, events.RefusalLimits{Clock: h.clock.Now, Logger: logger})
+	h.starts = ssologin.NewStartLimiter(h.clock.Now, logger)
 	// The tests' identity providers, metadata servers and directories
 	// run on loopback, which the server reaches only when allowed to.
 	ssoOpts := ssologin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL,
-		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals}
+		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals, Starts: h.starts}
 	for _, adjust := range hooks.sso {
 		adjust(&ssoOpts)
 	}
@@ -143,7 +146,7 @@ func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 		t.Fatalf("ssologin.New: %v", err)
 	}
 	oidcOpts := oidclogin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL, Logger: logger,
-		Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals}
+		Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals, Starts: h.starts}
 	if hooks.oidc != nil {
 		hooks.oidc(&oidcOpts)
 	}

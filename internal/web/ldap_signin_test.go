@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
 	"github.com/gatehouse/gatehouse/internal/directory"
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
@@ -22,16 +23,21 @@ type ldapHarness struct {
 	srv      *ldaptest.Server
 	dirs     *directory.Service
 	provider store.SSOStrategy
+	// dirRefusals is the refusal limiter of the directory and the
+	// identity core.
+	dirRefusals *events.RefusalLimiter
 }
 
 func newLDAPHarness(t *testing.T) *ldapHarness {
 	t.Helper()
 	srv := ldaptest.Start(t, ldaptest.Options{})
 	var dirs *directory.Service
+	var refusals *events.RefusalLimiter
 	h := newHarnessWith(t, func(st store.Store, o *identity.Options) {
+		refusals = events.NewRefusalLimiter(st, events.RefusalLimits{Clock: o.Clock, Logger: o.Logger})
 		dirs = directory.New(directory.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Outbound: outbound.AllowPrivate,
-			Provision: provision.New(st, provision.Options{Clock: o.Clock, Logger: o.Logger})})
-		o.Directory = dirs
+			Provision: provision.New(st, provision.Options{Clock: o.Clock, Logger: o.Logger}), Refusals: refusals})
+		o.Directory, o.Refusals = dirs, refusals
 	})
 	dirs.SetSecrets(h.svc)
 	t.Cleanup(func() { _ = dirs.Close() })
@@ -49,7 +55,7 @@ func newLDAPHarness(t *testing.T) *ldapHarness {
 	if err != nil {
 		t.Fatalf("create LDAP provider: %v", err)
 	}
-	lh := &ldapHarness{harness: h, srv: srv, dirs: dirs, provider: p}
+	lh := &ldapHarness{harness: h, srv: srv, dirs: dirs, provider: p, dirRefusals: refusals}
 	lh.sync()
 	return lh
 }

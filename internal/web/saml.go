@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
@@ -202,6 +203,14 @@ func (s *server) renderSSOError(w http.ResponseWriter, r *http.Request, err erro
 	msg := strings.TrimSpace(le.Message)
 	if msg == "" {
 		msg = "the sign-in was refused"
+	}
+	if le.RetryAfter > 0 {
+		// Too many starts from this address: nothing was recorded, so the
+		// page only says to wait.
+		w.Header().Set("Retry-After", strconv.Itoa(int((le.RetryAfter+time.Second-1)/time.Second)))
+		s.render(w, r, le.Status, "error", pageData{Title: "Single sign-on: please wait",
+			Error: "Single sign-on was not started (" + le.Check + "): " + msg + "."})
+		return
 	}
 	s.render(w, r, le.Status, "error", pageData{Title: "Single sign-on failed",
 		Error: "Single sign-on failed (" + le.Check + "): " + msg + ". A site admin finds the details in the SSO events."})

@@ -30,6 +30,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/sourcelimit"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 )
@@ -155,13 +156,17 @@ func newLoadServer(tb testing.TB) *loadServer {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	tb.Cleanup(srv.Close)
 	prov := provision.New(st, provision.Options{Clock: time.Now, Logger: logger})
+	// The benchmarks start thousands of sign-ins from one address before
+	// the clock runs; the limit per address has its own test
+	// (TestSignInStartsPerAddress).
+	starts := sourcelimit.New(sourcelimit.Options{Rate: 1 << 20, Per: time.Second})
 	sso, err := ssologin.New(ssologin.Options{Identity: svc, Provision: prov, BaseURL: srv.URL,
-		SiteDomain: "example.test", Logger: logger, Clock: time.Now, Outbound: outbound.AllowPrivate})
+		SiteDomain: "example.test", Logger: logger, Clock: time.Now, Outbound: outbound.AllowPrivate, Starts: starts})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	oidcLogin, err := oidclogin.New(oidclogin.Options{Identity: svc, Provision: prov, BaseURL: srv.URL, Logger: logger, Clock: time.Now,
-		Outbound: outbound.AllowPrivate})
+		Outbound: outbound.AllowPrivate, Starts: starts})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,0 +1,53 @@
+package ssologin
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/sourcelimit"
+)
+
+// Sign-in starts per address. Anyone may open a sign-in link, and every
+// start of a usable provider stores the sign-in in flight (for 15 minutes,
+// so that any node can finish it). So each source address (IPv6 by /64)
+// may start StartRate sign-ins at once and then one every
+// StartPer/StartRate — far more than a person clicking, even a whole
+// office behind one address — and the rest are refused before anything is
+// stored: at most StartRate + 15×StartRate states per address are ever
+// waiting. SAML and OpenID Connect share one budget. Starts refused for
+// another reason (no such provider, one whose metadata cannot be read)
+// store nothing and are not counted: the refusal limiter and the
+// provider's back-off bound what those cost.
+const (
+	StartRate = 20
+	StartPer  = time.Minute
+)
+
+// CheckTooManyStarts names a sign-in start refused because its address
+// started too many lately.
+const CheckTooManyStarts = "too-many-starts"
+
+// NewStartLimiter returns the per-address limit of sign-in starts; the
+// server makes one and gives it to the SAML and the OpenID Connect
+// sign-in services (Options.Starts).
+func NewStartLimiter(clock func() time.Time, log *slog.Logger) *sourcelimit.Limiter {
+	return sourcelimit.New(sourcelimit.Options{Rate: StartRate, Per: StartPer, Clock: clock, Logger: log,
+		What: "single sign-on starts"})
+}
+
+// AdmitStart counts one sign-in start from ip and, when the address
+// started too many lately, refuses it: a *LoginError with status 429 and
+// RetryAfter. The refusal is not an SSO event (an address over its limit
+// would only be writing rows another way); the limiter logs refusals at
+// most every 10 seconds, with their count.
+func AdmitStart(starts *sourcelimit.Limiter, ip string) error {
+	ok, wait := starts.Allow(ip)
+	if ok {
+		return nil
+	}
+	seconds := int((wait + time.Second - 1) / time.Second)
+	return &LoginError{Check: CheckTooManyStarts, Status: http.StatusTooManyRequests, RetryAfter: time.Duration(seconds) * time.Second,
+		Message: fmt.Sprintf("too many sign-ins were started from your address in the last minute; wait %d seconds, then start again from the sign-in page", seconds)}
+}
