@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -217,10 +218,18 @@ func TestBrowserSSOBoundToBrowser(t *testing.T) {
 
 	// The attacker's page posts whatever response it is given to our ACS
 	// from the victim's browser, as an identity provider's page would.
-	var planted struct{ response, relay string }
+	// The page is served to a browser, another process, so the race
+	// detector sees no order between setting it and serving it: a mutex.
+	var planted struct {
+		sync.Mutex
+		response, relay string
+	}
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		planted.Lock()
+		fields := map[string]string{"Action": s.Base + "/saml/consume", "SAMLResponse": planted.response, "RelayState": planted.relay}
+		planted.Unlock()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = postPage.Execute(w, map[string]string{"Action": s.Base + "/saml/consume", "SAMLResponse": planted.response, "RelayState": planted.relay})
+		_ = postPage.Execute(w, fields)
 	}))
 	defer evil.Close()
 	evilURL := "http://attacker.test:" + evil.URL[strings.LastIndex(evil.URL, ":")+1:] + "/"
@@ -231,7 +240,10 @@ func TestBrowserSSOBoundToBrowser(t *testing.T) {
 	} {
 		start := fmt.Sprintf("%s/saml/login?sso_strategy_id=%d", tc.base, providers[tc.label])
 		// 1. The victim's browser posts the attacker's response.
-		planted.response, planted.relay = attackerSAMLResponse(t, attacker(), start)
+		response, relay := attackerSAMLResponse(t, attacker(), start)
+		planted.Lock()
+		planted.response, planted.relay = response, relay
+		planted.Unlock()
 		wantRefusedInBrowser(t, "SAML response posted by the victim, "+tc.what,
 			browse(t, node, chromium, s.Base, hosts, map[string]any{"goto": evilURL, "waitPath": "/saml/handoff", "origin": tc.base, "settle": true}))
 		// 2. The attacker posts it and sends the handoff link.
