@@ -100,6 +100,17 @@ func (s *server) showFile(w http.ResponseWriter, r *http.Request, c *apiCall) er
 	return nil
 }
 
+// fileMetadata answers GET /file_actions/metadata/{path}: the file's
+// metadata without a download_uri (rclone reads every file it writes
+// through it).
+func (s *server) fileMetadata(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+	fsys, err := s.filesFor(r, c)
+	if err != nil {
+		return err
+	}
+	return s.writeFileInfo(w, r, fsys, filePath(r), http.StatusOK)
+}
+
 // createFile answers POST /files/{path}: action=put begins an upload
 // (api_uploads.go), action=end finishes one; a raw body uploads in one
 // request.

@@ -229,6 +229,12 @@ func (s *server) beginNew(w http.ResponseWriter, r *http.Request, c *apiCall, fs
 		if err := mkdirAll(r, fsys, path.Dir(name)); err != nil {
 			return store.FileUpload{}, err
 		}
+	} else if dir := path.Dir(name); dir != "/" {
+		// Refused now, not after every part has been sent.
+		if fi, err := fsys.Stat(r.Context(), dir); err != nil || !fi.IsDir() {
+			return store.FileUpload{}, (&identity.Error{Status: http.StatusNotFound, Type: "not-found/folder-not-found", Title: "Folder Not Found"}).With(
+				"the folder %s does not exist; create it, or begin the upload with mkdir_parents=true", dir)
+		}
 	}
 	size := int64(-1)
 	if p.Size != nil {

@@ -105,6 +105,7 @@ func (s *server) routes() []route {
 		apiRoute("GET", "/file_contents/{path...}", user, s.downloadFile),
 		apiRoute("GET", "/file_downloads/{path...}", pub, s.presignedDownload),
 		apiRoute("POST", "/file_actions/begin_upload/{path...}", user, s.beginUpload),
+		apiRoute("GET", "/file_actions/metadata/{path...}", user, s.fileMetadata),
 		apiRoute("PUT", "/file_uploads/{ref}", pub, s.receivePart),
 		apiRoute("GET", "/folders", user, s.listFolder),
 		apiRoute("GET", "/folders/{path...}", user, s.listFolder),
