@@ -125,7 +125,7 @@ func filescomJSAt(t *testing.T, base, apiKey, script string, env ...string) (str
 
 // userAPIKey signs username in over the API and makes them a full API
 // key of their own.
-func (s *server) userAPIKey(t *testing.T, username, password string) string {
+func (s *server) userAPIKey(t testing.TB, username, password string) string {
 	t.Helper()
 	var sess struct{ ID string }
 	if code := s.api(t, http.MethodPost, "/sessions", "", map[string]string{"username": username, "password": password},

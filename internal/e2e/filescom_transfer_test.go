@@ -25,7 +25,7 @@ import (
 
 // randomFile writes size random bytes to a file in dir and returns its
 // path and SHA-256.
-func randomFile(t *testing.T, dir, name string, size int64) (string, [32]byte) {
+func randomFile(t testing.TB, dir, name string, size int64) (string, [32]byte) {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	f, err := os.Create(p)
@@ -44,7 +44,7 @@ func randomFile(t *testing.T, dir, name string, size int64) (string, [32]byte) {
 	return p, sum
 }
 
-func fileSHA256(t *testing.T, p string) ([32]byte, int64) {
+func fileSHA256(t testing.TB, p string) ([32]byte, int64) {
 	t.Helper()
 	f, err := os.Open(p)
 	if err != nil {
