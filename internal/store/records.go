@@ -434,7 +434,8 @@ type FileUpload struct {
 }
 
 // FileUploadPart is one received part of a FileUpload. A part sent again
-// replaces the earlier one, with a new ETag.
+// replaces the earlier one, with a new ETag. A part whose bytes began to
+// arrive and never arrived whole is pending: Size -1, no ETag.
 type FileUploadPart struct {
 	Ref        string
 	Part       int

@@ -325,7 +325,9 @@ type Store interface {
 	SetFileUploadEnding(ctx context.Context, siteID int64, ref string, ending bool, expiresAt time.Time) (bool, error)
 	// PutFileUploadPart records a received part, replacing an earlier
 	// record of the same part; ErrNotFound when the upload does not exist
-	// on the site.
+	// on the site. A pending part (Size -1, no ETag: its bytes began to
+	// arrive) is recorded only when the part has no record yet, so it
+	// never hides a version that arrived whole.
 	PutFileUploadPart(ctx context.Context, siteID int64, p *FileUploadPart) error
 	// ListFileUploadParts returns an upload's parts ordered by number.
 	ListFileUploadParts(ctx context.Context, siteID int64, ref string) ([]FileUploadPart, error)

@@ -90,10 +90,12 @@ func (s *Store) SetFileUploadEnding(ctx context.Context, siteID int64, ref strin
 	return false, nil
 }
 
-// PutFileUploadPart records a part, replacing an earlier record of it.
+// PutFileUploadPart records a part, replacing an earlier record of it; a
+// pending part is recorded only where the part has no record yet.
 func (s *Store) PutFileUploadPart(ctx context.Context, siteID int64, p *store.FileUploadPart) error {
-	if p.Part < 1 || p.ETag == "" {
-		return fmt.Errorf("store: a file upload part needs a number from 1 and an etag")
+	pending := p.Size < 0
+	if p.Part < 1 || (p.ETag == "") != pending {
+		return fmt.Errorf("store: a file upload part needs a number from 1, and an etag unless it is pending")
 	}
 	if p.ReceivedAt.IsZero() {
 		p.ReceivedAt = time.Now()
@@ -103,9 +105,12 @@ func (s *Store) PutFileUploadPart(ctx context.Context, siteID int64, p *store.Fi
 		if _, err := s.GetFileUpload(ctx, siteID, p.Ref); err != nil {
 			return err
 		}
+		onConflict := `DO UPDATE SET size = excluded.size, etag = excluded.etag, received_at = excluded.received_at`
+		if pending {
+			onConflict = `DO NOTHING`
+		}
 		_, err := s.exec(ctx, `INSERT INTO file_upload_parts (ref, part, size, etag, received_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (ref, part) DO UPDATE SET size = excluded.size, etag = excluded.etag, received_at = excluded.received_at`,
-			p.Ref, p.Part, p.Size, p.ETag, s.timeArg(p.ReceivedAt))
+			ON CONFLICT (ref, part) `+onConflict, p.Ref, p.Part, p.Size, p.ETag, s.timeArg(p.ReceivedAt))
 		return s.mapErr(err, "file upload part", "")
 	})
 }

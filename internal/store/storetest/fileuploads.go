@@ -38,6 +38,19 @@ var fileUploadTests = []test{
 		if !reflect.DeepEqual(parts, want) {
 			f.t.Fatalf("ListFileUploadParts = %+v, want %+v", parts, want)
 		}
+		// A pending part never hides one that arrived; it marks one that
+		// never did.
+		f.must(f.s.PutFileUploadPart(f.ctx, f.site.ID, &store.FileUploadPart{Ref: "put-1", Part: 1, Size: -1, ReceivedAt: at(time.Hour)}))
+		f.must(f.s.PutFileUploadPart(f.ctx, f.site.ID, &store.FileUploadPart{Ref: "put-1", Part: 3, Size: -1, ReceivedAt: at(time.Hour)}))
+		parts, err = f.s.ListFileUploadParts(f.ctx, f.site.ID, "put-1")
+		f.must(err)
+		want = append(want, store.FileUploadPart{Ref: "put-1", Part: 3, Size: -1, ReceivedAt: micro(at(time.Hour))})
+		if !reflect.DeepEqual(parts, want) {
+			f.t.Fatalf("after pending parts: %+v, want %+v", parts, want)
+		}
+		if err := f.s.PutFileUploadPart(f.ctx, f.site.ID, &store.FileUploadPart{Ref: "put-1", Part: 4, Size: 1}); err == nil {
+			f.t.Fatal("a part without an etag that is not pending was recorded")
+		}
 		f.wantErr(f.s.PutFileUploadPart(f.ctx, f.other.ID, &store.FileUploadPart{Ref: "put-1", Part: 3, Size: 1, ETag: "x"}), store.ErrNotFound)
 		f.wantErr(f.s.PutFileUploadPart(f.ctx, f.site.ID, &store.FileUploadPart{Ref: "put-none", Part: 1, Size: 1, ETag: "x"}), store.ErrNotFound)
 		if parts, err := f.s.ListFileUploadParts(f.ctx, f.other.ID, "put-1"); err != nil || len(parts) != 0 {

@@ -202,6 +202,15 @@ func (s *Service) ReceivePart(ctx context.Context, u store.FileUpload, part int,
 	if err := s.Keep(ctx, u); err != nil {
 		return store.FileUploadPart{}, err
 	}
+	// Mark the part as arriving, unless a version of it arrived before:
+	// an end while it never arrives whole is refused, not taken for an
+	// upload without that part.
+	if err := s.st.PutFileUploadPart(ctx, u.SiteID, &store.FileUploadPart{Ref: u.Ref, Part: part, Size: -1, ReceivedAt: s.now()}); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.FileUploadPart{}, ErrUploadNotFound
+		}
+		return store.FileUploadPart{}, err
+	}
 	kr := &keepAlive{r: r, next: s.now().Add(keepAliveEvery), renew: func() {
 		_ = s.st.SetFileUploadExpiry(context.WithoutCancel(ctx), u.SiteID, u.Ref, s.now().Add(s.limits.TTL))
 	}, now: s.now}
@@ -300,6 +309,9 @@ func (s *Service) Finish(ctx context.Context, u store.FileUpload, end EndParams,
 func checkParts(parts []store.FileUploadPart, declared int64, end EndParams) error {
 	var total int64
 	for i, p := range parts {
+		if p.Size < 0 {
+			return ErrPartsMismatch.With("part %d began to arrive but never arrived whole; send it again, then end the upload again", p.Part)
+		}
 		if p.Part != i+1 {
 			return ErrPartsMismatch.With("part %d is missing (received parts %s); send it to its upload_uri, then end the upload again",
 				i+1, partList(parts))

@@ -69,6 +69,7 @@ func TestCheckParts(t *testing.T) {
 		{"stale etag", parts(5, 2), -1, EndParams{Size: 7, ETags: map[int]string{1: "ea", 2: "old"}}, "another version"},
 		{"unlisted part", parts(5, 2), -1, EndParams{Size: 7, ETags: map[int]string{1: "ea"}}, "does not list it"},
 		{"part never received", parts(5, 2), -1, EndParams{Size: 7, ETags: map[int]string{1: "ea", 2: "eb", 3: "ec"}}, "never received"},
+		{"part broke off", append(parts(5), store.FileUploadPart{Part: 2, Size: -1}), -1, EndParams{Size: -1}, "part 2 began to arrive but never arrived whole"},
 	} {
 		err := checkParts(c.parts, c.declared, c.end)
 		switch {
@@ -217,8 +218,11 @@ func TestPartLimitAndBusyEnd(t *testing.T) {
 	if _, err := f.svc.ReceivePart(f.ctx, u, 1, bytes.NewReader(make([]byte, 11)), 10); !errors.Is(err, vfs.ErrPartTooLarge) {
 		t.Fatalf("a part over its limit: %v", err)
 	}
-	if parts, _ := f.st.ListFileUploadParts(f.ctx, f.site.ID, u.Ref); len(parts) != 0 {
-		t.Fatalf("a refused part was recorded: %+v", parts)
+	if parts, _ := f.st.ListFileUploadParts(f.ctx, f.site.ID, u.Ref); len(parts) != 1 || parts[0].Size != -1 {
+		t.Fatalf("a refused part was recorded as received: %+v", parts)
+	}
+	if err := f.svc.Finish(f.ctx, u, EndParams{Size: -1}, f.fs); !errors.Is(err, ErrPartsMismatch) {
+		t.Fatalf("an end after the only part was refused: %v", err)
 	}
 	for _, n := range []int{0, MaxParts + 1} {
 		if _, err := f.svc.ReceivePart(f.ctx, u, n, strings.NewReader("x"), 10); !errors.Is(err, ErrBadPart) {
