@@ -40,7 +40,7 @@ func (s *server) presignedDownload(w http.ResponseWriter, r *http.Request, c *ap
 	}
 	p := filePath(r)
 	g := grant{siteID: c.site.ID, userID: userID, apiKeyID: apiKeyID, sessionID: sessionID}
-	if !s.signer.Verify(sig, downloadFields(g, p, exp)...) {
+	if !s.uriSigner.Verify(sig, downloadFields(g, p, exp)...) {
 		return s.refusePresigned(r, c, "download", errSignatureInvalid)
 	}
 	if s.expired(exp) {

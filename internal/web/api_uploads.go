@@ -195,13 +195,13 @@ func (s *server) uploadParts(w http.ResponseWriter, r *http.Request, c *apiCall,
 	}
 	var u store.FileUpload
 	if p.Ref != "" {
-		if u, err = s.uploads.Get(r.Context(), c.site.ID, c.who.user.ID, p.Ref); err != nil {
+		if u, err = s.multiUploads.Get(r.Context(), c.site.ID, c.who.user.ID, p.Ref); err != nil {
 			return nil, err
 		}
 		if u.Path != name {
 			return nil, multipart.ErrUploadNotFound.With("no upload of %s is waiting under that ref; begin the upload of this path", name)
 		}
-		if err := s.uploads.Keep(r.Context(), u); err != nil {
+		if err := s.multiUploads.Keep(r.Context(), u); err != nil {
 			return nil, err
 		}
 	} else {
@@ -244,7 +244,7 @@ func (s *server) beginNew(w http.ResponseWriter, r *http.Request, c *apiCall, fs
 		size = int64(*p.Size)
 	}
 	g := grantOf(c)
-	u, err := s.uploads.Begin(r.Context(), multipart.BeginParams{SiteID: c.site.ID, UserID: c.who.user.ID, APIKeyID: g.apiKeyID,
+	u, err := s.multiUploads.Begin(r.Context(), multipart.BeginParams{SiteID: c.site.ID, UserID: c.who.user.ID, APIKeyID: g.apiKeyID,
 		SessionID: g.sessionID, Path: name, Size: size})
 	var tm *multipart.TooMany
 	if errors.As(err, &tm) {
@@ -286,20 +286,20 @@ func (s *server) receivePart(w http.ResponseWriter, r *http.Request, c *apiCall)
 	if !okPart || !okLimit || !okExp || sig == "" || len(q["signature"]) != 1 {
 		return s.refusePresigned(r, c, "upload part", errSignatureMissing)
 	}
-	u, err := s.uploads.Lookup(r.Context(), c.site.ID, ref)
+	u, err := s.multiUploads.Lookup(r.Context(), c.site.ID, ref)
 	if err != nil {
 		if errors.Is(err, multipart.ErrUploadNotFound) {
 			return s.refusePresigned(r, c, "upload part", err)
 		}
 		return err
 	}
-	if part > multipart.MaxParts || !s.signer.Verify(sig, uploadPartFields(grantOfUpload(u), u.Path, u.Ref, int(part), limit, exp)...) {
+	if part > multipart.MaxParts || !s.uriSigner.Verify(sig, uploadPartFields(grantOfUpload(u), u.Path, u.Ref, int(part), limit, exp)...) {
 		return s.refusePresigned(r, c, "upload part", errSignatureInvalid)
 	}
 	if s.expired(exp) {
 		return s.refusePresigned(r, c, "upload part", errUploadURIExpired)
 	}
-	if u, err = s.uploads.Get(r.Context(), c.site.ID, u.UserID, ref); err != nil {
+	if u, err = s.multiUploads.Get(r.Context(), c.site.ID, u.UserID, ref); err != nil {
 		return err
 	}
 	_, fsys, err := s.readmitGrant(r.Context(), c.site, grantOfUpload(u))
@@ -312,7 +312,7 @@ func (s *server) receivePart(w http.ResponseWriter, r *http.Request, c *apiCall)
 	if r.ContentLength > limit {
 		return errPartTooLarge.With("part %d has %d bytes, more than the %d its upload_uri allows", part, r.ContentLength, limit)
 	}
-	p, err := s.uploads.ReceivePart(r.Context(), u, int(part), r.Body, limit)
+	p, err := s.multiUploads.ReceivePart(r.Context(), u, int(part), r.Body, limit)
 	switch {
 	case errors.Is(err, vfs.ErrPartTooLarge):
 		return errPartTooLarge.With("part %d is larger than the %d bytes its upload_uri allows; nothing of it was kept", part, limit)
@@ -351,7 +351,7 @@ func (s *server) endUpload(w http.ResponseWriter, r *http.Request, c *apiCall, p
 		return err
 	}
 	name := filePath(r)
-	u, err := s.uploads.Get(r.Context(), c.site.ID, c.who.user.ID, p.Ref)
+	u, err := s.multiUploads.Get(r.Context(), c.site.ID, c.who.user.ID, p.Ref)
 	if err != nil {
 		return err
 	}
@@ -376,7 +376,7 @@ func (s *server) endUpload(w http.ResponseWriter, r *http.Request, c *apiCall, p
 			return err
 		}
 	}
-	if err := s.uploads.Finish(r.Context(), u, end, fsys); err != nil {
+	if err := s.multiUploads.Finish(r.Context(), u, end, fsys); err != nil {
 		var known *identity.Error
 		if !errors.As(err, &known) {
 			err = fileError(err)

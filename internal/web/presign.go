@@ -125,7 +125,7 @@ func (s *server) uploadPartURI(u store.FileUpload, part int, limit int64, expire
 	q.Set("part", strconv.Itoa(part))
 	q.Set("limit", strconv.FormatInt(limit, 10))
 	q.Set("expires", strconv.FormatInt(exp, 10))
-	q.Set("signature", s.signer.Sign(uploadPartFields(grantOfUpload(u), u.Path, u.Ref, part, limit, exp)...))
+	q.Set("signature", s.uriSigner.Sign(uploadPartFields(grantOfUpload(u), u.Path, u.Ref, part, limit, exp)...))
 	return s.baseURL + apiPrefix + "/file_uploads/" + u.Ref + "?" + q.Encode()
 }
 
@@ -138,7 +138,7 @@ func (s *server) downloadURI(c *apiCall, p string) string {
 	q.Set("user_id", strconv.FormatInt(g.userID, 10))
 	q.Set("credential", g.credential())
 	q.Set("expires", strconv.FormatInt(exp, 10))
-	q.Set("signature", s.signer.Sign(downloadFields(g, p, exp)...))
+	q.Set("signature", s.uriSigner.Sign(downloadFields(g, p, exp)...))
 	return s.baseURL + apiPrefix + "/file_downloads/" + escapePath(strings.TrimPrefix(p, "/")) + "?" + q.Encode()
 }
 

@@ -99,26 +99,26 @@ const defaultBodyIdleTimeout = 2 * time.Minute
 
 // server holds what every handler needs.
 type server struct {
-	svc        *identity.Service
-	log        *slog.Logger
-	now        func() time.Time
-	baseOrigin string // scheme://host[:port] of BaseURL
-	baseURL    string // BaseURL without a trailing slash, for absolute URLs
-	files      *vfs.Storage
-	uploads    *multipart.Service
-	signer     *secret.Signer
-	secure     bool   // cookies carry Secure
-	siteDomain string // lower case, no leading dot
-	pages      *pageTemplates
-	admission  *admission
-	bodies     bodyBudget    // memory of small bodies read before admission
-	bodyIdle   time.Duration // how long a request body may send nothing
-	bodyTime   time.Duration // how long a small body may take in all (smallBodyTime)
-	provision  *provision.Engine
-	sso        *ssologin.Service
-	oidc       *oidclogin.Service
-	ldapSync   *ldapsync.Service
-	clientAddr clientaddr.Resolver
+	svc          *identity.Service
+	log          *slog.Logger
+	now          func() time.Time
+	baseOrigin   string // scheme://host[:port] of BaseURL
+	baseURL      string // BaseURL without a trailing slash, for absolute URLs
+	files        *vfs.Storage
+	multiUploads *multipart.Service
+	uriSigner    *secret.Signer // signs presigned upload and download URIs
+	secure       bool           // cookies carry Secure
+	siteDomain   string         // lower case, no leading dot
+	pages        *pageTemplates
+	admission    *admission
+	bodies       bodyBudget    // memory of small bodies read before admission
+	bodyIdle     time.Duration // how long a request body may send nothing
+	bodyTime     time.Duration // how long a small body may take in all (smallBodyTime)
+	provision    *provision.Engine
+	sso          *ssologin.Service
+	oidc         *oidclogin.Service
+	ldapSync     *ldapsync.Service
+	clientAddr   clientaddr.Resolver
 }
 
 // New returns the handler for everything Gatehouse serves over HTTP except
@@ -230,12 +230,12 @@ func newServer(cfg Config) (*server, error) {
 	}
 	s.bodies.limit = maxBufferedBytes
 	s.bodyTime = smallBodyTime
-	s.uploads, s.signer = cfg.Uploads, cfg.URLSigner
-	if s.uploads == nil && s.files != nil {
-		s.uploads = multipart.New(multipart.Options{Store: cfg.Service.Store(), Staging: s.files, Clock: s.now, Logger: s.log})
+	s.multiUploads, s.uriSigner = cfg.Uploads, cfg.URLSigner
+	if s.multiUploads == nil && s.files != nil {
+		s.multiUploads = multipart.New(multipart.Options{Store: cfg.Service.Store(), Staging: s.files, Clock: s.now, Logger: s.log})
 	}
-	if s.signer == nil {
-		if s.signer, err = newSigner(nil); err != nil {
+	if s.uriSigner == nil {
+		if s.uriSigner, err = newSigner(nil); err != nil {
 			return nil, err
 		}
 	}
