@@ -333,13 +333,22 @@ func (s *server) receivePart(w http.ResponseWriter, r *http.Request, c *apiCall)
 var errPartTooLarge = &identity.Error{Status: http.StatusRequestEntityTooLarge, Type: "bad-request/upload-part-too-large",
 	Title: "Upload Part Too Large", Message: "the part is larger than its upload_uri allows"}
 
-// refusePresigned logs a refused presigned URI (an admin wants to see
-// forged or stale grants) and returns the refusal. The log has the path
-// of the request, never its query, where the signature is.
+// refusePresigned notes a refused presigned URI and returns the refusal.
+// An admin wants to see forged or stale grants, but anyone can send them,
+// so they are logged at most every ten seconds, with how many there were
+// and the latest; the log has the request's path, never its query, where
+// the signature is.
 func (s *server) refusePresigned(r *http.Request, c *apiCall, what string, err error) error {
+	p := s.uriSigner
+	p.refused.Add(1)
+	now := time.Now().UnixNano()
+	last := p.lastLog.Load()
+	if now-last < int64(10*time.Second) || !p.lastLog.CompareAndSwap(last, now) {
+		return err
+	}
 	e := identity.AsError(err)
-	s.log.Warn("presigned URI refused", "what", what, "type", e.Type, "site_id", c.site.ID, "path", r.URL.Path,
-		"ip", c.ip, "request_id", infoFrom(r.Context()).id)
+	s.log.Warn("presigned URIs refused", "refused", p.refused.Swap(0), "latest", what, "type", e.Type, "site_id", c.site.ID,
+		"path", r.URL.Path, "ip", c.ip, "request_id", infoFrom(r.Context()).id)
 	return err
 }
 

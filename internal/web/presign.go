@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
@@ -47,6 +48,14 @@ const (
 	uploadURILifetime   = 15 * time.Minute
 	downloadURILifetime = 5 * time.Minute
 )
+
+// presigner signs and checks presigned URIs, and counts the refusals
+// (refusePresigned).
+type presigner struct {
+	*secret.Signer
+	lastLog atomic.Int64 // unix nanoseconds of the last refusal logged
+	refused atomic.Int64 // refusals since then
+}
 
 // grant is what a presigned URI was given for: who, with which
 // credential.

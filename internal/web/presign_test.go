@@ -66,7 +66,7 @@ func TestPresignedURIsExpire(t *testing.T) {
 	h.clock.Advance(uploadURILifetime)
 	expectError(t, h.presigned("PUT", uri, strings.NewReader("x")), http.StatusForbidden, "upload_request_expired")
 	logs := h.logs.String()
-	if !strings.Contains(logs, "presigned URI refused") || strings.Contains(logs, "signature=") || strings.Contains(logs, "expires=") {
+	if !strings.Contains(logs, "presigned URIs refused") || strings.Contains(logs, "signature=") || strings.Contains(logs, "expires=") {
 		t.Fatalf("refusals are not logged, or the query reached the log:\n%s", logs)
 	}
 }

@@ -106,9 +106,9 @@ type server struct {
 	baseURL      string // BaseURL without a trailing slash, for absolute URLs
 	files        *vfs.Storage
 	multiUploads *multipart.Service
-	uriSigner    *secret.Signer // signs presigned upload and download URIs
-	secure       bool           // cookies carry Secure
-	siteDomain   string         // lower case, no leading dot
+	uriSigner    *presigner // signs presigned upload and download URIs
+	secure       bool       // cookies carry Secure
+	siteDomain   string     // lower case, no leading dot
 	pages        *pageTemplates
 	admission    *admission
 	bodies       bodyBudget    // memory of small bodies read before admission
@@ -230,12 +230,12 @@ func newServer(cfg Config) (*server, error) {
 	}
 	s.bodies.limit = maxBufferedBytes
 	s.bodyTime = smallBodyTime
-	s.multiUploads, s.uriSigner = cfg.Uploads, cfg.URLSigner
+	s.multiUploads, s.uriSigner = cfg.Uploads, &presigner{Signer: cfg.URLSigner}
 	if s.multiUploads == nil && s.files != nil {
 		s.multiUploads = multipart.New(multipart.Options{Store: cfg.Service.Store(), Staging: s.files, Clock: s.now, Logger: s.log})
 	}
-	if s.uriSigner == nil {
-		if s.uriSigner, err = newSigner(nil); err != nil {
+	if s.uriSigner.Signer == nil {
+		if s.uriSigner.Signer, err = newSigner(nil); err != nil {
 			return nil, err
 		}
 	}
