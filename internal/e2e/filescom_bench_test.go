@@ -58,6 +58,8 @@ func resetPeak(pid int) { _ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pi
 // the server's CPU seconds per operation and its peak resident memory.
 //
 //	go test -run '^$' -bench FilesComGoSDK1GiB -benchtime 3x ./internal/e2e/
+//
+// GATEHOUSE_BENCH_SIZE=bytes takes a smaller file, for a quicker look.
 func BenchmarkFilesComGoSDK1GiB(b *testing.B) {
 	size := int64(1 << 30)
 	if v, err := strconv.ParseInt(os.Getenv("GATEHOUSE_BENCH_SIZE"), 10, 64); err == nil && v > 0 {
