@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/web"
 )
 
 // App is an opened Gatehouse: its store and services, ready to serve or to
@@ -63,6 +64,10 @@ type App struct {
 	starts *sourcelimit.Limiter
 
 	files lazyFiles // see FileStorage
+	// urlSigner signs the REST API's presigned upload and download URIs,
+	// with a key derived from the master key, so every node agrees.
+	urlSigner *secret.Signer
+	uploads   lazyUploads // see Uploads
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -129,6 +134,10 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		starts:      ssologin.NewStartLimiter(nil, logger),
 	}
 	dirs.SetSecrets(a.Identity)
+	if a.urlSigner, err = web.NewURLSigner(key); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := a.startSignIn(); err != nil {
 		st.Close()
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/transfer/multipart"
 	"github.com/gatehouse/gatehouse/internal/transfer/sftp"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
@@ -27,6 +28,56 @@ func (a *App) FileStorage() (*vfs.Storage, error) {
 	return a.files.storage, a.files.err
 }
 
+// lazyUploads is the REST API's multi-part uploads, over the store and
+// the file storage's staging area, made on first use.
+type lazyUploads struct {
+	once sync.Once
+	svc  *multipart.Service
+	err  error
+}
+
+// Uploads returns the service that keeps the REST API's multi-part
+// uploads.
+func (a *App) Uploads() (*multipart.Service, error) {
+	a.uploads.once.Do(func() {
+		files, err := a.FileStorage()
+		if err != nil {
+			a.uploads.err = err
+			return
+		}
+		a.uploads.svc = multipart.New(multipart.Options{Store: a.Store, Staging: files, Logger: a.Logger})
+	})
+	return a.uploads.svc, a.uploads.err
+}
+
+// uploadSweepInterval is how often expired multi-part uploads are removed
+// with their staged parts: a minute, so an abandoned upload's parts go
+// soon after its 15 minutes, and its place in the limits is free.
+const uploadSweepInterval = time.Minute
+
+// sweepExpiredUploads removes expired multi-part uploads until ctx ends.
+// Every node may sweep: removing what another removed is harmless.
+func (a *App) sweepExpiredUploads(ctx context.Context) {
+	uploads, err := a.Uploads()
+	if err != nil {
+		return
+	}
+	t := time.NewTicker(uploadSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := uploads.Sweep(ctx); err != nil {
+			a.Logger.Warn("removing expired uploads failed", "err", err)
+		} else if n > 0 {
+			a.Logger.Info("removed expired uploads", "count", n)
+		}
+	}
+}
+
 // staleUploadAge is how long an upload's temporary file may go unwritten
 // before the sweep removes it as the leftover of a stopped server.
 const staleUploadAge = 24 * time.Hour
@@ -45,6 +96,13 @@ func (a *App) sweepStaleUploads(ctx context.Context) {
 			a.Logger.Warn("removing stale uploads failed", "err", err)
 		} else if n > 0 {
 			a.Logger.Info("removed stale upload files", "count", n)
+		}
+		// Parts of uploads whose record is gone (a server stopped between
+		// the two); recorded uploads are swept with their record.
+		if n, err := files.RemoveStaleStaging(staleUploadAge, time.Now()); err != nil {
+			a.Logger.Warn("removing stale upload parts failed", "err", err)
+		} else if n > 0 {
+			a.Logger.Info("removed stale upload parts", "uploads", n)
 		}
 		select {
 		case <-ctx.Done():

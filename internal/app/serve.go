@@ -58,6 +58,10 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	uploads, err := a.Uploads()
+	if err != nil {
+		return nil, err
+	}
 	dav, err := a.WebDAV()
 	if err != nil {
 		return nil, err
@@ -72,6 +76,8 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 		NotReadyWhen:    o.NotReadyWhen,
 		WebDAV:          dav,
 		Files:           files,
+		Uploads:         uploads,
+		URLSigner:       a.urlSigner,
 		LDAPSync:        ldapSync,
 		SSO:             sso,
 		OIDC:            oidcLogin,
@@ -130,6 +136,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go a.sweepSessions(ctx)
 	go a.Refusals.Run(ctx)
 	go a.sweepStaleUploads(ctx)
+	go a.sweepExpiredUploads(ctx)
 	if sso, err := a.SSOLogin(); err == nil {
 		// Hourly passes refresh metadata older than a day, and retry a
 		// failing URL at most hourly.

@@ -84,6 +84,13 @@ func (r rcloneRemote) must(t *testing.T, args ...string) string {
 // printed, and its error.
 func filescomJS(t *testing.T, s *server, apiKey, script string) (string, error) {
 	t.Helper()
+	return filescomJSAt(t, s.Base, apiKey, script)
+}
+
+// filescomJSAt is filescomJS against the server at base (a TLS proxy in
+// front of it, say), with extra environment variables (NAME=value).
+func filescomJSAt(t *testing.T, base, apiKey, script string, env ...string) (string, error) {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		skipOrFail(t, "node is not installed; run scripts/install-test-peers.sh")
@@ -109,7 +116,7 @@ func filescomJS(t *testing.T, s *server, apiKey, script string) (string, error) 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, f.Name())
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GATEHOUSE_URL="+s.Base, "GATEHOUSE_API_KEY="+apiKey)
+	cmd.Env = append(append(os.Environ(), "GATEHOUSE_URL="+base, "GATEHOUSE_API_KEY="+apiKey), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
@@ -118,7 +125,7 @@ func filescomJS(t *testing.T, s *server, apiKey, script string) (string, error) 
 
 // userAPIKey signs username in over the API and makes them a full API
 // key of their own.
-func (s *server) userAPIKey(t *testing.T, username, password string) string {
+func (s *server) userAPIKey(t testing.TB, username, password string) string {
 	t.Helper()
 	var sess struct{ ID string }
 	if code := s.api(t, http.MethodPost, "/sessions", "", map[string]string{"username": username, "password": password},

@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 // skipping (set by make test and CI).
 func requirePeers() bool { return os.Getenv("GATEHOUSE_REQUIRE_PEERS") == "1" }
 
-func skipOrFail(t *testing.T, format string, args ...any) {
+func skipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if requirePeers() {
 		t.Fatalf(format+" (GATEHOUSE_REQUIRE_PEERS=1; run make test to install test peers)", args...)
@@ -63,7 +63,7 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 
 // server is a running `gatehouse serve`.
 type server struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	Base string
 	// Metrics is the base URL of the server's metrics listener.
@@ -73,7 +73,7 @@ type server struct {
 	done    chan struct{}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -85,7 +85,7 @@ func freeAddr(t *testing.T) string {
 
 // startServer runs `gatehouse serve --listen <free port> args…` and waits
 // until it answers /readyz. The server is stopped when the test ends.
-func startServer(t *testing.T, args ...string) *server {
+func startServer(t testing.TB, args ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
 	metrics := freeAddr(t)
@@ -161,7 +161,7 @@ func (s *server) Stop() error {
 var firstAdminRe = regexp.MustCompile(`(?m)username: (\S+)\s*\n\s*password: (\S+)`)
 
 // firstAdmin reads the printed first-admin username and password.
-func (s *server) firstAdmin(t *testing.T) (string, string) {
+func (s *server) firstAdmin(t testing.TB) (string, string) {
 	t.Helper()
 	m := firstAdminRe.FindStringSubmatch(s.Stdout())
 	if m == nil {
@@ -173,7 +173,7 @@ func (s *server) firstAdmin(t *testing.T) (string, string) {
 // firstAdminSignedIn signs the printed first admin in once over the API,
 // choosing a password of its own in place of the one-time one, and
 // returns the username and that password.
-func (s *server) firstAdminSignedIn(t *testing.T) (string, string) {
+func (s *server) firstAdminSignedIn(t testing.TB) (string, string) {
 	t.Helper()
 	name, oneTime := s.firstAdmin(t)
 	const password = "the first admin's own password"
@@ -196,7 +196,7 @@ func requireTools(t *testing.T, names ...string) {
 }
 
 // api sends one JSON request and decodes the JSON answer into out (if not nil).
-func (s *server) api(t *testing.T, method, path, apiKey string, body any, out any) int {
+func (s *server) api(t testing.TB, method, path, apiKey string, body any, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -248,7 +248,7 @@ func createAPIKey(t *testing.T, args ...string) string {
 	return m[1]
 }
 
-type prefixWriter struct{ t *testing.T }
+type prefixWriter struct{ t testing.TB }
 
 func (w *prefixWriter) Write(b []byte) (int, error) {
 	if testing.Verbose() {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -200,14 +201,21 @@ func TestUploadIdleTimeout(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode == http.StatusOK
 	}
-	begin := func(p string) string {
+	// begin answers the ref and the request target of part 1's presigned
+	// upload_uri.
+	begin := func(p string) (string, string) {
 		var parts []struct {
-			Ref string `json:"ref"`
+			Ref       string `json:"ref"`
+			UploadURI string `json:"upload_uri"`
 		}
 		if code := s.api(t, "POST", "/file_actions/begin_upload/"+p, umaKey.Key, nil, &parts); code != http.StatusOK || len(parts) != 1 {
 			t.Fatalf("begin_upload %s: %d", p, code)
 		}
-		return parts[0].Ref
+		u, err := url.Parse(parts[0].UploadURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return parts[0].Ref, u.RequestURI()
 	}
 
 	// Slow but alive: 16 pieces 400 ms apart, over six seconds in all.
@@ -215,8 +223,8 @@ func TestUploadIdleTimeout(t *testing.T) {
 	if code != http.StatusCreated || took < 6*time.Second {
 		t.Fatalf("slow one-shot upload: %d %s after %s", code, body, took)
 	}
-	ref := begin("slow-part.bin")
-	if code, body, _ := send("PUT /api/rest/v1/file_uploads/"+ref+" HTTP/1.1", 400*time.Millisecond, 0); code != http.StatusOK {
+	ref, target := begin("slow-part.bin")
+	if code, body, _ := send("PUT "+target+" HTTP/1.1", 400*time.Millisecond, 0); code != http.StatusOK {
 		t.Fatalf("slow PUT to the upload_uri: %d %s", code, body)
 	}
 	if code := s.api(t, "POST", "/files/slow-part.bin", umaKey.Key, map[string]string{"action": "end", "ref": ref}, nil); code != http.StatusCreated {
@@ -236,8 +244,8 @@ func TestUploadIdleTimeout(t *testing.T) {
 	if code != http.StatusRequestTimeout || !strings.Contains(body, "bad-request/request-body-timeout") || took > 5*time.Second {
 		t.Errorf("stalled one-shot upload: %d %s after %s", code, body, took)
 	}
-	ref = begin("stalled-part.bin")
-	code, body, took = send("PUT /api/rest/v1/file_uploads/"+ref+" HTTP/1.1", 10*time.Millisecond, 8)
+	ref, target = begin("stalled-part.bin")
+	code, body, took = send("PUT "+target+" HTTP/1.1", 10*time.Millisecond, 8)
 	if code != http.StatusRequestTimeout || took > 5*time.Second {
 		t.Errorf("stalled PUT to the upload_uri: %d %s after %s", code, body, took)
 	}

@@ -25,6 +25,10 @@ type TransferSignIn struct {
 	// SSHKeyFingerprint is the key (ssh.FingerprintSHA256) an SSH-key
 	// sign-in used: once it is removed from the user, the connection ends.
 	SSHKeyFingerprint string
+	// SessionID is the REST session a grant made with a session stands
+	// on (a presigned upload or download URI): once the session ends,
+	// signs out or expires, the grant stops working.
+	SessionID int64
 	// At is when the sign-in began, before its credential was checked, by
 	// the Service's clock (see Now). A password set at or after At ends a
 	// password connection: whoever changed the password meant the old one
@@ -148,6 +152,14 @@ func (s *Service) credentialStands(ctx context.Context, in TransferSignIn, u sto
 		}
 		if !found {
 			return ErrInvalidSession.With("the SSH key this connection signed in with was removed from the user; sign in with another key")
+		}
+	case CredentialSession:
+		sess, err := s.st.GetSession(ctx, in.SiteID, in.SessionID, s.now())
+		if errors.Is(err, store.ErrNotFound) || (err == nil && sess.UserID != u.ID) {
+			return ErrInvalidSession.With("the session this was granted to has ended; sign in again")
+		}
+		if err != nil {
+			return mapStoreErr(err, "read session", nil, nil)
 		}
 	default:
 		return ErrNotAuthorized.With("%q is not a credential a transfer connection signs in with", in.Credential)

@@ -62,3 +62,41 @@ func TestTokens(t *testing.T) {
 		t.Fatal("hash compare")
 	}
 }
+
+func TestDeriveKeyAndSigner(t *testing.T) {
+	master := bytes.Repeat([]byte{9}, KeySize)
+	k1, err := DeriveKey(master, "purpose one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, _ := DeriveKey(master, "purpose two")
+	if bytes.Equal(k1, k2) || bytes.Equal(k1, master) || len(k1) != 32 {
+		t.Fatalf("derived keys must differ per purpose and from the master key")
+	}
+	if _, err := DeriveKey(master[:5], "x"); err == nil {
+		t.Fatal("a short master key was accepted")
+	}
+	s1, err := NewSigner(k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := NewSigner(k2)
+	sig := s1.Sign("upload", "7", "/a.txt")
+	if !s1.Verify(sig, "upload", "7", "/a.txt") {
+		t.Fatal("a signature does not verify")
+	}
+	for _, bad := range [][]string{{"upload", "7", "/b.txt"}, {"upload", "7"}, {"upload7", "", "/a.txt"}, {"uploa", "d7", "/a.txt"}} {
+		if s1.Verify(sig, bad...) {
+			t.Fatalf("the signature of other fields verified: %q", bad)
+		}
+	}
+	if s2.Verify(sig, "upload", "7", "/a.txt") {
+		t.Fatal("another purpose's key verified the signature")
+	}
+	if s1.Verify(sig[:10], "upload", "7", "/a.txt") || s1.Verify("!!!", "upload") {
+		t.Fatal("a malformed signature verified")
+	}
+	if _, err := NewSigner(make([]byte, 8)); err == nil {
+		t.Fatal("a short signing key was accepted")
+	}
+}

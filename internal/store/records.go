@@ -408,3 +408,46 @@ type DAVLock struct {
 	ExpiresAt time.Time
 	CreatedAt time.Time
 }
+
+// FileUpload is a multi-part REST upload that was begun and not yet
+// finished: the REST API hands out one signed URI per part, the parts'
+// bytes are staged by the file storage, and the end assembles them under
+// Path. Ref is the random reference the client holds.
+type FileUpload struct {
+	Ref    string
+	SiteID int64
+	UserID int64
+	// APIKeyID or SessionID is the credential the upload was begun with
+	// (the other is 0): every use of the upload asks again whether it
+	// still stands.
+	APIKeyID  int64
+	SessionID int64
+	Path      string
+	// DeclaredSize is the total size the client announced, -1 when it
+	// announced none.
+	DeclaredSize int64
+	// Ending is set while an end assembles the upload, so a second end
+	// (a replay, or a retry racing the first) is refused.
+	Ending    bool
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// FileUploadPart is one received part of a FileUpload. A part sent again
+// replaces the earlier one, with a new ETag. A part whose bytes began to
+// arrive and never arrived whole is pending: Size -1, no ETag.
+type FileUploadPart struct {
+	Ref        string
+	Part       int
+	Size       int64
+	ETag       string
+	ReceivedAt time.Time
+}
+
+// FileUploadCounts is how many unfinished uploads are live: one user's,
+// their site's and the whole server's, with the earliest expiry among the
+// user's and among the site's (zero when there are none).
+type FileUploadCounts struct {
+	User, Site, Total        int
+	UserExpires, SiteExpires time.Time
+}

@@ -304,6 +304,44 @@ type Store interface {
 	// DeleteExpiredDAVLocks removes every site's locks expired at now.
 	DeleteExpiredDAVLocks(ctx context.Context, now time.Time) (int, error)
 
+	// Multi-part REST uploads (see FileUpload).
+	//
+	// CreateFileUpload stores a begun upload; ErrConflict when its ref
+	// exists, ErrNotFound when its user does not.
+	CreateFileUpload(ctx context.Context, u *FileUpload) error
+	// GetFileUpload returns an upload of the site by ref, expired or not;
+	// ErrNotFound when there is none.
+	GetFileUpload(ctx context.Context, siteID int64, ref string) (FileUpload, error)
+	// CountFileUploads counts the uploads that have not expired at now:
+	// the user's, the site's and every site's.
+	CountFileUploads(ctx context.Context, siteID, userID int64, now time.Time) (FileUploadCounts, error)
+	// SetFileUploadExpiry sets an upload's expiry; ErrNotFound when there
+	// is none.
+	SetFileUploadExpiry(ctx context.Context, siteID int64, ref string, expiresAt time.Time) error
+	// SetFileUploadEnding sets the upload's Ending flag to ending, and its
+	// expiry, when the flag is not already so, and reports whether it
+	// changed it: of concurrent calls that set it, on any node, exactly
+	// one changes it. ErrNotFound when there is no such upload.
+	SetFileUploadEnding(ctx context.Context, siteID int64, ref string, ending bool, expiresAt time.Time) (bool, error)
+	// PutFileUploadPart records a received part, replacing an earlier
+	// record of the same part; ErrNotFound when the upload does not exist
+	// on the site. A pending part (Size -1, no ETag: its bytes began to
+	// arrive) is recorded only when the part has no record yet, so it
+	// never hides a version that arrived whole.
+	PutFileUploadPart(ctx context.Context, siteID int64, p *FileUploadPart) error
+	// ListFileUploadParts returns an upload's parts ordered by number.
+	ListFileUploadParts(ctx context.Context, siteID int64, ref string) ([]FileUploadPart, error)
+	// DeleteFileUpload removes an upload with its parts; ErrNotFound when
+	// there is none.
+	DeleteFileUpload(ctx context.Context, siteID int64, ref string) error
+	// ListExpiredFileUploads returns at most limit uploads of any site
+	// that expired at now, oldest expiry first, for the sweep.
+	ListExpiredFileUploads(ctx context.Context, now time.Time, limit int) ([]FileUpload, error)
+
+	// GetSession returns a session of the site by id; ErrNotFound when
+	// there is none or it expired at now.
+	GetSession(ctx context.Context, siteID, id int64, now time.Time) (Session, error)
+
 	// DeleteEventsBefore removes SSO events, external events and SCIM logs
 	// of a site created before t, and says how many.
 	DeleteEventsBefore(ctx context.Context, siteID int64, t time.Time) (int, error)

@@ -10,20 +10,17 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/transfer/usercontent"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
 // The REST files API follows Files.com's shapes: GET /files/{path} answers
-// the file's metadata with a download_uri; an upload is POST
-// /file_actions/begin_upload/{path} (which hands out an upload_uri), a PUT
-// of the bytes to that URI, and POST /files/{path} with action=end and the
-// ref. A plain POST /files/{path} whose body is the file (any content type
-// but JSON or a form) uploads in one request, for curl users.
+// the file's metadata with a download_uri (api_downloads.go); an upload is
+// begun, sent in parts to presigned upload_uris and ended
+// (api_uploads.go). A plain POST /files/{path} whose body is the file (any
+// content type but JSON or a form) uploads in one request, for curl users.
 
 // fileJSON is Files.com's file object (the fields Gatehouse fills).
 type fileJSON struct {
@@ -38,32 +35,18 @@ type fileJSON struct {
 	DownloadURI   string  `json:"download_uri,omitempty"`
 }
 
-// fileUploadPartJSON is Files.com's file_upload_part: where and how to send
-// the bytes of a begun upload.
-type fileUploadPartJSON struct {
-	Action             string            `json:"action"`
-	AskAboutOverwrites bool              `json:"ask_about_overwrites"`
-	AvailableParts     int               `json:"available_parts"`
-	Expires            string            `json:"expires"`
-	Headers            map[string]string `json:"headers"`
-	HTTPMethod         string            `json:"http_method"`
-	NextPartsize       int64             `json:"next_partsize"`
-	ParallelParts      bool              `json:"parallel_parts"`
-	RetryParts         bool              `json:"retry_parts"`
-	Parameters         map[string]string `json:"parameters"`
-	PartNumber         int               `json:"part_number"`
-	Partsize           int64             `json:"partsize"`
-	Path               string            `json:"path"`
-	Ref                string            `json:"ref"`
-	UploadURI          string            `json:"upload_uri"`
-}
-
 // isFileUpload reports whether a request carries file bytes, which are not
 // held to the API's small body limit.
 func isFileUpload(r *http.Request) bool {
 	p := r.URL.Path
 	return (r.Method == http.MethodPut && strings.HasPrefix(p, apiPrefix+"/file_uploads/")) ||
 		(r.Method == http.MethodPost && strings.HasPrefix(p, apiPrefix+"/files/") && isRawBody(r))
+}
+
+// isPresignedDownload reports whether a request fetches a file by a
+// presigned download_uri.
+func isPresignedDownload(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, apiPrefix+"/file_downloads/")
 }
 
 func isRawBody(r *http.Request) bool {
@@ -98,7 +81,7 @@ func (s *server) renderFile(p string, fi fs.FileInfo) fileJSON {
 }
 
 // showFile answers GET /files/{path}: the file's metadata and where to
-// download it (the same caller's credentials fetch download_uri).
+// download it (download_uri, presigned: see api_downloads.go).
 func (s *server) showFile(w http.ResponseWriter, r *http.Request, c *apiCall) error {
 	fsys, err := s.filesFor(r, c)
 	if err != nil {
@@ -111,110 +94,26 @@ func (s *server) showFile(w http.ResponseWriter, r *http.Request, c *apiCall) er
 	}
 	f := s.renderFile(p, fi)
 	if !fi.IsDir() {
-		f.DownloadURI = s.baseURL + apiPrefix + "/file_contents/" + escapePath(f.Path)
+		f.DownloadURI = s.downloadURI(c, p)
 	}
 	writeJSON(w, http.StatusOK, f)
 	return nil
 }
 
-// downloadFile answers GET /file_contents/{path} with the bytes, honouring
-// Range for resumed downloads, as a passive download (usercontent): a
-// user's file never renders as a page of the app.
-func (s *server) downloadFile(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+// fileMetadata answers GET /file_actions/metadata/{path}: the file's
+// metadata without a download_uri (rclone reads every file it writes
+// through it).
+func (s *server) fileMetadata(w http.ResponseWriter, r *http.Request, c *apiCall) error {
 	fsys, err := s.filesFor(r, c)
 	if err != nil {
 		return err
 	}
-	p := filePath(r)
-	f, err := fsys.Open(r.Context(), p)
-	if err != nil {
-		return fileError(err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fileError(err)
-	}
-	usercontent.Serve(w, r, path.Base(p), fi.ModTime(), f)
-	return nil
+	return s.writeFileInfo(w, r, fsys, filePath(r), http.StatusOK)
 }
 
-// beginUpload answers POST /file_actions/begin_upload/{path} with one part
-// to PUT the whole file to.
-func (s *server) beginUpload(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	fsys, err := s.filesFor(r, c)
-	if err != nil {
-		return err
-	}
-	p := filePath(r)
-	if fi, err := fsys.Stat(r.Context(), p); err == nil && fi.IsDir() {
-		return fileError(vfs.ErrIsDir)
-	}
-	var params struct {
-		MkdirParents flexBool `json:"mkdir_parents"`
-	}
-	if err := readLenientJSON(r, &params); err != nil {
-		return err
-	}
-	if bool(params.MkdirParents) || r.URL.Query().Get("mkdir_parents") == "true" {
-		if err := mkdirAll(r, fsys, path.Dir(p)); err != nil {
-			return err
-		}
-	}
-	now := s.now()
-	ref, wait, err := s.uploads.add(&pendingUpload{siteID: c.site.ID, userID: c.who.user.ID, path: p,
-		expires: now.Add(s.uploadLimits.ttl)}, s.uploadLimits, now)
-	if err != nil {
-		if wait > 0 {
-			w.Header().Set("Retry-After", retryAfter(wait))
-			s.log.Warn("REST upload refused: too many pending uploads", "site_id", c.site.ID, "user_id", c.who.user.ID,
-				"request_id", infoFrom(r.Context()).id)
-		}
-		return err
-	}
-	writeJSON(w, http.StatusOK, []fileUploadPartJSON{{
-		Action: "put/write", AvailableParts: 1, Expires: now.Add(s.uploadLimits.ttl).UTC().Format(time.RFC3339),
-		Headers: map[string]string{}, HTTPMethod: "PUT", Parameters: map[string]string{}, PartNumber: 1,
-		Path: strings.TrimPrefix(p, "/"), Ref: ref, UploadURI: s.baseURL + apiPrefix + "/file_uploads/" + ref,
-	}})
-	return nil
-}
-
-// receiveUpload answers PUT /file_uploads/{ref}: the bytes of a begun
-// upload, held until POST /files/{path} with action=end.
-func (s *server) receiveUpload(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	ref := r.PathValue("ref")
-	pu := s.uploads.claim(ref, c.site.ID, c.who.user.ID, s.now())
-	if pu == nil {
-		return identity.ErrNotFound.With("no upload is waiting under that ref; begin the upload again")
-	}
-	fsys, err := s.filesFor(r, c)
-	if err != nil {
-		s.uploads.release(pu, false, s.uploadLimits.ttl, s.now())
-		return err
-	}
-	up, err := fsys.Create(r.Context(), pu.path, 0)
-	if err != nil {
-		s.uploads.release(pu, false, s.uploadLimits.ttl, s.now())
-		return fileError(err)
-	}
-	n, err := io.Copy(up, r.Body)
-	if err != nil {
-		_ = up.Abort()
-		s.uploads.release(pu, false, s.uploadLimits.ttl, s.now())
-		return uploadBrokeOff(err, n, "PUT the bytes to the upload_uri again")
-	}
-	if pu.up != nil {
-		_ = pu.up.Abort() // a retried part replaces the earlier one
-	}
-	pu.up, pu.size = up, n
-	s.uploads.release(pu, true, s.uploadLimits.ttl, s.now())
-	w.WriteHeader(http.StatusOK)
-	return nil
-}
-
-// createFile answers POST /files/{path}: action=end finishes a begun
-// upload; a raw body uploads in one request.
+// createFile answers POST /files/{path}: action=put begins an upload
+// (api_uploads.go), action=end finishes one; a raw body uploads in one
+// request.
 func (s *server) createFile(w http.ResponseWriter, r *http.Request, c *apiCall) error {
 	fsys, err := s.filesFor(r, c)
 	if err != nil {
@@ -235,31 +134,17 @@ func (s *server) createFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 		}
 		return s.writeFileInfo(w, r, fsys, p, http.StatusCreated)
 	}
-	var body struct {
-		Action string `json:"action"`
-		Ref    string `json:"ref"`
-	}
-	if err := readLenientJSON(r, &body); err != nil {
+	params, err := readUploadParams(r)
+	if err != nil {
 		return err
 	}
-	if body.Action == "" {
-		body.Action, body.Ref = r.URL.Query().Get("action"), r.URL.Query().Get("ref")
+	switch {
+	case params.Action == "put":
+		return s.startUpload(w, r, c, params)
+	case params.Action == "end" && params.Ref != "":
+		return s.endUpload(w, r, c, params)
 	}
-	if body.Action != "end" || body.Ref == "" {
-		return identity.ErrParamsRequired.With("send action=end with the ref from begin_upload, or the file itself as the body (Content-Type application/octet-stream)")
-	}
-	pu := s.uploads.claim(body.Ref, c.site.ID, c.who.user.ID, s.now())
-	if pu == nil || pu.path != p || pu.up == nil {
-		if pu != nil {
-			s.uploads.release(pu, false, s.uploadLimits.ttl, s.now())
-		}
-		return identity.ErrNotFound.With("no finished upload of this path is waiting under that ref; PUT the bytes to the upload_uri first")
-	}
-	s.uploads.remove(body.Ref)
-	if err := pu.up.Commit(); err != nil {
-		return fileError(err)
-	}
-	return s.writeFileInfo(w, r, fsys, p, http.StatusCreated)
+	return identity.ErrParamsRequired.With("send action=put to begin an upload, action=end with the ref to finish one, or the file itself as the body (Content-Type application/octet-stream)")
 }
 
 func (s *server) writeFileInfo(w http.ResponseWriter, r *http.Request, fsys vfs.FS, p string, status int) error {

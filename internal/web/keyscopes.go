@@ -32,7 +32,7 @@ var apiScopes = map[string]identity.Scope{
 	"DELETE " + apiPrefix + "/files/{path...}":                   identity.ScopeFiles,
 	"GET " + apiPrefix + "/file_contents/{path...}":              identity.ScopeFiles,
 	"POST " + apiPrefix + "/file_actions/begin_upload/{path...}": identity.ScopeFiles,
-	"PUT " + apiPrefix + "/file_uploads/{ref}":                   identity.ScopeFiles,
+	"GET " + apiPrefix + "/file_actions/metadata/{path...}":      identity.ScopeFiles,
 	"GET " + apiPrefix + "/folders":                              identity.ScopeFiles,
 	"GET " + apiPrefix + "/folders/{path...}":                    identity.ScopeFiles,
 	"POST " + apiPrefix + "/folders/{path...}":                   identity.ScopeFiles,

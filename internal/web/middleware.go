@@ -59,13 +59,16 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 	return s.requestID(h)
 }
 
-// admitUnlessUpload queues every request but file uploads, which hold
-// their request for as long as the bytes take, and would hold a slot the
-// short requests need; the idle time per read bounds them instead.
+// admitUnlessUpload queues every request but file uploads and presigned
+// downloads, which hold their request for as long as the bytes take, and
+// would hold a slot the short requests need; the idle time per read
+// bounds them instead. A presigned download carries no credential and
+// would otherwise queue with sign-ins; its signature is checked (one
+// HMAC, no database) before it does any work.
 func (s *server) admitUnlessUpload(next http.Handler, anonymous func(*http.Request) bool) http.Handler {
 	admitted := s.admission.wrap(next, anonymous, s.writeError)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isFileUpload(r) {
+		if isFileUpload(r) || isPresignedDownload(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/multipart"
 )
 
 // uploader drives REST uploads as one user, on one site's host.
@@ -43,25 +44,53 @@ func (u uploader) do(method, path, contentType string, body io.Reader) (*http.Re
 // begin asks for an upload of name and returns the answer and the ref.
 func (u uploader) begin(name string) (*http.Response, []byte, string) {
 	u.t.Helper()
+	res, b, part := u.beginPart(name)
+	return res, b, part.Ref
+}
+
+// beginPart asks for an upload of name and returns the answer and its
+// first part.
+func (u uploader) beginPart(name string) (*http.Response, []byte, fileUploadPartJSON) {
+	u.t.Helper()
 	res, b := u.do("POST", apiPrefix+"/file_actions/begin_upload/"+name, "", nil)
 	var parts []fileUploadPartJSON
 	if res.StatusCode == http.StatusOK {
 		if err := json.Unmarshal(b, &parts); err != nil || len(parts) != 1 {
 			u.t.Fatalf("begin_upload %s: %s", name, b)
 		}
-		return res, b, parts[0].Ref
+		return res, b, parts[0]
 	}
-	return res, b, ""
+	return res, b, fileUploadPartJSON{}
+}
+
+// put sends body to a presigned upload_uri, as Files.com's SDKs do:
+// without the API key.
+func (u uploader) put(uri string, body io.Reader) (*http.Response, []byte) {
+	u.t.Helper()
+	req, err := http.NewRequest("PUT", uri, body)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	req.Host = u.host
+	req.URL.Host = strings.TrimPrefix(u.base, "http://")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, b
 }
 
 // upload uploads name whole through begin_upload, PUT and end.
 func (u uploader) upload(name, content string) {
 	u.t.Helper()
-	res, b, ref := u.begin(name)
+	res, b, part := u.beginPart(name)
+	ref := part.Ref
 	if res.StatusCode != http.StatusOK {
 		u.t.Fatalf("begin_upload %s on %s: %d %s", name, u.host, res.StatusCode, b)
 	}
-	if res, b := u.do("PUT", apiPrefix+"/file_uploads/"+ref, "application/octet-stream", strings.NewReader(content)); res.StatusCode != http.StatusOK {
+	if res, b := u.put(part.UploadURI, strings.NewReader(content)); res.StatusCode != http.StatusOK {
 		u.t.Fatalf("PUT %s: %d %s", name, res.StatusCode, b)
 	}
 	if res, b := u.do("POST", apiPrefix+"/files/"+name, "application/json", strings.NewReader(`{"action":"end","ref":"`+ref+`"}`)); res.StatusCode != http.StatusCreated {
@@ -127,21 +156,21 @@ func TestUploadQuotaPerUser(t *testing.T) {
 	q := newQuotaSetup(t)
 	h := q.h
 	mallory, bob, carol := q.user(h.site, "mallory", h.srv.URL), q.user(h.site, "bob", h.srv.URL), q.user(q.acme, "carol", h.srv.URL)
-	limit := defaultUploadLimits.perUser
-	var refs []string
+	limit := multipart.DefaultLimits.PerUser
+	var refs, uris []string
 	for i := 0; i < limit; i++ {
-		res, b, ref := mallory.begin("hog" + itoa(int64(i)) + ".bin")
+		res, b, part := mallory.beginPart("hog" + itoa(int64(i)) + ".bin")
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("begin_upload %d of %d: %d %s", i+1, limit, res.StatusCode, b)
 		}
-		refs = append(refs, ref)
+		refs, uris = append(refs, part.Ref), append(uris, part.UploadURI)
 	}
 	mallory.refused("one-more.bin", "the most one user may have")
 	bob.upload("report.txt", "bob's report")
 	carol.upload("report.txt", "carol's report")
 
 	// Finishing one frees a place.
-	if res, b := mallory.do("PUT", apiPrefix+"/file_uploads/"+refs[0], "application/octet-stream", strings.NewReader("x")); res.StatusCode != http.StatusOK {
+	if res, b := mallory.put(uris[0], strings.NewReader("x")); res.StatusCode != http.StatusOK {
 		t.Fatalf("PUT: %d %s", res.StatusCode, b)
 	}
 	mallory.refused("one-more.bin", "the most one user may have") // bytes sent, not ended: still pending
@@ -154,12 +183,17 @@ func TestUploadQuotaPerUser(t *testing.T) {
 	mallory.refused("two-more.bin", "the most one user may have")
 
 	// Unfinished uploads expire.
-	h.clock.Advance(defaultUploadLimits.ttl + time.Minute)
+	h.clock.Advance(multipart.DefaultLimits.TTL + time.Minute)
 	if res, b, _ := mallory.begin("after-expiry.bin"); res.StatusCode != http.StatusOK {
 		t.Fatalf("begin_upload after the others expired: %d %s", res.StatusCode, b)
 	}
-	if res, _ := mallory.do("PUT", apiPrefix+"/file_uploads/"+refs[1], "application/octet-stream", strings.NewReader("late")); res.StatusCode != http.StatusNotFound {
-		t.Fatalf("PUT to an expired upload: %d", res.StatusCode)
+	// Its URI has expired too (403, Files.com's upload_request_expired);
+	// the upload itself is gone.
+	if res, b := mallory.put(uris[1], strings.NewReader("late")); res.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "upload_request_expired") {
+		t.Fatalf("PUT to an expired upload: %d %s", res.StatusCode, b)
+	}
+	if res, b := mallory.do("POST", apiPrefix+"/files/hog1.bin", "application/json", strings.NewReader(`{"action":"end","ref":"`+refs[1]+`"}`)); res.StatusCode != http.StatusNotFound || !strings.Contains(string(b), "file-upload-not-found") {
+		t.Fatalf("end of an expired upload: %d %s", res.StatusCode, b)
 	}
 }
 
@@ -168,7 +202,7 @@ func TestUploadQuotaPerUser(t *testing.T) {
 func TestUploadQuotaPerSite(t *testing.T) {
 	q := newQuotaSetup(t)
 	base := "http://" + bodyServer(t, q.h, Config{Files: q.h.files, SiteDomain: "example.test"}, func(s *server) {
-		s.uploadLimits = uploadLimits{perUser: 3, perSite: 5, total: 100, ttl: time.Minute}
+		s.multiUploads.SetLimits(multipart.Limits{PerUser: 3, PerSite: 5, Total: 100, TTL: time.Minute})
 	})
 	alice, bob, carol := q.user(q.h.site, "alice", base), q.user(q.h.site, "bob", base), q.user(q.h.site, "carol", base)
 	dave := q.user(q.acme, "dave", base)
@@ -184,27 +218,4 @@ func TestUploadQuotaPerSite(t *testing.T) {
 	}
 	carol.refused("c.bin", "the most one site may have")
 	dave.upload("d.bin", "dave's file on acme")
-}
-
-// TestUploadLimitsAdmit: the limits in order, with their advice.
-func TestUploadLimitsAdmit(t *testing.T) {
-	l := uploadLimits{perUser: 2, perSite: 3, total: 4, ttl: time.Minute}
-	now := time.Now()
-	for _, c := range []struct {
-		counts pendingCounts
-		want   string
-	}{
-		{pendingCounts{user: 1, site: 2, total: 3}, ""},
-		{pendingCounts{user: 2, site: 2, total: 2, userExpires: now.Add(30 * time.Second)}, "action=end"},
-		{pendingCounts{user: 0, site: 3, total: 3}, "POST /files/{path}"},
-		{pendingCounts{user: 0, site: 0, total: 4}, "the most it keeps"},
-	} {
-		wait, err := l.admit(c.counts, now)
-		switch {
-		case c.want == "" && err != nil:
-			t.Errorf("%+v refused: %v", c.counts, err)
-		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || wait < time.Second):
-			t.Errorf("%+v: %v, wait %s", c.counts, err, wait)
-		}
-	}
 }

@@ -20,7 +20,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/transfer/multipart"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -71,6 +73,13 @@ type Config struct {
 	// Files is the file storage the REST files API serves; nil answers
 	// those routes with not-found.
 	Files *vfs.Storage
+	// Uploads keeps the REST API's multi-part uploads; nil keeps them
+	// with Service's store and Files' staging area.
+	Uploads *multipart.Service
+	// URLSigner signs presigned upload and download URIs; every node must
+	// have the same key (the app derives it from the master key). nil
+	// signs with a key of this process alone.
+	URLSigner *secret.Signer
 	// WebDAV, when not nil, serves /dav and /dav/. Like SCIM clients,
 	// WebDAV clients carry credentials on every request and no cookies, so
 	// they skip the session, CSRF and site-by-host layers and the HTML
@@ -96,10 +105,10 @@ type server struct {
 	baseOrigin   string // scheme://host[:port] of BaseURL
 	baseURL      string // BaseURL without a trailing slash, for absolute URLs
 	files        *vfs.Storage
-	uploads      pendingUploads
-	uploadLimits uploadLimits // defaultUploadLimits; smaller in tests
-	secure       bool         // cookies carry Secure
-	siteDomain   string       // lower case, no leading dot
+	multiUploads *multipart.Service
+	uriSigner    *presigner // signs presigned upload and download URIs
+	secure       bool       // cookies carry Secure
+	siteDomain   string     // lower case, no leading dot
 	pages        *pageTemplates
 	admission    *admission
 	bodies       bodyBudget    // memory of small bodies read before admission
@@ -221,6 +230,14 @@ func newServer(cfg Config) (*server, error) {
 	}
 	s.bodies.limit = maxBufferedBytes
 	s.bodyTime = smallBodyTime
-	s.uploadLimits = defaultUploadLimits
+	s.multiUploads, s.uriSigner = cfg.Uploads, &presigner{Signer: cfg.URLSigner}
+	if s.multiUploads == nil && s.files != nil {
+		s.multiUploads = multipart.New(multipart.Options{Store: cfg.Service.Store(), Staging: s.files, Clock: s.now, Logger: s.log})
+	}
+	if s.uriSigner.Signer == nil {
+		if s.uriSigner.Signer, err = newSigner(nil); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SAMLSPKeys", samlSPKeyTests},
 		{"Locks", lockTests},
 		{"DAVLocks", davLockTests},
+		{"FileUploads", fileUploadTests},
 		{"Tx", txTests},
 		{"Values", valueTests},
 		{"Filters", filterTests},

@@ -111,9 +111,12 @@ func encodeExtValue(name string) string {
 }
 
 // Serve answers a GET or HEAD with a file's bytes as a passive download,
-// honouring Range and the conditional headers as http.ServeContent does.
-// Its error answers (416, 412) are plain text without the download headers.
+// honouring valid Range requests (single, multiple, suffix, If-Range) and
+// the conditional headers as http.ServeContent does, and ignoring an
+// invalid Range header (ranges.go). Its error answers (416, 412) are plain
+// text without the download headers.
 func Serve(w http.ResponseWriter, r *http.Request, name string, modtime time.Time, content io.ReadSeeker) {
+	dropInvalidRange(r)
 	gw := newGuardWriter(w, name, true)
 	gw.prepare()
 	http.ServeContent(gw, r, "", modtime, content)
@@ -126,10 +129,14 @@ func Serve(w http.ResponseWriter, r *http.Request, name string, modtime time.Tim
 // which golang.org/x/net/webdav answers like GET) becomes a passive
 // download named after the last path segment, whatever type the handler
 // chose; and error answers become plain text, so nothing a handler echoes
-// can be taken for markup.
+// can be taken for markup. An invalid Range header of a read is ignored,
+// as Serve ignores it.
 func Guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		read := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodPost
+		if read {
+			dropInvalidRange(r)
+		}
 		gw := newGuardWriter(w, path.Base(r.URL.Path), read)
 		gw.prepare()
 		next.ServeHTTP(gw, r)

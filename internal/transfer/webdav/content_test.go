@@ -64,3 +64,33 @@ func TestAnswersNeverCarryActiveContent(t *testing.T) {
 		t.Errorf("PROPFIND reports another type than GET serves:\n%s", body)
 	}
 }
+
+// TestGetRanges: WebDAV GET answers ranges as the REST downloads do
+// (usercontent): a valid range is 206, an invalid Range header (rclone's
+// "bytes=0--1", last before first) is ignored and the whole file served,
+// and a valid range past the end is 416.
+func TestGetRanges(t *testing.T) {
+	h := transfertest.New(t)
+	h.PasswordUser("alice")
+	base, _ := startDAV(t, h, nil)
+	auth := "alice:" + pw
+	if code, body := curl(t, "-u", auth, "--data-binary", "0123456789", "-X", "PUT", base+"/dav/digits.txt"); code != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	for _, c := range []struct {
+		rng    string
+		status int
+		body   string
+	}{
+		{"bytes=0--1", http.StatusOK, "0123456789"},
+		{"bytes=5-3", http.StatusOK, "0123456789"},
+		{"bytes=2-4", http.StatusPartialContent, "234"},
+		{"bytes=-2", http.StatusPartialContent, "89"},
+		{"bytes=10-", http.StatusRequestedRangeNotSatisfiable, ""},
+	} {
+		code, body := curl(t, "-u", auth, "-H", "Range: "+c.rng, base+"/dav/digits.txt")
+		if code != c.status || (c.body != "" && body != c.body) {
+			t.Errorf("Range %q: %d %q, want %d %q", c.rng, code, body, c.status, c.body)
+		}
+	}
+}
