@@ -25,19 +25,6 @@ import (
 // ref. A plain POST /files/{path} whose body is the file (any content type
 // but JSON or a form) uploads in one request, for curl users.
 
-// fileJSON is Files.com's file object (the fields Gatehouse fills).
-type fileJSON struct {
-	Path          string  `json:"path"`
-	DisplayName   string  `json:"display_name"`
-	Type          string  `json:"type"` // "file" or "directory"
-	Size          int64   `json:"size"`
-	Mtime         apiTime `json:"mtime"`
-	ProvidedMtime apiTime `json:"provided_mtime"`
-	MimeType      string  `json:"mime_type,omitempty"`
-	Permissions   string  `json:"permissions"`
-	DownloadURI   string  `json:"download_uri,omitempty"`
-}
-
 // fileUploadPartJSON is Files.com's file_upload_part: where and how to send
 // the bytes of a begun upload.
 type fileUploadPartJSON struct {
@@ -85,18 +72,6 @@ func (s *server) filesFor(r *http.Request, c *apiCall) (vfs.FS, error) {
 
 func filePath(r *http.Request) string { return "/" + strings.Trim(r.PathValue("path"), "/") }
 
-func (s *server) renderFile(p string, fi fs.FileInfo) fileJSON {
-	f := fileJSON{Path: strings.TrimPrefix(p, "/"), DisplayName: path.Base(p), Size: fi.Size(),
-		Mtime: apiTime(fi.ModTime()), ProvidedMtime: apiTime(fi.ModTime()), Permissions: "rwd"}
-	if fi.IsDir() {
-		f.Type, f.Size = "directory", 0
-	} else {
-		f.Type = "file"
-		f.MimeType = mime.TypeByExtension(path.Ext(p))
-	}
-	return f
-}
-
 // showFile answers GET /files/{path}: the file's metadata and where to
 // download it (the same caller's credentials fetch download_uri).
 func (s *server) showFile(w http.ResponseWriter, r *http.Request, c *apiCall) error {
@@ -109,7 +84,7 @@ func (s *server) showFile(w http.ResponseWriter, r *http.Request, c *apiCall) er
 	if err != nil {
 		return fileError(err)
 	}
-	f := s.renderFile(p, fi)
+	f := s.renderFile(r.Context(), p, fi)
 	if !fi.IsDir() {
 		f.DownloadURI = s.baseURL + apiPrefix + "/file_contents/" + escapePath(f.Path)
 	}
@@ -236,8 +211,9 @@ func (s *server) createFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 		return s.writeFileInfo(w, r, fsys, p, http.StatusCreated)
 	}
 	var body struct {
-		Action string `json:"action"`
-		Ref    string `json:"ref"`
+		Action        string        `json:"action"`
+		Ref           string        `json:"ref"`
+		ProvidedMtime providedMtime `json:"provided_mtime"`
 	}
 	if err := readLenientJSON(r, &body); err != nil {
 		return err
@@ -256,6 +232,9 @@ func (s *server) createFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 		return identity.ErrNotFound.With("no finished upload of this path is waiting under that ref; PUT the bytes to the upload_uri first")
 	}
 	s.uploads.remove(body.Ref)
+	if t := body.ProvidedMtime.t; !t.IsZero() {
+		pu.up.SetModTime(t)
+	}
 	if err := pu.up.Commit(); err != nil {
 		return fileError(err)
 	}
@@ -267,7 +246,7 @@ func (s *server) writeFileInfo(w http.ResponseWriter, r *http.Request, fsys vfs.
 	if err != nil {
 		return fileError(err)
 	}
-	writeJSON(w, status, s.renderFile(p, fi))
+	writeJSON(w, status, s.renderFile(r.Context(), p, fi))
 	return nil
 }
 
@@ -318,7 +297,7 @@ func (s *server) listFolder(w http.ResponseWriter, r *http.Request, c *apiCall) 
 		items = append(items, entry{int64(i + 1), infos[i]})
 	}
 	return writePage(w, pg, items, func(e entry) int64 { return e.pos },
-		func(e entry) (any, error) { return s.renderFile(path.Join(p, e.fi.Name()), e.fi), nil })
+		func(e entry) (any, error) { return s.renderFile(r.Context(), path.Join(p, e.fi.Name()), e.fi), nil })
 }
 
 // createFolder answers POST /folders/{path}.

@@ -30,6 +30,8 @@ var apiScopes = map[string]identity.Scope{
 	"GET " + apiPrefix + "/files/{path...}":                      identity.ScopeFiles,
 	"POST " + apiPrefix + "/files/{path...}":                     identity.ScopeFiles,
 	"DELETE " + apiPrefix + "/files/{path...}":                   identity.ScopeFiles,
+	"PATCH " + apiPrefix + "/files/{path...}":                    identity.ScopeFiles,
+	"GET " + apiPrefix + "/file_actions/metadata/{path...}":      identity.ScopeFiles,
 	"GET " + apiPrefix + "/file_contents/{path...}":              identity.ScopeFiles,
 	"POST " + apiPrefix + "/file_actions/begin_upload/{path...}": identity.ScopeFiles,
 	"PUT " + apiPrefix + "/file_uploads/{ref}":                   identity.ScopeFiles,

@@ -101,8 +101,10 @@ func (s *server) routes() []route {
 
 		apiRoute("GET", "/files/{path...}", user, s.showFile),
 		apiRoute("POST", "/files/{path...}", user, s.createFile),
+		apiRoute("PATCH", "/files/{path...}", user, s.updateFile),
 		apiRoute("DELETE", "/files/{path...}", user, s.deleteFile),
 		apiRoute("GET", "/file_contents/{path...}", user, s.downloadFile),
+		apiRoute("GET", "/file_actions/metadata/{path...}", user, s.showFileMetadata),
 		apiRoute("POST", "/file_actions/begin_upload/{path...}", user, s.beginUpload),
 		apiRoute("PUT", "/file_uploads/{ref}", user, s.receiveUpload),
 		apiRoute("GET", "/folders", user, s.listFolder),
