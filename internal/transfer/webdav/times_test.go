@@ -150,6 +150,16 @@ func TestPutAndProppatchTimes(t *testing.T) {
 	if mtime, _ := statOf(t, h, fsys, "/groups/Readers/r.txt"); !mtime.Equal(before) {
 		t.Fatalf("a read-only file's time changed: %v", mtime)
 	}
+	// A copy is checksummed as it is written; a move keeps the file.
+	if res, body := do(t, "COPY", url+"oc.txt", "bob", pw, nil, "Destination", url+"copy.txt"); res.StatusCode != http.StatusCreated {
+		t.Fatalf("COPY: %d %s", res.StatusCode, body)
+	}
+	if res, body := do(t, "MOVE", url+"copy.txt", "bob", pw, nil, "Destination", url+"dir/moved.txt"); res.StatusCode != http.StatusCreated {
+		t.Fatalf("MOVE: %d %s", res.StatusCode, body)
+	}
+	if _, sums := statOf(t, h, fsys, "/dir/moved.txt"); sums != sumsOf([]byte("owncloud")) {
+		t.Fatalf("copied and moved: %+v", sums)
+	}
 	// Listings still work with files that answer PROPPATCH.
 	if res, body := do(t, "PROPFIND", url, "bob", pw, nil, "Depth", "1"); res.StatusCode != http.StatusMultiStatus || !strings.Contains(body, "oc.txt") {
 		t.Fatalf("PROPFIND: %d %s", res.StatusCode, body)
