@@ -263,6 +263,9 @@ func (u *upload) Commit() error {
 	u.done = true
 	defer u.root.Close()
 	if err := u.finish(); err != nil {
+		if u.sums != nil {
+			u.sums.stop()
+		}
 		u.f.Close()
 		u.root.Remove(u.tmp)
 		return fmt.Errorf("finish upload of %s: %w", u.final, err)
@@ -311,6 +314,9 @@ func (u *upload) Abort() error {
 	}
 	u.done = true
 	defer u.root.Close()
+	if u.sums != nil {
+		u.sums.stop()
+	}
 	u.f.Close()
 	if err := u.root.Remove(u.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("discard partial upload of %s: %w", u.final, err)

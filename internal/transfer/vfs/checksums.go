@@ -3,15 +3,10 @@ package vfs
 import (
 	"context"
 	"crypto/md5"
-	"encoding/hex"
-	"fmt"
-	"hash"
 	"hash/crc32"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -121,123 +116,4 @@ func isHex(s string, n int) bool {
 		}
 	}
 	return true
-}
-
-// summer computes the checksums of an upload as its bytes are written, so
-// no channel reads a file a second time to checksum it. Bytes written in
-// order are hashed from the writer's buffer. SFTP servers write a file's
-// chunks concurrently, so a chunk may arrive ahead of the bytes before it:
-// such spans are noted, and read back from the file (still in the page
-// cache) once the bytes before them are hashed. A write over bytes already
-// hashed, or overlapping a span written ahead (whose order against it is
-// unknown), spoils the checksums: they are then unknown, never wrong.
-type summer struct {
-	mu      sync.Mutex
-	f       *os.File // the upload's file, to read spans back from
-	md5     hash.Hash
-	crc     hash.Hash32
-	next    int64  // bytes [0, next) are hashed
-	ahead   []span // written beyond next and not hashed yet: sorted, disjoint, not adjacent
-	spoiled bool
-	buf     []byte // for reading back, allocated when first needed
-}
-
-type span struct{ start, end int64 }
-
-// readBackSize is the size of one read of bytes written ahead.
-const readBackSize = 256 << 10
-
-func newSummer(f *os.File) *summer {
-	return &summer{f: f, md5: md5.New(), crc: crc32.NewIEEE()}
-}
-
-// wrote tells the summer that p is now in the file at off. Call it after
-// the write, never before: a span read back must already hold its bytes.
-func (s *summer) wrote(off int64, p []byte) {
-	if len(p) == 0 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.spoiled {
-		return
-	}
-	end := off + int64(len(p))
-	switch {
-	case off > s.next:
-		s.noteAhead(span{off, end})
-	case off < s.next:
-		s.spoiled = true
-	case len(s.ahead) > 0 && s.ahead[0].start < end:
-		s.spoiled = true
-	default:
-		s.md5.Write(p)
-		s.crc.Write(p)
-		s.next = end
-		s.hashAhead()
-	}
-}
-
-// noteAhead adds sp to the spans written ahead, merging it with those it
-// overlaps or touches.
-func (s *summer) noteAhead(sp span) {
-	out := s.ahead[:0:0]
-	placed := false
-	for _, a := range s.ahead {
-		switch {
-		case a.end < sp.start:
-			out = append(out, a)
-		case sp.end < a.start:
-			if !placed {
-				out, placed = append(out, sp), true
-			}
-			out = append(out, a)
-		default:
-			sp = span{min(a.start, sp.start), max(a.end, sp.end)}
-		}
-	}
-	if !placed {
-		out = append(out, sp)
-	}
-	s.ahead = out
-}
-
-// hashAhead hashes the spans that now continue the hashed bytes.
-func (s *summer) hashAhead() {
-	for len(s.ahead) > 0 && s.ahead[0].start == s.next && !s.spoiled {
-		s.readBack(s.ahead[0].end)
-		s.ahead = s.ahead[1:]
-	}
-}
-
-// readBack hashes the file's bytes from next up to end.
-func (s *summer) readBack(end int64) {
-	if s.buf == nil {
-		s.buf = make([]byte, readBackSize)
-	}
-	for s.next < end {
-		n := int(min(int64(len(s.buf)), end-s.next))
-		if got, _ := s.f.ReadAt(s.buf[:n], s.next); got != n {
-			s.spoiled = true
-			return
-		}
-		s.md5.Write(s.buf[:n])
-		s.crc.Write(s.buf[:n])
-		s.next += int64(n)
-	}
-}
-
-// finish answers the checksums of the whole file of size bytes, hashing
-// what is still unhashed (spans written out of order, holes), or false
-// when they are unknown.
-func (s *summer) finish(size int64) (Checksums, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.next < size && !s.spoiled {
-		s.readBack(size)
-	}
-	if s.spoiled || s.next != size {
-		return Checksums{}, false
-	}
-	return Checksums{MD5: hex.EncodeToString(s.md5.Sum(nil)), CRC32: fmt.Sprintf("%08x", s.crc.Sum32())}, true
 }
