@@ -40,6 +40,12 @@ type fileJSON struct {
 }
 
 func (s *server) renderFile(ctx context.Context, p string, fi fs.FileInfo) fileJSON {
+	return renderFileWith(p, fi, vfs.ChecksumsOf(ctx, fi))
+}
+
+// renderFileWith renders a file whose checksums were read already (a
+// listing reads them in one pass, vfs.ChecksumsOfEach).
+func renderFileWith(p string, fi fs.FileInfo, sums vfs.Checksums) fileJSON {
 	f := fileJSON{Path: strings.TrimPrefix(p, "/"), DisplayName: path.Base(p), Size: fi.Size(),
 		Mtime: apiTime(vfs.ChangedAt(fi)), ProvidedMtime: apiTime(fi.ModTime()), Permissions: "rwd"}
 	if fi.IsDir() {
@@ -48,7 +54,6 @@ func (s *server) renderFile(ctx context.Context, p string, fi fs.FileInfo) fileJ
 	}
 	f.Type = "file"
 	f.MimeType = mime.TypeByExtension(path.Ext(p))
-	sums := vfs.ChecksumsOf(ctx, fi)
 	f.MD5, f.CRC32 = sums.MD5, sums.CRC32
 	return f
 }

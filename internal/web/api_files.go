@@ -287,17 +287,19 @@ func (s *server) listFolder(w http.ResponseWriter, r *http.Request, c *apiCall) 
 		return fileError(err)
 	}
 	type entry struct {
-		pos int64
-		fi  fs.FileInfo
+		pos  int64
+		fi   fs.FileInfo
+		sums vfs.Checksums
 	}
 	start := min(int(pg.afterID), len(infos))
 	end := min(start+pg.perPage+1, len(infos))
+	sums := vfs.ChecksumsOfEach(r.Context(), infos[start:end])
 	items := make([]entry, 0, end-start)
 	for i := start; i < end; i++ {
-		items = append(items, entry{int64(i + 1), infos[i]})
+		items = append(items, entry{int64(i + 1), infos[i], sums[i-start]})
 	}
 	return writePage(w, pg, items, func(e entry) int64 { return e.pos },
-		func(e entry) (any, error) { return s.renderFile(r.Context(), path.Join(p, e.fi.Name()), e.fi), nil })
+		func(e entry) (any, error) { return renderFileWith(path.Join(p, e.fi.Name()), e.fi, e.sums), nil })
 }
 
 // createFolder answers POST /folders/{path}.

@@ -56,7 +56,7 @@ func (a *area) stat(rel string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.described(rel, fi), nil
+	return a.described(path.Dir(rel), fi), nil
 }
 
 func (a *area) readDir(rel string) ([]fs.FileInfo, error) {
@@ -83,7 +83,7 @@ func (a *area) readDir(rel string) ([]fs.FileInfo, error) {
 		if err != nil {
 			continue // removed while listing
 		}
-		out = append(out, a.described(path.Join(rel, e.Name()), fi))
+		out = append(out, a.described(rel, fi))
 	}
 	return out, nil
 }

@@ -80,10 +80,14 @@ func TestChecksumsOfUploads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, fi := range infos {
+	each := ChecksumsOfEach(f.ctx, infos)
+	for i, fi := range infos {
 		sums := ChecksumsOf(f.ctx, fi)
 		if fi.IsDir() != !sums.Known() {
 			t.Errorf("listing: %s (folder %v) has checksums %+v", fi.Name(), fi.IsDir(), sums)
+		}
+		if each[i] != sums {
+			t.Errorf("listing: %s: ChecksumsOfEach says %+v, ChecksumsOf %+v", fi.Name(), each[i], sums)
 		}
 	}
 	// A rename keeps them; so does a group folder.
@@ -228,6 +232,13 @@ func TestChecksumsOfFilesChangedBehindTheStorage(t *testing.T) {
 	}
 	if got := statSums(t, v, "/doc.txt"); got.Known() {
 		t.Fatalf("stale checksums after a change on disk: %+v", got)
+	}
+	put(t, v, "/other.txt", "other")
+	infos, _ := v.ReadDir(f.ctx, "/")
+	for i, sums := range ChecksumsOfEach(f.ctx, infos) {
+		if name := infos[i].Name(); !infos[i].IsDir() && (name == "doc.txt") == sums.Known() {
+			t.Fatalf("listing after a change on disk: %s has %+v", name, sums)
+		}
 	}
 	if err := v.SetModTime(f.ctx, "/doc.txt", recorded); err != nil {
 		t.Fatal(err)

@@ -30,26 +30,6 @@ func CheckModTime(t time.Time) error {
 	return nil
 }
 
-// diskInfo describes a file or folder of an area. Its checksums are read
-// only when asked for (ChecksumsOf), so listings for channels that do not
-// show them cost nothing more.
-type diskInfo struct {
-	fs.FileInfo
-	area *area
-	rel  string
-}
-
-func (a *area) described(rel string, fi fs.FileInfo) fs.FileInfo {
-	if !a.sums || !fi.Mode().IsRegular() {
-		return fi
-	}
-	return diskInfo{FileInfo: fi, area: a, rel: rel}
-}
-
-func (d diskInfo) Checksums(context.Context) (Checksums, error) {
-	return d.area.checksums(d.rel, d.FileInfo)
-}
-
 // openMeta opens rel to read or change its metadata. O_NONBLOCK keeps a
 // FIFO that something other than Gatehouse put in the storage from
 // holding the request; anything but a file or folder is refused.
@@ -72,27 +52,6 @@ func openMeta(r *os.Root, rel string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	return f, fi, nil
-}
-
-// checksums reads the record of the file at rel, and answers its
-// checksums when the record describes the file both as it is now and as
-// want (the description the caller shows with them) says it was.
-func (a *area) checksums(rel string, want fs.FileInfo) (Checksums, error) {
-	r, err := a.openRoot()
-	if err != nil {
-		return Checksums{}, err
-	}
-	defer r.Close()
-	f, now, err := openMeta(r, rel)
-	if err != nil {
-		return Checksums{}, err
-	}
-	defer f.Close()
-	rec, ok := readRecord(f)
-	if !ok || !rec.describes(now) || !rec.describes(want) {
-		return Checksums{}, nil
-	}
-	return rec.sums, nil
 }
 
 // setModTime sets the modification time of the file or folder at rel and

@@ -56,6 +56,35 @@ func writeRecord(f *os.File, r checksumRecord) error {
 	return withFd(f, func(fd int) error { return unix.Fsetxattr(fd, checksumAttr, r.encode(), 0) })
 }
 
+// entryRecord reads the record of the file name (one name, not followed if
+// it is a symbolic link) in the open folder dir, with the size and
+// modification time the file has now; false when it is not a file or has
+// no record. It works on bare descriptors, as listings read one record per
+// file. O_NONBLOCK keeps a FIFO put there by something other than
+// Gatehouse from holding the request.
+func entryRecord(dir *os.File, name string) (rec checksumRecord, size int64, mtime time.Time, ok bool) {
+	_ = withFd(dir, func(dfd int) error {
+		fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+			return err
+		}
+		var buf [recordMaxBytes]byte
+		n, err := unix.Fgetxattr(fd, checksumAttr, buf[:])
+		if err != nil {
+			return err
+		}
+		rec, ok = parseRecord(buf[:n])
+		size, mtime = st.Size, time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
+		return nil
+	})
+	return rec, size, mtime, ok
+}
+
 // removeRecord removes f's record, if any.
 func removeRecord(f *os.File) error {
 	err := withFd(f, func(fd int) error { return unix.Fremovexattr(fd, checksumAttr) })

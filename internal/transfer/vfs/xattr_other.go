@@ -19,3 +19,7 @@ func writeRecord(*os.File, checksumRecord) error { return errNoAttributes }
 func removeRecord(*os.File) error                { return nil }
 func changeTime(fs.FileInfo) (time.Time, bool)   { return time.Time{}, false }
 func probeChecksums(string) error                { return errNoAttributes }
+
+func entryRecord(*os.File, string) (checksumRecord, int64, time.Time, bool) {
+	return checksumRecord{}, 0, time.Time{}, false
+}
