@@ -184,6 +184,23 @@ func TestPatchFileRefusals(t *testing.T) {
 	}
 	unchanged(key, "mine.txt")
 	unchanged(key, "groups/Readers/theirs.txt")
+	// A malformed time with an upload's end is refused before the upload
+	// is ended, which then ends with a good one.
+	var parts []fileUploadPartJSON
+	h.callJSON("POST", apiPrefix+"/file_actions/begin_upload/timed.txt", key, `{}`).decode(t, &parts)
+	if r := h.call("PUT", strings.TrimPrefix(parts[0].UploadURI, h.srv.URL), key, strings.NewReader("timed"), "Content-Type", "application/octet-stream"); r.status != http.StatusOK {
+		t.Fatalf("PUT: %d %s", r.status, r.body)
+	}
+	r := h.callJSON("POST", apiPrefix+"/files/timed.txt", key, `{"action":"end","ref":"`+parts[0].Ref+`","provided_mtime":"1850-01-01T00:00:00Z"}`)
+	expectError(t, r, 422, "bad-request/request-params-invalid")
+	if r := h.callJSON("GET", apiPrefix+"/file_actions/metadata/timed.txt", key, ""); r.status != http.StatusNotFound {
+		t.Fatalf("a refused end put the file in place: %d", r.status)
+	}
+	r = h.callJSON("POST", apiPrefix+"/files/timed.txt", key, `{"action":"end","ref":"`+parts[0].Ref+`","provided_mtime":"2020-02-02T02:02:02Z"}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("end: %d %s", r.status, r.body)
+	}
+	unchanged(key, "timed.txt")
 	// An empty PATCH changes nothing and answers the file.
 	if r := h.callJSON("PATCH", apiPrefix+"/files/mine.txt", key, `{}`); r.status != http.StatusOK {
 		t.Fatalf("empty PATCH: %d %s", r.status, r.body)

@@ -29,8 +29,8 @@ func (d diskInfo) Checksums(context.Context) (Checksums, error) {
 
 // ChecksumsOfEach is ChecksumsOf for each of infos, a listing, read in one
 // pass where the storage can: local disk opens each folder once instead
-// of once per file, which makes a listing of many files with their
-// checksums several times cheaper.
+// of once per file, which halves what reading them adds to a listing
+// (BenchmarkListing).
 func ChecksumsOfEach(ctx context.Context, infos []fs.FileInfo) []Checksums {
 	out := make([]Checksums, len(infos))
 	var group []int // indexes of consecutive entries of one folder
