@@ -24,6 +24,10 @@ type lazyFiles struct {
 func (a *App) FileStorage() (*vfs.Storage, error) {
 	a.files.once.Do(func() {
 		a.files.storage, a.files.err = vfs.New(filepath.Join(a.Config.DataDir, "files"), a.Store)
+		if a.files.err == nil && a.files.storage.ChecksumProblem() != nil {
+			a.Logger.Warn("files get no md5/crc32 checksums, so rclone waits for them after every upload and cannot compare them",
+				"reason", a.files.storage.ChecksumProblem().Error())
+		}
 	})
 	return a.files.storage, a.files.err
 }

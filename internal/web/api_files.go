@@ -22,19 +22,6 @@ import (
 // (api_uploads.go). A plain POST /files/{path} whose body is the file (any
 // content type but JSON or a form) uploads in one request, for curl users.
 
-// fileJSON is Files.com's file object (the fields Gatehouse fills).
-type fileJSON struct {
-	Path          string  `json:"path"`
-	DisplayName   string  `json:"display_name"`
-	Type          string  `json:"type"` // "file" or "directory"
-	Size          int64   `json:"size"`
-	Mtime         apiTime `json:"mtime"`
-	ProvidedMtime apiTime `json:"provided_mtime"`
-	MimeType      string  `json:"mime_type,omitempty"`
-	Permissions   string  `json:"permissions"`
-	DownloadURI   string  `json:"download_uri,omitempty"`
-}
-
 // isFileUpload reports whether a request carries file bytes, which are not
 // held to the API's small body limit.
 func isFileUpload(r *http.Request) bool {
@@ -68,18 +55,6 @@ func (s *server) filesFor(r *http.Request, c *apiCall) (vfs.FS, error) {
 
 func filePath(r *http.Request) string { return "/" + strings.Trim(r.PathValue("path"), "/") }
 
-func (s *server) renderFile(p string, fi fs.FileInfo) fileJSON {
-	f := fileJSON{Path: strings.TrimPrefix(p, "/"), DisplayName: path.Base(p), Size: fi.Size(),
-		Mtime: apiTime(fi.ModTime()), ProvidedMtime: apiTime(fi.ModTime()), Permissions: "rwd"}
-	if fi.IsDir() {
-		f.Type, f.Size = "directory", 0
-	} else {
-		f.Type = "file"
-		f.MimeType = mime.TypeByExtension(path.Ext(p))
-	}
-	return f
-}
-
 // showFile answers GET /files/{path}: the file's metadata and where to
 // download it (download_uri, presigned: see api_downloads.go).
 func (s *server) showFile(w http.ResponseWriter, r *http.Request, c *apiCall) error {
@@ -92,23 +67,12 @@ func (s *server) showFile(w http.ResponseWriter, r *http.Request, c *apiCall) er
 	if err != nil {
 		return fileError(err)
 	}
-	f := s.renderFile(p, fi)
+	f := s.renderFile(r.Context(), p, fi)
 	if !fi.IsDir() {
 		f.DownloadURI = s.downloadURI(c, p)
 	}
 	writeJSON(w, http.StatusOK, f)
 	return nil
-}
-
-// fileMetadata answers GET /file_actions/metadata/{path}: the file's
-// metadata without a download_uri (rclone reads every file it writes
-// through it).
-func (s *server) fileMetadata(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	fsys, err := s.filesFor(r, c)
-	if err != nil {
-		return err
-	}
-	return s.writeFileInfo(w, r, fsys, filePath(r), http.StatusOK)
 }
 
 // createFile answers POST /files/{path}: action=put begins an upload
@@ -152,7 +116,7 @@ func (s *server) writeFileInfo(w http.ResponseWriter, r *http.Request, fsys vfs.
 	if err != nil {
 		return fileError(err)
 	}
-	writeJSON(w, status, s.renderFile(p, fi))
+	writeJSON(w, status, s.renderFile(r.Context(), p, fi))
 	return nil
 }
 
@@ -193,17 +157,19 @@ func (s *server) listFolder(w http.ResponseWriter, r *http.Request, c *apiCall) 
 		return fileError(err)
 	}
 	type entry struct {
-		pos int64
-		fi  fs.FileInfo
+		pos  int64
+		fi   fs.FileInfo
+		sums vfs.Checksums
 	}
 	start := min(int(pg.afterID), len(infos))
 	end := min(start+pg.perPage+1, len(infos))
+	sums := vfs.ChecksumsOfEach(r.Context(), infos[start:end])
 	items := make([]entry, 0, end-start)
 	for i := start; i < end; i++ {
-		items = append(items, entry{int64(i + 1), infos[i]})
+		items = append(items, entry{int64(i + 1), infos[i], sums[i-start]})
 	}
 	return writePage(w, pg, items, func(e entry) int64 { return e.pos },
-		func(e entry) (any, error) { return s.renderFile(path.Join(p, e.fi.Name()), e.fi), nil })
+		func(e entry) (any, error) { return renderFileWith(path.Join(p, e.fi.Name()), e.fi, e.sums), nil })
 }
 
 // createFolder answers POST /folders/{path}.

@@ -85,7 +85,9 @@ type uploadParams struct {
 	Parts        flexInt  `json:"parts"`
 	Size         *flexInt `json:"size"`
 	MkdirParents flexBool `json:"mkdir_parents"`
-	ETags        []struct {
+	// ProvidedMtime is the file's modification time, sent with the end.
+	ProvidedMtime providedMtime `json:"provided_mtime"`
+	ETags         []struct {
 		ETag string  `json:"etag"`
 		Part flexInt `json:"part"`
 	} `json:"etags"`
@@ -133,6 +135,11 @@ func readUploadParams(r *http.Request) (uploadParams, error) {
 			return p, err
 		}
 		p.Size = &n
+	}
+	if p.ProvidedMtime.t.IsZero() {
+		if p.ProvidedMtime.t, err = parseProvidedMtime(q.Get("provided_mtime")); err != nil {
+			return p, err
+		}
 	}
 	if !bool(p.MkdirParents) && q.Get("mkdir_parents") != "" {
 		v, _ := parseBool(q.Get("mkdir_parents"))
@@ -367,7 +374,7 @@ func (s *server) endUpload(w http.ResponseWriter, r *http.Request, c *apiCall, p
 	if u.Path != name {
 		return multipart.ErrUploadNotFound.With("no upload of %s is waiting under that ref (it was begun for another path)", name)
 	}
-	end := multipart.EndParams{Size: -1}
+	end := multipart.EndParams{Size: -1, ModTime: p.ProvidedMtime.t}
 	if p.Size != nil {
 		end.Size = int64(*p.Size)
 	}

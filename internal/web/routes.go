@@ -101,11 +101,12 @@ func (s *server) routes() []route {
 
 		apiRoute("GET", "/files/{path...}", user, s.showFile),
 		apiRoute("POST", "/files/{path...}", user, s.createFile),
+		apiRoute("PATCH", "/files/{path...}", user, s.updateFile),
 		apiRoute("DELETE", "/files/{path...}", user, s.deleteFile),
 		apiRoute("GET", "/file_contents/{path...}", user, s.downloadFile),
 		apiRoute("GET", "/file_downloads/{path...}", pub, s.presignedDownload),
+		apiRoute("GET", "/file_actions/metadata/{path...}", user, s.showFileMetadata),
 		apiRoute("POST", "/file_actions/begin_upload/{path...}", user, s.beginUpload),
-		apiRoute("GET", "/file_actions/metadata/{path...}", user, s.fileMetadata),
 		apiRoute("PUT", "/file_uploads/{ref}", pub, s.receivePart),
 		apiRoute("GET", "/folders", user, s.listFolder),
 		apiRoute("GET", "/folders/{path...}", user, s.listFolder),

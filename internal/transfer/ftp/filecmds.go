@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	goftp "goftp.io/server/v2"
 
@@ -19,6 +20,7 @@ import (
 var features = []struct{ command, line string }{
 	{"EPSV", "EPSV"},
 	{"MDTM", "MDTM"},
+	{"MFMT", "MFMT"},
 	{"SIZE", "SIZE"},
 	{"REST", "REST STREAM"},
 	{"MLST", "MLST Type*;Modify*;Size*;"},
@@ -61,6 +63,9 @@ func served(commands map[string]goftp.Command, name string) bool {
 type fileCommand struct {
 	log *slog.Logger
 	run func(c fileCall)
+	// argFirst, when set, is the syntax of a command with one argument
+	// (MFMT's time) before the path, for the reply to one without a path.
+	argFirst string
 }
 
 // fileCall is one file command being answered.
@@ -69,6 +74,7 @@ type fileCall struct {
 	s    *session
 	fsys vfs.FS
 	path string
+	arg  string // the argument before the path, for argFirst commands
 	log  *slog.Logger
 }
 
@@ -81,7 +87,15 @@ func (c fileCommand) Execute(sess *goftp.Session, param string) {
 		sess.WriteMessage(530, "Not logged in")
 		return
 	}
-	c.run(fileCall{sess: sess, s: s, fsys: s.rights.FS, path: sess.BuildPath(param), log: c.log})
+	var arg string
+	if c.argFirst != "" {
+		var ok bool
+		if arg, param, ok = strings.Cut(param, " "); !ok || param == "" {
+			sess.WriteMessage(501, "Send "+c.argFirst)
+			return
+		}
+	}
+	c.run(fileCall{sess: sess, s: s, fsys: s.rights.FS, path: sess.BuildPath(param), arg: arg, log: c.log})
 }
 
 // fileCommands are the commands this package answers itself.
@@ -91,6 +105,8 @@ func fileCommands(log *slog.Logger) map[string]goftp.Command {
 		"RNTO": fileCommand{log: log, run: renameTo},
 		"SIZE": fileCommand{log: log, run: size},
 		"MDTM": fileCommand{log: log, run: modTime},
+		"MFMT": fileCommand{log: log, run: setModTime, argFirst: "MFMT YYYYMMDDHHMMSS path (the time in UTC)"},
+		"SITE": siteCommand{log: log},
 		"DELE": fileCommand{log: log, run: deleteFile},
 	}
 }
@@ -152,6 +168,45 @@ func modTime(c fileCall) {
 		return
 	}
 	c.sess.WriteMessage(213, fi.ModTime().UTC().Format("20060102150405"))
+}
+
+// setModTime is MFMT (draft-somers-ftp-mfxx), which clients such as lftp
+// and FileZilla send after an upload to keep the local modification time:
+// "MFMT YYYYMMDDHHMMSS[.fff] path", in UTC. The reply names the time set.
+func setModTime(c fileCall) {
+	t, err := parseFTPTime(c.arg)
+	if err != nil {
+		c.sess.WriteMessage(501, "Cannot set the modification time: "+err.Error())
+		return
+	}
+	ctx, cancel := commandContext()
+	defer cancel()
+	if err := c.fsys.SetModTime(ctx, c.path, t); err != nil {
+		c.reply("Cannot set the modification time", err)
+		return
+	}
+	c.sess.WriteMessage(213, "Modify="+t.UTC().Format("20060102150405")+"; "+c.path)
+}
+
+// parseFTPTime reads RFC 3659's time-val: YYYYMMDDHHMMSS in UTC, with an
+// optional fraction of a second.
+func parseFTPTime(v string) (time.Time, error) {
+	whole, frac, _ := strings.Cut(v, ".")
+	t, err := time.Parse("20060102150405", whole)
+	if err != nil || len(whole) != 14 || len(frac) > 9 {
+		return time.Time{}, errors.New("the time must be YYYYMMDDHHMMSS in UTC, such as 20240506070809")
+	}
+	if frac != "" {
+		ns, err := strconv.Atoi((frac + "000000000")[:9])
+		if err != nil || strings.Trim(frac, "0123456789") != "" {
+			return time.Time{}, errors.New("the fraction of a second must be digits")
+		}
+		t = t.Add(time.Duration(ns))
+	}
+	if err := vfs.CheckModTime(t); err != nil {
+		return time.Time{}, err
+	}
+	return t, nil
 }
 
 func deleteFile(c fileCall) {

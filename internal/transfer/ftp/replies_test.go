@@ -49,6 +49,7 @@ func TestFEATAdvertisesOnlyWhatIsServed(t *testing.T) {
 	}{
 		"EPSV":                      {"EPSV", 229},
 		"MDTM":                      {"MDTM a.txt", 213},
+		"MFMT":                      {"MFMT 20200102030405 a.txt", 213},
 		"SIZE":                      {"SIZE a.txt", 213},
 		"REST STREAM":               {"REST 0", 350},
 		"MLST Type*;Modify*;Size*;": {"MLST a.txt", 250},

@@ -255,10 +255,12 @@ func (k *keepAlive) Read(p []byte) (int, error) {
 }
 
 // EndParams is what the client says at the end: the total size it sent
-// (-1: not said) and each part's ETag (nil: not said).
+// (-1: not said), each part's ETag (nil: not said) and the file's
+// modification time (zero: now).
 type EndParams struct {
-	Size  int64
-	ETags map[int]string
+	Size    int64
+	ETags   map[int]string
+	ModTime time.Time
 }
 
 // Finish ends upload u: it checks that the parts received make up the
@@ -290,7 +292,7 @@ func (s *Service) Finish(ctx context.Context, u store.FileUpload, end EndParams,
 		release()
 		return err
 	}
-	if err := s.assemble(ctx, u, parts, fsys); err != nil {
+	if err := s.assemble(ctx, u, parts, end.ModTime, fsys); err != nil {
 		release()
 		return err
 	}
@@ -378,7 +380,7 @@ func partList(parts []store.FileUploadPart) string {
 // hashes) comes with it. A faster assembly (a server-side concatenation,
 // an object store's own completion) would replace this one function and
 // must then supply those itself.
-func (s *Service) assemble(ctx context.Context, u store.FileUpload, parts []store.FileUploadPart, fsys vfs.FS) error {
+func (s *Service) assemble(ctx context.Context, u store.FileUpload, parts []store.FileUploadPart, modTime time.Time, fsys vfs.FS) error {
 	up, err := fsys.Create(ctx, u.Path, 0)
 	if err != nil {
 		return err
@@ -393,6 +395,9 @@ func (s *Service) assemble(ctx context.Context, u store.FileUpload, parts []stor
 			next = now.Add(keepAliveEvery)
 			_ = s.st.SetFileUploadExpiry(ctx, u.SiteID, u.Ref, now.Add(s.limits.TTL))
 		}
+	}
+	if !modTime.IsZero() {
+		up.SetModTime(modTime)
 	}
 	return up.Commit()
 }

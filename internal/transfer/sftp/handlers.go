@@ -1,11 +1,13 @@
 package sftp
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"sync"
+	"time"
 
 	pkgsftp "github.com/pkg/sftp"
 
@@ -16,6 +18,9 @@ import (
 // account (session.check) and works on the view that check answers.
 type handlers struct {
 	sess *session
+
+	mu      sync.Mutex
+	writing map[string][]*uploadHandle // open uploads by path, for setstat before close
 }
 
 func (h *handlers) Fileread(r *pkgsftp.Request) (io.ReaderAt, error) {
@@ -53,13 +58,22 @@ func (h *handlers) Filewrite(r *pkgsftp.Request) (io.WriterAt, error) {
 	if err != nil {
 		return nil, sftpError(err)
 	}
-	return &uploadHandle{up: up}, nil
+	u := &uploadHandle{up: up, h: h, path: r.Filepath}
+	h.mu.Lock()
+	if h.writing == nil {
+		h.writing = map[string][]*uploadHandle{}
+	}
+	h.writing[u.path] = append(h.writing[u.path], u)
+	h.mu.Unlock()
+	return u, nil
 }
 
 // uploadHandle commits its upload when the client closes the handle and
 // discards it when the connection breaks first.
 type uploadHandle struct {
 	up     vfs.Upload
+	h      *handlers
+	path   string
 	mu     sync.Mutex
 	failed bool
 }
@@ -75,6 +89,7 @@ func (u *uploadHandle) TransferError(error) {
 }
 
 func (u *uploadHandle) Close() error {
+	u.h.forget(u)
 	u.mu.Lock()
 	failed := u.failed
 	u.mu.Unlock()
@@ -92,12 +107,7 @@ func (h *handlers) Filecmd(r *pkgsftp.Request) error {
 	ctx := r.Context()
 	switch r.Method {
 	case "Setstat":
-		// Permissions, owners and times are Gatehouse's to set; accept the
-		// request (clients send it after uploads with -p) and change nothing.
-		if r.AttrFlags().Size {
-			return pkgsftp.ErrSSHFxOpUnsupported
-		}
-		_, err = fsys.Stat(ctx, r.Filepath)
+		err = h.setstat(ctx, fsys, r)
 	case "Rename":
 		// SFTP's rename must not replace an existing file.
 		if _, serr := fsys.Stat(ctx, r.Target); serr == nil {
@@ -126,6 +136,53 @@ func (h *handlers) Filecmd(r *pkgsftp.Request) error {
 		return pkgsftp.ErrSSHFxOpUnsupported
 	}
 	return sftpError(err)
+}
+
+// setstat keeps the modification time a client sets (put -p, rsync-like
+// clients) and accepts permissions and owners without changing them:
+// those are Gatehouse's. A time set on the handle of an upload still open
+// (OpenSSH's put -p sends it before closing) is committed with the upload.
+func (h *handlers) setstat(ctx context.Context, fsys vfs.FS, r *pkgsftp.Request) error {
+	flags := r.AttrFlags()
+	if flags.Size {
+		return pkgsftp.ErrSSHFxOpUnsupported
+	}
+	if !flags.Acmodtime {
+		_, err := fsys.Stat(ctx, r.Filepath)
+		return err
+	}
+	mtime := time.Unix(int64(r.Attributes().Mtime), 0)
+	if err := vfs.CheckModTime(mtime); err != nil {
+		return &statusError{code: pkgsftp.ErrSSHFxFailure, err: err}
+	}
+	h.mu.Lock()
+	open := h.writing[r.Filepath]
+	h.mu.Unlock()
+	if len(open) == 0 {
+		return fsys.SetModTime(ctx, r.Filepath, mtime)
+	}
+	for _, u := range open {
+		u.up.SetModTime(mtime)
+	}
+	return nil
+}
+
+// forget drops a closed upload from the open ones.
+func (h *handlers) forget(u *uploadHandle) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	open := h.writing[u.path]
+	for i, o := range open {
+		if o == u {
+			open = append(open[:i], open[i+1:]...)
+			break
+		}
+	}
+	if len(open) == 0 {
+		delete(h.writing, u.path)
+	} else {
+		h.writing[u.path] = open
+	}
 }
 
 func (h *handlers) Filelist(r *pkgsftp.Request) (pkgsftp.ListerAt, error) {

@@ -8,9 +8,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // area is one confined directory tree: a user's home or a group's folder.
@@ -20,6 +22,7 @@ type area struct {
 	dir      string
 	writable bool
 	name     string // where the area appears in the view, for messages
+	sums     bool   // the storage keeps checksums of files (see checksums.go)
 }
 
 // label names the area in messages: "your home folder" for the user's own,
@@ -49,7 +52,11 @@ func (a *area) stat(rel string) (fs.FileInfo, error) {
 		return nil, err
 	}
 	defer r.Close()
-	return r.Stat(rel)
+	fi, err := r.Stat(rel)
+	if err != nil {
+		return nil, err
+	}
+	return a.described(path.Dir(rel), fi), nil
 }
 
 func (a *area) readDir(rel string) ([]fs.FileInfo, error) {
@@ -76,7 +83,7 @@ func (a *area) readDir(rel string) ([]fs.FileInfo, error) {
 		if err != nil {
 			continue // removed while listing
 		}
-		out = append(out, fi)
+		out = append(out, a.described(rel, fi))
 	}
 	return out, nil
 }
@@ -173,6 +180,9 @@ func (a *area) create(rel []string, keep int64) (Upload, error) {
 		return nil, err
 	}
 	u := &upload{root: r, f: f, tmp: tmp, final: final}
+	if a.sums {
+		u.sums = newSummer(f)
+	}
 	if keep != 0 {
 		if err := u.keepExisting(keep); err != nil {
 			u.Abort()
@@ -190,10 +200,14 @@ type upload struct {
 	tmp   string
 	final string
 	done  bool
+	pos   int64     // where Write continues
+	sums  *summer   // nil when the storage keeps no checksums
+	mtime time.Time // the modification time to commit with; zero for the last write's
 }
 
 // keepExisting copies the first keep bytes (all, for KeepExisting) of the
 // file being replaced, so a resumed upload continues where it stopped.
+// The copy goes through Write, so the checksums cover the whole file.
 func (u *upload) keepExisting(keep int64) error {
 	src, err := u.root.Open(u.final)
 	if errors.Is(err, fs.ErrNotExist) && keep == KeepExisting {
@@ -213,14 +227,33 @@ func (u *upload) keepExisting(keep int64) error {
 	if keep < 0 || keep > fi.Size() {
 		return ErrInvalidOffset
 	}
-	_, err = io.CopyN(u.f, src, keep)
+	_, err = io.CopyN(u, src, keep)
 	return err
 }
 
-func (u *upload) Write(p []byte) (int, error) { return u.f.Write(p) }
+func (u *upload) Write(p []byte) (int, error) {
+	n, err := u.WriteAt(p, u.pos)
+	u.pos += int64(n)
+	return n, err
+}
 
-func (u *upload) WriteAt(p []byte, off int64) (int, error) { return u.f.WriteAt(p, off) }
+func (u *upload) WriteAt(p []byte, off int64) (int, error) {
+	n, err := u.f.WriteAt(p, off)
+	if u.sums != nil {
+		u.sums.wrote(off, p[:n])
+	}
+	return n, err
+}
 
+func (u *upload) SetModTime(t time.Time) {
+	u.mu.Lock()
+	u.mtime = t
+	u.mu.Unlock()
+}
+
+// Commit sets the modification time asked for, records the checksums with
+// the size and time they describe, and only then renames the file into
+// place: it appears complete, with its time and checksums, or not at all.
 func (u *upload) Commit() error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -229,6 +262,14 @@ func (u *upload) Commit() error {
 	}
 	u.done = true
 	defer u.root.Close()
+	if err := u.finish(); err != nil {
+		if u.sums != nil {
+			u.sums.stop()
+		}
+		u.f.Close()
+		u.root.Remove(u.tmp)
+		return fmt.Errorf("finish upload of %s: %w", u.final, err)
+	}
 	if err := u.f.Close(); err != nil {
 		u.root.Remove(u.tmp)
 		return fmt.Errorf("finish upload of %s: %w", u.final, err)
@@ -236,6 +277,31 @@ func (u *upload) Commit() error {
 	if err := u.root.Rename(u.tmp, u.final); err != nil {
 		u.root.Remove(u.tmp)
 		return translate("finish upload of", "/"+u.final, err)
+	}
+	return nil
+}
+
+// finish gives the temporary file its modification time and checksum
+// record. A record that cannot be written leaves the checksums unknown,
+// which is no reason to lose the upload.
+func (u *upload) finish() error {
+	if !u.mtime.IsZero() {
+		if err := CheckModTime(u.mtime); err != nil {
+			return err
+		}
+		if err := u.root.Chtimes(u.tmp, time.Time{}, u.mtime); err != nil {
+			return fmt.Errorf("set its modification time: %w", err)
+		}
+	}
+	if u.sums == nil {
+		return nil
+	}
+	fi, err := u.f.Stat()
+	if err != nil {
+		return err
+	}
+	if sums, ok := u.sums.finish(fi.Size()); ok {
+		_ = writeRecord(u.f, checksumRecord{size: fi.Size(), mtime: fi.ModTime(), sums: sums})
 	}
 	return nil
 }
@@ -248,6 +314,9 @@ func (u *upload) Abort() error {
 	}
 	u.done = true
 	defer u.root.Close()
+	if u.sums != nil {
+		u.sums.stop()
+	}
 	u.f.Close()
 	if err := u.root.Remove(u.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("discard partial upload of %s: %w", u.final, err)

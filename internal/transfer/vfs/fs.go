@@ -11,7 +11,9 @@
 //
 // Uploads are written to a hidden temporary file next to their target and
 // renamed into place on Commit, so a broken transfer never leaves a half file
-// under the final name.
+// under the final name. Every upload, whatever the channel, is checksummed
+// (MD5, CRC-32) as it is written, and the checksums are kept with the file
+// (see Checksums).
 //
 // Group folder permission: a group member may read the group's folder; a
 // group admin (group_users.admin) and a site admin may also write to it. This
@@ -25,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"time"
 )
 
 // FS is one signed-in user's view of the storage. Every name is a slash path
@@ -62,6 +65,11 @@ type FS interface {
 	// nothing yet but must not be taken by someone who could not write
 	// there, such as a WebDAV lock.
 	Writable(ctx context.Context, name string) error
+	// SetModTime sets the modification time of a file or folder the user
+	// may write: the time every channel shows as the file's (clients
+	// preserve their own with it), while ChangedAt keeps when the storage
+	// last changed the file. A file's checksums stay known.
+	SetModTime(ctx context.Context, name string, t time.Time) error
 }
 
 // KeepExisting as Create's keep continues from the whole existing file.
@@ -79,7 +87,11 @@ type File interface {
 type Upload interface {
 	io.Writer
 	io.WriterAt
-	// Commit puts the written file in place under its final name.
+	// SetModTime makes t the file's modification time when it is
+	// committed, in place of the time of its last write.
+	SetModTime(t time.Time)
+	// Commit puts the written file in place under its final name, with
+	// its checksums (see Checksums) when the storage keeps them.
 	Commit() error
 	// Abort discards everything written; the previous file, if any, stays.
 	Abort() error

@@ -29,6 +29,9 @@ type Directory interface {
 type Storage struct {
 	root     string
 	accounts Directory
+	// sums says whether uploads get checksums; noSums says why not.
+	sums   bool
+	noSums error
 }
 
 // New returns the storage rooted at root (created if missing; typically
@@ -41,11 +44,21 @@ func New(root string, accounts Directory) (*Storage, error) {
 	if err := os.MkdirAll(abs, 0o750); err != nil {
 		return nil, fmt.Errorf("create the file storage folder %s (check the data directory's permissions): %w", abs, err)
 	}
-	return &Storage{root: abs, accounts: accounts}, nil
+	s := &Storage{root: abs, accounts: accounts}
+	s.noSums = probeChecksums(abs)
+	s.sums = s.noSums == nil
+	return s, nil
 }
 
 // Root is the folder the storage keeps its files in.
 func (s *Storage) Root() string { return s.root }
+
+// ChecksumProblem says why files get no checksums (nil when they do): the
+// file system under the root keeps no user extended attributes. Uploads
+// then skip computing them and every file's checksums are unknown, so
+// clients that use them (rclone) fall back to sizes and times. The server
+// logs it once at start.
+func (s *Storage) ChecksumProblem() error { return s.noSums }
 
 // groupFolder is one group folder visible to a user.
 type groupFolder struct {

@@ -27,7 +27,7 @@ type fixture struct {
 	readGroup, writeGroup store.Group
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "db.sqlite"))

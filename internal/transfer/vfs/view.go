@@ -45,7 +45,7 @@ func (p place) relPath() string {
 }
 
 func (v *view) home() *area {
-	return &area{dir: v.s.userDir(v.siteID, v.user.ID), writable: true, name: "/"}
+	return &area{dir: v.s.userDir(v.siteID, v.user.ID), writable: true, name: "/", sums: v.s.sums}
 }
 
 func (v *view) resolve(ctx context.Context, name string) (place, error) {
@@ -96,7 +96,7 @@ func (v *view) userArea(ctx context.Context, username string) (*area, error) {
 	if len(users) == 0 {
 		return nil, ErrNotExist
 	}
-	return &area{dir: v.s.userDir(v.siteID, users[0].ID), writable: true, name: "/users/" + users[0].Username}, nil
+	return &area{dir: v.s.userDir(v.siteID, users[0].ID), writable: true, name: "/users/" + users[0].Username, sums: v.s.sums}, nil
 }
 
 func (v *view) groupArea(ctx context.Context, name string) (*area, error) {
@@ -105,7 +105,7 @@ func (v *view) groupArea(ctx context.Context, name string) (*area, error) {
 		if !ok {
 			return nil, ErrNotExist
 		}
-		return &area{dir: v.s.groupDir(v.siteID, g.id), writable: g.writable, name: "/groups/" + g.name}, nil
+		return &area{dir: v.s.groupDir(v.siteID, g.id), writable: g.writable, name: "/groups/" + g.name, sums: v.s.sums}, nil
 	}
 	groups, err := v.s.accounts.ListGroups(ctx, v.siteID, store.GroupQuery{Name: name, ListOptions: store.ListOptions{Limit: 1}})
 	if err != nil {
@@ -114,7 +114,7 @@ func (v *view) groupArea(ctx context.Context, name string) (*area, error) {
 	if len(groups) == 0 {
 		return nil, ErrNotExist
 	}
-	return &area{dir: v.s.groupDir(v.siteID, groups[0].ID), writable: true, name: "/groups/" + groups[0].Name}, nil
+	return &area{dir: v.s.groupDir(v.siteID, groups[0].ID), writable: true, name: "/groups/" + groups[0].Name, sums: v.s.sums}, nil
 }
 
 // writablePlace resolves a path that an operation will change: it must be

@@ -21,6 +21,9 @@ import (
 type davFS struct {
 	fs   vfs.FS
 	seen *refusals // the request's permission refusals, for its reply
+	// putMtime is the modification time a PUT asked for (X-OC-Mtime, see
+	// times.go); zero for none.
+	putMtime time.Time
 }
 
 var _ webdav.FileSystem = davFS{}
@@ -54,20 +57,30 @@ func (d davFS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMod
 		if err != nil {
 			return nil, d.refused(err)
 		}
+		if !d.putMtime.IsZero() {
+			up.SetModTime(d.putMtime)
+		}
 		return &uploadFile{up: up, name: baseName(name), started: time.Now()}, nil
 	}
 	fi, err := d.fs.Stat(ctx, name)
 	if err != nil {
 		return nil, d.refused(err)
 	}
+	var f webdav.File
 	if fi.IsDir() {
-		return &dirFile{ctx: ctx, fs: d.fs, name: name, info: fi}, nil
+		f = &dirFile{ctx: ctx, fs: d.fs, name: name, info: fi}
+	} else {
+		vf, err := d.fs.Open(ctx, name)
+		if err != nil {
+			return nil, d.refused(err)
+		}
+		f = readFile{vf}
 	}
-	f, err := d.fs.Open(ctx, name)
-	if err != nil {
-		return nil, d.refused(err)
+	if flag&os.O_RDWR != 0 {
+		// Only PROPPATCH opens for writing without creating.
+		f = propFile{File: f, ctx: ctx, fs: d.fs, name: name, seen: d.seen}
 	}
-	return readFile{f}, nil
+	return f, nil
 }
 
 // refused notes a permission refusal for the reply and converts err.

@@ -144,10 +144,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		grantTimeout(r)
 	}
+	putMtime, err := putModTime(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	seen := &refusals{}
 	dav := &webdav.Handler{
 		Prefix:     Prefix,
-		FileSystem: davFS{fs: fsys, seen: seen},
+		FileSystem: davFS{fs: fsys, seen: seen, putMtime: putMtime},
 		LockSystem: &storeLocks{ctx: ctx, st: h.svc.Store(), siteID: site.ID, userID: u.ID, username: strings.ToLower(u.Username),
 			admin: u.SiteAdmin, fs: fsys, persist: r.Method == "LOCK", log: h.log},
 		Logger: func(r *http.Request, err error) {
@@ -157,6 +162,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		},
 	}
 	rw := &refusalWriter{ResponseWriter: w, seen: seen}
+	if !putMtime.IsZero() {
+		dav.ServeHTTP(&mtimeAccepted{ResponseWriter: rw}, r)
+		return
+	}
 	if r.Method != "LOCK" {
 		dav.ServeHTTP(rw, r)
 		return

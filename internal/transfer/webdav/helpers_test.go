@@ -72,6 +72,14 @@ func curl(t testing.TB, args ...string) (int, string) {
 // named "dav".
 func rclone(t testing.TB, base, user, secret string, args ...string) (string, error) {
 	t.Helper()
+	return rcloneVendor(t, base, user, secret, "other", args...)
+}
+
+// rcloneVendor is rclone with the webdav backend set for vendor, which
+// decides how rclone keeps modification times (rclone and owncloud:
+// X-OC-Mtime; owncloud: PROPPATCH of lastmodified).
+func rcloneVendor(t testing.TB, base, user, secret, vendor string, args ...string) (string, error) {
+	t.Helper()
 	requireClient(t, "rclone")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -82,7 +90,7 @@ func rclone(t testing.TB, base, user, secret string, args ...string) (string, er
 	dir := t.TempDir()
 	cmd := exec.CommandContext(ctx, "rclone", append([]string{"--config", dir + "/rclone.conf", "--low-level-retries", "1", "--retries", "1"}, args...)...)
 	cmd.Env = append(os.Environ(), "HOME="+dir, "NO_PROXY=*",
-		"RCLONE_CONFIG_DAV_TYPE=webdav", "RCLONE_CONFIG_DAV_URL="+base+Prefix+"/", "RCLONE_CONFIG_DAV_VENDOR=other",
+		"RCLONE_CONFIG_DAV_TYPE=webdav", "RCLONE_CONFIG_DAV_URL="+base+Prefix+"/", "RCLONE_CONFIG_DAV_VENDOR="+vendor,
 		"RCLONE_CONFIG_DAV_USER="+user, "RCLONE_CONFIG_DAV_PASS="+strings.TrimSpace(string(obscured)))
 	out, err := cmd.CombinedOutput()
 	return string(out), err
