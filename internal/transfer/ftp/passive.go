@@ -59,8 +59,14 @@ func (c passiveCommand) Execute(sess *goftp.Session, _ string) {
 		sess.WriteMessage(425, "PASV needs IPv4; use EPSV")
 		return
 	}
+	protected, err := sessionTLS(sess)
+	if err != nil {
+		c.cfg.log.Error("ftp: cannot tell whether the control connection is protected; refusing the data connection", "error", err)
+		sess.WriteMessage(425, "Cannot open a data connection")
+		return
+	}
 	var useTLS *tls.Config
-	if privateBool(sess, "tls") {
+	if protected {
 		useTLS = c.cfg.tls
 	}
 	socket, err := listenPassive(local.IP, remote.IP, c.cfg.low, c.cfg.high, useTLS, c.cfg.log)

@@ -12,6 +12,28 @@
 // replaces the part: control connections are accepted on our own listener
 // and bounded (guard.go), data connections are our own passive sockets that
 // serve only the client's address, and active mode is refused (passive.go).
+//
+// Five of the parts replaced live in goftp's unexported fields, which
+// private.go reaches through reflection: New checks every one of them and
+// refuses to build a server on a library version where any is missing or
+// of another type, and a test pins the version (v2.0.3) they were checked
+// against. Each upstream change below would let one go, and all five
+// would let private.go and its unsafe go:
+//
+//   - Serve taking the TLS configuration from Options.TLSConfig, as
+//     ListenAndServe does: no more Server.tlsConfig;
+//   - FEAT built from the Commands the server serves, or settable: no
+//     more Server.feats;
+//   - a way for a command to install a session's data connection (an
+//     exported setter, or a hook that makes the passive socket): no more
+//     Session.dataConn;
+//   - an exported "is the control connection protected" (Session.IsTLS):
+//     no more Session.tls;
+//   - the control connection's local address exported (Session.LocalAddr):
+//     no more Session.conn.
+//
+// github.com/fclairamb/ftpserverlib offers all of these and could replace
+// the library outright; it is not available to this project's builds.
 package ftp
 
 import (
@@ -76,6 +98,12 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Identity == nil || cfg.Files == nil {
 		return nil, errors.New("ftp: Config.Identity and Config.Files are required")
+	}
+	// Every private field of the library this package reaches is checked
+	// now, TLS or not, so that an unsupported library version refuses to
+	// serve instead of serving wrong (private.go).
+	if err := checkPrivateFields(privateFields); err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
