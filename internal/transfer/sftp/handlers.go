@@ -23,11 +23,29 @@ func (h *handlers) Fileread(r *pkgsftp.Request) (io.ReaderAt, error) {
 	if err != nil {
 		return nil, sftpError(err)
 	}
-	f, err := fsys.Open(r.Context(), r.Filepath)
-	if err != nil {
+	if err := h.sess.openFile(); err != nil {
 		return nil, sftpError(err)
 	}
-	return f, nil
+	f, err := fsys.Open(r.Context(), r.Filepath)
+	if err != nil {
+		h.sess.closeFile()
+		return nil, sftpError(err)
+	}
+	return &downloadHandle{File: f, sess: h.sess}, nil
+}
+
+// downloadHandle is a file open for reading, counted as a transfer until
+// closed.
+type downloadHandle struct {
+	vfs.File
+	sess *session
+	once sync.Once
+}
+
+func (d *downloadHandle) Close() error {
+	err := d.File.Close()
+	d.once.Do(d.sess.closeFile)
+	return err
 }
 
 // Filewrite opens an upload. A client that truncates (a plain put) starts
@@ -49,19 +67,26 @@ func (h *handlers) Filewrite(r *pkgsftp.Request) (io.WriterAt, error) {
 	if flags.Trunc {
 		keep = 0
 	}
-	up, err := fsys.Create(r.Context(), r.Filepath, keep)
-	if err != nil {
+	if err := h.sess.openFile(); err != nil {
 		return nil, sftpError(err)
 	}
-	return &uploadHandle{up: up}, nil
+	up, err := fsys.Create(r.Context(), r.Filepath, keep)
+	if err != nil {
+		h.sess.closeFile()
+		return nil, sftpError(err)
+	}
+	return &uploadHandle{up: up, sess: h.sess}, nil
 }
 
 // uploadHandle commits its upload when the client closes the handle and
-// discards it when the connection breaks first.
+// discards it when the connection breaks first. It counts as a transfer
+// until then.
 type uploadHandle struct {
 	up     vfs.Upload
+	sess   *session
 	mu     sync.Mutex
 	failed bool
+	closed sync.Once
 }
 
 func (u *uploadHandle) WriteAt(p []byte, off int64) (int, error) { return u.up.WriteAt(p, off) }
@@ -75,6 +100,7 @@ func (u *uploadHandle) TransferError(error) {
 }
 
 func (u *uploadHandle) Close() error {
+	defer u.closed.Do(u.sess.closeFile)
 	u.mu.Lock()
 	failed := u.failed
 	u.mu.Unlock()
