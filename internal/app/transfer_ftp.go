@@ -51,7 +51,9 @@ func (a *App) startFTP(ctx context.Context) error {
 	}()
 	go func() {
 		<-ctx.Done()
-		_ = srv.Shutdown()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
 	}()
 	return nil
 }

@@ -43,6 +43,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	goftp "goftp.io/server/v2"
@@ -92,6 +93,10 @@ type Server struct {
 	addr        string
 	sessionIdle time.Duration
 	log         *slog.Logger
+	conns       *controlConns
+
+	mu   sync.Mutex
+	shut bool // Shutdown has begun
 }
 
 // New checks cfg and builds the server; ListenAndServe starts it.
@@ -125,7 +130,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil || port <= 0 || port > 65535 {
 		return nil, fmt.Errorf("ftp: listen address %q: want a port from 1 to 65535", cfg.Listen)
 	}
-	passive := &passiveConfig{publicHost: cfg.PublicHost, tls: cfg.TLS, log: cfg.Logger}
+	conns := newControlConns()
+	passive := &passiveConfig{publicHost: cfg.PublicHost, tls: cfg.TLS, log: cfg.Logger, conns: conns}
 	if cfg.PassivePorts != "" {
 		if passive.low, passive.high, err = config.ParsePortRange(cfg.PassivePorts); err != nil {
 			return nil, fmt.Errorf("ftp: passive ports %q: %w", cfg.PassivePorts, err)
@@ -161,13 +167,13 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	srv.Commands = guardCommands(withCommands(srv.Commands, d, passive), cfg.Logger)
+	srv.Commands = guardCommands(withCommands(srv.Commands, d, passive), cfg.Logger, conns.draining)
 	// FEAT answers the text NewServer made from the library's own table,
 	// which advertises active mode; it gets the served table's instead.
 	if err := setPrivate(srv, "feats", featText(srv.Commands, cfg.TLS != nil)); err != nil {
 		return nil, err
 	}
-	return &Server{srv: srv, addr: cfg.Listen, sessionIdle: cfg.SessionIdleTimeout, log: cfg.Logger}, nil
+	return &Server{srv: srv, addr: cfg.Listen, sessionIdle: cfg.SessionIdleTimeout, log: cfg.Logger, conns: conns}, nil
 }
 
 // Addr is the control connection's address.
@@ -196,13 +202,16 @@ func (s *Server) Listen() (net.Listener, error) {
 // Serve answers FTP on ln until Shutdown. Every control connection is
 // bounded (guard.go).
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.srv.Serve(guardedListener{Listener: ln, idle: s.sessionIdle})
+	s.mu.Lock()
+	shut := s.shut
+	s.mu.Unlock()
+	if shut {
+		_ = ln.Close()
+		return nil
+	}
+	err := s.srv.Serve(guardedListener{Listener: ln, idle: s.sessionIdle, conns: s.conns})
 	if errors.Is(err, goftp.ErrServerClosed) {
 		return nil
 	}
 	return err
 }
-
-// Shutdown stops accepting connections; connected clients keep theirs
-// until they quit or their next command is refused.
-func (s *Server) Shutdown() error { return s.srv.Shutdown() }
