@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/supervise"
 )
 
 // App is an opened Gatehouse: its store and services, ready to serve or to
@@ -63,6 +64,9 @@ type App struct {
 	starts *sourcelimit.Limiter
 
 	files lazyFiles // see FileStorage
+	// clock is what the background work (workers.go) reads the time
+	// from and waits on: the system's, a testclock.Clock in tests.
+	clock supervise.Clock
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -127,6 +131,7 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		Refusals:    refusals,
 		Outbound:    policy,
 		starts:      ssologin.NewStartLimiter(nil, logger),
+		clock:       supervise.SystemClock{},
 	}
 	dirs.SetSecrets(a.Identity)
 	if err := a.startSignIn(); err != nil {
