@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/supervise"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
 
@@ -68,6 +69,9 @@ type App struct {
 	// with a key derived from the master key, so every node agrees.
 	urlSigner *secret.Signer
 	uploads   lazyUploads // see Uploads
+	// clock is what the background work (workers.go) reads the time
+	// from and waits on: the system's, a testclock.Clock in tests.
+	clock supervise.Clock
 }
 
 // NewLogger returns the structured logger the configuration asks for.
@@ -132,6 +136,7 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		Refusals:    refusals,
 		Outbound:    policy,
 		starts:      ssologin.NewStartLimiter(nil, logger),
+		clock:       supervise.SystemClock{},
 	}
 	dirs.SetSecrets(a.Identity)
 	if a.urlSigner, err = web.NewURLSigner(key); err != nil {

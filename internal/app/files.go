@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/supervise"
 	"github.com/gatehouse/gatehouse/internal/transfer/multipart"
 	"github.com/gatehouse/gatehouse/internal/transfer/sftp"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
@@ -49,7 +51,7 @@ func (a *App) Uploads() (*multipart.Service, error) {
 			a.uploads.err = err
 			return
 		}
-		a.uploads.svc = multipart.New(multipart.Options{Store: a.Store, Staging: files, Logger: a.Logger})
+		a.uploads.svc = multipart.New(multipart.Options{Store: a.Store, Staging: files, Clock: a.clock.Now, Logger: a.Logger})
 	})
 	return a.uploads.svc, a.uploads.err
 }
@@ -59,88 +61,34 @@ func (a *App) Uploads() (*multipart.Service, error) {
 // soon after its 15 minutes, and its place in the limits is free.
 const uploadSweepInterval = time.Minute
 
-// sweepExpiredUploads removes expired multi-part uploads until ctx ends.
-// Every node may sweep: removing what another removed is harmless.
-func (a *App) sweepExpiredUploads(ctx context.Context) {
-	uploads, err := a.Uploads()
-	if err != nil {
-		return
-	}
-	t := time.NewTicker(uploadSweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if n, err := uploads.Sweep(ctx); err != nil {
-			a.Logger.Warn("removing expired uploads failed", "err", err)
-		} else if n > 0 {
-			a.Logger.Info("removed expired uploads", "count", n)
-		}
-	}
-}
-
-// staleUploadAge is how long an upload's temporary file may go unwritten
-// before the sweep removes it as the leftover of a stopped server.
-const staleUploadAge = 24 * time.Hour
-
-// sweepStaleUploads removes stale upload temporary files at start and then
-// hourly, until ctx ends.
-func (a *App) sweepStaleUploads(ctx context.Context) {
-	files, err := a.FileStorage()
-	if err != nil {
-		return
-	}
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := files.RemoveStaleUploads(staleUploadAge, time.Now()); err != nil {
-			a.Logger.Warn("removing stale uploads failed", "err", err)
-		} else if n > 0 {
-			a.Logger.Info("removed stale upload files", "count", n)
-		}
-		// Parts of uploads whose record is gone (a server stopped between
-		// the two); recorded uploads are swept with their record.
-		if n, err := files.RemoveStaleStaging(staleUploadAge, time.Now()); err != nil {
-			a.Logger.Warn("removing stale upload parts failed", "err", err)
-		} else if n > 0 {
-			a.Logger.Info("removed stale upload parts", "uploads", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// startSFTP opens the SFTP listener (when --sftp-listen is not off) and
-// serves it until ctx ends. Opening happens here, before serving, so a
-// taken port stops start-up with a clear error.
-func (a *App) startSFTP(ctx context.Context) error {
+// sftpService opens the SFTP listener (when --sftp-listen is not off)
+// and returns the service that serves it; nil when SFTP is off.
+func (a *App) sftpService() (*supervise.Service, net.Listener, error) {
 	if !a.Config.SFTP.Enabled() {
-		return nil
+		return nil, nil, nil
 	}
 	files, err := a.FileStorage()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	srv, err := sftp.New(sftp.Config{Listen: a.Config.SFTP.Listen, HostKeyDir: a.Config.DataDir, SiteID: a.Site.ID,
 		Identity: a.Identity, Storage: files, Logger: a.Logger})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	ln, err := srv.Listen()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	a.Logger.Info("listening for SFTP", "addr", ln.Addr().String())
-	go func() {
-		if err := srv.Serve(ctx, ln); err != nil {
-			a.Logger.Error("SFTP server stopped", "error", err)
-		}
-	}()
-	return nil
+	// The sessions' context outlives Shutdown's drain, and ends after it.
+	sessions, endSessions := context.WithCancel(context.Background())
+	return &supervise.Service{
+		Name:  "sftp",
+		Serve: func() error { return srv.Serve(sessions, ln) },
+		Shutdown: func(ctx context.Context) error {
+			defer endSessions()
+			return srv.Shutdown(ctx)
+		},
+	}, ln, nil
 }

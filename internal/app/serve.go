@@ -2,26 +2,22 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/clientaddr"
-	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/ops"
 	"github.com/gatehouse/gatehouse/internal/scim"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/supervise"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
-
-// sessionSweepInterval is how often expired sessions, login states and
-// remembered SAML assertion IDs are removed.
-const sessionSweepInterval = 10 * time.Minute
 
 // Listen opens the HTTP listener, so callers can print the address before
 // serving (and tests can ask for port 0).
@@ -98,9 +94,22 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 	return o.Instrument(httpbody.Middleware(a.Config.HTTP.BodyIdleTimeout, mux)), nil
 }
 
-// Serve answers HTTP on ln until ctx is cancelled, then shuts down
-// gracefully: new connections are refused and requests in flight get up to
-// 30 seconds to finish.
+// Serve answers HTTP on ln, and SFTP, FTP and metrics on their own
+// listeners, and runs the background work, until ctx is cancelled or one
+// of them fails; then it stops them in order (package supervise): every
+// listener stops accepting and requests and transfers in flight get up to
+// 30 seconds to finish, then the background work stops and is waited for
+// (an LDAP sync finishes applying), then the refusal counts are written.
+// Only then does Serve return, so the caller may close the store.
+//
+// A listener that dies (an accept error that is not a passing shortage)
+// or a worker that fails stops the whole server, which exits with that
+// error, rather than being restarted in place: a supervisor (systemd,
+// Kubernetes) restarts the process whole and shows the failure, while a
+// server that kept restarting a listener would hide a lasting fault (the
+// address taken, descriptors exhausted) behind a green /readyz. From the
+// moment of the failure until the HTTP listener closes, /readyz answers
+// 503 with the reason.
 //
 // There is no ReadTimeout for whole requests: it would cut off large
 // uploads on slow links and still let a trickling client hold its request
@@ -109,13 +118,47 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 // internal/httpbody); small bodies must also arrive whole within 30
 // seconds, and are read before they queue (internal/web).
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	o := ops.New(a.Store)
-	h, err := a.Handler(o)
+	s, err := a.serving(ln)
 	if err != nil {
 		return err
 	}
-	if err := a.startMetrics(ctx, o); err != nil {
-		return err
+	return s.group.Run(ctx)
+}
+
+// served is what Serve runs: the group, and the listeners it opened (by
+// service name) so that tests can break one.
+type served struct {
+	group     *supervise.Group
+	listeners map[string]net.Listener
+	ops       *ops.Ops
+}
+
+// serving opens every listener and builds the group Serve runs. Opening
+// happens here, before anything serves, so a taken port stops start-up
+// with a clear error (and the listeners opened before it are closed).
+func (a *App) serving(ln net.Listener) (_ *served, err error) {
+	s := &served{group: &supervise.Group{Logger: a.Logger}, listeners: map[string]net.Listener{"http": ln}, ops: ops.New(a.Store)}
+	defer func() {
+		if err != nil {
+			for name, l := range s.listeners {
+				if name != "http" { // the caller's
+					_ = l.Close()
+				}
+			}
+		}
+	}()
+	// Readiness says why the server stops, from the moment it begins to.
+	var stopping atomic.Pointer[string]
+	s.ops.NotReadyBecause(func() string {
+		if r := stopping.Load(); r != nil {
+			return *r
+		}
+		return ""
+	})
+	s.group.Stopping = func(reason string) { stopping.Store(&reason) }
+	h, err := a.Handler(s.ops)
+	if err != nil {
+		return nil, err
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -124,74 +167,31 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          nil,
 	}
-	if err := a.startSFTP(ctx); err != nil {
-		return err
-	}
-	if err := a.startFTP(ctx); err != nil {
-		return err
+	s.group.Services = append(s.group.Services, supervise.HTTP("http", srv, ln))
+	for _, open := range []func() (*supervise.Service, net.Listener, error){
+		func() (*supervise.Service, net.Listener, error) { return a.metricsService(s.ops) },
+		a.sftpService,
+		a.ftpService,
+	} {
+		svc, l, err := open()
+		if err != nil {
+			return nil, err
+		}
+		if svc != nil {
+			s.group.Services = append(s.group.Services, *svc)
+			s.listeners[svc.Name] = l
+		}
 	}
 	if a.Outbound.AllowPrivate {
 		a.Logger.Info("connections to identity providers and directories may reach private addresses (--allow-private-outbound)")
 	}
-	go a.sweepSessions(ctx)
-	go a.Refusals.Run(ctx)
-	go a.sweepStaleUploads(ctx)
-	go a.sweepExpiredUploads(ctx)
-	if sso, err := a.SSOLogin(); err == nil {
-		// Hourly passes refresh metadata older than a day, and retry a
-		// failing URL at most hourly.
-		go sso.RunMetadataRefresh(ctx, time.Hour)
+	if s.group.Workers, err = a.workers(); err != nil {
+		return nil, err
 	}
-	// Every node may prune: deleting what is already gone is harmless, and
-	// reminders are claimed in the store so each goes out once.
-	go events.NewRetention(a.Store, events.RetentionOptions{Notifier: a.Notifier, Logger: a.Logger}).Run(ctx)
-	if ldapSync, err := a.LDAPSyncService(); err == nil {
-		go a.runLDAPSchedule(ctx, ldapSync)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	a.Logger.Info("shutting down", "grace", "30s")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
 	// The counts of refusals not recorded one by one go in, even those of
 	// windows still open: SSO, file channel and SCIM refusals alike.
-	a.Refusals.FlushAll(shutdownCtx)
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-func (a *App) sweepSessions(ctx context.Context) {
-	t := time.NewTicker(sessionSweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := a.Store.DeleteExpiredSessions(ctx, time.Now()); err != nil {
-				a.Logger.Warn("removing expired sessions failed", "err", err)
-			} else if n > 0 {
-				a.Logger.Debug("removed expired sessions", "count", n)
-			}
-			// Sign-ins in flight and used SAML assertion IDs expire too.
-			if n, err := a.Store.DeleteExpiredLoginState(ctx, time.Now()); err != nil {
-				a.Logger.Warn("removing expired login state failed", "err", err)
-			} else if n > 0 {
-				a.Logger.Debug("removed expired login state", "count", n)
-			}
-		}
-	}
+	s.group.Flush = a.Refusals.FlushAll
+	return s, nil
 }
 
 // startSignIn makes the SAML and OpenID Connect sign-in services over the

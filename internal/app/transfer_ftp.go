@@ -1,27 +1,27 @@
 package app
 
 import (
-	"context"
 	"crypto/tls"
 	"net"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/supervise"
 	"github.com/gatehouse/gatehouse/internal/transfer/ftp"
 	"github.com/gatehouse/gatehouse/internal/transfer/webdav"
 )
 
-// startFTP starts the FTP/FTPS listener (unless --ftp-listen is off) and
-// serves it until ctx ends. The certificate is loaded (or generated) and
-// the port checked before serving, so either problem stops start-up with a
-// clear error.
-func (a *App) startFTP(ctx context.Context) error {
+// ftpService opens the FTP/FTPS listener (unless --ftp-listen is off) and
+// returns the service that serves it; nil when FTP is off. The
+// certificate is loaded (or generated) and the port opened before
+// serving, so either problem stops start-up with a clear error.
+func (a *App) ftpService() (*supervise.Service, net.Listener, error) {
 	c := a.Config.FTP
 	if !c.Enabled() {
-		return nil
+		return nil, nil, nil
 	}
 	files, err := a.FileStorage()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	host, _, _ := net.SplitHostPort(c.Listen)
 	hosts := []string{"localhost", host}
@@ -31,29 +31,20 @@ func (a *App) startFTP(ctx context.Context) error {
 	generate := c.CertFile == a.Config.DefaultFTPCertFile()
 	cert, err := ftp.LoadOrCreateCertificate(c.CertFile, c.KeyFile, generate, hosts, time.Now())
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	srv, err := ftp.New(ftp.Config{Identity: a.Identity, Files: files.View, Listen: c.Listen, PassivePorts: c.PassivePorts,
 		PublicHost: c.PublicHost, RequireTLS: c.RequireTLS, Logger: a.Logger,
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	ln, err := srv.Listen()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	a.Logger.Info("listening for FTP and FTPS (AUTH TLS)", "addr", ln.Addr().String(), "require_tls", c.RequireTLS)
-	go func() {
-		if err := srv.Serve(ln); err != nil {
-			a.Logger.Error("FTP server stopped", "error", err)
-		}
-	}()
-	go func() {
-		<-ctx.Done()
-		_ = srv.Shutdown()
-	}()
-	return nil
+	return &supervise.Service{Name: "ftp", Serve: func() error { return srv.Serve(ln) }, Shutdown: srv.Shutdown}, ln, nil
 }
 
 // WebDAV returns the handler the web front end mounts at /dav/.

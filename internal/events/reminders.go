@@ -11,9 +11,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// ReminderDays are the days before a SCIM token expires on which the
+// reminderDays are the days before a SCIM token expires on which the
 // site's admins are reminded, each once.
-var ReminderDays = []int{30, 7, 1}
+var reminderDays = []int{30, 7, 1}
 
 // RemindersOption is the key, in a provider's Options JSON object, under
 // which the reminders already sent for its current SCIM token are kept:
@@ -129,7 +129,7 @@ func dueDays(now, expires time.Time, options string) []int {
 		sent = state.SentDays
 	}
 	var due []int
-	for _, d := range ReminderDays {
+	for _, d := range reminderDays {
 		if left <= time.Duration(d)*24*time.Hour && !slices.Contains(sent, d) {
 			due = append(due, d)
 		}

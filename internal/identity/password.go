@@ -25,8 +25,11 @@ type PasswordParams struct {
 	MaxConcurrent int
 }
 
-// DefaultPasswordParams follows OWASP's argon2id minimum (19 MiB, 2 passes).
-var DefaultPasswordParams = PasswordParams{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, MaxConcurrent: 4}
+// defaultPasswordParams follows OWASP's argon2id minimum (19 MiB, 2
+// passes). It is not exported: a package that lowered it (a test wanting
+// cheap hashing) would lower it for every service in the process; the cost
+// is chosen per service with Options.PasswordHashing.
+var defaultPasswordParams = PasswordParams{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, MaxConcurrent: 4}
 
 const (
 	// maxPasswordBytes caps what we hash: a longer "password" is an attempt
@@ -56,13 +59,13 @@ type passwordHasher struct {
 
 func newPasswordHasher(p PasswordParams) *passwordHasher {
 	if p.Memory == 0 {
-		p.Memory = DefaultPasswordParams.Memory
+		p.Memory = defaultPasswordParams.Memory
 	}
 	if p.Iterations == 0 {
-		p.Iterations = DefaultPasswordParams.Iterations
+		p.Iterations = defaultPasswordParams.Iterations
 	}
 	if p.Parallelism == 0 {
-		p.Parallelism = DefaultPasswordParams.Parallelism
+		p.Parallelism = defaultPasswordParams.Parallelism
 	}
 	if p.MaxConcurrent <= 0 {
 		p.MaxConcurrent = max(runtime.NumCPU(), 1)

@@ -87,7 +87,7 @@ type Options struct {
 	Logger    *slog.Logger     // default slog.Default()
 	Sealer    *secret.Sealer   // required for provider secrets
 	Directory Directory        // LDAP password checks; nil refuses LDAP users
-	// PasswordHashing sets the argon2id cost; nil picks DefaultPasswordParams.
+	// PasswordHashing sets the argon2id cost; nil picks OWASP's argon2id minimum (19 MiB, 2 passes).
 	PasswordHashing *PasswordParams
 	// Refusals records the external events a request without a valid
 	// credential causes (a refused sign-in on a file channel, a throttled
@@ -124,7 +124,7 @@ func New(st store.Store, o Options) *Service {
 	if s.refusals == nil {
 		s.refusals = events.NewRefusalLimiter(st, events.RefusalLimits{Clock: s.now, Logger: s.log})
 	}
-	p := DefaultPasswordParams
+	p := defaultPasswordParams
 	if o.PasswordHashing != nil {
 		p = *o.PasswordHashing
 	}

@@ -134,8 +134,8 @@ func TestPHCFormat(t *testing.T) {
 		}
 	}
 	// The default cost is OWASP's argon2id minimum.
-	if d := DefaultPasswordParams; d.Memory != 19456 || d.Iterations != 2 || d.Parallelism != 1 {
-		t.Fatalf("DefaultPasswordParams = %+v", d)
+	if d := defaultPasswordParams; d.Memory != 19456 || d.Iterations != 2 || d.Parallelism != 1 {
+		t.Fatalf("defaultPasswordParams = %+v", d)
 	}
 }
 

@@ -30,11 +30,9 @@ type Ops struct {
 	checks   []check
 }
 
-// check is one more condition of readiness besides the store.
-type check struct {
-	reason string
-	busy   func() bool
-}
+// check is one more condition of readiness besides the store: not ready
+// while it returns a reason.
+type check func() string
 
 // New returns Ops with Go runtime and process collectors registered.
 func New(ready Pinger) *Ops {
@@ -82,7 +80,18 @@ func (o *Ops) MetricsHandler() http.Handler {
 // NotReadyWhen makes /readyz answer 503 with reason while busy reports
 // true, so that a load balancer sends new work to another node.
 func (o *Ops) NotReadyWhen(reason string, busy func() bool) {
-	o.checks = append(o.checks, check{reason: reason, busy: busy})
+	o.NotReadyBecause(func() string {
+		if busy() {
+			return reason
+		}
+		return ""
+	})
+}
+
+// NotReadyBecause makes /readyz answer 503 with what reason returns while
+// it returns something (why the server is stopping, say).
+func (o *Ops) NotReadyBecause(reason func() string) {
+	o.checks = append(o.checks, reason)
 }
 
 func (o *Ops) readyz(w http.ResponseWriter, r *http.Request) {
@@ -95,10 +104,10 @@ func (o *Ops) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, c := range o.checks {
-		if c.busy() {
+		if reason := c(); reason != "" {
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte(c.reason + "\n"))
+			w.Write([]byte(reason + "\n"))
 			return
 		}
 	}

@@ -63,7 +63,7 @@ func (o options) groupNames() (map[string]string, error) {
 }
 
 func (o options) safetyLimit() (SafetyLimit, error) {
-	l := DefaultSafetyLimit
+	l := defaultSafetyLimit
 	for _, f := range []struct {
 		key    string
 		dst    *int

@@ -12,8 +12,9 @@ type SafetyLimit struct {
 	Percent  int `json:"percent"`
 }
 
-// DefaultSafetyLimit is max(10 users, 20 %).
-var DefaultSafetyLimit = SafetyLimit{MinUsers: 10, Percent: 20}
+// defaultSafetyLimit is max(10 users, 20 %); a provider's options change
+// it for that provider only.
+var defaultSafetyLimit = SafetyLimit{MinUsers: 10, Percent: 20}
 
 // Allowed is the most users a run may deprovision when the provider has
 // total users.

@@ -59,11 +59,11 @@ func FuzzFilter(f *testing.F) {
 			allow  map[string]store.FieldKind
 			run    func(*store.Filter) error
 		}{
-			{userFilterFields, store.UserFields, func(sf *store.Filter) error {
+			{userFilterFields, store.UserFields(), func(sf *store.Filter) error {
 				_, err := st.ListUsers(ctx, site.ID, store.UserQuery{Filter: sf, ListOptions: store.ListOptions{Limit: 10}})
 				return err
 			}},
-			{groupFilterFields, store.GroupFields, func(sf *store.Filter) error {
+			{groupFilterFields, store.GroupFields(), func(sf *store.Filter) error {
 				_, err := st.ListGroups(ctx, site.ID, store.GroupQuery{Filter: sf, ListOptions: store.ListOptions{Limit: 10}})
 				return err
 			}},

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -55,10 +56,18 @@ const (
 	KindTime                   // an instant
 )
 
-// UserFields are the user fields a Filter may name, with their kinds.
+// UserFields returns the user fields a Filter may name, with their kinds.
 // active is the opposite of Disabled; external_id is the SCIM client's
-// externalId (User.SCIM.ExternalID), not the provisioning key.
-var UserFields = map[string]FieldKind{
+// externalId (User.SCIM.ExternalID), not the provisioning key. It returns
+// a copy: the fields are what every driver lets a filter reach, and a
+// shared map any importer could add to would open columns to filtering.
+func UserFields() map[string]FieldKind { return maps.Clone(userFields) }
+
+// GroupFields returns the group fields a Filter may name (a copy, as
+// UserFields).
+func GroupFields() map[string]FieldKind { return maps.Clone(groupFields) }
+
+var userFields = map[string]FieldKind{
 	"id":           KindID,
 	"username":     KindText,
 	"email":        KindText,
@@ -71,8 +80,7 @@ var UserFields = map[string]FieldKind{
 	"updated_at":   KindTime,
 }
 
-// GroupFields are the group fields a Filter may name.
-var GroupFields = map[string]FieldKind{
+var groupFields = map[string]FieldKind{
 	"id":          KindID,
 	"name":        KindText,
 	"external_id": KindExact,

@@ -37,9 +37,11 @@ const (
 	DefaultHTTPTimeout = 10 * time.Second
 )
 
-// DefaultScopes are asked for when Config.Scopes is empty: openid for the ID
-// token, profile for names and Entra's oid, email for the address.
-var DefaultScopes = []string{gooidc.ScopeOpenID, "profile", "email"}
+// defaultScopes are asked for when Config.Scopes is empty: openid for the ID
+// token, profile for names and Entra's oid, email for the address. Each
+// Config gets its own copy: a slice shared by every provider would let one
+// change what all of them ask for.
+var defaultScopes = []string{gooidc.ScopeOpenID, "profile", "email"}
 
 // Config is one OpenID provider trust: where the provider is, who we are to
 // it, and how tolerant the checks are of clock drift.
@@ -55,7 +57,7 @@ type Config struct {
 	ClientID, ClientSecret string
 	// RedirectURL is our callback, exactly as registered at the provider.
 	RedirectURL string
-	// Scopes default to DefaultScopes; openid is always added.
+	// Scopes default to openid, profile and email; openid is always added.
 	Scopes []string
 	// HTTPClient fetches discovery and keys and redeems codes. It must verify
 	// TLS; nil means a client with DefaultHTTPTimeout.
@@ -141,7 +143,7 @@ func checkConfig(cfg *Config) error {
 		cfg.Skew = DefaultSkew
 	}
 	if len(cfg.Scopes) == 0 {
-		cfg.Scopes = DefaultScopes
+		cfg.Scopes = slices.Clone(defaultScopes)
 	}
 	if !slices.Contains(cfg.Scopes, gooidc.ScopeOpenID) {
 		cfg.Scopes = append([]string{gooidc.ScopeOpenID}, cfg.Scopes...)

@@ -37,14 +37,14 @@ const (
 	maxIdleConns = 8
 )
 
-// Dialect is PostgreSQL's flavour of the shared implementation.
+// dialect is PostgreSQL's flavour of the shared implementation.
 //
 // Rows are locked FOR NO KEY UPDATE rather than FOR UPDATE: it serialises
 // writers of the row just as well but does not block inserts that merely
 // reference it through a foreign key (a new user of a locked site, a new
 // session of a user being updated), which FOR UPDATE would, inviting
 // deadlocks between a guard and an ordinary insert.
-var Dialect = sqlstore.Dialect{
+var dialect = sqlstore.Dialect{
 	Name:                  "postgres",
 	NumberedPlaceholders:  true,
 	RowLock:               " FOR NO KEY UPDATE",
@@ -98,7 +98,7 @@ func OpenStoreAt(ctx context.Context, url string, version int64) (*sqlstore.Stor
 		_ = db.Close()
 		return nil, err
 	}
-	s := sqlstore.New(sqlstore.Config{Dialect: Dialect, DB: db})
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: db})
 	// An older schema (an upgrade test's) has no username keys to fill.
 	if version != 0 {
 		return s, nil

@@ -35,10 +35,10 @@ var migrations embed.FS
 // process (a backup, the sqlite3 shell) before giving up.
 const busyTimeout = 10 * time.Second
 
-// Dialect is SQLite's flavour of the shared implementation. It has no row
+// dialect is SQLite's flavour of the shared implementation. It has no row
 // lock: the single writer already serialises every transaction, so
 // LockSite only has to check that the site exists.
-var Dialect = sqlstore.Dialect{
+var dialect = sqlstore.Dialect{
 	Name:            "sqlite",
 	CacheStatements: true,
 	IsUniqueViolation: func(err error) bool {
@@ -121,7 +121,7 @@ func OpenStoreAt(ctx context.Context, path string, version int64) (*sqlstore.Sto
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	s := sqlstore.New(sqlstore.Config{
-		Dialect: Dialect,
+		Dialect: dialect,
 		DB:      writer,
 		ReadDB:  reader,
 		OnClose: cp.stop,

@@ -58,7 +58,7 @@ func (s *Store) groupFilter(siteID int64, q store.GroupQuery) (*filter, error) {
 		f.add("g.external_id = ?", q.ExternalID)
 	}
 	if q.Filter != nil {
-		if err := s.addFilter(f, q.Filter, store.GroupFields, groupColumns); err != nil {
+		if err := s.addFilter(f, q.Filter, store.GroupFields(), groupColumns); err != nil {
 			return nil, err
 		}
 	}

@@ -51,7 +51,7 @@ func (s *Store) userFilter(siteID int64, q store.UserQuery) (*filter, error) {
 		f.add(`(u.username_key LIKE ? ESCAPE '\' OR u.email_key LIKE ? ESCAPE '\' OR u.name_key LIKE ? ESCAPE '\')`, p, p, p)
 	}
 	if q.Filter != nil {
-		if err := s.addFilter(f, q.Filter, store.UserFields, userColumns); err != nil {
+		if err := s.addFilter(f, q.Filter, store.UserFields(), userColumns); err != nil {
 			return nil, err
 		}
 	}

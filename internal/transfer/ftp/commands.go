@@ -27,14 +27,33 @@ func (c needsData) Execute(sess *goftp.Session, param string) {
 // answered runs a command so that a panic in it is logged as an error
 // and answered with 451. The library recovers a panicking command too,
 // but logs it only in the debug trace and sends no reply, which leaves
-// the client waiting for ever.
+// the client waiting for ever. It is used by pointer: the library
+// compares commands (to let AUTH TLS through RequireTLS), and a struct
+// holding a func cannot be compared.
 type answered struct {
 	goftp.Command
-	name string
-	log  *slog.Logger
+	name     string
+	log      *slog.Logger
+	draining func() bool
 }
 
-func (c answered) Execute(sess *goftp.Session, param string) {
+// whileDraining are the commands a session may still send while the
+// server drains: the ones that start nothing new. A client that has just
+// finished a transfer often follows it with one (lftp sets the file's time
+// with MFMT after every STOR, others check SIZE or MDTM), and refusing
+// those would fail a transfer that was kept whole.
+var whileDraining = map[string]bool{
+	"QUIT": true, "NOOP": true, "MFMT": true, "MDTM": true, "SIZE": true, "SITE": true,
+	"MLST": true, "STAT": true, "FEAT": true, "PWD": true, "TYPE": true, "SYST": true, "OPTS": true,
+}
+
+func (c *answered) Execute(sess *goftp.Session, param string) {
+	if !whileDraining[c.name] && c.draining() {
+		// RFC 959's reply for a server that is going away.
+		sess.WriteMessage(421, "The server is shutting down; reconnect in a moment")
+		sess.Close()
+		return
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			c.log.Error("ftp command panicked", "command", c.name, "panic", v, "stack", string(debug.Stack()))
@@ -45,8 +64,10 @@ func (c answered) Execute(sess *goftp.Session, param string) {
 }
 
 // guardCommands wraps every command of the table: each is answered
-// whatever happens in it, and data commands need a data connection.
-func guardCommands(commands map[string]goftp.Command, log *slog.Logger) map[string]goftp.Command {
+// whatever happens in it, data commands need a data connection, and while
+// draining reports the server shutting down, only commands that start
+// nothing new are taken (whileDraining).
+func guardCommands(commands map[string]goftp.Command, log *slog.Logger, draining func() bool) map[string]goftp.Command {
 	out := make(map[string]goftp.Command, len(commands))
 	for name, c := range commands {
 		out[name] = c
@@ -57,7 +78,7 @@ func guardCommands(commands map[string]goftp.Command, log *slog.Logger) map[stri
 		}
 	}
 	for name, c := range out {
-		out[name] = answered{Command: c, name: name, log: log}
+		out[name] = &answered{Command: c, name: name, log: log, draining: draining}
 	}
 	return out
 }

@@ -1,8 +1,10 @@
 package ftp
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	goftp "goftp.io/server/v2"
 
@@ -40,11 +42,13 @@ func TestPanickingCommandIsAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.srv.Commands = guardCommands(map[string]goftp.Command{"XBUG": panicking{}, "NOOP": s.srv.Commands["NOOP"]}, h.Logger)
+	s.srv.Commands = guardCommands(map[string]goftp.Command{"XBUG": panicking{}, "NOOP": s.srv.Commands["NOOP"]}, h.Logger, s.conns.draining)
 	done := make(chan error, 1)
 	go func() { done <- s.ListenAndServe() }()
 	t.Cleanup(func() {
-		_ = s.Shutdown()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
 		<-done
 	})
 	waitListening(t, s.Addr())

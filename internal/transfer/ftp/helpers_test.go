@@ -37,7 +37,9 @@ func startFTP(t testing.TB, h *transfertest.Harness, adjust func(*Config)) *Serv
 	done := make(chan error, 1)
 	go func() { done <- s.ListenAndServe() }()
 	t.Cleanup(func() {
-		_ = s.Shutdown()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
 		<-done
 	})
 	waitListening(t, s.Addr())

@@ -24,6 +24,7 @@ type passiveConfig struct {
 	publicHost string // announced in PASV replies; empty: the control connection's local address
 	tls        *tls.Config
 	log        *slog.Logger
+	conns      *controlConns // where the sockets are tracked, for Shutdown
 }
 
 // passiveCommand replaces the library's PASV and EPSV: the data port
@@ -59,11 +60,17 @@ func (c passiveCommand) Execute(sess *goftp.Session, _ string) {
 		sess.WriteMessage(425, "PASV needs IPv4; use EPSV")
 		return
 	}
+	protected, err := sessionTLS(sess)
+	if err != nil {
+		c.cfg.log.Error("ftp: cannot tell whether the control connection is protected; refusing the data connection", "error", err)
+		sess.WriteMessage(425, "Cannot open a data connection")
+		return
+	}
 	var useTLS *tls.Config
-	if privateBool(sess, "tls") {
+	if protected {
 		useTLS = c.cfg.tls
 	}
-	socket, err := listenPassive(local.IP, remote.IP, c.cfg.low, c.cfg.high, useTLS, c.cfg.log)
+	socket, err := listenPassive(local.IP, remote.IP, c.cfg.low, c.cfg.high, useTLS, c.cfg.log, c.cfg.conns)
 	if err != nil {
 		c.cfg.log.Warn("ftp: no passive port free", "error", err)
 		sess.WriteMessage(425, "Cannot open a data connection; try again")
@@ -104,6 +111,7 @@ type passiveSocket struct {
 	host   string
 	port   int
 	done   chan struct{} // closed once accepting has ended
+	conns  *controlConns
 	mu     sync.Mutex
 	conn   net.Conn
 	err    error
@@ -116,7 +124,7 @@ var errDataClosed = errors.New("ftp: the data connection was closed")
 
 // listenPassive opens a data port on ip (from [low, high] when set) for a
 // client at client.
-func listenPassive(ip, client net.IP, low, high int, useTLS *tls.Config, log *slog.Logger) (*passiveSocket, error) {
+func listenPassive(ip, client net.IP, low, high int, useTLS *tls.Config, log *slog.Logger, conns *controlConns) (*passiveSocket, error) {
 	var ln net.Listener
 	var err error
 	attempts := 1
@@ -136,7 +144,8 @@ func listenPassive(ip, client net.IP, low, high int, useTLS *tls.Config, log *sl
 	if err != nil {
 		return nil, err
 	}
-	s := &passiveSocket{ln: ln, host: ip.String(), port: ln.Addr().(*net.TCPAddr).Port, done: make(chan struct{})}
+	s := &passiveSocket{ln: ln, host: ip.String(), port: ln.Addr().(*net.TCPAddr).Port, done: make(chan struct{}), conns: conns}
+	conns.addData(s)
 	go s.accept(client, useTLS, log)
 	return s, nil
 }
@@ -224,6 +233,7 @@ func (s *passiveSocket) Close() error {
 	s.closed = true
 	c := s.conn
 	s.mu.Unlock()
+	s.conns.removeData(s)
 	_ = s.ln.Close()
 	if c != nil {
 		return c.Close()

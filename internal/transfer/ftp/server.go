@@ -12,6 +12,28 @@
 // replaces the part: control connections are accepted on our own listener
 // and bounded (guard.go), data connections are our own passive sockets that
 // serve only the client's address, and active mode is refused (passive.go).
+//
+// Five of the parts replaced live in goftp's unexported fields, which
+// private.go reaches through reflection: New checks every one of them and
+// refuses to build a server on a library version where any is missing or
+// of another type, and a test pins the version (v2.0.3) they were checked
+// against. Each upstream change below would let one go, and all five
+// would let private.go and its unsafe go:
+//
+//   - Serve taking the TLS configuration from Options.TLSConfig, as
+//     ListenAndServe does: no more Server.tlsConfig;
+//   - FEAT built from the Commands the server serves, or settable: no
+//     more Server.feats;
+//   - a way for a command to install a session's data connection (an
+//     exported setter, or a hook that makes the passive socket): no more
+//     Session.dataConn;
+//   - an exported "is the control connection protected" (Session.IsTLS):
+//     no more Session.tls;
+//   - the control connection's local address exported (Session.LocalAddr):
+//     no more Session.conn.
+//
+// github.com/fclairamb/ftpserverlib offers all of these and could replace
+// the library outright; it is not available to this project's builds.
 package ftp
 
 import (
@@ -21,6 +43,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	goftp "goftp.io/server/v2"
@@ -70,12 +93,22 @@ type Server struct {
 	addr        string
 	sessionIdle time.Duration
 	log         *slog.Logger
+	conns       *controlConns
+
+	mu   sync.Mutex
+	shut bool // Shutdown has begun
 }
 
 // New checks cfg and builds the server; ListenAndServe starts it.
 func New(cfg Config) (*Server, error) {
 	if cfg.Identity == nil || cfg.Files == nil {
 		return nil, errors.New("ftp: Config.Identity and Config.Files are required")
+	}
+	// Every private field of the library this package reaches is checked
+	// now, TLS or not, so that an unsupported library version refuses to
+	// serve instead of serving wrong (private.go).
+	if err := checkPrivateFields(privateFields); err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -97,7 +130,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil || port <= 0 || port > 65535 {
 		return nil, fmt.Errorf("ftp: listen address %q: want a port from 1 to 65535", cfg.Listen)
 	}
-	passive := &passiveConfig{publicHost: cfg.PublicHost, tls: cfg.TLS, log: cfg.Logger}
+	conns := newControlConns()
+	passive := &passiveConfig{publicHost: cfg.PublicHost, tls: cfg.TLS, log: cfg.Logger, conns: conns}
 	if cfg.PassivePorts != "" {
 		if passive.low, passive.high, err = config.ParsePortRange(cfg.PassivePorts); err != nil {
 			return nil, fmt.Errorf("ftp: passive ports %q: %w", cfg.PassivePorts, err)
@@ -133,13 +167,13 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	srv.Commands = guardCommands(withCommands(srv.Commands, d, passive), cfg.Logger)
+	srv.Commands = guardCommands(withCommands(srv.Commands, d, passive), cfg.Logger, conns.draining)
 	// FEAT answers the text NewServer made from the library's own table,
 	// which advertises active mode; it gets the served table's instead.
 	if err := setPrivate(srv, "feats", featText(srv.Commands, cfg.TLS != nil)); err != nil {
 		return nil, err
 	}
-	return &Server{srv: srv, addr: cfg.Listen, sessionIdle: cfg.SessionIdleTimeout, log: cfg.Logger}, nil
+	return &Server{srv: srv, addr: cfg.Listen, sessionIdle: cfg.SessionIdleTimeout, log: cfg.Logger, conns: conns}, nil
 }
 
 // Addr is the control connection's address.
@@ -168,13 +202,16 @@ func (s *Server) Listen() (net.Listener, error) {
 // Serve answers FTP on ln until Shutdown. Every control connection is
 // bounded (guard.go).
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.srv.Serve(guardedListener{Listener: ln, idle: s.sessionIdle})
+	s.mu.Lock()
+	shut := s.shut
+	s.mu.Unlock()
+	if shut {
+		_ = ln.Close()
+		return nil
+	}
+	err := s.srv.Serve(guardedListener{Listener: ln, idle: s.sessionIdle, conns: s.conns})
 	if errors.Is(err, goftp.ErrServerClosed) {
 		return nil
 	}
 	return err
 }
-
-// Shutdown stops accepting connections; connected clients keep theirs
-// until they quit or their next command is refused.
-func (s *Server) Shutdown() error { return s.srv.Shutdown() }

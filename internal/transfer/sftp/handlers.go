@@ -28,11 +28,29 @@ func (h *handlers) Fileread(r *pkgsftp.Request) (io.ReaderAt, error) {
 	if err != nil {
 		return nil, sftpError(err)
 	}
-	f, err := fsys.Open(r.Context(), r.Filepath)
-	if err != nil {
+	if err := h.sess.openFile(); err != nil {
 		return nil, sftpError(err)
 	}
-	return f, nil
+	f, err := fsys.Open(r.Context(), r.Filepath)
+	if err != nil {
+		h.sess.closeFile()
+		return nil, sftpError(err)
+	}
+	return &downloadHandle{File: f, sess: h.sess}, nil
+}
+
+// downloadHandle is a file open for reading, counted as a transfer until
+// closed.
+type downloadHandle struct {
+	vfs.File
+	sess *session
+	once sync.Once
+}
+
+func (d *downloadHandle) Close() error {
+	err := d.File.Close()
+	d.once.Do(d.sess.closeFile)
+	return err
 }
 
 // Filewrite opens an upload. A client that truncates (a plain put) starts
@@ -54,11 +72,15 @@ func (h *handlers) Filewrite(r *pkgsftp.Request) (io.WriterAt, error) {
 	if flags.Trunc {
 		keep = 0
 	}
-	up, err := fsys.Create(r.Context(), r.Filepath, keep)
-	if err != nil {
+	if err := h.sess.openFile(); err != nil {
 		return nil, sftpError(err)
 	}
-	u := &uploadHandle{up: up, h: h, path: r.Filepath}
+	up, err := fsys.Create(r.Context(), r.Filepath, keep)
+	if err != nil {
+		h.sess.closeFile()
+		return nil, sftpError(err)
+	}
+	u := &uploadHandle{up: up, h: h, sess: h.sess, path: r.Filepath}
 	h.mu.Lock()
 	if h.writing == nil {
 		h.writing = map[string][]*uploadHandle{}
@@ -69,13 +91,16 @@ func (h *handlers) Filewrite(r *pkgsftp.Request) (io.WriterAt, error) {
 }
 
 // uploadHandle commits its upload when the client closes the handle and
-// discards it when the connection breaks first.
+// discards it when the connection breaks first. It counts as a transfer
+// until then.
 type uploadHandle struct {
 	up     vfs.Upload
 	h      *handlers
+	sess   *session
 	path   string
 	mu     sync.Mutex
 	failed bool
+	closed sync.Once
 }
 
 func (u *uploadHandle) WriteAt(p []byte, off int64) (int, error) { return u.up.WriteAt(p, off) }
@@ -89,6 +114,7 @@ func (u *uploadHandle) TransferError(error) {
 }
 
 func (u *uploadHandle) Close() error {
+	defer u.closed.Do(u.sess.closeFile)
 	u.h.forget(u)
 	u.mu.Lock()
 	failed := u.failed

@@ -67,8 +67,14 @@ type Server struct {
 	hostKeys      []ssh.Signer
 	config        *ssh.ServerConfig
 
-	mu    sync.Mutex
-	conns map[*ssh.ServerConn]struct{}
+	mu sync.Mutex
+	// conns is every connection accepted and not yet ended, with its
+	// session once signed in (drain.go).
+	conns map[net.Conn]*session
+	// ln is the listener Serve accepts on, for Shutdown.
+	ln net.Listener
+	// drained, once Shutdown has begun, is closed when conns is empty.
+	drained chan struct{}
 }
 
 // New loads (or generates) the host keys and returns a server ready to Listen.
@@ -81,7 +87,7 @@ func New(c Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{listen: c.Listen, siteID: c.SiteID, id: c.Identity, storage: c.Storage, log: c.Logger,
-		checkInterval: c.AccountCheckInterval, idleTimeout: c.IdleTimeout, hostKeys: keys, conns: map[*ssh.ServerConn]struct{}{}}
+		checkInterval: c.AccountCheckInterval, idleTimeout: c.IdleTimeout, hostKeys: keys, conns: map[net.Conn]*session{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -113,32 +119,42 @@ func (s *Server) Listen() (net.Listener, error) {
 	return ln, nil
 }
 
-// Serve accepts SFTP connections on ln until ctx is cancelled, then closes
-// the listener and every open connection.
+// Serve accepts SFTP connections on ln until Shutdown, or until ctx is
+// cancelled, which closes the listener and every open connection at once
+// (Shutdown waits for transfers in progress first).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if !s.serving(ln) {
+		return nil // Shutdown came first
+	}
 	go func() {
 		<-ctx.Done()
 		ln.Close()
-		s.mu.Lock()
-		for c := range s.conns {
-			c.Close()
-		}
-		s.mu.Unlock()
+		s.closeConns(func(*session) bool { return true })
 	}()
+	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || s.shuttingDown() {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(50 * time.Millisecond)
+			if retry, wait := acceptRetry(err, backoff); retry {
+				backoff = wait
+				s.log.Warn("sftp: accept failed; retrying", "error", err, "retry_in", wait.String())
+				time.Sleep(wait)
 				continue
 			}
 			return fmt.Errorf("sftp: accept: %w", err)
 		}
-		go s.handleConn(ctx, nc)
+		backoff = 0
+		if !s.accepted(nc) {
+			nc.Close()
+			continue
+		}
+		go func() {
+			defer s.ended(nc)
+			s.handleConn(ctx, nc)
+		}()
 	}
 }
 
@@ -151,8 +167,6 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
-	s.track(sconn, true)
-	defer s.track(sconn, false)
 	defer sconn.Close()
 	go ssh.DiscardRequests(reqs)
 
@@ -162,6 +176,11 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	defer sess.stop()
+	s.signedIn(nc, sess)
+	// The connection ends when its channels have: an upload commits or
+	// is discarded before Shutdown sees the connection gone.
+	var channels sync.WaitGroup
+	defer channels.Wait()
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
 			_ = nch.Reject(ssh.UnknownChannelType, "this server offers SFTP only")
@@ -171,16 +190,6 @@ func (s *Server) handleConn(ctx context.Context, nc net.Conn) {
 		if err != nil {
 			continue
 		}
-		go sess.serveChannel(ch, chReqs)
-	}
-}
-
-func (s *Server) track(c *ssh.ServerConn, open bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if open {
-		s.conns[c] = struct{}{}
-	} else {
-		delete(s.conns, c)
+		channels.Go(func() { sess.serveChannel(ch, chReqs) })
 	}
 }

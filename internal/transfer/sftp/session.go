@@ -34,6 +34,13 @@ type session struct {
 
 	mu       sync.Mutex
 	channels []ssh.Channel // the sftp channels served, told why the session ends
+	// transfers counts the files open for reading or writing: a server
+	// that shuts down closes a session once none is (drain.go).
+	transfers int
+	// endAfterReply closes the connection after the next reply is sent:
+	// the one to the client's close of its last file, while the server
+	// drains.
+	endAfterReply atomic.Bool
 }
 
 func (s *Server) openSession(parent context.Context, conn *ssh.ServerConn) (*session, error) {
@@ -70,6 +77,16 @@ func (c activeChannel) Read(p []byte) (int, error) {
 	n, err := c.Channel.Read(p)
 	if n > 0 {
 		c.sess.touch()
+	}
+	return n, err
+}
+
+// Write sends a reply (pkg/sftp writes each in one call), then ends the
+// session if it was draining its last transfer.
+func (c activeChannel) Write(p []byte) (int, error) {
+	n, err := c.Channel.Write(p)
+	if c.sess.endAfterReply.Load() {
+		c.sess.conn.Close()
 	}
 	return n, err
 }
