@@ -32,6 +32,8 @@ var apiScopes = map[string]identity.Scope{
 	"DELETE " + apiPrefix + "/files/{path...}":                   identity.ScopeFiles,
 	"GET " + apiPrefix + "/file_contents/{path...}":              identity.ScopeFiles,
 	"POST " + apiPrefix + "/file_actions/begin_upload/{path...}": identity.ScopeFiles,
+	"POST " + apiPrefix + "/file_actions/copy/{path...}":         identity.ScopeFiles,
+	"POST " + apiPrefix + "/file_actions/move/{path...}":         identity.ScopeFiles,
 	"PUT " + apiPrefix + "/file_uploads/{ref}":                   identity.ScopeFiles,
 	"GET " + apiPrefix + "/folders":                              identity.ScopeFiles,
 	"GET " + apiPrefix + "/folders/{path...}":                    identity.ScopeFiles,

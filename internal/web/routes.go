@@ -104,6 +104,8 @@ func (s *server) routes() []route {
 		apiRoute("DELETE", "/files/{path...}", user, s.deleteFile),
 		apiRoute("GET", "/file_contents/{path...}", user, s.downloadFile),
 		apiRoute("POST", "/file_actions/begin_upload/{path...}", user, s.beginUpload),
+		apiRoute("POST", "/file_actions/copy/{path...}", user, s.copyFileAction),
+		apiRoute("POST", "/file_actions/move/{path...}", user, s.moveFileAction),
 		apiRoute("PUT", "/file_uploads/{ref}", user, s.receiveUpload),
 		apiRoute("GET", "/folders", user, s.listFolder),
 		apiRoute("GET", "/folders/{path...}", user, s.listFolder),
