@@ -5,7 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,4 +118,72 @@ console.log(JSON.stringify(report));
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// readmeExamples are the titles of the sort and filter examples in the
+// files.com npm SDK's README, each of which lists users.
+var readmeExamples = []string{"Sort Example", "Exact Filter Example", "Range Filter Example", "Pattern Filter Example",
+	"Combination Filter with Sort Example"}
+
+// readmeExample returns the code of the README example with title, with
+// the two changes Node needs to run it as an ES module: the file
+// extension on the SDK's modules (which the README leaves to a bundler),
+// and the SDK's configuration before it.
+func readmeExample(t *testing.T, title string) string {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join("testdata", "filescom-js", "node_modules", "files.com", "README.md"))
+	if err != nil {
+		skipOrFail(t, "the files.com npm SDK is not installed; run scripts/install-test-peers.sh")
+	}
+	start := "```javascript title=\"" + title + "\"\n"
+	_, rest, ok := strings.Cut(string(readme), start)
+	if !ok {
+		t.Fatalf("the README has no example %q", title)
+	}
+	code, _, _ := strings.Cut(rest, "```")
+	code = regexp.MustCompile(`from '(files\.com/lib/[A-Za-z/]+)'`).ReplaceAllString(code, "from '$1.js'")
+	return `import Files from "files.com/lib/Files.js";
+Files.setBaseUrl(process.env.GATEHOUSE_URL);
+Files.setApiKey(process.env.GATEHOUSE_API_KEY);
+` + code
+}
+
+// TestNpmSDKReadmeSortAndFilter runs each sort and filter example of the
+// files.com npm SDK's README as written, against users whose names,
+// admin flags and sign-ins make each example's answer tell.
+func TestNpmSDKReadmeSortAndFilter(t *testing.T) {
+	s := startServer(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
+	name, password := s.firstAdminSignedIn(t) // signs in now: last_login_at is set
+	key := s.userAPIKey(t, name, password)
+	const pw = "a long enough password"
+	for _, u := range []struct {
+		name    string
+		admin   bool
+		signsIn bool
+	}{{"test-one", false, true}, {"test-two", false, false}, {"alice", false, true}, {"test-admin", true, false}} {
+		if code := s.api(t, http.MethodPost, "/users", key, map[string]any{"username": u.name, "password": pw,
+			"site_admin": u.admin, "restapi_permission": true}, nil); code != http.StatusCreated {
+			t.Fatalf("create %s: %d", u.name, code)
+		}
+		if u.signsIn {
+			if code := s.api(t, http.MethodPost, "/sessions", "", map[string]string{"username": u.name, "password": pw}, nil); code != http.StatusCreated {
+				t.Fatalf("sign in %s: %d", u.name, code)
+			}
+		}
+	}
+	want := map[string][]string{
+		"Sort Example":           {name, "alice", "test-admin", "test-one", "test-two"},
+		"Exact Filter Example":   {"test-one", "test-two", "alice"},
+		"Range Filter Example":   {name, "test-one", "alice"},
+		"Pattern Filter Example": {"test-one", "test-two", "test-admin"},
+		// test-two has never signed in, so comes first.
+		"Combination Filter with Sort Example": {"test-two", "test-one"},
+	}
+	for _, title := range readmeExamples {
+		out, err := filescomJS(t, s, key, readmeExample(t, title))
+		got := strings.Fields(out)
+		if err != nil || strings.Contains(out, "Error Occurred") || !slices.Equal(got, want[title]) {
+			t.Errorf("%s printed %q (%v), want %q", title, out, err, want[title])
+		}
+	}
 }

@@ -191,7 +191,7 @@ func TestCopyMoveRefusals(t *testing.T) {
 	for _, f := range list {
 		names = append(names, f.Path)
 	}
-	if strings.Join(names, ",") != "a.txt,b.txt,dir,groups" {
+	if strings.Join(names, ",") != "dir,groups,a.txt,b.txt" {
 		t.Fatalf("the home holds %v after the refusals", names)
 	}
 

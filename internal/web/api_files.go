@@ -299,7 +299,8 @@ func (s *server) deleteFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 }
 
 // listFolder answers GET /folders/{path} (and /folders for the root) with
-// the folder's entries, paginated like every list.
+// the folder's entries in Files.com's order (orderFolder), paginated like
+// every list.
 func (s *server) listFolder(w http.ResponseWriter, r *http.Request, c *apiCall) error {
 	pg, err := parsePage(r)
 	if err != nil {
@@ -313,6 +314,9 @@ func (s *server) listFolder(w http.ResponseWriter, r *http.Request, c *apiCall) 
 	infos, err := fsys.ReadDir(r.Context(), p)
 	if err != nil {
 		return fileError(err)
+	}
+	if infos, err = orderFolder(r, infos); err != nil {
+		return err
 	}
 	type entry struct {
 		pos int64

@@ -141,21 +141,17 @@ func (s *server) writeSSOStrategy(w http.ResponseWriter, r *http.Request, status
 	return nil
 }
 
-var strategyFilters = filterSpec{sortable: []string{"id"}}
-
 func (s *server) listSSOStrategies(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	p, err := parsePage(r)
+	p, _, err := parseList(r, ssoStrategyList)
 	if err != nil {
-		return err
-	}
-	if _, err := parseFilters(r.URL.Query(), strategyFilters); err != nil {
 		return err
 	}
 	list, err := s.svc.ListSSOStrategies(r.Context(), c.site.ID, p.options())
 	if err != nil {
 		return err
 	}
-	return writePage(w, p, list, func(st store.SSOStrategy) int64 { return st.ID },
+	return writeSortedPage(w, p, list, func(st store.SSOStrategy) int64 { return st.ID },
+		func(st store.SSOStrategy, _ string) any { return st.ID },
 		func(st store.SSOStrategy) (any, error) { return s.renderSSOStrategy(r.Context(), st) })
 }
 
