@@ -197,7 +197,7 @@ func TestCopyMoveRefusals(t *testing.T) {
 
 	// A site-wide key has no files to copy.
 	siteWide := int64(0)
-	_, siteKey, err := h.svc.CreateAPIKey(h.ctx, identity.SystemActor, h.site.ID, identity.APIKeyChange{UserID: &siteWide, Name: ptrString("site")})
+	_, siteKey, err := h.svc.CreateAPIKey(h.ctx, identity.SystemActor, h.site.ID, identity.APIKeyChange{UserID: &siteWide, Name: strPointer("site")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,4 +260,4 @@ func (h *harness) createGroupWith(name string, u store.User, admin bool) store.G
 	return g
 }
 
-func ptrString(s string) *string { return &s }
+func strPointer(s string) *string { return &s }
