@@ -302,7 +302,7 @@ func (s *server) deleteFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 // the folder's entries in Files.com's order (orderFolder), paginated like
 // every list.
 func (s *server) listFolder(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	pg, err := parsePage(r)
+	pg, err := folderPage(r)
 	if err != nil {
 		return err
 	}

@@ -79,3 +79,28 @@ func orderFolder(r *http.Request, infos []fs.FileInfo) ([]fs.FileInfo, error) {
 	})
 	return out, nil
 }
+
+// folderPage reads the page of a folder listing.
+func folderPage(r *http.Request) (pageRequest, error) {
+	return parsePageOf(r, folderListKey(r), store.Sort{})
+}
+
+// folderListKey is what a folder listing's cursor is bound to: its
+// cursor is a position in the listing as ordered and narrowed, so it only
+// means something with the same folder, sort_by, type and search.
+func folderListKey(r *http.Request) string {
+	q := r.URL.Query()
+	var b strings.Builder
+	b.WriteString(r.URL.Path)
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		if k == "type" || k == "search" || strings.HasPrefix(k, "sort_by") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b.WriteString("\x00" + k + "=" + strings.Join(q[k], "\x00"))
+	}
+	return b.String()
+}

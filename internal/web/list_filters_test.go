@@ -223,7 +223,10 @@ func TestListParametersRefused(t *testing.T) {
 	page := f.callJSON("GET", usersPath+"?per_page=2&sort_by[username]=asc", f.key, "")
 	cursor := page.header.Get(cursorHeader)
 	idCursor := f.callJSON("GET", usersPath+"?per_page=2", f.key, "").header.Get(cursorHeader)
-	if cursor == "" || idCursor == "" {
+	// A folder listing's cursor is a position in the listing as ordered
+	// and narrowed: it only works with the same order and narrowing.
+	folderCursor := f.callJSON("GET", apiPrefix+"/folders?per_page=1&sort_by[path]=asc", f.key, "").header.Get(cursorHeader)
+	if cursor == "" || idCursor == "" || folderCursor == "" {
 		t.Fatal("no cursors")
 	}
 	for _, c := range []struct {
@@ -272,6 +275,9 @@ func TestListParametersRefused(t *testing.T) {
 		{"type=symlink", "/folders", 400, "bad-request/request-params-invalid", ""},
 		{"filter[path]=a", "/folders", 400, "bad-request/invalid-filter-field", "takes no filter"},
 		{"sort_by[mtime]=asc", "/folders", 400, "bad-request/invalid-sort-field", ""},
+		{"sort_by[size]=desc&cursor=" + folderCursor, "/folders", 400, "bad-request/invalid-cursor", ""},
+		{"sort_by[path]=asc&type=file&cursor=" + folderCursor, "/folders", 400, "bad-request/invalid-cursor", ""},
+		{"cursor=" + folderCursor, "/folders/groups", 400, "bad-request/invalid-cursor", ""},
 	} {
 		path := usersPath
 		if c.list != "" {
@@ -285,6 +291,9 @@ func TestListParametersRefused(t *testing.T) {
 		if r.status != c.status || r.errType() != c.typ || !strings.Contains(string(r.body), c.says) {
 			t.Errorf("%s?%.80s: %d %.300s, want %d %s saying %q", path, c.query, r.status, r.body, c.status, c.typ, c.says)
 		}
+	}
+	if r := f.callJSON("GET", apiPrefix+"/folders?per_page=1&sort_by[path]=asc&cursor="+url.QueryEscape(folderCursor), f.key, ""); r.status != 200 {
+		t.Fatalf("a folder listing's second page: %d %s", r.status, r.body)
 	}
 	// The cursor works with the order that made it.
 	r := f.callJSON("GET", usersPath+"?per_page=2&sort_by[username]=asc&cursor="+url.QueryEscape(cursor), f.key, "")

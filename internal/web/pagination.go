@@ -102,14 +102,15 @@ func (s listSpec) fits(o store.Sort) bool {
 	return ok
 }
 
-// parsePage reads the page of a list in id order.
-func parsePage(r *http.Request) (pageRequest, error) {
-	return parsePageSorted(r, store.Sort{})
+func parsePageSorted(r *http.Request, sort store.Sort) (pageRequest, error) {
+	return parsePageOf(r, r.URL.Path, sort)
 }
 
-func parsePageSorted(r *http.Request, sort store.Sort) (pageRequest, error) {
+// parsePageOf reads a page whose cursor is bound to list: the path, or
+// more where the cursor's position depends on more of the request.
+func parsePageOf(r *http.Request, list string, sort store.Sort) (pageRequest, error) {
 	q := r.URL.Query()
-	p := pageRequest{list: r.URL.Path, perPage: defaultPerPage, sort: sort}
+	p := pageRequest{list: list, perPage: defaultPerPage, sort: sort}
 	if v := q.Get("per_page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxPerPage {
