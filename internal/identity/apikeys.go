@@ -160,16 +160,16 @@ func (s *Service) GetAPIKey(ctx context.Context, a Actor, siteID, id int64) (sto
 	return k, nil
 }
 
-// ListAPIKeys lists keys: a site admin sees every key of userID (0: all),
-// anyone else only their own.
-func (s *Service) ListAPIKeys(ctx context.Context, a Actor, siteID, userID int64, o store.ListOptions) ([]store.APIKey, error) {
+// ListAPIKeys lists keys matching q: a site admin sees every key of
+// q.UserID (0: all), anyone else only their own.
+func (s *Service) ListAPIKeys(ctx context.Context, a Actor, siteID int64, q store.KeyQuery) ([]store.APIKey, error) {
 	if !a.SiteAdmin && !a.System {
 		if a.UserID == 0 {
 			return []store.APIKey{}, nil
 		}
-		userID = a.UserID
+		q.UserID = a.UserID
 	}
-	keys, err := s.st.ListAPIKeys(ctx, siteID, userID, o)
+	keys, err := s.st.ListAPIKeys(ctx, siteID, q)
 	return keys, mapStoreErr(err, "list API keys", nil, nil)
 }
 

@@ -141,7 +141,7 @@ func TestAPIKeyOwnership(t *testing.T) {
 	wantErr(t, "bob deletes ann's key", e.svc.DeleteAPIKey(e.ctx, bobActor, e.site.ID, annKey.ID), ErrAPIKeyNotFound)
 	_, _, err = e.svc.CreateAPIKey(e.ctx, bobActor, e.site.ID, APIKeyChange{UserID: &ann.ID})
 	wantErr(t, "bob creates a key for ann", err, ErrUserNotFound)
-	keys, err := e.svc.ListAPIKeys(e.ctx, bobActor, e.site.ID, ann.ID, store.ListOptions{})
+	keys, err := e.svc.ListAPIKeys(e.ctx, bobActor, e.site.ID, store.KeyQuery{UserID: ann.ID})
 	wantErr(t, "bob lists ann's keys", err, nil)
 	if len(keys) != 0 {
 		t.Fatalf("bob saw %d of ann's keys", len(keys))
@@ -150,7 +150,7 @@ func TestAPIKeyOwnership(t *testing.T) {
 	adminActor := ActorFor(admin, "")
 	_, _, err = e.svc.CreateAPIKey(e.ctx, adminActor, e.site.ID, APIKeyChange{UserID: &ann.ID})
 	wantErr(t, "admin creates a key for ann", err, nil)
-	keys, _ = e.svc.ListAPIKeys(e.ctx, adminActor, e.site.ID, ann.ID, store.ListOptions{})
+	keys, _ = e.svc.ListAPIKeys(e.ctx, adminActor, e.site.ID, store.KeyQuery{UserID: ann.ID})
 	if len(keys) != 2 {
 		t.Fatalf("admin sees %d of ann's keys, want 2", len(keys))
 	}

@@ -68,7 +68,7 @@ func TestPublicKeys(t *testing.T) {
 	wantErr(t, "bob deletes ann's key", e.svc.DeletePublicKey(e.ctx, bobActor, e.site.ID, k.ID), ErrPublicKeyNotFound)
 	_, err = e.svc.CreatePublicKey(e.ctx, bobActor, e.site.ID, PublicKeyChange{UserID: &ann.ID, Title: ptr("x"), PublicKey: ptr(newAuthorizedKey(t))})
 	wantErr(t, "bob adds a key to ann", err, ErrUserNotFound)
-	keys, _ := e.svc.ListPublicKeys(e.ctx, bobActor, e.site.ID, ann.ID, store.ListOptions{})
+	keys, _ := e.svc.ListPublicKeys(e.ctx, bobActor, e.site.ID, store.KeyQuery{UserID: ann.ID})
 	if len(keys) != 0 {
 		t.Fatalf("bob listed %d of ann's keys", len(keys))
 	}

@@ -403,9 +403,9 @@ func (s *Service) LoginWithPublicKey(ctx context.Context, siteID int64, username
 
 // findUserPublicKey looks for the user's key with this fingerprint.
 func (s *Service) findUserPublicKey(ctx context.Context, siteID, userID int64, fingerprint string) (store.PublicKey, bool, error) {
-	opts := store.ListOptions{Limit: 1000}
+	q := store.KeyQuery{UserID: userID, ListOptions: store.ListOptions{Limit: 1000}}
 	for {
-		keys, err := s.st.ListPublicKeys(ctx, siteID, userID, opts)
+		keys, err := s.st.ListPublicKeys(ctx, siteID, q)
 		if err != nil {
 			return store.PublicKey{}, false, mapStoreErr(err, "list public keys", nil, nil)
 		}
@@ -414,9 +414,9 @@ func (s *Service) findUserPublicKey(ctx context.Context, siteID, userID int64, f
 				return k, true, nil
 			}
 		}
-		if len(keys) < opts.Limit {
+		if len(keys) < q.Limit {
 			return store.PublicKey{}, false, nil
 		}
-		opts.AfterID = keys[len(keys)-1].ID
+		q.AfterID = keys[len(keys)-1].ID
 	}
 }

@@ -127,16 +127,16 @@ func (s *Service) GetPublicKey(ctx context.Context, a Actor, siteID, id int64) (
 	return k, nil
 }
 
-// ListPublicKeys lists keys: a site admin sees every key of userID (0:
-// all), anyone else only their own.
-func (s *Service) ListPublicKeys(ctx context.Context, a Actor, siteID, userID int64, o store.ListOptions) ([]store.PublicKey, error) {
+// ListPublicKeys lists keys matching q: a site admin sees every key of
+// q.UserID (0: all), anyone else only their own.
+func (s *Service) ListPublicKeys(ctx context.Context, a Actor, siteID int64, q store.KeyQuery) ([]store.PublicKey, error) {
 	if !a.SiteAdmin && !a.System {
 		if a.UserID == 0 {
 			return []store.PublicKey{}, nil
 		}
-		userID = a.UserID
+		q.UserID = a.UserID
 	}
-	keys, err := s.st.ListPublicKeys(ctx, siteID, userID, o)
+	keys, err := s.st.ListPublicKeys(ctx, siteID, q)
 	return keys, mapStoreErr(err, "list public keys", nil, nil)
 }
 

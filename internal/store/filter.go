@@ -68,16 +68,21 @@ func UserFields() map[string]FieldKind { return maps.Clone(userFields) }
 func GroupFields() map[string]FieldKind { return maps.Clone(groupFields) }
 
 var userFields = map[string]FieldKind{
-	"id":           KindID,
-	"username":     KindText,
-	"email":        KindText,
-	"external_id":  KindExact,
-	"display_name": KindText,
-	"manager":      KindExact,
-	"immutable_id": KindExact, // User.ExternalID, the provisioning key
-	"active":       KindBool,
-	"created_at":   KindTime,
-	"updated_at":   KindTime,
+	"id":            KindID,
+	"username":      KindText,
+	"email":         KindText,
+	"name":          KindText,
+	"company":       KindExact,
+	"external_id":   KindExact,
+	"display_name":  KindText,
+	"manager":       KindExact,
+	"immutable_id":  KindExact, // User.ExternalID, the provisioning key
+	"active":        KindBool,
+	"site_admin":    KindBool,
+	"disabled":      KindBool,
+	"last_login_at": KindTime,
+	"created_at":    KindTime,
+	"updated_at":    KindTime,
 }
 
 var groupFields = map[string]FieldKind{
@@ -87,6 +92,36 @@ var groupFields = map[string]FieldKind{
 	"created_at":  KindTime,
 	"updated_at":  KindTime,
 }
+
+// APIKeyFields are the API key fields a Filter may name.
+var APIKeyFields = map[string]FieldKind{
+	"id":         KindID,
+	"expires_at": KindTime,
+	"created_at": KindTime,
+}
+
+// PublicKeyFields are the SSH key fields a Filter may name.
+var PublicKeyFields = map[string]FieldKind{
+	"id":         KindID,
+	"created_at": KindTime,
+}
+
+// The fields each list sorts by (Sort.Field), with their kinds. Text
+// fields sort without regard to case, as they filter.
+var (
+	UserSortFields = map[string]FieldKind{
+		"id": KindID, "site_id": KindID, "username": KindText, "email": KindText, "name": KindText,
+		"company": KindExact, "site_admin": KindBool, "disabled": KindBool,
+		"last_login_at": KindTime, "last_desktop_login_at": KindTime, "created_at": KindTime,
+	}
+	GroupSortFields     = map[string]FieldKind{"id": KindID, "site_id": KindID, "name": KindText, "created_at": KindTime}
+	KeySortFields       = map[string]FieldKind{"id": KindID, "expires_at": KindTime, "created_at": KindTime}
+	PublicKeySortFields = map[string]FieldKind{"id": KindID, "created_at": KindTime}
+	// EventSortFields are the fields of the SSO and external event logs;
+	// the SCIM log, which has no type or status, sorts by id and
+	// created_at only.
+	EventSortFields = map[string]FieldKind{"id": KindID, "created_at": KindTime, "event_type": KindExact, "status": KindExact}
+)
 
 // maxFilterNodes bounds how large a filter a driver turns into SQL.
 const maxFilterNodes = 200

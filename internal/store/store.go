@@ -24,11 +24,31 @@ var (
 
 // ListOptions selects one page of a list ordered by ascending id.
 type ListOptions struct {
-	AfterID int64 // return records with id > AfterID
+	AfterID int64 // return the records after the one with this id (by id: id > AfterID)
 	Limit   int   // at most this many; 0 means 1000, and more than 10,001 means 10,001
 	// Offset skips this many matching records first (SCIM's startIndex);
 	// AfterID is the cheaper way to page and should be preferred.
 	Offset int
+	// Sort orders the records; the zero Sort is by id, ascending.
+	Sort Sort
+}
+
+// Sort orders a list by one of the fields the list sorts by (UserSortFields,
+// GroupSortFields, KeySortFields, PublicKeySortFields, EventSortFields),
+// records with the same value by id in the same direction. A time field
+// that is not set sorts before every time (after, descending).
+//
+// Paging continues after the last record of the previous page: AfterID
+// is its id and After its value of Field, so the next page starts where
+// that record would sort, even when records were added or changed in
+// between, and reads only the records of the page from an index where
+// one covers the field.
+type Sort struct {
+	Field string // "" or "id": by id
+	Desc  bool
+	// After is the Field value of the record AfterID names: a string, a
+	// bool, an int64 or a time.Time (the zero time when it has none).
+	After any
 }
 
 // SignInChannel names the last_*_login_at column a sign-in sets.
@@ -66,6 +86,15 @@ type GroupQuery struct {
 	SSOStrategyID int64
 	ExternalID    string
 	// Filter, when not nil, is a further condition on GroupFields.
+	Filter *Filter
+}
+
+// KeyQuery filters ListAPIKeys and ListPublicKeys.
+type KeyQuery struct {
+	ListOptions
+	UserID int64 // when not 0, only this user's keys; 0 lists every key of the site
+	// Filter, when not nil, is a further condition on APIKeyFields or
+	// PublicKeyFields.
 	Filter *Filter
 }
 
@@ -185,15 +214,15 @@ type Store interface {
 	GetAPIKey(ctx context.Context, siteID, id int64) (APIKey, error)
 	// GetAPIKeyByHash finds a key of any site by the hash of its secret.
 	GetAPIKeyByHash(ctx context.Context, keyHash []byte) (APIKey, error)
-	// ListAPIKeys lists a site's keys; userID 0 lists every key of the site.
-	ListAPIKeys(ctx context.Context, siteID, userID int64, o ListOptions) ([]APIKey, error)
+	// ListAPIKeys lists a site's keys matching q.
+	ListAPIKeys(ctx context.Context, siteID int64, q KeyQuery) ([]APIKey, error)
 	UpdateAPIKey(ctx context.Context, siteID, id int64, fn func(*APIKey) error) (APIKey, error)
 	DeleteAPIKey(ctx context.Context, siteID, id int64) error
 
 	CreatePublicKey(ctx context.Context, k *PublicKey) error
 	GetPublicKey(ctx context.Context, siteID, id int64) (PublicKey, error)
-	// ListPublicKeys lists a site's keys; userID 0 lists every key of the site.
-	ListPublicKeys(ctx context.Context, siteID, userID int64, o ListOptions) ([]PublicKey, error)
+	// ListPublicKeys lists a site's keys matching q.
+	ListPublicKeys(ctx context.Context, siteID int64, q KeyQuery) ([]PublicKey, error)
 	UpdatePublicKey(ctx context.Context, siteID, id int64, fn func(*PublicKey) error) (PublicKey, error)
 	DeletePublicKey(ctx context.Context, siteID, id int64) error
 

@@ -73,30 +73,17 @@ func renderScimLog(l store.ScimLog) scimLogJSON {
 		RequestJSON: l.RequestJSON, ResponseJSON: l.ResponseJSON, CreatedAt: apiTime(l.CreatedAt)}
 }
 
-var (
-	ssoEventFilters = filterSpec{equal: []string{"event_type", "status", "username", "user_id", "sso_strategy_id"},
-		timeRange: true, sortable: []string{"id", "created_at"}}
-	externalEventFilters = filterSpec{equal: []string{"event_type", "status", "sso_strategy_id"},
-		timeRange: true, sortable: []string{"id", "created_at"}}
-	scimLogFilters = filterSpec{equal: []string{"sso_strategy_id"}, timeRange: true, sortable: []string{"id", "created_at"}}
-)
-
-// eventListQuery parses the page and filters of an event log list.
-func eventListQuery(r *http.Request, spec filterSpec) (pageRequest, store.EventQuery, error) {
-	p, err := parsePage(r)
+// eventListQuery parses the page, filters and order of an event log list.
+func eventListQuery(r *http.Request, spec listSpec) (pageRequest, store.EventQuery, error) {
+	p, lq, err := parseList(r, spec)
 	if err != nil {
 		return p, store.EventQuery{}, err
 	}
-	f, err := parseFilters(r.URL.Query(), spec)
-	if err != nil {
-		return p, store.EventQuery{}, err
-	}
-	q, err := f.eventQuery(p)
-	return p, q, err
+	return p, lq.eventQuery(p.options()), nil
 }
 
 func (s *server) listSSOEvents(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	p, q, err := eventListQuery(r, ssoEventFilters)
+	p, q, err := eventListQuery(r, ssoEventList)
 	if err != nil {
 		return err
 	}
@@ -104,7 +91,7 @@ func (s *server) listSSOEvents(w http.ResponseWriter, r *http.Request, c *apiCal
 	if err != nil {
 		return err
 	}
-	return writePage(w, p, list, func(e store.SSOEvent) int64 { return e.ID },
+	return writeSortedPage(w, p, list, func(e store.SSOEvent) int64 { return e.ID }, ssoEventSortValue,
 		func(e store.SSOEvent) (any, error) { return renderSSOEvent(e), nil })
 }
 
@@ -122,7 +109,7 @@ func (s *server) showSSOEvent(w http.ResponseWriter, r *http.Request, c *apiCall
 }
 
 func (s *server) listExternalEvents(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	p, q, err := eventListQuery(r, externalEventFilters)
+	p, q, err := eventListQuery(r, externalEventList)
 	if err != nil {
 		return err
 	}
@@ -130,7 +117,7 @@ func (s *server) listExternalEvents(w http.ResponseWriter, r *http.Request, c *a
 	if err != nil {
 		return err
 	}
-	return writePage(w, p, list, func(e store.ExternalEvent) int64 { return e.ID },
+	return writeSortedPage(w, p, list, func(e store.ExternalEvent) int64 { return e.ID }, externalEventSortValue,
 		func(e store.ExternalEvent) (any, error) { return renderExternalEvent(e), nil })
 }
 
@@ -168,7 +155,7 @@ func (s *server) createExternalEvent(w http.ResponseWriter, r *http.Request, c *
 }
 
 func (s *server) listScimLogs(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	p, q, err := eventListQuery(r, scimLogFilters)
+	p, q, err := eventListQuery(r, scimLogList)
 	if err != nil {
 		return err
 	}
@@ -176,7 +163,7 @@ func (s *server) listScimLogs(w http.ResponseWriter, r *http.Request, c *apiCall
 	if err != nil {
 		return err
 	}
-	return writePage(w, p, list, func(l store.ScimLog) int64 { return l.ID },
+	return writeSortedPage(w, p, list, func(l store.ScimLog) int64 { return l.ID }, scimLogSortValue,
 		func(l store.ScimLog) (any, error) { return renderScimLog(l), nil })
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"mime"
@@ -128,7 +129,13 @@ func (s *server) deleteFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 		return err
 	}
 	p := filePath(r)
-	if r.URL.Query().Get("recursive") == "true" {
+	var params struct {
+		Recursive flexBool `json:"recursive"`
+	}
+	if err := readLenientJSON(r, &params); err != nil {
+		return err
+	}
+	if params.Recursive || r.URL.Query().Get("recursive") == "true" {
 		err = fsys.RemoveAll(r.Context(), p)
 	} else {
 		err = fsys.Remove(r.Context(), p)
@@ -141,9 +148,10 @@ func (s *server) deleteFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 }
 
 // listFolder answers GET /folders/{path} (and /folders for the root) with
-// the folder's entries, paginated like every list.
+// the folder's entries in Files.com's order (orderFolder), paginated like
+// every list.
 func (s *server) listFolder(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	pg, err := parsePage(r)
+	pg, err := folderPage(r)
 	if err != nil {
 		return err
 	}
@@ -155,6 +163,9 @@ func (s *server) listFolder(w http.ResponseWriter, r *http.Request, c *apiCall) 
 	infos, err := fsys.ReadDir(r.Context(), p)
 	if err != nil {
 		return fileError(err)
+	}
+	if infos, err = orderFolder(r, infos); err != nil {
+		return err
 	}
 	type entry struct {
 		pos  int64
@@ -172,26 +183,46 @@ func (s *server) listFolder(w http.ResponseWriter, r *http.Request, c *apiCall) 
 		func(e entry) (any, error) { return renderFileWith(path.Join(p, e.fi.Name()), e.fi, e.sums), nil })
 }
 
-// createFolder answers POST /folders/{path}.
+// createFolder answers POST /folders/{path}; mkdir_parents=true creates
+// the folders above it first, as begin_upload does.
 func (s *server) createFolder(w http.ResponseWriter, r *http.Request, c *apiCall) error {
 	fsys, err := s.filesFor(r, c)
 	if err != nil {
 		return err
 	}
+	var params struct {
+		MkdirParents flexBool `json:"mkdir_parents"`
+	}
+	if err := readLenientJSON(r, &params); err != nil {
+		return err
+	}
 	p := filePath(r)
+	if wantsParents(r, params.MkdirParents) {
+		if err := mkdirAll(r, fsys, path.Dir(p)); err != nil {
+			return err
+		}
+	}
 	if err := fsys.Mkdir(r.Context(), p); err != nil {
 		return fileError(err)
 	}
 	return s.writeFileInfo(w, r, fsys, p, http.StatusCreated)
 }
 
+// wantsParents reports whether a request asks for the missing folders
+// above its path (mkdir_parents, in the body or the query).
+func wantsParents(r *http.Request, inBody flexBool) bool {
+	return bool(inBody) || r.URL.Query().Get("mkdir_parents") == "true"
+}
+
+// mkdirAll creates dir and the folders above it that are missing: the
+// mkdir_parents of folder creation and begin_upload.
 func mkdirAll(r *http.Request, fsys vfs.FS, dir string) error {
 	if dir == "/" || dir == "." {
 		return nil
 	}
 	if fi, err := fsys.Stat(r.Context(), dir); err == nil {
 		if !fi.IsDir() {
-			return fileError(vfs.ErrNotDir)
+			return fileActionError(fmt.Errorf("create folder %s: it is a file, not a folder: %w", dir, vfs.ErrParentNotDir))
 		}
 		return nil
 	}
@@ -249,8 +280,10 @@ func fileError(err error) error {
 		return identity.ErrNotAuthorized.With("%s", err.Error())
 	case errors.Is(err, vfs.ErrExist):
 		return (&identity.Error{Status: http.StatusUnprocessableEntity, Type: "processing-failure/destination-exists", Title: "Destination Exists"}).With("%s", err.Error())
+	case errors.Is(err, vfs.ErrNotEmpty):
+		return (&identity.Error{Status: http.StatusUnprocessableEntity, Type: "processing-failure/folder-not-empty", Title: "Folder Not Empty"}).With("%s; delete it with recursive=true to remove what is in it", err.Error())
 	case errors.Is(err, vfs.ErrInvalidName), errors.Is(err, vfs.ErrIsDir), errors.Is(err, vfs.ErrNotDir),
-		errors.Is(err, vfs.ErrNotEmpty), errors.Is(err, vfs.ErrInvalidOffset), errors.Is(err, vfs.ErrCrossFolder),
+		errors.Is(err, vfs.ErrInvalidOffset), errors.Is(err, vfs.ErrCrossFolder),
 		errors.Is(err, vfs.ErrIntoItself):
 		return (&identity.Error{Status: http.StatusBadRequest, Type: "bad-request/invalid-path", Title: "Invalid Path"}).With("%s", err.Error())
 	}

@@ -43,7 +43,7 @@ func (p groupUserParams) ids() (groupID, userID int64, err error) {
 }
 
 func (s *server) listGroupUsers(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	p, err := parsePage(r)
+	p, _, err := parseList(r, groupUserList)
 	if err != nil {
 		return err
 	}

@@ -68,22 +68,23 @@ func (s *server) writeGroup(w http.ResponseWriter, r *http.Request, status int, 
 	return nil
 }
 
-var groupFilters = filterSpec{equal: []string{"name"}, sortable: []string{"id"}}
-
+// listGroups answers GET /groups with Files.com's filters and order
+// (groupList) and ids.
 func (s *server) listGroups(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	p, err := parsePage(r)
+	p, lq, err := parseList(r, groupList)
 	if err != nil {
 		return err
 	}
-	f, err := parseFilters(r.URL.Query(), groupFilters)
+	ids, err := idsFilter(r)
 	if err != nil {
 		return err
 	}
-	groups, err := s.svc.ListGroups(r.Context(), c.site.ID, store.GroupQuery{ListOptions: p.options(), Name: f.equal["name"]})
+	q := store.GroupQuery{ListOptions: p.options(), Filter: both(lq.storeFilter(), ids)}
+	groups, err := s.svc.ListGroups(r.Context(), c.site.ID, q)
 	if err != nil {
 		return err
 	}
-	return writePage(w, p, groups, func(g store.Group) int64 { return g.ID },
+	return writeSortedPage(w, p, groups, func(g store.Group) int64 { return g.ID }, groupSortValue,
 		func(g store.Group) (any, error) { return s.renderGroup(r.Context(), g) })
 }
 

@@ -37,36 +37,32 @@ func ownUserOnly(c *apiCall, userID int64) error {
 	return nil
 }
 
-var keyFilters = filterSpec{sortable: []string{"id"}}
-
-// keyListRequest reads the page and user_id of a list of API keys or SSH
-// keys. The service scopes a non-admin to their own keys; asking for
-// another user's is refused here so the answer says why.
-func keyListRequest(r *http.Request, c *apiCall) (pageRequest, int64, error) {
-	p, err := parsePage(r)
+// keyListRequest reads the page, filters, order and user_id of a list of
+// API keys or SSH keys (spec). The service scopes a non-admin to their
+// own keys; asking for another user's is refused here so the answer says
+// why.
+func keyListRequest(r *http.Request, c *apiCall, spec listSpec) (pageRequest, store.KeyQuery, error) {
+	p, lq, err := parseList(r, spec)
 	if err != nil {
-		return p, 0, err
+		return p, store.KeyQuery{}, err
 	}
-	if _, err := parseFilters(r.URL.Query(), keyFilters); err != nil {
-		return p, 0, err
+	q := store.KeyQuery{ListOptions: p.options(), Filter: lq.storeFilter()}
+	if q.UserID, err = queryID(r, "user_id"); err != nil {
+		return p, q, err
 	}
-	userID, err := queryID(r, "user_id")
-	if err != nil {
-		return p, 0, err
-	}
-	return p, userID, ownUserOnly(c, userID)
+	return p, q, ownUserOnly(c, q.UserID)
 }
 
 func (s *server) listAPIKeys(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	p, userID, err := keyListRequest(r, c)
+	p, q, err := keyListRequest(r, c, apiKeyList)
 	if err != nil {
 		return err
 	}
-	keys, err := s.svc.ListAPIKeys(r.Context(), c.actor(), c.site.ID, userID, p.options())
+	keys, err := s.svc.ListAPIKeys(r.Context(), c.actor(), c.site.ID, q)
 	if err != nil {
 		return err
 	}
-	return writePage(w, p, keys, func(k store.APIKey) int64 { return k.ID },
+	return writeSortedPage(w, p, keys, func(k store.APIKey) int64 { return k.ID }, apiKeySortValue,
 		func(k store.APIKey) (any, error) { return renderAPIKey(k, ""), nil })
 }
 

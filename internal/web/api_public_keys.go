@@ -63,16 +63,16 @@ func (s *server) writePublicKey(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (s *server) listPublicKeys(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	p, userID, err := keyListRequest(r, c)
+	p, q, err := keyListRequest(r, c, publicKeyList)
 	if err != nil {
 		return err
 	}
-	keys, err := s.svc.ListPublicKeys(r.Context(), c.actor(), c.site.ID, userID, p.options())
+	keys, err := s.svc.ListPublicKeys(r.Context(), c.actor(), c.site.ID, q)
 	if err != nil {
 		return err
 	}
 	names := userNames{}
-	return writePage(w, p, keys, func(k store.PublicKey) int64 { return k.ID },
+	return writeSortedPage(w, p, keys, func(k store.PublicKey) int64 { return k.ID }, publicKeySortValue,
 		func(k store.PublicKey) (any, error) { return s.renderPublicKey(r.Context(), k, names) })
 }
 

@@ -122,8 +122,8 @@ func TestAPIRefusesMalformedInput(t *testing.T) {
 		{"GET", users + "?cursor=bogus", "", 400, identity.ErrInvalidCursor.Type},
 		{"GET", users + "?cursor=" + encodeCursor(1, apiPrefix+"/groups"), "", 400, identity.ErrInvalidCursor.Type},
 		{"GET", users + "?filter[password_hash]=x", "", 400, errInvalidFilterField.Type},
-		{"GET", users + "?sort_by[username]=desc", "", 400, errInvalidSortField.Type},
-		{"GET", apiPrefix + "/sso_events?filter_gt[created_at]=yesterday", "", 400, errInvalidQuery.Type},
+		{"GET", users + "?sort_by[password_hash]=desc", "", 400, errInvalidSortField.Type},
+		{"GET", apiPrefix + "/sso_events?filter_gt[created_at]=yesterday", "", 400, errInvalidFilterValue.Type},
 		{"GET", apiPrefix + "/no_such_thing", "", 404, errRouteNotFound.Type},
 		{"PUT", users, `{}`, 405, errMethodNotAllowed.Type},
 	} {
@@ -238,7 +238,7 @@ func TestAPINonAdminsAreConfinedToTheirOwnRecords(t *testing.T) {
 	if len(keys) != 1 || keys[0].UserID == nil || *keys[0].UserID != f.ann.ID {
 		t.Fatalf("ann's keys: %+v", keys)
 	}
-	adminKeys, err := f.svc.ListAPIKeys(f.ctx, identity.SystemActor, f.site.ID, f.admin.ID, store.ListOptions{Limit: 10})
+	adminKeys, err := f.svc.ListAPIKeys(f.ctx, identity.SystemActor, f.site.ID, store.KeyQuery{UserID: f.admin.ID, ListOptions: store.ListOptions{Limit: 10}})
 	if err != nil || len(adminKeys) != 1 {
 		t.Fatal(err)
 	}

@@ -85,27 +85,27 @@ func (s *server) writeUser(w http.ResponseWriter, r *http.Request, status int, u
 	return nil
 }
 
-var userFilters = filterSpec{equal: []string{"username", "email", "sso_strategy_id"}, sortable: []string{"id"}}
-
+// listUsers answers GET /users with Files.com's filters and order
+// (userList), ids and search (a prefix of the username, e-mail or name).
 func (s *server) listUsers(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	p, err := parsePage(r)
+	p, lq, err := parseList(r, userList)
 	if err != nil {
 		return err
 	}
-	f, err := parseFilters(r.URL.Query(), userFilters)
+	ids, err := idsFilter(r)
 	if err != nil {
 		return err
 	}
-	q := store.UserQuery{ListOptions: p.options(), Username: f.equal["username"], Email: f.equal["email"],
-		Search: r.URL.Query().Get("search")}
-	if q.SSOStrategyID, err = f.int64Filter("sso_strategy_id"); err != nil {
-		return err
+	q := store.UserQuery{ListOptions: p.options(), Search: r.URL.Query().Get("search")}
+	if v, ok := lq.take("sso_strategy_id"); ok {
+		q.SSOStrategyID = v.(int64)
 	}
+	q.Filter = both(lq.storeFilter(), ids)
 	users, err := s.svc.ListUsers(r.Context(), c.site.ID, q)
 	if err != nil {
 		return err
 	}
-	return writePage(w, p, users, func(u store.User) int64 { return u.ID },
+	return writeSortedPage(w, p, users, func(u store.User) int64 { return u.ID }, userSortValue,
 		func(u store.User) (any, error) { return s.renderUser(r.Context(), u) })
 }
 

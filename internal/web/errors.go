@@ -26,7 +26,7 @@ var (
 	errInvalidFilterField = &identity.Error{Status: http.StatusBadRequest, Type: "bad-request/invalid-filter-field",
 		Title: "Invalid Filter Field", Message: "this list cannot be filtered by that field"}
 	errInvalidSortField = &identity.Error{Status: http.StatusBadRequest, Type: "bad-request/invalid-sort-field",
-		Title: "Invalid Sort Field", Message: "this list can only be sorted by id (or created_at), ascending"}
+		Title: "Invalid Sort Field", Message: "this list cannot be sorted by that field"}
 	// errServerBusy: the front end's own limits turned the request away
 	// before it ran (its queue's wait ran out, or the memory for request
 	// bodies is spent); nothing was done, and the same request may be sent

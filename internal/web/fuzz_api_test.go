@@ -269,9 +269,9 @@ func (fx *apiFuzz) state(t testing.TB) string {
 	check(t, err)
 	members, err := fx.st.ListMemberships(ctx, site, store.MembershipQuery{UserIDFrom: 0, UserIDTo: 1 << 62})
 	check(t, err)
-	apiKeys, err := fx.st.ListAPIKeys(ctx, site, 0, all)
+	apiKeys, err := fx.st.ListAPIKeys(ctx, site, store.KeyQuery{ListOptions: all})
 	check(t, err)
-	publicKeys, err := fx.st.ListPublicKeys(ctx, site, 0, all)
+	publicKeys, err := fx.st.ListPublicKeys(ctx, site, store.KeyQuery{ListOptions: all})
 	check(t, err)
 	providers, err := fx.st.ListSSOStrategies(ctx, site, all)
 	check(t, err)
@@ -309,14 +309,14 @@ func (fx *apiFuzz) reset(t *testing.T) {
 			check(t, fx.st.DeleteGroup(ctx, site, g.ID))
 		}
 	}
-	keys, err := fx.st.ListAPIKeys(ctx, site, 0, all)
+	keys, err := fx.st.ListAPIKeys(ctx, site, store.KeyQuery{ListOptions: all})
 	check(t, err)
 	for _, k := range keys {
 		if !keep(3, k.ID) {
 			check(t, fx.st.DeleteAPIKey(ctx, site, k.ID))
 		}
 	}
-	pubs, err := fx.st.ListPublicKeys(ctx, site, 0, all)
+	pubs, err := fx.st.ListPublicKeys(ctx, site, store.KeyQuery{ListOptions: all})
 	check(t, err)
 	for _, k := range pubs {
 		if !keep(4, k.ID) {

@@ -34,6 +34,8 @@ var apiScopes = map[string]identity.Scope{
 	"GET " + apiPrefix + "/file_actions/metadata/{path...}":      identity.ScopeFiles,
 	"GET " + apiPrefix + "/file_contents/{path...}":              identity.ScopeFiles,
 	"POST " + apiPrefix + "/file_actions/begin_upload/{path...}": identity.ScopeFiles,
+	"POST " + apiPrefix + "/file_actions/copy/{path...}":         identity.ScopeFiles,
+	"POST " + apiPrefix + "/file_actions/move/{path...}":         identity.ScopeFiles,
 	"GET " + apiPrefix + "/folders":                              identity.ScopeFiles,
 	"GET " + apiPrefix + "/folders/{path...}":                    identity.ScopeFiles,
 	"POST " + apiPrefix + "/folders/{path...}":                   identity.ScopeFiles,

@@ -108,6 +108,8 @@ func (s *server) routes() []route {
 		apiRoute("GET", "/file_actions/metadata/{path...}", user, s.showFileMetadata),
 		apiRoute("POST", "/file_actions/begin_upload/{path...}", user, s.beginUpload),
 		apiRoute("PUT", "/file_uploads/{ref}", pub, s.receivePart),
+		apiRoute("POST", "/file_actions/copy/{path...}", user, s.copyFileAction),
+		apiRoute("POST", "/file_actions/move/{path...}", user, s.moveFileAction),
 		apiRoute("GET", "/folders", user, s.listFolder),
 		apiRoute("GET", "/folders/{path...}", user, s.listFolder),
 		apiRoute("POST", "/folders/{path...}", user, s.createFolder),

@@ -30,6 +30,7 @@ func BenchmarkCreate100kUsersInOneTx(b *testing.B) { storetest.BenchCreate100kUs
 func BenchmarkGetUser(b *testing.B)                { storetest.BenchGetUser(b, open) }
 func BenchmarkGetAPIKeyByHash(b *testing.B)        { storetest.BenchGetAPIKeyByHash(b, open) }
 func BenchmarkAPIKeyRequest(b *testing.B)          { storetest.BenchAPIKeyRequest(b, open) }
+func BenchmarkListUsers100k(b *testing.B)          { storetest.BenchListUsers100k(b, open) }
 
 func TestUpgrades(t *testing.T) {
 	storetest.RunUpgrades(t, func(t *testing.T) func(int64) store.Store {

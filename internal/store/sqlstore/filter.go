@@ -10,20 +10,30 @@ import (
 )
 
 // userColumns and groupColumns map the fields a store.Filter may name to
-// indexed columns. Text fields compared without regard to case use the
-// lower-cased key columns.
+// their columns (indexed, for the fields SCIM filters on). Text fields
+// compared without regard to case use the lower-cased key columns. A
+// boolean column written "NOT column" holds the field's opposite.
 var userColumns = map[string]string{
-	"id":           "u.id",
-	"username":     "u.username_key",
-	"email":        "u.email_key",
-	"external_id":  "u.scim_external_id",
-	"display_name": "u.scim_display_name_key",
-	"manager":      "u.manager_id",
-	"immutable_id": "u.external_id",
-	"active":       "u.disabled",
-	"created_at":   "u.created_at",
-	"updated_at":   "u.updated_at",
+	"id":            "u.id",
+	"username":      "u.username_key",
+	"email":         "u.email_key",
+	"name":          "u.name_key",
+	"company":       "u.company",
+	"external_id":   "u.scim_external_id",
+	"display_name":  "u.scim_display_name_key",
+	"manager":       "u.manager_id",
+	"immutable_id":  "u.external_id",
+	"active":        "NOT u.disabled",
+	"site_admin":    "u.site_admin",
+	"disabled":      "u.disabled",
+	"last_login_at": "u.last_login_at",
+	"created_at":    "u.created_at",
+	"updated_at":    "u.updated_at",
 }
+
+var apiKeyColumns = map[string]string{"id": "k.id", "expires_at": "k.expires_at", "created_at": "k.created_at"}
+
+var publicKeyColumns = map[string]string{"id": "pk.id", "created_at": "pk.created_at"}
 
 var groupColumns = map[string]string{
 	"id":          "g.id",
@@ -79,13 +89,16 @@ func (s *Store) filterSQL(b *strings.Builder, args *[]any, f *store.Filter, fiel
 		return
 	}
 	switch kind {
-	case store.KindBool: // active is the opposite of the disabled column
-		op := "="
+	case store.KindBool:
+		op, v := "=", f.Value.(bool)
 		if f.Op == store.OpNe {
 			op = "<>"
 		}
+		if opposite, ok := strings.CutPrefix(col, "NOT "); ok {
+			col, v = opposite, !v
+		}
 		b.WriteString("(" + col + " " + op + " ?)")
-		*args = append(*args, !f.Value.(bool))
+		*args = append(*args, v)
 	case store.KindTime:
 		b.WriteString("(" + col + " " + sqlOperator(f.Op) + " ?)")
 		*args = append(*args, s.timeArg(f.Value.(time.Time)))

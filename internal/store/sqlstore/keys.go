@@ -34,14 +34,19 @@ func (s *Store) GetAPIKeyByHash(ctx context.Context, keyHash []byte) (store.APIK
 	return get(ctx, s, apiKeys, "k.key_hash = ?", keyHash)
 }
 
-// ListAPIKeys lists a site's keys, or one user's when userID is not 0.
-func (s *Store) ListAPIKeys(ctx context.Context, siteID, userID int64, o store.ListOptions) ([]store.APIKey, error) {
+// ListAPIKeys lists a site's keys matching q.
+func (s *Store) ListAPIKeys(ctx context.Context, siteID int64, q store.KeyQuery) ([]store.APIKey, error) {
 	f := &filter{}
 	f.add("k.site_id = ?", siteID)
-	if userID != 0 {
-		f.add("k.user_id = ?", userID)
+	if q.UserID != 0 {
+		f.add("k.user_id = ?", q.UserID)
 	}
-	return list(ctx, s, apiKeys, f.where(), f.args, o)
+	if q.Filter != nil {
+		if err := s.addFilter(f, q.Filter, store.APIKeyFields, apiKeyColumns); err != nil {
+			return nil, err
+		}
+	}
+	return list(ctx, s, apiKeys, f.where(), f.args, q.ListOptions)
 }
 
 // UpdateAPIKey changes a key through fn; its owner and hash cannot change.
@@ -68,14 +73,19 @@ func (s *Store) GetPublicKey(ctx context.Context, siteID, id int64) (store.Publi
 	return get(ctx, s, publicKeys, "pk.id = ? AND pk.site_id = ?", id, siteID)
 }
 
-// ListPublicKeys lists a site's keys, or one user's when userID is not 0.
-func (s *Store) ListPublicKeys(ctx context.Context, siteID, userID int64, o store.ListOptions) ([]store.PublicKey, error) {
+// ListPublicKeys lists a site's keys matching q.
+func (s *Store) ListPublicKeys(ctx context.Context, siteID int64, q store.KeyQuery) ([]store.PublicKey, error) {
 	f := &filter{}
 	f.add("pk.site_id = ?", siteID)
-	if userID != 0 {
-		f.add("pk.user_id = ?", userID)
+	if q.UserID != 0 {
+		f.add("pk.user_id = ?", q.UserID)
 	}
-	return list(ctx, s, publicKeys, f.where(), f.args, o)
+	if q.Filter != nil {
+		if err := s.addFilter(f, q.Filter, store.PublicKeyFields, publicKeyColumns); err != nil {
+			return nil, err
+		}
+	}
+	return list(ctx, s, publicKeys, f.where(), f.args, q.ListOptions)
 }
 
 // UpdatePublicKey changes a key through fn; its owner cannot change.

@@ -25,6 +25,7 @@ type table[R any] struct {
 	from   string // FROM clause: the table, or a join
 	what   string // the record's name in errors
 	fields func(*R) []field
+	sorts  map[string]sortColumn // the fields its lists sort by, besides id
 
 	selectCols string // qualified, for SELECT
 	returnCols string // unqualified, for RETURNING; tables without joined fields only
@@ -159,7 +160,8 @@ func get[R any](ctx context.Context, s *Store, t *table[R], where string, args .
 	return r, nil
 }
 
-// list reads one page of records matching where, ordered by id.
+// list reads one page of records matching where, in o's order (by id
+// unless o.Sort names a field of the table's sorts).
 func list[R any](ctx context.Context, s *Store, t *table[R], where string, args []any, o store.ListOptions) ([]R, error) {
 	limit := o.Limit
 	switch {
@@ -168,8 +170,12 @@ func list[R any](ctx context.Context, s *Store, t *table[R], where string, args 
 	case limit > maxLimit:
 		limit = maxLimit
 	}
-	q := t.selectSQL(where+" AND "+t.alias+".id > ?") + " ORDER BY " + t.alias + ".id LIMIT ?"
-	args = append(args, o.AfterID, limit)
+	p, err := s.keyset(t.alias, t.sorts, o)
+	if err != nil {
+		return nil, err
+	}
+	q := t.selectSQL(where+p.after) + " ORDER BY " + p.order + " LIMIT ?"
+	args = append(append(args, p.args...), limit)
 	if o.Offset > 0 {
 		q += " OFFSET ?"
 		args = append(args, o.Offset)

@@ -76,7 +76,7 @@ var users = newTable("users", "u", "", "user", func(r *store.User) []field {
 		{"created_at", &r.CreatedAt},
 		{"updated_at", &r.UpdatedAt},
 	}
-})
+}).sortedBy(userSorts)
 
 var groups = newTable("groups", "g", "", "group", func(r *store.Group) []field {
 	return []field{
@@ -94,7 +94,7 @@ var groups = newTable("groups", "g", "", "group", func(r *store.Group) []field {
 		{"created_at", &r.CreatedAt},
 		{"updated_at", &r.UpdatedAt},
 	}
-})
+}).sortedBy(groupSorts)
 
 var groupUsers = newTable("group_users", "gu",
 	"group_users gu JOIN groups g ON g.id = gu.group_id JOIN users u ON u.id = gu.user_id",
@@ -133,7 +133,7 @@ var apiKeys = newTable("api_keys", "k", "", "API key", func(r *store.APIKey) []f
 		{"last_use_at", &r.LastUseAt},
 		{"created_at", &r.CreatedAt},
 	}
-})
+}).sortedBy(apiKeySorts)
 
 var publicKeys = newTable("public_keys", "pk", "", "public key", func(r *store.PublicKey) []field {
 	return []field{
@@ -146,7 +146,7 @@ var publicKeys = newTable("public_keys", "pk", "", "public key", func(r *store.P
 		{"last_login_at", &r.LastLoginAt},
 		{"created_at", &r.CreatedAt},
 	}
-})
+}).sortedBy(publicKeySorts)
 
 var sessions = newTable("sessions", "se", "", "session", func(r *store.Session) []field {
 	return []field{
@@ -181,7 +181,7 @@ var ssoEvents = newTable("sso_events", "ev", "", "SSO event", func(r *store.SSOE
 		{"region", &r.Region},
 		{"created_at", &r.CreatedAt},
 	}
-})
+}).sortedBy(eventSorts)
 
 var externalEvents = newTable("external_events", "ev", "", "external event", func(r *store.ExternalEvent) []field {
 	return []field{
@@ -193,7 +193,7 @@ var externalEvents = newTable("external_events", "ev", "", "external event", fun
 		{"sso_strategy_id", &r.SSOStrategyID},
 		{"created_at", &r.CreatedAt},
 	}
-})
+}).sortedBy(eventSorts)
 
 var scimLogs = newTable("scim_logs", "ev", "", "SCIM log entry", func(r *store.ScimLog) []field {
 	return []field{
@@ -208,4 +208,4 @@ var scimLogs = newTable("scim_logs", "ev", "", "SCIM log entry", func(r *store.S
 		{"response_json", &r.ResponseJSON},
 		{"created_at", &r.CreatedAt},
 	}
-})
+}).sortedBy(scimLogSorts)

@@ -59,13 +59,13 @@ var apiKeyTests = []test{
 		}
 		a, b, c, d := mk(u1.ID, "a"), mk(u2.ID, "b"), mk(0, "c"), mk(u1.ID, "d")
 		f.must(f.s.CreateAPIKey(f.ctx, &store.APIKey{SiteID: f.other.ID, KeyHash: []byte("e")}))
-		all, err := f.s.ListAPIKeys(f.ctx, f.site.ID, 0, store.ListOptions{})
+		all, err := f.s.ListAPIKeys(f.ctx, f.site.ID, store.KeyQuery{})
 		f.must(err)
 		wantIDs(f, ids(f, all), a, b, c, d)
-		mine, err := f.s.ListAPIKeys(f.ctx, f.site.ID, u1.ID, store.ListOptions{})
+		mine, err := f.s.ListAPIKeys(f.ctx, f.site.ID, store.KeyQuery{UserID: u1.ID})
 		f.must(err)
 		wantIDs(f, ids(f, mine), a, d)
-		page, err := f.s.ListAPIKeys(f.ctx, f.site.ID, 0, store.ListOptions{AfterID: a, Limit: 2})
+		page, err := f.s.ListAPIKeys(f.ctx, f.site.ID, store.KeyQuery{ListOptions: store.ListOptions{AfterID: a, Limit: 2}})
 		f.must(err)
 		wantIDs(f, ids(f, page), b, c)
 		upd, err := f.s.UpdateAPIKey(f.ctx, f.site.ID, a, func(k *store.APIKey) error {
@@ -102,13 +102,13 @@ var publicKeyTests = []test{
 		equal(f, got, k)
 		k2 := store.PublicKey{SiteID: f.site.ID, UserID: f.user("other").ID, Title: "desktop"}
 		f.must(f.s.CreatePublicKey(f.ctx, &k2))
-		all, err := f.s.ListPublicKeys(f.ctx, f.site.ID, 0, store.ListOptions{})
+		all, err := f.s.ListPublicKeys(f.ctx, f.site.ID, store.KeyQuery{})
 		f.must(err)
 		wantIDs(f, ids(f, all), k.ID, k2.ID)
-		mine, err := f.s.ListPublicKeys(f.ctx, f.site.ID, u.ID, store.ListOptions{})
+		mine, err := f.s.ListPublicKeys(f.ctx, f.site.ID, store.KeyQuery{UserID: u.ID})
 		f.must(err)
 		wantIDs(f, ids(f, mine), k.ID)
-		page, err := f.s.ListPublicKeys(f.ctx, f.site.ID, 0, store.ListOptions{AfterID: k.ID})
+		page, err := f.s.ListPublicKeys(f.ctx, f.site.ID, store.KeyQuery{ListOptions: store.ListOptions{AfterID: k.ID}})
 		f.must(err)
 		wantIDs(f, ids(f, page), k2.ID)
 		upd, err := f.s.UpdatePublicKey(f.ctx, f.site.ID, k.ID, func(x *store.PublicKey) error {
@@ -138,7 +138,7 @@ var publicKeyTests = []test{
 		_, err = f.s.UpdatePublicKey(f.ctx, f.site.ID, theirs.ID, func(k *store.PublicKey) error { k.Title = "x"; return nil })
 		f.wantErr(err, store.ErrNotFound)
 		f.wantErr(f.s.DeletePublicKey(f.ctx, f.site.ID, theirs.ID), store.ErrNotFound)
-		list, err := f.s.ListPublicKeys(f.ctx, f.site.ID, 0, store.ListOptions{})
+		list, err := f.s.ListPublicKeys(f.ctx, f.site.ID, store.KeyQuery{})
 		f.must(err)
 		wantIDs(f, ids(f, list))
 		cross := store.PublicKey{SiteID: f.site.ID, UserID: ou.ID}

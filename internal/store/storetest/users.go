@@ -277,9 +277,9 @@ var userTests = []test{
 		}{{gone.ID, 0}, {kept.ID, 1}} {
 			members, err := f.s.ListGroupUsers(f.ctx, f.site.ID, store.GroupUserQuery{UserID: c.user})
 			f.must(err)
-			apiKeys, err := f.s.ListAPIKeys(f.ctx, f.site.ID, c.user, store.ListOptions{})
+			apiKeys, err := f.s.ListAPIKeys(f.ctx, f.site.ID, store.KeyQuery{UserID: c.user})
 			f.must(err)
-			pubKeys, err := f.s.ListPublicKeys(f.ctx, f.site.ID, c.user, store.ListOptions{})
+			pubKeys, err := f.s.ListPublicKeys(f.ctx, f.site.ID, store.KeyQuery{UserID: c.user})
 			f.must(err)
 			if len(members) != c.want || len(apiKeys) != c.want || len(pubKeys) != c.want {
 				f.t.Fatalf("user %d: %d memberships, %d API keys, %d public keys; want %d each",

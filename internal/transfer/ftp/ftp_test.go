@@ -494,7 +494,7 @@ func TestDeletedAPIKeyEndsSession(t *testing.T) {
 		t.Fatalf("login with the API key: %d %q", code, msg)
 	}
 	c.must("MKD before", 257)
-	keys, err := h.Store.ListAPIKeys(h.Ctx, h.Site.ID, bob.ID, store.ListOptions{Limit: 10})
+	keys, err := h.Store.ListAPIKeys(h.Ctx, h.Site.ID, store.KeyQuery{UserID: bob.ID, ListOptions: store.ListOptions{Limit: 10}})
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("list keys: %v %v", keys, err)
 	}

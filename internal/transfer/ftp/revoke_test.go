@@ -283,7 +283,7 @@ func TestExpiredAPIKeyEndsConnection(t *testing.T) {
 	s := startFTP(t, h, nil)
 	c := signedIn(t, s.Addr(), "bob", key)
 	c.must("MKD before", 257)
-	keys, err := h.Store.ListAPIKeys(h.Ctx, h.Site.ID, bob.ID, store.ListOptions{Limit: 10})
+	keys, err := h.Store.ListAPIKeys(h.Ctx, h.Site.ID, store.KeyQuery{UserID: bob.ID, ListOptions: store.ListOptions{Limit: 10}})
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("list keys: %v %v", keys, err)
 	}

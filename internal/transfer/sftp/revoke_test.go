@@ -234,7 +234,7 @@ func TestPasswordChangeEndsPasswordSessions(t *testing.T) {
 		}
 	}
 
-	keys, err := h.st.ListPublicKeys(h.ctx, h.site.ID, alice.ID, store.ListOptions{Limit: 10})
+	keys, err := h.st.ListPublicKeys(h.ctx, h.site.ID, store.KeyQuery{UserID: alice.ID, ListOptions: store.ListOptions{Limit: 10}})
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("list keys: %v %v", keys, err)
 	}

@@ -55,6 +55,18 @@ type FS interface {
 	// Rename moves a file or folder within one area (home, one user's or one
 	// group's folder), replacing an existing file at to.
 	Rename(ctx context.Context, from, to string) error
+	// Copy copies a file, or a folder with everything in it, to to, in the
+	// same area or another one. The copy is whole or nothing: it is built
+	// under a hidden temporary name beside to and put in place by one
+	// rename, so a copy that fails leaves nothing under to's name. The
+	// source must be readable and to writable; see CopyOptions for what
+	// happens when to exists.
+	Copy(ctx context.Context, from, to string, o CopyOptions) error
+	// Move moves a file or a folder to to: within one area by one rename,
+	// between areas by a Copy that completes before from is removed. from
+	// and to must both be writable. An existing file at to is replaced only
+	// with replace; an existing folder never is.
+	Move(ctx context.Context, from, to string, replace bool) error
 	// Writable answers nil when the user may write at name, whether or not
 	// it exists: in their home ("/" included), in a group folder they
 	// administer, and for a site admin in every user's and group's
@@ -74,6 +86,18 @@ type FS interface {
 
 // KeepExisting as Create's keep continues from the whole existing file.
 const KeepExisting int64 = -1
+
+// CopyOptions says how Copy treats what is already there and what it
+// copies.
+type CopyOptions struct {
+	// Replace lets a copied file replace an existing file at the
+	// destination. Nothing ever replaces or merges into an existing
+	// folder, and a folder never replaces a file: either would silently
+	// mix or destroy more than the caller named.
+	Replace bool
+	// StructureOnly copies a folder's subfolders and none of its files.
+	StructureOnly bool
+}
 
 // File is an open download. *os.File satisfies it.
 type File interface {
@@ -116,8 +140,25 @@ var (
 	// ErrCrossFolder: Rename between two areas (a home, a group's folder);
 	// copy and delete instead.
 	ErrCrossFolder = errors.New("a move cannot leave its folder (a home or a group's folder); copy, then delete")
-	// ErrIntoItself: Rename of a folder into itself or below itself.
-	ErrIntoItself = fmt.Errorf("a folder cannot be moved into itself: %w", fs.ErrInvalid)
+	// ErrIntoItself: a move or copy of a folder into itself or below itself.
+	ErrIntoItself = fmt.Errorf("a folder cannot be moved or copied into itself: %w", fs.ErrInvalid)
+	// ErrSamePath: a move or copy whose source and destination are the
+	// same file or folder.
+	ErrSamePath = fmt.Errorf("the source and the destination are the same: %w", fs.ErrInvalid)
+	// ErrNoParent: the folder a destination would go in does not exist.
+	// It is an ErrNotExist, told apart so a front end can say that the
+	// destination's folder is missing rather than the source.
+	ErrNoParent error = &kindOf{ErrNotExist}
+	// ErrParentNotDir: a folder on a destination's path is a file. It is
+	// an ErrNotDir.
+	ErrParentNotDir error = &kindOf{ErrNotDir}
 	// ErrInvalidOffset: a resume offset beyond the existing file's end.
 	ErrInvalidOffset = fmt.Errorf("resume offset is past the end of the existing file: %w", fs.ErrInvalid)
 )
+
+// kindOf is a sentinel that narrows another: errors.Is matches both, and
+// its text is the wider one's, so messages read the same as before.
+type kindOf struct{ base error }
+
+func (k *kindOf) Error() string { return k.base.Error() }
+func (k *kindOf) Unwrap() error { return k.base }

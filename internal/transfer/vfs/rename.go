@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 )
 
@@ -28,9 +29,9 @@ func (p *renameProblem) describe(op string, src, dst place) error {
 	case p.about == "source":
 		return fmt.Errorf("%s: %s does not exist: %w", op, src.display, ErrNotExist)
 	case p.about == "folder" && errors.Is(p.what, ErrNotDir):
-		return fmt.Errorf("%s: %s is a file, not a folder: %w", op, folderName, ErrNotDir)
+		return fmt.Errorf("%s: %s is a file, not a folder: %w", op, folderName, ErrParentNotDir)
 	case p.about == "folder":
-		return fmt.Errorf("%s: the folder %s does not exist; create it first: %w", op, folderName, ErrNotExist)
+		return fmt.Errorf("%s: the folder %s does not exist; create it first: %w", op, folderName, ErrNoParent)
 	case errors.Is(p.what, ErrExist):
 		return fmt.Errorf("%s: %s already exists and is a %s; choose another name: %w", op, dst.display, p.kind, ErrExist)
 	}
@@ -66,16 +67,8 @@ func (a *area) checkRename(from, to []string) *renameProblem {
 	if srcInfo.IsDir() && len(to) > len(from) && strings.Join(to[:len(from)], "/") == strings.Join(from, "/") {
 		return &renameProblem{what: ErrIntoItself}
 	}
-	for i := 1; i < len(to); i++ {
-		fi, err := r.Lstat(strings.Join(to[:i], "/"))
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return &renameProblem{what: ErrNotExist, about: "folder", folder: to[:i]}
-		case err != nil:
-			return &renameProblem{what: err}
-		case !fi.IsDir():
-			return &renameProblem{what: ErrNotDir, about: "folder", folder: to[:i]}
-		}
+	if p := checkFolders(r, to); p != nil {
+		return p
 	}
 	dstInfo, err := r.Lstat(strings.Join(to, "/"))
 	switch {
@@ -92,6 +85,23 @@ func (a *area) checkRename(from, to []string) *renameProblem {
 		return &renameProblem{what: ErrExist, about: "target", kind: "folder"}
 	case srcInfo.IsDir():
 		return &renameProblem{what: ErrExist, about: "target", kind: "file"}
+	}
+	return nil
+}
+
+// checkFolders finds the first folder on the way to to (inside the area)
+// that is missing or is a file.
+func checkFolders(r *os.Root, to []string) *renameProblem {
+	for i := 1; i < len(to); i++ {
+		fi, err := r.Lstat(strings.Join(to[:i], "/"))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return &renameProblem{what: ErrNotExist, about: "folder", folder: to[:i]}
+		case err != nil:
+			return &renameProblem{what: err}
+		case !fi.IsDir():
+			return &renameProblem{what: ErrNotDir, about: "folder", folder: to[:i]}
+		}
 	}
 	return nil
 }

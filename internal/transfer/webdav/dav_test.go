@@ -404,7 +404,7 @@ func TestDeletedAPIKeyRefused(t *testing.T) {
 	if resp, _ := do(t, "PROPFIND", base+"/dav/", "bob", key, nil, "Depth", "0"); resp.StatusCode != http.StatusMultiStatus {
 		t.Fatalf("with the key: %d", resp.StatusCode)
 	}
-	keys, err := h.Store.ListAPIKeys(h.Ctx, h.Site.ID, bob.ID, store.ListOptions{Limit: 10})
+	keys, err := h.Store.ListAPIKeys(h.Ctx, h.Site.ID, store.KeyQuery{UserID: bob.ID, ListOptions: store.ListOptions{Limit: 10}})
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("list keys: %v %v", keys, err)
 	}
