@@ -38,11 +38,17 @@ func (e *Engine) applyGroupOp(ctx context.Context, s *state, op *groupOp) error 
 	return e.groupEvent(ctx, s.p, op.action, &op.before, &op.g, nil)
 }
 
+// applyTx runs one of a Reconcile's write transactions: under the site's
+// lock, as every change to memberships (see MembershipTx).
+func (e *Engine) applyTx(ctx context.Context, s *state, fn func(ctx context.Context) error) error {
+	return e.MembershipTx(ctx, s.siteID, fn)
+}
+
 // applyGroupOps writes group changes one transaction each; a failed one is
 // recorded and the users' memberships in it are skipped.
 func (e *Engine) applyGroupOps(ctx context.Context, s *state, ops []*groupOp, errs *[]string) {
 	for _, op := range ops {
-		err := e.st.Tx(ctx, func(ctx context.Context) error { return e.applyGroupOp(ctx, s, op) })
+		err := e.applyTx(ctx, s, func(ctx context.Context) error { return e.applyGroupOp(ctx, s, op) })
 		if err != nil {
 			op.failed = true
 			if op.action == ActionGroupCreate {
@@ -156,7 +162,7 @@ func (s *state) newMemberships(op *userOp) []store.Membership {
 
 // applyOne writes one user change and its memberships atomically.
 func (e *Engine) applyOne(ctx context.Context, s *state, op *userOp) error {
-	return e.st.Tx(ctx, func(ctx context.Context) error {
+	return e.applyTx(ctx, s, func(ctx context.Context) error {
 		if err := e.writeUser(ctx, s, op); err != nil {
 			return err
 		}
@@ -182,7 +188,7 @@ func (e *Engine) applyUsers(ctx context.Context, s *state, ops []*userOp, errs *
 		for i, op := range batch {
 			snapshot[i] = op.after
 		}
-		err := e.st.Tx(ctx, func(ctx context.Context) error {
+		err := e.applyTx(ctx, s, func(ctx context.Context) error {
 			var ms []store.Membership
 			for _, op := range batch {
 				if err := e.writeUser(ctx, s, op); err != nil {
