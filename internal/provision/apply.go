@@ -39,16 +39,40 @@ func (e *Engine) applyGroupOp(ctx context.Context, s *state, op *groupOp) error 
 }
 
 // applyTx runs one of a Reconcile's write transactions: under the site's
-// lock, as every change to memberships (see MembershipTx).
+// lock, as every change to memberships (see MembershipTx), and, for a run
+// under a lease, only while the lease is still this run's. A lost lease is
+// kept in s.fenced, and every later applyTx refuses at once.
 func (e *Engine) applyTx(ctx context.Context, s *state, fn func(ctx context.Context) error) error {
-	return e.MembershipTx(ctx, s.siteID, fn)
+	if s.fenced != nil {
+		return s.fenced
+	}
+	err := e.MembershipTx(ctx, s.siteID, func(ctx context.Context) error {
+		if s.fence.Lock != "" {
+			if err := e.st.CheckFence(ctx, s.fence); err != nil {
+				return err
+			}
+		}
+		return fn(ctx)
+	})
+	if errors.Is(err, store.ErrFenced) {
+		s.fenced = err
+	}
+	return err
 }
 
 // applyGroupOps writes group changes one transaction each; a failed one is
 // recorded and the users' memberships in it are skipped.
 func (e *Engine) applyGroupOps(ctx context.Context, s *state, ops []*groupOp, errs *[]string) {
-	for _, op := range ops {
+	for i, op := range ops {
 		err := e.applyTx(ctx, s, func(ctx context.Context) error { return e.applyGroupOp(ctx, s, op) })
+		if s.fenced != nil {
+			// The lease is lost: this op and the rest are not applied,
+			// and not recorded as refusals either.
+			for _, op := range ops[i:] {
+				op.failed = true
+			}
+			return
+		}
 		if err != nil {
 			op.failed = true
 			if op.action == ActionGroupCreate {
@@ -209,9 +233,15 @@ func (e *Engine) applyUsers(ctx context.Context, s *state, ops []*userOp, errs *
 			*errs = append(*errs, fmt.Sprintf("stopped: %v", ctx.Err()))
 			return done
 		}
+		if s.fenced != nil {
+			return done // the lease is lost: no retry one by one (Reconcile says why)
+		}
 		for i, op := range batch {
 			op.after = snapshot[i] // undo what the rolled-back attempt wrote into the plan
 			if err := e.applyOne(ctx, s, op); err != nil {
+				if s.fenced != nil {
+					return done
+				}
 				e.refusalEvent(ctx, s.p, &refusal{ext: op.after.ExternalID, username: op.after.Username,
 					userID: op.after.ID, conflict: errors.Is(err, store.ErrConflict), reason: err.Error()})
 				*errs = append(*errs, err.Error())
