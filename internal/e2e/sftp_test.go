@@ -15,14 +15,7 @@ import (
 // OpenSSH and an SSH key added over the REST API, uploads a file, and finds
 // it through the REST files API: both front ends share one storage.
 func TestSFTPThroughTheBinary(t *testing.T) {
-	for _, tool := range []string{"sftp", "ssh-keygen"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("GATEHOUSE_REQUIRE_PEERS") != "" {
-				t.Fatalf("%s is required (Debian openssh-client)", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	requireTools(t, "sftp", "ssh-keygen")
 	dir := filepath.Join(t.TempDir(), "data")
 	sftpAddr := freeAddr(t)
 	s := startServer(t, "--data-dir", dir, "--sftp-listen", sftpAddr)

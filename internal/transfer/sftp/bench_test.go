@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ops"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 	"github.com/gatehouse/gatehouse/internal/transfer/access"
 )
 
@@ -70,7 +72,7 @@ func startOpenSSH(b *testing.B, clientKey string) *openSSHServer {
 	sshd, sftpServer := "/usr/sbin/sshd", "/usr/lib/openssh/sftp-server"
 	for _, p := range []string{sshd, sftpServer} {
 		if _, err := os.Stat(p); err != nil {
-			b.Skipf("%s not installed (Debian openssh-server)", p)
+			testpeer.Missing(b, "%s is not installed (Debian openssh-server)", p)
 		}
 	}
 	dir := b.TempDir()
@@ -81,17 +83,18 @@ func startOpenSSH(b *testing.B, clientKey string) *openSSHServer {
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey).CombinedOutput(); err != nil {
 		b.Fatalf("ssh-keygen: %v %s", err, out)
 	}
-	pub, _ := os.ReadFile(clientKey + ".pub")
-	authKeys := filepath.Join(dir, "authorized_keys")
-	os.WriteFile(authKeys, pub, 0o600)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	pub, err := os.ReadFile(clientKey + ".pub")
 	if err != nil {
 		b.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	authKeys := filepath.Join(dir, "authorized_keys")
+	writeFile(b, authKeys, pub)
+	port, err := testpeer.FreePort()
+	if err != nil {
+		b.Fatal(err)
+	}
 	cfg := filepath.Join(dir, "sshd_config")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`Port %d
+	writeFile(b, cfg, []byte(fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
 HostKey %s
 AuthorizedKeysFile %s
@@ -102,28 +105,34 @@ KbdInteractiveAuthentication no
 PermitRootLogin yes
 PidFile none
 Subsystem sftp %s
-`, port, hostKey, authKeys, sftpServer)), 0o600)
-	cmd := exec.Command(sshd, "-D", "-e", "-f", cfg)
-	if err := cmd.Start(); err != nil {
+`, port, hostKey, authKeys, sftpServer)))
+	proc, err := testpeer.Start("sshd", exec.Command(sshd, "-D", "-e", "-f", cfg), filepath.Join(dir, "sshd.log"))
+	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
-			c.Close()
-			break
-		}
-		if i > 100 {
-			b.Fatal("sshd did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
+	proc.StopAtCleanup(b, syscall.SIGTERM, 5*time.Second)
+	if err := proc.WaitReady(10*time.Second, testpeer.Listening(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))); err != nil {
+		b.Fatal(err)
 	}
-	hostPub, _ := os.ReadFile(hostKey + ".pub")
+	hostPub, err := os.ReadFile(hostKey + ".pub")
+	if err != nil {
+		b.Fatal(err)
+	}
 	kh := filepath.Join(dir, "known_hosts")
-	os.WriteFile(kh, []byte("[127.0.0.1]:"+strconv.Itoa(port)+" "+string(hostPub)), 0o600)
+	writeFile(b, kh, []byte("[127.0.0.1]:"+strconv.Itoa(port)+" "+string(hostPub)))
 	home := filepath.Join(dir, "home")
-	os.MkdirAll(home, 0o700)
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		b.Fatal(err)
+	}
 	return &openSSHServer{port: port, knownHosts: kh, key: clientKey, home: home}
+}
+
+// writeFile writes a file the benchmark needs, mode 0600.
+func writeFile(tb testing.TB, name string, data []byte) {
+	tb.Helper()
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func runSFTPBatch(b *testing.B, port int, knownHosts, key, user, workDir, batch string) {
