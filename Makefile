@@ -15,7 +15,8 @@ build:
 # then runs every test with the race detector (fuzz targets replay their
 # seeds and testdata/fuzz there) and every fuzz target for a few seconds.
 # GATEHOUSE_REQUIRE_PEERS=1 turns "peer missing, skipped" into a failure.
-test: peers vet
+# It checks make lint first (gofmt, vet, staticcheck): CI holds the bar.
+test: peers lint
 	GATEHOUSE_REQUIRE_PEERS=1 $(GO) test -race -timeout 20m $(PKGS)
 	@$(MAKE) --no-print-directory test-postgres
 	@$(MAKE) --no-print-directory fuzz-smoke

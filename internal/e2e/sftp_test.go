@@ -42,8 +42,8 @@ func TestSFTPThroughTheBinary(t *testing.T) {
 			t.Fatalf("host key %s not in the data directory: %v", f, err)
 		}
 	}
-	os.WriteFile(filepath.Join(work, "hello.txt"), []byte("hello over sftp"), 0o600)
-	os.WriteFile(filepath.Join(work, "batch"), []byte("put hello.txt\nls\n"), 0o600)
+	must(t, os.WriteFile(filepath.Join(work, "hello.txt"), []byte("hello over sftp"), 0o600))
+	must(t, os.WriteFile(filepath.Join(work, "batch"), []byte("put hello.txt\nls\n"), 0o600))
 	_, port, _ := net.SplitHostPort(sftpAddr)
 	cmd := exec.Command("sftp", "-P", port, "-F", "/dev/null", "-o", "StrictHostKeyChecking=accept-new",
 		"-o", "UserKnownHostsFile="+filepath.Join(work, "known_hosts"), "-o", "GlobalKnownHostsFile=/dev/null",
@@ -64,5 +64,14 @@ func TestSFTPThroughTheBinary(t *testing.T) {
 	if code := s.api(t, http.MethodGet, "/folders", danaKey[1], nil, &listing); code != http.StatusOK ||
 		len(listing) != 1 || listing[0].Path != "hello.txt" || listing[0].Size != int64(len("hello over sftp")) {
 		t.Fatalf("REST listing after the SFTP upload: %d %+v", code, listing)
+	}
+}
+
+// must fails the test on a setup step's error, where it happened rather
+// than as a confusing failure further on.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

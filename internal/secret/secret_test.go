@@ -47,7 +47,7 @@ func TestLoadOrCreateKey(t *testing.T) {
 	if err != nil || !bytes.Equal(k1, k2) {
 		t.Fatalf("reload: %v", err)
 	}
-	os.Chmod(path, 0o644)
+	must(t, os.Chmod(path, 0o644))
 	if _, err := LoadOrCreateKey(path); err == nil {
 		t.Fatal("world-readable key accepted")
 	}
@@ -60,5 +60,14 @@ func TestTokens(t *testing.T) {
 	}
 	if !Equal(HashToken(a), HashToken(a)) || Equal(HashToken(a), HashToken(b)) {
 		t.Fatal("hash compare")
+	}
+}
+
+// must fails the test on a setup step's error, where it happened rather
+// than as a confusing failure further on.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

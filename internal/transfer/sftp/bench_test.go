@@ -44,14 +44,18 @@ func benchFileSize() int64 {
 func writeBigFile(b *testing.B, path string, size int64) {
 	b.Helper()
 	chunk := make([]byte, 1<<20)
-	rand.Read(chunk)
+	if _, err := rand.Read(chunk); err != nil {
+		b.Fatal(err)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	for n := int64(0); n < size; n += int64(len(chunk)) {
-		w.Write(chunk[:min(int64(len(chunk)), size-n)])
+		if _, err := w.Write(chunk[:min(int64(len(chunk)), size-n)]); err != nil {
+			b.Fatal(err)
+		}
 	}
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
@@ -138,7 +142,7 @@ func writeFile(tb testing.TB, name string, data []byte) {
 func runSFTPBatch(b *testing.B, port int, knownHosts, key, user, workDir, batch string) {
 	b.Helper()
 	bf := filepath.Join(workDir, "batch")
-	os.WriteFile(bf, []byte(batch), 0o600)
+	writeFile(b, bf, []byte(batch))
 	cmd := exec.Command("sftp", "-q", "-P", strconv.Itoa(port), "-F", "/dev/null",
 		"-o", "UserKnownHostsFile="+knownHosts, "-o", "StrictHostKeyChecking=yes", "-o", "GlobalKnownHostsFile=/dev/null",
 		"-o", "IdentityFile="+key, "-o", "IdentitiesOnly=yes", "-b", bf, user+"@127.0.0.1")
@@ -178,7 +182,9 @@ func BenchmarkSFTPTransfer(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				runSFTPBatch(b, s.port, s.knownHosts, key, s.user, work, "get "+s.remote+" down.bin\n")
 			}
-			os.Remove(filepath.Join(work, "down.bin"))
+			if err := os.Remove(filepath.Join(work, "down.bin")); err != nil {
+				b.Fatal(err)
+			}
 		})
 	}
 }
@@ -214,7 +220,10 @@ func BenchmarkSFTPConcurrentMemory(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				dir := filepath.Join(work, strconv.Itoa(j))
-				os.MkdirAll(dir, 0o700)
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					b.Error(err)
+					return
+				}
 				batch := "get src.bin down.bin\n"
 				if j%2 == 1 {
 					batch = "put ../src.bin up" + strconv.Itoa(j) + ".bin\n"
@@ -294,7 +303,9 @@ func BenchmarkSFTPRequests(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.Write([]byte("small"))
+	if _, err := f.Write([]byte("small")); err != nil {
+		b.Fatal(err)
+	}
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}

@@ -197,7 +197,9 @@ func (h *harness) sftpCommand(user string, a auth, extra ...string) *exec.Cmd {
 		args = append(args, "-o", "IdentityFile="+a.key, "-o", "IdentitiesOnly=yes", "-o", "PreferredAuthentications=publickey")
 	} else {
 		askpass := filepath.Join(h.dir, "askpass-"+strconv.FormatInt(time.Now().UnixNano(), 36))
-		os.WriteFile(askpass, []byte("#!/bin/sh\nprintf '%s\\n' '"+a.password+"'\n"), 0o700)
+		if err := os.WriteFile(askpass, []byte("#!/bin/sh\nprintf '%s\\n' '"+a.password+"'\n"), 0o700); err != nil {
+			h.t.Fatal(err)
+		}
 		method := a.method
 		if method == "" {
 			method = "password"

@@ -105,6 +105,15 @@ func get(t *testing.T, v FS, name string) string {
 	return string(b)
 }
 
+// must fails the test on a setup step's error, where it happened rather
+// than as a confusing failure further on.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func names(infos []fs.FileInfo) string {
 	var n []string
 	for _, fi := range infos {
@@ -260,9 +269,11 @@ func TestUploadIsAtomic(t *testing.T) {
 	if got := get(t, v, "f.bin"); got != "old content" {
 		t.Fatalf("aborted upload changed the file: %q", got)
 	}
-	up2, _ := v.Create(f.ctx, "new.bin", 0)
-	up2.Write([]byte("partial"))
-	up2.Abort()
+	up2, err := v.Create(f.ctx, "new.bin", 0)
+	must(t, err)
+	_, err = up2.Write([]byte("partial"))
+	must(t, err)
+	must(t, up2.Abort())
 	if _, err := v.Stat(f.ctx, "new.bin"); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("aborted new upload left a file: %v", err)
 	}
@@ -280,14 +291,17 @@ func TestResumeKeepsExistingBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up.Write([]byte("abcd"))
-	up.Commit()
+	_, err = up.Write([]byte("abcd"))
+	must(t, err)
+	must(t, up.Commit())
 	if got := get(t, v, "r.txt"); got != "0123abcd" {
 		t.Fatalf("resume at 4: %q", got)
 	}
-	up, _ = v.Create(f.ctx, "r.txt", KeepExisting)
-	up.WriteAt([]byte("XY"), 8)
-	up.Commit()
+	up, err = v.Create(f.ctx, "r.txt", KeepExisting)
+	must(t, err)
+	_, err = up.WriteAt([]byte("XY"), 8)
+	must(t, err)
+	must(t, up.Commit())
 	if got := get(t, v, "r.txt"); got != "0123abcdXY" {
 		t.Fatalf("resume keeping all: %q", got)
 	}
@@ -298,8 +312,9 @@ func TestResumeKeepsExistingBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up.Write([]byte("new"))
-	up.Commit()
+	_, err = up.Write([]byte("new"))
+	must(t, err)
+	must(t, up.Commit())
 	if got := get(t, v, "fresh.txt"); got != "new" {
 		t.Fatalf("keep on a new file: %q", got)
 	}
