@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
 )
 
 // fixture is a storage over a real SQLite store with one site, a plain
@@ -30,11 +30,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := teststore.SQLite(t)
 	f := &fixture{ctx: ctx, st: st}
 	f.site = store.DefaultSiteSettings()
 	f.site.Name, f.site.IsDefault = "test", true
@@ -61,8 +57,8 @@ func newFixture(t *testing.T) *fixture {
 	if err := st.AddGroupUser(ctx, &store.GroupUser{SiteID: f.site.ID, GroupID: f.writeGroup.ID, UserID: f.alice.ID, Admin: true}); err != nil {
 		t.Fatal(err)
 	}
-	f.s, err = New(filepath.Join(t.TempDir(), "files"), st)
-	if err != nil {
+	var err error
+	if f.s, err = New(filepath.Join(t.TempDir(), "files"), st); err != nil {
 		t.Fatal(err)
 	}
 	return f
