@@ -4,7 +4,7 @@ PKGS    ?= ./...
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 5m
 
-.PHONY: all build test fuzz fuzz-smoke peers vet lint bench clean
+.PHONY: all build test test-postgres fuzz fuzz-smoke peers vet lint bench clean
 
 all: build
 
@@ -15,9 +15,24 @@ build:
 # then runs every test with the race detector (fuzz targets replay their
 # seeds and testdata/fuzz there) and every fuzz target for a few seconds.
 # GATEHOUSE_REQUIRE_PEERS=1 turns "peer missing, skipped" into a failure.
-test: peers vet
+# It checks make lint first (gofmt, vet, staticcheck): CI holds the bar.
+test: peers lint
 	GATEHOUSE_REQUIRE_PEERS=1 $(GO) test -race -timeout 20m $(PKGS)
+	@$(MAKE) --no-print-directory test-postgres
 	@$(MAKE) --no-print-directory fuzz-smoke
+
+# test-postgres runs the front ends' tests a second time with their store on
+# PostgreSQL (GATEHOUSE_TEST_STORE, see internal/store/teststore): oidclogin
+# and the transfer packages whole, and of internal/web the tests that go
+# through the store most (REST API, sign-in and provisioning by each
+# protocol, sessions, quotas). The rest of web (pysaml2-bound SAML checks,
+# body and queue limits, the route table) does not depend on the engine,
+# and running it twice would double the longest package's time.
+PG_PKGS ?= ./internal/oidclogin ./internal/transfer/...
+PG_WEB_TESTS = ^Test(SDK|API|OIDCSignIn|LDAP|SAMLJustInTimeProvisioning|SAMLGroupsFromSCIMAndRename|Login|Session|TamperedAndExpired|SiteChosenByHost|LookAlikeUsernames|PermissionSets|FullPagesHaveANextCursor|UploadQuota)
+test-postgres:
+	GATEHOUSE_REQUIRE_PEERS=1 GATEHOUSE_TEST_STORE=postgres $(GO) test -race -timeout 20m $(PG_PKGS)
+	GATEHOUSE_REQUIRE_PEERS=1 GATEHOUSE_TEST_STORE=postgres $(GO) test -race -timeout 20m -run '$(PG_WEB_TESTS)' ./internal/web
 
 # fuzz-smoke runs each fuzz target (scripts/fuzz.sh lists them) for three
 # seconds: a target that no longer runs, or a shallow crash, fails the build.

@@ -34,7 +34,7 @@ func TestDefaults(t *testing.T) {
 func TestPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "g.yaml")
-	os.WriteFile(file, []byte("listen: 127.0.0.1:1\nsite-domain: file.example\ndata-dir: /from/file\n"), 0o600)
+	must(t, os.WriteFile(file, []byte("listen: 127.0.0.1:1\nsite-domain: file.example\ndata-dir: /from/file\n"), 0o600))
 	env := map[string]string{"GATEHOUSE_CONFIG": file, "GATEHOUSE_LISTEN": "127.0.0.1:2", "GATEHOUSE_BASE_URL": "https://app.example.com/"}
 	c, err := load(t, []string{"--listen", "127.0.0.1:3"}, env)
 	if err != nil {
@@ -59,7 +59,7 @@ func TestRefusals(t *testing.T) {
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "g.yaml")
-	os.WriteFile(file, []byte("listne: x\n"), 0o600)
+	must(t, os.WriteFile(file, []byte("listne: x\n"), 0o600))
 	if _, err := load(t, []string{"--config", file}, nil); err == nil {
 		t.Error("unknown file key accepted")
 	}
@@ -125,5 +125,14 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if _, err := load(t, []string{"--trusted-proxies", "lb.example.com"}, nil); err == nil || !strings.Contains(err.Error(), "--trusted-proxies") {
 		t.Errorf("a host name accepted: %v", err)
+	}
+}
+
+// must fails the test on a setup step's error, where it happened rather
+// than as a confusing failure further on.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

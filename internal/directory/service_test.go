@@ -2,11 +2,9 @@ package directory_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,11 +12,11 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/identity/identitytest"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
-	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
 )
 
 // env is a directory Service over a real slapd, SQLite store, identity
@@ -37,23 +35,15 @@ type env struct {
 func newEnv(tb testing.TB, o ldaptest.Options, change func(*identity.SSOStrategyChange)) *env {
 	tb.Helper()
 	srv := ldaptest.Start(tb, o)
-	st, err := sqlite.Open(filepath.Join(tb.TempDir(), "gatehouse.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = st.Close() })
-	key := make([]byte, secret.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := secret.NewSealer(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st := teststore.SQLite(tb)
+	sealer := identitytest.Sealer(tb)
+	var err error
 	e := &env{ctx: context.Background(), srv: srv, st: st}
 	e.engine = provision.New(st, provision.Options{})
 	e.dirs = directory.New(directory.Options{Store: st, Provision: e.engine, Outbound: outbound.AllowPrivate})
 	tb.Cleanup(func() { _ = e.dirs.Close() })
 	e.id = identity.New(st, identity.Options{Sealer: sealer, Directory: e.dirs,
-		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}})
+		PasswordHashing: identitytest.CheapHashing()})
 	e.dirs.SetSecrets(e.id)
 	if e.site, err = e.id.EnsureDefaultSite(e.ctx); err != nil {
 		tb.Fatal(err)

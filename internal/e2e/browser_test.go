@@ -16,20 +16,7 @@ const browserDir = "testdata/browser"
 // a real Chromium, goes through the forced password change, sees who it is,
 // and signs out.
 func TestBrowserFirstSignIn(t *testing.T) {
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		skipOrFail(t, "Chromium not installed at %s", chromium)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skipOrFail(t, "node not installed")
-	}
-	if _, err := os.Stat(filepath.Join(browserDir, "node_modules", "playwright-core")); err != nil {
-		skipOrFail(t, "playwright-core not installed in %s (npm ci there)", browserDir)
-	}
+	node, chromium := requireBrowser(t)
 
 	s := startServer(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
 	user, password := s.firstAdmin(t)

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store/pgtest"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 // binary is the gatehouse binary built once for the package.
@@ -49,16 +49,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// requirePeers reports whether a missing peer must fail the run instead of
-// skipping (set by make test and CI).
-func requirePeers() bool { return os.Getenv("GATEHOUSE_REQUIRE_PEERS") == "1" }
-
+// skipOrFail skips the test because a peer is missing, or fails it under
+// GATEHOUSE_REQUIRE_PEERS=1 (testpeer.Missing).
 func skipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if requirePeers() {
-		t.Fatalf(format+" (GATEHOUSE_REQUIRE_PEERS=1; run make test to install test peers)", args...)
-	}
-	t.Skipf(format, args...)
+	testpeer.Missing(t, format, args...)
 }
 
 // server is a running `gatehouse serve`.
@@ -75,12 +70,7 @@ type server struct {
 
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return testpeer.FreeAddr(t)
 }
 
 // startServer runs `gatehouse serve --listen <free port> args…` and waits
@@ -188,11 +178,7 @@ func (s *server) firstAdminSignedIn(t testing.TB) (string, string) {
 // whose client programs are not installed.
 func requireTools(t *testing.T, names ...string) {
 	t.Helper()
-	for _, n := range names {
-		if _, err := exec.LookPath(n); err != nil {
-			skipOrFail(t, "%s is not installed; run scripts/install-test-peers.sh", n)
-		}
-	}
+	testpeer.LookPath(t, "Debian packages", names...)
 }
 
 // api sends one JSON request and decodes the JSON answer into out (if not nil).

@@ -1,26 +1,17 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"html/template"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml/samltest"
+	"github.com/gatehouse/gatehouse/internal/testcert"
 )
 
 // browserIdP is a SAML identity provider a browser can visit: a small
@@ -88,21 +80,12 @@ func newBrowserIdP(t *testing.T) *browserIdP {
 	samltest.RequirePeer(t)
 	idp := &browserIdP{t: t, dir: t.TempDir(),
 		EntityID: "https://sts.windows.net/8f3c1a2e-5b7d-4c9e-a1f0-2d6b9e4c7a13/"}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	var err error
+	idp.keyFile, idp.certFile, err = testcert.Signer(t, "Microsoft Azure Federated SSO Certificate", time.Now().AddDate(3, 0, 0)).WriteFiles(idp.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:   pkix.Name{CommonName: "Microsoft Azure Federated SSO Certificate"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(3, 0, 0)}
-	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp.keyFile, idp.certFile = filepath.Join(idp.dir, "key.pem"), filepath.Join(idp.dir, "cert.pem")
 	idp.spMDFile = filepath.Join(idp.dir, "sp.xml")
-	writeFile(t, idp.keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
-	writeFile(t, idp.certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER}))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /sso", idp.sso)
@@ -300,35 +283,9 @@ func (idp *browserIdP) config(mode, endpoint string) map[string]any {
 		"key": idp.keyFile, "cert": idp.certFile, "sp_metadata": idp.spMDFile}
 }
 
-// run gives idp.py one job. Unlike samltest.Run it returns its error, for
-// it runs inside an HTTP handler, off the test's goroutine.
-func (idp *browserIdP) run(cfg map[string]any) ([]byte, error) {
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(idp.dir, "job-*.json")
-	if err != nil {
-		return nil, err
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, samltest.Python, samltest.Script(), f.Name())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("idp.py %s: %w\n%s", cfg["mode"], err, stderr.String())
-	}
-	return out, nil
-}
+// run gives idp.py one job, returning its error: it runs inside an HTTP
+// handler, off the test's goroutine.
+func (idp *browserIdP) run(cfg map[string]any) ([]byte, error) { return samltest.Job(idp.dir, cfg) }
 
 // fail records a failure for the test to report and answers 500.
 func (idp *browserIdP) fail(w http.ResponseWriter, format string, args ...any) {

@@ -15,14 +15,7 @@ import (
 // OpenSSH and an SSH key added over the REST API, uploads a file, and finds
 // it through the REST files API: both front ends share one storage.
 func TestSFTPThroughTheBinary(t *testing.T) {
-	for _, tool := range []string{"sftp", "ssh-keygen"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("GATEHOUSE_REQUIRE_PEERS") != "" {
-				t.Fatalf("%s is required (Debian openssh-client)", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	requireTools(t, "sftp", "ssh-keygen")
 	dir := filepath.Join(t.TempDir(), "data")
 	sftpAddr := freeAddr(t)
 	s := startServer(t, "--data-dir", dir, "--sftp-listen", sftpAddr)
@@ -49,8 +42,8 @@ func TestSFTPThroughTheBinary(t *testing.T) {
 			t.Fatalf("host key %s not in the data directory: %v", f, err)
 		}
 	}
-	os.WriteFile(filepath.Join(work, "hello.txt"), []byte("hello over sftp"), 0o600)
-	os.WriteFile(filepath.Join(work, "batch"), []byte("put hello.txt\nls\n"), 0o600)
+	must(t, os.WriteFile(filepath.Join(work, "hello.txt"), []byte("hello over sftp"), 0o600))
+	must(t, os.WriteFile(filepath.Join(work, "batch"), []byte("put hello.txt\nls\n"), 0o600))
 	_, port, _ := net.SplitHostPort(sftpAddr)
 	cmd := exec.Command("sftp", "-P", port, "-F", "/dev/null", "-o", "StrictHostKeyChecking=accept-new",
 		"-o", "UserKnownHostsFile="+filepath.Join(work, "known_hosts"), "-o", "GlobalKnownHostsFile=/dev/null",
@@ -71,5 +64,14 @@ func TestSFTPThroughTheBinary(t *testing.T) {
 	if code := s.api(t, http.MethodGet, "/folders", danaKey[1], nil, &listing); code != http.StatusOK ||
 		len(listing) != 1 || listing[0].Path != "hello.txt" || listing[0].Size != int64(len("hello over sftp")) {
 		t.Fatalf("REST listing after the SFTP upload: %d %+v", code, listing)
+	}
+}
+
+// must fails the test on a setup step's error, where it happened rather
+// than as a confusing failure further on.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -133,11 +132,7 @@ func sftpRefusals(t *testing.T, sftpAddr, src string, n int, username func(i int
 // each kind of refusal left a few events and a summary, whose counts add
 // up to the refusals sent, and each successful sign-in its own event.
 func TestTransferRefusalFloodThroughServe(t *testing.T) {
-	for _, c := range []string{"curl", "lftp"} {
-		if _, err := exec.LookPath(c); err != nil {
-			skipOrFail(t, "%s is not installed; run scripts/install-test-peers.sh", c)
-		}
-	}
+	requireTools(t, "curl", "lftp")
 	dir := filepath.Join(t.TempDir(), "data")
 	ftpAddr, sftpAddr := freeAddr(t), freeAddr(t)
 	s := startServer(t, "--data-dir", dir, "--ftp-listen", ftpAddr, "--sftp-listen", sftpAddr)

@@ -2,20 +2,20 @@ package events
 
 import (
 	"context"
-	"github.com/gatehouse/gatehouse/internal/events/smtptest"
 	"io"
 	"log/slog"
 	"net"
 	"net/mail"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/events/smtptest"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
 	"github.com/gatehouse/gatehouse/internal/testclock"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -31,11 +31,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := teststore.SQLite(t)
 	w := &world{t: t, ctx: context.Background(), st: st,
 		clock: testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))}
 	w.site = store.DefaultSiteSettings()
@@ -208,7 +204,7 @@ func TestNoRecipientsSendsNothing(t *testing.T) {
 	w := newWorld(t)
 	w.user("plain", func(u *store.User) { u.Email, u.NotifyOnAllSSOFailures = "p@example.com", true })
 	// Nothing listens there: an attempt to send would fail.
-	if err := w.mailer("smtp://"+smtptest.FreeAddr(t)).Notify(w.ctx, safetyNotice(w.site.ID)); err != nil {
+	if err := w.mailer("smtp://"+testpeer.FreeAddr(t)).Notify(w.ctx, safetyNotice(w.site.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if evs := w.alertEvents(); len(evs) != 0 {
@@ -219,7 +215,7 @@ func TestNoRecipientsSendsNothing(t *testing.T) {
 func TestUnreachableServerIsRecordedAsFailure(t *testing.T) {
 	w := newWorld(t)
 	w.user("ann", alertAdmin("ann@example.com", "Ann"))
-	m := w.mailer("smtp://alerts:hunter2-secret@" + smtptest.FreeAddr(t))
+	m := w.mailer("smtp://alerts:hunter2-secret@" + testpeer.FreeAddr(t))
 	err := m.Notify(w.ctx, safetyNotice(w.site.ID))
 	if err == nil {
 		t.Fatal("delivery to a closed port succeeded")
@@ -344,7 +340,7 @@ func TestAlertsAboutOneProviderAtMostHourly(t *testing.T) {
 	notice := func(provider int64, kind string) Notice {
 		return Notice{SiteID: w.site.ID, Kind: kind, SSOStrategyID: provider, Subject: "trouble", Body: "trouble"}
 	}
-	down := w.mailer("smtp://" + smtptest.FreeAddr(t))
+	down := w.mailer("smtp://" + testpeer.FreeAddr(t))
 	if err := down.Notify(w.ctx, notice(7, NoticeMetadataRefreshFailure)); err == nil {
 		t.Fatal("delivery to a closed port succeeded")
 	}

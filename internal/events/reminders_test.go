@@ -3,13 +3,14 @@ package events
 import (
 	"context"
 	"encoding/json"
-	"github.com/gatehouse/gatehouse/internal/events/smtptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/events/smtptest"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 const day = 24 * time.Hour
@@ -113,7 +114,7 @@ func TestSCIMTokenReminderIsRetriedWhenDeliveryFails(t *testing.T) {
 	w := newWorld(t)
 	w.user("ann", alertAdmin("ann@example.com", "Ann"))
 	w.scimProvider("Entra ID", 6*day, "")
-	down := w.mailer("smtp://" + smtptest.FreeAddr(t))
+	down := w.mailer("smtp://" + testpeer.FreeAddr(t))
 	if err := w.pass(down); err == nil {
 		t.Fatal("a failed reminder was not reported")
 	}

@@ -5,14 +5,13 @@ import (
 	"context"
 	"encoding/base64"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
 )
 
 func bearer(token string) string { return "Bearer " + token }
@@ -316,11 +315,7 @@ func TestSCIMCredentialsNeverLogged(t *testing.T) {
 // unknown username: they must cost about the same, so timing does not tell
 // which usernames exist.
 func BenchmarkAuthenticateSCIMBasic(b *testing.B) {
-	st, err := sqlite.Open(filepath.Join(b.TempDir(), "db.sqlite"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = st.Close() })
+	st := teststore.SQLite(b)
 	sealer, err := secret.NewSealer(bytes.Repeat([]byte{7}, secret.KeySize))
 	if err != nil {
 		b.Fatal(err)

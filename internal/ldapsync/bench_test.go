@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 // Sizes of the sync benchmark: 20,000 users in 1,000 groups.
@@ -78,10 +79,7 @@ func benchSync(b *testing.B, open func(testing.TB) store.Store) {
 // LDAPS, written to a discarded output. It is the best of three runs.
 func ldapsearchFloor(b *testing.B, srv *ldaptest.Server) time.Duration {
 	b.Helper()
-	bin, err := exec.LookPath("ldapsearch")
-	if err != nil {
-		b.Skip("ldapsearch (Debian ldap-utils) is not installed")
-	}
+	bin := testpeer.LookPath(b, "Debian ldap-utils", "ldapsearch")[0]
 	ca := filepath.Join(b.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, []byte(srv.CAPEM()), 0o600); err != nil {
 		b.Fatal(err)

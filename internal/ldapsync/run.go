@@ -3,6 +3,7 @@ package ldapsync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,8 +19,9 @@ import (
 // telling an LDAP sync from any other reconcile.
 const Source = "ldap"
 
-// run reads the directory and reconciles, with the provider's lock held.
-func (s *Service) run(ctx context.Context, p store.SSOStrategy, progress func(Progress)) (*Result, error) {
+// run reads the directory and reconciles, with the provider's lock held;
+// the engine checks fence in each of its write transactions.
+func (s *Service) run(ctx context.Context, p store.SSOStrategy, fence store.Fence, progress func(Progress)) (*Result, error) {
 	start := s.now()
 	res := &Result{SSOStrategyID: p.ID, ProviderLabel: p.Label}
 	if !p.Enabled {
@@ -40,7 +42,7 @@ func (s *Service) run(ctx context.Context, p store.SSOStrategy, progress func(Pr
 	if progress != nil {
 		progress(Progress{Phase: PhaseApplying, Users: counts.Users, Groups: counts.Groups})
 	}
-	rep, err := s.engine.Reconcile(ctx, p.SiteID, p.ID, snap)
+	rep, err := s.engine.ReconcileFenced(ctx, p.SiteID, p.ID, snap, fence)
 	if rep == nil {
 		return nil, fmt.Errorf("ldapsync: provider %d: %w", p.ID, err)
 	}
@@ -48,7 +50,11 @@ func (s *Service) run(ctx context.Context, p store.SSOStrategy, progress func(Pr
 		s.log.Error("ldapsync: reconcile failed", "site_id", p.SiteID, "sso_strategy_id", p.ID, "error", err)
 	}
 	s.fromReport(res, rep)
-	return res, s.annotate(ctx, p, res, start)
+	annotated := s.annotate(ctx, p, res, start)
+	if errors.Is(err, store.ErrFenced) {
+		return res, errors.Join(err, annotated)
+	}
+	return res, annotated
 }
 
 func (s *Service) fromReport(res *Result, rep *provision.Report) {

@@ -78,12 +78,12 @@ func (s *Service) syncIfDue(ctx context.Context, p store.SSOStrategy, interval t
 		return nil, err
 	}
 	var res *Result
-	err := s.withLock(ctx, p.ID, func(ctx context.Context) error {
+	err := s.withLock(ctx, p.ID, func(ctx context.Context, fence store.Fence) error {
 		due, err := s.due(ctx, p, interval)
 		if err != nil || !due {
 			return err
 		}
-		res, err = s.run(ctx, p, nil)
+		res, err = s.run(ctx, p, fence, nil)
 		return err
 	})
 	if res != nil {

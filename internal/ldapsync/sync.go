@@ -180,9 +180,9 @@ func (s *Service) Sync(ctx context.Context, req Request) (*Result, error) {
 		return s.preview(ctx, p, req.Progress)
 	}
 	var res *Result
-	err = s.withLock(ctx, p.ID, func(ctx context.Context) error {
+	err = s.withLock(ctx, p.ID, func(ctx context.Context, fence store.Fence) error {
 		var err error
-		res, err = s.run(ctx, p, req.Progress)
+		res, err = s.run(ctx, p, fence, req.Progress)
 		return err
 	})
 	return res, err

@@ -2,24 +2,22 @@ package oidclogin
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/connector/oidc/oidctest"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/identity/identitytest"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
-	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
 	"github.com/gatehouse/gatehouse/internal/testclock"
 )
 
@@ -37,21 +35,13 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatalf("open sqlite store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	key := make([]byte, secret.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := secret.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := teststore.Open(t)
+	sealer := identitytest.Sealer(t)
+	var err error
 	e := &env{t: t, ctx: context.Background(), st: st, clock: testclock.New(time.Now().UTC().Truncate(time.Second))}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.id = identity.New(st, identity.Options{Clock: e.clock.Now, Logger: logger, Sealer: sealer,
-		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}})
+		PasswordHashing: identitytest.CheapHashing()})
 	if e.site, err = e.id.EnsureDefaultSite(e.ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -38,11 +38,41 @@ func (e *Engine) applyGroupOp(ctx context.Context, s *state, op *groupOp) error 
 	return e.groupEvent(ctx, s.p, op.action, &op.before, &op.g, nil)
 }
 
+// applyTx runs one of a Reconcile's write transactions: under the site's
+// lock, as every change to memberships (see MembershipTx), and, for a run
+// under a lease, only while the lease is still this run's. A lost lease is
+// kept in s.fenced, and every later applyTx refuses at once.
+func (e *Engine) applyTx(ctx context.Context, s *state, fn func(ctx context.Context) error) error {
+	if s.fenced != nil {
+		return s.fenced
+	}
+	err := e.MembershipTx(ctx, s.siteID, func(ctx context.Context) error {
+		if s.fence.Lock != "" {
+			if err := e.st.CheckFence(ctx, s.fence); err != nil {
+				return err
+			}
+		}
+		return fn(ctx)
+	})
+	if errors.Is(err, store.ErrFenced) {
+		s.fenced = err
+	}
+	return err
+}
+
 // applyGroupOps writes group changes one transaction each; a failed one is
 // recorded and the users' memberships in it are skipped.
 func (e *Engine) applyGroupOps(ctx context.Context, s *state, ops []*groupOp, errs *[]string) {
-	for _, op := range ops {
-		err := e.st.Tx(ctx, func(ctx context.Context) error { return e.applyGroupOp(ctx, s, op) })
+	for i, op := range ops {
+		err := e.applyTx(ctx, s, func(ctx context.Context) error { return e.applyGroupOp(ctx, s, op) })
+		if s.fenced != nil {
+			// The lease is lost: this op and the rest are not applied,
+			// and not recorded as refusals either.
+			for _, op := range ops[i:] {
+				op.failed = true
+			}
+			return
+		}
 		if err != nil {
 			op.failed = true
 			if op.action == ActionGroupCreate {
@@ -156,7 +186,7 @@ func (s *state) newMemberships(op *userOp) []store.Membership {
 
 // applyOne writes one user change and its memberships atomically.
 func (e *Engine) applyOne(ctx context.Context, s *state, op *userOp) error {
-	return e.st.Tx(ctx, func(ctx context.Context) error {
+	return e.applyTx(ctx, s, func(ctx context.Context) error {
 		if err := e.writeUser(ctx, s, op); err != nil {
 			return err
 		}
@@ -182,7 +212,7 @@ func (e *Engine) applyUsers(ctx context.Context, s *state, ops []*userOp, errs *
 		for i, op := range batch {
 			snapshot[i] = op.after
 		}
-		err := e.st.Tx(ctx, func(ctx context.Context) error {
+		err := e.applyTx(ctx, s, func(ctx context.Context) error {
 			var ms []store.Membership
 			for _, op := range batch {
 				if err := e.writeUser(ctx, s, op); err != nil {
@@ -203,9 +233,15 @@ func (e *Engine) applyUsers(ctx context.Context, s *state, ops []*userOp, errs *
 			*errs = append(*errs, fmt.Sprintf("stopped: %v", ctx.Err()))
 			return done
 		}
+		if s.fenced != nil {
+			return done // the lease is lost: no retry one by one (Reconcile says why)
+		}
 		for i, op := range batch {
 			op.after = snapshot[i] // undo what the rolled-back attempt wrote into the plan
 			if err := e.applyOne(ctx, s, op); err != nil {
+				if s.fenced != nil {
+					return done
+				}
 				e.refusalEvent(ctx, s.p, &refusal{ext: op.after.ExternalID, username: op.after.Username,
 					userID: op.after.ID, conflict: errors.Is(err, store.ErrConflict), reason: err.Error()})
 				*errs = append(*errs, err.Error())

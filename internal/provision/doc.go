@@ -91,6 +91,18 @@
 // partial_failure and alerts the admins. An empty snapshot from a provider
 // that has users changes nothing at all, ends as failure and alerts.
 //
+// # Concurrency
+//
+// Every change the engine makes to a site's groups and memberships —
+// group and member changes, deprovisioning, each write transaction of a
+// Reconcile, and an Upsert that writes anything — runs in a transaction
+// that first takes the site's lock (MembershipTx), so that callers on any
+// node apply one after the other and none decides from members another
+// has just changed. An Upsert that changes nothing (most sign-ins) takes
+// no lock. A Reconcile run under a lease (ReconcileFenced) checks the
+// lease's fencing token in each of its write transactions: a run whose
+// lease passed to another node writes nothing more.
+//
 // # Events
 //
 // Every action leaves an sso_event (types EventProvision, EventDeprovision,

@@ -79,6 +79,24 @@ func New(st store.Store, o Options) *Engine {
 	return e
 }
 
+// MembershipTx runs fn in one transaction that first takes the site's
+// lock (store.LockSite). Every change the engine makes to a site's groups
+// and memberships runs in such a transaction, so changes made at the same
+// moment (Entra's parallel SCIM workers, a sync, a console, on one node or
+// several) apply one after the other and none is computed from members
+// another has just changed. A caller that needs several engine calls to
+// apply as one (a SCIM request creating a group with its members, a PATCH
+// of several operations) makes them with the context fn receives: they
+// join this transaction, and the lock is taken before anything is read.
+func (e *Engine) MembershipTx(ctx context.Context, siteID int64, fn func(ctx context.Context) error) error {
+	return e.st.Tx(ctx, func(ctx context.Context) error {
+		if err := e.st.LockSite(ctx, siteID); err != nil {
+			return fmt.Errorf("provision: lock site %d: %w", siteID, err)
+		}
+		return fn(ctx)
+	})
+}
+
 // provider reads a provider and its rules. Malformed rules are recorded as
 // a refusal event and returned as ErrRules.
 func (e *Engine) provider(ctx context.Context, siteID, providerID int64) (store.SSOStrategy, *rules, error) {

@@ -30,7 +30,7 @@ func (e *Engine) UpsertGroup(ctx context.Context, siteID, providerID int64, ref 
 	}
 	var out store.Group
 	var rf *refusal
-	err = e.st.Tx(ctx, func(ctx context.Context) error {
+	err = e.MembershipTx(ctx, siteID, func(ctx context.Context) error {
 		s := newState(e.st, siteID, p, r)
 		var op *groupOp
 		op, rf, err = s.planGroupUpsert(ctx, ref)
@@ -122,7 +122,7 @@ func (e *Engine) DeleteGroup(ctx context.Context, siteID, providerID int64, exte
 		e.refusalEvent(ctx, p, rf)
 		return &RefusedError{Reason: rf.reason}
 	}
-	return e.st.Tx(ctx, func(ctx context.Context) error {
+	return e.MembershipTx(ctx, siteID, func(ctx context.Context) error {
 		s := newState(e.st, siteID, p, r)
 		g, err := s.groupByExt(ctx, externalID)
 		if err != nil {
@@ -174,7 +174,7 @@ func (e *Engine) changeMembers(ctx context.Context, siteID, providerID int64, gr
 		return MembersResult{}, &RefusedError{Reason: why}
 	}
 	var res MembersResult
-	err = e.st.Tx(ctx, func(ctx context.Context) error {
+	err = e.MembershipTx(ctx, siteID, func(ctx context.Context) error {
 		s := newState(e.st, siteID, p, r)
 		g, err := s.groupByExt(ctx, groupID)
 		if err != nil {

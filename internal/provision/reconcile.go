@@ -191,6 +191,16 @@ func holdBack(op *userOp) *userOp {
 // with a full snapshot of its directory (the LDAP sync). The run is
 // recorded as an external event from in_progress to its final status.
 func (e *Engine) Reconcile(ctx context.Context, siteID, providerID int64, snap Snapshot) (*Report, error) {
+	return e.ReconcileFenced(ctx, siteID, providerID, snap, store.Fence{})
+}
+
+// ReconcileFenced is Reconcile for a run that holds a lease (the LDAP
+// sync's lock): each of its write transactions first checks fence with
+// store.CheckFence, so that once the lease has passed to another node —
+// this one stalled past its expiry — the run writes nothing more. It then
+// ends as a failure saying so, and the error returned with the report
+// matches store.ErrFenced. The zero Fence checks nothing.
+func (e *Engine) ReconcileFenced(ctx context.Context, siteID, providerID int64, snap Snapshot, fence store.Fence) (*Report, error) {
 	p, err := e.st.GetSSOStrategy(ctx, siteID, providerID)
 	if err != nil {
 		return nil, fmt.Errorf("provision: read provider %d: %w", providerID, err)
@@ -217,6 +227,7 @@ func (e *Engine) Reconcile(ctx context.Context, siteID, providerID int64, snap S
 		return rep, errors.Join(err, e.finish(ctx, p, rep))
 	}
 	rep.Plan = plan
+	s.fence = fence
 	for _, ref := range plan.refusals {
 		if ref.outOfScope {
 			continue // left out by the rules, counted as skipped
@@ -233,7 +244,13 @@ func (e *Engine) Reconcile(ctx context.Context, siteID, providerID int64, snap S
 	plan.count()
 	plan.Counts.add(applied)
 	rep.Errors = append(rep.Errors, errs...)
+	if s.fenced != nil {
+		rep.Errors = append(rep.Errors, "stopped: the sync lock passed to another node while this run was applying; "+
+			"this run applied nothing more (the counts say what it applied before): "+s.fenced.Error())
+	}
 	switch {
+	case s.fenced != nil:
+		rep.Status = store.EventFailure
 	case plan.SafetyStop != nil && plan.SafetyStop.EmptySnapshot:
 		rep.Status = store.EventFailure
 	case plan.SafetyStop != nil || len(rep.Errors) > 0:
@@ -244,6 +261,9 @@ func (e *Engine) Reconcile(ctx context.Context, siteID, providerID int64, snap S
 	if plan.SafetyStop != nil {
 		rep.Errors = append([]string{plan.SafetyStop.String()}, rep.Errors...)
 		e.alertSafety(ctx, p, plan.SafetyStop, rep)
+	}
+	if s.fenced != nil {
+		return rep, errors.Join(s.fenced, e.finish(ctx, p, rep))
 	}
 	return rep, e.finish(ctx, p, rep)
 }

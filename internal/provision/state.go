@@ -37,6 +37,11 @@ type state struct {
 	// returns them); Reconcile keeps only those an event shows.
 	allResolutions bool
 
+	// fence is the lease a Reconcile writes under (zero: none); fenced is
+	// the refusal that stopped its writes once the lease was lost.
+	fence  store.Fence
+	fenced error
+
 	// Scratch maps reused for each identity, so that planning thousands
 	// of identities does not allocate thousands of maps.
 	seenNames  map[string]bool

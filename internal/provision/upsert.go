@@ -27,9 +27,16 @@ func (e *Engine) Upsert(ctx context.Context, siteID, providerID int64, x Externa
 	var res Result
 	var ref *refusal
 	err = e.st.Tx(ctx, func(ctx context.Context) error {
-		s := newState(e.st, siteID, p, r)
-		s.allResolutions = true
-		op, rf, err := s.planUser(ctx, &x, true)
+		s, op, rf, err := e.planUpsert(ctx, siteID, p, r, x)
+		if err == nil && rf == nil && (op.action != ActionNone || len(s.groupOpList) > 0) {
+			// It writes: take the site's lock like every change to
+			// memberships, and plan again on what the store holds now.
+			// A sign-in that changes nothing never waits for it.
+			if err = e.st.LockSite(ctx, siteID); err != nil {
+				return fmt.Errorf("provision: lock site %d: %w", siteID, err)
+			}
+			s, op, rf, err = e.planUpsert(ctx, siteID, p, r, x)
+		}
 		if err != nil || rf != nil {
 			ref = rf
 			return err
@@ -59,6 +66,14 @@ func (e *Engine) Upsert(ctx context.Context, siteID, providerID int64, x Externa
 	return res, nil
 }
 
+// planUpsert plans one identity on a fresh state.
+func (e *Engine) planUpsert(ctx context.Context, siteID int64, p store.SSOStrategy, r *rules, x ExternalIdentity) (*state, *userOp, *refusal, error) {
+	s := newState(e.st, siteID, p, r)
+	s.allResolutions = true
+	op, rf, err := s.planUser(ctx, &x, true)
+	return s, op, rf, err
+}
+
 // Deactivate deprovisions one account by the provider's behaviour (SCIM
 // active=false): disabled, or deleted when deprovision_behavior is delete.
 func (e *Engine) Deactivate(ctx context.Context, siteID, providerID int64, externalID string) (Result, error) {
@@ -78,7 +93,7 @@ func (e *Engine) deprovisionOne(ctx context.Context, siteID, providerID int64, e
 	}
 	var res Result
 	var ref *refusal
-	err = e.st.Tx(ctx, func(ctx context.Context) error {
+	err = e.MembershipTx(ctx, siteID, func(ctx context.Context) error {
 		s := newState(e.st, siteID, p, r)
 		u, err := s.userByExt(ctx, externalID)
 		if err != nil {

@@ -333,16 +333,12 @@ func (h *Handler) renameGroup(ctx context.Context, r *request, g *store.Group, n
 	return err
 }
 
-// membersTx runs fn in one transaction holding the site's lock, so that
-// concurrent changes to a group's members (Entra runs several workers)
-// apply one after the other and none is lost, on every node.
+// membersTx runs the engine calls of one group request in one engine
+// transaction: they apply together or not at all, and one after the
+// other with every other change to the site's memberships (Entra runs
+// several workers), on every node.
 func (h *Handler) membersTx(ctx context.Context, r *request, fn func(ctx context.Context) error) error {
-	return h.st.Tx(ctx, func(ctx context.Context) error {
-		if err := h.st.LockSite(ctx, r.p.SiteID); err != nil {
-			return err
-		}
-		return fn(ctx)
-	})
+	return h.engine.MembershipTx(ctx, r.p.SiteID, fn)
 }
 
 // memberChunk is how many users one lookup of member ids reads.

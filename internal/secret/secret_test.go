@@ -47,7 +47,7 @@ func TestLoadOrCreateKey(t *testing.T) {
 	if err != nil || !bytes.Equal(k1, k2) {
 		t.Fatalf("reload: %v", err)
 	}
-	os.Chmod(path, 0o644)
+	must(t, os.Chmod(path, 0o644))
 	if _, err := LoadOrCreateKey(path); err == nil {
 		t.Fatal("world-readable key accepted")
 	}
@@ -98,5 +98,14 @@ func TestDeriveKeyAndSigner(t *testing.T) {
 	}
 	if _, err := NewSigner(make([]byte, 8)); err == nil {
 		t.Fatal("a short signing key was accepted")
+	}
+}
+
+// must fails the test on a setup step's error, where it happened rather
+// than as a confusing failure further on.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,34 +2,27 @@ package ssologin
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml/samltest"
+	"github.com/gatehouse/gatehouse/internal/identity/identitytest"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
+	"github.com/gatehouse/gatehouse/internal/testcert"
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
-	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testclock"
 )
 
@@ -43,27 +36,12 @@ func idpMetadata(t *testing.T, entityID string, notAfter time.Time) string {
 	t.Helper()
 	samltest.RequirePeer(t)
 	dir := t.TempDir()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	keyFile, certFile, err := testcert.Signer(t, "Test IdP", notAfter).WriteFiles(dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "Test IdP"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{
-		"key.pem":  pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
-		"cert.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-	}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return string(samltest.Run(t, dir, map[string]any{"mode": "metadata", "entity_id": entityID, "sso_url": entityID + "/sso",
-		"key": filepath.Join(dir, "key.pem"), "cert": filepath.Join(dir, "cert.pem")}))
+		"key": keyFile, "cert": certFile}))
 }
 
 // recordingNotifier keeps every notice.
@@ -143,17 +121,9 @@ type metadataFixture struct {
 
 func newMetadataFixture(t *testing.T, metadata string) *metadataFixture {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	key := make([]byte, secret.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := secret.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := teststore.SQLite(t)
+	sealer := identitytest.Sealer(t)
+	var err error
 	f := &metadataFixture{t: t, ctx: context.Background(), clock: testclock.New(time.Now().UTC().Truncate(time.Second)),
 		notes: &recordingNotifier{}, server: newMetadataServer(t, metadata)}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

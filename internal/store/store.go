@@ -20,7 +20,19 @@ var (
 	// ErrConflict is returned when a write would break a uniqueness rule
 	// (a second user with the same username on a site, for example).
 	ErrConflict = errors.New("store: conflict")
+	// ErrFenced is returned by CheckFence when the lock has passed to
+	// another holder (or was released) since the fencing token was handed
+	// out: the caller's lease is over and it must write nothing more.
+	ErrFenced = errors.New("store: the lock passed to another holder")
 )
+
+// Fence is one holding of a named lock (see TryLockFenced): a job that
+// writes under a lock checks it in each of its write transactions with
+// CheckFence. The zero Fence means "no lock to check".
+type Fence struct {
+	Lock  string // the lock's name
+	Token int64  // the generation TryLockFenced returned; 0 in the zero Fence
+}
 
 // ListOptions selects one page of a list ordered by ascending id.
 type ListOptions struct {
@@ -311,6 +323,19 @@ type Store interface {
 	// extended, so a long job renews it by calling again). Of any number of
 	// concurrent callers on any node, at most one holds a lock at a time.
 	TryLock(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
+	// TryLockFenced is TryLock returning the lock's fencing token: 0 when
+	// holder did not get the lock, else its generation, a number that
+	// grows every time the lock passes to another holder or is released,
+	// and stays the same while one holder renews it. A holder that stalled
+	// past its lock's expiry and lost it therefore holds an old token, and
+	// CheckFence refuses it, however late it wakes up.
+	TryLockFenced(ctx context.Context, name, holder string, now, until time.Time) (token int64, err error)
+	// CheckFence, inside Tx, returns ErrFenced unless the lock called
+	// f.Lock still has generation f.Token. It also holds the lock's row
+	// until the transaction ends, so that no other holder can take the
+	// lock between the check and the commit: what the transaction writes
+	// is committed before any later holder's lease begins.
+	CheckFence(ctx context.Context, f Fence) error
 	// Unlock releases the lock called name if holder holds it; releasing a
 	// lock held by another holder, or by nobody, does nothing.
 	Unlock(ctx context.Context, name, holder string) error

@@ -33,12 +33,9 @@ func TestAdmissionQueuesBeyondCapacity(t *testing.T) {
 			done <- struct{}{}
 		}()
 	}
-	// Wait until two run (however slow the machine), then give a third
-	// time to start if the gate let it.
-	for deadline := time.Now().Add(10 * time.Second); running.Load() < 2 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(50 * time.Millisecond)
+	// Wait until every request has either started or queued (however slow
+	// the machine): from then on none can start until one ends.
+	waitFor(t, "six requests running or queued", func() bool { return int(running.Load())+waitingIn(a.signedIn) == 6 })
 	if got := running.Load(); got != 2 {
 		t.Fatalf("%d requests running with 2 slots", got)
 	}
@@ -150,10 +147,7 @@ func TestAdmissionAnonymousQueueIsSeparateAndShort(t *testing.T) {
 	if a.Saturated() {
 		t.Fatal("saturated before anyone waited long")
 	}
-	time.Sleep(saturatedAfter + 200*time.Millisecond)
-	if !a.Saturated() {
-		t.Fatal("not saturated with a request waiting longer than saturatedAfter")
-	}
+	waitFor(t, "saturated with a request waiting longer than saturatedAfter", a.Saturated)
 	close(hold)
 	for deadline := time.Now().Add(5 * time.Second); a.Saturated() && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
@@ -172,12 +166,16 @@ func TestReadinessFollowsTheQueue(t *testing.T) {
 	h := newHarness(t)
 	release := make(chan struct{})
 	var busy func() bool
-	handler, err := New(Config{Service: h.svc, BaseURL: "http://localhost", MaxInFlight: 1,
+	held := make(chan struct{}, 2)
+	// newServer and handler are New, keeping the server for its queue.
+	cfg := Config{Service: h.svc, BaseURL: "http://localhost", MaxInFlight: 1,
 		NotReadyWhen: func(reason string, f func() bool) { busy = f },
-		SCIM:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release })})
+		SCIM:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { held <- struct{}{}; <-release })}
+	s, err := newServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	handler := s.handler(cfg)
 	if busy == nil {
 		t.Fatal("no readiness check was handed over")
 	}
@@ -187,16 +185,13 @@ func TestReadinessFollowsTheQueue(t *testing.T) {
 		handler.ServeHTTP(httptest.NewRecorder(), req)
 	}
 	go scimRequest() // holds the slot
-	time.Sleep(100 * time.Millisecond)
+	<-held
 	go scimRequest() // waits
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, "a request waiting for the slot", func() bool { return waitingIn(s.admission.signedIn) == 1 })
 	if busy() {
 		t.Fatal("busy before anyone waited a second")
 	}
-	time.Sleep(saturatedAfter)
-	if !busy() {
-		t.Fatal("not busy with a request waiting over a second")
-	}
+	waitFor(t, "busy with a request waiting over a second", busy)
 	close(release)
 	for deadline := time.Now().Add(5 * time.Second); busy() && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
@@ -204,4 +199,23 @@ func TestReadinessFollowsTheQueue(t *testing.T) {
 	if busy() {
 		t.Fatal("still busy after the queue moved")
 	}
+}
+
+// waitFor polls cond until it holds, failing the test after ten seconds:
+// it waits for an event however slow the machine, where a fixed sleep
+// would either waste time or be too short.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 10s: %s", what)
+		}
+	}
+}
+
+// waitingIn is how many requests wait for a slot of q.
+func waitingIn(q *queue) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.waiting.Len()
 }

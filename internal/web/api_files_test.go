@@ -25,7 +25,9 @@ func TestSDKFilesUploadDownloadListDelete(t *testing.T) {
 	cfg := sdkConfig(h, key)
 	files := file.Client{Config: cfg}
 	data := make([]byte, 3<<20)
-	rand.Read(data)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
 
 	parts, err := files.BeginUpload(files_sdk.FileBeginUploadParams{Path: "reports/q1.bin", MkdirParents: ptrBool(true)})
 	if err != nil || len(parts) != 1 || parts[0].UploadUri == "" || parts[0].Ref == "" {

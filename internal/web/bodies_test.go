@@ -122,7 +122,8 @@ func TestBodyMemoryIsBounded(t *testing.T) {
 	h := newHarness(t)
 	ann := h.createUser("ann", false)
 	_, key := h.apiKeyFor(ann, time.Time{})
-	addr := bodyServer(t, h, Config{BodyIdleTimeout: 5 * time.Second}, func(s *server) { s.bodies.limit = 6 * bufferStep })
+	var srv *server
+	addr := bodyServer(t, h, Config{BodyIdleTimeout: 5 * time.Second}, func(s *server) { srv, s.bodies.limit = s, 6*bufferStep })
 	// One anonymous body of which more than a step arrived holds three
 	// steps (what arrived, rounded up, and the next): all that anonymous
 	// requests may hold.
@@ -133,7 +134,7 @@ func TestBodyMemoryIsBounded(t *testing.T) {
 	defer hold.Close()
 	fmt.Fprintf(hold, "POST /api/rest/v1/sessions HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
 		addr, 10*bufferStep, strings.Repeat(" ", bufferStep+10))
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, "the held body to take three steps of the budget", func() bool { return srv.bodies.used.Load() >= 3*bufferStep })
 
 	code, res, body := rawRequest(t, addr, "POST /api/rest/v1/sessions HTTP/1.1\r\nContent-Type: application/json", 2,
 		"{}", 5*time.Second)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 // TestAPICredentialMatrix is the REST API row of the seed's table: which
@@ -135,12 +135,7 @@ func expectCurlError(t *testing.T, code int, body string, status int, typ, says 
 
 func requireCurl(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("GATEHOUSE_REQUIRE_PEERS") != "" {
-			t.Fatal("curl is not installed (scripts/install-test-peers.sh installs it)")
-		}
-		t.Skip("curl is not installed; run scripts/install-test-peers.sh")
-	}
+	testpeer.LookPath(t, "Debian curl", "curl")
 }
 
 // curlAPI runs curl with args and returns the HTTP status and the body.

@@ -20,10 +20,10 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/identity/identitytest"
 	"github.com/gatehouse/gatehouse/internal/provision"
-	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -118,20 +118,12 @@ type apiFuzz struct {
 
 func newAPIFuzz(f *testing.F) *apiFuzz {
 	dir := f.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "gatehouse.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { _ = st.Close() })
-	key := make([]byte, secret.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := secret.NewSealer(key)
-	if err != nil {
-		f.Fatal(err)
-	}
+	st := teststore.SQLite(f)
+	sealer := identitytest.Sealer(f)
+	var err error
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	fx := &apiFuzz{ctx: context.Background(), st: st}
-	fx.svc = identity.New(st, identity.Options{Logger: quiet, Sealer: sealer, PasswordHashing: cheapHashing})
+	fx.svc = identity.New(st, identity.Options{Logger: quiet, Sealer: sealer, PasswordHashing: identitytest.CheapHashing()})
 	if fx.site, err = fx.svc.EnsureDefaultSite(fx.ctx); err != nil {
 		f.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -19,14 +18,14 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/identity/identitytest"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
-	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
 	"github.com/gatehouse/gatehouse/internal/testclock"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
@@ -70,9 +69,6 @@ type harness struct {
 	requests map[string]int // "METHOD /path" -> count
 }
 
-// cheapHashing keeps argon2 fast in tests.
-var cheapHashing = &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}
-
 // strongPassword meets the default site minimum length.
 const strongPassword = "correct horse battery staple"
 
@@ -101,21 +97,13 @@ type harnessHooks struct {
 // newHarnessHooked is newHarness with every hook.
 func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatalf("open sqlite store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	key := make([]byte, secret.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := secret.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := teststore.Open(t)
+	sealer := identitytest.Sealer(t)
+	var err error
 	h := &harness{t: t, ctx: context.Background(), logs: &lockedBuffer{}, requests: map[string]int{},
 		clock: testclock.New(time.Now().UTC().Truncate(time.Second))}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	idOpts := identity.Options{Clock: h.clock.Now, Logger: logger, Sealer: sealer, PasswordHashing: cheapHashing}
+	idOpts := identity.Options{Clock: h.clock.Now, Logger: logger, Sealer: sealer, PasswordHashing: identitytest.CheapHashing()}
 	if hooks.identity != nil {
 		hooks.identity(st, &idOpts)
 	}

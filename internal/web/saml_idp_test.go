@@ -1,14 +1,8 @@
 package web
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml/samltest"
+	"github.com/gatehouse/gatehouse/internal/testcert"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -47,25 +42,14 @@ func newPyIdP(t *testing.T, entityID string, spMetadata []byte) *pyIdP {
 	requireSAMLPeer(t)
 	dir := t.TempDir()
 	idp := &pyIdP{t: t, dir: dir, entityID: entityID, ssoURL: entityID + "/sso"}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	var err error
+	idp.keyFile, idp.certFile, err = testcert.Signer(t, "Test IdP", time.Now().AddDate(2, 0, 0)).WriteFiles(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "Test IdP"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(2, 0, 0)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
+	idp.spMD = filepath.Join(dir, "sp.xml")
+	if err := os.WriteFile(idp.spMD, spMetadata, 0o600); err != nil {
 		t.Fatal(err)
-	}
-	idp.keyFile, idp.certFile, idp.spMD = filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "sp.xml")
-	for name, data := range map[string][]byte{
-		idp.keyFile:  pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
-		idp.certFile: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		idp.spMD:     spMetadata,
-	} {
-		if err := os.WriteFile(name, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return idp
 }

@@ -3,20 +3,15 @@ package web
 import (
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,13 +21,14 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/identity/identitytest"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
-	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
 	"github.com/gatehouse/gatehouse/internal/ssologin"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
+	"github.com/gatehouse/gatehouse/internal/testcert"
 )
 
 // The load tests sign their responses in Go with goxmldsig: a pysaml2
@@ -49,18 +45,9 @@ type goIdP struct {
 
 func newGoIdP(tb testing.TB, entityID string) *goIdP {
 	tb.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "Load IdP"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	signer := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}))
+	pair := testcert.Signer(tb, "Load IdP", time.Now().AddDate(1, 0, 0))
+	cert := pair.Cert
+	signer := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(pair.TLSCertificate()))
 	signer.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
 	if err := signer.SetSignatureMethod(dsig.RSASHA256SignatureMethod); err != nil {
 		tb.Fatal(err)
@@ -134,20 +121,11 @@ type loadServer struct {
 
 func newLoadServer(tb testing.TB) *loadServer {
 	tb.Helper()
-	st, err := sqlite.Open(filepath.Join(tb.TempDir(), "gatehouse.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = st.Close() })
-	key := make([]byte, secret.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := secret.NewSealer(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st := teststore.Open(tb)
+	sealer := identitytest.Sealer(tb)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
-	svc := identity.New(st, identity.Options{Clock: time.Now, Logger: logger, Sealer: sealer, PasswordHashing: cheapHashing})
+	svc := identity.New(st, identity.Options{Clock: time.Now, Logger: logger, Sealer: sealer, PasswordHashing: identitytest.CheapHashing()})
 	site, err := svc.EnsureDefaultSite(ctx)
 	if err != nil {
 		tb.Fatal(err)

@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 // metadataHost serves identity provider metadata documents by path over
@@ -119,12 +119,7 @@ func TestSwitchingMetadataURLStopsTrustingTheOldIdPAtOnce(t *testing.T) {
 	}
 
 	// URLs that give no usable trust are refused at save; B stays trusted.
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	unreachable := "http://" + closed.Addr().String() + "/federationmetadata.xml"
-	closed.Close()
+	unreachable := "http://" + testpeer.FreeAddr(t) + "/federationmetadata.xml"
 	for _, bad := range []struct{ url, says string }{
 		{unreachable, "could not be fetched"},
 		{host.URL + "/missing.xml", "HTTP 404"},
@@ -182,12 +177,7 @@ func TestOIDCIssuerCheckedWhenSaved(t *testing.T) {
 	admin := s.createUser("admin", true)
 	_, key := s.apiKeyFor(admin, time.Time{})
 	path := fmt.Sprintf("%s/sso_strategies/%d", apiPrefix, s.provider.ID)
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := "http://" + closed.Addr().String()
-	closed.Close()
+	down := "http://" + testpeer.FreeAddr(t)
 	for _, opts := range []map[string]string{
 		{identity.OptionOIDCTenantID: "0b0b0b0b-0000-4000-8000-000000000b0b", identity.OptionOIDCAuthority: s.idp.BaseURL}, // another tenant
 		{identity.OptionOIDCTenantID: s.idp.TenantID, identity.OptionOIDCAuthority: down},

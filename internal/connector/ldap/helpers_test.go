@@ -1,26 +1,25 @@
 package ldap_test
 
 import (
-	"net"
 	"runtime"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
-	"github.com/gatehouse/gatehouse/internal/connector/ldap"
-	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
 	"strconv"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/connector/ldap"
+	"github.com/gatehouse/gatehouse/internal/connector/ldap/ldaptest"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 // deadPort is a loopback port nothing listens on.
 func deadPort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testpeer.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
 	return strconv.Itoa(port)
 }
 

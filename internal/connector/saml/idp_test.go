@@ -2,13 +2,9 @@ package saml
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml/samltest"
+	"github.com/gatehouse/gatehouse/internal/testcert"
 )
 
 // This file runs a real SAML identity provider — pysaml2 with xmlsec1,
@@ -40,34 +37,18 @@ type keyPair struct {
 
 func newKeyPair(t *testing.T, cn string, notBefore, notAfter time.Time) keyPair {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	p, err := testcert.NewSigner(cn, notBefore, notAfter)
 	if err != nil {
 		t.Fatal(err)
 	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
-		NotBefore: notBefore, NotAfter: notAfter}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keyPair{key: key, cert: cert}
+	return keyPair{key: p.RSA(), cert: p.Cert}
 }
 
 // writePEM writes the pair as key.pem and cert.pem under dir.
 func (kp keyPair) writePEM(t *testing.T, dir string) (keyFile, certFile string) {
 	t.Helper()
-	keyFile, certFile = filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(kp.key)})
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: kp.cert.Raw})
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+	keyFile, certFile, err := (&testcert.Pair{Key: kp.key, Cert: kp.cert}).WriteFiles(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return keyFile, certFile

@@ -1,7 +1,7 @@
 // Package smtptest starts a real SMTP server for tests: Debian's aiosmtpd
 // on a loopback port, storing each message it receives in a Maildir the
 // test reads. A missing aiosmtpd skips the test, or fails it when
-// GATEHOUSE_REQUIRE_PEERS=1.
+// GATEHOUSE_REQUIRE_PEERS=1 (see package testpeer).
 package smtptest
 
 import (
@@ -9,15 +9,17 @@ import (
 	"io"
 	"mime"
 	"mime/quotedprintable"
-	"net"
 	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 // python is Debian's interpreter, the one that sees python3-aiosmtpd.
@@ -31,66 +33,26 @@ type Server struct {
 	maildir string
 }
 
-// skipOrFail skips when a test peer is missing, or fails the test when
-// GATEHOUSE_REQUIRE_PEERS=1 says every peer must be there.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("GATEHOUSE_REQUIRE_PEERS") == "1" {
-		t.Fatalf(format+" (GATEHOUSE_REQUIRE_PEERS=1; run make test to install test peers)", args...)
-	}
-	t.Skipf(format+" (install python3-aiosmtpd)", args...)
-}
-
 // Start starts aiosmtpd with the Mailbox handler; extra adds
 // options such as --tlscert. The server stops when the test ends.
 func Start(t *testing.T, extra ...string) *Server {
 	t.Helper()
 	if err := exec.Command(python, "-c", "import aiosmtpd").Run(); err != nil {
-		skipOrFail(t, "aiosmtpd is not available to %s: %v", python, err)
+		testpeer.Missing(t, "aiosmtpd is not available to %s: %v (Debian python3-aiosmtpd)", python, err)
 	}
-	s := &Server{t: t, Addr: FreeAddr(t), maildir: filepath.Join(t.TempDir(), "Maildir")}
+	dir := t.TempDir()
+	s := &Server{t: t, Addr: testpeer.FreeAddr(t), maildir: filepath.Join(dir, "Maildir")}
 	args := append([]string{"-m", "aiosmtpd", "-n", "-l", s.Addr}, extra...)
 	args = append(args, "-c", "aiosmtpd.handlers.Mailbox", s.maildir)
-	cmd := exec.Command(python, args...)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start aiosmtpd: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", s.Addr, time.Second)
-		if err == nil {
-			c.Close()
-			return s
-		}
-		select {
-		case <-exited:
-			t.Fatalf("aiosmtpd exited: %s", stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("aiosmtpd did not listen on %s: %s", s.Addr, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// FreeAddr returns a loopback address nothing listens on right now.
-func FreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	proc, err := testpeer.Start("aiosmtpd", exec.Command(python, args...), filepath.Join(dir, "aiosmtpd.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	proc.StopAtCleanup(t, syscall.SIGKILL, 0)
+	if err := proc.WaitReady(15*time.Second, testpeer.Listening(s.Addr)); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // Message is one message as the server stored it.

@@ -12,7 +12,7 @@
 //	}
 //
 // When PostgreSQL is not installed the test is skipped, or fails when the
-// environment sets GATEHOUSE_REQUIRE_PEERS=1.
+// environment sets GATEHOUSE_REQUIRE_PEERS=1 (see package testpeer).
 package pgtest
 
 import (
@@ -30,11 +30,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 // ErrNotInstalled says the PostgreSQL server binaries were not found.
@@ -44,9 +45,8 @@ var ErrNotInstalled = errors.New("pgtest: PostgreSQL server binaries (initdb, po
 type Server struct {
 	dir   string // temporary directory: data/, the socket, the log
 	port  int
-	cmd   *exec.Cmd
-	exit  chan struct{} // closed when the server process ends
-	admin *sql.DB       // connection to the postgres database, for CREATE DATABASE
+	proc  *testpeer.Process
+	admin *sql.DB // connection to the postgres database, for CREATE DATABASE
 }
 
 // StartServer initialises and starts a server. Stop it with Stop.
@@ -134,13 +134,12 @@ func serverCredential() (*syscall.Credential, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
-// command prepares a server binary to run as cred, in its own process
-// group, killed if the test process dies first.
+// command prepares a server binary to run as cred.
 func command(cred *syscall.Credential, name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C")
 	cmd.Dir = os.TempDir()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: cred}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	return cmd
 }
 
@@ -155,72 +154,36 @@ func (s *Server) initdb(bin string, cred *syscall.Credential) error {
 
 // start runs postgres on a free loopback port and waits until it answers.
 func (s *Server) start(bin string, cred *syscall.Credential) error {
-	port, err := freePort()
+	port, err := testpeer.FreePort()
 	if err != nil {
 		return err
 	}
-	logPath := filepath.Join(s.dir, "postgres.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return fmt.Errorf("pgtest: %w", err)
-	}
-	defer logFile.Close()
 	cmd := command(cred, filepath.Join(bin, "postgres"), "-D", filepath.Join(s.dir, "data"),
 		"-k", s.dir, "-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=300", "-c", "shared_buffers=64MB")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("pgtest: start postgres: %w", err)
-	}
-	s.port, s.cmd, s.exit = port, cmd, make(chan struct{})
-	go func() { _ = cmd.Wait(); close(s.exit) }()
-
-	admin, err := sql.Open("pgx", s.URL("postgres"))
+	proc, err := testpeer.Start("postgres", cmd, filepath.Join(s.dir, "postgres.log"))
 	if err != nil {
-		s.kill()
 		return fmt.Errorf("pgtest: %w", err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-		if err == nil {
-			s.admin = admin
-			return nil
-		}
-		select {
-		case <-s.exit:
-			_ = admin.Close()
-			return fmt.Errorf("pgtest: postgres exited during start-up: %s", tail(logPath))
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			_ = admin.Close()
-			s.kill()
-			return fmt.Errorf("pgtest: postgres did not accept connections within 30s: %v: %s", err, tail(logPath))
-		}
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s.port, s.proc = port, proc
+	admin, err := sql.Open("pgx", s.URL("postgres"))
 	if err != nil {
-		return 0, fmt.Errorf("pgtest: find a free port: %w", err)
+		proc.Kill()
+		return fmt.Errorf("pgtest: %w", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tail returns the end of the server log, for error messages.
-func tail(path string) string {
-	b, _ := os.ReadFile(path)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
+	err = proc.WaitReady(30*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return admin.PingContext(ctx) == nil
+	})
+	if err != nil {
+		_ = admin.Close()
+		return fmt.Errorf("pgtest: %w", err)
 	}
-	return strings.TrimSpace(string(b))
+	s.admin = admin
+	return nil
 }
 
 // URL is the connection URL of a database on the server.
@@ -250,22 +213,8 @@ func (s *Server) Stop() {
 	if s.admin != nil {
 		_ = s.admin.Close()
 	}
-	if s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-s.exit:
-		case <-time.After(10 * time.Second):
-			s.kill()
-		}
+	if s.proc != nil {
+		s.proc.Stop(syscall.SIGINT, 10*time.Second)
 	}
 	_ = os.RemoveAll(s.dir)
-}
-
-// kill ends the server and every process it started.
-func (s *Server) kill() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	<-s.exit
 }

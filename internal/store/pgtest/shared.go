@@ -7,11 +7,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// RequirePeersEnv, set to 1, turns a missing PostgreSQL from a skipped
-// test into a failed one.
-const RequirePeersEnv = "GATEHOUSE_REQUIRE_PEERS"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
+)
 
 // shared is the server of this test binary, started on first use so that
 // a binary whose selected tests never need it (or a re-executed helper
@@ -50,10 +48,10 @@ func StopShared() {
 func Database(tb testing.TB) string {
 	tb.Helper()
 	srv, err := sharedServer()
+	if errors.Is(err, ErrNotInstalled) {
+		testpeer.Missing(tb, "%v", err)
+	}
 	if err != nil {
-		if errors.Is(err, ErrNotInstalled) && os.Getenv(RequirePeersEnv) != "1" {
-			tb.Skip(err)
-		}
 		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -3,10 +3,16 @@
 // database on the PostgreSQL server pgtest runs (a test binary using it
 // calls pgtest.Main from its TestMain). Each store closes when the test
 // ends.
+//
+// Open is the store of a test that runs on either engine: SQLite, unless
+// the run sets GATEHOUSE_TEST_STORE=postgres (make test does, for a few
+// packages, a second time). So the tests above the store are written
+// once and prove their behaviour on both engines.
 package teststore
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -36,6 +42,26 @@ func Postgres(tb testing.TB) store.Store {
 	}
 	tb.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// EngineEnv names the environment variable that picks Open's engine:
+// "postgres", or "sqlite" (the default when unset).
+const EngineEnv = "GATEHOUSE_TEST_STORE"
+
+// Open opens an empty store on the engine EngineEnv names. A value other
+// than "", "sqlite" or "postgres" fails the test: a typo must not run
+// the suite on the wrong engine unnoticed.
+func Open(tb testing.TB) store.Store {
+	tb.Helper()
+	switch v := os.Getenv(EngineEnv); v {
+	case "", "sqlite":
+		return SQLite(tb)
+	case "postgres":
+		return Postgres(tb)
+	default:
+		tb.Fatalf("%s=%q: want sqlite or postgres", EngineEnv, v)
+		return nil
+	}
 }
 
 // Drivers runs a test once on each store driver.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
 )
 
@@ -61,12 +62,7 @@ func waitListening(t testing.TB, addr string) {
 
 func requireClient(t *testing.T, name string) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("GATEHOUSE_REQUIRE_PEERS") != "" {
-			t.Fatalf("%s is not installed (scripts/install-test-peers.sh installs it)", name)
-		}
-		t.Skipf("%s is not installed; run scripts/install-test-peers.sh", name)
-	}
+	testpeer.LookPath(t, "Debian "+name, name)
 }
 
 // lftp runs an lftp script against addr as user with secret, in dir, and

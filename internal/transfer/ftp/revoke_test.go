@@ -55,9 +55,12 @@ func openLFTP(t *testing.T, addr, user, secret, dir string) *heldLFTP {
 		}
 		cancel()
 	})
-	fmt.Fprintf(stdin, "set cmd:fail-exit no\nset net:max-retries 1\nset net:timeout 10\nset net:reconnect-interval-base 1\n"+
+	_, err = fmt.Fprintf(stdin, "set cmd:fail-exit no\nset net:max-retries 1\nset net:timeout 10\nset net:reconnect-interval-base 1\n"+
 		"set cache:enable no\nset xfer:clobber yes\nset ftp:ssl-force yes\nset ftp:ssl-protect-data yes\nset ssl:verify-certificate no\n"+
 		"open ftp://%s\nuser %s %s\n", addr, quote(user), quote(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return l
 }
 

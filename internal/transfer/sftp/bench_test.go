@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ops"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 	"github.com/gatehouse/gatehouse/internal/transfer/access"
 )
 
@@ -42,14 +44,18 @@ func benchFileSize() int64 {
 func writeBigFile(b *testing.B, path string, size int64) {
 	b.Helper()
 	chunk := make([]byte, 1<<20)
-	rand.Read(chunk)
+	if _, err := rand.Read(chunk); err != nil {
+		b.Fatal(err)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	for n := int64(0); n < size; n += int64(len(chunk)) {
-		w.Write(chunk[:min(int64(len(chunk)), size-n)])
+		if _, err := w.Write(chunk[:min(int64(len(chunk)), size-n)]); err != nil {
+			b.Fatal(err)
+		}
 	}
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
@@ -70,7 +76,7 @@ func startOpenSSH(b *testing.B, clientKey string) *openSSHServer {
 	sshd, sftpServer := "/usr/sbin/sshd", "/usr/lib/openssh/sftp-server"
 	for _, p := range []string{sshd, sftpServer} {
 		if _, err := os.Stat(p); err != nil {
-			b.Skipf("%s not installed (Debian openssh-server)", p)
+			testpeer.Missing(b, "%s is not installed (Debian openssh-server)", p)
 		}
 	}
 	dir := b.TempDir()
@@ -81,17 +87,18 @@ func startOpenSSH(b *testing.B, clientKey string) *openSSHServer {
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey).CombinedOutput(); err != nil {
 		b.Fatalf("ssh-keygen: %v %s", err, out)
 	}
-	pub, _ := os.ReadFile(clientKey + ".pub")
-	authKeys := filepath.Join(dir, "authorized_keys")
-	os.WriteFile(authKeys, pub, 0o600)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	pub, err := os.ReadFile(clientKey + ".pub")
 	if err != nil {
 		b.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	authKeys := filepath.Join(dir, "authorized_keys")
+	writeFile(b, authKeys, pub)
+	port, err := testpeer.FreePort()
+	if err != nil {
+		b.Fatal(err)
+	}
 	cfg := filepath.Join(dir, "sshd_config")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`Port %d
+	writeFile(b, cfg, []byte(fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
 HostKey %s
 AuthorizedKeysFile %s
@@ -102,34 +109,40 @@ KbdInteractiveAuthentication no
 PermitRootLogin yes
 PidFile none
 Subsystem sftp %s
-`, port, hostKey, authKeys, sftpServer)), 0o600)
-	cmd := exec.Command(sshd, "-D", "-e", "-f", cfg)
-	if err := cmd.Start(); err != nil {
+`, port, hostKey, authKeys, sftpServer)))
+	proc, err := testpeer.Start("sshd", exec.Command(sshd, "-D", "-e", "-f", cfg), filepath.Join(dir, "sshd.log"))
+	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
-			c.Close()
-			break
-		}
-		if i > 100 {
-			b.Fatal("sshd did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
+	proc.StopAtCleanup(b, syscall.SIGTERM, 5*time.Second)
+	if err := proc.WaitReady(10*time.Second, testpeer.Listening(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))); err != nil {
+		b.Fatal(err)
 	}
-	hostPub, _ := os.ReadFile(hostKey + ".pub")
+	hostPub, err := os.ReadFile(hostKey + ".pub")
+	if err != nil {
+		b.Fatal(err)
+	}
 	kh := filepath.Join(dir, "known_hosts")
-	os.WriteFile(kh, []byte("[127.0.0.1]:"+strconv.Itoa(port)+" "+string(hostPub)), 0o600)
+	writeFile(b, kh, []byte("[127.0.0.1]:"+strconv.Itoa(port)+" "+string(hostPub)))
 	home := filepath.Join(dir, "home")
-	os.MkdirAll(home, 0o700)
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		b.Fatal(err)
+	}
 	return &openSSHServer{port: port, knownHosts: kh, key: clientKey, home: home}
+}
+
+// writeFile writes a file the benchmark needs, mode 0600.
+func writeFile(tb testing.TB, name string, data []byte) {
+	tb.Helper()
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func runSFTPBatch(b *testing.B, port int, knownHosts, key, user, workDir, batch string) {
 	b.Helper()
 	bf := filepath.Join(workDir, "batch")
-	os.WriteFile(bf, []byte(batch), 0o600)
+	writeFile(b, bf, []byte(batch))
 	cmd := exec.Command("sftp", "-q", "-P", strconv.Itoa(port), "-F", "/dev/null",
 		"-o", "UserKnownHostsFile="+knownHosts, "-o", "StrictHostKeyChecking=yes", "-o", "GlobalKnownHostsFile=/dev/null",
 		"-o", "IdentityFile="+key, "-o", "IdentitiesOnly=yes", "-b", bf, user+"@127.0.0.1")
@@ -169,7 +182,9 @@ func BenchmarkSFTPTransfer(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				runSFTPBatch(b, s.port, s.knownHosts, key, s.user, work, "get "+s.remote+" down.bin\n")
 			}
-			os.Remove(filepath.Join(work, "down.bin"))
+			if err := os.Remove(filepath.Join(work, "down.bin")); err != nil {
+				b.Fatal(err)
+			}
 		})
 	}
 }
@@ -205,7 +220,10 @@ func BenchmarkSFTPConcurrentMemory(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				dir := filepath.Join(work, strconv.Itoa(j))
-				os.MkdirAll(dir, 0o700)
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					b.Error(err)
+					return
+				}
 				batch := "get src.bin down.bin\n"
 				if j%2 == 1 {
 					batch = "put ../src.bin up" + strconv.Itoa(j) + ".bin\n"
@@ -285,7 +303,9 @@ func BenchmarkSFTPRequests(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.Write([]byte("small"))
+	if _, err := f.Write([]byte("small")); err != nil {
+		b.Fatal(err)
+	}
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}

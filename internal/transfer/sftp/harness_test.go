@@ -3,7 +3,6 @@ package sftp
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"io"
 	"log/slog"
 	"net"
@@ -18,9 +17,10 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/identity/identitytest"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -51,14 +51,7 @@ type harnessOptions struct {
 
 func requireOpenSSH(t testing.TB) {
 	t.Helper()
-	for _, tool := range []string{"sftp", "ssh-keygen"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("GATEHOUSE_REQUIRE_PEERS") != "" {
-				t.Fatalf("%s is required (Debian openssh-client): %v", tool, err)
-			}
-			t.Skipf("%s not installed (Debian openssh-client)", tool)
-		}
-	}
+	testpeer.LookPath(t, "Debian openssh-client", "sftp", "ssh-keygen")
 }
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
@@ -67,20 +60,11 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key := make([]byte, secret.KeySize)
-	rand.Read(key)
-	sealer, err := secret.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := teststore.Open(t)
+	sealer := identitytest.Sealer(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	idOpts := identity.Options{Sealer: sealer, Logger: logger,
-		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}}
+		PasswordHashing: identitytest.CheapHashing()}
 	if o.directory != nil {
 		o.directory(st, &idOpts)
 	}
@@ -213,7 +197,9 @@ func (h *harness) sftpCommand(user string, a auth, extra ...string) *exec.Cmd {
 		args = append(args, "-o", "IdentityFile="+a.key, "-o", "IdentitiesOnly=yes", "-o", "PreferredAuthentications=publickey")
 	} else {
 		askpass := filepath.Join(h.dir, "askpass-"+strconv.FormatInt(time.Now().UnixNano(), 36))
-		os.WriteFile(askpass, []byte("#!/bin/sh\nprintf '%s\\n' '"+a.password+"'\n"), 0o700)
+		if err := os.WriteFile(askpass, []byte("#!/bin/sh\nprintf '%s\\n' '"+a.password+"'\n"), 0o700); err != nil {
+			h.t.Fatal(err)
+		}
 		method := a.method
 		if method == "" {
 			method = "password"

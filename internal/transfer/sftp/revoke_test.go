@@ -105,8 +105,8 @@ func TestOpenSessionFollowsAdminRights(t *testing.T) {
 	root, other := h.passwordUser("root"), h.passwordUser("other")
 	h.passwordUser("keeper")
 	h.update(root, identity.UserChange{SiteAdmin: ptr(true)})
-	os.MkdirAll(h.home(other), 0o750)
-	os.WriteFile(filepath.Join(h.home(other), "secret.txt"), []byte("other's"), 0o640)
+	must(t, os.MkdirAll(h.home(other), 0o750))
+	must(t, os.WriteFile(filepath.Join(h.home(other), "secret.txt"), []byte("other's"), 0o640))
 	s := h.openSFTP("root", auth{key: h.addKey(root)})
 	if out, _ := s.run("ls -1 /users/other", "ls -1 /"); !hasLine(out, "/users/other/secret.txt") || !hasLine(out, "/users") {
 		t.Fatalf("the admin does not see other's home before the change:\n%s", out)

@@ -35,7 +35,7 @@ func TestHostKeysAreGeneratedOnceAndReused(t *testing.T) {
 			t.Fatalf("%s: %v %v", f, err, fi.Mode())
 		}
 	}
-	os.WriteFile(filepath.Join(dir, hostKeyRSA), []byte("garbage"), 0o600)
+	must(t, os.WriteFile(filepath.Join(dir, hostKeyRSA), []byte("garbage"), 0o600))
 	if _, err := loadHostKeys(dir); err == nil {
 		t.Fatal("a corrupt host key was accepted")
 	}
@@ -50,11 +50,11 @@ func TestBrokenUploadLeavesNoFile(t *testing.T) {
 	key := h.addKey(gina)
 	work := t.TempDir()
 	big := make([]byte, 256<<20)
-	os.WriteFile(filepath.Join(work, "big.bin"), big, 0o600)
-	os.MkdirAll(h.home(gina), 0o750)
-	os.WriteFile(filepath.Join(h.home(gina), "kept.bin"), []byte("previous version"), 0o640)
+	must(t, os.WriteFile(filepath.Join(work, "big.bin"), big, 0o600))
+	must(t, os.MkdirAll(h.home(gina), 0o750))
+	must(t, os.WriteFile(filepath.Join(h.home(gina), "kept.bin"), []byte("previous version"), 0o640))
 	bf := filepath.Join(work, "batch")
-	os.WriteFile(bf, []byte("put big.bin new.bin\nput big.bin kept.bin\n"), 0o600)
+	must(t, os.WriteFile(bf, []byte("put big.bin new.bin\nput big.bin kept.bin\n"), 0o600))
 	cmd := h.sftpCommand("gina", auth{key: key}, "-b", bf, "-l", "8000") // 8000 Kbit/s: slow enough to kill mid-way
 	cmd.Dir = work
 	if err := cmd.Start(); err != nil {

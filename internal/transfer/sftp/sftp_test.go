@@ -12,12 +12,15 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
 )
 
 func writeRandom(t *testing.T, path string, n int) []byte {
 	t.Helper()
 	b := make([]byte, n)
-	rand.Read(b)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -109,8 +112,8 @@ func TestResume(t *testing.T) {
 	work := t.TempDir()
 	full := writeRandom(t, filepath.Join(work, "big.bin"), 2<<20)
 	// An earlier transfer got half way.
-	os.MkdirAll(h.home(carol), 0o750)
-	os.WriteFile(filepath.Join(h.home(carol), "big.bin"), full[:1<<20], 0o640)
+	must(t, os.MkdirAll(h.home(carol), 0o750))
+	must(t, os.WriteFile(filepath.Join(h.home(carol), "big.bin"), full[:1<<20], 0o640))
 	out, err := h.run("carol", auth{key: key}, work, "reput big.bin big.bin\n")
 	if err != nil {
 		t.Fatalf("reput: %v\n%s", err, out)
@@ -119,7 +122,7 @@ func TestResume(t *testing.T) {
 	if !bytes.Equal(stored, full) {
 		t.Fatalf("reput result differs (%d bytes)", len(stored))
 	}
-	os.WriteFile(filepath.Join(work, "down.bin"), full[:700<<10], 0o600)
+	must(t, os.WriteFile(filepath.Join(work, "down.bin"), full[:700<<10], 0o600))
 	out, err = h.run("carol", auth{key: key}, work, "reget big.bin down.bin\n")
 	if err != nil {
 		t.Fatalf("reget: %v\n%s", err, out)
@@ -153,10 +156,10 @@ func TestTraversalIsRefused(t *testing.T) {
 	key := h.addKey(eve)
 	work := t.TempDir()
 	outside := t.TempDir()
-	os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("top secret"), 0o600)
-	os.MkdirAll(h.home(eve), 0o750)
-	os.Symlink(outside, filepath.Join(h.home(eve), "planted"))
-	os.WriteFile(filepath.Join(work, "x.txt"), []byte("x"), 0o600)
+	must(t, os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("top secret"), 0o600))
+	must(t, os.MkdirAll(h.home(eve), 0o750))
+	must(t, os.Symlink(outside, filepath.Join(h.home(eve), "planted")))
+	must(t, os.WriteFile(filepath.Join(work, "x.txt"), []byte("x"), 0o600))
 	for _, cmd := range []string{
 		"get ../../../../etc/passwd p1",
 		"get /../../etc/hostname p2",
@@ -202,15 +205,20 @@ func TestDisabledUserIsCutOffMidSession(t *testing.T) {
 			key := h.addKey(frank)
 			cmd := h.sftpCommand("frank", auth{key: key})
 			cmd.Dir = t.TempDir()
-			stdin, _ := cmd.StdinPipe()
-			var out bytes.Buffer
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out transfertest.Buffer // read while the client writes
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
-			stdin.Write([]byte("mkdir before\n"))
+			if _, err := stdin.Write([]byte("mkdir before\n")); err != nil {
+				t.Fatal(err)
+			}
 			waitFor(t, func() bool { _, err := os.Stat(filepath.Join(h.home(frank), "before")); return err == nil })
 			if _, err := h.st.UpdateUser(context.Background(), h.site.ID, frank.ID, func(u *store.User) error {
 				u.Disabled = true
@@ -218,8 +226,18 @@ func TestDisabledUserIsCutOffMidSession(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(3 * tc.interval % time.Second)
-			stdin.Write([]byte("mkdir after\n"))
+			if tc.interval < time.Second {
+				// The watch ends the idle session by itself (the client
+				// prints the server's reason): wait for that, not for a
+				// fixed time, before trying a request.
+				for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Gatehouse closed this session"); time.Sleep(20 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						_ = cmd.Process.Kill()
+						t.Fatalf("idle session still open after the user was disabled:\n%s", out.String())
+					}
+				}
+			}
+			_, _ = stdin.Write([]byte("mkdir after\n")) // fails once the session is gone
 			select {
 			case <-done:
 			case <-time.After(10 * time.Second):
@@ -242,4 +260,13 @@ func waitFor(t *testing.T, ok func() bool) {
 		time.Sleep(25 * time.Millisecond)
 	}
 	t.Fatal("timed out")
+}
+
+// must fails the test on a setup step's error, where it happened rather
+// than as a confusing failure further on.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

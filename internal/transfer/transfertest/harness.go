@@ -6,9 +6,7 @@ package transfertest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -16,9 +14,10 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/secret"
+	"github.com/gatehouse/gatehouse/internal/identity/identitytest"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -48,21 +47,13 @@ func New(t testing.TB) *Harness {
 func newHarness(t testing.TB, adjust func(store.Store, *identity.Options)) *Harness {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "gatehouse.db"))
-	if err != nil {
-		t.Fatalf("open sqlite store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	key := make([]byte, secret.KeySize)
-	_, _ = rand.Read(key)
-	sealer, err := secret.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := teststore.Open(t)
+	sealer := identitytest.Sealer(t)
+	var err error
 	h := &Harness{T: t, Ctx: context.Background(), Store: st, Logs: &Buffer{}}
 	h.Logger = slog.New(slog.NewJSONHandler(h.Logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	opts := identity.Options{Logger: h.Logger, Sealer: sealer,
-		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}}
+		PasswordHashing: identitytest.CheapHashing()}
 	if adjust != nil {
 		adjust(st, &opts)
 	}
@@ -166,16 +157,11 @@ func (h *Harness) SetLockout(tries int) {
 	h.Site = site
 }
 
-// FreePort returns a loopback address nobody listens on right now.
+// FreePort returns a loopback address nobody listens on right now
+// (testpeer.FreeAddr, under the name the transfer tests know).
 func FreePort(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
+	return testpeer.FreeAddr(t)
 }
 
 // Buffer is a log sink safe for concurrent writes.

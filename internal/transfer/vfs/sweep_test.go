@@ -16,7 +16,8 @@ func TestRemoveStaleUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stale.Abort()
-	stale.Write([]byte("half"))
+	_, err = stale.Write([]byte("half"))
+	must(t, err)
 	fresh, err := v.Create(f.ctx, "running.bin", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +50,8 @@ func TestRemoveStaleUploads(t *testing.T) {
 	if got := get(t, v, "keep.txt"); got != "kept" {
 		t.Fatal("a real file was touched")
 	}
-	fresh.Write([]byte("still going"))
+	_, err = fresh.Write([]byte("still going"))
+	must(t, err)
 	if err := fresh.Commit(); err != nil {
 		t.Fatalf("the running upload broke: %v", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
+	"github.com/gatehouse/gatehouse/internal/store/teststore"
 )
 
 // fixture is a storage over a real SQLite store with one site, a plain
@@ -30,11 +30,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := teststore.SQLite(t)
 	f := &fixture{ctx: ctx, st: st}
 	f.site = store.DefaultSiteSettings()
 	f.site.Name, f.site.IsDefault = "test", true
@@ -61,8 +57,8 @@ func newFixture(t testing.TB) *fixture {
 	if err := st.AddGroupUser(ctx, &store.GroupUser{SiteID: f.site.ID, GroupID: f.writeGroup.ID, UserID: f.alice.ID, Admin: true}); err != nil {
 		t.Fatal(err)
 	}
-	f.s, err = New(filepath.Join(t.TempDir(), "files"), st)
-	if err != nil {
+	var err error
+	if f.s, err = New(filepath.Join(t.TempDir(), "files"), st); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -103,6 +99,15 @@ func get(t *testing.T, v FS, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// must fails the test on a setup step's error, where it happened rather
+// than as a confusing failure further on.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func names(infos []fs.FileInfo) string {
@@ -260,9 +265,11 @@ func TestUploadIsAtomic(t *testing.T) {
 	if got := get(t, v, "f.bin"); got != "old content" {
 		t.Fatalf("aborted upload changed the file: %q", got)
 	}
-	up2, _ := v.Create(f.ctx, "new.bin", 0)
-	up2.Write([]byte("partial"))
-	up2.Abort()
+	up2, err := v.Create(f.ctx, "new.bin", 0)
+	must(t, err)
+	_, err = up2.Write([]byte("partial"))
+	must(t, err)
+	must(t, up2.Abort())
 	if _, err := v.Stat(f.ctx, "new.bin"); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("aborted new upload left a file: %v", err)
 	}
@@ -280,14 +287,17 @@ func TestResumeKeepsExistingBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up.Write([]byte("abcd"))
-	up.Commit()
+	_, err = up.Write([]byte("abcd"))
+	must(t, err)
+	must(t, up.Commit())
 	if got := get(t, v, "r.txt"); got != "0123abcd" {
 		t.Fatalf("resume at 4: %q", got)
 	}
-	up, _ = v.Create(f.ctx, "r.txt", KeepExisting)
-	up.WriteAt([]byte("XY"), 8)
-	up.Commit()
+	up, err = v.Create(f.ctx, "r.txt", KeepExisting)
+	must(t, err)
+	_, err = up.WriteAt([]byte("XY"), 8)
+	must(t, err)
+	must(t, up.Commit())
 	if got := get(t, v, "r.txt"); got != "0123abcdXY" {
 		t.Fatalf("resume keeping all: %q", got)
 	}
@@ -298,8 +308,9 @@ func TestResumeKeepsExistingBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up.Write([]byte("new"))
-	up.Commit()
+	_, err = up.Write([]byte("new"))
+	must(t, err)
+	must(t, up.Commit())
 	if got := get(t, v, "fresh.txt"); got != "new" {
 		t.Fatalf("keep on a new file: %q", got)
 	}

@@ -210,8 +210,15 @@ func TestStalledUploadLeavesNoFile(t *testing.T) {
 		_, _ = c.Write(hdr.Bytes())
 		_, _ = c.Write(randomBytes(64 << 10))
 		if hangUp {
+			// The server logs the PUT it gave up on once it has noticed the
+			// hang-up and cleaned up: wait for that, not a fixed time.
+			failed := strings.Count(h.Logs.String(), "webdav request failed")
 			_ = c.Close()
-			time.Sleep(300 * time.Millisecond)
+			for deadline := time.Now().Add(10 * time.Second); strings.Count(h.Logs.String(), "webdav request failed") == failed; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the server did not notice the hang-up within 10s")
+				}
+			}
 		} else {
 			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 			_, _ = bufio.NewReader(c).ReadString('\n') // the server gives up and answers or closes

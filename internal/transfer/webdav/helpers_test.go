@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 	"github.com/gatehouse/gatehouse/internal/transfer/transfertest"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
@@ -40,12 +41,7 @@ func startDAV(t testing.TB, h *transfertest.Harness, adjust func(*Config)) (stri
 
 func requireClient(t testing.TB, name string) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("GATEHOUSE_REQUIRE_PEERS") != "" {
-			t.Fatalf("%s is not installed (scripts/install-test-peers.sh installs it)", name)
-		}
-		t.Skipf("%s is not installed; run scripts/install-test-peers.sh", name)
-	}
+	testpeer.LookPath(t, "Debian "+name, name)
 }
 
 // curl runs curl with args and returns the HTTP status and the body.

@@ -11,7 +11,7 @@
 //
 // When slapd is not installed the test is skipped, or fails when the
 // environment sets GATEHOUSE_REQUIRE_PEERS=1 (install the Debian packages
-// slapd and ldap-utils; make test does).
+// slapd and ldap-utils; make test does). Package testpeer runs the process.
 package ldaptest
 
 import (
@@ -25,12 +25,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 // ErrNotInstalled says slapd or slapadd was not found.
@@ -54,25 +55,27 @@ type Server struct {
 	certs     *certificates
 	LDAPPort  int
 	LDAPSPort int
-	cmd       *exec.Cmd
-	exit      chan struct{}
+	proc      *testpeer.Process
 }
 
-// Start starts a server for t and stops it when t ends. It skips t, or
-// fails it under GATEHOUSE_REQUIRE_PEERS=1, when slapd is missing.
+// Start starts a server for t and stops it when t ends, logging the end
+// of slapd's log if t failed. It skips t, or fails it under
+// GATEHOUSE_REQUIRE_PEERS=1, when slapd is missing (see package testpeer).
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	s, err := StartServer(o)
 	if errors.Is(err, ErrNotInstalled) {
-		if os.Getenv("GATEHOUSE_REQUIRE_PEERS") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
+		testpeer.Missing(t, "%v", err)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("slapd log (end):\n%s", testpeer.Tail(s.path("slapd.log")))
+		}
+		s.Close()
+	})
 	return s
 }
 
@@ -203,63 +206,24 @@ access to *
 func (s *Server) start(slapd string, ldapPort, ldapsPort int) error {
 	var err error
 	if ldapPort == 0 {
-		if ldapPort, err = freePort(); err != nil {
+		if ldapPort, err = testpeer.FreePort(); err != nil {
 			return err
 		}
-		if ldapsPort, err = freePort(); err != nil {
+		if ldapsPort, err = testpeer.FreePort(); err != nil {
 			return err
 		}
 	}
 	urls := fmt.Sprintf("ldap://127.0.0.1:%d/ ldaps://127.0.0.1:%d/", ldapPort, ldapsPort)
-	cmd := exec.Command(slapd, "-f", s.path("slapd.conf"), "-h", urls, "-d", "0")
-	logFile, err := os.OpenFile(s.path("slapd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	proc, err := testpeer.Start("slapd", exec.Command(slapd, "-f", s.path("slapd.conf"), "-h", urls, "-d", "0"), s.path("slapd.log"))
 	if err != nil {
 		return fmt.Errorf("ldaptest: %w", err)
 	}
-	defer logFile.Close()
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("ldaptest: start slapd: %w", err)
+	s.proc, s.LDAPPort, s.LDAPSPort = proc, ldapPort, ldapsPort
+	if err := proc.WaitReady(15*time.Second, testpeer.Listening(s.Addr(), s.TLSAddr())); err != nil {
+		s.proc = nil
+		return fmt.Errorf("ldaptest: %w", err)
 	}
-	exit := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exit) }()
-	s.cmd, s.exit, s.LDAPPort, s.LDAPSPort = cmd, exit, ldapPort, ldapsPort
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exit:
-			return fmt.Errorf("ldaptest: slapd exited at start: %s", tail(s.path("slapd.log")))
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond); err == nil {
-			_ = c.Close()
-			if c2, err := net.DialTimeout("tcp", s.TLSAddr(), 200*time.Millisecond); err == nil {
-				_ = c2.Close()
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	s.kill()
-	return fmt.Errorf("ldaptest: slapd did not answer within 15s: %s", tail(s.path("slapd.log")))
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("ldaptest: find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func tail(path string) string {
-	b, _ := os.ReadFile(path)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return strings.TrimSpace(string(b))
+	return nil
 }
 
 // Stop stops slapd, keeping its data: Restart starts it again on the same
@@ -283,17 +247,11 @@ func (s *Server) Restart() error {
 }
 
 func (s *Server) kill() {
-	if s.cmd == nil || s.cmd.Process == nil {
+	if s.proc == nil {
 		return
 	}
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-s.exit:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.exit
-	}
-	s.cmd = nil
+	s.proc.Stop(syscall.SIGTERM, 5*time.Second)
+	s.proc = nil
 }
 
 // Close stops slapd and removes its files.
@@ -396,11 +354,11 @@ func (s *Server) Disable(t testing.TB, dn string) {
 // WaitStopped is for tests that stop the server: it reports whether slapd
 // has exited.
 func (s *Server) WaitStopped(ctx context.Context) bool {
-	if s.exit == nil {
+	if s.proc == nil {
 		return true
 	}
 	select {
-	case <-s.exit:
+	case <-s.proc.Exited():
 		return true
 	case <-ctx.Done():
 		return false

@@ -21,12 +21,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 var (
@@ -54,13 +56,9 @@ func RequirePeer(t testing.TB) {
 			peerMissing = "npm oidc-provider not installed (npm ci in internal/connector/oidc/testdata/provider)"
 		}
 	})
-	if peerMissing == "" {
-		return
+	if peerMissing != "" {
+		testpeer.Missing(t, "OpenID provider: %s", peerMissing)
 	}
-	if os.Getenv("GATEHOUSE_REQUIRE_PEERS") == "1" {
-		t.Fatalf("OpenID provider peer missing: %s (make test installs it)", peerMissing)
-	}
-	t.Skipf("OpenID provider peer missing: %s", peerMissing)
 }
 
 // Account is one person the provider can sign in, with Entra-like claims.
@@ -111,9 +109,8 @@ type Server struct {
 	opts    Options
 	mu      sync.Mutex
 	keys    []*Key
-	cmd     *exec.Cmd
+	proc    *testpeer.Process
 	stdin   io.WriteCloser
-	stderr  *bytes.Buffer
 	control *http.Client
 }
 
@@ -259,9 +256,9 @@ func (s *Server) spawn(cfgPath string) error {
 	if err != nil {
 		return err
 	}
-	stderr := &bytes.Buffer{}
-	cmd.Stderr = stderr // read only after Wait
-	if err := cmd.Start(); err != nil {
+	// stderr goes to the log, whose end the test shows when it fails.
+	proc, err := testpeer.Start("oidc provider", cmd, filepath.Join(s.dir, "provider.log"))
+	if err != nil {
 		return err
 	}
 	line := make(chan string, 1)
@@ -278,17 +275,15 @@ func (s *Server) spawn(cfgPath string) error {
 	select {
 	case l := <-line:
 		if err := json.Unmarshal([]byte(l), &ready); err != nil || ready.Port == 0 {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			return fmt.Errorf("server.js: %q: %s", l, stderr.String())
+			proc.Kill()
+			return fmt.Errorf("server.js: %q: %s", l, proc.Tail())
 		}
 	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return fmt.Errorf("server.js did not start in 30s: %s", stderr.String())
+		proc.Kill()
+		return fmt.Errorf("server.js did not start in 30s: %s", proc.Tail())
 	}
 	s.mu.Lock()
-	s.cmd, s.stdin, s.stderr = cmd, stdin, stderr
+	s.proc, s.stdin = proc, stdin
 	s.port = ready.Port
 	s.Issuer = ready.Issuer
 	s.BaseURL = fmt.Sprintf("http://127.0.0.1:%d", ready.Port)
@@ -296,27 +291,19 @@ func (s *Server) spawn(cfgPath string) error {
 	return nil
 }
 
-// stop ends the provider and waits for it; its stderr goes to the test log
-// when the test failed.
+// stop ends the provider and waits for it; the end of its log goes to the
+// test log when the test failed.
 func (s *Server) stop() {
 	s.mu.Lock()
-	cmd, stdin, stderr := s.cmd, s.stdin, s.stderr
-	s.cmd = nil
+	proc, stdin := s.proc, s.stdin
+	s.proc = nil
 	s.mu.Unlock()
-	if cmd == nil {
+	if proc == nil {
 		return
 	}
-	_ = cmd.Process.Signal(os.Interrupt)
 	_ = stdin.Close()
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-	}
-	if s.t.Failed() && stderr.Len() > 0 {
-		s.t.Logf("oidc provider stderr:\n%s", strings.TrimSpace(stderr.String()))
+	proc.Stop(syscall.SIGINT, 5*time.Second)
+	if tail := proc.Tail(); s.t.Failed() && tail != "" {
+		s.t.Logf("oidc provider log (end):\n%s", tail)
 	}
 }

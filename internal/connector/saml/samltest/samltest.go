@@ -2,13 +2,14 @@
 // responses with: pysaml2 and xmlsec1 from Debian, driven by
 // ../testdata/idp.py, so what the tests verify was signed by code nobody
 // here wrote. A missing peer skips the test, or fails it when
-// GATEHOUSE_REQUIRE_PEERS=1.
+// GATEHOUSE_REQUIRE_PEERS=1 (see package testpeer).
 package samltest
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/testpeer"
 )
 
 // Python is Debian's interpreter, the one that sees python3-pysaml2.
@@ -39,13 +42,9 @@ func RequirePeer(t testing.TB) {
 			peerMissing = "python3-pysaml2 not importable by " + Python
 		}
 	})
-	if peerMissing == "" {
-		return
+	if peerMissing != "" {
+		testpeer.Missing(t, "SAML IdP: %s (Debian python3-pysaml2 and xmlsec1)", peerMissing)
 	}
-	if os.Getenv("GATEHOUSE_REQUIRE_PEERS") == "1" {
-		t.Fatalf("SAML IdP peer missing: %s (install python3-pysaml2 xmlsec1; make test does)", peerMissing)
-	}
-	t.Skipf("SAML IdP peer missing: %s", peerMissing)
 }
 
 // Script is the path of idp.py, found next to this package's source.
@@ -55,21 +54,35 @@ func Script() string {
 }
 
 // Run gives idp.py one job — cfg, written to a file in dir — and returns
-// what it prints. The keys cfg takes are documented in idp.py.
+// what it prints, failing the test on an error. The keys cfg takes are
+// documented in idp.py.
 func Run(t testing.TB, dir string, cfg map[string]any) []byte {
 	t.Helper()
-	b, err := json.Marshal(cfg)
+	out, err := Job(dir, cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// Job is Run returning its error instead, for callers off the test's
+// goroutine (an identity provider answering HTTP requests).
+func Job(dir string, cfg map[string]any) ([]byte, error) {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
 	}
 	f, err := os.CreateTemp(dir, "idp-*.json")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	if _, err := f.Write(b); err != nil {
-		t.Fatal(err)
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	_ = f.Close()
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, Python, Script(), f.Name())
@@ -77,7 +90,7 @@ func Run(t testing.TB, dir string, cfg map[string]any) []byte {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("idp.py: %v\n%s", err, stderr.String())
+		return nil, fmt.Errorf("idp.py %v: %w\n%s", cfg["mode"], err, stderr.String())
 	}
-	return out
+	return out, nil
 }
