@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"bufio"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -56,6 +59,10 @@ func resetPeak(pid int) { _ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pi
 // beside the same bytes sent in one raw POST /files/{path} (the REST
 // path without parts: what the multi-part flow costs). It reports MB/s,
 // the server's CPU seconds per operation and its peak resident memory.
+// Every upload's md5, as the server computed it, must be that of the
+// bytes sent, and every download's SHA-256 that of the bytes uploaded
+// (both checked outside the timer); a mismatch fails the benchmark. make
+// bench runs it.
 //
 //	go test -run '^$' -bench FilesComGoSDK1GiB -benchtime 3x ./internal/e2e/
 //
@@ -71,6 +78,17 @@ func BenchmarkFilesComGoSDK1GiB(b *testing.B) {
 	client := &file.Client{Config: files_sdk.Config{APIKey: key, EndpointOverride: s.Base}.Init()}
 	dir := b.TempDir()
 	local, sum := randomFile(b, dir, "one-gib.bin", size)
+	md5sum := fileMD5(b, local)
+	// stored fails the benchmark unless the server holds size bytes at
+	// remote whose md5 (computed as they arrived) is md5sum.
+	stored := func(b *testing.B, remote string) {
+		b.StopTimer()
+		defer b.StartTimer()
+		info, err := client.DownloadUri(files_sdk.FileDownloadParams{Path: remote})
+		if err != nil || info.Size != size || info.Md5 != md5sum {
+			b.Fatalf("%s: the server holds %d bytes with md5 %q (%v), want %d with md5 %s", remote, info.Size, info.Md5, err, size, md5sum)
+		}
+	}
 	pid := s.cmd.Process.Pid
 	measure := func(b *testing.B, op func(i int)) {
 		b.SetBytes(size)
@@ -88,9 +106,11 @@ func BenchmarkFilesComGoSDK1GiB(b *testing.B) {
 	}
 	b.Run("upload", func(b *testing.B) {
 		measure(b, func(i int) {
-			if err := client.UploadFile(local, fmt.Sprintf("bench/sdk-%d.bin", i)); err != nil {
+			remote := fmt.Sprintf("bench/sdk-%d.bin", i)
+			if err := client.UploadFile(local, remote); err != nil {
 				b.Fatal(err)
 			}
+			stored(b, remote)
 		})
 	})
 	b.Run("download", func(b *testing.B) {
@@ -99,11 +119,13 @@ func BenchmarkFilesComGoSDK1GiB(b *testing.B) {
 			if _, err := client.DownloadToFile(files_sdk.FileDownloadParams{Path: "bench/sdk-0.bin"}, back); err != nil {
 				b.Fatal(err)
 			}
+			b.StopTimer()
+			if got, n := fileSHA256(b, back); got != sum || n != size {
+				b.Fatalf("downloaded %d bytes that differ from those uploaded", n)
+			}
+			os.Remove(back)
+			b.StartTimer()
 		})
-		b.StopTimer()
-		if got, n := fileSHA256(b, back); got != sum || n != size {
-			b.Fatalf("downloaded %d bytes that differ from those uploaded", n)
-		}
 	})
 	b.Run("oneshot-upload", func(b *testing.B) {
 		measure(b, func(i int) {
@@ -112,7 +134,8 @@ func BenchmarkFilesComGoSDK1GiB(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer f.Close()
-			req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/rest/v1/files/bench/raw-%d.bin", s.Base, i), f)
+			remote := fmt.Sprintf("bench/raw-%d.bin", i)
+			req, _ := http.NewRequest("POST", s.Base+"/api/rest/v1/files/"+remote, f)
 			req.ContentLength = size
 			req.Header.Set("X-FilesAPI-Key", key)
 			req.Header.Set("Content-Type", "application/octet-stream")
@@ -121,6 +144,23 @@ func BenchmarkFilesComGoSDK1GiB(b *testing.B) {
 				b.Fatalf("one-shot upload: %v %v", err, res)
 			}
 			res.Body.Close()
+			stored(b, remote)
 		})
 	})
+}
+
+// fileMD5 is the hex MD5 of the file at p, as Files.com's file object
+// carries it.
+func fileMD5(tb testing.TB, p string) string {
+	tb.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		tb.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

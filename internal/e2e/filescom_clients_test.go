@@ -25,7 +25,7 @@ const rcloneVersion = "v1.76.0"
 
 // filescomRclone returns the pinned rclone, or skips (fails under
 // GATEHOUSE_REQUIRE_PEERS=1) when it was not built.
-func filescomRclone(t *testing.T) string {
+func filescomRclone(t testing.TB) string {
 	t.Helper()
 	bin, err := filepath.Abs(filepath.Join("..", "..", ".test-tools", "rclone-"+rcloneVersion))
 	if err != nil {
@@ -44,7 +44,7 @@ type rcloneRemote struct {
 }
 
 // newRcloneRemote configures gh: as the server s, signed in with apiKey.
-func newRcloneRemote(t *testing.T, s *server, apiKey string) rcloneRemote {
+func newRcloneRemote(t testing.TB, s *server, apiKey string) rcloneRemote {
 	t.Helper()
 	r := rcloneRemote{bin: filescomRclone(t), config: filepath.Join(t.TempDir(), "rclone.conf")}
 	conf := fmt.Sprintf("[gh]\ntype = filescom\nsite = %s\napi_key = %s\n", s.Base, apiKey)
@@ -56,7 +56,7 @@ func newRcloneRemote(t *testing.T, s *server, apiKey string) rcloneRemote {
 
 // run runs rclone with the remote's configuration and returns what it
 // printed (stdout and stderr) and its error, bounded by a generous time.
-func (r rcloneRemote) run(t *testing.T, args ...string) (string, error) {
+func (r rcloneRemote) run(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -69,7 +69,7 @@ func (r rcloneRemote) run(t *testing.T, args ...string) (string, error) {
 }
 
 // must is run that fails the test when rclone does.
-func (r rcloneRemote) must(t *testing.T, args ...string) string {
+func (r rcloneRemote) must(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := r.run(t, args...)
 	if err != nil {

@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkRcloneFilescomVsWebDAV: the same rclone, against one real
+// gatehouse serve on loopback and one user, through its filescom backend
+// (the REST API: begin, parts PUT to presigned URIs, end; downloads from
+// the presigned download_uri) and through its webdav backend (/dav/,
+// vendor rclone, which sends the file's time as X-OC-Mtime). Each
+// iteration copies one 1 GiB file up and back down (checked byte for
+// byte, outside the timer), and 200 files of a few KiB up, through both
+// backends, the first backend alternating from one iteration to the next
+// so that neither always meets a warmer or a busier machine. Both run
+// with rclone's defaults: the filescom backend has no chunk size or
+// concurrency option of its own, rclone's --transfers (4) sets how many
+// of the small files go at once, and its multi-thread download (4
+// streams above 256 MiB) applies to both.
+//
+// It reports the medians over the iterations: each backend's MB/s up and
+// down and the ratio filescom/webdav (the goal: at least 0.7 both ways),
+// and the seconds each takes for the 200 small files (the goal: under
+// 10 s).
+//
+//	go test -run '^$' -bench RcloneFilescomVsWebDAV -benchtime 3x ./internal/e2e/
+//
+// GATEHOUSE_BENCH_SIZE=bytes takes a smaller big file, for a quicker look.
+func BenchmarkRcloneFilescomVsWebDAV(b *testing.B) {
+	size := int64(1 << 30)
+	if v, err := strconv.ParseInt(os.Getenv("GATEHOUSE_BENCH_SIZE"), 10, 64); err == nil && v > 0 {
+		size = v
+	}
+	s := startServer(b, "--data-dir", filepath.Join(b.TempDir(), "data"))
+	name, password := s.firstAdminSignedIn(b)
+	r := newRcloneRemote(b, s, s.userAPIKey(b, name, password))
+	obscured := strings.TrimSpace(r.must(b, "obscure", password))
+	dav := fmt.Sprintf("[dav]\ntype = webdav\nurl = %s/dav/\nvendor = rclone\nuser = %s\npass = %s\n", s.Base, name, obscured)
+	conf, err := os.OpenFile(r.config, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := conf.WriteString(dav); err != nil {
+		b.Fatal(err)
+	}
+	conf.Close()
+	backends := []struct{ name, remote string }{{"filescom", "gh:"}, {"webdav", "dav:"}}
+	// inOrder is the backends, the first one alternating with i.
+	inOrder := func(i int) []int {
+		if i%2 == 1 {
+			return []int{1, 0}
+		}
+		return []int{0, 1}
+	}
+
+	dir := b.TempDir()
+	big, sum := randomFile(b, dir, "big.bin", size)
+	small := filepath.Join(dir, "small")
+	if err := os.Mkdir(small, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 200 {
+		buf := make([]byte, 2048+i*29) // 2 to 7.7 KiB
+		rand.Read(buf)
+		if err := os.WriteFile(filepath.Join(small, fmt.Sprintf("f%03d.bin", i)), buf, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	b.Run("1GiB", func(b *testing.B) {
+		up, down := make([][]float64, 2), make([][]float64, 2)
+		mbps := func(d time.Duration) float64 { return float64(size) / 1e6 / d.Seconds() }
+		for i := 0; i < b.N; i++ {
+			for _, k := range inOrder(i) {
+				be := backends[k]
+				remote := fmt.Sprintf("%sbig/%s-%d.bin", be.remote, be.name, i)
+				back := filepath.Join(dir, "back.bin")
+				start := time.Now()
+				r.must(b, "copyto", big, remote)
+				up[k] = append(up[k], mbps(time.Since(start)))
+				start = time.Now()
+				r.must(b, "copyto", remote, back)
+				down[k] = append(down[k], mbps(time.Since(start)))
+				b.StopTimer()
+				if got, n := fileSHA256(b, back); got != sum || n != size {
+					b.Fatalf("%s: %d bytes came back that differ from the %d sent", be.name, n, size)
+				}
+				os.Remove(back)
+				r.must(b, "deletefile", remote)
+				b.StartTimer()
+			}
+		}
+		for k, be := range backends {
+			b.ReportMetric(median(up[k]), be.name+"-up-MB/s")
+			b.ReportMetric(median(down[k]), be.name+"-down-MB/s")
+		}
+		b.ReportMetric(median(up[0])/median(up[1]), "up-filescom/webdav")
+		b.ReportMetric(median(down[0])/median(down[1]), "down-filescom/webdav")
+	})
+
+	b.Run("200files", func(b *testing.B) {
+		took := make([][]float64, 2)
+		for i := 0; i < b.N; i++ {
+			for _, k := range inOrder(i) {
+				be := backends[k]
+				remote := fmt.Sprintf("%ssmall/%s-%d", be.remote, be.name, i)
+				start := time.Now()
+				r.must(b, "copy", small, remote)
+				took[k] = append(took[k], time.Since(start).Seconds())
+				b.StopTimer()
+				if listed := strings.Count(r.must(b, "lsf", remote), "\n"); listed != 200 {
+					b.Fatalf("%s: %d files listed after the copy, want 200", be.name, listed)
+				}
+				b.StartTimer()
+			}
+		}
+		for k, be := range backends {
+			b.ReportMetric(median(took[k]), be.name+"-200files-s")
+		}
+	})
+}
+
+// median is the middle of xs (the mean of the two middle ones when even).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
