@@ -17,9 +17,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
@@ -56,7 +56,7 @@ type App struct {
 	// sso and oidc are the SAML and OpenID Connect sign-in services: one
 	// of each, so that the web front end, the metadata refresh and the
 	// identity core's checks of saved providers share their caches.
-	sso  *ssologin.Service
+	sso  *samllogin.Service
 	oidc *oidclogin.Service
 	// starts limits the sign-in starts of each address, SAML and OpenID
 	// Connect together.
@@ -126,7 +126,7 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		Directories: dirs,
 		Refusals:    refusals,
 		Outbound:    policy,
-		starts:      ssologin.NewStartLimiter(nil, logger),
+		starts:      samllogin.NewStartLimiter(nil, logger),
 	}
 	dirs.SetSecrets(a.Identity)
 	if err := a.startSignIn(); err != nil {

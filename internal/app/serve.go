@@ -14,8 +14,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/ops"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/scim"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
 
@@ -192,7 +192,7 @@ func (a *App) sweepSessions(ctx context.Context) {
 // check with them what a saved provider trusts.
 func (a *App) startSignIn() error {
 	var err error
-	a.sso, err = ssologin.New(ssologin.Options{
+	a.sso, err = samllogin.New(samllogin.Options{
 		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, SiteDomain: a.Config.SiteDomain,
 		Notifier: a.Notifier, Logger: a.Logger, Refusals: a.Refusals, Starts: a.starts, Outbound: a.Outbound,
 	})
@@ -211,7 +211,7 @@ func (a *App) startSignIn() error {
 }
 
 // SSOLogin returns the single sign-on service.
-func (a *App) SSOLogin() (*ssologin.Service, error) { return a.sso, nil }
+func (a *App) SSOLogin() (*samllogin.Service, error) { return a.sso, nil }
 
 // OIDCLogin returns the OpenID Connect sign-in service.
 func (a *App) OIDCLogin() (*oidclogin.Service, error) { return a.oidc, nil }

@@ -15,9 +15,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testclock"
@@ -102,7 +102,7 @@ type begun struct {
 
 func (e *env) begin(p store.SSOStrategy) begun {
 	e.t.Helper()
-	browser := ssologin.NewBrowserNonce()
+	browser := samllogin.NewBrowserNonce()
 	redirect, err := e.svc.Begin(e.ctx, e.site, p.ID, browser, "192.0.2.1")
 	if err != nil {
 		e.t.Fatalf("Begin: %v", err)

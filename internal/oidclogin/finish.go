@@ -7,7 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -34,7 +34,7 @@ type Callback struct {
 // (wherever it was made), checks it was made for this provider kind and
 // in this browser, exchanges the code for verified claims, finds or
 // provisions the account, and asks the login policy. Every outcome leaves
-// an SSO event; a refusal is a *ssologin.LoginError naming the check.
+// an SSO event; a refusal is a *samllogin.LoginError naming the check.
 //
 // The browser is checked here when the sign-in's site is the one the
 // callback's host serves: the sign-in started on this host, whose binding
@@ -42,66 +42,66 @@ type Callback struct {
 // started there, where its cookie stays; it comes back unchecked
 // (SignIn.BrowserChecked false) and the front end hands it to that host,
 // which checks the cookie before any session starts.
-func (s *Service) Finish(ctx context.Context, cb Callback) (ssologin.SignIn, error) {
-	badState := &ssologin.LoginError{Check: CheckState, Status: http.StatusForbidden,
+func (s *Service) Finish(ctx context.Context, cb Callback) (samllogin.SignIn, error) {
+	badState := &samllogin.LoginError{Check: CheckState, Status: http.StatusForbidden,
 		Message: "this sign-in is unknown, used, expired or was started for another provider; start again from the sign-in page"}
 	if cb.State == "" || len(cb.State) > maxStateLen || len(cb.Code) > maxCodeLen {
 		if cb.Error != "" {
-			return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, providerError(cb), cb.IP)
+			return samllogin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, providerError(cb), cb.IP)
 		}
-		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
+		return samllogin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
 	}
 	ls, err := s.st.TakeLoginState(ctx, stateKey(cb.State), s.now())
 	if errors.Is(err, store.ErrNotFound) || (err == nil && ls.Kind != store.LoginStateOIDC) {
-		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
+		return samllogin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
 	}
 	if err != nil {
-		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, refusal("", err, ""), cb.IP)
+		return samllogin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, refusal("", err, ""), cb.IP)
 	}
 	site, err := s.id.GetSite(ctx, ls.SiteID)
 	if err != nil {
-		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
+		return samllogin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
 	}
 	p, err := s.id.GetSSOStrategy(ctx, site.ID, ls.SSOStrategyID)
 	if err != nil || p.Protocol != identity.ProtocolOAuth2 || p.Provider != cb.Provider {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, badState, cb.IP)
+		return samllogin.SignIn{}, s.refuse(ctx, site.ID, p, nil, badState, cb.IP)
 	}
 	var pend pending
 	if err := json.Unmarshal([]byte(ls.Data), &pend); err != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
+		return samllogin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
 	}
 	if len(pend.BrowserHash) == 0 {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &ssologin.LoginError{Check: CheckBrowser, Status: http.StatusForbidden,
+		return samllogin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &samllogin.LoginError{Check: CheckBrowser, Status: http.StatusForbidden,
 			Message: "this sign-in is tied to no browser; start again from the sign-in page"}, cb.IP)
 	}
 	startedHere := site.ID == cb.HostSite.ID
-	if startedHere && !ssologin.BrowserMatches(cb.Browser, pend.BrowserHash) {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &ssologin.LoginError{Check: CheckBrowser, Status: http.StatusForbidden,
+	if startedHere && !samllogin.BrowserMatches(cb.Browser, pend.BrowserHash) {
+		return samllogin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &samllogin.LoginError{Check: CheckBrowser, Status: http.StatusForbidden,
 			Message: "this sign-in was started in another browser, or this browser did not keep its cookie; start again from the sign-in page of this site, in this browser"}, cb.IP)
 	}
 	if cb.Error != "" {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, providerError(cb), cb.IP)
+		return samllogin.SignIn{}, s.refuse(ctx, site.ID, p, nil, providerError(cb), cb.IP)
 	}
 	if !p.Enabled {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &ssologin.LoginError{Check: ssologin.CheckProviderDisabled, Status: http.StatusForbidden,
+		return samllogin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &samllogin.LoginError{Check: samllogin.CheckProviderDisabled, Status: http.StatusForbidden,
 			Message: "this single sign-on provider is disabled; a site admin can enable it"}, cb.IP)
 	}
 	c, err := s.connector(ctx, p)
 	if err != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
+		return samllogin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
 	}
 	claims, err := c.provider.Exchange(ctx, cb.Code, pend.Verifier, pend.Nonce)
 	if err != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
+		return samllogin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
 	}
 	x := externalIdentity(p.Provider, c.settings.LoginClaim, claims)
-	u, created, lerr := ssologin.AccountFor(ctx, s.st, s.prov, site, p, x)
+	u, created, lerr := samllogin.AccountFor(ctx, s.st, s.prov, site, p, x)
 	if lerr != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, &x, lerr, cb.IP)
+		return samllogin.SignIn{}, s.refuse(ctx, site.ID, p, &x, lerr, cb.IP)
 	}
 	u, err = s.id.LoginWithSSO(ctx, site.ID, u.ID, p.ID, identity.ChannelWeb, cb.IP)
 	if err != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, &x, refusal(ssologin.CheckLoginPolicy, err, ""), cb.IP)
+		return samllogin.SignIn{}, s.refuse(ctx, site.ID, p, &x, refusal(samllogin.CheckLoginPolicy, err, ""), cb.IP)
 	}
 	if x.GroupsIncomplete {
 		s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventOIDCGroupsOverage, Status: store.EventSkipped,
@@ -115,16 +115,16 @@ func (s *Service) Finish(ctx context.Context, cb Callback) (ssologin.SignIn, err
 	}
 	s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventOIDCLogin, Status: store.EventSuccess, Body: body,
 		UserID: u.ID, Username: u.Username, IdPUID: x.ExternalID, IP: cb.IP}, p)
-	return ssologin.SignIn{User: u, Site: site, Provider: p, Created: created,
+	return samllogin.SignIn{User: u, Site: site, Provider: p, Created: created,
 		Browser: pend.BrowserHash, BrowserChecked: startedHere}, nil
 }
 
 // providerError is the refusal for a provider's error= answer; its words
 // are the provider's, clipped, since they are whatever the URL says.
-func providerError(cb Callback) *ssologin.LoginError {
-	msg := "the provider answered " + ssologin.Clip(cb.Error, 100)
+func providerError(cb Callback) *samllogin.LoginError {
+	msg := "the provider answered " + samllogin.Clip(cb.Error, 100)
 	if cb.ErrorDesc != "" {
-		msg += ": " + ssologin.Clip(cb.ErrorDesc, 400)
+		msg += ": " + samllogin.Clip(cb.ErrorDesc, 400)
 	}
-	return &ssologin.LoginError{Check: CheckProviderError, Status: http.StatusForbidden, Message: msg}
+	return &samllogin.LoginError{Check: CheckProviderError, Status: http.StatusForbidden, Message: msg}
 }

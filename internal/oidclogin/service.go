@@ -1,10 +1,10 @@
 // Package oidclogin is the middle layer between the web front end and the
-// OpenID Connect connector, as package ssologin is for SAML. It turns a
+// OpenID Connect connector, as package samllogin is for SAML. It turns a
 // provider record (protocol oauth2) into a connector Provider, starts
 // authorization-code sign-ins with PKCE, and finishes them: take the
 // single-use state, exchange the code for verified claims, map them to an
 // identity, find or just-in-time provision the account through the
-// provisioning engine (ssologin.AccountFor, shared with SAML), ask the
+// provisioning engine (samllogin.AccountFor, shared with SAML), ask the
 // login policy, and leave an SSO event for each success and each refusal,
 // naming the check that refused.
 //
@@ -30,8 +30,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -64,10 +64,10 @@ type Options struct {
 	// connector's).
 	Skew time.Duration
 	// Refusals records refusals the request proved nothing about; share
-	// the one package ssologin uses (default: one of this service's own).
+	// the one package samllogin uses (default: one of this service's own).
 	Refusals *events.RefusalLimiter
 	// Starts limits the sign-in starts of each address; share the one
-	// package ssologin uses (default: ssologin.NewStartLimiter, this
+	// package samllogin uses (default: samllogin.NewStartLimiter, this
 	// service's own).
 	Starts *sourcelimit.Limiter
 }
@@ -124,7 +124,7 @@ func New(o Options) (*Service, error) {
 		s.refusals = events.NewRefusalLimiter(s.st, events.RefusalLimits{Clock: s.now, Logger: s.log})
 	}
 	if s.starts == nil {
-		s.starts = ssologin.NewStartLimiter(s.now, s.log)
+		s.starts = samllogin.NewStartLimiter(s.now, s.log)
 	}
 	return s, nil
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -72,7 +72,7 @@ type ssoStrategyJSON struct {
 	UpdatedAt                        apiTime         `json:"updated_at"`
 	// The values to paste into the identity provider (SAML providers only;
 	// read-only, Gatehouse additions to Files.com's object).
-	*ssologin.SPValues
+	*samllogin.SPValues
 	// The OpenID Connect values to paste into the provider (oauth2
 	// providers only; read-only, Gatehouse additions).
 	*oidclogin.RPValues
@@ -87,7 +87,7 @@ func (s *server) renderSSOStrategy(ctx context.Context, st store.SSOStrategy) (a
 	if !json.Valid(opts) {
 		opts = json.RawMessage("{}")
 	}
-	var sp *ssologin.SPValues
+	var sp *samllogin.SPValues
 	if s.sso != nil && st.Protocol == identity.ProtocolSAML {
 		v := s.sso.SPValuesFor(siteFrom(ctx), st)
 		sp = &v

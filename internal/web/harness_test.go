@@ -22,9 +22,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testclock"
@@ -56,7 +56,7 @@ type harness struct {
 	ctx       context.Context
 	svc       *identity.Service
 	provision *provision.Engine
-	sso       *ssologin.Service
+	sso       *samllogin.Service
 	oidc      *oidclogin.Service
 	refusals  *events.RefusalLimiter
 	starts    *sourcelimit.Limiter
@@ -78,7 +78,7 @@ const strongPassword = "correct horse battery staple"
 
 // newHarness starts the front end; sso adjusts the SSO service's options
 // (a test may trust its own TLS server for metadata, say).
-func newHarness(t *testing.T, sso ...func(*ssologin.Options)) *harness {
+func newHarness(t *testing.T, sso ...func(*samllogin.Options)) *harness {
 	t.Helper()
 	return newHarnessWith(t, nil, sso...)
 }
@@ -86,7 +86,7 @@ func newHarness(t *testing.T, sso ...func(*ssologin.Options)) *harness {
 // newHarnessWith is newHarness with a hook that adjusts the identity
 // core's options over the store before the core is made (the LDAP tests
 // give it a directory).
-func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Options), sso ...func(*ssologin.Options)) *harness {
+func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Options), sso ...func(*samllogin.Options)) *harness {
 	t.Helper()
 	return newHarnessHooked(t, harnessHooks{identity: adjustIdentity, sso: sso})
 }
@@ -94,7 +94,7 @@ func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Opt
 // harnessHooks adjust the services' options before they are made.
 type harnessHooks struct {
 	identity func(store.Store, *identity.Options)
-	sso      []func(*ssologin.Options)
+	sso      []func(*samllogin.Options)
 	oidc     func(*oidclogin.Options)
 }
 
@@ -133,17 +133,17 @@ func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 	t.Cleanup(h.srv.Close)
 	h.provision = provision.New(st, provision.Options{Clock: h.clock.Now, Logger: logger})
 	h.refusals = events.NewRefusalLimiter(st, events.RefusalLimits{Clock: h.clock.Now, Logger: logger})
-	h.starts = ssologin.NewStartLimiter(h.clock.Now, logger)
+	h.starts = samllogin.NewStartLimiter(h.clock.Now, logger)
 	// The tests' identity providers, metadata servers and directories
 	// run on loopback, which the server reaches only when allowed to.
-	ssoOpts := ssologin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL,
+	ssoOpts := samllogin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL,
 		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals, Starts: h.starts}
 	for _, adjust := range hooks.sso {
 		adjust(&ssoOpts)
 	}
-	h.sso, err = ssologin.New(ssoOpts)
+	h.sso, err = samllogin.New(ssoOpts)
 	if err != nil {
-		t.Fatalf("ssologin.New: %v", err)
+		t.Fatalf("samllogin.New: %v", err)
 	}
 	oidcOpts := oidclogin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL, Logger: logger,
 		Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals, Starts: h.starts}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -95,7 +95,7 @@ func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	identifier := r.PathValue("identifier")
-	in, err := s.sso.Consume(r.Context(), ssologin.ConsumeRequest{
+	in, err := s.sso.Consume(r.Context(), samllogin.ConsumeRequest{
 		HostSite: siteFrom(r.Context()), Identifier: identifier,
 		SAMLResponse: r.PostForm.Get("SAMLResponse"), RelayState: r.PostForm.Get("RelayState"), IP: s.clientIP(r),
 	})
@@ -113,7 +113,7 @@ func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
 // goes through the handoff to the host where it started — the site's own,
 // or this one after a cross-site POST that could not bring the binding
 // cookie — and the 303 makes that a top-level GET, which carries it.
-func (s *server) finishSSOSignIn(w http.ResponseWriter, r *http.Request, in ssologin.SignIn) {
+func (s *server) finishSSOSignIn(w http.ResponseWriter, r *http.Request, in samllogin.SignIn) {
 	if in.Site.ID == siteFrom(r.Context()).ID && (in.Browser == nil || in.BrowserChecked) {
 		s.startSSOSession(w, r, in)
 		return
@@ -151,7 +151,7 @@ func (s *server) samlHandoff(w http.ResponseWriter, r *http.Request) {
 
 // startSSOSession starts the session of a finished SSO sign-in, sets its
 // cookie and sends the browser to the start page.
-func (s *server) startSSOSession(w http.ResponseWriter, r *http.Request, in ssologin.SignIn) {
+func (s *server) startSSOSession(w http.ResponseWriter, r *http.Request, in samllogin.SignIn) {
 	token, sess, err := s.svc.StartSSOSession(r.Context(), in.User, identity.ChannelWeb, s.clientIP(r), r.UserAgent(),
 		identity.SSOSessionInfo{SessionIndex: in.SessionIndex, NotOnOrAfter: in.SessionNotOnOrAfter})
 	if err != nil {
@@ -177,7 +177,7 @@ func (s *server) samlLogout(w http.ResponseWriter, r *http.Request) {
 		s.pageNotFound(w, r)
 		return
 	}
-	res, err := s.sso.Logout(r.Context(), ssologin.LogoutMessage{HostSite: siteFrom(r.Context()),
+	res, err := s.sso.Logout(r.Context(), samllogin.LogoutMessage{HostSite: siteFrom(r.Context()),
 		Identifier: r.PathValue("identifier"), RawQuery: r.URL.RawQuery, IP: s.clientIP(r)})
 	if err != nil {
 		s.renderSSOError(w, r, err)
@@ -192,7 +192,7 @@ func (s *server) samlLogout(w http.ResponseWriter, r *http.Request) {
 
 // renderSSOError shows a refused sign-in as a page that says what to check.
 func (s *server) renderSSOError(w http.ResponseWriter, r *http.Request, err error) {
-	var le *ssologin.LoginError
+	var le *samllogin.LoginError
 	if !errors.As(err, &le) {
 		s.renderErrorPage(w, r, s.typed(r, err))
 		return

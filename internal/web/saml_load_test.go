@@ -29,9 +29,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 )
 
@@ -160,7 +160,7 @@ func newLoadServer(tb testing.TB) *loadServer {
 	// the clock runs; the limit per address has its own test
 	// (TestSignInStartsPerAddress).
 	starts := sourcelimit.New(sourcelimit.Options{Rate: 1 << 20, Per: time.Second})
-	sso, err := ssologin.New(ssologin.Options{Identity: svc, Provision: prov, BaseURL: srv.URL,
+	sso, err := samllogin.New(samllogin.Options{Identity: svc, Provision: prov, BaseURL: srv.URL,
 		SiteDomain: "example.test", Logger: logger, Clock: time.Now, Outbound: outbound.AllowPrivate, Starts: starts})
 	if err != nil {
 		tb.Fatal(err)

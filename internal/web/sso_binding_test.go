@@ -11,7 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -30,15 +30,15 @@ func wantBrowserRefused(t *testing.T, h *harness, res rawResponse, siteID int64,
 	if res.status != http.StatusForbidden || sessionCookieOf(res) != nil {
 		t.Fatalf("answered %d (session cookie %v), want 403 without a session\n%s", res.status, sessionCookieOf(res), res.body)
 	}
-	if !strings.Contains(string(res.body), "("+ssologin.CheckBrowser+")") || !strings.Contains(string(res.body), "start again from the sign-in page") {
+	if !strings.Contains(string(res.body), "("+samllogin.CheckBrowser+")") || !strings.Contains(string(res.body), "start again from the sign-in page") {
 		t.Errorf("refusal page does not name the browser check and what to do:\n%s", res.body)
 	}
 	evs, err := h.svc.ListSSOEvents(h.ctx, siteID, store.EventQuery{EventType: eventType, ListOptions: store.ListOptions{Limit: 1000}})
 	if err != nil || len(evs) == 0 {
 		t.Fatalf("no %s events: %v", eventType, err)
 	}
-	if ev := evs[len(evs)-1]; ev.Status != store.EventFailure || !slices.Contains(ev.EventErrors, ssologin.CheckBrowser) || ev.Username != username {
-		t.Fatalf("last event %+v: want a failure naming %q for %s", ev, ssologin.CheckBrowser, username)
+	if ev := evs[len(evs)-1]; ev.Status != store.EventFailure || !slices.Contains(ev.EventErrors, samllogin.CheckBrowser) || ev.Username != username {
+		t.Fatalf("last event %+v: want a failure naming %q for %s", ev, samllogin.CheckBrowser, username)
 	}
 }
 

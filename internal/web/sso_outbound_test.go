@@ -12,7 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -41,7 +41,7 @@ func countingServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
 // saved them: saving through the API now checks them first.
 func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 	strict := harnessHooks{
-		sso:  []func(*ssologin.Options){func(o *ssologin.Options) { o.Outbound = outbound.Policy{} }},
+		sso:  []func(*samllogin.Options){func(o *samllogin.Options) { o.Outbound = outbound.Policy{} }},
 		oidc: func(o *oidclogin.Options) { o.Outbound = outbound.Policy{} },
 	}
 	h := newHarnessHooked(t, strict)
@@ -96,7 +96,7 @@ func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 func wantGenericPage(t *testing.T, res rawResponse, secrets ...string) {
 	t.Helper()
 	body := string(res.body)
-	if !strings.Contains(body, ssologin.MessageServerTrouble) {
+	if !strings.Contains(body, samllogin.MessageServerTrouble) {
 		t.Fatalf("the page lacks the generic message: %s", body)
 	}
 	for _, s := range append(secrets, outbound.Flag, "127.0.0.1", "169.254.169.254", "10.0.0.5", "refused", "dial", "localhost") {

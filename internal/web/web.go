@@ -20,7 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/provision"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -40,7 +40,7 @@ type Config struct {
 	// Provision is the provisioning engine, for provider previews.
 	Provision *provision.Engine
 	// SSO starts and finishes single sign-on; nil serves no /saml routes.
-	SSO *ssologin.Service
+	SSO *samllogin.Service
 	// OIDC starts and finishes OpenID Connect sign-ins; nil serves no
 	// /oauth/login and /login_from_oauth.
 	OIDC *oidclogin.Service
@@ -106,7 +106,7 @@ type server struct {
 	bodyIdle     time.Duration // how long a request body may send nothing
 	bodyTime     time.Duration // how long a small body may take in all (smallBodyTime)
 	provision    *provision.Engine
-	sso          *ssologin.Service
+	sso          *samllogin.Service
 	oidc         *oidclogin.Service
 	ldapSync     *ldapsync.Service
 	clientAddr   clientaddr.Resolver

@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"context"
@@ -48,7 +48,7 @@ func (s *Service) LinkSession(ctx context.Context, in SignIn, sess store.Session
 	ls := store.LoginState{KeyHash: sessionKey(sess.SiteID, sess.ID), SiteID: sess.SiteID, SSOStrategyID: in.Provider.ID,
 		Kind: store.LoginStateSAMLSession, Data: string(data), ExpiresAt: sess.ExpiresAt, CreatedAt: s.now()}
 	if err := s.st.CreateLoginState(ctx, &ls); err != nil {
-		s.log.Warn("ssologin: cannot link a session to its identity provider session; single logout will be local only",
+		s.log.Warn("samllogin: cannot link a session to its identity provider session; single logout will be local only",
 			"site_id", sess.SiteID, "error", err)
 	}
 }
@@ -86,7 +86,7 @@ func (s *Service) StartLogout(ctx context.Context, site store.Site, sess store.S
 			Kind: store.LoginStateSAMLLogout, ExpiresAt: now.Add(s.reqTTL), CreatedAt: now})
 	}
 	if err != nil {
-		s.log.Warn("ssologin: single logout not started; signing out locally", "site_id", site.ID, "sso_strategy_id", p.ID, "error", err)
+		s.log.Warn("samllogin: single logout not started; signing out locally", "site_id", site.ID, "sso_strategy_id", p.ID, "error", err)
 		return ""
 	}
 	s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventSAMLLogout, Status: store.EventInProgress,

@@ -1,4 +1,4 @@
-// Package ssologin is the middle layer between the web front end and the
+// Package samllogin is the middle layer between the web front end and the
 // single sign-on connectors. It turns a provider record into a SAML
 // service provider (our URLs, the trusted identity provider, the store's
 // shared replay cache and request tracker), starts SP-initiated sign-ins,
@@ -10,7 +10,7 @@
 // It keeps nothing in process memory that another node would need: request
 // IDs and used assertion IDs live in the store, so any node behind a load
 // balancer may finish a sign-in another one started.
-package ssologin
+package samllogin
 
 import (
 	"crypto/tls"
@@ -91,11 +91,11 @@ type Service struct {
 // New returns a Service.
 func New(o Options) (*Service, error) {
 	if o.Identity == nil || o.Provision == nil {
-		return nil, errors.New("ssologin: Options.Identity and Options.Provision are required")
+		return nil, errors.New("samllogin: Options.Identity and Options.Provision are required")
 	}
 	base, err := url.Parse(strings.TrimRight(o.BaseURL, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.RawQuery != "" {
-		return nil, fmt.Errorf("ssologin: BaseURL %q must be an absolute http or https URL", o.BaseURL)
+		return nil, fmt.Errorf("samllogin: BaseURL %q must be an absolute http or https URL", o.BaseURL)
 	}
 	s := &Service{id: o.Identity, st: o.Identity.Store(), prov: o.Provision, base: base,
 		siteDomain: strings.ToLower(strings.Trim(o.SiteDomain, ".")),

@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, 
 			Message: "this single sign-on provider is disabled; a site admin can enable it"}, ip)
 	}
 	if !WellFormedBrowserNonce(browser) {
-		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", errors.New("ssologin: Begin without a browser binding nonce"), ""), ip)
+		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", errors.New("samllogin: Begin without a browser binding nonce"), ""), ip)
 	}
 	idp, err := s.trustedIdP(ctx, p)
 	if err != nil {

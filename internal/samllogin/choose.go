@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"bytes"
@@ -117,7 +117,7 @@ func (s *Service) providerFor(ctx context.Context, site store.Site, identifier s
 	for _, p := range candidates {
 		idp, err := s.trustedIdP(ctx, p)
 		if err != nil {
-			s.log.Warn("ssologin: a SAML provider's trust cannot be used", "sso_strategy_id", p.ID, "error", err)
+			s.log.Warn("samllogin: a SAML provider's trust cannot be used", "sso_strategy_id", p.ID, "error", err)
 			continue
 		}
 		if iss != "" && idp.EntityID == iss {

@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"context"
@@ -35,7 +35,7 @@ const (
 // CertificateWarning.
 func (s *Service) RefreshMetadata(ctx context.Context, p store.SSOStrategy) error {
 	if p.Protocol != identity.ProtocolSAML || p.SAMLProviderMetadataURL == "" {
-		return fmt.Errorf("ssologin: provider %d has no SAML metadata URL", p.ID)
+		return fmt.Errorf("samllogin: provider %d has no SAML metadata URL", p.ID)
 	}
 	idp, raw, err := saml.FetchMetadata(ctx, s.client, p.SAMLProviderMetadataURL, p.SAMLProviderIssuerURL)
 	now := s.now()
@@ -47,10 +47,10 @@ func (s *Service) RefreshMetadata(ctx context.Context, p store.SSOStrategy) erro
 	m := store.SSOMetadata{SSOStrategyID: p.ID, Raw: string(raw), FetchedAt: now, SourceURL: p.SAMLProviderMetadataURL}
 	stored, err := s.putMetadataFor(ctx, p, m)
 	if err != nil {
-		return fmt.Errorf("ssologin: caching metadata of provider %d: %w", p.ID, err)
+		return fmt.Errorf("samllogin: caching metadata of provider %d: %w", p.ID, err)
 	}
 	if !stored {
-		s.log.Info("ssologin: metadata fetched for a URL the provider no longer has; not kept",
+		s.log.Info("samllogin: metadata fetched for a URL the provider no longer has; not kept",
 			"sso_strategy_id", p.ID, "url", p.SAMLProviderMetadataURL)
 		return nil
 	}
@@ -133,12 +133,12 @@ func (s *Service) metadataFailed(ctx context.Context, p store.SSOStrategy, cause
 	ctx = context.WithoutCancel(ctx)
 	m, _, err := s.cachedMetadata(ctx, p)
 	if err != nil {
-		s.log.Error("ssologin: reading cached metadata", "sso_strategy_id", p.ID, "error", err)
+		s.log.Error("samllogin: reading cached metadata", "sso_strategy_id", p.ID, "error", err)
 	}
 	m.SSOStrategyID, m.SourceURL, m.LastError, m.LastErrorAt = p.ID, p.SAMLProviderMetadataURL, clip(cause.Error(), 1000), now
 	m.Failures++
 	if _, err := s.putMetadataFor(ctx, p, m); err != nil {
-		s.log.Error("ssologin: recording a metadata refresh failure", "sso_strategy_id", p.ID, "error", err)
+		s.log.Error("samllogin: recording a metadata refresh failure", "sso_strategy_id", p.ID, "error", err)
 	}
 	kept := "no earlier copy exists, so sign-in through this provider fails until the URL answers"
 	if m.Raw != "" {
@@ -169,7 +169,7 @@ func (s *Service) alertExpiring(ctx context.Context, p store.SSOStrategy, certs 
 
 func (s *Service) alert(ctx context.Context, n events.Notice) {
 	if err := s.notify.Notify(context.WithoutCancel(ctx), n); err != nil {
-		s.log.Warn("ssologin: alert not delivered", "site_id", n.SiteID, "kind", n.Kind, "error", err)
+		s.log.Warn("samllogin: alert not delivered", "site_id", n.SiteID, "kind", n.Kind, "error", err)
 	}
 }
 

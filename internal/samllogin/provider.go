@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"context"
@@ -123,7 +123,7 @@ func (s *Service) spKey(ctx context.Context, siteID int64) (spKeyPair, bool) {
 	}
 	key, cert, err := s.id.SAMLSPKey(ctx, siteID)
 	if err != nil {
-		s.log.Warn("ssologin: no SAML SP signing key; requests go unsigned", "site_id", siteID, "error", err)
+		s.log.Warn("samllogin: no SAML SP signing key; requests go unsigned", "site_id", siteID, "error", err)
 		return spKeyPair{}, false
 	}
 	kp := spKeyPair{key: key, cert: cert}
@@ -135,7 +135,7 @@ func (s *Service) spKey(ctx context.Context, siteID int64) (spKeyPair, bool) {
 // may upload to the IdP before the IdP is trusted.
 func (s *Service) Metadata(ctx context.Context, site store.Site, p store.SSOStrategy) ([]byte, error) {
 	if p.Protocol != identity.ProtocolSAML {
-		return nil, fmt.Errorf("ssologin: provider %d is not a SAML provider", p.ID)
+		return nil, fmt.Errorf("samllogin: provider %d is not a SAML provider", p.ID)
 	}
 	sp, _, err := s.serviceProvider(ctx, site, p, nil, nil)
 	if err != nil {

@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"context"
@@ -207,7 +207,7 @@ func kindOf(err error) saml.Kind {
 func (s *Service) recordEvent(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy) {
 	ev = s.eventAbout(ev, p)
 	if err := s.st.CreateSSOEvent(context.WithoutCancel(ctx), &ev); err != nil {
-		s.log.Error("ssologin: cannot record an SSO event", "site_id", ev.SiteID, "event_type", ev.EventType, "error", err)
+		s.log.Error("samllogin: cannot record an SSO event", "site_id", ev.SiteID, "event_type", ev.EventType, "error", err)
 	}
 }
 
