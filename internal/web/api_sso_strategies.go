@@ -88,13 +88,13 @@ func (s *server) renderSSOStrategy(ctx context.Context, st store.SSOStrategy) (a
 		opts = json.RawMessage("{}")
 	}
 	var sp *samllogin.SPValues
-	if s.sso != nil && st.Protocol == identity.ProtocolSAML {
-		v := s.sso.SPValuesFor(siteFrom(ctx), st)
+	if s.saml != nil && st.Protocol == identity.ProtocolSAML {
+		v := s.saml.SPValuesFor(siteFrom(ctx), st)
 		sp = &v
 	}
 	var rp *oidclogin.RPValues
 	if s.oidc != nil && st.Protocol == identity.ProtocolOAuth2 {
-		v := s.oidc.RPValuesFor(s.siteURL(siteFrom(ctx)), st)
+		v := s.oidc.RPValuesFor(siteFrom(ctx), st)
 		rp = &v
 	}
 	return ssoStrategyJSON{
@@ -210,13 +210,4 @@ func (s *server) deleteSSOStrategy(w http.ResponseWriter, r *http.Request, c *ap
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// siteURL is where a site's pages are served: the SAML service knows
-// (SUBDOMAIN.SiteDomain), else BaseURL's origin.
-func (s *server) siteURL(site store.Site) string {
-	if s.sso != nil {
-		return s.sso.SiteURL(site)
-	}
-	return s.baseOrigin
 }

@@ -10,9 +10,8 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
-	"github.com/gatehouse/gatehouse/internal/samllogin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -41,8 +40,7 @@ func countingServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
 // saved them: saving through the API now checks them first.
 func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 	strict := harnessHooks{
-		sso:  []func(*samllogin.Options){func(o *samllogin.Options) { o.Outbound = outbound.Policy{} }},
-		oidc: func(o *oidclogin.Options) { o.Outbound = outbound.Policy{} },
+		sso: []func(*signin.Options){func(o *signin.Options) { o.Outbound = outbound.Policy{} }},
 	}
 	h := newHarnessHooked(t, strict)
 	srv, hits := countingServer(t)
@@ -81,7 +79,7 @@ func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 		t.Fatalf("GET /oauth/login: %d %s", res.status, res.body)
 	}
 	wantGenericPage(t, res, srv.URL)
-	evs, err := h.svc.ListSSOEvents(h.ctx, h.site.ID, store.EventQuery{EventType: oidclogin.EventOIDCLogin, ListOptions: store.ListOptions{Limit: 10}})
+	evs, err := h.svc.ListSSOEvents(h.ctx, h.site.ID, store.EventQuery{EventType: signin.EventOIDCLogin, ListOptions: store.ListOptions{Limit: 10}})
 	if err != nil || len(evs) != 1 || !strings.Contains(evs[0].Body, "127.0.0.1 is a loopback address") || !strings.Contains(evs[0].Body, outbound.Flag) {
 		t.Fatalf("OpenID Connect refusal events: %+v %v", evs, err)
 	}
@@ -96,7 +94,7 @@ func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 func wantGenericPage(t *testing.T, res rawResponse, secrets ...string) {
 	t.Helper()
 	body := string(res.body)
-	if !strings.Contains(body, samllogin.MessageServerTrouble) {
+	if !strings.Contains(body, signin.MessageServerTrouble) {
 		t.Fatalf("the page lacks the generic message: %s", body)
 	}
 	for _, s := range append(secrets, outbound.Flag, "127.0.0.1", "169.254.169.254", "10.0.0.5", "refused", "dial", "localhost") {

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/samllogin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -39,8 +40,13 @@ type Config struct {
 	Clock      func() time.Time // default time.Now
 	// Provision is the provisioning engine, for provider previews.
 	Provision *provision.Engine
-	// SSO starts and finishes single sign-on; nil serves no /saml routes.
-	SSO *samllogin.Service
+	// SignIn is the sign-in core behind SAML and OpenID Connect: the
+	// handoff, the browser binding's checks and the session of a finished
+	// sign-in. Required with SAML or OIDC; nil serves no /saml/handoff.
+	SignIn *signin.Service
+	// SAML starts and finishes SAML sign-ins and logouts; nil serves no
+	// other /saml routes.
+	SAML *samllogin.Service
 	// OIDC starts and finishes OpenID Connect sign-ins; nil serves no
 	// /oauth/login and /login_from_oauth.
 	OIDC *oidclogin.Service
@@ -106,7 +112,8 @@ type server struct {
 	bodyIdle     time.Duration // how long a request body may send nothing
 	bodyTime     time.Duration // how long a small body may take in all (smallBodyTime)
 	provision    *provision.Engine
-	sso          *samllogin.Service
+	signin       *signin.Service
+	saml         *samllogin.Service
 	oidc         *oidclogin.Service
 	ldapSync     *ldapsync.Service
 	clientAddr   clientaddr.Resolver
@@ -184,6 +191,9 @@ func newServer(cfg Config) (*server, error) {
 	if cfg.Service == nil {
 		return nil, errors.New("web: Config.Service is required")
 	}
+	if (cfg.SAML != nil || cfg.OIDC != nil) && cfg.SignIn == nil {
+		return nil, errors.New("web: Config.SignIn is required with SAML or OIDC")
+	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("web: BaseURL %q must be an absolute http or https URL", cfg.BaseURL)
@@ -203,7 +213,8 @@ func newServer(cfg Config) (*server, error) {
 		admission:  newAdmission(cfg.MaxInFlight, cfg.Logger),
 		bodyIdle:   cfg.BodyIdleTimeout,
 		provision:  cfg.Provision,
-		sso:        cfg.SSO,
+		signin:     cfg.SignIn,
+		saml:       cfg.SAML,
 		oidc:       cfg.OIDC,
 		ldapSync:   cfg.LDAPSync,
 		files:      cfg.Files,
