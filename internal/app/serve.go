@@ -82,7 +82,7 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 		SiteDomain:      a.Config.SiteDomain,
 		Logger:          a.Logger,
 		Provision:       a.Provision,
-		SCIM: scim.New(scim.Config{Store: a.Store, Engine: a.Provision, Auth: a.Identity,
+		SCIM: scim.New(scim.Config{Identity: a.Identity, Log: a.Store, Members: a.Store, Engine: a.Provision, Auth: a.Identity,
 			BaseURL: a.Config.BaseURL, Logger: a.Logger, Refusals: a.Refusals}),
 	})
 	if err != nil {

@@ -33,6 +33,13 @@ func (s *Service) ListUsers(ctx context.Context, siteID int64, q store.UserQuery
 	return users, mapStoreErr(err, "list users", nil, nil)
 }
 
+// CountUsersMatching counts the site's users q selects, its paging
+// aside (a list's total).
+func (s *Service) CountUsersMatching(ctx context.Context, siteID int64, q store.UserQuery) (int, error) {
+	n, err := s.st.CountUsers(ctx, siteID, q)
+	return n, mapStoreErr(err, "count users", nil, nil)
+}
+
 // CreateUser creates a user. New users follow Files.com's defaults:
 // authentication_method "password", restapi_permission on, the other
 // protocol permissions off, time zone DefaultTimeZone. On a site with

@@ -30,7 +30,7 @@ func TestSAMLLoginRefusalsAreEvents(t *testing.T) {
 	wantEvent(s.get("/saml/login?sso_strategy_id="+itoa(ldap.ID), nil), http.StatusNotFound, signin.CheckProvider, 0)
 
 	// A provider whose trust cannot be used: metadata that is not metadata.
-	if _, err := s.svc.Store().UpdateSSOStrategy(s.ctx, s.site.ID, s.provider.ID, func(p *store.SSOStrategy) error {
+	if _, err := s.st.UpdateSSOStrategy(s.ctx, s.site.ID, s.provider.ID, func(p *store.SSOStrategy) error {
 		p.SAMLProviderMetadataContent = "<not-metadata/>"
 		return nil
 	}); err != nil {

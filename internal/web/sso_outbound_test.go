@@ -54,7 +54,7 @@ func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 	} {
 		p := store.SSOStrategy{SiteID: h.site.ID, Protocol: identity.ProtocolSAML, Provider: "okta", Label: "Okta",
 			Enabled: true, SAMLProviderMetadataURL: tc.url}
-		if err := h.svc.Store().CreateSSOStrategy(h.ctx, &p); err != nil {
+		if err := h.st.CreateSSOStrategy(h.ctx, &p); err != nil {
 			t.Fatal(err)
 		}
 		res := h.get("/saml/login?sso_strategy_id="+itoa(p.ID), nil)
@@ -71,7 +71,7 @@ func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 	opts, _ := json.Marshal(map[string]string{identity.OptionOIDCIssuerURL: srv.URL + "/oidc"})
 	p := store.SSOStrategy{SiteID: h.site.ID, Protocol: identity.ProtocolOAuth2, Provider: "onelogin", Label: "OneLogin",
 		Enabled: true, ClientID: "client", Options: string(opts)}
-	if err := h.svc.Store().CreateSSOStrategy(h.ctx, &p); err != nil {
+	if err := h.st.CreateSSOStrategy(h.ctx, &p); err != nil {
 		t.Fatal(err)
 	}
 	res := h.get("/oauth/login?sso_strategy_id="+itoa(p.ID), nil)

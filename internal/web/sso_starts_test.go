@@ -95,7 +95,7 @@ func TestSignInStartsPerAddress(t *testing.T) {
 	}
 
 	// Only the starts that went ahead stored a sign-in in flight.
-	n, err := s.svc.Store().DeleteExpiredLoginState(s.ctx, s.clock.Now().Add(24*time.Hour))
+	n, err := s.st.DeleteExpiredLoginState(s.ctx, s.clock.Now().Add(24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestSignInStartsPerAddress(t *testing.T) {
 // ssoEventCount counts the site's SSO events.
 func (h *harness) ssoEventCount() int {
 	h.t.Helper()
-	evs, err := h.svc.Store().ListSSOEvents(h.ctx, h.site.ID, store.EventQuery{ListOptions: store.ListOptions{Limit: 10000}})
+	evs, err := h.st.ListSSOEvents(h.ctx, h.site.ID, store.EventQuery{ListOptions: store.ListOptions{Limit: 10000}})
 	if err != nil {
 		h.t.Fatal(err)
 	}
