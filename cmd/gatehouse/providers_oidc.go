@@ -19,11 +19,7 @@ func printOIDCValues(out io.Writer, a *app.App, p store.SSOStrategy) error {
 	if err != nil {
 		return err
 	}
-	ssoLogin, err := a.SSOLogin()
-	if err != nil {
-		return err
-	}
-	v := oidcLogin.RPValuesFor(ssoLogin.SiteURL(a.Site), p)
+	v := oidcLogin.RPValuesFor(a.Site, p)
 	fmt.Fprintln(out, "\nOpenID Connect settings:")
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, v) }

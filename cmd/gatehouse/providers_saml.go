@@ -7,7 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -46,7 +46,7 @@ func providersIdPInitiatedCmd() *cobra.Command {
 // idpInitiatedSummary says whether a SAML provider accepts sign-ins
 // started at the identity provider, and what that means.
 func idpInitiatedSummary(p store.SSOStrategy) string {
-	if ssologin.IdPInitiated(p) {
+	if samllogin.IdPInitiated(p) {
 		return "sign-ins started at the identity provider are accepted (they cannot be tied to a browser; turn off with: gatehouse providers idp-initiated " +
 			fmt.Sprint(p.ID) + " off)"
 	}

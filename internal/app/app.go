@@ -17,9 +17,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/secret"
-	"github.com/gatehouse/gatehouse/internal/sourcelimit"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/postgres"
 	"github.com/gatehouse/gatehouse/internal/store/sqlite"
@@ -55,14 +55,14 @@ type App struct {
 	// limiter serves them all, run and flushed once by Serve.
 	Refusals *events.RefusalLimiter
 
-	// sso and oidc are the SAML and OpenID Connect sign-in services: one
-	// of each, so that the web front end, the metadata refresh and the
-	// identity core's checks of saved providers share their caches.
-	sso  *ssologin.Service
-	oidc *oidclogin.Service
-	// starts limits the sign-in starts of each address, SAML and OpenID
-	// Connect together.
-	starts *sourcelimit.Limiter
+	// signin is the sign-in core, and sso and oidc its SAML and OpenID
+	// Connect adapters: one of each, so that the web front end, the
+	// metadata refresh and the identity core's checks of saved providers
+	// share their caches, and both protocols one limit of sign-in starts
+	// per address.
+	signin *signin.Service
+	sso    *samllogin.Service
+	oidc   *oidclogin.Service
 
 	files lazyFiles // see FileStorage
 	// urlSigner signs the REST API's presigned upload and download URIs,
@@ -135,7 +135,6 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		Directories: dirs,
 		Refusals:    refusals,
 		Outbound:    policy,
-		starts:      ssologin.NewStartLimiter(nil, logger),
 		clock:       supervise.SystemClock{},
 	}
 	dirs.SetSecrets(a.Identity)

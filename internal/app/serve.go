@@ -13,8 +13,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/ops"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/scim"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/supervise"
 	"github.com/gatehouse/gatehouse/internal/web"
 )
@@ -75,14 +76,15 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 		Uploads:         uploads,
 		URLSigner:       a.urlSigner,
 		LDAPSync:        ldapSync,
-		SSO:             sso,
+		SignIn:          a.signin,
+		SAML:            sso,
 		OIDC:            oidcLogin,
 		Service:         a.Identity,
 		BaseURL:         a.Config.BaseURL,
 		SiteDomain:      a.Config.SiteDomain,
 		Logger:          a.Logger,
 		Provision:       a.Provision,
-		SCIM: scim.New(scim.Config{Store: a.Store, Engine: a.Provision, Auth: a.Identity,
+		SCIM: scim.New(scim.Config{Identity: a.Identity, Log: a.Store, Engine: a.Provision, Auth: a.Identity,
 			BaseURL: a.Config.BaseURL, Logger: a.Logger, Refusals: a.Refusals}),
 	})
 	if err != nil {
@@ -194,31 +196,35 @@ func (a *App) serving(ln net.Listener) (_ *served, err error) {
 	return s, nil
 }
 
-// startSignIn makes the SAML and OpenID Connect sign-in services over the
-// app's identity core, provisioning engine and alerts, and has the core
-// check with them what a saved provider trusts.
+// startSignIn makes the sign-in core over the app's identity core,
+// provisioning engine and alerts, with its SAML and OpenID Connect
+// adapters, and has the identity core check with them what a saved
+// provider trusts.
 func (a *App) startSignIn() error {
 	var err error
-	a.sso, err = ssologin.New(ssologin.Options{
-		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, SiteDomain: a.Config.SiteDomain,
-		Notifier: a.Notifier, Logger: a.Logger, Refusals: a.Refusals, Starts: a.starts, Outbound: a.Outbound,
+	a.signin, err = signin.New(signin.Options{
+		Identity: a.Identity, Provision: a.Provision, Store: a.Store, BaseURL: a.Config.BaseURL, SiteDomain: a.Config.SiteDomain,
+		Notifier: a.Notifier, Logger: a.Logger, Refusals: a.Refusals, Outbound: a.Outbound,
 	})
 	if err != nil {
 		return err
 	}
-	a.oidc, err = oidclogin.New(oidclogin.Options{
-		Identity: a.Identity, Provision: a.Provision, BaseURL: a.Config.BaseURL, Logger: a.Logger, Outbound: a.Outbound,
-		Notifier: a.Notifier, Refusals: a.Refusals, Starts: a.starts,
-	})
-	if err != nil {
+	if a.sso, err = samllogin.New(a.signin); err != nil {
+		return err
+	}
+	if a.oidc, err = oidclogin.New(a.signin, oidclogin.Options{}); err != nil {
 		return err
 	}
 	a.Identity.SetTrustChecker(identity.TrustByProtocol{identity.ProtocolSAML: a.sso, identity.ProtocolOAuth2: a.oidc})
 	return nil
 }
 
-// SSOLogin returns the single sign-on service.
-func (a *App) SSOLogin() (*ssologin.Service, error) { return a.sso, nil }
+// SSOLogin returns the SAML single sign-on service.
+func (a *App) SSOLogin() (*samllogin.Service, error) { return a.sso, nil }
 
 // OIDCLogin returns the OpenID Connect sign-in service.
 func (a *App) OIDCLogin() (*oidclogin.Service, error) { return a.oidc, nil }
+
+// SignIn returns the sign-in core the SAML and OpenID Connect services
+// share.
+func (a *App) SignIn() *signin.Service { return a.signin }

@@ -57,6 +57,6 @@ func (a *App) WebDAV() (*webdav.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return webdav.New(webdav.Config{Identity: a.Identity, Files: files.View, SiteDomain: a.Config.SiteDomain, Logger: a.Logger,
+	return webdav.New(webdav.Config{Identity: a.Identity, Locks: a.Store, Files: files.View, SiteDomain: a.Config.SiteDomain, Logger: a.Logger,
 		IdleTimeout: a.Config.HTTP.BodyIdleTimeout, ClientAddr: clients})
 }

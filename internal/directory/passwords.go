@@ -147,9 +147,7 @@ func (s *Service) refused(ctx context.Context, ev store.SSOEvent, p store.SSOStr
 // reason, naming the username in its summary.
 func (s *Service) refusedAnonymous(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy, kind any, err error) {
 	ev = refusalEvent(ev, kind, err)
-	ev.SSOStrategyID, ev.Provider, ev.ProviderLabel = p.ID, p.Provider, p.Label
-	ev.CreatedAt = s.now()
-	s.opts.Refusals.RecordSSOEvent(ctx, ev, events.Refusal{Check: fmt.Sprint(kind), IP: ev.IP, Subject: ev.Username})
+	s.events.RecordRefusal(ctx, ev, p, events.Refusal{Check: fmt.Sprint(kind), IP: ev.IP, Subject: ev.Username})
 	s.log.Info("directory sign-in refused", "site_id", p.SiteID, "sso_strategy_id", p.ID, "username", ev.Username, "reason", kind, "error", err)
 }
 
@@ -163,9 +161,5 @@ func refusalEvent(ev store.SSOEvent, kind any, err error) store.SSOEvent {
 
 // record writes an SSO event; the sign-in's answer does not depend on it.
 func (s *Service) record(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy) {
-	ev.SSOStrategyID, ev.Provider, ev.ProviderLabel = p.ID, p.Provider, p.Label
-	ev.CreatedAt = s.now()
-	if err := s.opts.Store.CreateSSOEvent(context.WithoutCancel(ctx), &ev); err != nil {
-		s.log.Error("directory: cannot record an SSO event", "site_id", ev.SiteID, "error", err)
-	}
+	s.events.Record(ctx, ev, p)
 }

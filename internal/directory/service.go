@@ -70,6 +70,7 @@ type Service struct {
 	dirs    map[int64]cachedDirectory
 	// refreshed spares the store a write per sign-in of an unchanged person.
 	refreshed refreshedSet
+	events    *events.SSOLog // the ldap_login events
 }
 
 type cachedDirectory struct {
@@ -89,6 +90,7 @@ func New(o Options) *Service {
 	if s.opts.Refusals == nil {
 		s.opts.Refusals = events.NewRefusalLimiter(o.Store, events.RefusalLimits{Clock: s.now, Logger: s.log})
 	}
+	s.events = events.NewSSOLog(o.Store, s.opts.Refusals, s.now, s.log)
 	return s
 }
 

@@ -57,8 +57,10 @@ func (r ssoRow) write(ctx context.Context, st store.Store) error {
 func (r ssoRow) describe() (int64, string) { return r.ev.SiteID, string(logSSO) }
 
 func (r ssoRow) summary(s windowSummary) refusalRow {
-	ev := store.SSOEvent{SiteID: s.kind.siteID, EventType: s.kind.eventType, Status: store.EventFailure, IP: s.lastIP,
-		SSOStrategyID: r.ev.SSOStrategyID, Provider: r.ev.Provider, ProviderLabel: r.ev.ProviderLabel, CreatedAt: s.now}
+	// The summary is about the provider its refusals were about.
+	about := store.SSOStrategy{ID: r.ev.SSOStrategyID, Provider: r.ev.Provider, Label: r.ev.ProviderLabel}
+	ev := SSOEventAbout(store.SSOEvent{SiteID: s.kind.siteID, EventType: s.kind.eventType, Status: store.EventFailure, IP: s.lastIP},
+		about, s.now)
 	if s.kind.check != "" {
 		ev.EventErrors = []string{s.kind.check}
 	}

@@ -20,6 +20,13 @@ func (s *Service) ListGroups(ctx context.Context, siteID int64, q store.GroupQue
 	return groups, mapStoreErr(err, "list groups", nil, nil)
 }
 
+// CountGroups counts the site's groups q selects, its paging aside (a
+// list's total).
+func (s *Service) CountGroups(ctx context.Context, siteID int64, q store.GroupQuery) (int, error) {
+	n, err := s.st.CountGroups(ctx, siteID, q)
+	return n, mapStoreErr(err, "count groups", nil, nil)
+}
+
 // CreateGroup creates a group, with its members and admins when given. On
 // a site with non_sso_groups_allowed off only the system actor (the
 // provisioning engine, the operator) may create groups.

@@ -81,7 +81,7 @@ func TestLoginLDAPUsers(t *testing.T) {
 	dir := e.user("dir", UserChange{AuthenticationMethod: ptr(store.AuthSSO), SSOStrategyID: &ad.ID})
 	_, err := e.login("dir", "directory secret", ChannelWeb)
 	wantErr(t, "ldap without connector", err, ErrInvalidUsernameOrPassword)
-	if u, _ := e.svc.Store().GetUser(e.ctx, dir.SiteID, dir.ID); u.FailedLogins != 0 {
+	if u, _ := e.st.GetUser(e.ctx, dir.SiteID, dir.ID); u.FailedLogins != 0 {
 		t.Errorf("a directory that cannot be asked counted a failed sign-in: %d", u.FailedLogins)
 	}
 

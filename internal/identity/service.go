@@ -131,6 +131,3 @@ func New(st store.Store, o Options) *Service {
 	s.hasher = newPasswordHasher(p)
 	return s
 }
-
-// Store returns the store the Service writes to, for readers such as health checks.
-func (s *Service) Store() store.Store { return s.st }

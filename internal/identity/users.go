@@ -20,10 +20,24 @@ func (s *Service) GetUser(ctx context.Context, siteID, id int64) (store.User, er
 	return u, mapStoreErr(err, "get user", ErrUserNotFound, nil)
 }
 
+// GetUserByUsername returns the site's user with this username (compared
+// as the store compares usernames), ErrUserNotFound when there is none.
+func (s *Service) GetUserByUsername(ctx context.Context, siteID int64, username string) (store.User, error) {
+	u, err := s.st.GetUserByUsername(ctx, siteID, username)
+	return u, mapStoreErr(err, "get user by username", ErrUserNotFound.With("no user has that username"), nil)
+}
+
 // ListUsers returns one page of the site's users.
 func (s *Service) ListUsers(ctx context.Context, siteID int64, q store.UserQuery) ([]store.User, error) {
 	users, err := s.st.ListUsers(ctx, siteID, q)
 	return users, mapStoreErr(err, "list users", nil, nil)
+}
+
+// CountUsersMatching counts the site's users q selects, its paging
+// aside (a list's total).
+func (s *Service) CountUsersMatching(ctx context.Context, siteID int64, q store.UserQuery) (int, error) {
+	n, err := s.st.CountUsers(ctx, siteID, q)
+	return n, mapStoreErr(err, "count users", nil, nil)
 }
 
 // CreateUser creates a user. New users follow Files.com's defaults:

@@ -9,13 +9,13 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/oidc"
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // pending is what a sign-in in flight keeps in its login state: the
 // nonce and PKCE verifier go to the token exchange, the browser hash
-// binds the state to the browser that started it (ssologin.BrowserHash).
+// binds the state to the browser that started it (signin.BrowserHash).
 type pending struct {
 	Nonce       string `json:"nonce"`
 	Verifier    string `json:"verifier"`
@@ -24,46 +24,46 @@ type pending struct {
 
 // Begin starts an authorization-code sign-in with PKCE through an
 // OpenID Connect provider of site: fresh state, nonce and verifier, kept
-// in the store under a hash of the state (single use, StateLifetime) with
+// in the store under a hash of the state (single use, the core's
+// PendingLifetime) with
 // the hash of browser, the binding nonce the front end gave the browser,
 // so that any node can finish it, in that browser only. It returns the URL
 // that sends the browser to the provider. A refusal is a
-// *ssologin.LoginError and an SSO event (through the flood limiter: anyone
+// *signin.LoginError and an SSO event (through the flood limiter: anyone
 // can ask for a sign-in start). A start that would be stored also counts
-// towards the address's limit of starts (ssologin.AdmitStart), over which
+// towards the address's limit of starts (signin.Service.AdmitStart), over which
 // it is refused with 429 and stores nothing.
 func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, browser, ip string) (string, error) {
 	p, err := s.id.GetSSOStrategy(ctx, site.ID, providerID)
 	if errors.Is(err, identity.ErrSSOStrategyNotFound) || errors.Is(err, identity.ErrNotFound) || (err == nil && p.Protocol != identity.ProtocolOAuth2) {
-		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, &ssologin.LoginError{Check: ssologin.CheckProvider, Status: http.StatusNotFound,
+		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, &signin.LoginError{Check: signin.CheckProvider, Status: http.StatusNotFound,
 			Message: "this site has no OpenID Connect provider with that id; use a button on the sign-in page"}, ip)
 	}
 	if err != nil {
 		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refusal("", err, ""), ip)
 	}
 	if !p.Enabled {
-		return "", s.refuseAnonymous(ctx, site.ID, p, &ssologin.LoginError{Check: ssologin.CheckProviderDisabled, Status: http.StatusForbidden,
+		return "", s.refuseAnonymous(ctx, site.ID, p, &signin.LoginError{Check: signin.CheckProviderDisabled, Status: http.StatusForbidden,
 			Message: "this single sign-on provider is disabled; a site admin can enable it"}, ip)
 	}
-	if !ssologin.WellFormedBrowserNonce(browser) {
+	if !signin.WellFormedBrowserNonce(browser) {
 		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", errors.New("oidclogin: Begin without a browser binding nonce"), ""), ip)
 	}
 	c, err := s.connector(ctx, p)
 	if err != nil {
 		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
 	}
-	if err := ssologin.AdmitStart(s.starts, ip); err != nil {
+	if err := s.core.AdmitStart(ip); err != nil {
 		return "", err
 	}
 	state, nonce, verifier := oidc.NewState(), oidc.NewNonce(), oidc.NewVerifier()
-	data, err := json.Marshal(pending{Nonce: nonce, Verifier: verifier, BrowserHash: ssologin.BrowserHash(browser)})
+	data, err := json.Marshal(pending{Nonce: nonce, Verifier: verifier, BrowserHash: signin.BrowserHash(browser)})
 	if err != nil {
 		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
 	}
-	now := s.now()
 	ls := store.LoginState{KeyHash: stateKey(state), SiteID: site.ID, SSOStrategyID: p.ID, Kind: store.LoginStateOIDC,
-		Data: string(data), ExpiresAt: now.Add(s.stateTTL), CreatedAt: now}
-	if err := s.st.CreateLoginState(ctx, &ls); err != nil {
+		Data: string(data)}
+	if err := s.core.SaveState(ctx, ls); err != nil {
 		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
 	}
 	return c.provider.AuthCodeURL(state, nonce, verifier), nil

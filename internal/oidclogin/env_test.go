@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/connector/oidc/oidctest"
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/identity/identitytest"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/teststore"
 	"github.com/gatehouse/gatehouse/internal/testclock"
@@ -50,8 +51,13 @@ func newEnv(t testing.TB) *env {
 	// limit per address is tested through the front end
 	// (web.TestSignInStartsPerAddress).
 	starts := sourcelimit.New(sourcelimit.Options{Rate: 1 << 20, Per: time.Second, Clock: e.clock.Now})
-	if e.svc, err = New(Options{Identity: e.id, Provision: prov, BaseURL: "https://files.example.test", Logger: logger, Clock: e.clock.Now,
-		Outbound: outbound.AllowPrivate, Starts: starts}); err != nil {
+	core, err := signin.New(signin.Options{Identity: e.id, Provision: prov, Store: st, BaseURL: "https://files.example.test", Logger: logger,
+		Clock: e.clock.Now, Outbound: outbound.AllowPrivate, Starts: starts,
+		Refusals: events.NewRefusalLimiter(st, events.RefusalLimits{Clock: e.clock.Now, Logger: logger})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.svc, err = New(core, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -92,7 +98,7 @@ type begun struct {
 
 func (e *env) begin(p store.SSOStrategy) begun {
 	e.t.Helper()
-	browser := ssologin.NewBrowserNonce()
+	browser := signin.NewBrowserNonce()
 	redirect, err := e.svc.Begin(e.ctx, e.site, p.ID, browser, "192.0.2.1")
 	if err != nil {
 		e.t.Fatalf("Begin: %v", err)

@@ -9,26 +9,20 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/oidc"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/provision"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
-
-// EventOIDCLogin is the SSO event type of every OpenID Connect sign-in and
-// refusal.
-const EventOIDCLogin = ssologin.EventOIDCLogin
 
 // EventOIDCGroupsOverage records a sign-in whose token named too many
 // groups to carry them: the account's memberships were kept as they were.
 const EventOIDCGroupsOverage = "oidc_groups_overage"
 
 // Checks an OpenID Connect sign-in can fail besides the connector's
-// (oidc.Kind) and the shared ones (ssologin.Check*).
+// (oidc.Kind) and the sign-in core's (signin.Check*).
 const (
 	// CheckState: the state is missing, unknown, used, expired, or was
 	// made for another site or provider.
 	CheckState = string(oidc.KindState)
-	// CheckBrowser: the state was started in another browser.
-	CheckBrowser = ssologin.CheckBrowser
 	// CheckProviderError: the provider answered the sign-in with error=.
 	CheckProviderError = string(oidc.KindProviderError)
 )
@@ -36,96 +30,52 @@ const (
 // refuse records a refusal that names a real sign-in (a state this
 // server made) as an SSO event on siteID (none when 0) and returns it.
 // Every such refusal is recorded.
-func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy, x *provision.ExternalIdentity, e *ssologin.LoginError, ip string) error {
-	ev := refusalEvent(siteID, e, ip)
+func (s *Service) refuse(ctx context.Context, siteID int64, p store.SSOStrategy, x *provision.ExternalIdentity, e *signin.LoginError, ip string) error {
+	ev := store.SSOEvent{SiteID: siteID, EventType: signin.EventOIDCLogin, IP: ip}
 	if x != nil {
 		ev.Username, ev.IdPUID = x.Username, x.ExternalID
 	}
-	if e.Repeats() {
-		s.log.Debug("OpenID Connect sign-in refused again", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
-		return e
-	}
-	if siteID != 0 {
-		s.recordEvent(ctx, ev, p)
-	}
-	s.log.Info("OpenID Connect sign-in refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+	err := s.core.Refuse(ctx, ev, p, e)
 	s.alertTrouble(ctx, p, e)
-	return e
+	return err
 }
 
 // refuseAnonymous is refuse for a request that proved nothing (no state
 // this server made): the flood limiter records it.
-func (s *Service) refuseAnonymous(ctx context.Context, siteID int64, p store.SSOStrategy, e *ssologin.LoginError, ip string) error {
-	if e.Repeats() {
-		// The provider is in back-off: its failure was recorded when it
-		// happened, and each sign-in meanwhile adds nothing.
-		s.log.Debug("OpenID Connect sign-in refused again", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
-		return e
-	}
-	if siteID != 0 {
-		s.refusals.Record(ctx, s.eventAbout(refusalEvent(siteID, e, ip), p))
-	}
-	s.log.Info("OpenID Connect sign-in refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
+func (s *Service) refuseAnonymous(ctx context.Context, siteID int64, p store.SSOStrategy, e *signin.LoginError, ip string) error {
+	err := s.core.RefuseUnproven(ctx, store.SSOEvent{SiteID: siteID, EventType: signin.EventOIDCLogin, IP: ip}, p, e)
 	s.alertTrouble(ctx, p, e)
-	return e
-}
-
-func refusalEvent(siteID int64, e *ssologin.LoginError, ip string) store.SSOEvent {
-	return store.SSOEvent{SiteID: siteID, EventType: EventOIDCLogin, Status: store.EventFailure,
-		Body: "sign-in refused: " + ssologin.Clip(e.EventText(), 1500), EventErrors: []string{e.Check}, IP: ip}
+	return err
 }
 
 // alertTrouble tells the site admins that a provider's discovery document
 // or signing keys could not be read, which stops every sign-in through
 // it. It runs only when a read was made (not for a refusal that Repeats);
 // the Notifier sends at most one such alert per provider and hour.
-func (s *Service) alertTrouble(ctx context.Context, p store.SSOStrategy, e *ssologin.LoginError) {
-	if p.ID == 0 || (e.Check != string(oidc.KindDiscovery) && e.Check != string(oidc.KindKeys)) {
+func (s *Service) alertTrouble(ctx context.Context, p store.SSOStrategy, e *signin.LoginError) {
+	if e.Repeats() || p.ID == 0 || (e.Check != string(oidc.KindDiscovery) && e.Check != string(oidc.KindKeys)) {
 		return
 	}
-	n := events.Notice{SiteID: p.SiteID, Kind: events.NoticeOIDCProviderFailure, SSOStrategyID: p.ID,
-		Subject: fmt.Sprintf("OpenID Connect provider %q cannot be reached", ssologin.Clip(p.Label, 100)),
+	s.core.Alert(ctx, events.Notice{SiteID: p.SiteID, Kind: events.NoticeOIDCProviderFailure, SSOStrategyID: p.ID,
+		Subject: fmt.Sprintf("OpenID Connect provider %q cannot be reached", signin.Clip(p.Label, 100)),
 		Body: fmt.Sprintf("Gatehouse could not read what it needs to trust the OpenID Connect provider %q (id %d):\n%s\n\n"+
 			"Sign-in through this provider fails until it can. Check the provider's tenant, subdomain, authority or issuer "+
 			"settings, and that this server can reach the provider. The SSO events (gatehouse events list --log sso) have each refusal.",
-			ssologin.Clip(p.Label, 100), p.ID, ssologin.Clip(e.EventText(), 1500))}
-	if err := s.notify.Notify(context.WithoutCancel(ctx), n); err != nil {
-		s.log.Warn("oidclogin: alert not delivered", "site_id", p.SiteID, "kind", n.Kind, "error", err)
-	}
+			signin.Clip(p.Label, 100), p.ID, signin.Clip(e.EventText(), 1500))})
 }
 
-// recordEvent writes an SSO event about provider p (zero for none) and
-// logs a failure to write it; the sign-in's answer does not depend on it.
-func (s *Service) recordEvent(ctx context.Context, ev store.SSOEvent, p store.SSOStrategy) {
-	ev = s.eventAbout(ev, p)
-	if err := s.st.CreateSSOEvent(context.WithoutCancel(ctx), &ev); err != nil {
-		s.log.Error("oidclogin: cannot record an SSO event", "site_id", ev.SiteID, "event_type", ev.EventType, "error", err)
-	}
-}
-
-// eventAbout fills in ev's provider fields, clips hostile text and stamps
-// the time.
-func (s *Service) eventAbout(ev store.SSOEvent, p store.SSOStrategy) store.SSOEvent {
-	if p.ID != 0 {
-		ev.SSOStrategyID, ev.Provider, ev.ProviderLabel = p.ID, p.Provider, p.Label
-	}
-	ev.Username, ev.IdPUID = ssologin.Clip(ev.Username, 256), ssologin.Clip(ev.IdPUID, 256)
-	ev.CreatedAt = s.now()
-	return ev
-}
-
-// refusal is ssologin.Refusal for OpenID Connect sign-in.
-func refusal(check string, err error, format string, args ...any) *ssologin.LoginError {
-	return ssologin.Refusal(check, err, oidcRefusal, format, args...)
+// refusal is signin.Refusal for OpenID Connect sign-in.
+func refusal(check string, err error, format string, args ...any) *signin.LoginError {
+	return signin.Refusal(check, err, oidcRefusal, format, args...)
 }
 
 // oidcRefusal reads a connector *oidc.Error.
-func oidcRefusal(err error) (ssologin.ConnectorRefusal, bool) {
+func oidcRefusal(err error) (signin.ConnectorRefusal, bool) {
 	var oe *oidc.Error
 	if !errors.As(err, &oe) {
-		return ssologin.ConnectorRefusal{}, false
+		return signin.ConnectorRefusal{}, false
 	}
-	cr := ssologin.ConnectorRefusal{Check: string(oe.Kind), Advice: advice(oe)}
+	cr := signin.ConnectorRefusal{Check: string(oe.Kind), Advice: advice(oe)}
 	if oe.Err != nil {
 		cr.Cause = oe.Err.Error()
 	}
@@ -163,7 +113,7 @@ func advice(e *oidc.Error) string {
 		hint = "the provider's answer was refused"
 	}
 	if e.Detail != "" {
-		hint += " (" + ssologin.Clip(e.Detail, 300) + ")"
+		hint += " (" + signin.Clip(e.Detail, 300) + ")"
 	}
 	return hint
 }

@@ -7,7 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -32,9 +32,10 @@ type Callback struct {
 
 // Finish completes a sign-in at the redirect URI: it takes the state once
 // (wherever it was made), checks it was made for this provider kind and
-// in this browser, exchanges the code for verified claims, finds or
-// provisions the account, and asks the login policy. Every outcome leaves
-// an SSO event; a refusal is a *ssologin.LoginError naming the check.
+// in this browser, exchanges the code for verified claims, and has the
+// sign-in core find or provision the account and ask the login policy.
+// Every outcome leaves an SSO event; a refusal is a *signin.LoginError
+// naming the check.
 //
 // The browser is checked here when the sign-in's site is the one the
 // callback's host serves: the sign-in started on this host, whose binding
@@ -42,89 +43,80 @@ type Callback struct {
 // started there, where its cookie stays; it comes back unchecked
 // (SignIn.BrowserChecked false) and the front end hands it to that host,
 // which checks the cookie before any session starts.
-func (s *Service) Finish(ctx context.Context, cb Callback) (ssologin.SignIn, error) {
-	badState := &ssologin.LoginError{Check: CheckState, Status: http.StatusForbidden,
+func (s *Service) Finish(ctx context.Context, cb Callback) (signin.SignIn, error) {
+	badState := &signin.LoginError{Check: CheckState, Status: http.StatusForbidden,
 		Message: "this sign-in is unknown, used, expired or was started for another provider; start again from the sign-in page"}
 	if cb.State == "" || len(cb.State) > maxStateLen || len(cb.Code) > maxCodeLen {
 		if cb.Error != "" {
-			return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, providerError(cb), cb.IP)
+			return signin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, providerError(cb), cb.IP)
 		}
-		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
+		return signin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
 	}
-	ls, err := s.st.TakeLoginState(ctx, stateKey(cb.State), s.now())
+	ls, err := s.core.TakeState(ctx, stateKey(cb.State))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && ls.Kind != store.LoginStateOIDC) {
-		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
+		return signin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
 	}
 	if err != nil {
-		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, refusal("", err, ""), cb.IP)
+		return signin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, refusal("", err, ""), cb.IP)
 	}
 	site, err := s.id.GetSite(ctx, ls.SiteID)
 	if err != nil {
-		return ssologin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
+		return signin.SignIn{}, s.refuseAnonymous(ctx, cb.HostSite.ID, store.SSOStrategy{}, badState, cb.IP)
 	}
 	p, err := s.id.GetSSOStrategy(ctx, site.ID, ls.SSOStrategyID)
 	if err != nil || p.Protocol != identity.ProtocolOAuth2 || p.Provider != cb.Provider {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, badState, cb.IP)
+		return signin.SignIn{}, s.refuse(ctx, site.ID, p, nil, badState, cb.IP)
 	}
 	var pend pending
 	if err := json.Unmarshal([]byte(ls.Data), &pend); err != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
+		return signin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
 	}
 	if len(pend.BrowserHash) == 0 {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &ssologin.LoginError{Check: CheckBrowser, Status: http.StatusForbidden,
+		return signin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &signin.LoginError{Check: signin.CheckBrowser, Status: http.StatusForbidden,
 			Message: "this sign-in is tied to no browser; start again from the sign-in page"}, cb.IP)
 	}
 	startedHere := site.ID == cb.HostSite.ID
-	if startedHere && !ssologin.BrowserMatches(cb.Browser, pend.BrowserHash) {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &ssologin.LoginError{Check: CheckBrowser, Status: http.StatusForbidden,
-			Message: "this sign-in was started in another browser, or this browser did not keep its cookie; start again from the sign-in page of this site, in this browser"}, cb.IP)
+	if startedHere && !signin.BrowserMatches(cb.Browser, pend.BrowserHash) {
+		return signin.SignIn{}, s.refuse(ctx, site.ID, p, nil, signin.BrowserRefusal(), cb.IP)
 	}
 	if cb.Error != "" {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, providerError(cb), cb.IP)
+		return signin.SignIn{}, s.refuse(ctx, site.ID, p, nil, providerError(cb), cb.IP)
 	}
 	if !p.Enabled {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &ssologin.LoginError{Check: ssologin.CheckProviderDisabled, Status: http.StatusForbidden,
+		return signin.SignIn{}, s.refuse(ctx, site.ID, p, nil, &signin.LoginError{Check: signin.CheckProviderDisabled, Status: http.StatusForbidden,
 			Message: "this single sign-on provider is disabled; a site admin can enable it"}, cb.IP)
 	}
 	c, err := s.connector(ctx, p)
 	if err != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
+		return signin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
 	}
 	claims, err := c.provider.Exchange(ctx, cb.Code, pend.Verifier, pend.Nonce)
 	if err != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
+		return signin.SignIn{}, s.refuse(ctx, site.ID, p, nil, refusal("", err, ""), cb.IP)
 	}
 	x := externalIdentity(p.Provider, c.settings.LoginClaim, claims)
-	u, created, lerr := ssologin.AccountFor(ctx, s.st, s.prov, site, p, x)
-	if lerr != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, &x, lerr, cb.IP)
-	}
-	u, err = s.id.LoginWithSSO(ctx, site.ID, u.ID, p.ID, identity.ChannelWeb, cb.IP)
+	arrival := signin.Arrival{Site: site, Provider: p, Identity: x, EventType: signin.EventOIDCLogin, IP: cb.IP}
+	u, created, err := s.core.Admit(ctx, arrival)
 	if err != nil {
-		return ssologin.SignIn{}, s.refuse(ctx, site.ID, p, &x, refusal(ssologin.CheckLoginPolicy, err, ""), cb.IP)
+		return signin.SignIn{}, err
 	}
 	if x.GroupsIncomplete {
-		s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventOIDCGroupsOverage, Status: store.EventSkipped,
+		s.core.Record(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventOIDCGroupsOverage, Status: store.EventSkipped,
 			Body: "the ID token named too many groups to carry them (groups overage); the account's group memberships were kept as they were. " +
 				"Send fewer groups (Entra: token configuration, groups assigned to the application) or provision groups with SCIM or an LDAP sync",
 			UserID: u.ID, Username: u.Username, IdPUID: x.ExternalID, IP: cb.IP}, p)
 	}
-	body := "signed in"
-	if created {
-		body = "signed in; the account was created at this first sign-in"
-	}
-	s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventOIDCLogin, Status: store.EventSuccess, Body: body,
-		UserID: u.ID, Username: u.Username, IdPUID: x.ExternalID, IP: cb.IP}, p)
-	return ssologin.SignIn{User: u, Site: site, Provider: p, Created: created,
-		Browser: pend.BrowserHash, BrowserChecked: startedHere}, nil
+	in := s.core.Admitted(ctx, arrival, u, created, "")
+	in.Browser, in.BrowserChecked = pend.BrowserHash, startedHere
+	return in, nil
 }
 
 // providerError is the refusal for a provider's error= answer; its words
 // are the provider's, clipped, since they are whatever the URL says.
-func providerError(cb Callback) *ssologin.LoginError {
-	msg := "the provider answered " + ssologin.Clip(cb.Error, 100)
+func providerError(cb Callback) *signin.LoginError {
+	msg := "the provider answered " + signin.Clip(cb.Error, 100)
 	if cb.ErrorDesc != "" {
-		msg += ": " + ssologin.Clip(cb.ErrorDesc, 400)
+		msg += ": " + signin.Clip(cb.ErrorDesc, 400)
 	}
-	return &ssologin.LoginError{Check: CheckProviderError, Status: http.StatusForbidden, Message: msg}
+	return &signin.LoginError{Check: CheckProviderError, Status: http.StatusForbidden, Message: msg}
 }

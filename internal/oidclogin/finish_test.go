@@ -7,7 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/oidc/oidctest"
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -15,7 +15,7 @@ const tenantA = "11111111-2222-3333-4444-555555555555"
 
 // finish answers a begun sign-in with a token for who, as the provider
 // would, and runs the callback.
-func (e *env) finish(tp *oidctest.TokenEndpoint, p store.SSOStrategy, b begun, who oidctest.Person) (ssologin.SignIn, error) {
+func (e *env) finish(tp *oidctest.TokenEndpoint, p store.SSOStrategy, b begun, who oidctest.Person) (signin.SignIn, error) {
 	code := "code-" + b.state
 	tp.Expect(code, tp.Sign(e.t, p.ClientID, b.nonce, e.clock.Now(), who))
 	return e.svc.Finish(e.ctx, Callback{HostSite: e.site, Provider: p.Provider, State: b.state, Code: code, Browser: b.browser, IP: "192.0.2.1"})
@@ -25,12 +25,12 @@ func (e *env) finish(tp *oidctest.TokenEndpoint, p store.SSOStrategy, b begun, w
 // SSO event records it.
 func (e *env) refusedWith(t *testing.T, err error, check string) {
 	t.Helper()
-	var le *ssologin.LoginError
+	var le *signin.LoginError
 	if !errors.As(err, &le) || le.Check != check {
 		t.Fatalf("got %v, want a refusal by check %q", err, check)
 	}
 	ev := e.newestEvent()
-	if ev.Status != store.EventFailure || ev.EventType != EventOIDCLogin || len(ev.EventErrors) != 1 || ev.EventErrors[0] != check {
+	if ev.Status != store.EventFailure || ev.EventType != signin.EventOIDCLogin || len(ev.EventErrors) != 1 || ev.EventErrors[0] != check {
 		t.Fatalf("newest event %+v does not record the refusal by %q", ev, check)
 	}
 }
@@ -129,7 +129,7 @@ func TestFinishRefusals(t *testing.T) {
 		b := e.begin(p)
 		b.browser = "other-browser"
 		_, err := e.finish(tp, p, b, ada)
-		e.refusedWith(t, err, CheckBrowser)
+		e.refusedWith(t, err, signin.CheckBrowser)
 	})
 	t.Run("callback of another provider kind", func(t *testing.T) {
 		b := e.begin(p)
@@ -162,7 +162,7 @@ func TestFinishRefusals(t *testing.T) {
 	})
 	t.Run("unknown user without provisioning", func(t *testing.T) {
 		_, err := e.finish(tp, p, e.begin(p), oidctest.Person{OID: "oid-eve", Username: "eve@contoso.example"})
-		e.refusedWith(t, err, ssologin.CheckNotProvisioned)
+		e.refusedWith(t, err, signin.CheckNotProvisioned)
 	})
 }
 
@@ -186,7 +186,7 @@ func TestTwoTenantsSideBySide(t *testing.T) {
 	code := "cross-" + bA.state
 	tpA.Expect(code, tpB.Sign(t, pA.ClientID, bA.nonce, e.clock.Now(), oidctest.Person{OID: "oid-2", Username: "two@fabrikam.example"}))
 	_, err = e.svc.Finish(e.ctx, Callback{HostSite: e.site, Provider: "azure", State: bA.state, Code: code, Browser: bA.browser})
-	var le *ssologin.LoginError
+	var le *signin.LoginError
 	if !errors.As(err, &le) || (le.Check != "issuer" && le.Check != "signature" && le.Check != "unknown-key" && le.Check != "tenant") {
 		t.Fatalf("cross-tenant token: %v", err)
 	}
@@ -234,9 +234,9 @@ func TestFinishChecksBrowserWhereItStarted(t *testing.T) {
 	tp.Expect(code, tp.Sign(t, p.ClientID, b.nonce, e.clock.Now(), ada))
 	elsewhere := store.Site{ID: e.site.ID + 1000} // the callback's host serves another site
 	in, err := e.svc.Finish(e.ctx, Callback{HostSite: elsewhere, Provider: p.Provider, State: b.state, Code: code,
-		Browser: ssologin.NewBrowserNonce(), IP: "192.0.2.1"})
-	if err != nil || in.BrowserChecked || !ssologin.BrowserMatches(b.browser, in.Browser) {
+		Browser: signin.NewBrowserNonce(), IP: "192.0.2.1"})
+	if err != nil || in.BrowserChecked || !signin.BrowserMatches(b.browser, in.Browser) {
 		t.Fatalf("sign-in of a site on another host: checked %v, binding matches %v, %v; want it unchecked, carrying the starting browser's binding",
-			in.BrowserChecked, ssologin.BrowserMatches(b.browser, in.Browser), err)
+			in.BrowserChecked, signin.BrowserMatches(b.browser, in.Browser), err)
 	}
 }

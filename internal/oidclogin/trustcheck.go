@@ -6,7 +6,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/oidc"
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -35,7 +35,7 @@ func (s *Service) CheckTrust(ctx context.Context, p store.SSOStrategy) (identity
 		}
 		return nil, identity.ErrInvalidParams.With("the OpenID provider at %s cannot be used: %s could not be read or holds nothing usable (%s). "+
 			"Check %s, and that this server can reach the provider; nothing was changed",
-			ssologin.Clip(issuer, 300), what, ssologin.Clip(err.Error(), 1000), issuerSettings(p.Provider))
+			signin.Clip(issuer, 300), what, signin.Clip(err.Error(), 1000), issuerSettings(p.Provider))
 	}
 	return nil, nil
 }

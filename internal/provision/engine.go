@@ -59,6 +59,7 @@ type Engine struct {
 	notify events.Notifier
 	log    *slog.Logger
 	batch  int
+	events *events.SSOLog // where the engine's SSO events go
 }
 
 // New returns an Engine writing to st.
@@ -76,6 +77,7 @@ func New(st store.Store, o Options) *Engine {
 	if e.batch <= 0 {
 		e.batch = 500
 	}
+	e.events = events.NewSSOLog(st, nil, e.now, e.log)
 	return e
 }
 

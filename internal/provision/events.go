@@ -94,12 +94,11 @@ func (e *Engine) userEvent(ctx context.Context, s *state, op *userOp, sessionsEn
 	ev := store.SSOEvent{
 		SiteID: s.siteID, EventType: typ, Status: store.EventSuccess, Body: jsonText(body),
 		UserID: op.after.ID, Username: op.after.Username, IdPUID: op.after.ExternalID,
-		Provider: s.p.Provider, ProviderLabel: s.p.Label, SSOStrategyID: s.p.ID, CreatedAt: e.now(),
 	}
 	if op.action == ActionDelete {
 		ev.UserID = 0
 	}
-	return e.st.CreateSSOEvent(ctx, &ev)
+	return e.events.Write(ctx, ev, s.p)
 }
 
 // refusalEvent records a refusal outside any transaction, so it stays
@@ -113,14 +112,10 @@ func (e *Engine) refusalEvent(ctx context.Context, p store.SSOStrategy, r *refus
 	if r.conflict {
 		body["action"] = ActionConflict
 	}
-	ev := store.SSOEvent{
+	e.events.Record(ctx, store.SSOEvent{
 		SiteID: p.SiteID, EventType: typ, Status: store.EventFailure, Body: jsonText(body),
 		EventErrors: []string{r.reason}, UserID: r.userID, Username: clip(r.username), IdPUID: clip(r.ext),
-		Provider: p.Provider, ProviderLabel: p.Label, SSOStrategyID: p.ID, CreatedAt: e.now(),
-	}
-	if err := e.st.CreateSSOEvent(context.WithoutCancel(ctx), &ev); err != nil {
-		e.log.Error("provision: cannot record a refusal", "site_id", p.SiteID, "sso_strategy_id", p.ID, "error", err)
-	}
+	}, p)
 }
 
 // groupEvent records one group change, in the caller's transaction.
@@ -140,14 +135,11 @@ func (e *Engine) groupEvent(ctx context.Context, p store.SSOStrategy, action Act
 	for _, k := range keys {
 		body[k] = extra[k]
 	}
-	ev := store.SSOEvent{
-		SiteID: p.SiteID, EventType: EventGroup, Status: store.EventSuccess, Body: jsonText(body),
-		Provider: p.Provider, ProviderLabel: p.Label, SSOStrategyID: p.ID, CreatedAt: e.now(),
-	}
+	ev := store.SSOEvent{SiteID: p.SiteID, EventType: EventGroup, Status: store.EventSuccess, Body: jsonText(body)}
 	if after != nil {
 		ev.IdPUID = after.ExternalID
 	} else if before != nil {
 		ev.IdPUID = before.ExternalID
 	}
-	return e.st.CreateSSOEvent(ctx, &ev)
+	return e.events.Write(ctx, ev, p)
 }

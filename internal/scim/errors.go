@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -54,7 +55,7 @@ func engineError(err error) *Error {
 		return &Error{Status: http.StatusConflict, ScimType: typeUniqueness, Detail: refused.Reason}
 	case errors.As(err, &refused):
 		return badRequest(typeInvalidValue, "refused by the provider's provisioning settings: %s", refused.Reason)
-	case errors.Is(err, provision.ErrUnknown), errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, provision.ErrUnknown), notFound(err):
 		return errNotFound("the resource does not exist (or was deleted meanwhile)")
 	case errors.Is(err, store.ErrConflict), errors.Is(err, provision.ErrConflict):
 		return &Error{Status: http.StatusConflict, ScimType: typeUniqueness, Detail: err.Error()}
@@ -90,4 +91,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// notFound reports whether err says the record asked for does not exist,
+// in the words of the store (under the provisioning engine) or of the
+// identity core (through which SCIM reads).
+func notFound(err error) bool {
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, identity.ErrUserNotFound) || errors.Is(err, identity.ErrGroupNotFound)
 }

@@ -174,7 +174,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *request, id string) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if g, err = h.st.GetGroup(ctx, r.p.SiteID, g.ID); err != nil {
+	if g, err = h.id.GetGroup(ctx, r.p.SiteID, g.ID); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -3,7 +3,6 @@ package scim
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -96,8 +95,8 @@ func (h *Handler) loadGroup(ctx context.Context, r *request, id string) (store.G
 	if !ok {
 		return store.Group{}, errNotFound("Group " + clip(id, 100) + " not found")
 	}
-	g, err := h.st.GetGroup(ctx, r.p.SiteID, n)
-	if errors.Is(err, store.ErrNotFound) || err == nil && g.SSOStrategyID != r.p.ID {
+	g, err := h.id.GetGroup(ctx, r.p.SiteID, n)
+	if notFound(err) || err == nil && g.SSOStrategyID != r.p.ID {
 		return store.Group{}, errNotFound("Group " + clip(id, 100) + " not found")
 	}
 	return g, err
@@ -127,7 +126,7 @@ func (h *Handler) renderGroup(ctx context.Context, r *request, g store.Group, wi
 	}
 	members := []any{}
 	for after := int64(0); ; {
-		page, err := h.st.ListGroupUsers(ctx, r.p.SiteID, store.GroupUserQuery{GroupID: g.ID,
+		page, err := h.id.ListGroupUsers(ctx, r.p.SiteID, store.GroupUserQuery{GroupID: g.ID,
 			ListOptions: store.ListOptions{AfterID: after, Limit: 1000}})
 		if err != nil {
 			return nil, err
@@ -181,12 +180,12 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *request) {
 	var list []store.Group
 	var err error
 	if lp.count > 0 {
-		if list, err = h.st.ListGroups(r.Context(), r.p.SiteID, q); err != nil {
+		if list, err = h.id.ListGroups(r.Context(), r.p.SiteID, q); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 	}
-	total, err := h.st.CountGroups(r.Context(), r.p.SiteID, q)
+	total, err := h.id.CountGroups(r.Context(), r.p.SiteID, q)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -246,7 +245,7 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *request) {
 
 // checkNewGroup refuses a create whose displayName or externalId is taken.
 func (h *Handler) checkNewGroup(ctx context.Context, r *request, name, key string) *Error {
-	byName, err := h.st.ListGroups(ctx, r.p.SiteID, store.GroupQuery{Name: name, ListOptions: store.ListOptions{Limit: 1}})
+	byName, err := h.id.ListGroups(ctx, r.p.SiteID, store.GroupQuery{Name: name, ListOptions: store.ListOptions{Limit: 1}})
 	if err != nil {
 		return errInternal()
 	}
@@ -254,7 +253,7 @@ func (h *Handler) checkNewGroup(ctx context.Context, r *request, name, key strin
 		return &Error{Status: http.StatusConflict, ScimType: typeUniqueness,
 			Detail: "a group named " + strconvQuote(name) + " exists; find it with filter=displayName eq \"…\""}
 	}
-	byKey, err := h.st.ListGroups(ctx, r.p.SiteID, store.GroupQuery{SSOStrategyID: r.p.ID, ExternalID: key,
+	byKey, err := h.id.ListGroups(ctx, r.p.SiteID, store.GroupQuery{SSOStrategyID: r.p.ID, ExternalID: key,
 		ListOptions: store.ListOptions{Limit: 1}})
 	if err != nil {
 		return errInternal()
@@ -359,7 +358,7 @@ func (h *Handler) memberKeys(ctx context.Context, r *request, ids []string) ([]s
 		if len(or.Args) == 1 {
 			or = &or.Args[0]
 		}
-		users, err := h.st.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, Filter: or,
+		users, err := h.id.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, Filter: or,
 			ListOptions: store.ListOptions{Limit: len(chunk)}})
 		if err != nil {
 			return nil, err

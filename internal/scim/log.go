@@ -98,7 +98,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 func (h *Handler) record(ctx context.Context, r *request, rec *recorder) {
 	siteID := r.p.SiteID
 	if siteID == 0 {
-		site, err := h.st.DefaultSite(ctx)
+		site, err := h.id.ResolveSite(ctx, "")
 		if err != nil {
 			h.log.Warn("SCIM request not logged: no site to log it on", "err", err)
 			return
@@ -121,7 +121,7 @@ func (h *Handler) record(ctx context.Context, r *request, rec *recorder) {
 			IP: remoteHost(r.RemoteAddr)})
 		return
 	}
-	if err := h.st.CreateScimLog(context.WithoutCancel(ctx), l); err != nil {
+	if err := h.logs.CreateScimLog(context.WithoutCancel(ctx), l); err != nil {
 		h.log.Warn("SCIM request not logged", "err", err, "site_id", siteID)
 	}
 }

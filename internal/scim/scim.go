@@ -52,25 +52,51 @@ type Authenticator interface {
 	AuthenticateSCIM(ctx context.Context, authorization string, loopback bool) (store.SSOStrategy, error)
 }
 
-// Config configures a Handler.
+// Identity is what SCIM reads of the identity records: the resources its
+// GETs and lists answer with, and the names and keys a create must not
+// take. *identity.Service is one. Changes go through the provisioning
+// engine.
+type Identity interface {
+	ResolveSite(ctx context.Context, subdomain string) (store.Site, error)
+	GetUser(ctx context.Context, siteID, id int64) (store.User, error)
+	GetUserByUsername(ctx context.Context, siteID int64, username string) (store.User, error)
+	ListUsers(ctx context.Context, siteID int64, q store.UserQuery) ([]store.User, error)
+	CountUsersMatching(ctx context.Context, siteID int64, q store.UserQuery) (int, error)
+	GetGroup(ctx context.Context, siteID, id int64) (store.Group, error)
+	ListGroups(ctx context.Context, siteID int64, q store.GroupQuery) ([]store.Group, error)
+	CountGroups(ctx context.Context, siteID int64, q store.GroupQuery) (int, error)
+	ListGroupUsers(ctx context.Context, siteID int64, q store.GroupUserQuery) ([]store.GroupUser, error)
+}
+
+// LogWriter keeps the log of SCIM requests (scim_logs), the admin's record
+// of what a provisioning client sent; store.Store is one.
+type LogWriter interface {
+	CreateScimLog(ctx context.Context, l *store.ScimLog) error
+}
+
+// Config configures a Handler. Identity, Log, Engine, Auth and Refusals
+// are required; the server wires its identity core, its store (for the
+// request log, nothing else of it) and its engine (which serialises
+// membership changes).
 type Config struct {
-	Store  store.Store
-	Engine *provision.Engine
-	Auth   Authenticator
+	Identity Identity
+	Log      LogWriter
+	Engine   *provision.Engine
+	Auth     Authenticator
 	// BaseURL is where clients reach Gatehouse ("https://files.example.com");
 	// meta.location and $ref are absolute under it. Empty: relative.
 	BaseURL string
 	Clock   func() time.Time // default time.Now
 	Logger  *slog.Logger     // default slog.Default()
 	// Refusals records requests refused for want of valid credentials
-	// (see record); share the server's one and run it (default: one of
-	// this handler's own, whose windows close only as new refusals arrive).
+	// (see record); share the server's one and run it.
 	Refusals *events.RefusalLimiter
 }
 
 // Handler serves /api/scim and /api/scim/v2.
 type Handler struct {
-	st       store.Store
+	id       Identity
+	logs     LogWriter
 	engine   *provision.Engine
 	auth     Authenticator
 	baseURL  string
@@ -82,16 +108,13 @@ type Handler struct {
 // New returns the SCIM handler; it expects the full request path
 // (/api/scim/...), so mount it at /api/scim and /api/scim/.
 func New(c Config) *Handler {
-	h := &Handler{st: c.Store, engine: c.Engine, auth: c.Auth, baseURL: strings.TrimRight(c.BaseURL, "/"),
+	h := &Handler{id: c.Identity, logs: c.Log, engine: c.Engine, auth: c.Auth, baseURL: strings.TrimRight(c.BaseURL, "/"),
 		now: c.Clock, log: c.Logger, refusals: c.Refusals}
 	if h.now == nil {
 		h.now = time.Now
 	}
 	if h.log == nil {
 		h.log = slog.Default()
-	}
-	if h.refusals == nil {
-		h.refusals = events.NewRefusalLimiter(h.st, events.RefusalLimits{Clock: h.now, Logger: h.log})
 	}
 	return h
 }

@@ -34,8 +34,8 @@ func (h *Handler) loadUser(ctx context.Context, r *request, id string) (store.Us
 	if !ok {
 		return store.User{}, errNotFound("User " + clip(id, 100) + " not found")
 	}
-	u, err := h.st.GetUser(ctx, r.p.SiteID, n)
-	if errors.Is(err, store.ErrNotFound) || err == nil && u.SSOStrategyID != r.p.ID {
+	u, err := h.id.GetUser(ctx, r.p.SiteID, n)
+	if notFound(err) || err == nil && u.SSOStrategyID != r.p.ID {
 		return store.User{}, errNotFound("User " + clip(id, 100) + " not found")
 	}
 	return u, err
@@ -96,14 +96,14 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *request) {
 	var list []store.User
 	var err error
 	if lp.count > 0 {
-		if list, err = h.st.ListUsers(r.Context(), r.p.SiteID, q); err != nil {
+		if list, err = h.id.ListUsers(r.Context(), r.p.SiteID, q); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 	}
 	total := len(list) + lp.startIndex - 1
 	if len(list) == 0 || len(list) == lp.count {
-		if total, err = h.st.CountUsers(r.Context(), r.p.SiteID, q); err != nil {
+		if total, err = h.id.CountUsersMatching(r.Context(), r.p.SiteID, q); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -276,10 +276,10 @@ func (h *Handler) saveUser(ctx context.Context, r *request, existing *store.User
 // checkNewUser refuses a create whose userName or externalId is taken
 // (409 uniqueness, RFC 7644 §3.3) and picks the new account's key.
 func (h *Handler) checkNewUser(ctx context.Context, r *request, x *provision.ExternalIdentity) *Error {
-	if _, err := h.st.GetUserByUsername(ctx, r.p.SiteID, x.Username); err == nil {
+	if _, err := h.id.GetUserByUsername(ctx, r.p.SiteID, x.Username); err == nil {
 		return &Error{Status: http.StatusConflict, ScimType: typeUniqueness,
 			Detail: "userName " + strconvQuote(x.Username) + " is taken; find the existing user with filter=userName eq \"…\""}
-	} else if !errors.Is(err, store.ErrNotFound) {
+	} else if !notFound(err) {
 		return errInternal()
 	}
 	x.ExternalID = x.SCIM.ExternalID
@@ -290,7 +290,7 @@ func (h *Handler) checkNewUser(ctx context.Context, r *request, x *provision.Ext
 	if strings.HasPrefix(x.ExternalID, generatedKeyPrefix) {
 		return badRequest(typeInvalidValue, "externalId may not start with %q", generatedKeyPrefix)
 	}
-	taken, err := h.st.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, ExternalID: x.ExternalID,
+	taken, err := h.id.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, ExternalID: x.ExternalID,
 		ListOptions: store.ListOptions{Limit: 1}})
 	if err != nil {
 		return errInternal()

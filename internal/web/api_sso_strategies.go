@@ -8,7 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -79,7 +79,7 @@ type ssoStrategyJSON struct {
 	UpdatedAt        apiTime         `json:"updated_at"`
 	// The values to paste into the identity provider (SAML providers only;
 	// read-only, Gatehouse additions to Files.com's object).
-	*ssologin.SPValues
+	*samllogin.SPValues
 	// The OpenID Connect values to paste into the provider (oauth2
 	// providers only; read-only, Gatehouse additions).
 	*oidclogin.RPValues
@@ -94,14 +94,14 @@ func (s *server) renderSSOStrategy(ctx context.Context, st store.SSOStrategy) (a
 	if !json.Valid(opts) {
 		opts = json.RawMessage("{}")
 	}
-	var sp *ssologin.SPValues
-	if s.sso != nil && st.Protocol == identity.ProtocolSAML {
-		v := s.sso.SPValuesFor(siteFrom(ctx), st)
+	var sp *samllogin.SPValues
+	if s.saml != nil && st.Protocol == identity.ProtocolSAML {
+		v := s.saml.SPValuesFor(siteFrom(ctx), st)
 		sp = &v
 	}
 	var rp *oidclogin.RPValues
 	if s.oidc != nil && st.Protocol == identity.ProtocolOAuth2 {
-		v := s.oidc.RPValuesFor(s.siteURL(siteFrom(ctx)), st)
+		v := s.oidc.RPValuesFor(siteFrom(ctx), st)
 		rp = &v
 	}
 	return ssoStrategyJSON{
@@ -240,13 +240,4 @@ func (s *server) deleteSSOStrategy(w http.ResponseWriter, r *http.Request, c *ap
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// siteURL is where a site's pages are served: the SAML service knows
-// (SUBDOMAIN.SiteDomain), else BaseURL's origin.
-func (s *server) siteURL(site store.Site) string {
-	if s.sso != nil {
-		return s.sso.SiteURL(site)
-	}
-	return s.baseOrigin
 }

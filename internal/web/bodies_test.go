@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/scim"
 )
 
@@ -22,7 +23,8 @@ func bodyServer(t *testing.T, h *harness, cfg Config, adjust func(*server)) stri
 	cfg.Service, cfg.Logger, cfg.Provision = h.svc, nil, h.provision
 	srv := httptest.NewUnstartedServer(nil)
 	cfg.BaseURL = "http://" + srv.Listener.Addr().String()
-	cfg.SCIM = scim.New(scim.Config{Store: h.svc.Store(), Engine: h.provision, Auth: h.svc, BaseURL: cfg.BaseURL})
+	cfg.SCIM = scim.New(scim.Config{Identity: h.svc, Log: h.st, Engine: h.provision, Auth: h.svc, BaseURL: cfg.BaseURL,
+		Refusals: events.NewRefusalLimiter(h.st, events.RefusalLimits{})})
 	s, err := newServer(cfg)
 	if err != nil {
 		t.Fatal(err)

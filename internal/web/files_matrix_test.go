@@ -113,11 +113,11 @@ func TestAPICredentialMatrix(t *testing.T) {
 func (h *harness) federatedAPIUser(username, protocol, provider string) store.User {
 	h.t.Helper()
 	p := store.SSOStrategy{SiteID: h.site.ID, Protocol: protocol, Provider: provider, Enabled: true}
-	if err := h.svc.Store().CreateSSOStrategy(h.ctx, &p); err != nil {
+	if err := h.st.CreateSSOStrategy(h.ctx, &p); err != nil {
 		h.t.Fatal(err)
 	}
 	u := store.User{SiteID: h.site.ID, Username: username, AuthenticationMethod: store.AuthSSO, SSOStrategyID: p.ID, RestAPIPermission: true}
-	if err := h.svc.Store().CreateUser(h.ctx, &u); err != nil {
+	if err := h.st.CreateUser(h.ctx, &u); err != nil {
 		h.t.Fatal(err)
 	}
 	return u

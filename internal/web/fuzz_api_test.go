@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/teststore"
+	"github.com/gatehouse/gatehouse/internal/transfer/multipart"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -135,7 +136,8 @@ func newAPIFuzz(f *testing.F) *apiFuzz {
 		f.Fatal(err)
 	}
 	if handler, err = New(Config{Service: fx.svc, BaseURL: fx.srv.URL, Logger: quiet,
-		Provision: provision.New(st, provision.Options{Logger: quiet}), Files: files}); err != nil {
+		Provision: provision.New(st, provision.Options{Logger: quiet}), Files: files,
+		Uploads: multipart.New(multipart.Options{Store: st, Staging: files, Logger: quiet})}); err != nil {
 		f.Fatal(err)
 	}
 	pw, method, yes := strongPassword, store.AuthPassword, true

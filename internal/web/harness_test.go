@@ -22,11 +22,13 @@ import (
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/store/teststore"
 	"github.com/gatehouse/gatehouse/internal/testclock"
+	"github.com/gatehouse/gatehouse/internal/transfer/multipart"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -53,9 +55,11 @@ func (b *lockedBuffer) String() string {
 type harness struct {
 	t         *testing.T
 	ctx       context.Context
+	st        store.Store
 	svc       *identity.Service
 	provision *provision.Engine
-	sso       *ssologin.Service
+	signin    *signin.Service
+	saml      *samllogin.Service
 	oidc      *oidclogin.Service
 	refusals  *events.RefusalLimiter
 	starts    *sourcelimit.Limiter
@@ -72,9 +76,9 @@ type harness struct {
 // strongPassword meets the default site minimum length.
 const strongPassword = "correct horse battery staple"
 
-// newHarness starts the front end; sso adjusts the SSO service's options
+// newHarness starts the front end; sso adjusts the sign-in core's options
 // (a test may trust its own TLS server for metadata, say).
-func newHarness(t *testing.T, sso ...func(*ssologin.Options)) *harness {
+func newHarness(t *testing.T, sso ...func(*signin.Options)) *harness {
 	t.Helper()
 	return newHarnessWith(t, nil, sso...)
 }
@@ -82,7 +86,7 @@ func newHarness(t *testing.T, sso ...func(*ssologin.Options)) *harness {
 // newHarnessWith is newHarness with a hook that adjusts the identity
 // core's options over the store before the core is made (the LDAP tests
 // give it a directory).
-func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Options), sso ...func(*ssologin.Options)) *harness {
+func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Options), sso ...func(*signin.Options)) *harness {
 	t.Helper()
 	return newHarnessHooked(t, harnessHooks{identity: adjustIdentity, sso: sso})
 }
@@ -90,8 +94,7 @@ func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Opt
 // harnessHooks adjust the services' options before they are made.
 type harnessHooks struct {
 	identity func(store.Store, *identity.Options)
-	sso      []func(*ssologin.Options)
-	oidc     func(*oidclogin.Options)
+	sso      []func(*signin.Options) // the sign-in core's, for SAML and OpenID Connect
 }
 
 // newHarnessHooked is newHarness with every hook.
@@ -100,7 +103,7 @@ func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 	st := teststore.Open(t)
 	sealer := identitytest.Sealer(t)
 	var err error
-	h := &harness{t: t, ctx: context.Background(), logs: &lockedBuffer{}, requests: map[string]int{},
+	h := &harness{t: t, ctx: context.Background(), st: st, logs: &lockedBuffer{}, requests: map[string]int{},
 		clock: testclock.New(time.Now().UTC().Truncate(time.Second))}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	idOpts := identity.Options{Clock: h.clock.Now, Logger: logger, Sealer: sealer, PasswordHashing: identitytest.CheapHashing()}
@@ -121,34 +124,31 @@ func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 	t.Cleanup(h.srv.Close)
 	h.provision = provision.New(st, provision.Options{Clock: h.clock.Now, Logger: logger})
 	h.refusals = events.NewRefusalLimiter(st, events.RefusalLimits{Clock: h.clock.Now, Logger: logger})
-	h.starts = ssologin.NewStartLimiter(h.clock.Now, logger)
+	h.starts = signin.NewStartLimiter(h.clock.Now, logger)
 	// The tests' identity providers, metadata servers and directories
 	// run on loopback, which the server reaches only when allowed to.
-	ssoOpts := ssologin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL,
+	signinOpts := signin.Options{Identity: h.svc, Provision: h.provision, Store: st, BaseURL: h.srv.URL,
 		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals, Starts: h.starts}
 	for _, adjust := range hooks.sso {
-		adjust(&ssoOpts)
+		adjust(&signinOpts)
 	}
-	h.sso, err = ssologin.New(ssoOpts)
-	if err != nil {
-		t.Fatalf("ssologin.New: %v", err)
+	if h.signin, err = signin.New(signinOpts); err != nil {
+		t.Fatalf("signin.New: %v", err)
 	}
-	oidcOpts := oidclogin.Options{Identity: h.svc, Provision: h.provision, BaseURL: h.srv.URL, Logger: logger,
-		Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals, Starts: h.starts}
-	if hooks.oidc != nil {
-		hooks.oidc(&oidcOpts)
+	if h.saml, err = samllogin.New(h.signin); err != nil {
+		t.Fatalf("samllogin.New: %v", err)
 	}
-	h.oidc, err = oidclogin.New(oidcOpts)
-	if err != nil {
+	if h.oidc, err = oidclogin.New(h.signin, oidclogin.Options{}); err != nil {
 		t.Fatalf("oidclogin.New: %v", err)
 	}
 	// Saving a provider checks what it trusts, as the server does.
-	h.svc.SetTrustChecker(identity.TrustByProtocol{identity.ProtocolSAML: h.sso, identity.ProtocolOAuth2: h.oidc})
+	h.svc.SetTrustChecker(identity.TrustByProtocol{identity.ProtocolSAML: h.saml, identity.ProtocolOAuth2: h.oidc})
 	if h.files, err = vfs.New(filepath.Join(t.TempDir(), "files"), st); err != nil {
 		t.Fatalf("file storage: %v", err)
 	}
 	handler, err = New(Config{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now,
-		Provision: h.provision, SSO: h.sso, OIDC: h.oidc, Files: h.files})
+		Provision: h.provision, SignIn: h.signin, SAML: h.saml, OIDC: h.oidc, Files: h.files,
+		Uploads: multipart.New(multipart.Options{Store: st, Staging: h.files, Clock: h.clock.Now, Logger: logger})})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}

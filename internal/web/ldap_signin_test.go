@@ -91,7 +91,7 @@ func (h *ldapHarness) sync() {
 
 func (h *ldapHarness) user(username string) store.User {
 	h.t.Helper()
-	u, err := h.svc.Store().GetUserByUsername(h.ctx, h.site.ID, username)
+	u, err := h.st.GetUserByUsername(h.ctx, h.site.ID, username)
 	if err != nil {
 		h.t.Fatalf("user %s: %v", username, err)
 	}

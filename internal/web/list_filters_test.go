@@ -30,7 +30,7 @@ func newListFixture(t *testing.T) *listFixture {
 	h := newHarness(t)
 	admin := h.createUser("admin", true)
 	_, key := h.apiKeyFor(admin, time.Time{})
-	st := h.svc.Store()
+	st := h.st
 	t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	for i, u := range []struct {
 		name, company string

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/oidc/oidctest"
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/oidclogin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -134,7 +134,7 @@ func (s *oidcSetup) wantRefused(res rawResponse, check string) {
 	if !strings.Contains(string(res.body), "("+check+")") {
 		s.t.Errorf("refusal page does not name the check %q:\n%s", check, res.body)
 	}
-	evs, err := s.svc.Store().ListSSOEvents(s.ctx, s.site.ID, store.EventQuery{EventType: oidclogin.EventOIDCLogin, ListOptions: store.ListOptions{Limit: 1000}})
+	evs, err := s.st.ListSSOEvents(s.ctx, s.site.ID, store.EventQuery{EventType: signin.EventOIDCLogin, ListOptions: store.ListOptions{Limit: 1000}})
 	if err != nil || len(evs) == 0 {
 		s.t.Fatalf("no events: %v", err)
 	}
@@ -154,7 +154,7 @@ func TestOIDCSignInJustInTime(t *testing.T) {
 	s := newOIDCSetup(t, true)
 	st := s.begin(s.provider)
 	s.wantSignedIn(s.get(s.login(s.idp, st, "alice"), st.browser), "alice@contoso.example")
-	u, err := s.svc.Store().GetUserByUsername(s.ctx, s.site.ID, "alice@contoso.example")
+	u, err := s.st.GetUserByUsername(s.ctx, s.site.ID, "alice@contoso.example")
 	if err != nil || u.SSOStrategyID != s.provider.ID || u.ExternalID != "690222be-ff1a-4d56-abd1-7e4f7d38e474" || u.Email != "alice.smith@contoso.example" {
 		t.Fatalf("JIT account %+v %v", u, err)
 	}
@@ -288,7 +288,7 @@ func TestOIDCLoginPageButtonAndRedirectURI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := s.oidc.RPValuesFor(s.srv.URL, v)
+	got := s.oidc.RPValuesFor(s.site, v)
 	if got.RedirectURI != s.srv.URL+"/login_from_oauth?provider=azure" {
 		t.Fatalf("redirect URI %q", got.RedirectURI)
 	}
@@ -321,7 +321,7 @@ func TestOIDCSignInToSiteOnItsOwnHost(t *testing.T) {
 	if home := s.get("/", c, "Host", acmeHost); home.status != http.StatusOK || !strings.Contains(string(home.body), "alice@contoso.example") {
 		t.Fatalf("acme's home page: %d", home.status)
 	}
-	if _, err := s.svc.Store().GetUserByUsername(s.ctx, s.site.ID, "alice@contoso.example"); err == nil {
+	if _, err := s.st.GetUserByUsername(s.ctx, s.site.ID, "alice@contoso.example"); err == nil {
 		t.Fatal("acme's sign-in made an account on the default site")
 	}
 	// The default site's providers do not answer for acme's state.
@@ -331,7 +331,7 @@ func TestOIDCSignInToSiteOnItsOwnHost(t *testing.T) {
 	if forOther.status != http.StatusForbidden || !strings.Contains(string(forOther.body), "(state)") {
 		t.Fatalf("state of acme's provider under another provider kind: %d", forOther.status)
 	}
-	evs, err := s.svc.Store().ListSSOEvents(s.ctx, acme.ID, store.EventQuery{EventType: oidclogin.EventOIDCLogin, ListOptions: store.ListOptions{Limit: 100}})
+	evs, err := s.st.ListSSOEvents(s.ctx, acme.ID, store.EventQuery{EventType: signin.EventOIDCLogin, ListOptions: store.ListOptions{Limit: 100}})
 	if err != nil || len(evs) == 0 || !slices.Contains(evs[len(evs)-1].EventErrors, "state") {
 		t.Fatalf("acme's events lack the refusal: %+v %v", evs, err)
 	}

@@ -171,8 +171,8 @@ func (s *server) logoutSubmit(w http.ResponseWriter, r *http.Request, pc *pageCa
 	// A session a SAML sign-in started is also ended at the identity
 	// provider when it has single logout: the browser goes there next.
 	next := "/login"
-	if s.sso != nil && pc.who.session != nil {
-		if slo := s.sso.StartLogout(r.Context(), pc.site, *pc.who.session); slo != "" {
+	if s.saml != nil && pc.who.session != nil {
+		if slo := s.saml.StartLogout(r.Context(), pc.site, *pc.who.session); slo != "" {
 			next = slo
 		}
 	}

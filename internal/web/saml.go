@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -21,7 +22,7 @@ import (
 // URL is our entity ID: /saml/metadata for the providers on the shared ACS,
 // /saml/metadata/{identifier} for a provider with a provider_identifier.
 func (s *server) samlMetadata(w http.ResponseWriter, r *http.Request) {
-	if s.sso == nil {
+	if s.saml == nil {
 		s.pageNotFound(w, r)
 		return
 	}
@@ -31,7 +32,7 @@ func (s *server) samlMetadata(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := store.SSOStrategy{Protocol: identity.ProtocolSAML, ProviderIdentifier: identifier}
-	md, err := s.sso.Metadata(r.Context(), siteFrom(r.Context()), p)
+	md, err := s.saml.Metadata(r.Context(), siteFrom(r.Context()), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -56,7 +57,7 @@ func (s *server) signInProvider(w http.ResponseWriter, r *http.Request) (int64, 
 
 // samlLogin starts an SP-initiated sign-in: 302 to the identity provider.
 func (s *server) samlLogin(w http.ResponseWriter, r *http.Request) {
-	if s.sso == nil {
+	if s.saml == nil {
 		s.pageNotFound(w, r)
 		return
 	}
@@ -64,7 +65,7 @@ func (s *server) samlLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	redirect, err := s.sso.Begin(r.Context(), siteFrom(r.Context()), id, s.bindBrowser(w, r), s.clientIP(r))
+	redirect, err := s.saml.Begin(r.Context(), siteFrom(r.Context()), id, s.bindBrowser(w, r), s.clientIP(r))
 	if err != nil {
 		s.renderSSOError(w, r, err)
 		return
@@ -85,7 +86,7 @@ func (s *server) samlLogin(w http.ResponseWriter, r *http.Request) {
 // sent the request cannot be seen here, without cookies: an answer to our
 // request always goes on to the handoff, where it is.
 func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
-	if s.sso == nil {
+	if s.saml == nil {
 		s.pageNotFound(w, r)
 		return
 	}
@@ -95,7 +96,7 @@ func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	identifier := r.PathValue("identifier")
-	in, err := s.sso.Consume(r.Context(), ssologin.ConsumeRequest{
+	in, err := s.saml.Consume(r.Context(), samllogin.ConsumeRequest{
 		HostSite: siteFrom(r.Context()), Identifier: identifier,
 		SAMLResponse: r.PostForm.Get("SAMLResponse"), RelayState: r.PostForm.Get("RelayState"), IP: s.clientIP(r),
 	})
@@ -113,16 +114,12 @@ func (s *server) samlConsume(w http.ResponseWriter, r *http.Request) {
 // goes through the handoff to the host where it started — the site's own,
 // or this one after a cross-site POST that could not bring the binding
 // cookie — and the 303 makes that a top-level GET, which carries it.
-func (s *server) finishSSOSignIn(w http.ResponseWriter, r *http.Request, in ssologin.SignIn) {
+func (s *server) finishSSOSignIn(w http.ResponseWriter, r *http.Request, in signin.SignIn) {
 	if in.Site.ID == siteFrom(r.Context()).ID && (in.Browser == nil || in.BrowserChecked) {
 		s.startSSOSession(w, r, in)
 		return
 	}
-	if s.sso == nil {
-		s.renderErrorPage(w, r, s.typed(r, errors.New("web: a sign-in needs the handoff, and single sign-on is not configured")))
-		return
-	}
-	next, err := s.sso.Handoff(r.Context(), in)
+	next, err := s.signin.Handoff(r.Context(), in)
 	if err != nil {
 		s.renderSSOError(w, r, err)
 		return
@@ -136,12 +133,12 @@ func (s *server) finishSSOSignIn(w http.ResponseWriter, r *http.Request, in ssol
 // session here. It needs no CSRF token: the token is single use, and the
 // binding is what ties it to this browser.
 func (s *server) samlHandoff(w http.ResponseWriter, r *http.Request) {
-	if s.sso == nil {
+	if s.signin == nil {
 		s.pageNotFound(w, r)
 		return
 	}
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	in, err := s.sso.TakeHandoff(r.Context(), siteFrom(r.Context()), r.URL.Query().Get("token"), s.browserNonce(r), s.clientIP(r))
+	in, err := s.signin.TakeHandoff(r.Context(), siteFrom(r.Context()), r.URL.Query().Get("token"), s.browserNonce(r), s.clientIP(r))
 	if err != nil {
 		s.renderSSOError(w, r, err)
 		return
@@ -151,15 +148,11 @@ func (s *server) samlHandoff(w http.ResponseWriter, r *http.Request) {
 
 // startSSOSession starts the session of a finished SSO sign-in, sets its
 // cookie and sends the browser to the start page.
-func (s *server) startSSOSession(w http.ResponseWriter, r *http.Request, in ssologin.SignIn) {
-	token, sess, err := s.svc.StartSSOSession(r.Context(), in.User, identity.ChannelWeb, s.clientIP(r), r.UserAgent(),
-		identity.SSOSessionInfo{SessionIndex: in.SessionIndex, NotOnOrAfter: in.SessionNotOnOrAfter})
+func (s *server) startSSOSession(w http.ResponseWriter, r *http.Request, in signin.SignIn) {
+	token, sess, err := s.signin.StartSession(r.Context(), in, s.clientIP(r), r.UserAgent())
 	if err != nil {
 		s.renderErrorPage(w, r, s.typed(r, err))
 		return
-	}
-	if s.sso != nil { // OpenID Connect sign-ins may run without SAML
-		s.sso.LinkSession(r.Context(), in, sess)
 	}
 	s.setSessionCookie(w, token, sess)
 	s.newCSRFToken(w)
@@ -173,11 +166,11 @@ func (s *server) startSSOSession(w http.ResponseWriter, r *http.Request, in ssol
 // needs no CSRF token: the message's signature is the proof, and a GET
 // that is refused changes nothing.
 func (s *server) samlLogout(w http.ResponseWriter, r *http.Request) {
-	if s.sso == nil {
+	if s.saml == nil {
 		s.pageNotFound(w, r)
 		return
 	}
-	res, err := s.sso.Logout(r.Context(), ssologin.LogoutMessage{HostSite: siteFrom(r.Context()),
+	res, err := s.saml.Logout(r.Context(), samllogin.LogoutMessage{HostSite: siteFrom(r.Context()),
 		Identifier: r.PathValue("identifier"), RawQuery: r.URL.RawQuery, IP: s.clientIP(r)})
 	if err != nil {
 		s.renderSSOError(w, r, err)
@@ -192,7 +185,7 @@ func (s *server) samlLogout(w http.ResponseWriter, r *http.Request) {
 
 // renderSSOError shows a refused sign-in as a page that says what to check.
 func (s *server) renderSSOError(w http.ResponseWriter, r *http.Request, err error) {
-	var le *ssologin.LoginError
+	var le *signin.LoginError
 	if !errors.As(err, &le) {
 		s.renderErrorPage(w, r, s.typed(r, err))
 		return

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -25,12 +25,12 @@ func TestSAMLLoginRefusalsAreEvents(t *testing.T) {
 			t.Fatalf("event %+v: want a failure naming %q for provider %d with the IP", ev, check, providerID)
 		}
 	}
-	wantEvent(s.get("/saml/login?sso_strategy_id=987654", nil), http.StatusNotFound, ssologin.CheckProvider, 0)
+	wantEvent(s.get("/saml/login?sso_strategy_id=987654", nil), http.StatusNotFound, signin.CheckProvider, 0)
 	ldap := s.createStrategy("open_ldap", "ldap", "Directory", true, false)
-	wantEvent(s.get("/saml/login?sso_strategy_id="+itoa(ldap.ID), nil), http.StatusNotFound, ssologin.CheckProvider, 0)
+	wantEvent(s.get("/saml/login?sso_strategy_id="+itoa(ldap.ID), nil), http.StatusNotFound, signin.CheckProvider, 0)
 
 	// A provider whose trust cannot be used: metadata that is not metadata.
-	if _, err := s.svc.Store().UpdateSSOStrategy(s.ctx, s.site.ID, s.provider.ID, func(p *store.SSOStrategy) error {
+	if _, err := s.st.UpdateSSOStrategy(s.ctx, s.site.ID, s.provider.ID, func(p *store.SSOStrategy) error {
 		p.SAMLProviderMetadataContent = "<not-metadata/>"
 		return nil
 	}); err != nil {
@@ -48,7 +48,7 @@ func TestSAMLLoginRefusalsAreEvents(t *testing.T) {
 	if _, err := s.svc.UpdateSSOStrategy(s.ctx, identity.SystemActor, s.site.ID, s.provider.ID, identity.SSOStrategyChange{Enabled: &no}); err != nil {
 		t.Fatal(err)
 	}
-	wantEvent(s.get("/saml/login?sso_strategy_id="+itoa(s.provider.ID), nil), http.StatusForbidden, ssologin.CheckProviderDisabled, s.provider.ID)
+	wantEvent(s.get("/saml/login?sso_strategy_id="+itoa(s.provider.ID), nil), http.StatusForbidden, signin.CheckProviderDisabled, s.provider.ID)
 }
 
 // TestSAMLSignInPerProviderACS: a provider with a provider_identifier has
@@ -76,7 +76,7 @@ func TestSAMLSignInPerProviderACS(t *testing.T) {
 	req, relay := s.begin()
 	resp := s.idp.Respond(assertion{NameID: "dana@example.com", SAMLRequest: req})
 	// The shared ACS has no provider for this response.
-	s.wantRefused(s.postACS("/saml/consume", resp, relay), h.site.ID, ssologin.CheckProvider)
+	s.wantRefused(s.postACS("/saml/consume", resp, relay), h.site.ID, signin.CheckProvider)
 	s.wantSignedIn(s.postACS("/saml/consume/contoso", resp, relay), "dana@example.com")
 	if ev := s.lastSAMLEvent(h.site.ID); ev.Status != store.EventSuccess || ev.SSOStrategyID != p.ID {
 		t.Errorf("event %+v", ev)

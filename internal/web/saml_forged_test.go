@@ -53,12 +53,12 @@ func TestSAMLForgedResponsesAtACS(t *testing.T) {
 		})
 	}
 
-	u, err := s.svc.Store().GetUserByUsername(s.ctx, s.site.ID, alice.Username)
+	u, err := s.st.GetUserByUsername(s.ctx, s.site.ID, alice.Username)
 	if err != nil || !u.LastWebLoginAt.IsZero() {
 		t.Fatalf("alice after the forged responses: %+v, %v; want never signed in", u, err)
 	}
 	for _, name := range []string{"alice@example.com.evil.test", "mallory@example.com"} {
-		if _, err := s.svc.Store().GetUserByUsername(s.ctx, s.site.ID, name); err == nil {
+		if _, err := s.st.GetUserByUsername(s.ctx, s.site.ID, name); err == nil {
 			t.Errorf("a refused response created the account %q", name)
 		}
 	}

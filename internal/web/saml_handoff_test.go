@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -42,7 +42,7 @@ func TestSAMLHandoffToSiteHost(t *testing.T) {
 		if res.status != http.StatusForbidden || sessionCookieOf(res) != nil || !strings.Contains(string(res.body), "(handoff)") {
 			t.Fatalf("handoff answered %d, cookie %v; want a 403 refusal\n%s", res.status, sessionCookieOf(res), res.body)
 		}
-		if ev := s.lastSAMLEvent(siteID); ev.Status != store.EventFailure || !slices.Contains(ev.EventErrors, ssologin.CheckHandoff) {
+		if ev := s.lastSAMLEvent(siteID); ev.Status != store.EventFailure || !slices.Contains(ev.EventErrors, signin.CheckHandoff) {
 			t.Fatalf("event %+v: want a failure naming the handoff", ev)
 		}
 	}
@@ -72,7 +72,7 @@ func TestSAMLHandoffToSiteHost(t *testing.T) {
 	wantRefusedHandoff(s.get(loc.RequestURI(), nil, "Host", loc.Host), acme.ID)
 	// Not after it expires.
 	loc = handoff()
-	s.clock.Advance(ssologin.HandoffLifetime + time.Second)
+	s.clock.Advance(signin.HandoffLifetime + time.Second)
 	wantRefusedHandoff(s.get(loc.RequestURI(), nil, "Host", loc.Host), acme.ID)
 	// Not a made-up or missing token.
 	for _, q := range []string{"?token=ghh_forged", "", "?token=" + strings.Repeat("x", 5000)} {

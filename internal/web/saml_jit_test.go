@@ -33,7 +33,7 @@ func TestSAMLGroupsFromSCIMAndRename(t *testing.T) {
 		}
 	}
 	s.wantSignedIn(s.postACS("/saml/consume", s.idpInitiated("dana@example.com", claims("dana@example.com")), ""), "dana@example.com")
-	u, err := s.svc.Store().GetUserByUsername(s.ctx, s.site.ID, "dana@example.com")
+	u, err := s.st.GetUserByUsername(s.ctx, s.site.ID, "dana@example.com")
 	if err != nil {
 		t.Fatalf("JIT user: %v", err)
 	}
@@ -42,14 +42,14 @@ func TestSAMLGroupsFromSCIMAndRename(t *testing.T) {
 	}
 
 	s.wantSignedIn(s.postACS("/saml/consume", s.idpInitiated("dana.reyes@example.com", claims("dana.reyes@example.com")), ""), "dana.reyes@example.com")
-	renamed, err := s.svc.Store().GetUserByUsername(s.ctx, s.site.ID, "dana.reyes@example.com")
+	renamed, err := s.st.GetUserByUsername(s.ctx, s.site.ID, "dana.reyes@example.com")
 	if err != nil || renamed.ID != u.ID {
 		t.Fatalf("after the rename at the IdP: %+v, %v; want user %d renamed", renamed, err, u.ID)
 	}
-	if _, err := s.svc.Store().GetUserByUsername(s.ctx, s.site.ID, "dana@example.com"); err == nil {
+	if _, err := s.st.GetUserByUsername(s.ctx, s.site.ID, "dana@example.com"); err == nil {
 		t.Error("the old login name still has an account")
 	}
-	twins, err := s.svc.Store().ListUsers(s.ctx, s.site.ID, store.UserQuery{ExternalID: "7d1c6a2e-0c55-4f0e-9a51-2f0b7a1e9c11", ListOptions: store.ListOptions{Limit: 10}})
+	twins, err := s.st.ListUsers(s.ctx, s.site.ID, store.UserQuery{ExternalID: "7d1c6a2e-0c55-4f0e-9a51-2f0b7a1e9c11", ListOptions: store.ListOptions{Limit: 10}})
 	if err != nil || len(twins) != 1 {
 		t.Fatalf("accounts with the object id: %d, %v; want 1", len(twins), err)
 	}
@@ -60,7 +60,7 @@ func TestSAMLGroupsFromSCIMAndRename(t *testing.T) {
 
 func groupNames(t *testing.T, s *samlSetup, u store.User) []string {
 	t.Helper()
-	groups, err := s.svc.Store().GroupsOfUser(s.ctx, s.site.ID, u.ID)
+	groups, err := s.st.GroupsOfUser(s.ctx, s.site.ID, u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

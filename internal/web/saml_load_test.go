@@ -20,13 +20,15 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/identity/identitytest"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
 	"github.com/gatehouse/gatehouse/internal/store/teststore"
 	"github.com/gatehouse/gatehouse/internal/testcert"
 )
@@ -138,18 +140,22 @@ func newLoadServer(tb testing.TB) *loadServer {
 	// the clock runs; the limit per address has its own test
 	// (TestSignInStartsPerAddress).
 	starts := sourcelimit.New(sourcelimit.Options{Rate: 1 << 20, Per: time.Second})
-	sso, err := ssologin.New(ssologin.Options{Identity: svc, Provision: prov, BaseURL: srv.URL,
-		SiteDomain: "example.test", Logger: logger, Clock: time.Now, Outbound: outbound.AllowPrivate, Starts: starts})
+	core, err := signin.New(signin.Options{Identity: svc, Provision: prov, Store: st, BaseURL: srv.URL,
+		SiteDomain: "example.test", Logger: logger, Clock: time.Now, Outbound: outbound.AllowPrivate, Starts: starts,
+		Refusals: events.NewRefusalLimiter(st, events.RefusalLimits{Logger: logger})})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	oidcLogin, err := oidclogin.New(oidclogin.Options{Identity: svc, Provision: prov, BaseURL: srv.URL, Logger: logger, Clock: time.Now,
-		Outbound: outbound.AllowPrivate, Starts: starts})
+	sso, err := samllogin.New(core)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	oidcLogin, err := oidclogin.New(core, oidclogin.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	handler, err = New(Config{Service: svc, BaseURL: srv.URL, SiteDomain: "example.test", Logger: logger, Clock: time.Now,
-		Provision: prov, SSO: sso, OIDC: oidcLogin})
+		Provision: prov, SignIn: core, SAML: sso, OIDC: oidcLogin})
 	if err != nil {
 		tb.Fatal(err)
 	}

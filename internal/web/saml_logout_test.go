@@ -37,7 +37,7 @@ func (s *samlSetup) signIn(nameID string) (*http.Cookie, string) {
 	res := s.postACS("/saml/consume", s.idpInitiated(nameID, nil), "")
 	s.wantSignedIn(res, nameID)
 	c := sessionCookieOf(res)
-	sess, err := s.svc.Store().GetSessionByHash(s.ctx, secret.HashToken(c.Value), s.clock.Now())
+	sess, err := s.st.GetSessionByHash(s.ctx, secret.HashToken(c.Value), s.clock.Now())
 	if err != nil || sess.SSOSessionIndex == "" {
 		s.t.Fatalf("session of %s: %+v, %v; want one with the IdP's session index", nameID, sess, err)
 	}
@@ -146,7 +146,7 @@ func TestSAMLSPInitiatedLogout(t *testing.T) {
 		t.Fatalf("sign-in: %d %s", p.status, p.body)
 	}
 	cookie := b.cookie(sessionCookie)
-	sess, err := s.svc.Store().GetSessionByHash(s.ctx, secret.HashToken(cookie.Value), s.clock.Now())
+	sess, err := s.st.GetSessionByHash(s.ctx, secret.HashToken(cookie.Value), s.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

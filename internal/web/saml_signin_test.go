@@ -86,7 +86,7 @@ func TestSAMLSignInSPInitiated(t *testing.T) {
 	if ev.Status != store.EventSuccess || ev.Username != "alice@example.com" || ev.SSOStrategyID != s.provider.ID || ev.ProviderLabel != "Entra" {
 		t.Errorf("success event %+v", ev)
 	}
-	u, err := s.svc.Store().GetUserByUsername(s.ctx, s.site.ID, "alice@example.com")
+	u, err := s.st.GetUserByUsername(s.ctx, s.site.ID, "alice@example.com")
 	if err != nil || u.LastWebLoginAt.IsZero() {
 		t.Errorf("sign-in not recorded on the user: %+v %v", u, err)
 	}
@@ -121,14 +121,14 @@ func TestSAMLJustInTimeProvisioning(t *testing.T) {
 		saml.ClaimEntraGroups:   {"11111111-aaaa", "22222222-bbbb"},
 	}
 	s.wantSignedIn(s.postACS("/saml/consume", s.idpInitiated("carol@example.com", entra), ""), "carol@example.com")
-	u, err := s.svc.Store().GetUserByUsername(s.ctx, s.site.ID, "carol@example.com")
+	u, err := s.st.GetUserByUsername(s.ctx, s.site.ID, "carol@example.com")
 	if err != nil {
 		t.Fatalf("JIT did not create the user: %v", err)
 	}
 	if u.ExternalID != "0f9a-object-id" || u.SSOStrategyID != s.provider.ID || u.Name != "Carol Jones" || u.Email != "carol@example.com" {
 		t.Errorf("JIT user %+v", u)
 	}
-	groups, err := s.svc.Store().GroupsOfUser(s.ctx, s.site.ID, u.ID)
+	groups, err := s.st.GroupsOfUser(s.ctx, s.site.ID, u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,8 +146,8 @@ func TestSAMLJustInTimeProvisioning(t *testing.T) {
 	delete(entra, saml.ClaimEntraGroups)
 	entra[saml.ClaimEntraGroupsLink] = []string{"https://graph.microsoft.com/v1.0/users/0f9a/getMemberObjects"}
 	s.wantSignedIn(s.postACS("/saml/consume", s.idpInitiated("carol@example.com", entra), ""), "carol@example.com")
-	u, _ = s.svc.Store().GetUserByUsername(s.ctx, s.site.ID, "carol@example.com")
-	groups, _ = s.svc.Store().GroupsOfUser(s.ctx, s.site.ID, u.ID)
+	u, _ = s.st.GetUserByUsername(s.ctx, s.site.ID, "carol@example.com")
+	groups, _ = s.st.GroupsOfUser(s.ctx, s.site.ID, u.ID)
 	if u.Name != "Carol Smith" || len(groups) != 2 {
 		t.Errorf("after the second sign-in: name %q, %d groups; want Carol Smith and both groups kept", u.Name, len(groups))
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
 // TestSAMLTrustModesBothFlows signs a user in through the ACS with each
@@ -32,7 +32,7 @@ func TestSAMLTrustModesBothFlows(t *testing.T) {
 				fmt.Fprint(w, metadata.Load().(string))
 			}))
 			defer tlsSrv.Close()
-			h := newHarness(t, func(o *ssologin.Options) { o.HTTPClient = tlsSrv.Client() })
+			h := newHarness(t, func(o *signin.Options) { o.HTTPClient = tlsSrv.Client() })
 			s := (&samlSetup{harness: h}).withProvider(h.site, "https://idp.test/"+mode, false)
 			metadata.Store(s.idp.Metadata())
 

@@ -52,7 +52,7 @@ func shapeFixture(t *testing.T) map[string]struct {
 	h := newHarness(t)
 	admin := h.createUser("admin", true)
 	_, key := h.apiKeyFor(admin, time.Time{})
-	st := h.svc.Store()
+	st := h.st
 	objects := map[string]struct {
 		raw []byte
 		sdk any

@@ -13,8 +13,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/events/smtptest"
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/oidclogin"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -66,8 +66,7 @@ func TestFailingProviderIsNotAskedOnEveryAnonymousSignIn(t *testing.T) {
 	var idOpts identity.Options
 	h := newHarnessHooked(t, harnessHooks{
 		identity: func(s store.Store, o *identity.Options) { st, idOpts = s, *o },
-		sso:      []func(*ssologin.Options){func(o *ssologin.Options) { o.Notifier = notifier(&idOpts) }},
-		oidc:     func(o *oidclogin.Options) { o.Notifier = notifier(&idOpts) },
+		sso:      []func(*signin.Options){func(o *signin.Options) { o.Notifier = notifier(&idOpts) }},
 	})
 	email, yes := "ann@example.com", true
 	admin := h.createUser("ann", true)
@@ -96,8 +95,8 @@ func TestFailingProviderIsNotAskedOnEveryAnonymousSignIn(t *testing.T) {
 		conns      *atomic.Int32
 		eventType  string
 	}{
-		{"/saml/login?sso_strategy_id=" + itoa(saml.ID), mdAddr, mdConns, ssologin.EventSAMLLogin},
-		{"/oauth/login?sso_strategy_id=" + itoa(oauth.ID), oidcAddr, oidcConns, oidclogin.EventOIDCLogin},
+		{"/saml/login?sso_strategy_id=" + itoa(saml.ID), mdAddr, mdConns, signin.EventSAMLLogin},
+		{"/oauth/login?sso_strategy_id=" + itoa(oauth.ID), oidcAddr, oidcConns, signin.EventOIDCLogin},
 	} {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -138,7 +137,7 @@ func TestFailingProviderIsNotAskedOnEveryAnonymousSignIn(t *testing.T) {
 			t.Fatalf("%s: the event does not tell the admin where the provider is: %s", tc.path, evs[0].Body)
 		}
 	}
-	refreshes, err := h.svc.ListSSOEvents(h.ctx, h.site.ID, store.EventQuery{EventType: ssologin.EventMetadataRefresh, ListOptions: store.ListOptions{Limit: 1000}})
+	refreshes, err := h.svc.ListSSOEvents(h.ctx, h.site.ID, store.EventQuery{EventType: samllogin.EventMetadataRefresh, ListOptions: store.ListOptions{Limit: 1000}})
 	if err != nil || len(refreshes) < 1 || len(refreshes) > 2 {
 		t.Fatalf("%d metadata refresh events (%v), want 1 or 2", len(refreshes), err)
 	}

@@ -10,8 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/oidclogin"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -30,15 +29,15 @@ func wantBrowserRefused(t *testing.T, h *harness, res rawResponse, siteID int64,
 	if res.status != http.StatusForbidden || sessionCookieOf(res) != nil {
 		t.Fatalf("answered %d (session cookie %v), want 403 without a session\n%s", res.status, sessionCookieOf(res), res.body)
 	}
-	if !strings.Contains(string(res.body), "("+ssologin.CheckBrowser+")") || !strings.Contains(string(res.body), "start again from the sign-in page") {
+	if !strings.Contains(string(res.body), "("+signin.CheckBrowser+")") || !strings.Contains(string(res.body), "start again from the sign-in page") {
 		t.Errorf("refusal page does not name the browser check and what to do:\n%s", res.body)
 	}
 	evs, err := h.svc.ListSSOEvents(h.ctx, siteID, store.EventQuery{EventType: eventType, ListOptions: store.ListOptions{Limit: 1000}})
 	if err != nil || len(evs) == 0 {
 		t.Fatalf("no %s events: %v", eventType, err)
 	}
-	if ev := evs[len(evs)-1]; ev.Status != store.EventFailure || !slices.Contains(ev.EventErrors, ssologin.CheckBrowser) || ev.Username != username {
-		t.Fatalf("last event %+v: want a failure naming %q for %s", ev, ssologin.CheckBrowser, username)
+	if ev := evs[len(evs)-1]; ev.Status != store.EventFailure || !slices.Contains(ev.EventErrors, signin.CheckBrowser) || ev.Username != username {
+		t.Fatalf("last event %+v: want a failure naming %q for %s", ev, signin.CheckBrowser, username)
 	}
 }
 
@@ -128,7 +127,7 @@ func TestSAMLIdPInitiatedOffByDefault(t *testing.T) {
 	if !strings.Contains(ev.Body, cmd) || !strings.Contains(string(res.body), "start from the sign-in page") {
 		t.Errorf("the refusal does not say what to do (%q):\n%s", cmd, ev.Body)
 	}
-	if _, err := s.sso.SetIdPInitiated(s.ctx, identity.SystemActor, s.site.ID, s.provider.ID, true); err != nil {
+	if _, err := s.saml.SetIdPInitiated(s.ctx, identity.SystemActor, s.site.ID, s.provider.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	s.wantSignedIn(s.postACS("/saml/consume", s.idpInitiated("bob@example.com", nil), ""), "bob@example.com")
@@ -150,7 +149,7 @@ func TestOIDCSignInBoundToBrowser(t *testing.T) {
 	victim := s.begin(s.provider).browser
 	for _, c := range []*http.Cookie{nil, victim} {
 		cb := s.login(s.idp, s.begin(s.provider), "alice")
-		wantBrowserRefused(t, s.harness, s.get(cb, c), s.site.ID, oidclogin.EventOIDCLogin, "")
+		wantBrowserRefused(t, s.harness, s.get(cb, c), s.site.ID, signin.EventOIDCLogin, "")
 	}
 
 	// For a site on its own host the callback cannot see the binding
@@ -158,7 +157,7 @@ func TestOIDCSignInBoundToBrowser(t *testing.T) {
 	victim = s.begin(acmeProvider, "Host", acmeHost).browser
 	for _, c := range []*http.Cookie{nil, victim} {
 		loc := handoffOf(t, s.get(s.login(acmeIdP, s.begin(acmeProvider, "Host", acmeHost), "alice"), nil))
-		wantBrowserRefused(t, s.harness, s.get(loc.RequestURI(), c, "Host", acmeHost), acme.ID, oidclogin.EventOIDCLogin, "alice@contoso.example")
+		wantBrowserRefused(t, s.harness, s.get(loc.RequestURI(), c, "Host", acmeHost), acme.ID, signin.EventOIDCLogin, "alice@contoso.example")
 	}
 	// The attacker's own browser finishes its own.
 	st := s.begin(acmeProvider, "Host", acmeHost)

@@ -69,7 +69,7 @@ func TestSSORefusalFloodIsBounded(t *testing.T) {
 	s.clock.Advance(time.Minute)
 	s.refusals.Flush(s.ctx)
 
-	evs, err := s.svc.Store().ListSSOEvents(s.ctx, s.site.ID, store.EventQuery{ListOptions: store.ListOptions{Limit: 10000}})
+	evs, err := s.st.ListSSOEvents(s.ctx, s.site.ID, store.EventQuery{ListOptions: store.ListOptions{Limit: 10000}})
 	if err != nil {
 		t.Fatal(err)
 	}

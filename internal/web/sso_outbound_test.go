@@ -10,9 +10,8 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/outbound"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -41,8 +40,7 @@ func countingServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
 // saved them: saving through the API now checks them first.
 func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 	strict := harnessHooks{
-		sso:  []func(*ssologin.Options){func(o *ssologin.Options) { o.Outbound = outbound.Policy{} }},
-		oidc: func(o *oidclogin.Options) { o.Outbound = outbound.Policy{} },
+		sso: []func(*signin.Options){func(o *signin.Options) { o.Outbound = outbound.Policy{} }},
 	}
 	h := newHarnessHooked(t, strict)
 	srv, hits := countingServer(t)
@@ -56,7 +54,7 @@ func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 	} {
 		p := store.SSOStrategy{SiteID: h.site.ID, Protocol: identity.ProtocolSAML, Provider: "okta", Label: "Okta",
 			Enabled: true, SAMLProviderMetadataURL: tc.url}
-		if err := h.svc.Store().CreateSSOStrategy(h.ctx, &p); err != nil {
+		if err := h.st.CreateSSOStrategy(h.ctx, &p); err != nil {
 			t.Fatal(err)
 		}
 		res := h.get("/saml/login?sso_strategy_id="+itoa(p.ID), nil)
@@ -73,7 +71,7 @@ func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 	opts, _ := json.Marshal(map[string]string{identity.OptionOIDCIssuerURL: srv.URL + "/oidc"})
 	p := store.SSOStrategy{SiteID: h.site.ID, Protocol: identity.ProtocolOAuth2, Provider: "onelogin", Label: "OneLogin",
 		Enabled: true, ClientID: "client", Options: string(opts)}
-	if err := h.svc.Store().CreateSSOStrategy(h.ctx, &p); err != nil {
+	if err := h.st.CreateSSOStrategy(h.ctx, &p); err != nil {
 		t.Fatal(err)
 	}
 	res := h.get("/oauth/login?sso_strategy_id="+itoa(p.ID), nil)
@@ -81,7 +79,7 @@ func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 		t.Fatalf("GET /oauth/login: %d %s", res.status, res.body)
 	}
 	wantGenericPage(t, res, srv.URL)
-	evs, err := h.svc.ListSSOEvents(h.ctx, h.site.ID, store.EventQuery{EventType: oidclogin.EventOIDCLogin, ListOptions: store.ListOptions{Limit: 10}})
+	evs, err := h.svc.ListSSOEvents(h.ctx, h.site.ID, store.EventQuery{EventType: signin.EventOIDCLogin, ListOptions: store.ListOptions{Limit: 10}})
 	if err != nil || len(evs) != 1 || !strings.Contains(evs[0].Body, "127.0.0.1 is a loopback address") || !strings.Contains(evs[0].Body, outbound.Flag) {
 		t.Fatalf("OpenID Connect refusal events: %+v %v", evs, err)
 	}
@@ -96,7 +94,7 @@ func TestSignInNeverReachesPrivateAddresses(t *testing.T) {
 func wantGenericPage(t *testing.T, res rawResponse, secrets ...string) {
 	t.Helper()
 	body := string(res.body)
-	if !strings.Contains(body, ssologin.MessageServerTrouble) {
+	if !strings.Contains(body, signin.MessageServerTrouble) {
 		t.Fatalf("the page lacks the generic message: %s", body)
 	}
 	for _, s := range append(secrets, outbound.Flag, "127.0.0.1", "169.254.169.254", "10.0.0.5", "refused", "dial", "localhost") {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -60,7 +60,7 @@ func TestSignInStartsPerAddress(t *testing.T) {
 		case http.StatusTooManyRequests:
 			refused++
 			wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
-			if wait < 1 || wait > int(ssologin.StartPer/time.Second) ||
+			if wait < 1 || wait > int(signin.StartPer/time.Second) ||
 				!strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") ||
 				!strings.Contains(body, "too many sign-ins were started from your address") || !strings.Contains(body, "wait") {
 				t.Fatalf("start %d refused with Retry-After %q, %s:\n%s", i, res.Header.Get("Retry-After"), res.Header.Get("Content-Type"), body)
@@ -69,8 +69,8 @@ func TestSignInStartsPerAddress(t *testing.T) {
 			t.Fatalf("start %d answered %d:\n%s", i, res.StatusCode, body)
 		}
 	}
-	if started != ssologin.StartRate || refused != 500-ssologin.StartRate {
-		t.Fatalf("%d starts went ahead and %d were refused; want %d and the rest", started, refused, ssologin.StartRate)
+	if started != signin.StartRate || refused != 500-signin.StartRate {
+		t.Fatalf("%d starts went ahead and %d were refused; want %d and the rest", started, refused, signin.StartRate)
 	}
 	if n := s.ssoEventCount(); n != eventsBefore {
 		t.Errorf("%d SSO events written by refused starts", n-eventsBefore)
@@ -86,7 +86,7 @@ func TestSignInStartsPerAddress(t *testing.T) {
 			t.Fatalf("GET %s from another address: %d\n%s", path, res.StatusCode, body)
 		}
 	}
-	s.clock.Advance(ssologin.StartPer / ssologin.StartRate)
+	s.clock.Advance(signin.StartPer / signin.StartRate)
 	if res, body := get(attacker, paths[0]); res.StatusCode != http.StatusFound {
 		t.Fatalf("GET %s after the wait: %d\n%s", paths[0], res.StatusCode, body)
 	}
@@ -95,11 +95,11 @@ func TestSignInStartsPerAddress(t *testing.T) {
 	}
 
 	// Only the starts that went ahead stored a sign-in in flight.
-	n, err := s.svc.Store().DeleteExpiredLoginState(s.ctx, s.clock.Now().Add(24*time.Hour))
+	n, err := s.st.DeleteExpiredLoginState(s.ctx, s.clock.Now().Add(24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := ssologin.StartRate + 3; n != want {
+	if want := signin.StartRate + 3; n != want {
 		t.Fatalf("%d sign-ins in flight stored, want %d", n, want)
 	}
 }
@@ -107,7 +107,7 @@ func TestSignInStartsPerAddress(t *testing.T) {
 // ssoEventCount counts the site's SSO events.
 func (h *harness) ssoEventCount() int {
 	h.t.Helper()
-	evs, err := h.svc.Store().ListSSOEvents(h.ctx, h.site.ID, store.EventQuery{ListOptions: store.ListOptions{Limit: 10000}})
+	evs, err := h.st.ListSSOEvents(h.ctx, h.site.ID, store.EventQuery{ListOptions: store.ListOptions{Limit: 10000}})
 	if err != nil {
 		h.t.Fatal(err)
 	}

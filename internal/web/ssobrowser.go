@@ -4,11 +4,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 )
 
 // The browser binding cookie of SP-initiated sign-ins (see package
-// ssologin, binding.go). The sign-in start (/saml/login, /oauth/login)
+// signin, binding.go). The sign-in start (/saml/login, /oauth/login)
 // sets it on the host where the person clicked the button, and the
 // request that finishes the sign-in on that host — the OpenID Connect
 // callback when it lands there, else /saml/handoff — must bring it back.
@@ -38,7 +38,7 @@ func (s *server) ssoBrowserCookieName() string {
 // browserNonce is the binding nonce the request brought, or "".
 func (s *server) browserNonce(r *http.Request) string {
 	c, err := r.Cookie(s.ssoBrowserCookieName())
-	if err != nil || !ssologin.WellFormedBrowserNonce(c.Value) {
+	if err != nil || !signin.WellFormedBrowserNonce(c.Value) {
 		return ""
 	}
 	return c.Value
@@ -51,7 +51,7 @@ func (s *server) browserNonce(r *http.Request) string {
 func (s *server) bindBrowser(w http.ResponseWriter, r *http.Request) string {
 	nonce := s.browserNonce(r)
 	if nonce == "" {
-		nonce = ssologin.NewBrowserNonce()
+		nonce = signin.NewBrowserNonce()
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.ssoBrowserCookieName(), Value: nonce, Path: "/",
 		MaxAge: int(ssoBrowserLifetime / time.Second), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})

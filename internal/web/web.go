@@ -20,8 +20,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/secret"
-	"github.com/gatehouse/gatehouse/internal/ssologin"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/transfer/multipart"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
@@ -41,8 +42,13 @@ type Config struct {
 	Clock      func() time.Time // default time.Now
 	// Provision is the provisioning engine, for provider previews.
 	Provision *provision.Engine
-	// SSO starts and finishes single sign-on; nil serves no /saml routes.
-	SSO *ssologin.Service
+	// SignIn is the sign-in core behind SAML and OpenID Connect: the
+	// handoff, the browser binding's checks and the session of a finished
+	// sign-in. Required with SAML or OIDC; nil serves no /saml/handoff.
+	SignIn *signin.Service
+	// SAML starts and finishes SAML sign-ins and logouts; nil serves no
+	// other /saml routes.
+	SAML *samllogin.Service
 	// OIDC starts and finishes OpenID Connect sign-ins; nil serves no
 	// /oauth/login and /login_from_oauth.
 	OIDC *oidclogin.Service
@@ -73,8 +79,8 @@ type Config struct {
 	// Files is the file storage the REST files API serves; nil answers
 	// those routes with not-found.
 	Files *vfs.Storage
-	// Uploads keeps the REST API's multi-part uploads; nil keeps them
-	// with Service's store and Files' staging area.
+	// Uploads keeps the REST API's multi-part uploads; required with
+	// Files.
 	Uploads *multipart.Service
 	// URLSigner signs presigned upload and download URIs; every node must
 	// have the same key (the app derives it from the master key). nil
@@ -115,7 +121,8 @@ type server struct {
 	bodyIdle     time.Duration // how long a request body may send nothing
 	bodyTime     time.Duration // how long a small body may take in all (smallBodyTime)
 	provision    *provision.Engine
-	sso          *ssologin.Service
+	signin       *signin.Service
+	saml         *samllogin.Service
 	oidc         *oidclogin.Service
 	ldapSync     *ldapsync.Service
 	clientAddr   clientaddr.Resolver
@@ -193,6 +200,9 @@ func newServer(cfg Config) (*server, error) {
 	if cfg.Service == nil {
 		return nil, errors.New("web: Config.Service is required")
 	}
+	if (cfg.SAML != nil || cfg.OIDC != nil) && cfg.SignIn == nil {
+		return nil, errors.New("web: Config.SignIn is required with SAML or OIDC")
+	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("web: BaseURL %q must be an absolute http or https URL", cfg.BaseURL)
@@ -212,7 +222,8 @@ func newServer(cfg Config) (*server, error) {
 		admission:  newAdmission(cfg.MaxInFlight, cfg.Logger),
 		bodyIdle:   cfg.BodyIdleTimeout,
 		provision:  cfg.Provision,
-		sso:        cfg.SSO,
+		signin:     cfg.SignIn,
+		saml:       cfg.SAML,
 		oidc:       cfg.OIDC,
 		ldapSync:   cfg.LDAPSync,
 		files:      cfg.Files,
@@ -232,7 +243,7 @@ func newServer(cfg Config) (*server, error) {
 	s.bodyTime = smallBodyTime
 	s.multiUploads, s.uriSigner = cfg.Uploads, &presigner{Signer: cfg.URLSigner}
 	if s.multiUploads == nil && s.files != nil {
-		s.multiUploads = multipart.New(multipart.Options{Store: cfg.Service.Store(), Staging: s.files, Clock: s.now, Logger: s.log})
+		return nil, errors.New("web: Files needs Uploads, the service that keeps multi-part uploads")
 	}
 	if s.uriSigner.Signer == nil {
 		if s.uriSigner.Signer, err = newSigner(nil); err != nil {

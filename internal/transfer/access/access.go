@@ -26,6 +26,12 @@ import (
 // (*vfs.Storage).View is the one Gatehouse serves.
 type Layout func(site store.Site, u store.User, memberships []store.GroupUser) vfs.FS
 
+// Readmitter is what a watched connection asks of the identity core at
+// every request; *identity.Service is one.
+type Readmitter interface {
+	Readmit(ctx context.Context, in identity.TransferSignIn) (identity.Standing, error)
+}
+
 // Rights is what a connection may do now: who it acts as and the files
 // it sees.
 type Rights struct {
@@ -36,7 +42,7 @@ type Rights struct {
 // Session watches one signed-in connection. It is safe for concurrent use:
 // SFTP serves a connection's requests in parallel.
 type Session struct {
-	svc    *identity.Service
+	svc    Readmitter
 	layout Layout
 	site   store.Site
 	signIn identity.TransferSignIn
@@ -55,7 +61,7 @@ type Session struct {
 // Open starts watching a connection that has just signed in and answers
 // its first rights. An error is a refusal like Check's: the account
 // changed between the sign-in and now.
-func Open(ctx context.Context, svc *identity.Service, layout Layout, site store.Site, in identity.TransferSignIn, log *slog.Logger) (*Session, Rights, error) {
+func Open(ctx context.Context, svc Readmitter, layout Layout, site store.Site, in identity.TransferSignIn, log *slog.Logger) (*Session, Rights, error) {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -10,10 +10,23 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
+
+// Identity is what a sign-in with a username and a secret asks of the
+// identity core; *identity.Service is one. It is declared here, where it
+// is used, so that a transfer front end depends on these few decisions of
+// the core and on nothing else it could reach through it.
+type Identity interface {
+	Now() time.Time
+	LoginWithAPIKey(ctx context.Context, siteID int64, key string, ch identity.Channel, ip string) (store.User, store.APIKey, error)
+	LoginWithPassword(ctx context.Context, l identity.PasswordLogin) (store.User, error)
+	RecordSignIn(ctx context.Context, siteID, userID int64, ch identity.Channel) (store.User, error)
+	RecordChannelLogin(ctx context.Context, siteID int64, ch identity.Channel, cred identity.Credential, username, ip string, refusal error)
+}
 
 // SignIn is one sign-in's outcome.
 type SignIn struct {
@@ -34,7 +47,7 @@ type SignIn struct {
 //
 // Every outcome is written as a transfer sign-in event (RecordChannelLogin),
 // with its reason when refused, and never with the secret.
-func Login(ctx context.Context, svc *identity.Service, siteID int64, username, secret string, ch identity.Channel, ip string) (SignIn, error) {
+func Login(ctx context.Context, svc Identity, siteID int64, username, secret string, ch identity.Channel, ip string) (SignIn, error) {
 	at := svc.Now()
 	in, err := login(ctx, svc, siteID, username, secret, ch, ip)
 	cred := in.Connection.Credential
@@ -53,7 +66,7 @@ func Login(ctx context.Context, svc *identity.Service, siteID int64, username, s
 	return in, nil
 }
 
-func login(ctx context.Context, svc *identity.Service, siteID int64, username, secret string, ch identity.Channel, ip string) (SignIn, error) {
+func login(ctx context.Context, svc Identity, siteID int64, username, secret string, ch identity.Channel, ip string) (SignIn, error) {
 	if strings.HasPrefix(secret, identity.APIKeyPrefix) {
 		u, key, err := svc.LoginWithAPIKey(ctx, siteID, secret, ch, ip)
 		switch {

@@ -10,7 +10,6 @@ import (
 
 	goftp "goftp.io/server/v2"
 
-	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/transfer/access"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
@@ -18,7 +17,7 @@ import (
 // driver is the library's file back end: every call works on the view the
 // command was admitted with (recheck.go), which enforces confinement.
 type driver struct {
-	svc   *identity.Service
+	svc   Identity
 	files access.Layout
 	idle  time.Duration
 	log   *slog.Logger

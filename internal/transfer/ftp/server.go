@@ -37,6 +37,7 @@
 package ftp
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -49,17 +50,27 @@ import (
 	goftp "goftp.io/server/v2"
 
 	"github.com/gatehouse/gatehouse/internal/config"
-	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/transfer/access"
+	"github.com/gatehouse/gatehouse/internal/transfer/credential"
 )
 
 // DefaultIdleTimeout is how long an upload may send nothing before it is
 // discarded.
 const DefaultIdleTimeout = 2 * time.Minute
 
+// Identity is what the FTP server asks of the identity core: the site it
+// serves, the sign-in, and the check at every command; *identity.Service
+// is one.
+type Identity interface {
+	ResolveSite(ctx context.Context, subdomain string) (store.Site, error)
+	credential.Identity
+	access.Readmitter
+}
+
 // Config configures the FTP server.
 type Config struct {
-	Identity *identity.Service // decides every sign-in; required
+	Identity Identity // decides every sign-in; required
 	// Files lays out a user's view of the storage, (*vfs.Storage).View;
 	// required.
 	Files  access.Layout

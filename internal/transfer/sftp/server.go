@@ -16,6 +16,9 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/access"
+	"github.com/gatehouse/gatehouse/internal/transfer/credential"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -37,6 +40,16 @@ const (
 	DefaultIdleTimeout = 15 * time.Minute
 )
 
+// Identity is what the SFTP server asks of the identity core: its site,
+// the sign-in by password or key, and the check at every request;
+// *identity.Service is one.
+type Identity interface {
+	GetSite(ctx context.Context, siteID int64) (store.Site, error)
+	LoginWithPublicKey(ctx context.Context, siteID int64, username, fingerprint string, ch identity.Channel, ip string) (store.User, error)
+	credential.Identity
+	access.Readmitter
+}
+
 // Config configures a Server.
 type Config struct {
 	// Listen is the TCP address, e.g. 127.0.0.1:2022.
@@ -46,7 +59,7 @@ type Config struct {
 	// SiteID is the site SFTP users sign in to: SSH carries no host name,
 	// so one listener serves one site (the default site).
 	SiteID   int64
-	Identity *identity.Service
+	Identity Identity
 	Storage  *vfs.Storage
 	Logger   *slog.Logger
 	// AccountCheckInterval overrides DefaultAccountCheckInterval.
@@ -59,7 +72,7 @@ type Config struct {
 type Server struct {
 	listen        string
 	siteID        int64
-	id            *identity.Service
+	id            Identity
 	storage       *vfs.Storage
 	log           *slog.Logger
 	checkInterval time.Duration

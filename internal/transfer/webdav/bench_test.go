@@ -24,7 +24,7 @@ func benchServer(b *testing.B) (*transfertest.Harness, string) {
 	b.Helper()
 	h := transfertest.New(b)
 	h.PasswordUser("bench")
-	dav, err := New(Config{Identity: h.Svc, Files: h.Storage.View, Logger: h.Logger})
+	dav, err := New(Config{Identity: h.Svc, Locks: h.Store, Files: h.Storage.View, Logger: h.Logger})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,7 @@
 package webdav
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -22,7 +23,9 @@ import (
 	"github.com/gatehouse/gatehouse/internal/clientaddr"
 	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/transfer/access"
+	"github.com/gatehouse/gatehouse/internal/transfer/credential"
 	"github.com/gatehouse/gatehouse/internal/transfer/usercontent"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
@@ -34,9 +37,21 @@ const Prefix = "/dav"
 // discarded.
 const DefaultIdleTimeout = 2 * time.Minute
 
+// Identity is what the WebDAV handler asks of the identity core: the site
+// a host names, the sign-in, and the check at every request;
+// *identity.Service is one.
+type Identity interface {
+	ResolveSite(ctx context.Context, subdomain string) (store.Site, error)
+	credential.Identity
+	access.Readmitter
+}
+
 // Config configures the WebDAV handler.
 type Config struct {
-	Identity *identity.Service // decides every request; required
+	Identity Identity // decides every request; required
+	// Locks keeps the WebDAV locks (see LockStore); the server's store is
+	// one. Required.
+	Locks LockStore
 	// Files lays out a user's view of the storage, (*vfs.Storage).View;
 	// required.
 	Files access.Layout
@@ -54,7 +69,8 @@ type Config struct {
 
 // Handler serves WebDAV.
 type Handler struct {
-	svc        *identity.Service
+	svc        Identity
+	locks      LockStore
 	files      access.Layout
 	siteDomain string
 	idle       time.Duration
@@ -67,10 +83,10 @@ type Handler struct {
 
 // New builds the handler.
 func New(cfg Config) (*Handler, error) {
-	if cfg.Identity == nil || cfg.Files == nil {
-		return nil, errors.New("webdav: Config.Identity and Config.Files are required")
+	if cfg.Identity == nil || cfg.Files == nil || cfg.Locks == nil {
+		return nil, errors.New("webdav: Config.Identity, Config.Files and Config.Locks are required")
 	}
-	h := &Handler{svc: cfg.Identity, files: cfg.Files, siteDomain: strings.ToLower(strings.Trim(cfg.SiteDomain, ".")),
+	h := &Handler{svc: cfg.Identity, locks: cfg.Locks, files: cfg.Files, siteDomain: strings.ToLower(strings.Trim(cfg.SiteDomain, ".")),
 		idle: cfg.IdleTimeout, log: cfg.Logger, now: cfg.Clock, clientAddr: cfg.ClientAddr}
 	if h.idle <= 0 {
 		h.idle = DefaultIdleTimeout
@@ -153,7 +169,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	dav := &webdav.Handler{
 		Prefix:     Prefix,
 		FileSystem: davFS{fs: fsys, seen: seen, putMtime: putMtime},
-		LockSystem: &storeLocks{ctx: ctx, st: h.svc.Store(), siteID: site.ID, userID: u.ID, username: strings.ToLower(u.Username),
+		LockSystem: &storeLocks{ctx: ctx, st: h.locks, siteID: site.ID, userID: u.ID, username: strings.ToLower(u.Username),
 			admin: u.SiteAdmin, fs: fsys, persist: r.Method == "LOCK", log: h.log},
 		Logger: func(r *http.Request, err error) {
 			if err != nil && !errors.Is(err, vfs.ErrNotExist) {

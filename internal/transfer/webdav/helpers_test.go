@@ -23,7 +23,7 @@ import (
 // returns the server's base URL.
 func startDAV(t testing.TB, h *transfertest.Harness, adjust func(*Config)) (string, *Handler) {
 	t.Helper()
-	cfg := Config{Identity: h.Svc, Files: h.Storage.View, Logger: h.Logger}
+	cfg := Config{Identity: h.Svc, Locks: h.Store, Files: h.Storage.View, Logger: h.Logger}
 	if adjust != nil {
 		adjust(&cfg)
 	}

@@ -29,6 +29,22 @@ const tempTokenPrefix = "gatehouse-request:"
 // lockTimeout bounds one lock operation's database work.
 const lockTimeout = 10 * time.Second
 
+// LockStore is where WebDAV locks are kept, so that every node sees them;
+// store.Store is one, and the server wires it. It is all of the store the
+// WebDAV front end reaches: everything else it asks the identity core.
+type LockStore interface {
+	// Tx and LockSite serialise the conflict check and the write of a
+	// new lock across nodes.
+	Tx(ctx context.Context, fn func(ctx context.Context) error) error
+	LockSite(ctx context.Context, siteID int64) error
+	CreateDAVLock(ctx context.Context, l *store.DAVLock) error
+	GetDAVLock(ctx context.Context, siteID int64, token string) (store.DAVLock, error)
+	ListDAVLocks(ctx context.Context, siteID int64, now time.Time) ([]store.DAVLock, error)
+	RefreshDAVLock(ctx context.Context, siteID int64, token string, expiresAt time.Time) error
+	DeleteDAVLock(ctx context.Context, siteID int64, token string) error
+	DeleteExpiredDAVLocks(ctx context.Context, now time.Time) (int, error)
+}
+
 // storeLocks is the webdav.LockSystem of one request. Locks live in the
 // store, so every node sees them, and their roots live in the site's
 // shared namespace: a user's "/docs/a.txt" is "/users/<username>/docs/a.txt",
@@ -46,7 +62,7 @@ const lockTimeout = 10 * time.Second
 // (breaking a lock someone left behind) remove it.
 type storeLocks struct {
 	ctx      context.Context
-	st       store.Store
+	st       LockStore
 	siteID   int64
 	userID   int64
 	username string // lower case

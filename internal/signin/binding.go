@@ -1,4 +1,4 @@
-package ssologin
+package signin
 
 import (
 	"crypto/sha256"
@@ -27,8 +27,8 @@ import (
 // finish it did not come from the browser that started it.
 const CheckBrowser = "browser"
 
-// browserRefusal is what a person sees when the binding does not match.
-func browserRefusal() *LoginError {
+// BrowserRefusal is what a person sees when the binding does not match.
+func BrowserRefusal() *LoginError {
 	return &LoginError{Check: CheckBrowser, Status: http.StatusForbidden,
 		Message: "this sign-in was started in another browser, or this browser did not keep its cookie; start again from the sign-in page of this site, in this browser"}
 }

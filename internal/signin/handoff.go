@@ -1,4 +1,4 @@
-package ssologin
+package signin
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/secret"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -22,7 +21,7 @@ import (
 // So a sign-in not finished in a request that brought its binding ends
 // with a one-time handoff: the finished sign-in is stored under a random
 // token for HandoffLifetime, and the browser is sent (a 303, a top-level
-// GET that carries Lax cookies) to /saml/handoff on the host where the
+// GET that carries Lax cookies) to HandoffPath on the host where the
 // sign-in started, which takes it (once, on any node), checks the binding
 // cookie there and starts the session. The token is stored only as a
 // hash, no session exists until it is taken, and a token taken by another
@@ -30,6 +29,10 @@ import (
 
 // HandoffLifetime is how long a handoff waits for the browser.
 const HandoffLifetime = 60 * time.Second
+
+// HandoffPath is where a site's host takes a handoff; the front end
+// serves it.
+const HandoffPath = "/saml/handoff"
 
 // CheckHandoff names a refused handoff: unknown, used, expired, or for
 // another site.
@@ -49,9 +52,6 @@ type handoff struct {
 	BrowserHash []byte `json:"browser_hash,omitempty"`
 }
 
-// SiteURL is where a site's pages are served.
-func (s *Service) SiteURL(site store.Site) string { return s.siteURL(site) }
-
 // Handoff stores a finished sign-in for the host where it started (the
 // site's own) and returns the URL that finishes it there.
 func (s *Service) Handoff(ctx context.Context, in SignIn) (string, error) {
@@ -61,13 +61,12 @@ func (s *Service) Handoff(ctx context.Context, in SignIn) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	now := s.now()
 	ls := store.LoginState{KeyHash: secret.HashToken(token), SiteID: in.Site.ID, SSOStrategyID: in.Provider.ID,
-		Kind: store.LoginStateHandoff, Data: string(data), ExpiresAt: now.Add(HandoffLifetime), CreatedAt: now}
-	if err := s.st.CreateLoginState(ctx, &ls); err != nil {
-		return "", refusal("", err, "")
+		Kind: store.LoginStateHandoff, Data: string(data), ExpiresAt: s.now().Add(HandoffLifetime)}
+	if err := s.SaveState(ctx, ls); err != nil {
+		return "", Refusal("", err, nil, "")
 	}
-	return s.siteURL(in.Site) + "/saml/handoff?token=" + url.QueryEscape(token), nil
+	return s.SiteURL(in.Site) + HandoffPath + "?token=" + url.QueryEscape(token), nil
 }
 
 // TakeHandoff returns the sign-in a handoff token carries to site, once,
@@ -77,43 +76,41 @@ func (s *Service) Handoff(ctx context.Context, in SignIn) (string, error) {
 func (s *Service) TakeHandoff(ctx context.Context, site store.Site, token, browser, ip string) (SignIn, error) {
 	refused := &LoginError{Check: CheckHandoff, Status: http.StatusForbidden,
 		Message: "this sign-in link is unknown, used, expired or meant for another site; sign in again"}
-	if token == "" || len(token) > 256 {
-		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refused, ip)
+	// A token this server did not make proves nothing and names no
+	// provider; its refusal goes under the SAML sign-in events, the
+	// handoff's path being SAML's.
+	unproven := func(e *LoginError) (SignIn, error) {
+		return SignIn{}, s.RefuseUnproven(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventSAMLLogin, IP: ip}, store.SSOStrategy{}, e)
 	}
-	ls, err := s.st.TakeLoginState(ctx, secret.HashToken(token), s.now())
+	if token == "" || len(token) > 256 {
+		return unproven(refused)
+	}
+	ls, err := s.TakeState(ctx, secret.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (ls.Kind != store.LoginStateHandoff || ls.SiteID != site.ID)) {
-		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refused, ip)
+		return unproven(refused)
 	}
 	if err != nil {
-		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refusal("", err, ""), ip)
+		return unproven(Refusal("", err, nil, ""))
 	}
 	var h handoff
 	if err := json.Unmarshal([]byte(ls.Data), &h); err != nil {
-		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refusal("", err, ""), ip)
+		return unproven(Refusal("", err, nil, ""))
 	}
-	u, err := s.st.GetUser(ctx, site.ID, h.UserID)
+	u, err := s.id.GetUser(ctx, site.ID, h.UserID)
 	if err != nil {
-		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refused, ip)
+		return unproven(refused)
 	}
-	p, err := s.st.GetSSOStrategy(ctx, site.ID, ls.SSOStrategyID)
+	p, err := s.id.GetSSOStrategy(ctx, site.ID, ls.SSOStrategyID)
 	if err != nil {
-		return SignIn{}, s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refused, ip)
+		return unproven(refused)
 	}
 	if len(h.BrowserHash) > 0 && !BrowserMatches(browser, h.BrowserHash) {
 		// A real sign-in, followed by another browser: a link sent to
 		// someone, or login CSRF. Each one is recorded.
-		ev := store.SSOEvent{SiteID: site.ID, EventType: eventTypeOf(p), UserID: u.ID, Username: u.Username, IdPUID: u.ExternalID}
-		return SignIn{}, s.refuseWith(ctx, ev, p, browserRefusal(), ip, false)
+		ev := store.SSOEvent{SiteID: site.ID, EventType: EventTypeOf(p), UserID: u.ID, Username: u.Username, IdPUID: u.ExternalID, IP: ip}
+		return SignIn{}, s.Refuse(ctx, ev, p, BrowserRefusal())
 	}
 	return SignIn{User: u, Site: site, Provider: p, SessionIndex: h.SessionIndex,
 		SessionNotOnOrAfter: h.SessionNotOnOrAfter, NameID: h.NameID, NameIDFormat: h.NameIDFormat,
 		Browser: h.BrowserHash, BrowserChecked: len(h.BrowserHash) > 0}, nil
-}
-
-// eventTypeOf is the sign-in event type of p's protocol.
-func eventTypeOf(p store.SSOStrategy) string {
-	if p.Protocol == identity.ProtocolOAuth2 {
-		return EventOIDCLogin
-	}
-	return EventSAMLLogin
 }

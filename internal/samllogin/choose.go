@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -23,7 +24,7 @@ import (
 // A RelayState that names no site (empty, or a deep link of another kind)
 // leaves the site the Host names.
 func (s *Service) siteOf(ctx context.Context, host store.Site, relayState string) (store.Site, error) {
-	sub := relaySubdomain(relayState, s.siteDomain)
+	sub := relaySubdomain(relayState, s.core.SiteDomain())
 	if sub == "" || strings.EqualFold(sub, host.Subdomain) {
 		return host, nil
 	}
@@ -79,11 +80,11 @@ func dnsLabel(s string) bool {
 // Issuer (issuer reads it from the message). The Issuer is read unverified,
 // only to choose; the full validation that follows checks it against the
 // chosen provider's trust.
-func (s *Service) providerFor(ctx context.Context, site store.Site, identifier string, issuer func() string) (store.SSOStrategy, *saml.IdentityProvider, *LoginError) {
+func (s *Service) providerFor(ctx context.Context, site store.Site, identifier string, issuer func() string) (store.SSOStrategy, *saml.IdentityProvider, *signin.LoginError) {
 	var candidates []store.SSOStrategy
 	opts := store.ListOptions{Limit: 200}
 	for {
-		page, err := s.st.ListSSOStrategies(ctx, site.ID, opts)
+		page, err := s.id.ListSSOStrategies(ctx, site.ID, opts)
 		if err != nil {
 			return store.SSOStrategy{}, nil, refusal("", err, "")
 		}
@@ -100,7 +101,7 @@ func (s *Service) providerFor(ctx context.Context, site store.Site, identifier s
 		}
 		opts.AfterID = page[len(page)-1].ID
 	}
-	noProvider := &LoginError{Check: CheckProvider, Status: http.StatusForbidden,
+	noProvider := &signin.LoginError{Check: signin.CheckProvider, Status: http.StatusForbidden,
 		Message: "no SAML provider of this site matches the response: check that the identity provider's Reply URL and Relay State are this provider's saml_sp_acs_url and saml_sp_relay_state"}
 	switch len(candidates) {
 	case 0:
@@ -117,7 +118,7 @@ func (s *Service) providerFor(ctx context.Context, site store.Site, identifier s
 	for _, p := range candidates {
 		idp, err := s.trustedIdP(ctx, p)
 		if err != nil {
-			s.log.Warn("ssologin: a SAML provider's trust cannot be used", "sso_strategy_id", p.ID, "error", err)
+			s.log.Warn("samllogin: a SAML provider's trust cannot be used", "sso_strategy_id", p.ID, "error", err)
 			continue
 		}
 		if iss != "" && idp.EntityID == iss {

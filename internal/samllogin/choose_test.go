@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"encoding/base64"

@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"context"
@@ -7,35 +7,36 @@ import (
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Begin starts an SP-initiated sign-in through a SAML provider of site: it
 // makes an AuthnRequest, remembers its ID in the store (so any node can
 // accept the answer, once) with the hash of browser, the binding nonce the
-// front end gave the browser (see binding.go), and returns the URL that
+// front end gave the browser (see package signin), and returns the URL that
 // sends the browser to the identity provider. RelayState carries the
 // site's subdomain, so the shared ACS knows which site the answer is for.
-// A refusal is a *LoginError and an SSO event, like a refusal at the ACS;
-// since anyone can ask for a sign-in start, those events go through the
-// flood limiter. A start that would be stored also counts towards the
-// address's limit of starts (AdmitStart), over which it is refused with
-// 429 and stores nothing.
+// A refusal is a *signin.LoginError and an SSO event, like a refusal at
+// the ACS; since anyone can ask for a sign-in start, those events go
+// through the flood limiter. A start that would be stored also counts
+// towards the address's limit of starts (signin.Service.AdmitStart), over
+// which it is refused with 429 and stores nothing.
 func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, browser, ip string) (string, error) {
 	p, err := s.id.GetSSOStrategy(ctx, site.ID, providerID)
 	if errors.Is(err, identity.ErrSSOStrategyNotFound) || errors.Is(err, identity.ErrNotFound) || (err == nil && p.Protocol != identity.ProtocolSAML) {
-		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, &LoginError{Check: CheckProvider, Status: http.StatusNotFound,
+		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, &signin.LoginError{Check: signin.CheckProvider, Status: http.StatusNotFound,
 			Message: "this site has no SAML provider with that id; use a button on the sign-in page"}, ip)
 	}
 	if err != nil {
 		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refusal("", err, ""), ip)
 	}
 	if !p.Enabled {
-		return "", s.refuseAnonymous(ctx, site.ID, p, &LoginError{Check: CheckProviderDisabled, Status: http.StatusForbidden,
+		return "", s.refuseAnonymous(ctx, site.ID, p, &signin.LoginError{Check: signin.CheckProviderDisabled, Status: http.StatusForbidden,
 			Message: "this single sign-on provider is disabled; a site admin can enable it"}, ip)
 	}
-	if !WellFormedBrowserNonce(browser) {
-		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", errors.New("ssologin: Begin without a browser binding nonce"), ""), ip)
+	if !signin.WellFormedBrowserNonce(browser) {
+		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", errors.New("samllogin: Begin without a browser binding nonce"), ""), ip)
 	}
 	idp, err := s.trustedIdP(ctx, p)
 	if err != nil {
@@ -49,17 +50,16 @@ func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, 
 	if err != nil {
 		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
 	}
-	data, err := json.Marshal(samlRequestState{BrowserHash: BrowserHash(browser)})
+	data, err := json.Marshal(samlRequestState{BrowserHash: signin.BrowserHash(browser)})
 	if err != nil {
 		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
 	}
-	if err := AdmitStart(s.starts, ip); err != nil {
+	if err := s.core.AdmitStart(ip); err != nil {
 		return "", err
 	}
-	now := s.now()
 	ls := store.LoginState{KeyHash: requestKey(requestID), SiteID: site.ID, SSOStrategyID: p.ID,
-		Kind: store.LoginStateSAMLRequest, Data: string(data), ExpiresAt: now.Add(s.reqTTL), CreatedAt: now}
-	if err := s.st.CreateLoginState(ctx, &ls); err != nil {
+		Kind: store.LoginStateSAMLRequest, Data: string(data)}
+	if err := s.core.SaveState(ctx, ls); err != nil {
 		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", err, ""), ip)
 	}
 	return redirect, nil

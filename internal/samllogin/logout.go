@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -39,16 +40,17 @@ type sessionLink struct {
 // LinkSession remembers which IdP session started sess, so that signing
 // out of it can also sign out at the identity provider. A failure only
 // costs that, so it is logged, not returned.
-func (s *Service) LinkSession(ctx context.Context, in SignIn, sess store.Session) {
+// It is the sign-in core's signin.SessionLinker for SAML providers.
+func (s *Service) LinkSession(ctx context.Context, in signin.SignIn, sess store.Session) {
 	if in.NameID == "" {
 		return
 	}
-	data, _ := json.Marshal(sessionLink{NameID: clip(in.NameID, 1024), NameIDFormat: clip(in.NameIDFormat, 256),
+	data, _ := json.Marshal(sessionLink{NameID: signin.Clip(in.NameID, 1024), NameIDFormat: signin.Clip(in.NameIDFormat, 256),
 		SessionIndex: sess.SSOSessionIndex})
 	ls := store.LoginState{KeyHash: sessionKey(sess.SiteID, sess.ID), SiteID: sess.SiteID, SSOStrategyID: in.Provider.ID,
-		Kind: store.LoginStateSAMLSession, Data: string(data), ExpiresAt: sess.ExpiresAt, CreatedAt: s.now()}
-	if err := s.st.CreateLoginState(ctx, &ls); err != nil {
-		s.log.Warn("ssologin: cannot link a session to its identity provider session; single logout will be local only",
+		Kind: store.LoginStateSAMLSession, Data: string(data), ExpiresAt: sess.ExpiresAt}
+	if err := s.core.SaveState(ctx, ls); err != nil {
+		s.log.Warn("samllogin: cannot link a session to its identity provider session; single logout will be local only",
 			"site_id", sess.SiteID, "error", err)
 	}
 }
@@ -59,8 +61,7 @@ func (s *Service) LinkSession(ctx context.Context, in SignIn, sess store.Session
 // LogoutRequest (whose ID it remembers); otherwise "", and the sign-out is
 // local only. The caller ends the local session either way.
 func (s *Service) StartLogout(ctx context.Context, site store.Site, sess store.Session) string {
-	now := s.now()
-	ls, err := s.st.TakeLoginState(ctx, sessionKey(site.ID, sess.ID), now)
+	ls, err := s.core.TakeState(ctx, sessionKey(site.ID, sess.ID))
 	if err != nil || ls.Kind != store.LoginStateSAMLSession || ls.SiteID != site.ID {
 		return ""
 	}
@@ -68,7 +69,7 @@ func (s *Service) StartLogout(ctx context.Context, site store.Site, sess store.S
 	if json.Unmarshal([]byte(ls.Data), &link) != nil || link.NameID == "" {
 		return ""
 	}
-	p, err := s.st.GetSSOStrategy(ctx, site.ID, ls.SSOStrategyID)
+	p, err := s.id.GetSSOStrategy(ctx, site.ID, ls.SSOStrategyID)
 	if err != nil || p.Protocol != identity.ProtocolSAML || !p.Enabled {
 		return ""
 	}
@@ -82,14 +83,14 @@ func (s *Service) StartLogout(ctx context.Context, site store.Site, sess store.S
 	}
 	redirect, requestID, err := sp.LogoutRequestURL(link.NameID, link.NameIDFormat, link.SessionIndex, site.Subdomain)
 	if err == nil {
-		err = s.st.CreateLoginState(ctx, &store.LoginState{KeyHash: logoutKey(requestID), SiteID: site.ID, SSOStrategyID: p.ID,
-			Kind: store.LoginStateSAMLLogout, ExpiresAt: now.Add(s.reqTTL), CreatedAt: now})
+		err = s.core.SaveState(ctx, store.LoginState{KeyHash: logoutKey(requestID), SiteID: site.ID, SSOStrategyID: p.ID,
+			Kind: store.LoginStateSAMLLogout})
 	}
 	if err != nil {
-		s.log.Warn("ssologin: single logout not started; signing out locally", "site_id", site.ID, "sso_strategy_id", p.ID, "error", err)
+		s.log.Warn("samllogin: single logout not started; signing out locally", "site_id", site.ID, "sso_strategy_id", p.ID, "error", err)
 		return ""
 	}
-	s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventSAMLLogout, Status: store.EventInProgress,
+	s.core.Record(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventSAMLLogout, Status: store.EventInProgress,
 		Body: "signed out here; logout request sent to the identity provider", UserID: sess.UserID}, p)
 	return redirect
 }
@@ -115,7 +116,7 @@ type LogoutResult struct {
 // LogoutRequest (it ends the named user's sessions from that IdP session
 // and answers with a LogoutResponse) or its LogoutResponse to ours. Both
 // must carry a valid signature of the provider's identity provider. Every
-// outcome leaves an SSO event; a refusal is a *LoginError.
+// outcome leaves an SSO event; a refusal is a *signin.LoginError.
 func (s *Service) Logout(ctx context.Context, m LogoutMessage) (LogoutResult, error) {
 	site := m.HostSite
 	q, err := url.ParseQuery(m.RawQuery)
@@ -124,13 +125,13 @@ func (s *Service) Logout(ctx context.Context, m LogoutMessage) (LogoutResult, er
 		param = "SAMLResponse"
 	}
 	if err != nil || q.Get(param) == "" || len(m.RawQuery) > 2*saml.DefaultMaxResponseSize {
-		return LogoutResult{}, s.refuseLogoutAnonymous(ctx, site.ID, store.SSOStrategy{}, &LoginError{Check: string(saml.KindMalformed),
+		return LogoutResult{}, s.refuseLogoutAnonymous(ctx, site.ID, store.SSOStrategy{}, &signin.LoginError{Check: string(saml.KindMalformed),
 			Status: http.StatusBadRequest, Message: "the single logout URL received neither a SAMLRequest nor a SAMLResponse"}, m.IP)
 	}
 	issuer, inResponseTo := peekRedirect(q.Get(param))
 	p, idp, lerr := s.providerFor(ctx, site, m.Identifier, func() string { return issuer })
 	if lerr != nil {
-		if lerr.Check == CheckProvider {
+		if lerr.Check == signin.CheckProvider {
 			lerr.Message = "no SAML provider of this site matches the logout message: check the Logout URL configured in the identity provider against this provider's saml_sp_slo_url"
 		}
 		return LogoutResult{}, s.refuseLogoutAnonymous(ctx, site.ID, p, lerr, m.IP)
@@ -152,30 +153,30 @@ func (s *Service) idpLogout(ctx context.Context, site store.Site, p store.SSOStr
 	if err != nil {
 		return LogoutResult{}, s.refuseLogoutAnonymous(ctx, site.ID, p, refusal("", err, ""), m.IP)
 	}
-	first, err := s.st.RememberAssertion(ctx, p.ID, "logout:"+lr.ID, now.Add(logoutReplayWindow))
+	first, err := s.core.UsedOnce(ctx, p.ID, "logout:"+lr.ID, now.Add(logoutReplayWindow))
 	if err != nil {
 		return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, refusal("", err, ""), m.IP)
 	}
 	if !first {
-		return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, &LoginError{Check: string(saml.KindReplay), Status: http.StatusForbidden,
+		return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, &signin.LoginError{Check: string(saml.KindReplay), Status: http.StatusForbidden,
 			Message: "this logout request was already used"}, m.IP)
 	}
 	u, found, err := s.userOfNameID(ctx, site, p, lr.NameID)
 	if err != nil {
 		return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, refusal("", err, ""), m.IP)
 	}
-	ended, body := 0, "the identity provider signed out "+clip(lr.NameID, 200)+", who has no account here"
+	ended, body := 0, "the identity provider signed out "+signin.Clip(lr.NameID, 200)+", who has no account here"
 	if found {
 		if ended, err = s.id.EndSSOSessions(ctx, site.ID, u.ID, lr.SessionIndexes); err != nil {
 			return LogoutResult{}, s.refuseLogout(ctx, site.ID, p, refusal("", err, ""), m.IP)
 		}
 		body = fmt.Sprintf("signed out by the identity provider: %d session(s) ended", ended)
 	}
-	s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventSAMLLogout, Status: store.EventSuccess, Body: body,
+	s.core.Record(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventSAMLLogout, Status: store.EventSuccess, Body: body,
 		UserID: u.ID, Username: lr.NameID, IP: m.IP}, p)
 	redirect, err := sp.LogoutResponseURL(lr.ID, lr.RelayState)
 	if err != nil {
-		return LogoutResult{SessionsEnded: ended}, refusal("", err, "the sessions ended, but the answer to the identity provider could not be built (%s)", clip(err.Error(), 300))
+		return LogoutResult{SessionsEnded: ended}, refusal("", err, "the sessions ended, but the answer to the identity provider could not be built (%s)", signin.Clip(err.Error(), 300))
 	}
 	return LogoutResult{Redirect: redirect, SessionsEnded: ended}, nil
 }
@@ -186,7 +187,7 @@ func (s *Service) logoutAnswered(ctx context.Context, site store.Site, p store.S
 	now := s.now()
 	var sent []string
 	if inResponseTo != "" {
-		ls, err := s.st.TakeLoginState(ctx, logoutKey(inResponseTo), now)
+		ls, err := s.core.TakeState(ctx, logoutKey(inResponseTo))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return s.refuseLogoutAnonymous(ctx, site.ID, p, refusal("", err, ""), m.IP)
 		}
@@ -206,7 +207,7 @@ func (s *Service) logoutAnswered(ctx context.Context, site store.Site, p store.S
 			"redirect-binding signature needs the identity provider's certificate and this provider is trusted " +
 			"by fingerprint only (paste the identity provider's metadata to have answers verified)"
 	}
-	s.recordEvent(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventSAMLLogout, Status: store.EventSuccess,
+	s.core.Record(ctx, store.SSOEvent{SiteID: site.ID, EventType: EventSAMLLogout, Status: store.EventSuccess,
 		Body: body, IP: m.IP}, p)
 	return nil
 }
@@ -231,14 +232,14 @@ func (s *Service) userOfNameID(ctx context.Context, site store.Site, p store.SSO
 	if nameID == "" {
 		return store.User{}, false, nil
 	}
-	u, err := s.st.GetUserByUsername(ctx, site.ID, nameID)
+	u, err := s.id.GetUserByUsername(ctx, site.ID, nameID)
 	if err == nil && u.SSOStrategyID == p.ID {
 		return u, true, nil
 	}
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, identity.ErrUserNotFound) {
 		return store.User{}, false, err
 	}
-	users, err := s.st.ListUsers(ctx, site.ID, store.UserQuery{SSOStrategyID: p.ID, ExternalID: nameID,
+	users, err := s.id.ListUsers(ctx, site.ID, store.UserQuery{SSOStrategyID: p.ID, ExternalID: nameID,
 		ListOptions: store.ListOptions{Limit: 1}})
 	if err != nil || len(users) == 0 {
 		return store.User{}, false, err
@@ -248,9 +249,9 @@ func (s *Service) userOfNameID(ctx context.Context, site store.Site, p store.SSO
 
 // refuseLogout records a refused logout message that names a real logout —
 // verified, or answering a request this site sent — and returns it.
-func (s *Service) refuseLogout(ctx context.Context, siteID int64, p store.SSOStrategy, e *LoginError, ip string) error {
+func (s *Service) refuseLogout(ctx context.Context, siteID int64, p store.SSOStrategy, e *signin.LoginError, ip string) error {
 	if siteID != 0 && !e.Repeats() {
-		s.recordEvent(ctx, logoutRefusal(siteID, e, ip), p)
+		s.core.Record(ctx, logoutRefusal(siteID, e, ip), p)
 	}
 	s.log.Info("SAML logout message refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
 	return e
@@ -259,17 +260,17 @@ func (s *Service) refuseLogout(ctx context.Context, siteID int64, p store.SSOStr
 // refuseLogoutAnonymous is refuseLogout for a message that proved nothing
 // (unreadable, unsigned, forged, for no provider): through the flood
 // limiter.
-func (s *Service) refuseLogoutAnonymous(ctx context.Context, siteID int64, p store.SSOStrategy, e *LoginError, ip string) error {
+func (s *Service) refuseLogoutAnonymous(ctx context.Context, siteID int64, p store.SSOStrategy, e *signin.LoginError, ip string) error {
 	if siteID != 0 && !e.Repeats() {
-		s.recordAnonymous(ctx, logoutRefusal(siteID, e, ip), p)
+		s.core.RecordUnproven(ctx, logoutRefusal(siteID, e, ip), p)
 	}
 	s.log.Info("SAML logout message refused", "site_id", siteID, "sso_strategy_id", p.ID, "check", e.Check, "ip", ip)
 	return e
 }
 
-func logoutRefusal(siteID int64, e *LoginError, ip string) store.SSOEvent {
+func logoutRefusal(siteID int64, e *signin.LoginError, ip string) store.SSOEvent {
 	return store.SSOEvent{SiteID: siteID, EventType: EventSAMLLogout, Status: store.EventFailure,
-		Body: "logout message refused: " + clip(e.EventText(), 1500), EventErrors: []string{e.Check}, IP: ip}
+		Body: "logout message refused: " + signin.Clip(e.EventText(), 1500), EventErrors: []string{e.Check}, IP: ip}
 }
 
 // sessionKey is the login state key of a session's link to its IdP session.

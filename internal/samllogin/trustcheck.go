@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -32,10 +33,10 @@ func (s *Service) CheckTrust(ctx context.Context, p store.SSOStrategy) (identity
 		}
 		return func(ctx context.Context, saved store.SSOStrategy) error {
 			m := store.SSOMetadata{SSOStrategyID: saved.ID, Raw: string(raw), FetchedAt: now, SourceURL: url}
-			if err := s.st.PutSSOMetadata(ctx, &m); err != nil {
+			if _, err := s.id.CacheSAMLMetadata(ctx, saved, m); err != nil {
 				return err
 			}
-			s.recordEvent(ctx, store.SSOEvent{SiteID: saved.SiteID, EventType: EventMetadataRefresh, Status: store.EventSuccess,
+			s.core.Record(ctx, store.SSOEvent{SiteID: saved.SiteID, EventType: EventMetadataRefresh, Status: store.EventSuccess,
 				Body: fmt.Sprintf("metadata fetched from %s when the provider was saved: issuer %s, %d signing certificate(s)",
 					url, idp.EntityID, len(idp.Certificates))}, saved)
 			return nil
@@ -44,13 +45,13 @@ func (s *Service) CheckTrust(ctx context.Context, p store.SSOStrategy) (identity
 		if _, err := saml.ParseMetadata([]byte(p.SAMLProviderMetadataContent), p.SAMLProviderIssuerURL); err != nil {
 			return nil, identity.ErrInvalidParams.With("saml_provider_metadata_content is not usable SAML identity provider metadata (%s); "+
 				"paste the identity provider's federation metadata XML, which names its entity ID, sign-on URL and signing certificate "+
-				"(and check saml_provider_issuer_url if it is set); nothing was changed", clip(err.Error(), 500))
+				"(and check saml_provider_issuer_url if it is set); nothing was changed", signin.Clip(err.Error(), 500))
 		}
 	case p.SAMLProviderCertFingerprint != "" && p.SAMLProviderIssuerURL != "" && p.SAMLProviderSSOTargetURL != "":
 		if _, err := saml.ManualTrust(p.SAMLProviderCertFingerprint, p.SAMLProviderIssuerURL,
 			p.SAMLProviderSSOTargetURL, p.SAMLProviderSLOTargetURL); err != nil {
 			return nil, identity.ErrInvalidParams.With("the identity provider's certificate fingerprint, issuer and sign-on URL "+
-				"cannot be trusted together (%s); nothing was changed", clip(err.Error(), 500))
+				"cannot be trusted together (%s); nothing was changed", signin.Clip(err.Error(), 500))
 		}
 	}
 	return nil, nil
@@ -62,9 +63,9 @@ func metadataURLRefusal(url string, err error) error {
 	if saml.KindOf(err) == saml.KindFetch {
 		return identity.ErrInvalidParams.With("saml_provider_metadata_url: the identity provider's metadata could not be fetched from %s (%s). "+
 			"Check the URL (Entra ID: the App Federation Metadata Url in the application's SAML Certificates section) and that this "+
-			"server can reach it; nothing was changed", clip(url, 300), clip(err.Error(), 1000))
+			"server can reach it; nothing was changed", signin.Clip(url, 300), signin.Clip(err.Error(), 1000))
 	}
 	return identity.ErrInvalidParams.With("saml_provider_metadata_url: %s answered, but not with usable SAML identity provider metadata (%s). "+
 		"Give the URL of the identity provider's federation metadata XML, which names its entity ID, sign-on URL and signing "+
-		"certificate (and check saml_provider_issuer_url if it is set); nothing was changed", clip(url, 300), clip(err.Error(), 1000))
+		"certificate (and check saml_provider_issuer_url if it is set); nothing was changed", signin.Clip(url, 300), signin.Clip(err.Error(), 1000))
 }

@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -35,7 +36,7 @@ const (
 // CertificateWarning.
 func (s *Service) RefreshMetadata(ctx context.Context, p store.SSOStrategy) error {
 	if p.Protocol != identity.ProtocolSAML || p.SAMLProviderMetadataURL == "" {
-		return fmt.Errorf("ssologin: provider %d has no SAML metadata URL", p.ID)
+		return fmt.Errorf("samllogin: provider %d has no SAML metadata URL", p.ID)
 	}
 	idp, raw, err := saml.FetchMetadata(ctx, s.client, p.SAMLProviderMetadataURL, p.SAMLProviderIssuerURL)
 	now := s.now()
@@ -47,14 +48,14 @@ func (s *Service) RefreshMetadata(ctx context.Context, p store.SSOStrategy) erro
 	m := store.SSOMetadata{SSOStrategyID: p.ID, Raw: string(raw), FetchedAt: now, SourceURL: p.SAMLProviderMetadataURL}
 	stored, err := s.putMetadataFor(ctx, p, m)
 	if err != nil {
-		return fmt.Errorf("ssologin: caching metadata of provider %d: %w", p.ID, err)
+		return fmt.Errorf("samllogin: caching metadata of provider %d: %w", p.ID, err)
 	}
 	if !stored {
-		s.log.Info("ssologin: metadata fetched for a URL the provider no longer has; not kept",
+		s.log.Info("samllogin: metadata fetched for a URL the provider no longer has; not kept",
 			"sso_strategy_id", p.ID, "url", p.SAMLProviderMetadataURL)
 		return nil
 	}
-	s.recordEvent(ctx, store.SSOEvent{SiteID: p.SiteID, EventType: EventMetadataRefresh, Status: store.EventSuccess,
+	s.core.Record(ctx, store.SSOEvent{SiteID: p.SiteID, EventType: EventMetadataRefresh, Status: store.EventSuccess,
 		Body: fmt.Sprintf("metadata fetched from %s: issuer %s, %d signing certificate(s)", p.SAMLProviderMetadataURL,
 			idp.EntityID, len(idp.Certificates))}, p)
 	var expiring []*x509.Certificate
@@ -70,43 +71,17 @@ func (s *Service) RefreshMetadata(ctx context.Context, p store.SSOStrategy) erro
 }
 
 // putMetadataFor writes m, a copy of p's metadata URL, unless the
-// provider's URL changed since p was read: a fetch of the old URL that
-// ends after an admin saved a new one must not bring the old identity
-// provider back. It says whether m was written.
+// provider's URL changed since p was read (see
+// identity.Service.CacheSAMLMetadata). It says whether m was written.
 func (s *Service) putMetadataFor(ctx context.Context, p store.SSOStrategy, m store.SSOMetadata) (bool, error) {
-	stored := false
-	err := s.st.Tx(ctx, func(ctx context.Context) error {
-		cur, err := s.st.GetSSOStrategy(ctx, p.SiteID, p.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if cur.Protocol != identity.ProtocolSAML || cur.SAMLProviderMetadataURL != m.SourceURL {
-			return nil
-		}
-		stored = true
-		return s.st.PutSSOMetadata(ctx, &m)
-	})
-	return stored, err
+	return s.id.CacheSAMLMetadata(ctx, p, m)
 }
 
 // cachedMetadata returns p's cached copy when it is a copy of p's current
 // metadata URL; a copy of another URL (the provider's earlier one) is as
-// good as none.
+// good as none (see identity.Service.SAMLMetadata).
 func (s *Service) cachedMetadata(ctx context.Context, p store.SSOStrategy) (store.SSOMetadata, bool, error) {
-	m, err := s.st.GetSSOMetadata(ctx, p.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.SSOMetadata{SSOStrategyID: p.ID}, false, nil
-	}
-	if err != nil {
-		return m, false, err
-	}
-	if m.SourceURL != p.SAMLProviderMetadataURL {
-		return store.SSOMetadata{SSOStrategyID: p.ID}, false, nil
-	}
-	return m, true, nil
+	return s.id.SAMLMetadata(ctx, p)
 }
 
 // alertedCertificates are the fingerprints of the certificates the last
@@ -133,25 +108,25 @@ func (s *Service) metadataFailed(ctx context.Context, p store.SSOStrategy, cause
 	ctx = context.WithoutCancel(ctx)
 	m, _, err := s.cachedMetadata(ctx, p)
 	if err != nil {
-		s.log.Error("ssologin: reading cached metadata", "sso_strategy_id", p.ID, "error", err)
+		s.log.Error("samllogin: reading cached metadata", "sso_strategy_id", p.ID, "error", err)
 	}
-	m.SSOStrategyID, m.SourceURL, m.LastError, m.LastErrorAt = p.ID, p.SAMLProviderMetadataURL, clip(cause.Error(), 1000), now
+	m.SSOStrategyID, m.SourceURL, m.LastError, m.LastErrorAt = p.ID, p.SAMLProviderMetadataURL, signin.Clip(cause.Error(), 1000), now
 	m.Failures++
 	if _, err := s.putMetadataFor(ctx, p, m); err != nil {
-		s.log.Error("ssologin: recording a metadata refresh failure", "sso_strategy_id", p.ID, "error", err)
+		s.log.Error("samllogin: recording a metadata refresh failure", "sso_strategy_id", p.ID, "error", err)
 	}
 	kept := "no earlier copy exists, so sign-in through this provider fails until the URL answers"
 	if m.Raw != "" {
 		kept = "sign-in goes on with the copy fetched " + m.FetchedAt.UTC().Format(time.RFC3339)
 	}
-	s.recordEvent(ctx, store.SSOEvent{SiteID: p.SiteID, EventType: EventMetadataRefresh, Status: store.EventFailure,
+	s.core.Record(ctx, store.SSOEvent{SiteID: p.SiteID, EventType: EventMetadataRefresh, Status: store.EventFailure,
 		Body:        fmt.Sprintf("metadata could not be fetched from %s; %s", p.SAMLProviderMetadataURL, kept),
-		EventErrors: []string{string(kindOf(cause)) + ": " + clip(cause.Error(), 500)}}, p)
+		EventErrors: []string{string(kindOf(cause)) + ": " + signin.Clip(cause.Error(), 500)}}, p)
 	s.alert(ctx, events.Notice{SiteID: p.SiteID, Kind: events.NoticeMetadataRefreshFailure, SSOStrategyID: p.ID,
 		Subject: fmt.Sprintf("SAML metadata of %q could not be refreshed", label(p)),
 		Body: fmt.Sprintf("Gatehouse could not fetch the SAML metadata of provider %q (id %d) from\n%s\n\nError: %s\n\n%s.\n"+
 			"Check that the URL is right and reachable from the Gatehouse server, and that its TLS certificate is valid.",
-			label(p), p.ID, p.SAMLProviderMetadataURL, clip(cause.Error(), 500), kept)})
+			label(p), p.ID, p.SAMLProviderMetadataURL, signin.Clip(cause.Error(), 500), kept)})
 }
 
 func (s *Service) alertExpiring(ctx context.Context, p store.SSOStrategy, certs []*x509.Certificate) {
@@ -167,11 +142,7 @@ func (s *Service) alertExpiring(ctx context.Context, p store.SSOStrategy, certs 
 			label(p), p.ID, b.String())})
 }
 
-func (s *Service) alert(ctx context.Context, n events.Notice) {
-	if err := s.notify.Notify(context.WithoutCancel(ctx), n); err != nil {
-		s.log.Warn("ssologin: alert not delivered", "site_id", n.SiteID, "kind", n.Kind, "error", err)
-	}
-}
+func (s *Service) alert(ctx context.Context, n events.Notice) { s.core.Alert(ctx, n) }
 
 // RefreshDue refreshes every SAML provider whose cached metadata is older
 // than MetadataMaxAge (or missing), waiting metadataRetryAfter between
@@ -219,14 +190,14 @@ func (s *Service) RunMetadataRefresh(ctx context.Context, interval time.Duration
 func (s *Service) eachSAMLProvider(ctx context.Context, fn func(store.SSOStrategy)) error {
 	siteOpts := store.ListOptions{Limit: 200}
 	for {
-		sites, err := s.st.ListSites(ctx, siteOpts)
+		sites, err := s.id.ListSites(ctx, siteOpts)
 		if err != nil {
 			return err
 		}
 		for _, site := range sites {
 			provOpts := store.ListOptions{Limit: 200}
 			for {
-				ps, err := s.st.ListSSOStrategies(ctx, site.ID, provOpts)
+				ps, err := s.id.ListSSOStrategies(ctx, site.ID, provOpts)
 				if err != nil {
 					return err
 				}

@@ -1,4 +1,4 @@
-package ssologin
+package signin
 
 import (
 	"fmt"
@@ -30,8 +30,8 @@ const (
 const CheckTooManyStarts = "too-many-starts"
 
 // NewStartLimiter returns the per-address limit of sign-in starts; the
-// server makes one and gives it to the SAML and the OpenID Connect
-// sign-in services (Options.Starts).
+// server makes one and gives it to the sign-in core (Options.Starts),
+// which counts the SAML and the OpenID Connect starts against it.
 func NewStartLimiter(clock func() time.Time, log *slog.Logger) *sourcelimit.Limiter {
 	return sourcelimit.New(sourcelimit.Options{Rate: StartRate, Per: StartPer, Clock: clock, Logger: log,
 		What: "single sign-on starts"})
@@ -39,11 +39,12 @@ func NewStartLimiter(clock func() time.Time, log *slog.Logger) *sourcelimit.Limi
 
 // AdmitStart counts one sign-in start from ip and, when the address
 // started too many lately, refuses it: a *LoginError with status 429 and
-// RetryAfter. The refusal is not an SSO event (an address over its limit
-// would only be writing rows another way); the limiter logs refusals at
-// most every 10 seconds, with their count.
-func AdmitStart(starts *sourcelimit.Limiter, ip string) error {
-	ok, wait := starts.Allow(ip)
+// RetryAfter. A protocol adapter asks it just before it stores a start.
+// The refusal is not an SSO event (an address over its limit would only
+// be writing rows another way); the limiter logs refusals at most every
+// 10 seconds, with their count.
+func (s *Service) AdmitStart(ip string) error {
+	ok, wait := s.starts.Allow(ip)
 	if ok {
 		return nil
 	}

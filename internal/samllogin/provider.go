@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/backoff"
 	"github.com/gatehouse/gatehouse/internal/connector/saml"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -80,14 +81,14 @@ func (s *Service) serviceProvider(ctx context.Context, site store.Site, p store.
 		return nil, opts, &saml.Error{Kind: saml.KindConfig, Detail: err.Error()}
 	}
 	if idp == nil {
-		idp = &saml.IdentityProvider{EntityID: "urn:gatehouse:unconfigured", SSOURL: s.base.String(),
+		idp = &saml.IdentityProvider{EntityID: "urn:gatehouse:unconfigured", SSOURL: s.core.BaseURL(),
 			Fingerprint: make([]byte, sha256.Size)}
 	}
 	v := s.SPValuesFor(site, p)
 	if tracker == nil {
 		tracker = &requestTracker{}
 	}
-	tracker.st, tracker.siteID, tracker.providerID, tracker.now = s.st, site.ID, p.ID, s.now
+	tracker.core, tracker.siteID, tracker.providerID = s.core, site.ID, p.ID
 	spOpts := []saml.Option{
 		saml.WithClock(s.now),
 		saml.WithIdPInitiated(opts.idpInitiated),
@@ -103,7 +104,7 @@ func (s *Service) serviceProvider(ctx context.Context, site store.Site, p store.
 	if opts.nameIDFormat != "" {
 		spOpts = append(spOpts, saml.WithNameIDFormat(opts.nameIDFormat))
 	}
-	sp, err := saml.New(v.EntityID, v.ACSURL, idp, replayCache{st: s.st, providerID: p.ID}, spOpts...)
+	sp, err := saml.New(v.EntityID, v.ACSURL, idp, replayCache{core: s.core, providerID: p.ID}, spOpts...)
 	return sp, opts, err
 }
 
@@ -123,7 +124,7 @@ func (s *Service) spKey(ctx context.Context, siteID int64) (spKeyPair, bool) {
 	}
 	key, cert, err := s.id.SAMLSPKey(ctx, siteID)
 	if err != nil {
-		s.log.Warn("ssologin: no SAML SP signing key; requests go unsigned", "site_id", siteID, "error", err)
+		s.log.Warn("samllogin: no SAML SP signing key; requests go unsigned", "site_id", siteID, "error", err)
 		return spKeyPair{}, false
 	}
 	kp := spKeyPair{key: key, cert: cert}
@@ -135,7 +136,7 @@ func (s *Service) spKey(ctx context.Context, siteID int64) (spKeyPair, bool) {
 // may upload to the IdP before the IdP is trusted.
 func (s *Service) Metadata(ctx context.Context, site store.Site, p store.SSOStrategy) ([]byte, error) {
 	if p.Protocol != identity.ProtocolSAML {
-		return nil, fmt.Errorf("ssologin: provider %d is not a SAML provider", p.ID)
+		return nil, fmt.Errorf("samllogin: provider %d is not a SAML provider", p.ID)
 	}
 	sp, _, err := s.serviceProvider(ctx, site, p, nil, nil)
 	if err != nil {
@@ -144,25 +145,24 @@ func (s *Service) Metadata(ctx context.Context, site store.Site, p store.SSOStra
 	return sp.Metadata()
 }
 
-// replayCache is saml.ReplayCache over the store, per provider, shared by
-// every node.
+// replayCache is saml.ReplayCache over the sign-in core's record of used
+// message IDs, per provider, shared by every node.
 type replayCache struct {
-	st         store.Store
+	core       *signin.Service
 	providerID int64
 }
 
 func (c replayCache) Remember(ctx context.Context, assertionID string, until time.Time) (bool, error) {
-	return c.st.RememberAssertion(ctx, c.providerID, assertionID, until)
+	return c.core.UsedOnce(ctx, c.providerID, assertionID, until)
 }
 
-// requestTracker is saml.RequestTracker over the store's login states: an
-// AuthnRequest ID is known once, and only to the site and provider that
-// sent it. It keeps the state it took, whose browser binding the sign-in
-// carries on.
+// requestTracker is saml.RequestTracker over the sign-in core's login
+// states: an AuthnRequest ID is known once, and only to the site and
+// provider that sent it. It keeps the state it took, whose browser binding
+// the sign-in carries on.
 type requestTracker struct {
-	st                 store.Store
+	core               *signin.Service
 	siteID, providerID int64
-	now                func() time.Time
 	taken              *samlRequestState
 }
 
@@ -172,7 +172,7 @@ type samlRequestState struct {
 }
 
 func (t *requestTracker) Consume(ctx context.Context, requestID string) (bool, error) {
-	ls, err := t.st.TakeLoginState(ctx, requestKey(requestID), t.now())
+	ls, err := t.core.TakeState(ctx, requestKey(requestID))
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

@@ -1,4 +1,4 @@
-package ssologin
+package samllogin
 
 import (
 	"context"
@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/outbound"
 	"github.com/gatehouse/gatehouse/internal/provision"
+	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/testclock"
 )
@@ -110,6 +111,7 @@ type metadataFixture struct {
 	t      *testing.T
 	ctx    context.Context
 	clock  *testclock.Clock
+	st     store.Store
 	id     *identity.Service
 	prov   *provision.Engine
 	notes  *recordingNotifier
@@ -125,7 +127,7 @@ func newMetadataFixture(t *testing.T, metadata string) *metadataFixture {
 	sealer := identitytest.Sealer(t)
 	var err error
 	f := &metadataFixture{t: t, ctx: context.Background(), clock: testclock.New(time.Now().UTC().Truncate(time.Second)),
-		notes: &recordingNotifier{}, server: newMetadataServer(t, metadata)}
+		st: st, notes: &recordingNotifier{}, server: newMetadataServer(t, metadata)}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.id = identity.New(st, identity.Options{Clock: f.clock.Now, Logger: logger, Sealer: sealer})
 	if f.site, err = f.id.EnsureDefaultSite(f.ctx); err != nil {
@@ -144,8 +146,14 @@ func newMetadataFixture(t *testing.T, metadata string) *metadataFixture {
 
 func (f *metadataFixture) service(client *http.Client) *Service {
 	f.t.Helper()
-	svc, err := New(Options{Identity: f.id, Provision: f.prov, BaseURL: "https://app.example.test", Notifier: f.notes,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: f.clock.Now, HTTPClient: client, Outbound: outbound.AllowPrivate})
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	core, err := signin.New(signin.Options{Identity: f.id, Provision: f.prov, Store: f.st, BaseURL: "https://app.example.test", Notifier: f.notes,
+		Logger: logger, Clock: f.clock.Now, HTTPClient: client, Outbound: outbound.AllowPrivate,
+		Refusals: events.NewRefusalLimiter(f.st, events.RefusalLimits{Clock: f.clock.Now, Logger: logger})})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	svc, err := New(core)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -154,7 +162,7 @@ func (f *metadataFixture) service(client *http.Client) *Service {
 
 func (f *metadataFixture) cached() store.SSOMetadata {
 	f.t.Helper()
-	m, err := f.id.Store().GetSSOMetadata(f.ctx, f.p.ID)
+	m, err := f.st.GetSSOMetadata(f.ctx, f.p.ID)
 	if err != nil {
 		f.t.Fatalf("cached metadata: %v", err)
 	}
@@ -175,14 +183,14 @@ func TestMetadataURLFetchCacheAndKeepLastGood(t *testing.T) {
 	f := newMetadataFixture(t, good)
 
 	// The first sign-in fetches and caches; the next one uses the cache.
-	redirect, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1")
+	redirect, err := f.svc.Begin(f.ctx, f.site, f.p.ID, signin.NewBrowserNonce(), "192.0.2.1")
 	if err != nil || !strings.HasPrefix(redirect, "https://idp.test/entra/sso?") {
 		t.Fatalf("Begin = %q, %v", redirect, err)
 	}
 	if m := f.cached(); m.Raw != good || !m.FetchedAt.Equal(f.clock.Now()) || f.server.count() != 1 {
 		t.Fatalf("after the first use: cached %d bytes at %s, %d fetches", len(m.Raw), m.FetchedAt, f.server.count())
 	}
-	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err != nil || f.server.count() != 1 {
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, signin.NewBrowserNonce(), "192.0.2.1"); err != nil || f.server.count() != 1 {
 		t.Fatalf("second Begin: %v, %d fetches; want the cached copy", err, f.server.count())
 	}
 
@@ -214,7 +222,7 @@ func TestMetadataURLFetchCacheAndKeepLastGood(t *testing.T) {
 		if got := f.notes.count(events.NoticeMetadataRefreshFailure); got != i+1 {
 			t.Fatalf("%d refresh failure alerts, want %d", got, i+1)
 		}
-		if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err != nil {
+		if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, signin.NewBrowserNonce(), "192.0.2.1"); err != nil {
 			t.Fatalf("sign-in with the last good copy: %v", err)
 		}
 	}
@@ -242,10 +250,10 @@ func TestMetadataURLUntrustedCertificateRefused(t *testing.T) {
 	if saml.KindOf(err) != saml.KindFetch || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("RefreshMetadata over an untrusted certificate: %v", err)
 	}
-	if _, err := f.id.Store().GetSSOMetadata(f.ctx, f.p.ID); err == nil && f.cached().Raw != "" {
+	if _, err := f.st.GetSSOMetadata(f.ctx, f.p.ID); err == nil && f.cached().Raw != "" {
 		t.Fatal("metadata from an untrusted server was cached")
 	}
-	if _, err := systemTrust.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err == nil {
+	if _, err := systemTrust.Begin(f.ctx, f.site, f.p.ID, signin.NewBrowserNonce(), "192.0.2.1"); err == nil {
 		t.Fatal("a sign-in started with metadata from an untrusted server")
 	}
 	if f.notes.count(events.NoticeMetadataRefreshFailure) == 0 {
@@ -303,12 +311,12 @@ func TestMetadataOfAnEarlierURLIsNeverUsed(t *testing.T) {
 		t.Fatalf("a late refresh of the old URL was kept: %+v", m)
 	}
 	// A copy of the old URL in the store is no copy of the new one.
-	if err := f.id.Store().PutSSOMetadata(f.ctx, &store.SSOMetadata{SSOStrategyID: p.ID, Raw: good, FetchedAt: f.clock.Now(),
+	if err := f.st.PutSSOMetadata(f.ctx, &store.SSOMetadata{SSOStrategyID: p.ID, Raw: good, FetchedAt: f.clock.Now(),
 		SourceURL: old.SAMLProviderMetadataURL}); err != nil {
 		t.Fatal(err)
 	}
 	before := f.server.count()
-	if _, err := f.svc.Begin(f.ctx, f.site, p.ID, NewBrowserNonce(), "192.0.2.1"); err != nil {
+	if _, err := f.svc.Begin(f.ctx, f.site, p.ID, signin.NewBrowserNonce(), "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	if f.server.count() != before+1 || f.cached().SourceURL != newURL {
@@ -332,7 +340,7 @@ func TestMissingMetadataBacksOff(t *testing.T) {
 		return len(evs)
 	}
 	for i := 0; i < 5; i++ {
-		if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err == nil {
+		if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, signin.NewBrowserNonce(), "192.0.2.1"); err == nil {
 			t.Fatal("a sign-in started without metadata")
 		}
 	}
@@ -340,7 +348,7 @@ func TestMissingMetadataBacksOff(t *testing.T) {
 		t.Fatalf("5 sign-ins: %d fetches, %d events; want 1 fetch, 2 events (refresh and refusal)", f.server.count(), events())
 	}
 	f.clock.Advance(time.Minute)
-	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err == nil || f.server.count() != 2 {
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, signin.NewBrowserNonce(), "192.0.2.1"); err == nil || f.server.count() != 2 {
 		t.Fatalf("a minute later: %v, %d fetches", err, f.server.count())
 	}
 	if m := f.cached(); m.Failures != 2 {
@@ -348,11 +356,11 @@ func TestMissingMetadataBacksOff(t *testing.T) {
 	}
 	f.server.set(http.StatusOK, good)
 	f.clock.Advance(time.Minute)
-	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err == nil || f.server.count() != 2 {
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, signin.NewBrowserNonce(), "192.0.2.1"); err == nil || f.server.count() != 2 {
 		t.Fatalf("within two minutes of the second failure: %v, %d fetches", err, f.server.count())
 	}
 	f.clock.Advance(time.Minute)
-	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, NewBrowserNonce(), "192.0.2.1"); err != nil || f.server.count() != 3 {
+	if _, err := f.svc.Begin(f.ctx, f.site, f.p.ID, signin.NewBrowserNonce(), "192.0.2.1"); err != nil || f.server.count() != 3 {
 		t.Fatalf("after the wait, with the URL back: %v, %d fetches", err, f.server.count())
 	}
 	if m := f.cached(); m.Failures != 0 || m.Raw != good {
