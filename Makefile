@@ -4,7 +4,7 @@ PKGS    ?= ./...
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 5m
 
-.PHONY: all build test test-postgres fuzz fuzz-smoke peers vet lint bench clean
+.PHONY: all build test test-postgres test-big fuzz fuzz-smoke peers vet lint bench clean
 
 all: build
 
@@ -19,6 +19,7 @@ build:
 test: peers lint
 	GATEHOUSE_REQUIRE_PEERS=1 $(GO) test -race -timeout 20m $(PKGS)
 	@$(MAKE) --no-print-directory test-postgres
+	@$(MAKE) --no-print-directory test-big
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 # test-postgres runs the front ends' tests a second time with their store on
@@ -33,6 +34,13 @@ PG_WEB_TESTS = ^Test(SDK|API|OIDCSignIn|LDAP|SAMLJustInTimeProvisioning|SAMLGrou
 test-postgres:
 	GATEHOUSE_REQUIRE_PEERS=1 GATEHOUSE_TEST_STORE=postgres $(GO) test -race -timeout 20m $(PG_PKGS)
 	GATEHOUSE_REQUIRE_PEERS=1 GATEHOUSE_TEST_STORE=postgres $(GO) test -race -timeout 20m -run '$(PG_WEB_TESTS)' ./internal/web
+
+# test-big sends 1 GiB up and down through Files.com's Go SDK (multi-part
+# upload with parallel parts, presigned download) and compares checksums.
+# It runs without the race detector: the SDK runs in the test process, and
+# under -race 1 GiB takes minutes.
+test-big:
+	GATEHOUSE_REQUIRE_PEERS=1 GATEHOUSE_TEST_BIG=1 $(GO) test -count=1 -timeout 20m -run '^TestFilesComGoSDKUploadDownload$$' ./internal/e2e
 
 # fuzz-smoke runs each fuzz target (scripts/fuzz.sh lists them) for three
 # seconds: a target that no longer runs, or a shallow crash, fails the build.

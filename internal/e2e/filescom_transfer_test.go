@@ -62,10 +62,10 @@ func fileSHA256(t testing.TB, p string) ([32]byte, int64) {
 }
 
 // TestFilesComGoSDKUploadDownload: Files.com's Go SDK uploads files of 1
-// byte, 5 MiB + 1 byte (two parts) and 64 MiB (thirteen parts, sent in
-// parallel), and an empty one, with UploadFile, and downloads each with
-// DownloadToFile; every byte comes back, and the server reports the
-// size. Before the multi-part flow, the 64 MiB upload answered success
+// byte, 5 MiB + 1 byte (two parts), 64 MiB (thirteen parts, sent in
+// parallel), 1 GiB with GATEHOUSE_TEST_BIG=1 (make test-big), and an empty one, with
+// UploadFile, and downloads each with DownloadToFile; every byte comes
+// back, and the server reports the size and the md5 of what was sent. Before the multi-part flow, the 64 MiB upload answered success
 // and stored 5,242,880 bytes.
 func TestFilesComGoSDKUploadDownload(t *testing.T) {
 	s := startServer(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
@@ -73,16 +73,21 @@ func TestFilesComGoSDKUploadDownload(t *testing.T) {
 	key := s.userAPIKey(t, name, password)
 	client := &file.Client{Config: files_sdk.Config{APIKey: key, EndpointOverride: s.Base}.Init()}
 	dir := t.TempDir()
-	for _, size := range []int64{0, 1, 5<<20 + 1, 64 << 20} {
+	sizes := []int64{0, 1, 5<<20 + 1, 64 << 20}
+	if os.Getenv("GATEHOUSE_TEST_BIG") == "1" {
+		sizes = append(sizes, 1<<30) // make test-big
+	}
+	for _, size := range sizes {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			local, sum := randomFile(t, dir, fmt.Sprintf("up-%d.bin", size), size)
+			defer os.Remove(local)
 			remote := fmt.Sprintf("sdk/%d/file.bin", size)
 			if err := client.UploadFile(local, remote); err != nil {
 				t.Fatalf("UploadFile of %d bytes: %v", size, err)
 			}
 			info, err := client.DownloadUri(files_sdk.FileDownloadParams{Path: remote})
-			if err != nil || info.Size != size {
-				t.Fatalf("the server holds %d bytes (%v), want %d", info.Size, err, size)
+			if want := fileMD5(t, local); err != nil || info.Size != size || info.Md5 != want {
+				t.Fatalf("the server holds %d bytes with md5 %q (%v), want %d with md5 %s", info.Size, info.Md5, err, size, want)
 			}
 			back := filepath.Join(dir, fmt.Sprintf("down-%d.bin", size))
 			if _, err := client.DownloadToFile(files_sdk.FileDownloadParams{Path: remote}, back); err != nil {
@@ -91,6 +96,7 @@ func TestFilesComGoSDKUploadDownload(t *testing.T) {
 			if got, n := fileSHA256(t, back); got != sum || n != size {
 				t.Fatalf("downloaded %d bytes that differ from the %d uploaded", n, size)
 			}
+			os.Remove(back)
 		})
 	}
 }
