@@ -81,9 +81,9 @@ func TestSchemaParity(t *testing.T) {
 
 // sqliteTypes and postgresTypes map declared types to a kind both share.
 // SQLite has no boolean type: its booleans are INTEGER 0/1, so BOOLEAN is
-// an integer here.
+// an integer here; BIGINT has SQLite's INTEGER affinity.
 var (
-	sqliteTypes   = map[string]string{"INTEGER": "integer", "TEXT": "text", "TIMESTAMP": "time", "BLOB": "bytes"}
+	sqliteTypes   = map[string]string{"INTEGER": "integer", "BIGINT": "integer", "TEXT": "text", "TIMESTAMP": "time", "BLOB": "bytes"}
 	postgresTypes = map[string]string{"bigint": "integer", "integer": "integer", "smallint": "integer", "boolean": "integer",
 		"text": "text", "timestamp with time zone": "time", "bytea": "bytes"}
 )

@@ -45,7 +45,9 @@ const onOurs = (page, path, options) => page.waitForURL((u) => u.origin === ours
 
 try {
   const page = await browser.newPage();
-  page.setDefaultTimeout(15000);
+  // The identity provider is pysaml2, whose pages take seconds on a busy
+  // 2-core runner; the checks are on where the browser ends, not how fast.
+  page.setDefaultTimeout(30000);
   // Every top-level navigation, with how the browser labelled it: the
   // post to the ACS must be a cross-site one.
   const pending = [];
