@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/scim"
+	"github.com/gatehouse/gatehouse/internal/transfer/multipart"
 )
 
 // bodyServer is the real front end, with SCIM mounted as serve mounts it,
@@ -21,6 +22,9 @@ import (
 func bodyServer(t *testing.T, h *harness, cfg Config, adjust func(*server)) string {
 	t.Helper()
 	cfg.Service, cfg.Logger, cfg.Provision = h.svc, nil, h.provision
+	if cfg.Files != nil && cfg.Uploads == nil {
+		cfg.Uploads = multipart.New(multipart.Options{Store: h.st, Staging: cfg.Files, Clock: cfg.Clock})
+	}
 	srv := httptest.NewUnstartedServer(nil)
 	cfg.BaseURL = "http://" + srv.Listener.Addr().String()
 	cfg.SCIM = scim.New(scim.Config{Identity: h.svc, Log: h.st, Engine: h.provision, Auth: h.svc, BaseURL: cfg.BaseURL,
