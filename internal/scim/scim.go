@@ -74,11 +74,15 @@ type LogWriter interface {
 	CreateScimLog(ctx context.Context, l *store.ScimLog) error
 }
 
-// Config configures a Handler. Identity, Log, Engine, Auth and Refusals
+// Options configures a Handler. Identity, Log, Engine, Auth and Refusals
 // are required; the server wires its identity core, its store (for the
 // request log, nothing else of it) and its engine (which serialises
 // membership changes).
-type Config struct {
+//
+// Options, as everywhere, is what a constructor takes; Config is kept for
+// what an admin writes (internal/config) and a connector's provider
+// description built from stored settings.
+type Options struct {
 	Identity Identity
 	Log      LogWriter
 	Engine   *provision.Engine
@@ -107,7 +111,7 @@ type Handler struct {
 
 // New returns the SCIM handler; it expects the full request path
 // (/api/scim/...), so mount it at /api/scim and /api/scim/.
-func New(c Config) *Handler {
+func New(c Options) *Handler {
 	h := &Handler{id: c.Identity, logs: c.Log, engine: c.Engine, auth: c.Auth, baseURL: strings.TrimRight(c.BaseURL, "/"),
 		now: c.Clock, log: c.Logger, refusals: c.Refusals}
 	if h.now == nil {

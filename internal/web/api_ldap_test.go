@@ -39,7 +39,7 @@ func newLDAPSyncServer(t *testing.T) *ldapSyncServer {
 	}
 	x := &ldapSyncServer{h: h, st: st}
 	x.srv = httptest.NewUnstartedServer(nil)
-	handler, err := New(Config{Service: h.svc, BaseURL: "http://" + x.srv.Listener.Addr().String(), Logger: quiet,
+	handler, err := New(Options{Service: h.svc, BaseURL: "http://" + x.srv.Listener.Addr().String(), Logger: quiet,
 		Clock: h.clock.Now, Provision: h.provision, SignIn: h.signin, SAML: h.saml, LDAPSync: sync})
 	if err != nil {
 		t.Fatal(err)

@@ -146,7 +146,7 @@ func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 	if h.files, err = vfs.New(filepath.Join(t.TempDir(), "files"), st); err != nil {
 		t.Fatalf("file storage: %v", err)
 	}
-	handler, err = New(Config{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now,
+	handler, err = New(Options{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now,
 		Provision: h.provision, SignIn: h.signin, SAML: h.saml, OIDC: h.oidc, Files: h.files,
 		Uploads: multipart.New(multipart.Options{Store: st, Staging: h.files, Clock: h.clock.Now, Logger: logger})})
 	if err != nil {

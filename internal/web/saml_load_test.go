@@ -154,7 +154,7 @@ func newLoadServer(tb testing.TB) *loadServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	handler, err = New(Config{Service: svc, BaseURL: srv.URL, SiteDomain: "example.test", Logger: logger, Clock: time.Now,
+	handler, err = New(Options{Service: svc, BaseURL: srv.URL, SiteDomain: "example.test", Logger: logger, Clock: time.Now,
 		Provision: prov, SignIn: core, SAML: sso, OIDC: oidcLogin})
 	if err != nil {
 		tb.Fatal(err)

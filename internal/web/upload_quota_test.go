@@ -201,7 +201,7 @@ func TestUploadQuotaPerUser(t *testing.T) {
 // site's quota; another site's users still upload.
 func TestUploadQuotaPerSite(t *testing.T) {
 	q := newQuotaSetup(t)
-	base := "http://" + bodyServer(t, q.h, Config{Files: q.h.files, SiteDomain: "example.test"}, func(s *server) {
+	base := "http://" + bodyServer(t, q.h, Options{Files: q.h.files, SiteDomain: "example.test"}, func(s *server) {
 		s.multiUploads.SetLimits(multipart.Limits{PerUser: 3, PerSite: 5, Total: 100, TTL: time.Minute})
 	})
 	alice, bob, carol := q.user(q.h.site, "alice", base), q.user(q.h.site, "bob", base), q.user(q.h.site, "carol", base)
