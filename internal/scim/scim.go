@@ -181,59 +181,6 @@ func splitPath(p string) (string, string) {
 	return prefix, p
 }
 
-// route dispatches by resource type and method.
-func (h *Handler) route(w http.ResponseWriter, r *request) {
-	_, rest := splitPath(r.URL.Path)
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	kind := strings.ToLower(parts[0])
-	id := ""
-	if len(parts) == 2 {
-		id = parts[1]
-	} else if len(parts) > 2 {
-		writeError(w, errNotFound("no SCIM endpoint at this path"))
-		return
-	}
-	m := r.Method
-	switch {
-	case kind == "users" && id == "" && m == http.MethodGet:
-		h.listUsers(w, r)
-	case kind == "users" && id == "" && m == http.MethodPost:
-		h.createUser(w, r)
-	case kind == "users" && id != "" && m == http.MethodGet:
-		h.getUser(w, r, id)
-	case kind == "users" && id != "" && m == http.MethodPut:
-		h.replaceUser(w, r, id)
-	case kind == "users" && id != "" && m == http.MethodPatch:
-		h.patchUser(w, r, id)
-	case kind == "users" && id != "" && m == http.MethodDelete:
-		h.deleteUser(w, r, id)
-	case kind == "groups" && id == "" && m == http.MethodGet:
-		h.listGroups(w, r)
-	case kind == "groups" && id == "" && m == http.MethodPost:
-		h.createGroup(w, r)
-	case kind == "groups" && id != "" && m == http.MethodGet:
-		h.getGroup(w, r, id)
-	case kind == "groups" && id != "" && m == http.MethodPut:
-		h.replaceGroup(w, r, id)
-	case kind == "groups" && id != "" && m == http.MethodPatch:
-		h.patchGroup(w, r, id)
-	case kind == "groups" && id != "" && m == http.MethodDelete:
-		h.deleteGroup(w, r, id)
-	case kind == "serviceproviderconfig" && id == "" && m == http.MethodGet:
-		h.serviceProviderConfig(w, r)
-	case kind == "resourcetypes" && m == http.MethodGet:
-		h.resourceTypes(w, r, id)
-	case kind == "schemas" && m == http.MethodGet:
-		h.schemas(w, r, id)
-	case kind == "users" || kind == "groups" || kind == "serviceproviderconfig" || kind == "resourcetypes" || kind == "schemas":
-		writeError(w, &Error{Status: http.StatusMethodNotAllowed, Detail: m + " is not supported here"})
-	case kind == "bulk" || kind == "me":
-		writeError(w, &Error{Status: http.StatusNotImplemented, Detail: "/" + parts[0] + " is not supported; see /ServiceProviderConfig"})
-	default:
-		writeError(w, errNotFound("no SCIM endpoint at this path"))
-	}
-}
-
 // isLoopback reports whether a RemoteAddr is a loopback address.
 func isLoopback(remote string) bool {
 	ip := net.ParseIP(remoteHost(remote))
