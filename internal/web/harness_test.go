@@ -128,7 +128,7 @@ func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 	// The tests' identity providers, metadata servers and directories
 	// run on loopback, which the server reaches only when allowed to.
 	signinOpts := signin.Options{Identity: h.svc, Provision: h.provision, Store: st, BaseURL: h.srv.URL,
-		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals, Starts: h.starts}
+		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Outbound: outbound.AllowPrivate(), Refusals: h.refusals, Starts: h.starts}
 	for _, adjust := range hooks.sso {
 		adjust(&signinOpts)
 	}
