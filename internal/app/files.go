@@ -71,7 +71,7 @@ func (a *App) sftpService() (*supervise.Service, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := sftp.New(sftp.Config{Listen: a.Config.SFTP.Listen, HostKeyDir: a.Config.DataDir, SiteID: a.Site.ID,
+	srv, err := sftp.New(sftp.Options{Listen: a.Config.SFTP.Listen, HostKeyDir: a.Config.DataDir, SiteID: a.Site.ID,
 		Identity: a.Identity, Storage: files, Logger: a.Logger})
 	if err != nil {
 		return nil, nil, err

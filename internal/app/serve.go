@@ -67,7 +67,7 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	front, err := web.New(web.Config{
+	front, err := web.New(web.Options{
 		ClientAddr:      clients,
 		BodyIdleTimeout: a.Config.HTTP.BodyIdleTimeout,
 		NotReadyWhen:    o.NotReadyWhen,
@@ -84,7 +84,7 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 		SiteDomain:      a.Config.SiteDomain,
 		Logger:          a.Logger,
 		Provision:       a.Provision,
-		SCIM: scim.New(scim.Config{Identity: a.Identity, Log: a.Store, Engine: a.Provision, Auth: a.Identity,
+		SCIM: scim.New(scim.Options{Identity: a.Identity, Log: a.Store, Engine: a.Provision, Auth: a.Identity,
 			BaseURL: a.Config.BaseURL, Logger: a.Logger, Refusals: a.Refusals}),
 	})
 	if err != nil {

@@ -33,7 +33,7 @@ func (a *App) ftpService() (*supervise.Service, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := ftp.New(ftp.Config{Identity: a.Identity, Files: files.View, Listen: c.Listen, PassivePorts: c.PassivePorts,
+	srv, err := ftp.New(ftp.Options{Identity: a.Identity, Files: files.View, Listen: c.Listen, PassivePorts: c.PassivePorts,
 		PublicHost: c.PublicHost, RequireTLS: c.RequireTLS, Logger: a.Logger,
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
 	if err != nil {
@@ -57,6 +57,6 @@ func (a *App) WebDAV() (*webdav.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return webdav.New(webdav.Config{Identity: a.Identity, Locks: a.Store, Files: files.View, SiteDomain: a.Config.SiteDomain, Logger: a.Logger,
+	return webdav.New(webdav.Options{Identity: a.Identity, Locks: a.Store, Files: files.View, SiteDomain: a.Config.SiteDomain, Logger: a.Logger,
 		IdleTimeout: a.Config.HTTP.BodyIdleTimeout, ClientAddr: clients})
 }

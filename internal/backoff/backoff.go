@@ -27,8 +27,9 @@ type Schedule struct {
 
 // Default waits a minute after the first failure, then 2, 4, 8 … minutes,
 // at most an hour: a provider that comes back is used again soon, one that
-// stays down is asked at most hourly.
-var Default = Schedule{First: time.Minute, Max: time.Hour}
+// stays down is asked at most hourly. It is a function, not a variable, so
+// that no code can change the schedule of every gate in the process.
+func Default() Schedule { return Schedule{First: time.Minute, Max: time.Hour} }
 
 // After is how long to wait after failures consecutive failures (0 for
 // none).
@@ -156,7 +157,7 @@ func (g *Gate) Forget(key string) {
 
 func (g *Gate) schedule() Schedule {
 	if g.Schedule == (Schedule{}) {
-		return Default
+		return Default()
 	}
 	return g.Schedule
 }

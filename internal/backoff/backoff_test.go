@@ -12,11 +12,11 @@ func TestScheduleDoublesUpToMax(t *testing.T) {
 	want := []time.Duration{0, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 16 * time.Minute,
 		32 * time.Minute, time.Hour, time.Hour}
 	for n, w := range want {
-		if got := Default.After(n); got != w {
+		if got := Default().After(n); got != w {
 			t.Errorf("After(%d) = %s, want %s", n, got, w)
 		}
 	}
-	if got := Default.After(1000); got != time.Hour {
+	if got := Default().After(1000); got != time.Hour {
 		t.Errorf("After(1000) = %s", got)
 	}
 }

@@ -49,7 +49,7 @@ type Options struct {
 	Provision *provision.Engine
 	// Outbound decides which addresses the directories' hosts may be at;
 	// the zero value allows public addresses only, so a directory on the
-	// organisation's own network needs outbound.AllowPrivate.
+	// organisation's own network needs outbound.AllowPrivate().
 	Outbound outbound.Policy
 	Clock    func() time.Time
 	Logger   *slog.Logger

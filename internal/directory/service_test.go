@@ -40,7 +40,7 @@ func newEnv(tb testing.TB, o ldaptest.Options, change func(*identity.SSOStrategy
 	var err error
 	e := &env{ctx: context.Background(), srv: srv, st: st}
 	e.engine = provision.New(st, provision.Options{})
-	e.dirs = directory.New(directory.Options{Store: st, Provision: e.engine, Outbound: outbound.AllowPrivate})
+	e.dirs = directory.New(directory.Options{Store: st, Provision: e.engine, Outbound: outbound.AllowPrivate()})
 	tb.Cleanup(func() { _ = e.dirs.Close() })
 	e.id = identity.New(st, identity.Options{Sealer: sealer, Directory: e.dirs,
 		PasswordHashing: identitytest.CheapHashing()})

@@ -28,8 +28,11 @@ const maxEventBody = 2000
 // anyone can start one: without this, each would e-mail every admin.
 const AlertInterval = time.Hour
 
-// MailerConfig configures a Mailer. URL and From are required.
-type MailerConfig struct {
+// MailerOptions configures a Mailer. URL and From are required.
+// Options, as everywhere, is what a constructor takes; Config is kept for
+// what an admin writes (internal/config) and a connector's provider
+// description built from stored settings.
+type MailerOptions struct {
 	// URL is the mail server: smtp://[user:pass@]host[:port] uses STARTTLS
 	// (required, except on loopback, where plain SMTP is allowed);
 	// smtps://… uses TLS from the first byte. Certificates are always
@@ -57,7 +60,7 @@ type Mailer struct {
 
 // NewMailer checks the configuration and returns a Mailer. It does not
 // connect: a mail server that is down shows up as failed deliveries.
-func NewMailer(cfg MailerConfig, st store.Store, logger *slog.Logger) (*Mailer, error) {
+func NewMailer(cfg MailerOptions, st store.Store, logger *slog.Logger) (*Mailer, error) {
 	server, err := parseSMTPURL(cfg.URL, cfg.RootCAs)
 	if err != nil {
 		return nil, err
@@ -89,7 +92,7 @@ func NewNotifier(smtpURL, from string, st store.Store, logger *slog.Logger) (Not
 	if smtpURL == "" {
 		return Discard{}, nil
 	}
-	return NewMailer(MailerConfig{URL: smtpURL, From: from}, st, logger)
+	return NewMailer(MailerOptions{URL: smtpURL, From: from}, st, logger)
 }
 
 // Server names the mail server without credentials, for a start-up line.

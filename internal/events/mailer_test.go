@@ -65,9 +65,9 @@ func alertAdmin(email, name string) func(*store.User) {
 	}
 }
 
-func (w *world) mailer(url string, mods ...func(*MailerConfig)) *Mailer {
+func (w *world) mailer(url string, mods ...func(*MailerOptions)) *Mailer {
 	w.t.Helper()
-	cfg := MailerConfig{URL: url, From: "gatehouse@files.example.com", Clock: w.clock.Now,
+	cfg := MailerOptions{URL: url, From: "gatehouse@files.example.com", Clock: w.clock.Now,
 		DialTimeout: 2 * time.Second, SendTimeout: 5 * time.Second}
 	for _, m := range mods {
 		m(&cfg)
@@ -246,7 +246,7 @@ func TestStalledServerTimesOut(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	m := w.mailer("smtp://"+l.Addr().String(), func(c *MailerConfig) { c.SendTimeout = 300 * time.Millisecond })
+	m := w.mailer("smtp://"+l.Addr().String(), func(c *MailerOptions) { c.SendTimeout = 300 * time.Millisecond })
 	start := time.Now()
 	if err := m.Notify(w.ctx, safetyNotice(w.site.ID)); err == nil {
 		t.Fatal("a silent server took the alert")
@@ -261,7 +261,7 @@ func TestStalledServerTimesOut(t *testing.T) {
 
 func TestTLS(t *testing.T) {
 	cert, key, roots := testCA(t)
-	trusted := func(c *MailerConfig) { c.RootCAs = roots }
+	trusted := func(c *MailerOptions) { c.RootCAs = roots }
 	t.Run("STARTTLS", func(t *testing.T) {
 		srv := smtptest.Start(t, "--tlscert", cert, "--tlskey", key)
 		w := newWorld(t)
@@ -301,7 +301,7 @@ func TestTLS(t *testing.T) {
 
 func TestNewMailerRefusals(t *testing.T) {
 	w := newWorld(t)
-	for _, cfg := range []MailerConfig{
+	for _, cfg := range []MailerOptions{
 		{URL: "http://mail.example.com", From: "a@example.com"},
 		{URL: "smtp://", From: "a@example.com"},
 		{URL: "smtp://u:secret@mail.example.com:%zz", From: "a@example.com"},

@@ -58,7 +58,7 @@ func TestSCIMTokenFromIdentityIsRemindedBeforeExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	mailer, err := events.NewMailer(events.MailerConfig{URL: "smtp://" + srv.Addr, From: "gatehouse@files.example.com",
+	mailer, err := events.NewMailer(events.MailerOptions{URL: "smtp://" + srv.Addr, From: "gatehouse@files.example.com",
 		Clock: clock.Now, DialTimeout: 2 * time.Second, SendTimeout: 5 * time.Second}, st, quiet)
 	if err != nil {
 		t.Fatal(err)

@@ -58,7 +58,7 @@ func newWorld(tb testing.TB, st store.Store) *world {
 	w := &world{t: tb, ctx: context.Background(), st: st, clock: testclock.New(start), notes: &eventstest.Recorder{}}
 	w.id = identity.New(st, identity.Options{Sealer: sealer, Clock: w.clock.Now, Logger: quietLogger()})
 	w.engine = provision.New(st, provision.Options{Clock: w.clock.Now, Notifier: w.notes, Logger: quietLogger()})
-	w.dirs = directory.New(directory.Options{Store: st, Secrets: w.id, Logger: quietLogger(), Outbound: outbound.AllowPrivate})
+	w.dirs = directory.New(directory.Options{Store: st, Secrets: w.id, Logger: quietLogger(), Outbound: outbound.AllowPrivate()})
 	tb.Cleanup(func() { _ = w.dirs.Close() })
 	w.svc, err = New(Options{Store: st, Engine: w.engine, Directories: w.dirs, Notifier: w.notes,
 		Logger: quietLogger(), Clock: w.clock.Now, Holder: "test-node"})

@@ -52,7 +52,7 @@ func newEnv(t testing.TB) *env {
 	// (web.TestSignInStartsPerAddress).
 	starts := sourcelimit.New(sourcelimit.Options{Rate: 1 << 20, Per: time.Second, Clock: e.clock.Now})
 	core, err := signin.New(signin.Options{Identity: e.id, Provision: prov, Store: st, BaseURL: "https://files.example.test", Logger: logger,
-		Clock: e.clock.Now, Outbound: outbound.AllowPrivate, Starts: starts,
+		Clock: e.clock.Now, Outbound: outbound.AllowPrivate(), Starts: starts,
 		Refusals: events.NewRefusalLimiter(st, events.RefusalLimits{Clock: e.clock.Now, Logger: logger})})
 	if err != nil {
 		t.Fatal(err)

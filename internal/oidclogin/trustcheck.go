@@ -28,7 +28,7 @@ func (s *Service) CheckTrust(ctx context.Context, p store.SSOStrategy) (identity
 	if err != nil {
 		return nil, nil
 	}
-	if err := oidc.DefaultCache.CheckIssuer(ctx, issuer, s.client, s.now); err != nil {
+	if err := oidc.CheckIssuer(ctx, issuer, s.client, s.now); err != nil {
 		what := "the discovery document " + strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 		if oidc.KindOf(err) == oidc.KindKeys {
 			what = "the signing keys its discovery document names"

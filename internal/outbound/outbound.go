@@ -48,8 +48,10 @@ type Policy struct {
 }
 
 // AllowPrivate is the policy of a server started with
-// --allow-private-outbound, and of tests whose peers run on loopback.
-var AllowPrivate = Policy{AllowPrivate: true}
+// --allow-private-outbound, and of tests whose peers run on loopback. A
+// function, not a variable, so that no code can change what it allows
+// for every caller.
+func AllowPrivate() Policy { return Policy{AllowPrivate: true} }
 
 // ErrRefused matches every refusal of a policy with errors.Is.
 var ErrRefused = errors.New("outbound: destination address not allowed")

@@ -52,7 +52,7 @@ func TestCheckRanges(t *testing.T) {
 		for _, c := range []struct {
 			p    Policy
 			want string
-		}{{Policy{}, tc.strict}, {AllowPrivate, tc.private}} {
+		}{{Policy{}, tc.strict}, {AllowPrivate(), tc.private}} {
 			err := c.p.Check(addr)
 			switch {
 			case c.want == "" && err != nil:
@@ -71,7 +71,7 @@ func TestRefusalNamesTheFlag(t *testing.T) {
 		t.Fatalf("refusal %q, want %q", err, want)
 	}
 	// An address no setting allows says so instead of naming the flag.
-	if err := AllowPrivate.Check(netip.MustParseAddr("0.0.0.0")); err == nil || strings.Contains(err.Error(), Flag) {
+	if err := AllowPrivate().Check(netip.MustParseAddr("0.0.0.0")); err == nil || strings.Contains(err.Error(), Flag) {
 		t.Fatalf("0.0.0.0: %v", err)
 	}
 }
@@ -121,7 +121,7 @@ func TestDialRefusesBeforeConnecting(t *testing.T) {
 	if accepted.Load() != 0 {
 		t.Fatalf("%d connections reached the refused listener", accepted.Load())
 	}
-	c, err := AllowPrivate.DialContext(ctx, "tcp", addr)
+	c, err := AllowPrivate().DialContext(ctx, "tcp", addr)
 	if err != nil {
 		t.Fatalf("dial with AllowPrivate: %v", err)
 	}
@@ -147,7 +147,7 @@ func TestClientChecksEveryConnection(t *testing.T) {
 		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), Flag) {
 			t.Fatalf("refusal: %v", err)
 		}
-		res, err = AllowPrivate.Client(base).Get(srv.URL)
+		res, err = AllowPrivate().Client(base).Get(srv.URL)
 		if err != nil {
 			t.Fatalf("AllowPrivate: %v", err)
 		}

@@ -22,7 +22,7 @@ func TestSafetyLimitAlertArrivesByEmail(t *testing.T) {
 		u.SiteAdmin, u.Email, u.NotifyOnAllSSOFailures = true, "alice@example.com", true
 	})
 	v.localUser("quiet-admin", func(u *store.User) { u.SiteAdmin, u.Email = true, "quiet@example.com" })
-	mailer, err := events.NewMailer(events.MailerConfig{URL: "smtp://" + srv.Addr, From: "gatehouse@files.example.com", Clock: v.clock.Now},
+	mailer, err := events.NewMailer(events.MailerOptions{URL: "smtp://" + srv.Addr, From: "gatehouse@files.example.com", Clock: v.clock.Now},
 		v.st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	v.must(err)
 	v.e = New(v.st, Options{Clock: v.clock.Now, Notifier: mailer})

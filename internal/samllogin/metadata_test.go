@@ -148,7 +148,7 @@ func (f *metadataFixture) service(client *http.Client) *Service {
 	f.t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	core, err := signin.New(signin.Options{Identity: f.id, Provision: f.prov, Store: f.st, BaseURL: "https://app.example.test", Notifier: f.notes,
-		Logger: logger, Clock: f.clock.Now, HTTPClient: client, Outbound: outbound.AllowPrivate,
+		Logger: logger, Clock: f.clock.Now, HTTPClient: client, Outbound: outbound.AllowPrivate(),
 		Refusals: events.NewRefusalLimiter(f.st, events.RefusalLimits{Clock: f.clock.Now, Logger: logger})})
 	if err != nil {
 		f.t.Fatal(err)

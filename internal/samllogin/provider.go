@@ -59,7 +59,7 @@ func (s *Service) trustedIdP(ctx context.Context, p store.SSOStrategy) (*saml.Id
 func (s *Service) fetchMissingMetadata(ctx context.Context, p store.SSOStrategy, m store.SSOMetadata) error {
 	now := s.now()
 	if m.Failures > 0 {
-		if until := m.LastErrorAt.Add(backoff.Default.After(m.Failures)); now.Before(until) {
+		if until := m.LastErrorAt.Add(backoff.Default().After(m.Failures)); now.Before(until) {
 			return &backoff.WaitingError{Until: until, Failures: m.Failures,
 				Last: &saml.Error{Kind: saml.KindFetch, Detail: "the last fetch failed: " + m.LastError}}
 		}

@@ -165,41 +165,17 @@ func (h *Handler) answerGroup(w http.ResponseWriter, r *request, status int, g s
 }
 
 func (h *Handler) listGroups(w http.ResponseWriter, r *request) {
-	lp, e := readListParams(r.URL.Query())
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	q := store.GroupQuery{SSOStrategyID: r.p.ID, ListOptions: store.ListOptions{Offset: lp.startIndex - 1, Limit: lp.count}}
-	if lp.filter != "" {
-		if q.Filter, e = parseFilter(lp.filter, groupFilterFields); e != nil {
-			writeError(w, e)
-			return
-		}
-	}
-	var list []store.Group
-	var err error
-	if lp.count > 0 {
-		if list, err = h.id.ListGroups(r.Context(), r.p.SiteID, q); err != nil {
-			h.fail(w, r, err)
-			return
-		}
-	}
-	total, err := h.id.CountGroups(r.Context(), r.p.SiteID, q)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	res := make([]any, len(list))
-	for i, g := range list {
-		doc, err := h.renderGroup(r.Context(), r, g, lp.proj.wants("members"))
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		res[i] = lp.proj.apply(doc)
-	}
-	writeList(w, total, lp.startIndex, res)
+	answerList(h, w, r, groupFilterFields, listSource[store.Group]{
+		list: func(ctx context.Context, f *store.Filter, page store.ListOptions) ([]store.Group, error) {
+			return h.id.ListGroups(ctx, r.p.SiteID, store.GroupQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page})
+		},
+		count: func(ctx context.Context, f *store.Filter, page store.ListOptions) (int, error) {
+			return h.id.CountGroups(ctx, r.p.SiteID, store.GroupQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page})
+		},
+		render: func(ctx context.Context, g store.Group, proj projection) (map[string]any, error) {
+			return h.renderGroup(ctx, r, g, proj.wants("members"))
+		},
+	})
 }
 
 func (h *Handler) createGroup(w http.ResponseWriter, r *request) {

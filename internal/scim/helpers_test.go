@@ -72,9 +72,9 @@ func newEnv(tb testing.TB, open func(testing.TB) store.Store) *env {
 		tb.Fatal(err)
 	}
 	engine := provision.New(st, provision.Options{Logger: quiet})
-	h := scim.New(scim.Config{Identity: svc, Log: st, Engine: engine, Auth: svc, BaseURL: "https://files.example.com", Logger: quiet,
+	h := scim.New(scim.Options{Identity: svc, Log: st, Engine: engine, Auth: svc, BaseURL: "https://files.example.com", Logger: quiet,
 		Refusals: events.NewRefusalLimiter(st, events.RefusalLimits{Logger: quiet})})
-	front, err := web.New(web.Config{Service: svc, BaseURL: "https://files.example.com", Logger: quiet, Provision: engine, SCIM: h})
+	front, err := web.New(web.Options{Service: svc, BaseURL: "https://files.example.com", Logger: quiet, Provision: engine, SCIM: h})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -74,11 +74,15 @@ type LogWriter interface {
 	CreateScimLog(ctx context.Context, l *store.ScimLog) error
 }
 
-// Config configures a Handler. Identity, Log, Engine, Auth and Refusals
+// Options configures a Handler. Identity, Log, Engine, Auth and Refusals
 // are required; the server wires its identity core, its store (for the
 // request log, nothing else of it) and its engine (which serialises
 // membership changes).
-type Config struct {
+//
+// Options, as everywhere, is what a constructor takes; Config is kept for
+// what an admin writes (internal/config) and a connector's provider
+// description built from stored settings.
+type Options struct {
 	Identity Identity
 	Log      LogWriter
 	Engine   *provision.Engine
@@ -107,7 +111,7 @@ type Handler struct {
 
 // New returns the SCIM handler; it expects the full request path
 // (/api/scim/...), so mount it at /api/scim and /api/scim/.
-func New(c Config) *Handler {
+func New(c Options) *Handler {
 	h := &Handler{id: c.Identity, logs: c.Log, engine: c.Engine, auth: c.Auth, baseURL: strings.TrimRight(c.BaseURL, "/"),
 		now: c.Clock, log: c.Logger, refusals: c.Refusals}
 	if h.now == nil {
@@ -175,59 +179,6 @@ func splitPath(p string) (string, string) {
 		}
 	}
 	return prefix, p
-}
-
-// route dispatches by resource type and method.
-func (h *Handler) route(w http.ResponseWriter, r *request) {
-	_, rest := splitPath(r.URL.Path)
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	kind := strings.ToLower(parts[0])
-	id := ""
-	if len(parts) == 2 {
-		id = parts[1]
-	} else if len(parts) > 2 {
-		writeError(w, errNotFound("no SCIM endpoint at this path"))
-		return
-	}
-	m := r.Method
-	switch {
-	case kind == "users" && id == "" && m == http.MethodGet:
-		h.listUsers(w, r)
-	case kind == "users" && id == "" && m == http.MethodPost:
-		h.createUser(w, r)
-	case kind == "users" && id != "" && m == http.MethodGet:
-		h.getUser(w, r, id)
-	case kind == "users" && id != "" && m == http.MethodPut:
-		h.replaceUser(w, r, id)
-	case kind == "users" && id != "" && m == http.MethodPatch:
-		h.patchUser(w, r, id)
-	case kind == "users" && id != "" && m == http.MethodDelete:
-		h.deleteUser(w, r, id)
-	case kind == "groups" && id == "" && m == http.MethodGet:
-		h.listGroups(w, r)
-	case kind == "groups" && id == "" && m == http.MethodPost:
-		h.createGroup(w, r)
-	case kind == "groups" && id != "" && m == http.MethodGet:
-		h.getGroup(w, r, id)
-	case kind == "groups" && id != "" && m == http.MethodPut:
-		h.replaceGroup(w, r, id)
-	case kind == "groups" && id != "" && m == http.MethodPatch:
-		h.patchGroup(w, r, id)
-	case kind == "groups" && id != "" && m == http.MethodDelete:
-		h.deleteGroup(w, r, id)
-	case kind == "serviceproviderconfig" && id == "" && m == http.MethodGet:
-		h.serviceProviderConfig(w, r)
-	case kind == "resourcetypes" && m == http.MethodGet:
-		h.resourceTypes(w, r, id)
-	case kind == "schemas" && m == http.MethodGet:
-		h.schemas(w, r, id)
-	case kind == "users" || kind == "groups" || kind == "serviceproviderconfig" || kind == "resourcetypes" || kind == "schemas":
-		writeError(w, &Error{Status: http.StatusMethodNotAllowed, Detail: m + " is not supported here"})
-	case kind == "bulk" || kind == "me":
-		writeError(w, &Error{Status: http.StatusNotImplemented, Detail: "/" + parts[0] + " is not supported; see /ServiceProviderConfig"})
-	default:
-		writeError(w, errNotFound("no SCIM endpoint at this path"))
-	}
 }
 
 // isLoopback reports whether a RemoteAddr is a loopback address.

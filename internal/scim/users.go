@@ -80,49 +80,16 @@ func (h *Handler) getUser(w http.ResponseWriter, r *request, id string) {
 }
 
 func (h *Handler) listUsers(w http.ResponseWriter, r *request) {
-	lp, e := readListParams(r.URL.Query())
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	q := store.UserQuery{SSOStrategyID: r.p.ID,
-		ListOptions: store.ListOptions{Offset: lp.startIndex - 1, Limit: lp.count}}
-	if lp.filter != "" {
-		if q.Filter, e = parseFilter(lp.filter, userFilterFields); e != nil {
-			writeError(w, e)
-			return
-		}
-	}
-	var list []store.User
-	var err error
-	if lp.count > 0 {
-		if list, err = h.id.ListUsers(r.Context(), r.p.SiteID, q); err != nil {
-			h.fail(w, r, err)
-			return
-		}
-	}
-	total := len(list) + lp.startIndex - 1
-	if len(list) == 0 || len(list) == lp.count {
-		if total, err = h.id.CountUsersMatching(r.Context(), r.p.SiteID, q); err != nil {
-			h.fail(w, r, err)
-			return
-		}
-	}
-	res := make([]any, len(list))
-	for i, u := range list {
-		res[i] = lp.proj.apply(h.renderUser(r, u))
-	}
-	writeList(w, total, lp.startIndex, res)
-}
-
-// writeList answers with a ListResponse.
-func writeList(w http.ResponseWriter, total, startIndex int, res []any) {
-	writeJSON(w, http.StatusOK, map[string]any{
-		"schemas":      []string{URNListResponse},
-		"totalResults": total,
-		"Resources":    res,
-		"startIndex":   startIndex,
-		"itemsPerPage": len(res),
+	answerList(h, w, r, userFilterFields, listSource[store.User]{
+		list: func(ctx context.Context, f *store.Filter, page store.ListOptions) ([]store.User, error) {
+			return h.id.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page})
+		},
+		count: func(ctx context.Context, f *store.Filter, page store.ListOptions) (int, error) {
+			return h.id.CountUsersMatching(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page})
+		},
+		render: func(_ context.Context, u store.User, _ projection) (map[string]any, error) {
+			return h.renderUser(r, u), nil
+		},
 	})
 }
 

@@ -74,7 +74,7 @@ type Options struct {
 	// Outbound.
 	HTTPClient *http.Client
 	// Outbound decides which addresses identity providers may be at; the
-	// zero value allows public addresses only (outbound.AllowPrivate for
+	// zero value allows public addresses only (outbound.AllowPrivate() for
 	// a provider on the organisation's own network, or on loopback in
 	// tests).
 	Outbound outbound.Policy

@@ -93,34 +93,58 @@ var groupFields = map[string]FieldKind{
 	"updated_at":  KindTime,
 }
 
-// APIKeyFields are the API key fields a Filter may name.
-var APIKeyFields = map[string]FieldKind{
+// APIKeyFields returns the API key fields a Filter may name; a copy, as
+// UserFields is.
+func APIKeyFields() map[string]FieldKind { return maps.Clone(apiKeyFields) }
+
+var apiKeyFields = map[string]FieldKind{
 	"id":         KindID,
 	"expires_at": KindTime,
 	"created_at": KindTime,
 }
 
-// PublicKeyFields are the SSH key fields a Filter may name.
-var PublicKeyFields = map[string]FieldKind{
+// PublicKeyFields returns the SSH key fields a Filter may name; a copy.
+func PublicKeyFields() map[string]FieldKind { return maps.Clone(publicKeyFields) }
+
+var publicKeyFields = map[string]FieldKind{
 	"id":         KindID,
 	"created_at": KindTime,
 }
 
 // The fields each list sorts by (Sort.Field), with their kinds. Text
-// fields sort without regard to case, as they filter.
+// fields sort without regard to case, as they filter. Each is handed out
+// as a copy, as UserFields is, so that no importer can change what every
+// driver sorts by.
+
+// UserSortFields returns the fields users sort by.
+func UserSortFields() map[string]FieldKind { return maps.Clone(userSortFields) }
+
+// GroupSortFields returns the fields groups sort by.
+func GroupSortFields() map[string]FieldKind { return maps.Clone(groupSortFields) }
+
+// KeySortFields returns the fields API keys sort by.
+func KeySortFields() map[string]FieldKind { return maps.Clone(keySortFields) }
+
+// PublicKeySortFields returns the fields SSH keys sort by.
+func PublicKeySortFields() map[string]FieldKind { return maps.Clone(publicKeySortFields) }
+
+// EventSortFields returns the fields the SSO and external event logs sort
+// by; the SCIM log sorts by id and created_at only.
+func EventSortFields() map[string]FieldKind { return maps.Clone(eventSortFields) }
+
 var (
-	UserSortFields = map[string]FieldKind{
+	userSortFields = map[string]FieldKind{
 		"id": KindID, "site_id": KindID, "username": KindText, "email": KindText, "name": KindText,
 		"company": KindExact, "site_admin": KindBool, "disabled": KindBool,
 		"last_login_at": KindTime, "last_desktop_login_at": KindTime, "created_at": KindTime,
 	}
-	GroupSortFields     = map[string]FieldKind{"id": KindID, "site_id": KindID, "name": KindText, "created_at": KindTime}
-	KeySortFields       = map[string]FieldKind{"id": KindID, "expires_at": KindTime, "created_at": KindTime}
-	PublicKeySortFields = map[string]FieldKind{"id": KindID, "created_at": KindTime}
-	// EventSortFields are the fields of the SSO and external event logs;
+	groupSortFields     = map[string]FieldKind{"id": KindID, "site_id": KindID, "name": KindText, "created_at": KindTime}
+	keySortFields       = map[string]FieldKind{"id": KindID, "expires_at": KindTime, "created_at": KindTime}
+	publicKeySortFields = map[string]FieldKind{"id": KindID, "created_at": KindTime}
+	// eventSortFields are the fields of the SSO and external event logs;
 	// the SCIM log, which has no type or status, sorts by id and
 	// created_at only.
-	EventSortFields = map[string]FieldKind{"id": KindID, "created_at": KindTime, "event_type": KindExact, "status": KindExact}
+	eventSortFields = map[string]FieldKind{"id": KindID, "created_at": KindTime, "event_type": KindExact, "status": KindExact}
 )
 
 // maxFilterNodes bounds how large a filter a driver turns into SQL.

@@ -156,8 +156,8 @@ func (ca *CA) Issue(notBefore, notAfter time.Time, hosts ...string) (*Pair, erro
 	return issue(tmpl, &ca.Pair, key)
 }
 
-// LoopbackHosts are the names a loopback server certificate covers.
-var LoopbackHosts = []string{"localhost", "127.0.0.1", "::1"}
+// loopbackHosts are the names a loopback server certificate covers.
+var loopbackHosts = []string{"localhost", "127.0.0.1", "::1"}
 
 // NewLoopback makes a CA named cn and a server certificate it issued for
 // LoopbackHosts, both valid from an hour ago for a day.
@@ -167,7 +167,7 @@ func NewLoopback(cn string) (*CA, *Pair, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := ca.Issue(now.Add(-time.Hour), now.Add(24*time.Hour), LoopbackHosts...)
+	srv, err := ca.Issue(now.Add(-time.Hour), now.Add(24*time.Hour), loopbackHosts...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -34,7 +34,7 @@ func TestLoopbackServesTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range LoopbackHosts {
+	for _, name := range loopbackHosts {
 		c, err := tls.Dial("tcp", net.JoinHostPort("127.0.0.1", port), &tls.Config{RootCAs: ca.Pool(), ServerName: name})
 		if err != nil {
 			t.Fatalf("as %s: %v", name, err)

@@ -12,7 +12,7 @@ import (
 )
 
 // defaultMaxInFlight is how many requests the front end works on at once
-// when Config.MaxInFlight is 0: a few per CPU, enough to keep the CPUs and
+// when Options.MaxInFlight is 0: a few per CPU, enough to keep the CPUs and
 // the store busy while one request waits on I/O.
 func defaultMaxInFlight() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
 

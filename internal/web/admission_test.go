@@ -168,7 +168,7 @@ func TestReadinessFollowsTheQueue(t *testing.T) {
 	var busy func() bool
 	held := make(chan struct{}, 2)
 	// newServer and handler are New, keeping the server for its queue.
-	cfg := Config{Service: h.svc, BaseURL: "http://localhost", MaxInFlight: 1,
+	cfg := Options{Service: h.svc, BaseURL: "http://localhost", MaxInFlight: 1,
 		NotReadyWhen: func(reason string, f func() bool) { busy = f },
 		SCIM:         http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { held <- struct{}{}; <-release })}
 	s, err := newServer(cfg)

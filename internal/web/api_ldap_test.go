@@ -31,7 +31,7 @@ func newLDAPSyncServer(t *testing.T) *ldapSyncServer {
 	var st store.Store
 	h := newHarnessWith(t, func(s store.Store, _ *identity.Options) { st = s })
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dirs := directory.New(directory.Options{Store: st, Secrets: h.svc, Logger: quiet, Outbound: outbound.AllowPrivate})
+	dirs := directory.New(directory.Options{Store: st, Secrets: h.svc, Logger: quiet, Outbound: outbound.AllowPrivate()})
 	t.Cleanup(func() { _ = dirs.Close() })
 	sync, err := ldapsync.New(ldapsync.Options{Store: st, Engine: h.provision, Directories: dirs, Logger: quiet, Clock: h.clock.Now})
 	if err != nil {
@@ -39,7 +39,7 @@ func newLDAPSyncServer(t *testing.T) *ldapSyncServer {
 	}
 	x := &ldapSyncServer{h: h, st: st}
 	x.srv = httptest.NewUnstartedServer(nil)
-	handler, err := New(Config{Service: h.svc, BaseURL: "http://" + x.srv.Listener.Addr().String(), Logger: quiet,
+	handler, err := New(Options{Service: h.svc, BaseURL: "http://" + x.srv.Listener.Addr().String(), Logger: quiet,
 		Clock: h.clock.Now, Provision: h.provision, SignIn: h.signin, SAML: h.saml, LDAPSync: sync})
 	if err != nil {
 		t.Fatal(err)

@@ -398,7 +398,7 @@ func TestRequestIDs(t *testing.T) {
 
 func TestPanicsBecomeTypedErrors(t *testing.T) {
 	h := newHarness(t)
-	s, err := newServer(Config{Service: h.svc, BaseURL: "http://localhost", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := newServer(Options{Service: h.svc, BaseURL: "http://localhost", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

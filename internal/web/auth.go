@@ -51,7 +51,7 @@ func (p *principal) mustChangePassword() bool {
 }
 
 // clientIP is the address the request came from: the peer, or what a
-// trusted proxy forwarded (Config.ClientAddr).
+// trusted proxy forwarded (Options.ClientAddr).
 func (s *server) clientIP(r *http.Request) string { return s.clientAddr.Of(r) }
 
 // authenticateAPI finds the caller of an API request: an API key header,

@@ -19,7 +19,7 @@ import (
 
 // bodyServer is the real front end, with SCIM mounted as serve mounts it,
 // on a loopback port, with short body limits set by adjust.
-func bodyServer(t *testing.T, h *harness, cfg Config, adjust func(*server)) string {
+func bodyServer(t *testing.T, h *harness, cfg Options, adjust func(*server)) string {
 	t.Helper()
 	cfg.Service, cfg.Logger, cfg.Provision = h.svc, nil, h.provision
 	if cfg.Files != nil && cfg.Uploads == nil {
@@ -27,7 +27,7 @@ func bodyServer(t *testing.T, h *harness, cfg Config, adjust func(*server)) stri
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	cfg.BaseURL = "http://" + srv.Listener.Addr().String()
-	cfg.SCIM = scim.New(scim.Config{Identity: h.svc, Log: h.st, Engine: h.provision, Auth: h.svc, BaseURL: cfg.BaseURL,
+	cfg.SCIM = scim.New(scim.Options{Identity: h.svc, Log: h.st, Engine: h.provision, Auth: h.svc, BaseURL: cfg.BaseURL,
 		Refusals: events.NewRefusalLimiter(h.st, events.RefusalLimits{})})
 	s, err := newServer(cfg)
 	if err != nil {
@@ -70,7 +70,7 @@ func TestStalledBodiesAreRefusedInEachFormat(t *testing.T) {
 	h := newHarness(t)
 	admin := h.createUser("root", true)
 	_, key := h.apiKeyFor(admin, time.Time{})
-	addr := bodyServer(t, h, Config{BodyIdleTimeout: 300 * time.Millisecond}, func(s *server) { s.bodyTime = 2 * time.Second })
+	addr := bodyServer(t, h, Options{BodyIdleTimeout: 300 * time.Millisecond}, func(s *server) { s.bodyTime = 2 * time.Second })
 	for _, c := range []struct {
 		head, format string
 	}{
@@ -129,7 +129,7 @@ func TestBodyMemoryIsBounded(t *testing.T) {
 	ann := h.createUser("ann", false)
 	_, key := h.apiKeyFor(ann, time.Time{})
 	var srv *server
-	addr := bodyServer(t, h, Config{BodyIdleTimeout: 5 * time.Second}, func(s *server) { srv, s.bodies.limit = s, 6*bufferStep })
+	addr := bodyServer(t, h, Options{BodyIdleTimeout: 5 * time.Second}, func(s *server) { srv, s.bodies.limit = s, 6*bufferStep })
 	// One anonymous body of which more than a step arrived holds three
 	// steps (what arrived, rounded up, and the next): all that anonymous
 	// requests may hold.

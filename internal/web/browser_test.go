@@ -307,7 +307,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 func TestSecureCookiesOverHTTPS(t *testing.T) {
 	h := newHarness(t)
 	h.createUser("ann", false)
-	handler, err := New(Config{Service: h.svc, BaseURL: "https://app.example.com", Clock: h.clock.Now})
+	handler, err := New(Options{Service: h.svc, BaseURL: "https://app.example.com", Clock: h.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,7 +135,7 @@ func newAPIFuzz(f *testing.F) *apiFuzz {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if handler, err = New(Config{Service: fx.svc, BaseURL: fx.srv.URL, Logger: quiet,
+	if handler, err = New(Options{Service: fx.svc, BaseURL: fx.srv.URL, Logger: quiet,
 		Provision: provision.New(st, provision.Options{Logger: quiet}), Files: files,
 		Uploads: multipart.New(multipart.Options{Store: st, Staging: files, Logger: quiet})}); err != nil {
 		f.Fatal(err)

@@ -128,7 +128,7 @@ func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 	// The tests' identity providers, metadata servers and directories
 	// run on loopback, which the server reaches only when allowed to.
 	signinOpts := signin.Options{Identity: h.svc, Provision: h.provision, Store: st, BaseURL: h.srv.URL,
-		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Outbound: outbound.AllowPrivate, Refusals: h.refusals, Starts: h.starts}
+		SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Outbound: outbound.AllowPrivate(), Refusals: h.refusals, Starts: h.starts}
 	for _, adjust := range hooks.sso {
 		adjust(&signinOpts)
 	}
@@ -146,7 +146,7 @@ func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 	if h.files, err = vfs.New(filepath.Join(t.TempDir(), "files"), st); err != nil {
 		t.Fatalf("file storage: %v", err)
 	}
-	handler, err = New(Config{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now,
+	handler, err = New(Options{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now,
 		Provision: h.provision, SignIn: h.signin, SAML: h.saml, OIDC: h.oidc, Files: h.files,
 		Uploads: multipart.New(multipart.Options{Store: st, Staging: h.files, Clock: h.clock.Now, Logger: logger})})
 	if err != nil {

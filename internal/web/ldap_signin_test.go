@@ -35,7 +35,7 @@ func newLDAPHarness(t *testing.T) *ldapHarness {
 	var refusals *events.RefusalLimiter
 	h := newHarnessWith(t, func(st store.Store, o *identity.Options) {
 		refusals = events.NewRefusalLimiter(st, events.RefusalLimits{Clock: o.Clock, Logger: o.Logger})
-		dirs = directory.New(directory.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Outbound: outbound.AllowPrivate,
+		dirs = directory.New(directory.Options{Store: st, Clock: o.Clock, Logger: o.Logger, Outbound: outbound.AllowPrivate(),
 			Provision: provision.New(st, provision.Options{Clock: o.Clock, Logger: o.Logger}), Refusals: refusals})
 		o.Directory, o.Refusals = dirs, refusals
 	})

@@ -185,7 +185,7 @@ func (s *server) readmitGrant(ctx context.Context, site store.Site, g grant) (st
 }
 
 // NewURLSigner returns the signer of presigned URIs for a master key
-// (Config.URLSigner): every node with the same master key signs alike.
+// (Options.URLSigner): every node with the same master key signs alike.
 func NewURLSigner(masterKey []byte) (*secret.Signer, error) {
 	if masterKey == nil {
 		return nil, errors.New("web: no master key for presigned URIs")

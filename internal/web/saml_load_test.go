@@ -141,7 +141,7 @@ func newLoadServer(tb testing.TB) *loadServer {
 	// (TestSignInStartsPerAddress).
 	starts := sourcelimit.New(sourcelimit.Options{Rate: 1 << 20, Per: time.Second})
 	core, err := signin.New(signin.Options{Identity: svc, Provision: prov, Store: st, BaseURL: srv.URL,
-		SiteDomain: "example.test", Logger: logger, Clock: time.Now, Outbound: outbound.AllowPrivate, Starts: starts,
+		SiteDomain: "example.test", Logger: logger, Clock: time.Now, Outbound: outbound.AllowPrivate(), Starts: starts,
 		Refusals: events.NewRefusalLimiter(st, events.RefusalLimits{Logger: logger})})
 	if err != nil {
 		tb.Fatal(err)
@@ -154,7 +154,7 @@ func newLoadServer(tb testing.TB) *loadServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	handler, err = New(Config{Service: svc, BaseURL: srv.URL, SiteDomain: "example.test", Logger: logger, Clock: time.Now,
+	handler, err = New(Options{Service: svc, BaseURL: srv.URL, SiteDomain: "example.test", Logger: logger, Clock: time.Now,
 		Provision: prov, SignIn: core, SAML: sso, OIDC: oidcLogin})
 	if err != nil {
 		tb.Fatal(err)

@@ -54,7 +54,7 @@ func TestFailingProviderIsNotAskedOnEveryAnonymousSignIn(t *testing.T) {
 	var mailer *events.Mailer
 	notifier := func(o *identity.Options) events.Notifier {
 		if mailer == nil {
-			m, err := events.NewMailer(events.MailerConfig{URL: "smtp://" + smtp.Addr, From: "gatehouse@files.example.com",
+			m, err := events.NewMailer(events.MailerOptions{URL: "smtp://" + smtp.Addr, From: "gatehouse@files.example.com",
 				Clock: o.Clock}, st, o.Logger)
 			if err != nil {
 				t.Fatal(err)

@@ -156,7 +156,7 @@ func TestUploadQuotaPerUser(t *testing.T) {
 	q := newQuotaSetup(t)
 	h := q.h
 	mallory, bob, carol := q.user(h.site, "mallory", h.srv.URL), q.user(h.site, "bob", h.srv.URL), q.user(q.acme, "carol", h.srv.URL)
-	limit := multipart.DefaultLimits.PerUser
+	limit := multipart.DefaultLimits().PerUser
 	var refs, uris []string
 	for i := 0; i < limit; i++ {
 		res, b, part := mallory.beginPart("hog" + itoa(int64(i)) + ".bin")
@@ -183,7 +183,7 @@ func TestUploadQuotaPerUser(t *testing.T) {
 	mallory.refused("two-more.bin", "the most one user may have")
 
 	// Unfinished uploads expire.
-	h.clock.Advance(multipart.DefaultLimits.TTL + time.Minute)
+	h.clock.Advance(multipart.DefaultLimits().TTL + time.Minute)
 	if res, b, _ := mallory.begin("after-expiry.bin"); res.StatusCode != http.StatusOK {
 		t.Fatalf("begin_upload after the others expired: %d %s", res.StatusCode, b)
 	}
@@ -201,7 +201,7 @@ func TestUploadQuotaPerUser(t *testing.T) {
 // site's quota; another site's users still upload.
 func TestUploadQuotaPerSite(t *testing.T) {
 	q := newQuotaSetup(t)
-	base := "http://" + bodyServer(t, q.h, Config{Files: q.h.files, SiteDomain: "example.test"}, func(s *server) {
+	base := "http://" + bodyServer(t, q.h, Options{Files: q.h.files, SiteDomain: "example.test"}, func(s *server) {
 		s.multiUploads.SetLimits(multipart.Limits{PerUser: 3, PerSite: 5, Total: 100, TTL: time.Minute})
 	})
 	alice, bob, carol := q.user(q.h.site, "alice", base), q.user(q.h.site, "bob", base), q.user(q.h.site, "carol", base)

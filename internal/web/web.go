@@ -27,8 +27,11 @@ import (
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
-// Config configures the front end.
-type Config struct {
+// Options configures the front end.
+// Options, as everywhere, is what a constructor takes; Config is kept for
+// what an admin writes (internal/config) and a connector's provider
+// description built from stored settings.
+type Options struct {
 	// Service is the identity core every request is decided by.
 	Service *identity.Service
 	// BaseURL is where people reach Gatehouse, e.g. "https://app.example.com".
@@ -100,7 +103,7 @@ type Config struct {
 }
 
 // defaultBodyIdleTimeout is how long a request body may send nothing when
-// Config.BodyIdleTimeout is 0.
+// Options.BodyIdleTimeout is 0.
 const defaultBodyIdleTimeout = 2 * time.Minute
 
 // server holds what every handler needs.
@@ -131,7 +134,7 @@ type server struct {
 // New returns the handler for everything Gatehouse serves over HTTP except
 // the operational endpoints (/healthz, /readyz, /metrics) the application
 // mounts in front of it.
-func New(cfg Config) (http.Handler, error) {
+func New(cfg Options) (http.Handler, error) {
 	s, err := newServer(cfg)
 	if err != nil {
 		return nil, err
@@ -141,7 +144,7 @@ func New(cfg Config) (http.Handler, error) {
 
 // handler assembles the routes, the layers every request passes, and the
 // SCIM and WebDAV handlers beside them.
-func (s *server) handler(cfg Config) http.Handler {
+func (s *server) handler(cfg Options) http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
@@ -196,12 +199,12 @@ func scimRefuser(h http.Handler) refuser {
 	}
 }
 
-func newServer(cfg Config) (*server, error) {
+func newServer(cfg Options) (*server, error) {
 	if cfg.Service == nil {
-		return nil, errors.New("web: Config.Service is required")
+		return nil, errors.New("web: Options.Service is required")
 	}
 	if (cfg.SAML != nil || cfg.OIDC != nil) && cfg.SignIn == nil {
-		return nil, errors.New("web: Config.SignIn is required with SAML or OIDC")
+		return nil, errors.New("web: Options.SignIn is required with SAML or OIDC")
 	}
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {

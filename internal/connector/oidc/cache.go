@@ -40,8 +40,10 @@ type Cache struct {
 	minRefresh, maxAge time.Duration
 }
 
-// DefaultCache is the process-wide cache used when Config.Cache is nil.
-var DefaultCache = NewCache()
+// defaultCache is the process-wide cache used when Config.Cache is nil and
+// by CheckIssuer. It is unexported so that no code can swap the cache
+// every provider of the process shares.
+var defaultCache = NewCache()
 
 // NewCache returns an empty cache with the default lifetimes.
 func NewCache() *Cache {
@@ -141,6 +143,13 @@ func trimSlash(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// CheckIssuer is Cache.CheckIssuer on the process-wide cache, the one
+// Providers built without a Cache share: what a check reads, the next
+// sign-in through that issuer uses.
+func CheckIssuer(ctx context.Context, issuer string, client *http.Client, now func() time.Time) error {
+	return defaultCache.CheckIssuer(ctx, issuer, client, now)
 }
 
 // CheckIssuer reads issuer's discovery document and signing keys now,

@@ -61,7 +61,7 @@ type keyGeneration struct {
 
 func newKeySet(uri string, client *http.Client, minRefresh, maxAge time.Duration) *keySet {
 	ks := &keySet{uri: uri, client: client, minRefresh: minRefresh, maxAge: maxAge}
-	ks.reads.Schedule = backoff.Schedule{First: minRefresh, Max: max(minRefresh, backoff.Default.Max)}
+	ks.reads.Schedule = backoff.Schedule{First: minRefresh, Max: max(minRefresh, backoff.Default().Max)}
 	return ks
 }
 

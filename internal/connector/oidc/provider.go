@@ -67,7 +67,8 @@ type Config struct {
 	// Skew is the allowance for exp, nbf and iat; 0 means DefaultSkew.
 	Skew time.Duration
 	// Cache shares discovery documents and keys between Providers of the
-	// same issuer; nil means the process-wide DefaultCache.
+	// same issuer; nil means the process-wide cache (the one
+	// CheckIssuer reads).
 	Cache *Cache
 }
 
@@ -155,7 +156,7 @@ func checkConfig(cfg *Config) error {
 		cfg.Clock = time.Now
 	}
 	if cfg.Cache == nil {
-		cfg.Cache = DefaultCache
+		cfg.Cache = defaultCache
 	}
 	return nil
 }

@@ -98,7 +98,7 @@ func OpenStoreAt(ctx context.Context, url string, version int64) (*sqlstore.Stor
 		_ = db.Close()
 		return nil, err
 	}
-	s := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: db})
+	s := sqlstore.New(sqlstore.Options{Dialect: dialect, DB: db})
 	// An older schema (an upgrade test's) has no username keys to fill.
 	if version != 0 {
 		return s, nil

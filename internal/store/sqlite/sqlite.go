@@ -120,7 +120,7 @@ func OpenStoreAt(ctx context.Context, path string, version int64) (*sqlstore.Sto
 		_ = reader.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	s := sqlstore.New(sqlstore.Config{
+	s := sqlstore.New(sqlstore.Options{
 		Dialect: dialect,
 		DB:      writer,
 		ReadDB:  reader,

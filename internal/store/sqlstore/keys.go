@@ -42,7 +42,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, siteID int64, q store.KeyQuery)
 		f.add("k.user_id = ?", q.UserID)
 	}
 	if q.Filter != nil {
-		if err := s.addFilter(f, q.Filter, store.APIKeyFields, apiKeyColumns); err != nil {
+		if err := s.addFilter(f, q.Filter, store.APIKeyFields(), apiKeyColumns); err != nil {
 			return nil, err
 		}
 	}
@@ -81,7 +81,7 @@ func (s *Store) ListPublicKeys(ctx context.Context, siteID int64, q store.KeyQue
 		f.add("pk.user_id = ?", q.UserID)
 	}
 	if q.Filter != nil {
-		if err := s.addFilter(f, q.Filter, store.PublicKeyFields, publicKeyColumns); err != nil {
+		if err := s.addFilter(f, q.Filter, store.PublicKeyFields(), publicKeyColumns); err != nil {
 			return nil, err
 		}
 	}

@@ -11,15 +11,15 @@ import (
 // sorted without regard to case use their lower-cased key columns, as the
 // filters do, so that a page's last value compares the same way in SQL.
 var (
-	userSorts = sortColumns(store.UserSortFields, map[string]string{
+	userSorts = sortColumns(store.UserSortFields(), map[string]string{
 		"site_id": "u.site_id", "username": "u.username_key", "email": "u.email_key", "name": "u.name_key",
 		"company": "u.company", "site_admin": "u.site_admin", "disabled": "u.disabled",
 		"last_login_at": "u.last_login_at", "last_desktop_login_at": "u.last_desktop_login_at", "created_at": "u.created_at",
 	})
-	groupSorts     = sortColumns(store.GroupSortFields, map[string]string{"site_id": "g.site_id", "name": "g.name_key", "created_at": "g.created_at"})
-	apiKeySorts    = sortColumns(store.KeySortFields, map[string]string{"expires_at": "k.expires_at", "created_at": "k.created_at"})
-	publicKeySorts = sortColumns(store.PublicKeySortFields, map[string]string{"created_at": "pk.created_at"})
-	eventSorts     = sortColumns(store.EventSortFields, map[string]string{"created_at": "ev.created_at", "event_type": "ev.event_type", "status": "ev.status"})
+	groupSorts     = sortColumns(store.GroupSortFields(), map[string]string{"site_id": "g.site_id", "name": "g.name_key", "created_at": "g.created_at"})
+	apiKeySorts    = sortColumns(store.KeySortFields(), map[string]string{"expires_at": "k.expires_at", "created_at": "k.created_at"})
+	publicKeySorts = sortColumns(store.PublicKeySortFields(), map[string]string{"created_at": "pk.created_at"})
+	eventSorts     = sortColumns(store.EventSortFields(), map[string]string{"created_at": "ev.created_at", "event_type": "ev.event_type", "status": "ev.status"})
 	scimLogSorts   = sortColumns(map[string]store.FieldKind{"id": store.KindID, "created_at": store.KindTime}, map[string]string{"created_at": "ev.created_at"})
 )
 

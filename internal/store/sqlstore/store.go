@@ -33,8 +33,11 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// Config is what New needs.
-type Config struct {
+// Options is what New needs.
+// Options, as everywhere, is what a constructor takes; Config is kept for
+// what an admin writes (internal/config) and a connector's provider
+// description built from stored settings.
+type Options struct {
 	Dialect Dialect
 	// DB carries writes and every transaction.
 	DB *sql.DB
@@ -64,7 +67,7 @@ var _ store.Store = (*Store)(nil)
 
 // New returns a Store over the pools in c. The Store owns them: Close
 // closes them.
-func New(c Config) *Store {
+func New(c Options) *Store {
 	s := &Store{d: c.Dialect, db: c.DB, readDB: c.ReadDB, onClose: c.OnClose}
 	if s.readDB == nil {
 		s.readDB = s.db

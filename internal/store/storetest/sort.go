@@ -141,7 +141,7 @@ var sortTests = []test{
 			}
 			return v
 		}
-		for field := range store.UserSortFields {
+		for field := range store.UserSortFields() {
 			if field == "id" {
 				continue
 			}

@@ -38,7 +38,7 @@ func TestDataCommandsNeedADataConnection(t *testing.T) {
 // and logged as an error, and the session goes on.
 func TestPanickingCommandIsAnswered(t *testing.T) {
 	h := transfertest.New(t)
-	s, err := New(Config{Identity: h.Svc, Files: h.Storage.View, Listen: transfertest.FreePort(t), Logger: h.Logger})
+	s, err := New(Options{Identity: h.Svc, Files: h.Storage.View, Listen: transfertest.FreePort(t), Logger: h.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -240,7 +240,7 @@ func TestPathTraversal(t *testing.T) {
 func TestStalledUploadLeavesNoFile(t *testing.T) {
 	h := transfertest.New(t)
 	alice := h.PasswordUser("alice")
-	s := startFTP(t, h, func(c *Config) { c.IdleTimeout = 500 * time.Millisecond })
+	s := startFTP(t, h, func(c *Options) { c.IdleTimeout = 500 * time.Millisecond })
 	c := dialRaw(t, s.Addr())
 	if code, msg := c.login("alice", transfertest.Password); code != 230 {
 		t.Fatalf("login: %d %q", code, msg)
@@ -325,7 +325,7 @@ func TestDisabledUserCutOff(t *testing.T) {
 func TestRequireTLS(t *testing.T) {
 	h := transfertest.New(t)
 	h.PasswordUser("alice")
-	s := startFTP(t, h, func(c *Config) { c.RequireTLS = true })
+	s := startFTP(t, h, func(c *Options) { c.RequireTLS = true })
 	c := dialRaw(t, s.Addr())
 	if code, msg := c.send("USER alice"); code != 534 {
 		t.Fatalf("USER in clear text with TLS required: want 534, got %d %q", code, msg)
@@ -454,7 +454,7 @@ func TestDataConnectionGuards(t *testing.T) {
 func TestControlConnectionGuards(t *testing.T) {
 	h := transfertest.New(t)
 	h.PasswordUser("alice")
-	s := startFTP(t, h, func(c *Config) { c.SessionIdleTimeout = 300 * time.Millisecond })
+	s := startFTP(t, h, func(c *Options) { c.SessionIdleTimeout = 300 * time.Millisecond })
 	patient := startFTP(t, h, nil) // the default idle timeout cannot end the flood
 
 	flood := dialRaw(t, patient.Addr())

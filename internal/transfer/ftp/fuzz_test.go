@@ -52,7 +52,7 @@ func FuzzCommands(f *testing.F) {
 	if err := os.WriteFile(outside, []byte("outside"), 0o600); err != nil {
 		f.Fatal(err)
 	}
-	s := startFTP(f, h, func(c *Config) { c.IdleTimeout = 2 * time.Second })
+	s := startFTP(f, h, func(c *Options) { c.IdleTimeout = 2 * time.Second })
 	fx := &ftpFixture{h: h, alice: alice, addr: s.Addr(), key: h.APIKey(alice)}
 	fx.resetHome(f)
 	fx.others = fx.othersState(f)

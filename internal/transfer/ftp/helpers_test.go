@@ -19,14 +19,14 @@ import (
 )
 
 // startFTP starts a server over h with FTPS enabled.
-func startFTP(t testing.TB, h *transfertest.Harness, adjust func(*Config)) *Server {
+func startFTP(t testing.TB, h *transfertest.Harness, adjust func(*Options)) *Server {
 	t.Helper()
 	dir := t.TempDir()
 	cert, err := LoadOrCreateCertificate(filepath.Join(dir, "ftp.crt"), filepath.Join(dir, "ftp.key"), true, []string{"127.0.0.1"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Identity: h.Svc, Files: h.Storage.View, Listen: transfertest.FreePort(t),
+	cfg := Options{Identity: h.Svc, Files: h.Storage.View, Listen: transfertest.FreePort(t),
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, Logger: h.Logger}
 	if adjust != nil {
 		adjust(&cfg)

@@ -141,7 +141,7 @@ func TestNewChecksPrivateFieldsWithoutTLS(t *testing.T) {
 	saved := privateFields
 	t.Cleanup(func() { privateFields = saved })
 	privateFields = append(slices.Clone(saved), privateField{reflect.TypeFor[goftp.Session](), "tlsProtected", reflect.TypeFor[bool]()})
-	cfg := Config{Identity: &identity.Service{}, Files: func(store.Site, store.User, []store.GroupUser) vfs.FS { return nil },
+	cfg := Options{Identity: &identity.Service{}, Files: func(store.Site, store.User, []store.GroupUser) vfs.FS { return nil },
 		Listen: "127.0.0.1:2121"}
 	_, err := New(cfg)
 	if err == nil || !strings.Contains(err.Error(), `no field "tlsProtected"`) {

@@ -68,8 +68,11 @@ type Identity interface {
 	access.Readmitter
 }
 
-// Config configures the FTP server.
-type Config struct {
+// Options configures the FTP server.
+// Options, as everywhere, is what a constructor takes; Config is kept for
+// what an admin writes (internal/config) and a connector's provider
+// description built from stored settings.
+type Options struct {
 	Identity Identity // decides every sign-in; required
 	// Files lays out a user's view of the storage, (*vfs.Storage).View;
 	// required.
@@ -111,9 +114,9 @@ type Server struct {
 }
 
 // New checks cfg and builds the server; ListenAndServe starts it.
-func New(cfg Config) (*Server, error) {
+func New(cfg Options) (*Server, error) {
 	if cfg.Identity == nil || cfg.Files == nil {
-		return nil, errors.New("ftp: Config.Identity and Config.Files are required")
+		return nil, errors.New("ftp: Options.Identity and Options.Files are required")
 	}
 	// Every private field of the library this package reaches is checked
 	// now, TLS or not, so that an unsupported library version refuses to

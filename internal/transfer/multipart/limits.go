@@ -24,8 +24,11 @@ type Limits struct {
 // parallel (Files.com's CLI and SDKs begin one upload per file and finish
 // it at once) and small enough that no one user or site fills the server.
 // The TTL is Files.com's own for an upload part (its SDKs assume 15
-// minutes); a part still arriving keeps its upload alive.
-var DefaultLimits = Limits{PerUser: 50, PerSite: 500, Total: 5000, TTL: 15 * time.Minute}
+// minutes); a part still arriving keeps its upload alive. A function, not
+// a variable, so that no code can change every service's limits.
+func DefaultLimits() Limits {
+	return Limits{PerUser: 50, PerSite: 500, Total: 5000, TTL: 15 * time.Minute}
+}
 
 // ErrTooManyPendingUploads refuses a begin over a limit.
 var ErrTooManyPendingUploads = &identity.Error{Status: http.StatusTooManyRequests, Type: "rate-limited/too-many-pending-uploads",

@@ -57,7 +57,7 @@ type Store interface {
 type Options struct {
 	Store   Store
 	Staging vfs.Staging
-	Limits  Limits           // zero: DefaultLimits
+	Limits  Limits           // zero: DefaultLimits()
 	Clock   func() time.Time // default time.Now
 	Logger  *slog.Logger
 }
@@ -75,7 +75,7 @@ type Service struct {
 func New(o Options) *Service {
 	s := &Service{st: o.Store, staging: o.Staging, limits: o.Limits, now: o.Clock, log: o.Logger}
 	if s.limits == (Limits{}) {
-		s.limits = DefaultLimits
+		s.limits = DefaultLimits()
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -77,7 +77,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Listen: "127.0.0.1:0", HostKeyDir: filepath.Join(dir, "keys"), SiteID: site.ID,
+	srv, err := New(Options{Listen: "127.0.0.1:0", HostKeyDir: filepath.Join(dir, "keys"), SiteID: site.ID,
 		Identity: id, Storage: storage, Logger: logger, AccountCheckInterval: o.checkInterval, IdleTimeout: o.idleTimeout})
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func TestSFTPCredentialMatrix(t *testing.T) {
 	var dirs *directory.Service
 	srv := ldaptest.Start(t, ldaptest.Options{})
 	h := newHarness(t, harnessOptions{directory: func(st store.Store, o *identity.Options) {
-		dirs = directory.New(directory.Options{Store: st, Logger: o.Logger, Outbound: outbound.AllowPrivate,
+		dirs = directory.New(directory.Options{Store: st, Logger: o.Logger, Outbound: outbound.AllowPrivate(),
 			Provision: provision.New(st, provision.Options{Logger: o.Logger})})
 		o.Directory = dirs
 	}})

@@ -50,8 +50,11 @@ type Identity interface {
 	access.Readmitter
 }
 
-// Config configures a Server.
-type Config struct {
+// Options configures a Server.
+// Options, as everywhere, is what a constructor takes; Config is kept for
+// what an admin writes (internal/config) and a connector's provider
+// description built from stored settings.
+type Options struct {
 	// Listen is the TCP address, e.g. 127.0.0.1:2022.
 	Listen string
 	// HostKeyDir holds the host keys (generated there on first start).
@@ -91,7 +94,7 @@ type Server struct {
 }
 
 // New loads (or generates) the host keys and returns a server ready to Listen.
-func New(c Config) (*Server, error) {
+func New(c Options) (*Server, error) {
 	if c.Identity == nil || c.Storage == nil {
 		return nil, errors.New("sftp: Identity and Storage are required")
 	}

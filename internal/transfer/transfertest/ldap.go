@@ -27,7 +27,7 @@ func NewLDAP(t testing.TB) *Harness {
 	srv := ldaptest.Start(t, ldaptest.Options{})
 	var dirs *directory.Service
 	h := newHarness(t, func(st store.Store, o *identity.Options) {
-		dirs = directory.New(directory.Options{Store: st, Logger: o.Logger, Outbound: outbound.AllowPrivate,
+		dirs = directory.New(directory.Options{Store: st, Logger: o.Logger, Outbound: outbound.AllowPrivate(),
 			Provision: provision.New(st, provision.Options{Logger: o.Logger})})
 		o.Directory = dirs
 	})

@@ -11,10 +11,12 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// Directory is the part of the store the storage reads to lay out a user's
-// view: who the site's users and groups are, and who belongs where.
-// store.Store satisfies it.
-type Directory interface {
+// Accounts is the part of the store the storage reads to lay out a user's
+// view: who the site's users and groups are, and who belongs where, so
+// which home and which group folders each user reaches. It is named for
+// what it reads, not "directory" (the LDAP directory, the directory
+// package and folders all go by that word). store.Store satisfies it.
+type Accounts interface {
 	ListUsers(ctx context.Context, siteID int64, q store.UserQuery) ([]store.User, error)
 	ListGroups(ctx context.Context, siteID int64, q store.GroupQuery) ([]store.Group, error)
 	ListGroupUsers(ctx context.Context, siteID int64, q store.GroupUserQuery) ([]store.GroupUser, error)
@@ -28,7 +30,7 @@ type Directory interface {
 //	<root>/site-<site id>/groups/<group id>/...
 type Storage struct {
 	root     string
-	accounts Directory
+	accounts Accounts
 	// sums says whether uploads get checksums; noSums says why not.
 	sums   bool
 	noSums error
@@ -36,7 +38,7 @@ type Storage struct {
 
 // New returns the storage rooted at root (created if missing; typically
 // "files" under the data directory).
-func New(root string, accounts Directory) (*Storage, error) {
+func New(root string, accounts Accounts) (*Storage, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("file storage root %q: %w", root, err)

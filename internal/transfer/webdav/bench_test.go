@@ -24,12 +24,12 @@ func benchServer(b *testing.B) (*transfertest.Harness, string) {
 	b.Helper()
 	h := transfertest.New(b)
 	h.PasswordUser("bench")
-	dav, err := New(Config{Identity: h.Svc, Locks: h.Store, Files: h.Storage.View, Logger: h.Logger})
+	dav, err := New(Options{Identity: h.Svc, Locks: h.Store, Files: h.Storage.View, Logger: h.Logger})
 	if err != nil {
 		b.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(nil)
-	front, err := web.New(web.Config{Service: h.Svc, BaseURL: "http://" + srv.Listener.Addr().String(), Logger: h.Logger, WebDAV: dav})
+	front, err := web.New(web.Options{Service: h.Svc, BaseURL: "http://" + srv.Listener.Addr().String(), Logger: h.Logger, WebDAV: dav})
 	if err != nil {
 		b.Fatal(err)
 	}

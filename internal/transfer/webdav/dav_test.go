@@ -194,7 +194,7 @@ func TestPathTraversal(t *testing.T) {
 func TestStalledUploadLeavesNoFile(t *testing.T) {
 	h := transfertest.New(t)
 	alice := h.PasswordUser("alice")
-	base, _ := startDAV(t, h, func(c *Config) { c.IdleTimeout = 500 * time.Millisecond })
+	base, _ := startDAV(t, h, func(c *Options) { c.IdleTimeout = 500 * time.Millisecond })
 	addr := strings.TrimPrefix(base, "http://")
 	for _, hangUp := range []bool{false, true} {
 		c, err := net.Dial("tcp", addr)

@@ -46,8 +46,11 @@ type Identity interface {
 	access.Readmitter
 }
 
-// Config configures the WebDAV handler.
-type Config struct {
+// Options configures the WebDAV handler.
+// Options, as everywhere, is what a constructor takes; Config is kept for
+// what an admin writes (internal/config) and a connector's provider
+// description built from stored settings.
+type Options struct {
 	Identity Identity // decides every request; required
 	// Locks keeps the WebDAV locks (see LockStore); the server's store is
 	// one. Required.
@@ -82,9 +85,9 @@ type Handler struct {
 }
 
 // New builds the handler.
-func New(cfg Config) (*Handler, error) {
+func New(cfg Options) (*Handler, error) {
 	if cfg.Identity == nil || cfg.Files == nil || cfg.Locks == nil {
-		return nil, errors.New("webdav: Config.Identity, Config.Files and Config.Locks are required")
+		return nil, errors.New("webdav: Options.Identity, Options.Files and Options.Locks are required")
 	}
 	h := &Handler{svc: cfg.Identity, locks: cfg.Locks, files: cfg.Files, siteDomain: strings.ToLower(strings.Trim(cfg.SiteDomain, ".")),
 		idle: cfg.IdleTimeout, log: cfg.Logger, now: cfg.Clock, clientAddr: cfg.ClientAddr}

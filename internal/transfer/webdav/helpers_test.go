@@ -21,9 +21,9 @@ import (
 
 // startDAV serves the handler at /dav/ as the web front end mounts it, and
 // returns the server's base URL.
-func startDAV(t testing.TB, h *transfertest.Harness, adjust func(*Config)) (string, *Handler) {
+func startDAV(t testing.TB, h *transfertest.Harness, adjust func(*Options)) (string, *Handler) {
 	t.Helper()
-	cfg := Config{Identity: h.Svc, Locks: h.Store, Files: h.Storage.View, Logger: h.Logger}
+	cfg := Options{Identity: h.Svc, Locks: h.Store, Files: h.Storage.View, Logger: h.Logger}
 	if adjust != nil {
 		adjust(&cfg)
 	}
