@@ -2,14 +2,11 @@ package ftp
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
-)
 
-// cutOffWait bounds how long Shutdown waits for the sessions it cut off
-// to end; they end as soon as their closed sockets are noticed.
-const cutOffWait = 5 * time.Second
+	"github.com/gatehouse/gatehouse/internal/transfer/drain"
+)
 
 // drainLinger is how long a session whose command ended while the server
 // drains waits for the next one: a client finishing an upload reads the
@@ -21,10 +18,10 @@ const drainLinger = 2 * time.Second
 // socket, so that Shutdown can drain and then cut them off: the library
 // keeps its sessions to itself and does not wait for them.
 type controlConns struct {
-	mu      sync.Mutex
-	conns   map[*guardedConn]struct{}
-	data    map[*passiveSocket]struct{}
-	drained chan struct{} // made when Shutdown begins, closed once conns is empty
+	mu    sync.Mutex
+	conns map[*guardedConn]struct{}
+	data  map[*passiveSocket]struct{}
+	latch drain.Latch // shutdown began; closed once conns is empty
 }
 
 func newControlConns() *controlConns {
@@ -35,7 +32,7 @@ func newControlConns() *controlConns {
 func (cc *controlConns) add(c *guardedConn) bool {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	if cc.drained != nil {
+	if cc.latch.Begun() {
 		return false
 	}
 	cc.conns[c] = struct{}{}
@@ -47,19 +44,13 @@ func (cc *controlConns) remove(c *guardedConn) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	delete(cc.conns, c)
-	if cc.drained != nil && len(cc.conns) == 0 {
-		select {
-		case <-cc.drained:
-		default:
-			close(cc.drained)
-		}
-	}
+	cc.latch.Left(len(cc.conns))
 }
 
 func (cc *controlConns) draining() bool {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	return cc.drained != nil
+	return cc.latch.Begun()
 }
 
 // addData and removeData track the passive data sockets open.
@@ -81,12 +72,7 @@ func (cc *controlConns) removeData(s *passiveSocket) {
 func (cc *controlConns) drain() <-chan struct{} {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	if cc.drained == nil {
-		cc.drained = make(chan struct{})
-		if len(cc.conns) == 0 {
-			close(cc.drained)
-		}
-	}
+	drained := cc.latch.Begin(len(cc.conns))
 	for c := range cc.conns {
 		c.mu.Lock()
 		if c.waiting {
@@ -94,7 +80,7 @@ func (cc *controlConns) drain() <-chan struct{} {
 		}
 		c.mu.Unlock()
 	}
-	return cc.drained
+	return drained
 }
 
 // cutOff closes every control connection and data socket still open, and
@@ -132,19 +118,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	err := s.srv.Shutdown()
 	drained := s.conns.drain()
-	select {
-	case <-drained:
-		return err
-	case <-ctx.Done():
+	if werr := drain.Wait(ctx, drained, s.conns.cutOff, s.log, "ftp"); werr != nil {
+		return werr
 	}
-	n := s.conns.cutOff()
-	s.log.Warn("ftp: cut off transfers still running at shutdown", "connections", n)
-	wait := time.NewTimer(cutOffWait)
-	defer wait.Stop()
-	select {
-	case <-drained:
-		return ctx.Err()
-	case <-wait.C:
-		return fmt.Errorf("%w; %d connections still open after they were cut off", ctx.Err(), n)
-	}
+	return err
 }

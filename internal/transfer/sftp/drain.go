@@ -3,15 +3,12 @@ package sftp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"syscall"
 	"time"
-)
 
-// cutOffWait bounds how long Shutdown waits for the connections it cut
-// off to end; they end as soon as their closed sockets are noticed.
-const cutOffWait = 5 * time.Second
+	"github.com/gatehouse/gatehouse/internal/transfer/drain"
+)
 
 // replyLinger is how long a drained session waits for its last reply to
 // be sent before it is closed anyway.
@@ -28,33 +25,13 @@ var errShuttingDown = errors.New("the server is shutting down; reconnect in a mo
 // uploads discarded, as when a client breaks off).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	if s.drained == nil {
-		s.drained = make(chan struct{})
-		if len(s.conns) == 0 {
-			close(s.drained)
-		}
-	}
-	drained, ln := s.drained, s.ln
+	drained, ln := s.latch.Begin(len(s.conns)), s.ln
 	s.mu.Unlock()
 	if ln != nil {
 		ln.Close()
 	}
 	s.closeConns(func(sess *session) bool { return sess == nil || sess.transfers == 0 })
-	select {
-	case <-drained:
-		return nil
-	case <-ctx.Done():
-	}
-	n := s.closeConns(func(*session) bool { return true })
-	s.log.Warn("sftp: cut off transfers still running at shutdown", "connections", n)
-	wait := time.NewTimer(cutOffWait)
-	defer wait.Stop()
-	select {
-	case <-drained:
-		return ctx.Err()
-	case <-wait.C:
-		return fmt.Errorf("%w; %d connections still open after they were cut off", ctx.Err(), n)
-	}
+	return drain.Wait(ctx, drained, func() int { return s.closeConns(func(*session) bool { return true }) }, s.log, "sftp")
 }
 
 // serving records the listener Serve accepts on; false when Shutdown came
@@ -63,7 +40,7 @@ func (s *Server) serving(ln net.Listener) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ln = ln
-	if s.drained != nil {
+	if s.latch.Begun() {
 		ln.Close()
 		return false
 	}
@@ -73,14 +50,14 @@ func (s *Server) serving(ln net.Listener) bool {
 func (s *Server) shuttingDown() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.drained != nil
+	return s.latch.Begun()
 }
 
 // accepted tracks a new connection; false once Shutdown has begun.
 func (s *Server) accepted(nc net.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.drained != nil {
+	if s.latch.Begun() {
 		return false
 	}
 	s.conns[nc] = nil
@@ -96,7 +73,7 @@ func (s *Server) signedIn(nc net.Conn, sess *session) {
 		return
 	}
 	s.conns[nc] = sess
-	if s.drained != nil {
+	if s.latch.Begun() {
 		nc.Close()
 	}
 }
@@ -106,13 +83,7 @@ func (s *Server) ended(nc net.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, nc)
-	if s.drained != nil && len(s.conns) == 0 {
-		select {
-		case <-s.drained:
-		default:
-			close(s.drained)
-		}
-	}
+	s.latch.Left(len(s.conns))
 }
 
 // closeConns closes the connections whose session (nil before sign-in)
@@ -143,7 +114,7 @@ func (s *Server) closeConns(close func(*session) bool) int {
 func (sess *session) openFile() error {
 	sess.s.mu.Lock()
 	defer sess.s.mu.Unlock()
-	if sess.s.drained != nil {
+	if sess.s.latch.Begun() {
 		return errShuttingDown
 	}
 	sess.mu.Lock()

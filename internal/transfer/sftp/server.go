@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/transfer/access"
 	"github.com/gatehouse/gatehouse/internal/transfer/credential"
+	"github.com/gatehouse/gatehouse/internal/transfer/drain"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -89,8 +90,8 @@ type Server struct {
 	conns map[net.Conn]*session
 	// ln is the listener Serve accepts on, for Shutdown.
 	ln net.Listener
-	// drained, once Shutdown has begun, is closed when conns is empty.
-	drained chan struct{}
+	// latch says Shutdown has begun, and is closed once conns is empty.
+	latch drain.Latch
 }
 
 // New loads (or generates) the host keys and returns a server ready to Listen.
