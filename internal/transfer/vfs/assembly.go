@@ -159,4 +159,3 @@ var errPlaceUnsupported = errors.New("placing a staged file is not supported on 
 // IsPlaceUnsupported reports whether PlaceAssembly failed only because
 // the platform cannot do it, so the caller should copy instead.
 func IsPlaceUnsupported(err error) bool { return errors.Is(err, errPlaceUnsupported) }
-
