@@ -319,7 +319,7 @@ func (s *server) receivePart(w http.ResponseWriter, r *http.Request, c *apiCall)
 	if r.ContentLength > limit {
 		return errPartTooLarge.With("part %d has %d bytes, more than the %d its upload_uri allows", part, r.ContentLength, limit)
 	}
-	p, err := s.multiUploads.ReceivePart(r.Context(), u, int(part), r.Body, limit)
+	p, err := s.multiUploads.ReceivePartOf(r.Context(), u, int(part), r.Body, r.ContentLength, limit)
 	switch {
 	case errors.Is(err, vfs.ErrPartTooLarge):
 		return errPartTooLarge.With("part %d is larger than the %d bytes its upload_uri allows; nothing of it was kept", part, limit)
