@@ -1,12 +1,16 @@
 // Package multipart keeps the REST API's multi-part uploads: an upload is
 // begun for one user and path (within the limits on unfinished uploads),
-// its parts arrive in any order, each streamed into the storage backend's
-// staging area, and its end checks that the parts are whole and assembles
-// them in order into the file, through one sequential FS upload, so the
-// file appears complete or not at all. The bookkeeping (the upload, its
-// parts, their sizes and versions, the expiry) is in the store, so any
-// node can take a part or the end, and a restart loses nothing; abandoned
-// uploads are swept with their parts.
+// its parts arrive in any order, and its end checks that the parts are
+// whole and puts the file in place, so the file appears complete or not
+// at all. A part whose place in the file is known when it begins is
+// written straight into the upload's assembly file in the storage
+// backend's staging area, and the checksums advance over the in-order
+// prefix as parts complete, so the end normally only renames the file
+// into place; a part that arrives ahead of the parts before it is staged
+// on its own and copied in at the end. The bookkeeping (the upload, its
+// parts, their lengths, offsets, versions and hash states, the expiry)
+// is in the store, so any node can take a part or the end, and a restart
+// loses nothing; abandoned uploads are swept with their parts.
 //
 // Who may do what is the caller's to decide: this package is handed an
 // upload the front end has tied to its caller, and a file view to write

@@ -94,3 +94,35 @@ func TestPlaceAssembly(t *testing.T) {
 		t.Fatalf("placed without checksums or time: %+v %v", ChecksumsOf(f.ctx, fi), fi.ModTime())
 	}
 }
+
+// TestAssemblySwept: an assembly file goes with its upload, and with the
+// sweep of stale staging once nothing wrote to it for the age; one being
+// written stays.
+func TestAssemblySwept(t *testing.T) {
+	f := newFixture(t)
+	for _, ref := range []string{"put-old", "put-new", "put-gone"} {
+		a, err := f.s.OpenAssembly(f.ctx, f.site.ID, ref)
+		must(t, err)
+		a.WriteAt([]byte("bytes"), 3)
+		a.Close()
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	dir, _ := f.s.uploadDir(f.site.ID, "put-old")
+	os.Chtimes(filepath.Join(dir, assemblyName), old, old)
+	os.Chtimes(dir, old, old)
+	if n, err := f.s.RemoveStaleStaging(24*time.Hour, time.Now()); err != nil || n != 1 {
+		t.Fatalf("RemoveStaleStaging: %d %v", n, err)
+	}
+	exists := func(ref string) bool {
+		dir, _ := f.s.uploadDir(f.site.ID, ref)
+		_, err := os.Stat(filepath.Join(dir, assemblyName))
+		return err == nil
+	}
+	must(t, f.s.RemoveUpload(f.ctx, f.site.ID, "put-gone"))
+	if exists("put-old") || !exists("put-new") || exists("put-gone") {
+		t.Fatalf("after the sweeps: old %v, new %v, removed %v", exists("put-old"), exists("put-new"), exists("put-gone"))
+	}
+	if _, err := f.s.OpenAssembly(f.ctx, f.site.ID, "../users"); !errors.Is(err, ErrInvalidRef) {
+		t.Fatalf("an assembly file outside the staging folder: %v", err)
+	}
+}
