@@ -33,6 +33,15 @@ func (s *Service) assembleInPlace(ctx context.Context, u store.FileUpload, parts
 	var base []byte
 	hashing := true
 	offset := int64(0)
+	// What the end had left to do, for the debug log: parts staged on
+	// their own and copied in, bytes hashed now.
+	var copied int
+	var copiedBytes, hashedBytes int64
+	start := s.now()
+	defer func() {
+		s.log.Debug("multi-part upload assembled", "ref", u.Ref, "parts", len(parts), "bytes", offset,
+			"parts_copied", copied, "bytes_copied", copiedBytes, "bytes_hashed", hashedBytes, "took", s.now().Sub(start))
+	}()
 	for _, p := range parts {
 		inPlace := p.Placement != nil && p.Placement.Offset >= 0
 		if inPlace && p.Placement.Offset != offset {
@@ -53,7 +62,12 @@ func (s *Service) assembleInPlace(ctx context.Context, u store.FileUpload, parts
 			if err := s.copyPartAt(ctx, u, p, f, offset, h); err != nil {
 				return err
 			}
+			copied, copiedBytes = copied+1, copiedBytes+p.Size
+			if h != nil {
+				hashedBytes += p.Size
+			}
 		} else if h != nil {
+			hashedBytes += p.Size
 			if _, err := io.Copy(h, io.NewSectionReader(f, offset, p.Size)); err != nil {
 				return fmt.Errorf("hash part %d of the upload: %w", p.Part, err)
 			}

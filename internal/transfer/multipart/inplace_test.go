@@ -53,9 +53,15 @@ func (c countingFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func newCountingFixture(t *testing.T) (*fixture, *countingStaging) {
+	return newWaitingFixture(t, -1)
+}
+
+// newWaitingFixture: parts wait up to wait for the parts before them to
+// begin (negative: not at all).
+func newWaitingFixture(t *testing.T, wait time.Duration) (*fixture, *countingStaging) {
 	f := newFixture(t)
 	c := &countingStaging{Storage: f.files}
-	f.svc = New(Options{Store: f.st, Staging: c, Clock: f.clock.Now})
+	f.svc = New(Options{Store: f.st, Staging: c, Clock: f.clock.Now, PlaceWait: wait})
 	return f, c
 }
 
@@ -169,7 +175,9 @@ func TestPartsOutOfOrderAndParallel(t *testing.T) {
 		t.Fatalf("the end opened %d staged parts, want the %d staged on their own", c.partsOpened.Load(), staged)
 	}
 
-	// All at once, several times over.
+	// All at once, several times over, parts waiting for the ones before
+	// them to begin.
+	f.svc = New(Options{Store: f.st, Staging: c, Clock: f.clock.Now})
 	for round := range 3 {
 		u := f.begin("/parallel.bin", int64(len(data)))
 		var wg sync.WaitGroup
@@ -194,6 +202,36 @@ func TestPartsOutOfOrderAndParallel(t *testing.T) {
 		}
 		f.checkFile("/parallel.bin", data)
 	}
+}
+
+// TestPartWaitsForThePartBefore: a part that begins just before the part
+// before it waits for it, and is then written in place.
+func TestPartWaitsForThePartBefore(t *testing.T) {
+	f, c := newWaitingFixture(t, 5*time.Second)
+	a, b := randomBytes(300), randomBytes(200)
+	u := f.begin("/wait.bin", 500)
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.sized(u, 2, b)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if _, err := f.sized(u, 1, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if p := f.parts(u)[1]; p.Placement == nil || p.Placement.Offset != 300 {
+		t.Fatalf("part 2 was not written in place: %+v", p.Placement)
+	}
+	if err := f.svc.Finish(f.ctx, u, EndParams{Size: 500}, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	if c.partsOpened.Load() != 0 {
+		t.Fatal("the end copied a part")
+	}
+	f.checkFile("/wait.bin", append(append([]byte{}, a...), b...))
 }
 
 // TestRetriedPart: a part sent again over its place replaces it (a new

@@ -67,6 +67,9 @@ type Options struct {
 	Limits  Limits           // zero: DefaultLimits
 	Clock   func() time.Time // default time.Now
 	Logger  *slog.Logger
+	// PlaceWait is how long a part waits for the parts before it to
+	// begin (see DefaultPlaceWait, the default; negative: not at all).
+	PlaceWait time.Duration
 }
 
 // Service keeps multi-part uploads.
@@ -76,11 +79,16 @@ type Service struct {
 	limits  Limits
 	now     func() time.Time
 	log     *slog.Logger
+	// placeWait is real time, not the clock's: it paces a request.
+	placeWait time.Duration
 }
 
 // New returns the service.
 func New(o Options) *Service {
-	s := &Service{st: o.Store, staging: o.Staging, limits: o.Limits, now: o.Clock, log: o.Logger}
+	s := &Service{st: o.Store, staging: o.Staging, limits: o.Limits, now: o.Clock, log: o.Logger, placeWait: o.PlaceWait}
+	if s.placeWait == 0 {
+		s.placeWait = DefaultPlaceWait
+	}
 	if s.limits == (Limits{}) {
 		s.limits = DefaultLimits
 	}
@@ -223,7 +231,7 @@ func (s *Service) ReceivePartOf(ctx context.Context, u store.FileUpload, part in
 	}
 	// Mark the part as arriving: an end while it never arrives whole is
 	// refused, not taken for an upload without that part.
-	rec, before, err := s.startPart(ctx, u, part, length)
+	rec, before, err := s.placePart(ctx, u, part, length)
 	if err != nil {
 		return store.FileUploadPart{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -34,7 +35,7 @@ var (
 // and the upload must begin again. The answer is the part as recorded,
 // with the parts before it (for their hash states); refusals record
 // nothing.
-func (s *Service) startPart(ctx context.Context, u store.FileUpload, part int, length int64) (store.FileUploadPart, []store.FileUploadPart, error) {
+func (s *Service) startPart(ctx context.Context, u store.FileUpload, part int, length int64, mayWait bool) (store.FileUploadPart, []store.FileUploadPart, error) {
 	_, inPlace := s.staging.(vfs.Assembler)
 	var rec store.FileUploadPart
 	var before []store.FileUploadPart
@@ -104,6 +105,9 @@ func (s *Service) startPart(ctx context.Context, u store.FileUpload, part int, l
 		if u.DeclaredSize >= 0 && length >= 0 && known && offset+length > u.DeclaredSize {
 			return ErrPartBeyondSize.With("part %d would end at byte %d, past the %d bytes the upload was begun for", part, offset+length, u.DeclaredSize)
 		}
+		if inPlace && length >= 0 && !known && mayWait {
+			return errPlaceNotYet
+		}
 		if !inPlace || length < 0 || !known {
 			offset = -1
 		}
@@ -114,6 +118,38 @@ func (s *Service) startPart(ctx context.Context, u store.FileUpload, part int, l
 		return store.FileUploadPart{}, nil, err
 	}
 	return rec, before, nil
+}
+
+// errPlaceNotYet: a part's place is not known yet only because a part
+// before it has not begun; it may be soon.
+var errPlaceNotYet = errors.New("a part before this one has not begun yet")
+
+// DefaultPlaceWait is how long a part that begins before a part before it
+// waits for that part to begin, so that it can be written in place.
+// Clients that send parts in parallel (Files.com's SDKs) ask for each
+// part's URI and send it at nearly the same time as the others, so a part
+// often arrives a few milliseconds ahead of the one before it; waiting
+// that long spares the end a copy of the part.
+const DefaultPlaceWait = 500 * time.Millisecond
+
+// placePart is startPart, waiting up to the service's place wait for the
+// parts before this one to begin.
+func (s *Service) placePart(ctx context.Context, u store.FileUpload, part int, length int64) (store.FileUploadPart, []store.FileUploadPart, error) {
+	deadline := time.Now().Add(s.placeWait)
+	pause := 5 * time.Millisecond
+	for {
+		wait := s.placeWait > 0 && time.Now().Before(deadline)
+		rec, before, err := s.startPart(ctx, u, part, length, wait)
+		if !errors.Is(err, errPlaceNotYet) {
+			return rec, before, err
+		}
+		select {
+		case <-ctx.Done():
+			return store.FileUploadPart{}, nil, ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
 }
 
 // knownLength is a part's length as far as it is known: announced when it
