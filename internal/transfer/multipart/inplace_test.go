@@ -331,3 +331,89 @@ func TestHostileParts(t *testing.T) {
 		t.Fatalf("another user's upload: %v", err)
 	}
 }
+
+// TestPartOffsetHint: parts sent in reverse order with the offsets their
+// sender says (part_offset) are written in place, so the end copies
+// nothing; a said offset that does not fit is not used; one that fits
+// but is wrong costs the upload its end, never a wrong file.
+func TestPartOffsetHint(t *testing.T) {
+	f, c := newCountingFixture(t)
+	sizes := []int{400, 400, 400, 123}
+	var data []byte
+	chunks := make([][]byte, len(sizes))
+	for i, n := range sizes {
+		chunks[i] = randomBytes(n)
+		data = append(data, chunks[i]...)
+	}
+	at := func(u store.FileUpload, n int, off int64) error {
+		_, err := f.svc.ReceivePartAt(f.ctx, u, n, bytes.NewReader(chunks[n-1]), int64(len(chunks[n-1])), off, MaxPartSize)
+		return err
+	}
+	u := f.begin("/hinted.bin", int64(len(data)))
+	for n := len(sizes); n >= 1; n-- {
+		if err := at(u, n, int64((n-1)*400)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range f.parts(u) {
+		if p.Placement.Offset != int64((p.Part-1)*400) {
+			t.Fatalf("part %d placed at %d", p.Part, p.Placement.Offset)
+		}
+	}
+	if err := f.svc.Finish(f.ctx, u, EndParams{Size: int64(len(data))}, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	if c.partsOpened.Load() != 0 {
+		t.Fatal("the end copied a part")
+	}
+	f.checkFile("/hinted.bin", data)
+
+	// Offsets that do not fit: over part 1's place, past the size, below
+	// the parts before it; and an upload begun without a size.
+	u = f.begin("/unfit.bin", int64(len(data)))
+	if err := at(u, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		part int
+		off  int64
+	}{{3, 100}, {4, 300}, {4, int64(len(data))}} {
+		if err := at(u, c.part, c.off); err != nil {
+			t.Fatal(err)
+		}
+		if p := f.parts(u)[len(f.parts(u))-1]; p.Part == c.part && p.Placement.Offset >= 0 {
+			t.Fatalf("part %d placed at the unfitting offset %d", c.part, c.off)
+		}
+	}
+	if err := at(u, 2, 400); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Finish(f.ctx, u, EndParams{Size: int64(len(data))}, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	f.checkFile("/unfit.bin", data)
+	unsized := f.begin("/unsized.bin", -1)
+	if err := at(unsized, 2, 400); err != nil {
+		t.Fatal(err)
+	}
+	if p := f.parts(unsized)[0]; p.Placement.Offset >= 0 {
+		t.Fatal("a said offset was used in an upload begun without a size")
+	}
+
+	// A wrong offset that fits: the end is refused and writes nothing.
+	u = f.begin("/lied.bin", int64(len(data)))
+	if err := at(u, 3, 500); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 2, 4} {
+		if err := at(u, n, -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.svc.Finish(f.ctx, u, EndParams{Size: int64(len(data))}, f.fs); !errors.Is(err, ErrPartsMismatch) {
+		t.Fatalf("an end with a part at a wrong offset: %v", err)
+	}
+	if _, ok := f.content("/lied.bin"); ok {
+		t.Fatal("a refused end wrote the file")
+	}
+}

@@ -217,6 +217,18 @@ func (s *Service) ReceivePart(ctx context.Context, u store.FileUpload, part int,
 // again from its first byte, so an end while it is incomplete is refused.
 // Nothing is recorded as received when the bytes do not all arrive.
 func (s *Service) ReceivePartOf(ctx context.Context, u store.FileUpload, part int, r io.Reader, length, limit int64) (store.FileUploadPart, error) {
+	return s.ReceivePartAt(ctx, u, part, r, length, -1, limit)
+}
+
+// ReceivePartAt is ReceivePartOf with the offset the sender says the
+// part has in the file (-1: not said). Files.com's Go SDK says it
+// (part_offset) so that parts sent in parallel, whose senders cannot
+// know which arrives first, are placed at once. It is a hint: it is used
+// only for a part whose place is not known yet, if it fits the size the
+// upload was begun for and the parts placed so far, and the end checks
+// every part's offset against the lengths of the parts before it, so a
+// wrong one costs its sender the upload, never a wrong file.
+func (s *Service) ReceivePartAt(ctx context.Context, u store.FileUpload, part int, r io.Reader, length, offset, limit int64) (store.FileUploadPart, error) {
 	if err := CheckPart(part); err != nil {
 		return store.FileUploadPart{}, err
 	}
@@ -231,7 +243,7 @@ func (s *Service) ReceivePartOf(ctx context.Context, u store.FileUpload, part in
 	}
 	// Mark the part as arriving: an end while it never arrives whole is
 	// refused, not taken for an upload without that part.
-	rec, before, err := s.placePart(ctx, u, part, length)
+	rec, before, err := s.placePart(ctx, u, part, length, offset)
 	if err != nil {
 		return store.FileUploadPart{}, err
 	}

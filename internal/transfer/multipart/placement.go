@@ -35,7 +35,7 @@ var (
 // and the upload must begin again. The answer is the part as recorded,
 // with the parts before it (for their hash states); refusals record
 // nothing.
-func (s *Service) startPart(ctx context.Context, u store.FileUpload, part int, length int64, mayWait bool) (store.FileUploadPart, []store.FileUploadPart, error) {
+func (s *Service) startPart(ctx context.Context, u store.FileUpload, part int, length, hint int64, mayWait bool) (store.FileUploadPart, []store.FileUploadPart, error) {
 	_, inPlace := s.staging.(vfs.Assembler)
 	var rec store.FileUploadPart
 	var before []store.FileUploadPart
@@ -105,6 +105,9 @@ func (s *Service) startPart(ctx context.Context, u store.FileUpload, part int, l
 		if u.DeclaredSize >= 0 && length >= 0 && known && offset+length > u.DeclaredSize {
 			return ErrPartBeyondSize.With("part %d would end at byte %d, past the %d bytes the upload was begun for", part, offset+length, u.DeclaredSize)
 		}
+		if inPlace && length >= 0 && !known && hintFits(parts, part, hint, length, u.DeclaredSize) {
+			offset, known = hint, true
+		}
 		if inPlace && length >= 0 && !known && mayWait {
 			return errPlaceNotYet
 		}
@@ -134,12 +137,12 @@ const DefaultPlaceWait = 500 * time.Millisecond
 
 // placePart is startPart, waiting up to the service's place wait for the
 // parts before this one to begin.
-func (s *Service) placePart(ctx context.Context, u store.FileUpload, part int, length int64) (store.FileUploadPart, []store.FileUploadPart, error) {
+func (s *Service) placePart(ctx context.Context, u store.FileUpload, part int, length, hint int64) (store.FileUploadPart, []store.FileUploadPart, error) {
 	deadline := time.Now().Add(s.placeWait)
 	pause := 5 * time.Millisecond
 	for {
 		wait := s.placeWait > 0 && time.Now().Before(deadline)
-		rec, before, err := s.startPart(ctx, u, part, length, wait)
+		rec, before, err := s.startPart(ctx, u, part, length, hint, wait)
 		if !errors.Is(err, errPlaceNotYet) {
 			return rec, before, err
 		}
@@ -150,6 +153,37 @@ func (s *Service) placePart(ctx context.Context, u store.FileUpload, part int, l
 		}
 		pause = min(2*pause, 50*time.Millisecond)
 	}
+}
+
+// hintFits says whether a part of length bytes may be placed at the
+// offset its sender said, hint: the upload was begun with a size the
+// part fits in with the known lengths of the parts around it, and it
+// overlaps no part placed so far, each part before it ending before it
+// and each part after it beginning after it.
+func hintFits(parts []store.FileUploadPart, part int, hint, length, declared int64) bool {
+	if hint < 0 || declared < 0 || hint+length > declared {
+		return false
+	}
+	var before, after int64
+	for _, p := range parts {
+		l := knownLength(p)
+		if p.Part == part || l < 0 {
+			continue
+		}
+		placed := p.Placement != nil && p.Placement.Offset >= 0
+		if p.Part < part {
+			before += l
+			if placed && p.Placement.Offset+l > hint {
+				return false
+			}
+		} else {
+			after += l
+			if placed && hint+length > p.Placement.Offset {
+				return false
+			}
+		}
+	}
+	return hint >= before && hint+length+after <= declared
 }
 
 // knownLength is a part's length as far as it is known: announced when it
