@@ -319,7 +319,7 @@ func (s *server) receivePart(w http.ResponseWriter, r *http.Request, c *apiCall)
 	if r.ContentLength > limit {
 		return errPartTooLarge.With("part %d has %d bytes, more than the %d its upload_uri allows", part, r.ContentLength, limit)
 	}
-	// part_offset (Files.com's Go SDK sends it) is outside the signature:
+	// part_offset (Files.com's Go SDK may send it) is outside the signature:
 	// a hint where the part goes in this upload's own file, which the end
 	// checks.
 	offset := int64(-1)

@@ -10,6 +10,8 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
@@ -99,11 +101,35 @@ func streamHash(p store.FileUploadPart, before []store.FileUploadPart) (h *fileH
 	return h, base
 }
 
+// hashRun makes one request of this process at a time advance an
+// upload's hash: parts completing at once would otherwise each hash the
+// same parts from the head of the chain. The others ask it to look again.
+type hashRun struct {
+	mu    sync.Mutex
+	again atomic.Bool
+}
+
 // advanceHash hashes, from the assembly file, every complete part written
 // in place that follows the hashed prefix without a gap, and records the
-// state through each. Racing with another node doing the same is
-// harmless: a state is recorded only from a base still current.
+// state through each; within this process, once at a time per upload.
+// Racing with another node doing the same is harmless: a state is
+// recorded only from a base still current.
 func (s *Service) advanceHash(ctx context.Context, u store.FileUpload) {
+	v, _ := s.hashRuns.LoadOrStore(u.Ref, &hashRun{})
+	run := v.(*hashRun)
+	run.again.Store(true)
+	for run.again.Load() {
+		if !run.mu.TryLock() {
+			return // the request holding it looks again
+		}
+		for run.again.Swap(false) {
+			s.advanceHashOnce(context.WithoutCancel(ctx), u)
+		}
+		run.mu.Unlock()
+	}
+}
+
+func (s *Service) advanceHashOnce(ctx context.Context, u store.FileUpload) {
 	asm, ok := s.staging.(vfs.Assembler)
 	if !ok {
 		return

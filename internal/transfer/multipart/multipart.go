@@ -26,6 +26,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
@@ -68,7 +69,8 @@ type Options struct {
 	Clock   func() time.Time // default time.Now
 	Logger  *slog.Logger
 	// PlaceWait is how long a part waits for the parts before it to
-	// begin (see DefaultPlaceWait, the default; negative: not at all).
+	// begin (zero: DefaultPlaceWait, which is not at all; negative: not
+	// at all).
 	PlaceWait time.Duration
 }
 
@@ -81,6 +83,7 @@ type Service struct {
 	log     *slog.Logger
 	// placeWait is real time, not the clock's: it paces a request.
 	placeWait time.Duration
+	hashRuns  sync.Map // upload ref -> *hashRun
 }
 
 // New returns the service.
@@ -221,9 +224,10 @@ func (s *Service) ReceivePartOf(ctx context.Context, u store.FileUpload, part in
 }
 
 // ReceivePartAt is ReceivePartOf with the offset the sender says the
-// part has in the file (-1: not said). Files.com's Go SDK says it
-// (part_offset) so that parts sent in parallel, whose senders cannot
-// know which arrives first, are placed at once. It is a hint: it is used
+// part has in the file (-1: not said). Files.com's Go SDK v3.3.300 adds
+// it (part_offset) to the upload URIs of the servers it does not take
+// for S3, so that parts sent in parallel, whose senders cannot know which
+// arrives first, are placed at once. It is a hint: it is used
 // only for a part whose place is not known yet, if it fits the size the
 // upload was begun for and the parts placed so far, and the end checks
 // every part's offset against the lengths of the parts before it, so a
@@ -394,6 +398,7 @@ func (s *Service) Finish(ctx context.Context, u store.FileUpload, end EndParams,
 	if err := s.staging.RemoveUpload(context.WithoutCancel(ctx), u.SiteID, u.Ref); err != nil {
 		s.log.Warn("removing a finished upload's parts failed; the sweep removes them", "ref", u.Ref, "err", err)
 	}
+	s.hashRuns.Delete(u.Ref)
 	return nil
 }
 
@@ -527,6 +532,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			if err := s.st.DeleteFileUpload(ctx, u.SiteID, u.Ref); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return removed, err
 			}
+			s.hashRuns.Delete(u.Ref)
 			if err := s.staging.RemoveUpload(ctx, u.SiteID, u.Ref); err != nil {
 				s.log.Warn("removing an expired upload's parts failed; the hourly sweep of stale parts removes them", "ref", u.Ref, "err", err)
 			}

@@ -127,13 +127,14 @@ func (s *Service) startPart(ctx context.Context, u store.FileUpload, part int, l
 // before it has not begun; it may be soon.
 var errPlaceNotYet = errors.New("a part before this one has not begun yet")
 
-// DefaultPlaceWait is how long a part that begins before a part before it
-// waits for that part to begin, so that it can be written in place.
-// Clients that send parts in parallel (Files.com's SDKs) ask for each
-// part's URI and send it at nearly the same time as the others, so a part
-// often arrives a few milliseconds ahead of the one before it; waiting
-// that long spares the end a copy of the part.
-const DefaultPlaceWait = 500 * time.Millisecond
+// PlaceWait, when set, is how long a part that begins before a part
+// before it waits for that part to begin, so that it can be written in
+// place rather than staged and copied at the end. It is off by default:
+// Files.com's Go SDK sends some forty parts of a 1 GiB file at once, and
+// on a busy server the waits held its connections longer than the copies
+// they saved (measured: the upload was slower, with most parts staged
+// anyway).
+const DefaultPlaceWait = -1
 
 // placePart is startPart, waiting up to the service's place wait for the
 // parts before this one to begin.
