@@ -442,6 +442,27 @@ type FileUploadPart struct {
 	Size       int64
 	ETag       string
 	ReceivedAt time.Time
+	// Placement is where the part goes in the upload's file, fixed when
+	// its bytes first began to arrive; nil for a part recorded without.
+	Placement *PartPlacement
+	// HashState is the MD5 and CRC-32 state over the upload's file from
+	// its first byte to this part's end, with this version of the part
+	// and of every part before it (nil: not hashed yet), so the end
+	// hashes only what is left.
+	HashState []byte
+}
+
+// PartPlacement is where a part of a multi-part upload is written.
+type PartPlacement struct {
+	// Length is the part's length as its sender announced it when it
+	// began (its Content-Length), -1 when not announced. A part that is
+	// sent again must have the same length: the offsets of the parts
+	// after it were computed from it.
+	Length int64
+	// Offset is where the part is written in the upload's assembly file,
+	// -1 when it is staged on its own (it began before the parts before
+	// it) and copied into place at the end.
+	Offset int64
 }
 
 // FileUploadCounts is how many unfinished uploads are live: one user's,

@@ -383,6 +383,21 @@ type Store interface {
 	// arrive) is recorded only when the part has no record yet, so it
 	// never hides a version that arrived whole.
 	PutFileUploadPart(ctx context.Context, siteID int64, p *FileUploadPart) error
+	// LockFileUpload returns an upload of the site by ref and, inside a
+	// transaction, locks it until the transaction ends, so that parts
+	// beginning at once on any node are placed one after the other.
+	LockFileUpload(ctx context.Context, siteID int64, ref string) (FileUpload, error)
+	// StartFileUploadPart records that a part's bytes begin to arrive, at
+	// its placement: pending (Size -1, no ETag), replacing any earlier
+	// version of it, and forgets the hash states of it and of every part
+	// after it, which covered its earlier version. ErrNotFound when the
+	// upload does not exist on the site.
+	StartFileUploadPart(ctx context.Context, siteID int64, p *FileUploadPart) error
+	// SetFileUploadPartHash records the hash state through a part, only
+	// while the part is still the version etag and the part before it
+	// (for parts after the first) still has the hash state base it was
+	// computed from; it reports whether it recorded it.
+	SetFileUploadPartHash(ctx context.Context, siteID int64, ref string, part int, etag string, base, state []byte) (bool, error)
 	// ListFileUploadParts returns an upload's parts ordered by number.
 	ListFileUploadParts(ctx context.Context, siteID int64, ref string) ([]FileUploadPart, error)
 	// DeleteFileUpload removes an upload with its parts; ErrNotFound when

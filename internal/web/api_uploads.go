@@ -319,7 +319,14 @@ func (s *server) receivePart(w http.ResponseWriter, r *http.Request, c *apiCall)
 	if r.ContentLength > limit {
 		return errPartTooLarge.With("part %d has %d bytes, more than the %d its upload_uri allows", part, r.ContentLength, limit)
 	}
-	p, err := s.multiUploads.ReceivePart(r.Context(), u, int(part), r.Body, limit)
+	// part_offset (Files.com's Go SDK may send it) is outside the signature:
+	// a hint where the part goes in this upload's own file, which the end
+	// checks.
+	offset := int64(-1)
+	if v, ok := positive(q, "part_offset"); ok {
+		offset = v
+	}
+	p, err := s.multiUploads.ReceivePartAt(r.Context(), u, int(part), r.Body, r.ContentLength, offset, limit)
 	switch {
 	case errors.Is(err, vfs.ErrPartTooLarge):
 		return errPartTooLarge.With("part %d is larger than the %d bytes its upload_uri allows; nothing of it was kept", part, limit)

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -105,7 +107,7 @@ func (s *Store) PutFileUploadPart(ctx context.Context, siteID int64, p *store.Fi
 		if _, err := s.GetFileUpload(ctx, siteID, p.Ref); err != nil {
 			return err
 		}
-		onConflict := `DO UPDATE SET size = excluded.size, etag = excluded.etag, received_at = excluded.received_at`
+		onConflict := `DO UPDATE SET size = excluded.size, etag = excluded.etag, received_at = excluded.received_at, hash_state = NULL`
 		if pending {
 			onConflict = `DO NOTHING`
 		}
@@ -115,9 +117,77 @@ func (s *Store) PutFileUploadPart(ctx context.Context, siteID int64, p *store.Fi
 	})
 }
 
+// LockFileUpload reads an upload and locks its row until the
+// transaction ends (SQLite's transactions are serialised already).
+func (s *Store) LockFileUpload(ctx context.Context, siteID int64, ref string) (store.FileUpload, error) {
+	if s.txFrom(ctx) == nil {
+		return store.FileUpload{}, errors.New("store: LockFileUpload called outside a transaction")
+	}
+	u, err := scanFileUpload(s.queryRow(ctx, false, `SELECT `+fileUploadColumns+` FROM file_uploads WHERE ref = ? AND site_id = ?`+s.d.RowLock, ref, siteID))
+	if err != nil {
+		return store.FileUpload{}, s.mapErr(err, "file upload", "")
+	}
+	return u, nil
+}
+
+// StartFileUploadPart records a pending part at its placement, replacing
+// any earlier version, and forgets the hash states from it on.
+func (s *Store) StartFileUploadPart(ctx context.Context, siteID int64, p *store.FileUploadPart) error {
+	if p.Part < 1 || p.Placement == nil {
+		return fmt.Errorf("store: a starting file upload part needs a number from 1 and a placement")
+	}
+	if p.ReceivedAt.IsZero() {
+		p.ReceivedAt = time.Now()
+	}
+	p.ReceivedAt = normalTime(p.ReceivedAt)
+	p.Size, p.ETag, p.HashState = -1, "", nil
+	return s.Tx(ctx, func(ctx context.Context) error {
+		if _, err := s.GetFileUpload(ctx, siteID, p.Ref); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, `UPDATE file_upload_parts SET hash_state = NULL WHERE ref = ? AND part > ?`, p.Ref, p.Part); err != nil {
+			return s.mapErr(err, "file upload parts", "")
+		}
+		_, err := s.exec(ctx, `INSERT INTO file_upload_parts (ref, part, size, etag, received_at, length, byte_offset, hash_state)
+			VALUES (?, ?, -1, '', ?, ?, ?, NULL)
+			ON CONFLICT (ref, part) DO UPDATE SET size = -1, etag = '', received_at = excluded.received_at,
+				length = excluded.length, byte_offset = excluded.byte_offset, hash_state = NULL`,
+			p.Ref, p.Part, s.timeArg(p.ReceivedAt), p.Placement.Length, p.Placement.Offset)
+		return s.mapErr(err, "file upload part", "")
+	})
+}
+
+// SetFileUploadPartHash records a part's hash state in one conditional
+// update: the part must still be the version etag, and the part before
+// it must still hold the state base.
+func (s *Store) SetFileUploadPartHash(ctx context.Context, siteID int64, ref string, part int, etag string, base, state []byte) (bool, error) {
+	if etag == "" || len(state) == 0 {
+		return false, fmt.Errorf("store: a file upload part's hash state needs the part's etag and a state")
+	}
+	q := `UPDATE file_upload_parts SET hash_state = ? WHERE ref = ? AND part = ? AND etag = ?
+		AND ref IN (SELECT ref FROM file_uploads WHERE ref = ? AND site_id = ?)`
+	args := []any{state, ref, part, etag, ref, siteID}
+	if part > 1 {
+		if len(base) == 0 {
+			return false, nil
+		}
+		q += ` AND (SELECT b.hash_state FROM file_upload_parts b WHERE b.ref = ? AND b.part = ?) = ?`
+		args = append(args, ref, part-1, base)
+	}
+	res, err := s.exec(ctx, q, args...)
+	if err != nil {
+		return false, s.mapErr(err, "file upload part", "")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: file upload part: %w", err)
+	}
+	return n == 1, nil
+}
+
 // ListFileUploadParts returns an upload's parts by number.
 func (s *Store) ListFileUploadParts(ctx context.Context, siteID int64, ref string) ([]store.FileUploadPart, error) {
-	rows, err := s.query(ctx, `SELECT p.ref, p.part, p.size, p.etag, p.received_at FROM file_upload_parts p
+	rows, err := s.query(ctx, `SELECT p.ref, p.part, p.size, p.etag, p.received_at, p.length, p.byte_offset, p.hash_state FROM file_upload_parts p
 		JOIN file_uploads u ON u.ref = p.ref WHERE p.ref = ? AND u.site_id = ? ORDER BY p.part`, ref, siteID)
 	if err != nil {
 		return nil, s.mapErr(err, "file upload parts", "")
@@ -127,10 +197,18 @@ func (s *Store) ListFileUploadParts(ctx context.Context, siteID int64, ref strin
 	for rows.Next() {
 		var p store.FileUploadPart
 		var n int64
-		if err := rows.Scan(&p.Ref, &n, &p.Size, &p.ETag, timeDest{&p.ReceivedAt}); err != nil {
+		var length, offset sql.NullInt64
+		var state []byte
+		if err := rows.Scan(&p.Ref, &n, &p.Size, &p.ETag, timeDest{&p.ReceivedAt}, &length, &offset, &state); err != nil {
 			return nil, s.mapErr(err, "file upload parts", "")
 		}
 		p.Part = int(n)
+		if length.Valid && offset.Valid {
+			p.Placement = &store.PartPlacement{Length: length.Int64, Offset: offset.Int64}
+		}
+		if len(state) > 0 {
+			p.HashState = state
+		}
 		parts = append(parts, p)
 	}
 	return parts, s.mapErr(rows.Err(), "file upload parts", "")

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -145,6 +146,85 @@ var fileUploadTests = []test{
 		}
 		if _, err := f.s.SetFileUploadEnding(f.ctx, f.site.ID, "nope", true, at(time.Hour)); !errors.Is(err, store.ErrNotFound) {
 			f.t.Fatalf("claiming a missing upload: %v", err)
+		}
+	}},
+	{"PartPlacementAndHashState", func(f *fixture) {
+		alice := f.user("alice")
+		f.must(f.s.CreateFileUpload(f.ctx, &store.FileUpload{Ref: "h1", SiteID: f.site.ID, UserID: alice.ID, Path: "/h",
+			DeclaredSize: 30, ExpiresAt: at(time.Hour)}))
+		// The lock is taken inside a transaction only, and finds only the
+		// site's own upload.
+		if _, err := f.s.LockFileUpload(f.ctx, f.site.ID, "h1"); err == nil {
+			f.t.Fatal("LockFileUpload outside a transaction succeeded")
+		}
+		f.must(f.s.Tx(f.ctx, func(ctx context.Context) error {
+			u, err := f.s.LockFileUpload(ctx, f.site.ID, "h1")
+			if err == nil && u.Path != "/h" {
+				f.t.Fatalf("LockFileUpload = %+v", u)
+			}
+			if _, err := f.s.LockFileUpload(ctx, f.other.ID, "h1"); !errors.Is(err, store.ErrNotFound) {
+				f.t.Fatalf("locking another site's upload: %v", err)
+			}
+			return err
+		}))
+		start := func(part int, length, offset int64) {
+			f.must(f.s.StartFileUploadPart(f.ctx, f.site.ID, &store.FileUploadPart{Ref: "h1", Part: part, ReceivedAt: at(time.Minute),
+				Placement: &store.PartPlacement{Length: length, Offset: offset}}))
+		}
+		done := func(part int, size int64, etag string) {
+			f.must(f.s.PutFileUploadPart(f.ctx, f.site.ID, &store.FileUploadPart{Ref: "h1", Part: part, Size: size, ETag: etag, ReceivedAt: at(time.Minute)}))
+		}
+		setHash := func(part int, etag string, base, state []byte) bool {
+			ok, err := f.s.SetFileUploadPartHash(f.ctx, f.site.ID, "h1", part, etag, base, state)
+			f.must(err)
+			return ok
+		}
+		start(1, 10, 0)
+		start(2, 10, 10)
+		start(3, -1, -1)
+		done(1, 10, "a")
+		done(2, 10, "b")
+		if !setHash(1, "a", nil, []byte("s1")) || !setHash(2, "b", []byte("s1"), []byte("s2")) {
+			f.t.Fatal("hash states of current versions were refused")
+		}
+		if setHash(2, "old", []byte("s1"), []byte("x")) || setHash(2, "b", []byte("other"), []byte("x")) {
+			f.t.Fatal("a hash state of a stale version, or from another base, was recorded")
+		}
+		if ok, err := f.s.SetFileUploadPartHash(f.ctx, f.other.ID, "h1", 1, "a", nil, []byte("x")); ok || err != nil {
+			f.t.Fatalf("another site set a hash state: %v %v", ok, err)
+		}
+		parts, err := f.s.ListFileUploadParts(f.ctx, f.site.ID, "h1")
+		f.must(err)
+		want := []store.FileUploadPart{
+			{Ref: "h1", Part: 1, Size: 10, ETag: "a", ReceivedAt: micro(at(time.Minute)), Placement: &store.PartPlacement{Length: 10, Offset: 0}, HashState: []byte("s1")},
+			{Ref: "h1", Part: 2, Size: 10, ETag: "b", ReceivedAt: micro(at(time.Minute)), Placement: &store.PartPlacement{Length: 10, Offset: 10}, HashState: []byte("s2")},
+			{Ref: "h1", Part: 3, Size: -1, ReceivedAt: micro(at(time.Minute)), Placement: &store.PartPlacement{Length: -1, Offset: -1}},
+		}
+		if !reflect.DeepEqual(parts, want) {
+			f.t.Fatalf("ListFileUploadParts = %+v, want %+v", parts, want)
+		}
+		// Part 1 sent again: it is pending again, and the hash states from
+		// it on are forgotten; its placement stays as given.
+		start(1, 10, 0)
+		parts, err = f.s.ListFileUploadParts(f.ctx, f.site.ID, "h1")
+		f.must(err)
+		if p := parts[0]; p.Size != -1 || p.ETag != "" || p.HashState != nil || parts[1].HashState != nil || parts[1].ETag != "b" {
+			f.t.Fatalf("after part 1 began again: %+v", parts)
+		}
+		// A new version recorded whole forgets its hash state too.
+		done(1, 10, "a2")
+		if !setHash(1, "a2", nil, []byte("s1")) {
+			f.t.Fatal("hash state of the new version refused")
+		}
+		done(1, 10, "a3")
+		parts, err = f.s.ListFileUploadParts(f.ctx, f.site.ID, "h1")
+		f.must(err)
+		if parts[0].HashState != nil {
+			f.t.Fatalf("a new version kept the old hash state: %+v", parts[0])
+		}
+		f.wantErr(f.s.StartFileUploadPart(f.ctx, f.other.ID, &store.FileUploadPart{Ref: "h1", Part: 4, Placement: &store.PartPlacement{Length: 1, Offset: 30}}), store.ErrNotFound)
+		if err := f.s.StartFileUploadPart(f.ctx, f.site.ID, &store.FileUploadPart{Ref: "h1", Part: 4}); err == nil {
+			f.t.Fatal("a part began without a placement")
 		}
 	}},
 	{"GetSessionByID", func(f *fixture) {

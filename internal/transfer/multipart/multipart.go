@@ -1,12 +1,16 @@
 // Package multipart keeps the REST API's multi-part uploads: an upload is
 // begun for one user and path (within the limits on unfinished uploads),
-// its parts arrive in any order, each streamed into the storage backend's
-// staging area, and its end checks that the parts are whole and assembles
-// them in order into the file, through one sequential FS upload, so the
-// file appears complete or not at all. The bookkeeping (the upload, its
-// parts, their sizes and versions, the expiry) is in the store, so any
-// node can take a part or the end, and a restart loses nothing; abandoned
-// uploads are swept with their parts.
+// its parts arrive in any order, and its end checks that the parts are
+// whole and puts the file in place, so the file appears complete or not
+// at all. A part whose place in the file is known when it begins is
+// written straight into the upload's assembly file in the storage
+// backend's staging area, and the checksums advance over the in-order
+// prefix as parts complete, so the end normally only renames the file
+// into place; a part that arrives ahead of the parts before it is staged
+// on its own and copied in at the end. The bookkeeping (the upload, its
+// parts, their lengths, offsets, versions and hash states, the expiry)
+// is in the store, so any node can take a part or the end, and a restart
+// loses nothing; abandoned uploads are swept with their parts.
 //
 // Who may do what is the caller's to decide: this package is handed an
 // upload the front end has tied to its caller, and a file view to write
@@ -22,6 +26,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
@@ -48,6 +53,9 @@ type Store interface {
 	SetFileUploadExpiry(ctx context.Context, siteID int64, ref string, expiresAt time.Time) error
 	SetFileUploadEnding(ctx context.Context, siteID int64, ref string, ending bool, expiresAt time.Time) (bool, error)
 	PutFileUploadPart(ctx context.Context, siteID int64, p *store.FileUploadPart) error
+	LockFileUpload(ctx context.Context, siteID int64, ref string) (store.FileUpload, error)
+	StartFileUploadPart(ctx context.Context, siteID int64, p *store.FileUploadPart) error
+	SetFileUploadPartHash(ctx context.Context, siteID int64, ref string, part int, etag string, base, state []byte) (bool, error)
 	ListFileUploadParts(ctx context.Context, siteID int64, ref string) ([]store.FileUploadPart, error)
 	DeleteFileUpload(ctx context.Context, siteID int64, ref string) error
 	ListExpiredFileUploads(ctx context.Context, now time.Time, limit int) ([]store.FileUpload, error)
@@ -60,6 +68,10 @@ type Options struct {
 	Limits  Limits           // zero: DefaultLimits()
 	Clock   func() time.Time // default time.Now
 	Logger  *slog.Logger
+	// PlaceWait is how long a part waits for the parts before it to
+	// begin (zero: DefaultPlaceWait, which is not at all; negative: not
+	// at all).
+	PlaceWait time.Duration
 }
 
 // Service keeps multi-part uploads.
@@ -69,11 +81,17 @@ type Service struct {
 	limits  Limits
 	now     func() time.Time
 	log     *slog.Logger
+	// placeWait is real time, not the clock's: it paces a request.
+	placeWait time.Duration
+	hashRuns  sync.Map // upload ref -> *hashRun
 }
 
 // New returns the service.
 func New(o Options) *Service {
-	s := &Service{st: o.Store, staging: o.Staging, limits: o.Limits, now: o.Clock, log: o.Logger}
+	s := &Service{st: o.Store, staging: o.Staging, limits: o.Limits, now: o.Clock, log: o.Logger, placeWait: o.PlaceWait}
+	if s.placeWait == 0 {
+		s.placeWait = DefaultPlaceWait
+	}
 	if s.limits == (Limits{}) {
 		s.limits = DefaultLimits()
 	}
@@ -188,33 +206,66 @@ func CheckPart(part int) error {
 // expiry, so a long part is never swept under its sender.
 const keepAliveEvery = time.Minute
 
-// ReceivePart streams part of upload u from r into staging, at most
-// limit bytes, and records it with a new ETag, which it returns. A part
-// sent again replaces the earlier one. Nothing is recorded when the
-// bytes do not all arrive.
+// ReceivePart is ReceivePartOf a part whose length is not announced.
 func (s *Service) ReceivePart(ctx context.Context, u store.FileUpload, part int, r io.Reader, limit int64) (store.FileUploadPart, error) {
+	return s.ReceivePartOf(ctx, u, part, r, -1, limit)
+}
+
+// ReceivePartOf streams part of upload u from r, of length bytes as its
+// sender announced (its Content-Length; -1 when not announced), at most
+// limit bytes, and records it with a new ETag, which it returns. Where
+// the part goes is decided as it begins (see startPart): straight into
+// the upload's assembly file at its offset, or staged on its own. A part
+// sent again replaces the earlier one; one written in place is pending
+// again from its first byte, so an end while it is incomplete is refused.
+// Nothing is recorded as received when the bytes do not all arrive.
+func (s *Service) ReceivePartOf(ctx context.Context, u store.FileUpload, part int, r io.Reader, length, limit int64) (store.FileUploadPart, error) {
+	return s.ReceivePartAt(ctx, u, part, r, length, -1, limit)
+}
+
+// ReceivePartAt is ReceivePartOf with the offset the sender says the
+// part has in the file (-1: not said). Files.com's Go SDK v3.3.300 adds
+// it (part_offset) to the upload URIs of the servers it does not take
+// for S3, so that parts sent in parallel, whose senders cannot know which
+// arrives first, are placed at once. It is a hint: it is used
+// only for a part whose place is not known yet, if it fits the size the
+// upload was begun for and the parts placed so far, and the end checks
+// every part's offset against the lengths of the parts before it, so a
+// wrong one costs its sender the upload, never a wrong file.
+func (s *Service) ReceivePartAt(ctx context.Context, u store.FileUpload, part int, r io.Reader, length, offset, limit int64) (store.FileUploadPart, error) {
 	if err := CheckPart(part); err != nil {
 		return store.FileUploadPart{}, err
 	}
 	if u.Ending {
 		return store.FileUploadPart{}, ErrUploadBusy.With("the upload is being finished; its parts can no longer change")
 	}
+	if length > limit {
+		return store.FileUploadPart{Size: length}, vfs.ErrPartTooLarge
+	}
 	if err := s.Keep(ctx, u); err != nil {
 		return store.FileUploadPart{}, err
 	}
-	// Mark the part as arriving, unless a version of it arrived before:
-	// an end while it never arrives whole is refused, not taken for an
-	// upload without that part.
-	if err := s.st.PutFileUploadPart(ctx, u.SiteID, &store.FileUploadPart{Ref: u.Ref, Part: part, Size: -1, ReceivedAt: s.now()}); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return store.FileUploadPart{}, ErrUploadNotFound
-		}
+	// Mark the part as arriving: an end while it never arrives whole is
+	// refused, not taken for an upload without that part.
+	rec, before, err := s.placePart(ctx, u, part, length, offset)
+	if err != nil {
 		return store.FileUploadPart{}, err
 	}
 	kr := &keepAlive{r: r, next: s.now().Add(keepAliveEvery), renew: func() {
 		_ = s.st.SetFileUploadExpiry(context.WithoutCancel(ctx), u.SiteID, u.Ref, s.now().Add(s.limits.TTL))
 	}, now: s.now}
-	n, err := s.staging.WritePart(ctx, u.SiteID, u.Ref, part, kr, limit)
+	var n int64
+	var h *fileHash
+	var base []byte
+	if rec.Placement.Offset >= 0 {
+		h, base = streamHash(rec, before)
+		n, err = s.writeInPlace(ctx, u, rec, kr, h)
+	} else {
+		n, err = s.staging.WritePart(ctx, u.SiteID, u.Ref, part, kr, limit)
+		if err == nil && rec.Placement.Length >= 0 && n != rec.Placement.Length {
+			err = ErrPartLengthChanged.With("part %d has %d bytes, not the %d it was first sent with; send it again with its first length", part, n, rec.Placement.Length)
+		}
+	}
 	if err != nil {
 		return store.FileUploadPart{Size: n}, err
 	}
@@ -222,7 +273,7 @@ func (s *Service) ReceivePart(ctx context.Context, u store.FileUpload, part int,
 	if _, err := rand.Read(tag[:]); err != nil {
 		return store.FileUploadPart{}, err
 	}
-	p := store.FileUploadPart{Ref: u.Ref, Part: part, Size: n, ETag: hex.EncodeToString(tag[:]), ReceivedAt: s.now()}
+	p := store.FileUploadPart{Ref: u.Ref, Part: part, Size: n, ETag: hex.EncodeToString(tag[:]), ReceivedAt: s.now(), Placement: rec.Placement}
 	if err := s.st.PutFileUploadPart(ctx, u.SiteID, &p); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			// Swept or ended while the bytes arrived: drop them too.
@@ -231,10 +282,55 @@ func (s *Service) ReceivePart(ctx context.Context, u store.FileUpload, part int,
 		}
 		return store.FileUploadPart{}, err
 	}
+	if h != nil {
+		if state, err := h.state(); err == nil {
+			_, _ = s.st.SetFileUploadPartHash(ctx, u.SiteID, u.Ref, part, p.ETag, base, state)
+		}
+	}
+	s.advanceHash(ctx, u)
 	if err := s.Keep(ctx, u); err != nil {
 		return store.FileUploadPart{}, err
 	}
 	return p, nil
+}
+
+// writeInPlace writes a part into the upload's assembly file at its
+// offset: exactly its length, hashed on the way when h is set.
+func (s *Service) writeInPlace(ctx context.Context, u store.FileUpload, p store.FileUploadPart, r io.Reader, h *fileHash) (int64, error) {
+	f, err := s.staging.(vfs.Assembler).OpenAssembly(ctx, u.SiteID, u.Ref)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	length := p.Placement.Length
+	if h != nil {
+		r = io.TeeReader(r, h)
+	}
+	// Never a byte past its place, which is the next part's.
+	n, err := io.Copy(io.NewOffsetWriter(f, p.Placement.Offset), io.LimitReader(r, length))
+	var extra [1]byte
+	switch {
+	case err != nil:
+		return n, err
+	case n == length && readSome(r, extra[:]):
+		return n, ErrPartLengthChanged.With("part %d has more than the %d bytes it was first sent with; send it again with its first length", p.Part, length)
+	case n < length:
+		return n, fmt.Errorf("part %d broke off after %d of its %d bytes: %w", p.Part, n, length, io.ErrUnexpectedEOF)
+	}
+	return n, nil
+}
+
+// readSome reports whether r has at least one more byte.
+func readSome(r io.Reader, b []byte) bool {
+	for {
+		n, err := r.Read(b)
+		if n > 0 {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
 }
 
 // keepAlive renews an upload's expiry while its bytes keep arriving.
@@ -292,7 +388,7 @@ func (s *Service) Finish(ctx context.Context, u store.FileUpload, end EndParams,
 		release()
 		return err
 	}
-	if err := s.assemble(ctx, u, parts, end.ModTime, fsys); err != nil {
+	if err := s.assembleInPlace(ctx, u, parts, end.ModTime, fsys); err != nil {
 		release()
 		return err
 	}
@@ -302,6 +398,7 @@ func (s *Service) Finish(ctx context.Context, u store.FileUpload, end EndParams,
 	if err := s.staging.RemoveUpload(context.WithoutCancel(ctx), u.SiteID, u.Ref); err != nil {
 		s.log.Warn("removing a finished upload's parts failed; the sweep removes them", "ref", u.Ref, "err", err)
 	}
+	s.hashRuns.Delete(u.Ref)
 	return nil
 }
 
@@ -435,6 +532,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			if err := s.st.DeleteFileUpload(ctx, u.SiteID, u.Ref); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return removed, err
 			}
+			s.hashRuns.Delete(u.Ref)
 			if err := s.staging.RemoveUpload(ctx, u.SiteID, u.Ref); err != nil {
 				s.log.Warn("removing an expired upload's parts failed; the hourly sweep of stale parts removes them", "ref", u.Ref, "err", err)
 			}

@@ -14,8 +14,11 @@ import (
 )
 
 // Staging keeps the parts of multi-part uploads (the REST API's
-// begin_upload, a PUT per part, then the end) until the end assembles them
-// in order through an FS upload, or the upload is abandoned. It is part of
+// begin_upload, a PUT per part, then the end) until the end assembles
+// them, or the upload is abandoned. Parts whose place in the file is
+// known are written into the upload's assembly file instead (see
+// Assembler); WritePart keeps those that arrive before their place is
+// known. It is part of
 // the storage backend, not of a user's view: parts belong to an upload,
 // which the caller has already tied to a user and a path. The local-disk
 // backend keeps one file per part; an object-store backend will map an
