@@ -100,26 +100,11 @@ func (s *Service) assembleInPlace(ctx context.Context, u store.FileUpload, parts
 // copyPartAt copies a part staged on its own into the assembly file at
 // offset, hashing it on the way when h is set.
 func (s *Service) copyPartAt(ctx context.Context, u store.FileUpload, p store.FileUploadPart, f vfs.AssemblyFile, offset int64, h *fileHash) error {
-	r, size, err := s.staging.OpenPart(ctx, u.SiteID, u.Ref, p.Part)
-	if err != nil {
-		return ErrPartsMismatch.With("part %d is no longer staged; send it again, then end the upload again", p.Part)
-	}
-	defer r.Close()
-	if size != p.Size {
-		return ErrPartsMismatch.With("part %d is being sent again (%d bytes staged, %d recorded); end the upload once it has arrived", p.Part, size, p.Size)
-	}
-	var src io.Reader = r
+	var w io.Writer = io.NewOffsetWriter(f, offset)
 	if h != nil {
-		src = io.TeeReader(r, h)
+		w = io.MultiWriter(w, h)
 	}
-	n, err := io.Copy(io.NewOffsetWriter(f, offset), src)
-	if err != nil {
-		return fmt.Errorf("assemble part %d of the upload: %w", p.Part, err)
-	}
-	if n != p.Size {
-		return ErrPartsMismatch.With("part %d changed while the upload was finished; end the upload again", p.Part)
-	}
-	return nil
+	return s.copyPart(ctx, u, p, w)
 }
 
 // copyAssembly writes the assembly file through one upload of fsys, for

@@ -499,6 +499,8 @@ func (s *Service) assemble(ctx context.Context, u store.FileUpload, parts []stor
 	return up.Commit()
 }
 
+// copyPart writes part p, staged on its own, to w, checking that what is
+// staged is the part recorded (a part being sent again is not).
 func (s *Service) copyPart(ctx context.Context, u store.FileUpload, p store.FileUploadPart, w io.Writer) error {
 	r, size, err := s.staging.OpenPart(ctx, u.SiteID, u.Ref, p.Part)
 	if err != nil {
