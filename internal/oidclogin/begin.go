@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
-	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/connector/oidc"
 	"github.com/gatehouse/gatehouse/internal/identity"
@@ -34,20 +32,9 @@ type pending struct {
 // towards the address's limit of starts (signin.Service.AdmitStart), over which
 // it is refused with 429 and stores nothing.
 func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, browser, ip string) (string, error) {
-	p, err := s.id.GetSSOStrategy(ctx, site.ID, providerID)
-	if errors.Is(err, identity.ErrSSOStrategyNotFound) || errors.Is(err, identity.ErrNotFound) || (err == nil && p.Protocol != identity.ProtocolOAuth2) {
-		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, &signin.LoginError{Check: signin.CheckProvider, Status: http.StatusNotFound,
-			Message: "this site has no OpenID Connect provider with that id; use a button on the sign-in page"}, ip)
-	}
-	if err != nil {
-		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refusal("", err, ""), ip)
-	}
-	if !p.Enabled {
-		return "", s.refuseAnonymous(ctx, site.ID, p, &signin.LoginError{Check: signin.CheckProviderDisabled, Status: http.StatusForbidden,
-			Message: "this single sign-on provider is disabled; a site admin can enable it"}, ip)
-	}
-	if !signin.WellFormedBrowserNonce(browser) {
-		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", errors.New("oidclogin: Begin without a browser binding nonce"), ""), ip)
+	p, refused := s.core.ProviderToStart(ctx, site.ID, providerID, identity.ProtocolOAuth2, "OpenID Connect", browser)
+	if refused != nil {
+		return "", s.refuseAnonymous(ctx, site.ID, p, refused, ip)
 	}
 	c, err := s.connector(ctx, p)
 	if err != nil {

@@ -3,8 +3,6 @@ package samllogin
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/signin"
@@ -23,20 +21,9 @@ import (
 // towards the address's limit of starts (signin.Service.AdmitStart), over
 // which it is refused with 429 and stores nothing.
 func (s *Service) Begin(ctx context.Context, site store.Site, providerID int64, browser, ip string) (string, error) {
-	p, err := s.id.GetSSOStrategy(ctx, site.ID, providerID)
-	if errors.Is(err, identity.ErrSSOStrategyNotFound) || errors.Is(err, identity.ErrNotFound) || (err == nil && p.Protocol != identity.ProtocolSAML) {
-		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, &signin.LoginError{Check: signin.CheckProvider, Status: http.StatusNotFound,
-			Message: "this site has no SAML provider with that id; use a button on the sign-in page"}, ip)
-	}
-	if err != nil {
-		return "", s.refuseAnonymous(ctx, site.ID, store.SSOStrategy{}, refusal("", err, ""), ip)
-	}
-	if !p.Enabled {
-		return "", s.refuseAnonymous(ctx, site.ID, p, &signin.LoginError{Check: signin.CheckProviderDisabled, Status: http.StatusForbidden,
-			Message: "this single sign-on provider is disabled; a site admin can enable it"}, ip)
-	}
-	if !signin.WellFormedBrowserNonce(browser) {
-		return "", s.refuseAnonymous(ctx, site.ID, p, refusal("", errors.New("samllogin: Begin without a browser binding nonce"), ""), ip)
+	p, refused := s.core.ProviderToStart(ctx, site.ID, providerID, identity.ProtocolSAML, "SAML", browser)
+	if refused != nil {
+		return "", s.refuseAnonymous(ctx, site.ID, p, refused, ip)
 	}
 	idp, err := s.trustedIdP(ctx, p)
 	if err != nil {

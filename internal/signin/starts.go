@@ -1,12 +1,16 @@
 package signin
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/sourcelimit"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // Sign-in starts per address. Anyone may open a sign-in link, and every
@@ -51,4 +55,28 @@ func (s *Service) AdmitStart(ip string) error {
 	seconds := int((wait + time.Second - 1) / time.Second)
 	return &LoginError{Check: CheckTooManyStarts, Status: http.StatusTooManyRequests, RetryAfter: time.Duration(seconds) * time.Second,
 		Message: fmt.Sprintf("too many sign-ins were started from your address in the last minute; wait %d seconds, then start again from the sign-in page", seconds)}
+}
+
+// ProviderToStart finds the provider a sign-in start names, the same for
+// every protocol: one of protocol (named for people as protocolName) on
+// the site, enabled, asked for by a browser that brings a well-formed
+// binding nonce. A refusal comes with the provider as far as it was found
+// (zero when none), for the adapter to record.
+func (s *Service) ProviderToStart(ctx context.Context, siteID, providerID int64, protocol, protocolName, browser string) (store.SSOStrategy, *LoginError) {
+	p, err := s.id.GetSSOStrategy(ctx, siteID, providerID)
+	if errors.Is(err, identity.ErrSSOStrategyNotFound) || errors.Is(err, identity.ErrNotFound) || (err == nil && p.Protocol != protocol) {
+		return store.SSOStrategy{}, &LoginError{Check: CheckProvider, Status: http.StatusNotFound,
+			Message: "this site has no " + protocolName + " provider with that id; use a button on the sign-in page"}
+	}
+	if err != nil {
+		return store.SSOStrategy{}, Refusal("", err, nil, "")
+	}
+	if !p.Enabled {
+		return p, &LoginError{Check: CheckProviderDisabled, Status: http.StatusForbidden,
+			Message: "this single sign-on provider is disabled; a site admin can enable it"}
+	}
+	if !WellFormedBrowserNonce(browser) {
+		return p, Refusal("", fmt.Errorf("%s sign-in start without a browser binding nonce", protocolName), nil, "")
+	}
+	return p, nil
 }
