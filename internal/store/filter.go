@@ -119,6 +119,35 @@ var publicKeyFields = map[string]FieldKind{
 // UserSortFields returns the fields users sort by.
 func UserSortFields() map[string]FieldKind { return maps.Clone(userSortFields) }
 
+// UserSortValue is u's value of the sort field (one of UserSortFields),
+// which a sorted list's cursor carries to continue after u; any other
+// field is the id.
+func UserSortValue(u User, field string) any {
+	switch field {
+	case "site_id":
+		return u.SiteID
+	case "username":
+		return u.Username
+	case "email":
+		return u.Email
+	case "name":
+		return u.Name
+	case "company":
+		return u.Company
+	case "site_admin":
+		return u.SiteAdmin
+	case "disabled":
+		return u.Disabled
+	case "last_login_at":
+		return u.LastLoginAt
+	case "last_desktop_login_at":
+		return u.LastDesktopLoginAt
+	case "created_at":
+		return u.CreatedAt
+	}
+	return u.ID
+}
+
 // GroupSortFields returns the fields groups sort by.
 func GroupSortFields() map[string]FieldKind { return maps.Clone(groupSortFields) }
 

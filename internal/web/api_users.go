@@ -105,7 +105,7 @@ func (s *server) listUsers(w http.ResponseWriter, r *http.Request, c *apiCall) e
 	if err != nil {
 		return err
 	}
-	return writeSortedPage(w, p, users, func(u store.User) int64 { return u.ID }, userSortValue,
+	return writeSortedPage(w, p, users, func(u store.User) int64 { return u.ID }, store.UserSortValue,
 		func(u store.User) (any, error) { return s.renderUser(r.Context(), u) })
 }
 

@@ -31,30 +31,6 @@ var userList = listSpec{
 	"sso_strategy_id":       {kind: store.KindID, ops: opEqual},
 }
 
-func userSortValue(u store.User, field string) any {
-	switch field {
-	case "site_id":
-		return u.SiteID
-	case "username":
-		return u.Username
-	case "email":
-		return u.Email
-	case "name":
-		return u.Name
-	case "company":
-		return u.Company
-	case "site_admin":
-		return u.SiteAdmin
-	case "disabled":
-		return u.Disabled
-	case "last_login_at":
-		return u.LastLoginAt
-	case "last_desktop_login_at":
-		return u.LastDesktopLoginAt
-	}
-	return u.ID
-}
-
 var groupList = listSpec{
 	"id":      {kind: store.KindID, sort: true},
 	"site_id": {kind: store.KindID, sort: true},

@@ -101,29 +101,8 @@ var sortTests = []test{
 		}
 		value := func(id int64, field string) any {
 			u := byID[id]
-			switch field {
-			case "username":
-				return u.Username
-			case "email":
-				return u.Email
-			case "name":
-				return u.Name
-			case "company":
-				return u.Company
-			case "site_admin":
-				return u.SiteAdmin
-			case "disabled":
-				return u.Disabled
-			case "last_login_at":
-				return u.LastLoginAt
-			case "last_desktop_login_at":
-				return u.LastDesktopLoginAt
-			case "created_at":
-				return u.CreatedAt
-			case "site_id":
-				return u.SiteID
-			}
-			return id
+			u.ID = id
+			return store.UserSortValue(u, field)
 		}
 		key := func(id int64, field string) any {
 			v := value(id, field)
