@@ -237,7 +237,8 @@ func TestPartWaitsForThePartBefore(t *testing.T) {
 // TestRetriedPart: a part sent again over its place replaces it (a new
 // etag; the md5 is of the new bytes); one that breaks off leaves the part
 // pending, so the end is refused until it is sent whole; one sent again
-// with another length is refused and changes nothing.
+// with another length after a later part was placed by its first length
+// is refused and changes nothing.
 func TestRetriedPart(t *testing.T) {
 	f, _ := newCountingFixture(t)
 	a, b, c := randomBytes(100), randomBytes(50), randomBytes(30)
@@ -265,18 +266,16 @@ func TestRetriedPart(t *testing.T) {
 	if _, err := f.sized(u, 2, randomBytes(51)); !errors.Is(err, ErrPartLengthChanged) {
 		t.Fatalf("part 2 sent again longer: %v", err)
 	}
-	// The refusals of a length announced changed nothing; the one
-	// streamed without a length broke off after the bytes it was first
-	// sent with, so part 2 is pending until sent again.
-	after := f.parts(u)
-	if after[1].Size != -1 || !reflect.DeepEqual(before[0], after[0]) {
+	// The refusals changed nothing; a part that breaks off leaves it
+	// pending, and an end is refused until it is sent whole.
+	if after := f.parts(u); !reflect.DeepEqual(before, after) {
 		t.Fatalf("after the refused retries: %+v", after)
-	}
-	if err := f.svc.Finish(f.ctx, u, EndParams{Size: 180}, f.fs); !errors.Is(err, ErrPartsMismatch) {
-		t.Fatalf("an end while part 2 is pending: %v", err)
 	}
 	if _, err := f.svc.ReceivePartOf(f.ctx, u, 2, io.MultiReader(bytes.NewReader(b2[:10]), failing{}), 50, MaxPartSize); err == nil {
 		t.Fatal("a broken part was recorded")
+	}
+	if err := f.svc.Finish(f.ctx, u, EndParams{Size: 180}, f.fs); !errors.Is(err, ErrPartsMismatch) {
+		t.Fatalf("an end while part 2 is pending: %v", err)
 	}
 	if _, err := f.sized(u, 2, b2); err != nil {
 		t.Fatal(err)
@@ -285,6 +284,37 @@ func TestRetriedPart(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.checkFile("/retry.bin", append(append(append([]byte{}, a...), b2...), c...))
+}
+
+// TestRetriedPartNewLength: while no part after it is written in place,
+// a part may be sent again with another length (a short part sent whole),
+// in place or staged, announced or not, and the end takes the new one.
+func TestRetriedPartNewLength(t *testing.T) {
+	f, _ := newCountingFixture(t)
+	a, b := randomBytes(100), randomBytes(50)
+	u := f.begin("/grow.bin", 150)
+	if _, err := f.sized(u, 2, b); err != nil { // staged: part 1 has not begun
+		t.Fatal(err)
+	}
+	if _, err := f.sized(u, 1, a[:60]); err != nil { // in place, short
+		t.Fatal(err)
+	}
+	if err := f.svc.Finish(f.ctx, u, EndParams{Size: 150}, f.fs); !errors.Is(err, ErrPartsMismatch) {
+		t.Fatalf("an end with a short part: %v", err)
+	}
+	if _, err := f.sized(u, 1, a); err != nil {
+		t.Fatalf("part 1 sent whole: %v", err)
+	}
+	if _, err := f.svc.ReceivePart(f.ctx, u, 2, bytes.NewReader(b[:20]), MaxPartSize); err != nil {
+		t.Fatalf("part 2 sent shorter, its length not announced: %v", err)
+	}
+	if _, err := f.svc.ReceivePart(f.ctx, u, 2, bytes.NewReader(b), MaxPartSize); err != nil {
+		t.Fatalf("part 2 sent whole, its length not announced: %v", err)
+	}
+	if err := f.svc.Finish(f.ctx, u, EndParams{Size: 150}, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	f.checkFile("/grow.bin", append(append([]byte{}, a...), b...))
 }
 
 type failing struct{}

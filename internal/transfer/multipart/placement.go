@@ -3,6 +3,7 @@ package multipart
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -29,10 +30,11 @@ var (
 // it could not be placed) it is staged on its own and copied into place
 // at the end.
 //
-// A part's length is fixed once known (announced, or received whole),
-// since the offsets of the parts after it are computed from it: a part
-// sent again with another length is refused with ErrPartLengthChanged,
-// and the upload must begin again. The answer is the part as recorded,
+// A part sent again may change its length (a client that sent a short
+// part sends it whole) while no part after it has been written in place,
+// since those parts' offsets were computed from its first length: then
+// it is refused with ErrPartLengthChanged, and the upload must begin
+// again. The answer is the part as recorded,
 // with the parts before it (for their hash states); refusals record
 // nothing.
 func (s *Service) startPart(ctx context.Context, u store.FileUpload, part int, length, hint int64, mayWait bool) (store.FileUploadPart, []store.FileUploadPart, error) {
@@ -79,12 +81,15 @@ func (s *Service) startPart(ctx context.Context, u store.FileUpload, part int, l
 		}
 		rec = store.FileUploadPart{Ref: u.Ref, Part: part, ReceivedAt: s.now()}
 		if prev != nil {
-			if l := knownLength(*prev); l >= 0 {
-				if length >= 0 && length != l {
-					return ErrPartLengthChanged.With("part %d was first sent with %d bytes and is now sent with %d: the parts after it were placed by its first length; begin the upload again",
-						part, l, length)
+			if l := knownLength(*prev); l >= 0 && length != l {
+				if after := placedAfter(parts, part); after > 0 {
+					return ErrPartLengthChanged.With("part %d was first sent with %d bytes and is now sent with %s: part %d after it was placed by its first length; begin the upload again",
+						part, l, lengthWords(length), after)
 				}
-				length = l
+				if length < 0 && prev.Placement != nil && prev.Placement.Offset >= 0 {
+					// Its new length is not announced: staged on its own.
+					prev.Placement.Offset = -1
+				}
 			}
 			if prev.Placement == nil || prev.Placement.Offset < 0 {
 				// Staged on its own: as before, the earlier version stays
@@ -185,6 +190,25 @@ func hintFits(parts []store.FileUploadPart, part int, hint, length, declared int
 		}
 	}
 	return hint >= before && hint+length+after <= declared
+}
+
+// placedAfter is the first part after part that was written in place
+// (0: none).
+func placedAfter(parts []store.FileUploadPart, part int) int {
+	for _, p := range parts {
+		if p.Part > part && p.Placement != nil && p.Placement.Offset >= 0 {
+			return p.Part
+		}
+	}
+	return 0
+}
+
+// lengthWords says a length a part is sent with.
+func lengthWords(length int64) string {
+	if length < 0 {
+		return "a length not announced"
+	}
+	return fmt.Sprintf("%d", length)
 }
 
 // knownLength is a part's length as far as it is known: announced when it
