@@ -54,7 +54,7 @@ fi
 
 # npm peers live in the repo's test data with a lock file, never globally.
 browser="$here/internal/e2e/testdata/browser"
-if [ -f "$browser/package-lock.json" ] && [ ! -d "$browser/node_modules/playwright-core" ]; then
+if [ -f "$browser/package-lock.json" ] && { [ ! -d "$browser/node_modules/playwright-core" ] || [ ! -d "$browser/node_modules/axe-core" ]; }; then
   echo "install-test-peers: npm ci in internal/e2e/testdata/browser"
   (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -13,10 +13,15 @@ const (
 // "_unused_openid2" is left out on purpose.
 var ssoProtocols = []string{ProtocolOAuth2, ProtocolSAML, ProtocolActiveDirectory, ProtocolOpenLDAP, ProtocolSCIM}
 
+// ProviderGenericOIDC is the provider of an OpenID Connect provider that
+// is none of those Files.com names (its issuer is in options): Files.com's
+// enum has no such value, so this one is Gatehouse's addition.
+const ProviderGenericOIDC = "oidc"
+
 // ssoProviders is Files.com's sso_strategy.provider enum, without its
-// "_unused_ubuntu" placeholder.
+// "_unused_ubuntu" placeholder, and with ProviderGenericOIDC.
 var ssoProviders = []string{"google", "auth0", "okta", "atlassian", "azure", "box", "dropbox", "slack",
-	"onelogin", "saml", "idaptive", "ldap", "scim"}
+	"onelogin", "saml", "idaptive", "ldap", "scim", ProviderGenericOIDC}
 
 // defaultProviderFor names the provider a protocol implies when a create
 // does not say; oauth2 has no single answer, so it must be given.

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -26,7 +27,7 @@ type pageTemplates struct {
 
 func parsePageTemplates() (*pageTemplates, error) {
 	pt := &pageTemplates{byName: map[string]*template.Template{}}
-	for _, name := range []string{"login", "home", "password", "error", "leaving"} {
+	for _, name := range []string{"login", "home", "password", "error", "leaving", "reauth"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
@@ -51,6 +52,9 @@ type pageData struct {
 	// refresh, which the content security policy's form-action does not
 	// govern, unlike a redirect answering a form post).
 	Refresh string
+	// Next is where a page sends the browser on after it is done (the
+	// re-authentication page: the console page that asked for it).
+	Next string
 }
 
 // ssoButton is one "Sign in with <provider>" button.
@@ -82,7 +86,7 @@ func (s *server) pageEndpoint(rt route) http.Handler {
 				s.writeError(w, r, errCrossOrigin)
 				return
 			}
-			if err := r.ParseForm(); err != nil {
+			if err := parseForm(r); err != nil {
 				s.writeError(w, r, s.formError(err))
 				return
 			}
@@ -110,6 +114,15 @@ func (s *server) pageEndpoint(rt route) http.Handler {
 		pc.csrf = s.csrfToken(w, r)
 		rt.page(w, r, pc)
 	})
+}
+
+// parseForm reads a posted form, multipart ones (the console's file
+// uploads) included; the front end has already bounded the body.
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(maxBodyBytes)
+	}
+	return r.ParseForm()
 }
 
 // formError types a failure to read a form body.

@@ -142,6 +142,7 @@ func (s *server) routes() []route {
 		apiRoute("GET", "/site", admin, s.showSite),
 		apiRoute("PATCH", "/site", admin, s.updateSite),
 	}
+	rs = append(rs, s.consoleRoutes()...)
 	return withScopes(rs)
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/clientaddr"
+	"github.com/gatehouse/gatehouse/internal/console"
 	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
@@ -129,6 +130,7 @@ type server struct {
 	oidc         *oidclogin.Service
 	ldapSync     *ldapsync.Service
 	clientAddr   clientaddr.Resolver
+	console      *console.Console // the site admin's pages
 }
 
 // New returns the handler for everything Gatehouse serves over HTTP except
@@ -244,6 +246,10 @@ func newServer(cfg Options) (*server, error) {
 	}
 	s.bodies.limit = maxBufferedBytes
 	s.bodyTime = smallBodyTime
+	if s.console, err = console.New(console.Options{Service: s.svc, SAML: s.saml, OIDC: s.oidc, LDAPSync: s.ldapSync,
+		Provision: s.provision, SCIMTenantURL: s.scimTenantURL(), Logger: s.log, Clock: s.now}); err != nil {
+		return nil, err
+	}
 	s.multiUploads, s.uriSigner = cfg.Uploads, &presigner{Signer: cfg.URLSigner}
 	if s.multiUploads == nil && s.files != nil {
 		return nil, errors.New("web: Files needs Uploads, the service that keeps multi-part uploads")

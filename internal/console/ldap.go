@@ -1,0 +1,79 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/ldapsync"
+)
+
+// ErrNoDirectory refuses Test connection and Sync now where no directory
+// is read.
+var ErrNoDirectory = &identity.Error{Status: http.StatusNotFound, Type: "not-found/provider-sync-unavailable", Title: "Provider Sync Unavailable",
+	Message: "this provider reads no directory: only Active Directory and OpenLDAP providers, or providers with LDAP provisioning, can be tested and synced"}
+
+// syncTimeout bounds a Sync now the admin waits for.
+const syncTimeout = 10 * time.Minute
+
+// ldapTestPage is the result of Test connection.
+type ldapTestPage struct {
+	ProviderID int64
+	Label      string
+	Sample     string
+	Report     *ldapsync.TestReport
+}
+
+func (c *Console) ldapTest(w http.ResponseWriter, r *http.Request, call *Call) {
+	p, ok := c.provider(w, r, call)
+	if !ok {
+		return
+	}
+	if c.ldapSync == nil {
+		c.fail(w, r, call, ErrNoDirectory)
+		return
+	}
+	sample := r.PostForm.Get("sample_user")
+	rep, err := c.ldapSync.Test(r.Context(), call.Site.ID, p.ID, sample)
+	if err != nil {
+		c.showProviderRefusal(w, r, call, p, err)
+		return
+	}
+	c.render(w, r, call, http.StatusOK, "ldap_test", view{Title: "Test connection: " + p.Label, Section: "providers",
+		Data: ldapTestPage{ProviderID: p.ID, Label: p.Label, Sample: sample, Report: rep}})
+}
+
+// syncPage is the result of Sync now (or of its preview).
+type syncPage struct {
+	ProviderID int64
+	Label      string
+	Result     *ldapsync.Result
+}
+
+func (c *Console) ldapSyncNow(w http.ResponseWriter, r *http.Request, call *Call) {
+	p, ok := c.provider(w, r, call)
+	if !ok {
+		return
+	}
+	if c.ldapSync == nil {
+		c.fail(w, r, call, ErrNoDirectory)
+		return
+	}
+	// The run goes on if the browser leaves: a sync cut off half-way
+	// would be retried by the schedule anyway, but it is cheaper whole.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), syncTimeout)
+	defer cancel()
+	preview := r.PostForm.Get("preview") == "1"
+	res, err := c.ldapSync.Sync(ctx, ldapsync.Request{SiteID: call.Site.ID, ProviderID: p.ID, Preview: preview})
+	if err != nil {
+		c.showProviderRefusal(w, r, call, p, err)
+		return
+	}
+	title := "Sync: " + p.Label
+	if preview {
+		title = "Preview: " + p.Label
+	}
+	c.render(w, r, call, http.StatusOK, "sync_result", view{Title: title, Section: "providers",
+		Data: syncPage{ProviderID: p.ID, Label: p.Label, Result: res}})
+}
