@@ -14,6 +14,14 @@ import (
 // be sent before it is closed anyway.
 const replyLinger = time.Second
 
+// replyQuiet is how long a drained session waits after a reply for the
+// next one before it closes. The reply to the close of the last file is
+// not always the last one: pkg/sftp answers in the order requests came,
+// so the acknowledgements of writes sent before the close may still be
+// on their way, and a client that misses them reports the upload failed
+// although it landed.
+const replyQuiet = 100 * time.Millisecond
+
 // errShuttingDown refuses a file opened while the server drains.
 var errShuttingDown = errors.New("the server is shutting down; reconnect in a moment")
 
@@ -124,8 +132,9 @@ func (sess *session) openFile() error {
 }
 
 // closeFile counts a file closed; the last one closed while the server
-// drains ends the connection, once the client has the reply to its close
-// (or after replyLinger without one), so that it knows its upload landed.
+// drains ends the connection, once the client has the replies to its
+// close and the requests before it (or after replyLinger), so that it
+// knows its upload landed.
 func (sess *session) closeFile() {
 	sess.mu.Lock()
 	sess.transfers--
@@ -135,6 +144,18 @@ func (sess *session) closeFile() {
 		sess.endAfterReply.Store(true)
 		time.AfterFunc(replyLinger, func() { sess.conn.Close() })
 	}
+}
+
+// closeWhenQuiet (re)starts the countdown to closing a drained session's
+// connection replyQuiet after its last reply.
+func (sess *session) closeWhenQuiet() {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.quiet == nil {
+		sess.quiet = time.AfterFunc(replyQuiet, func() { sess.conn.Close() })
+		return
+	}
+	sess.quiet.Reset(replyQuiet)
 }
 
 // acceptRetry says whether an accept error is a shortage that passes (no

@@ -37,10 +37,12 @@ type session struct {
 	// transfers counts the files open for reading or writing: a server
 	// that shuts down closes a session once none is (drain.go).
 	transfers int
-	// endAfterReply closes the connection after the next reply is sent:
-	// the one to the client's close of its last file, while the server
-	// drains.
+	// endAfterReply, while the server drains, closes the connection once
+	// the replies to the client's close of its last file, and to the
+	// requests before it still being answered, are sent: replyQuiet after
+	// the last reply (drain.go).
 	endAfterReply atomic.Bool
+	quiet         *time.Timer // under mu
 }
 
 func (s *Server) openSession(parent context.Context, conn *ssh.ServerConn) (*session, error) {
@@ -81,12 +83,12 @@ func (c activeChannel) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Write sends a reply (pkg/sftp writes each in one call), then ends the
-// session if it was draining its last transfer.
+// Write sends a reply (pkg/sftp writes each in one call); a session
+// draining its last transfer ends once its replies stop.
 func (c activeChannel) Write(p []byte) (int, error) {
 	n, err := c.Channel.Write(p)
 	if c.sess.endAfterReply.Load() {
-		c.sess.conn.Close()
+		c.sess.closeWhenQuiet()
 	}
 	return n, err
 }
