@@ -136,6 +136,9 @@ func (c *Console) Routes() []Route {
 		{Method: "POST", Pattern: p + "/providers/{id}/scim", Page: c.scimCredentials, Fresh: true},
 		{Method: "POST", Pattern: p + "/providers/{id}/ldap-test", Page: c.ldapTest},
 		{Method: "POST", Pattern: p + "/providers/{id}/sync", Page: c.ldapSyncNow},
+		{Method: "GET", Pattern: p + "/logs", Plain: redirectTo(p + "/logs/sso")},
+		{Method: "GET", Pattern: p + "/logs/{log}", Page: c.logs},
+		{Method: "GET", Pattern: p + "/logs/{log}/{id}", Page: c.logEntry},
 	}
 }
 
@@ -147,7 +150,7 @@ var assetFS embed.FS
 
 // pageNames are the pages, each parsed with the layout.
 var pageNames = []string{"overview", "providers", "provider_kinds", "provider_form", "provider", "secret",
-	"ldap_test", "sync_result", "error"}
+	"ldap_test", "sync_result", "logs", "log_entry", "error"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
@@ -205,6 +208,9 @@ type view struct {
 	Fields map[string]string
 	// Form is what a form page's fields hold.
 	Form formValues
+	// Refresh, when not 0, reloads the page after that many seconds (the
+	// live tail of a log: a meta refresh, no script).
+	Refresh int
 	Data any
 }
 
@@ -284,6 +290,11 @@ func serveAsset(name, contentType string) http.HandlerFunc {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		_, _ = w.Write(body)
 	}
+}
+
+// redirectTo answers with a permanent pointer to path.
+func redirectTo(path string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, path, http.StatusSeeOther) }
 }
 
 // seeOther answers a form post with the page to show next.

@@ -95,7 +95,7 @@ func (c *Console) pasteValues(site store.Site, p store.SSOStrategy, k kind) []pa
 			pasteValue{Name: "Redirect URI", Value: rp.RedirectURI, Note: "platform Web"},
 			pasteValue{Name: "Sign-in start (Home page URL)", Value: rp.SignOnURL})
 	}
-	if k.SAML() || k.LDAP() {
+	if k.SAML() {
 		out = append(out, pasteValue{Name: "SCIM Tenant URL", Value: c.scimURL, Note: "with a Secret Token made below"})
 	}
 	return out
