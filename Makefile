@@ -4,7 +4,7 @@ PKGS    ?= ./...
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 5m
 
-.PHONY: all build test test-postgres test-big fuzz fuzz-smoke peers vet lint bench clean
+.PHONY: all build test test-postgres test-big fuzz fuzz-smoke peers vet lint bench screenshots clean
 
 all: build
 
@@ -50,6 +50,12 @@ fuzz-smoke:
 # fuzz runs each fuzz target for FUZZTIME (make fuzz FUZZTIME=30m).
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+# screenshots runs the browser tests (real Chromium) with
+# GATEHOUSE_SCREENSHOTS set, so that they photograph each page they visit
+# into docs/screenshots, the pictures the README shows.
+screenshots: peers
+	GATEHOUSE_REQUIRE_PEERS=1 GATEHOUSE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -timeout 20m -run '^TestBrowser' ./internal/e2e
 
 peers:
 	./scripts/install-test-peers.sh

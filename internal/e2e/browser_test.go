@@ -21,7 +21,10 @@ func TestBrowserFirstSignIn(t *testing.T) {
 	s := startServer(t, "--data-dir", filepath.Join(t.TempDir(), "data"))
 	user, password := s.firstAdmin(t)
 	newPassword := "a much better passphrase 42"
-	shots := t.TempDir()
+	shots := screenshotDir(t)
+	if shots == "-" {
+		shots = t.TempDir()
+	}
 
 	cmd := exec.Command(node, "first-sign-in.mjs", s.Base, user, password, newPassword, shots)
 	cmd.Dir = browserDir
