@@ -203,7 +203,9 @@ func changeFromForm(k kind, v formValues, r *http.Request, creating bool) (ident
 	}
 	ch.ProvisionUsers, ch.ProvisionGroups = flag("provision_users"), flag("provision_groups")
 	ch.DeprovisionUsers, ch.DeprovisionGroups = flag("deprovision_users"), flag("deprovision_groups")
-	ch.DeprovisionBehavior = str("deprovision_behavior")
+	if v.get("deprovision_behavior") != "" {
+		ch.DeprovisionBehavior = str("deprovision_behavior")
+	}
 	for name, dst := range map[string]**string{"provision_group_default": &ch.ProvisionGroupDefault,
 		"provision_group_inclusion": &ch.ProvisionGroupInclusion, "provision_group_exclusion": &ch.ProvisionGroupExclusion,
 		"provision_group_required": &ch.ProvisionGroupRequired, "provision_site_admin_groups": &ch.ProvisionSiteAdminGroups} {

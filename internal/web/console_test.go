@@ -1,0 +1,250 @@
+package web
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/console"
+	"github.com/gatehouse/gatehouse/internal/store"
+)
+
+// adminBrowser signs a new site admin in and returns the browser.
+func adminBrowser(t *testing.T, h *harness, name string) *browser {
+	t.Helper()
+	h.createUser(name, true)
+	b := newBrowser(h)
+	if p := b.login(name, strongPassword); p.status != http.StatusSeeOther {
+		t.Fatalf("sign-in of %s: %d %s", name, p.status, p.body)
+	}
+	return b
+}
+
+// postMultipart sends a multipart form as the console's provider form
+// does, with files by field name.
+func (b *browser) postMultipart(path string, fields url.Values, files map[string][]byte) page {
+	b.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, vs := range fields {
+		for _, v := range vs {
+			_ = mw.WriteField(k, v)
+		}
+	}
+	for name, data := range files {
+		w, _ := mw.CreateFormFile(name, name+".xml")
+		_, _ = w.Write(data)
+	}
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.h.srv.URL+path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out bytes.Buffer
+	_, _ = out.ReadFrom(res.Body)
+	return page{status: res.StatusCode, header: res.Header, body: out.String()}
+}
+
+// TestConsoleIsForSiteAdmins: signed out, the console sends to sign-in;
+// a user who is not a site admin, or an API key without a browser
+// session, is refused; a site admin gets the pages.
+func TestConsoleIsForSiteAdmins(t *testing.T) {
+	h := newHarness(t)
+	out := newBrowser(h)
+	expectRedirect(t, out.do("GET", "/admin/providers", nil), "/login")
+
+	u := h.createUser("plain", false)
+	b := newBrowser(h)
+	b.login("plain", strongPassword)
+	if p := b.do("GET", "/admin/providers", nil); p.status != http.StatusForbidden || !strings.Contains(p.body, "site admin") {
+		t.Fatalf("a user who is not a site admin: %d %s", p.status, p.body)
+	}
+	admin := h.createUser("boss", true)
+	_, key := h.apiKeyFor(admin, time.Time{})
+	if r := h.call("GET", "/admin/providers", key, nil); strings.Contains(string(r.body), `aria-label="Console"`) {
+		t.Fatalf("an API key opened the console: %d", r.status)
+	}
+	_ = u
+	a := newBrowser(h)
+	a.login("boss", strongPassword)
+	for _, path := range []string{"/admin/", "/admin/providers", "/admin/new-provider", "/admin/new-provider/entra-saml",
+		"/admin/new-provider/entra-oidc", "/admin/new-provider/active-directory", "/admin/logs/sso", "/admin/logs/scim", "/admin/logs/external"} {
+		p := a.do("GET", path, nil)
+		if p.status != http.StatusOK || !strings.Contains(p.body, `aria-label="Console"`) {
+			t.Errorf("GET %s: %d", path, p.status)
+		}
+		if p.header.Get("Content-Security-Policy") == "" || strings.Contains(p.body, "<script>") || strings.Contains(p.body, "style=") {
+			t.Errorf("GET %s: no CSP, or an inline script or style", path)
+		}
+	}
+	for path, want := range map[string]int{"/admin/new-provider/nope": 404, "/admin/providers/abc": 404, "/admin/providers/999": 404,
+		"/admin/logs/nope": 404, "/admin/logs/sso/999": 404} {
+		if p := a.do("GET", path, nil); p.status != want {
+			t.Errorf("GET %s: %d, want %d", path, p.status, want)
+		}
+	}
+}
+
+// TestConsoleAsksToSignInAgain: the pages that change trust need a
+// sign-in within ten minutes (a form opened then may be sent within
+// thirty); the re-authentication checks the session's own user's
+// password, never goes to another site, and starts a new session.
+func TestConsoleAsksToSignInAgain(t *testing.T) {
+	h := newHarness(t)
+	b := adminBrowser(t, h, "ada")
+	if p := b.do("GET", "/admin/new-provider/saml", nil); p.status != http.StatusOK {
+		t.Fatalf("a fresh sign-in: %d", p.status)
+	}
+	h.clock.Advance(console.FreshFor + time.Minute)
+	p := b.do("GET", "/admin/new-provider/saml", nil)
+	if p.status != http.StatusForbidden || !strings.Contains(p.body, "Confirm it") || !strings.Contains(p.body, `value="/admin/new-provider/saml"`) {
+		t.Fatalf("an old sign-in: %d %s", p.status, p.body)
+	}
+	// Within the grace for a form opened while fresh, a post is taken.
+	form := url.Values{"csrf_token": {b.csrf("/admin/providers")}, "label": {"Grace"}, "trust": {"fingerprint"},
+		"saml_provider_cert_fingerprint": {strings.Repeat("AB", 32)}, "saml_provider_sso_target_url": {"https://idp.example.com/sso"},
+		"saml_provider_issuer_url": {"https://idp.example.com/"}}
+	if p := b.do("POST", "/admin/new-provider/saml", form); p.status != http.StatusSeeOther {
+		t.Fatalf("a post within the grace: %d %s", p.status, p.body)
+	}
+	h.clock.Advance(30 * time.Minute)
+	if p := b.do("POST", "/admin/new-provider/saml", form); p.status != http.StatusForbidden || !strings.Contains(p.body, "Confirm it") {
+		t.Fatalf("a post after the grace: %d", p.status)
+	}
+	token := b.csrf("/admin/providers")
+	for _, bad := range []string{"", "wrong password", strings.Repeat("x", 5000)} {
+		p := b.do("POST", "/reauth", url.Values{"csrf_token": {token}, "password": {bad}, "next": {"/admin/providers"}})
+		if p.status != http.StatusUnauthorized {
+			t.Errorf("re-authentication with %.20q: %d", bad, p.status)
+		}
+	}
+	// Another user's name in the form changes nothing: the session's user
+	// is the one checked.
+	h.createUser("eve", true)
+	if p := b.do("POST", "/reauth", url.Values{"csrf_token": {token}, "username": {"eve"}, "password": {"wrong"}, "next": {"/admin/"}}); p.status != http.StatusUnauthorized {
+		t.Errorf("re-authentication naming another user: %d", p.status)
+	}
+	for _, next := range []string{"//evil.example/admin/", "https://evil.example/admin/", "/\\evil.example", "/login"} {
+		p := b.do("POST", "/reauth", url.Values{"csrf_token": {b.csrf("/admin/providers")}, "password": {strongPassword}, "next": {next}})
+		expectRedirect(t, p, "/admin/")
+	}
+	p = b.do("POST", "/reauth", url.Values{"csrf_token": {b.csrf("/admin/providers")}, "password": {strongPassword}, "next": {"/admin/new-provider/saml"}})
+	expectRedirect(t, p, "/admin/new-provider/saml")
+	if p := b.do("GET", "/admin/new-provider/saml", nil); p.status != http.StatusOK {
+		t.Fatalf("after signing in again: %d", p.status)
+	}
+}
+
+// TestConsoleProviderFormsRefuseHostileInput: a malformed metadata file,
+// a bad fingerprint, a port that is not one, an oversized upload and a
+// stale CSRF token are refused with the reason, and store nothing.
+func TestConsoleProviderFormsRefuseHostileInput(t *testing.T) {
+	h := newHarness(t)
+	b := adminBrowser(t, h, "ada")
+	token := b.csrf("/admin/new-provider/saml")
+	base := url.Values{"csrf_token": {token}, "label": {"Hostile"}}
+	with := func(kv ...string) url.Values {
+		v := url.Values{}
+		for k, vs := range base {
+			v[k] = vs
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	cases := []struct {
+		name  string
+		path  string
+		form  url.Values
+		files map[string][]byte
+		want  string
+	}{
+		{"malformed metadata file", "/admin/new-provider/saml", with("trust", "metadata_xml"), map[string][]byte{"metadata_file": []byte("<EntityDescriptor><broken")}, "saml_provider_metadata_content"},
+		{"XML bomb", "/admin/new-provider/saml", with("trust", "metadata_xml"), map[string][]byte{"metadata_file": []byte(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><x>&b;&b;&b;</x>`)}, "saml_provider_metadata_content"},
+		{"no metadata", "/admin/new-provider/saml", with("trust", "metadata_xml"), nil, "choose the identity provider"},
+		{"bad fingerprint", "/admin/new-provider/saml", with("trust", "fingerprint", "saml_provider_cert_fingerprint", "SHA256 Fingerprint=12:34"), nil, "SHA-256"},
+		{"no trust", "/admin/new-provider/saml", with("trust", "magic"), nil, "choose how to trust"},
+		{"no label", "/admin/new-provider/saml", with("label", "", "trust", "metadata_url"), nil, "give the provider a label"},
+		{"a port that is not one", "/admin/new-provider/openldap", with("ldap_port", "99999", "ldap_host", "ldap.example.com"), nil, "1 to 65535"},
+		{"a safety limit that is not a number", "/admin/new-provider/saml", with("trust", "metadata_url", "deprovision_limit_percent", "lots"), nil, "whole number"},
+	}
+	for _, c := range cases {
+		p := b.postMultipart(c.path, c.form, c.files)
+		if p.status < 400 || p.status >= 500 || !strings.Contains(p.body, c.want) || !strings.Contains(p.body, "Nothing was saved") && !strings.Contains(p.body, "nothing was saved") {
+			t.Errorf("%s: %d; want a 4xx saying %q:\n%s", c.name, p.status, c.want, p.body)
+		}
+	}
+	big := b.postMultipart("/admin/new-provider/saml", with("trust", "metadata_xml"), map[string][]byte{"metadata_file": bytes.Repeat([]byte("x"), 2<<20)})
+	if big.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MiB upload: %d", big.status)
+	}
+	stale := with("trust", "fingerprint", "saml_provider_cert_fingerprint", strings.Repeat("AB", 32),
+		"saml_provider_sso_target_url", "https://idp.example.com/sso", "saml_provider_issuer_url", "https://idp.example.com/")
+	stale.Set("csrf_token", strings.Repeat("A", len(token)))
+	if p := b.postMultipart("/admin/new-provider/saml", stale, nil); p.status != http.StatusForbidden {
+		t.Errorf("a stale CSRF token: %d", p.status)
+	}
+	if ps, err := h.svc.ListSSOStrategies(h.ctx, h.site.ID, store.ListOptions{}); err != nil || len(ps) != 0 {
+		t.Fatalf("refused forms stored providers: %d %v", len(ps), err)
+	}
+}
+
+// TestConsoleProviderLifecycle: a provider added by fingerprint shows the
+// values to paste; an edit with the secret left empty keeps it; a delete
+// needs the label typed and then removes it.
+func TestConsoleProviderLifecycle(t *testing.T) {
+	h := newHarness(t)
+	b := adminBrowser(t, h, "ada")
+	token := b.csrf("/admin/providers")
+	p := b.do("POST", "/admin/new-provider/entra-oidc", url.Values{"csrf_token": {token}, "label": {"Contoso"},
+		"oidc_tenant_id": {"common"}, "client_id": {"535fb089-9ff3-47b6-9bfb-4f1264799865"}, "client_secret": {"s3cret"}})
+	if p.status < 400 || !strings.Contains(p.body, "any Entra tenant") || !strings.Contains(p.body, `id="d-oidc_tenant_id"`) {
+		i := strings.Index(p.body, "<main")
+		t.Fatalf("an any-tenant Entra provider: %d\n%s", p.status, p.body[i:min(len(p.body), i+1500)])
+	}
+	p = b.do("POST", "/admin/new-provider/saml", url.Values{"csrf_token": {token}, "label": {"Okta SAML"}, "trust": {"fingerprint"},
+		"saml_provider_cert_fingerprint": {"SHA256 Fingerprint=" + strings.TrimSuffix(strings.Repeat("AB:", 32), ":")},
+		"saml_provider_sso_target_url": {"https://idp.example.com/sso"}, "saml_provider_issuer_url": {"https://idp.example.com/"},
+		"provision_users": {"on"}, "enabled": {"on"}, "display_on_login_page": {"on"}})
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/admin/providers/") {
+		t.Fatalf("add by fingerprint: %d %s", p.status, p.body)
+	}
+	loc := strings.TrimSuffix(p.header.Get("Location"), "?saved=created")
+	show := b.do("GET", loc, nil)
+	for _, want := range []string{h.srv.URL + "/saml/metadata", h.srv.URL + "/saml/consume", h.srv.URL + "/api/scim", "Generate token"} {
+		if !strings.Contains(show.body, want) {
+			t.Errorf("the provider page lacks %q", want)
+		}
+	}
+	edit := b.do("GET", loc+"/edit", nil)
+	if !strings.Contains(edit.body, `value="Okta SAML"`) || !strings.Contains(edit.body, `id="trust-fp" name="trust" value="fingerprint" checked`) {
+		t.Fatalf("the edit form does not show the provider as saved:\n%s", edit.body)
+	}
+	p = b.do("POST", loc+"/edit", url.Values{"csrf_token": {token}, "label": {"Okta"}, "trust": {"fingerprint"},
+		"saml_provider_cert_fingerprint": {strings.Repeat("AB", 32)}, "saml_provider_sso_target_url": {"https://idp.example.com/sso"},
+		"saml_provider_issuer_url": {"https://idp.example.com/"}, "enabled": {"on"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", p.status, p.body)
+	}
+	ps, _ := h.svc.ListSSOStrategies(h.ctx, h.site.ID, store.ListOptions{})
+	if len(ps) != 1 || ps[0].Label != "Okta" || ps[0].DisplayOnLoginPage || ps[0].ProvisionUsers {
+		t.Fatalf("after the edit: %+v", ps)
+	}
+	if p := b.do("POST", loc+"/delete", url.Values{"csrf_token": {token}, "confirm": {"okta"}}); p.status != http.StatusBadRequest {
+		t.Fatalf("a delete with the label mistyped: %d", p.status)
+	}
+	if p := b.do("POST", loc+"/delete", url.Values{"csrf_token": {token}, "confirm": {"Okta"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d %s", p.status, p.body)
+	}
+	if ps, _ := h.svc.ListSSOStrategies(h.ctx, h.site.ID, store.ListOptions{}); len(ps) != 0 {
+		t.Fatalf("after delete: %d providers", len(ps))
+	}
+}
