@@ -211,7 +211,7 @@ type view struct {
 	// Refresh, when not 0, reloads the page after that many seconds (the
 	// live tail of a log: a meta refresh, no script).
 	Refresh int
-	Data any
+	Data    any
 }
 
 // fieldView is one form field as the "field" template draws it.

@@ -212,7 +212,7 @@ func TestConsoleProviderLifecycle(t *testing.T) {
 	}
 	p = b.do("POST", "/admin/new-provider/saml", url.Values{"csrf_token": {token}, "label": {"Okta SAML"}, "trust": {"fingerprint"},
 		"saml_provider_cert_fingerprint": {"SHA256 Fingerprint=" + strings.TrimSuffix(strings.Repeat("AB:", 32), ":")},
-		"saml_provider_sso_target_url": {"https://idp.example.com/sso"}, "saml_provider_issuer_url": {"https://idp.example.com/"},
+		"saml_provider_sso_target_url":   {"https://idp.example.com/sso"}, "saml_provider_issuer_url": {"https://idp.example.com/"},
 		"provision_users": {"on"}, "enabled": {"on"}, "display_on_login_page": {"on"}})
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/admin/providers/") {
 		t.Fatalf("add by fingerprint: %d %s", p.status, p.body)
