@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -32,6 +33,8 @@ type providerPage struct {
 	// connection, Sync now).
 	CanSync bool
 	LDAP    bool
+	// Trust is what a SAML provider trusts now.
+	Trust *samllogin.TrustSummary
 }
 
 func (c *Console) providerShow(w http.ResponseWriter, r *http.Request, call *Call) {
@@ -59,6 +62,10 @@ func (c *Console) showProvider(w http.ResponseWriter, r *http.Request, call *Cal
 	k := row.Kind
 	pg := providerPage{Row: row, Kind: k, Values: c.pasteValues(call.Site, p, k), SCIMTenantURL: c.scimURL,
 		CanSync: c.ldapSync != nil && (k.LDAP() || p.LDAPProvisioningEnabled), LDAP: k.LDAP()}
+	if k.SAML() && c.saml != nil {
+		t := c.saml.Trust(r.Context(), p)
+		pg.Trust = &t
+	}
 	if !p.SCIMTokenExpiresAt.IsZero() {
 		pg.SCIMDaysLeft = int(time.Until(p.SCIMTokenExpiresAt).Hours() / 24)
 	}

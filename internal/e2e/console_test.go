@@ -22,6 +22,7 @@ type consoleRun struct {
 	ProviderURL string              `json:"providerURL"`
 	Values      map[string]string   `json:"values"`
 	Copied      string              `json:"copied"`
+	Trust       string              `json:"trust"`
 	Token1      string              `json:"token1"`
 	Token2      string              `json:"token2"`
 	SCIMSection string              `json:"scimSection"`
@@ -128,6 +129,12 @@ func TestBrowserConsoleEntraSAML(t *testing.T) {
 	}
 	if !strings.HasPrefix(run.Values["Sign on URL"], s.Base+"/saml/login?sso_strategy_id=") {
 		t.Errorf("Sign on URL %q", run.Values["Sign on URL"])
+	}
+	// What the provider trusts: the uploaded file's certificate and expiry.
+	for _, want := range []string{"metadata file", idp.EntityID, "Microsoft Azure Federated SSO Certificate", "days"} {
+		if !strings.Contains(run.Trust, want) {
+			t.Errorf("the trust panel lacks %q: %q", want, run.Trust)
+		}
 	}
 	if run.Copied != s.Base+"/saml/metadata" {
 		t.Errorf("the first Copy button put %q on the clipboard", run.Copied)

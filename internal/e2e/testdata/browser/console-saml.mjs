@@ -89,6 +89,7 @@ try {
   await check(page, 'console-provider');
   seen.values = await page.$$eval('section[aria-labelledby=paste] dl.values dt', (dts) =>
     Object.fromEntries(dts.map((dt) => [dt.textContent.trim(), dt.nextElementSibling.querySelector('code')?.textContent ?? ''])));
+  seen.trust = (await page.textContent('section[aria-labelledby=trust]')).replace(/\s+/g, ' ').trim();
   await page.click('section[aria-labelledby=paste] button.copy >> nth=0');
   seen.copied = await page.evaluate(() => navigator.clipboard.readText());
 
