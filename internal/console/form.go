@@ -126,7 +126,11 @@ func valuesOf(p store.SSOStrategy, k kind) formValues {
 // changeFromForm turns a kind's form into the change the identity
 // service applies, or says which fields cannot be read. Only the kind's
 // own fields are taken; on an edit an empty secret keeps the stored one.
-func changeFromForm(k kind, v formValues, r *http.Request, creating bool) (identity.SSOStrategyChange, map[string]string) {
+// The options the form edits are merged into current, the provider's
+// options as saved ("" for a new one): keys the form does not show
+// (group names, attribute maps set through the API) are kept, and a key
+// the form leaves empty is removed, so its default applies.
+func changeFromForm(k kind, v formValues, current string) (identity.SSOStrategyChange, map[string]string) {
 	var ch identity.SSOStrategyChange
 	bad := map[string]string{}
 	str := func(name string) *string { s := v.get(name); return &s }
@@ -136,11 +140,19 @@ func changeFromForm(k kind, v formValues, r *http.Request, creating bool) (ident
 		bad["label"] = "give the provider a label: the login page shows it on its button"
 	}
 	opts := map[string]any{}
+	if strings.TrimSpace(current) != "" {
+		var saved map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(current), &saved); err == nil {
+			for key, raw := range saved {
+				opts[key] = raw
+			}
+		}
+	}
 	setOpt := func(key string) {
 		if s := v.get(key); s != "" {
 			opts[key] = s
 		} else {
-			opts[key] = nil
+			delete(opts, key)
 		}
 	}
 	switch {
@@ -216,7 +228,7 @@ func changeFromForm(k kind, v formValues, r *http.Request, creating bool) (ident
 	for key, hi := range map[string]int{"deprovision_limit_users": 1 << 30, "deprovision_limit_percent": 100} {
 		s := v.get(key)
 		if s == "" {
-			opts[key] = nil
+			delete(opts, key)
 			continue
 		}
 		n, err := strconv.Atoi(s)
@@ -231,7 +243,6 @@ func changeFromForm(k kind, v formValues, r *http.Request, creating bool) (ident
 		msg := json.RawMessage(raw)
 		ch.Options = &msg
 	}
-	_ = creating
 	return ch, bad
 }
 

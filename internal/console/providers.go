@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -133,6 +134,10 @@ type providerForm struct {
 	Trust string
 	// SecretSet says whether a client secret or bind password is stored.
 	SecretSet bool
+	// CanPreview offers "Preview changes" (an edit, with the provisioning
+	// engine at hand); Preview is what it showed.
+	CanPreview bool
+	Preview    *provision.Plan
 }
 
 func (c *Console) providerNew(w http.ResponseWriter, r *http.Request, call *Call) {
@@ -157,7 +162,7 @@ func (c *Console) providerCreate(w http.ResponseWriter, r *http.Request, call *C
 		return
 	}
 	vals := readForm(r)
-	ch, fields := changeFromForm(k, vals, r, true)
+	ch, fields := changeFromForm(k, vals, "")
 	f := providerForm{Kind: k, Action: Prefix + "/new-provider/" + k.Key, Values: vals, Trust: vals.get("trust")}
 	if len(fields) > 0 {
 		c.render(w, r, call, http.StatusBadRequest, "provider_form", view{Title: "Add " + k.Name, Section: "providers", Data: f, Fields: fields,
@@ -194,7 +199,7 @@ func (c *Console) providerEdit(w http.ResponseWriter, r *http.Request, call *Cal
 	}
 	k := kindOf(p.Protocol, p.Provider)
 	f := providerForm{Kind: k, P: p, Values: valuesOf(p, k), Edit: true, Action: fmt.Sprintf("%s/providers/%d/edit", Prefix, p.ID),
-		Trust: trustOf(p), SecretSet: len(p.ClientSecretEnc) > 0 || len(p.LDAPPasswordEnc) > 0}
+		Trust: trustOf(p), SecretSet: len(p.ClientSecretEnc) > 0 || len(p.LDAPPasswordEnc) > 0, CanPreview: c.provision != nil}
 	c.render(w, r, call, http.StatusOK, "provider_form", view{Title: "Edit " + p.Label, Section: "providers", Data: f})
 }
 
@@ -206,11 +211,15 @@ func (c *Console) providerUpdate(w http.ResponseWriter, r *http.Request, call *C
 	k := kindOf(p.Protocol, p.Provider)
 	vals := readForm(r)
 	f := providerForm{Kind: k, P: p, Values: vals, Edit: true, Action: fmt.Sprintf("%s/providers/%d/edit", Prefix, p.ID),
-		Trust: vals.get("trust"), SecretSet: len(p.ClientSecretEnc) > 0 || len(p.LDAPPasswordEnc) > 0}
-	ch, fields := changeFromForm(k, vals, r, false)
+		Trust: vals.get("trust"), SecretSet: len(p.ClientSecretEnc) > 0 || len(p.LDAPPasswordEnc) > 0, CanPreview: c.provision != nil}
+	ch, fields := changeFromForm(k, vals, p.Options)
 	if len(fields) > 0 {
 		c.render(w, r, call, http.StatusBadRequest, "provider_form", view{Title: "Edit " + p.Label, Section: "providers", Data: f, Fields: fields,
 			Error: "Some fields need attention; nothing was saved."})
+		return
+	}
+	if r.PostForm.Get("preview") == "1" && c.provision != nil {
+		c.previewChange(w, r, call, f, ch)
 		return
 	}
 	if _, err := c.svc.UpdateSSOStrategy(r.Context(), call.Actor, call.Site.ID, p.ID, ch); err != nil {
@@ -220,6 +229,25 @@ func (c *Console) providerUpdate(w http.ResponseWriter, r *http.Request, call *C
 		return
 	}
 	seeOther(w, r, fmt.Sprintf("%s/providers/%d?saved=updated", Prefix, p.ID))
+}
+
+// previewChange shows, above the form as the admin filled it in, what the
+// provider's rules as changed would do to its accounts now; nothing is
+// saved.
+func (c *Console) previewChange(w http.ResponseWriter, r *http.Request, call *Call, f providerForm, ch identity.SSOStrategyChange) {
+	v := view{Title: "Edit " + f.P.Label, Section: "providers"}
+	candidate, err := c.svc.SSOStrategyAsChanged(r.Context(), call.Actor, call.Site.ID, f.P.ID, ch)
+	if err == nil {
+		f.Preview, err = c.provision.PreviewSettings(r.Context(), candidate)
+	}
+	if err != nil {
+		v.Data = f
+		refusalInto(&v, err)
+		c.render(w, r, call, identity.AsError(err).Status, "provider_form", v)
+		return
+	}
+	v.Data, v.Notice = f, "Preview: nothing was saved. Save to apply these settings; the changes below happen at the next sync, SCIM request or sign-in."
+	c.render(w, r, call, http.StatusOK, "provider_form", v)
 }
 
 func (c *Console) providerDelete(w http.ResponseWriter, r *http.Request, call *Call) {

@@ -190,6 +190,25 @@ func (s *Service) DeleteSSOStrategy(ctx context.Context, a Actor, siteID, id int
 	})
 }
 
+// SSOStrategyAsChanged returns provider id as change c would leave it,
+// checked as an update is, without saving it: a preview of what its
+// provisioning rules would do asks for the provider as the admin is
+// about to save it. Its trust is not checked (that fetches from the
+// identity provider); saving it checks it.
+func (s *Service) SSOStrategyAsChanged(ctx context.Context, a Actor, siteID, id int64, c SSOStrategyChange) (store.SSOStrategy, error) {
+	if err := requireSiteAdmin(a); err != nil {
+		return store.SSOStrategy{}, err
+	}
+	p, err := s.st.GetSSOStrategy(ctx, siteID, id)
+	if err != nil {
+		return store.SSOStrategy{}, mapStoreErr(err, "read sso strategy", ErrSSOStrategyNotFound, nil)
+	}
+	if err := s.applySSOStrategyChange(&p, c); err != nil {
+		return store.SSOStrategy{}, err
+	}
+	return p, nil
+}
+
 // CountProviderUsers is an sso_strategy's user_count.
 func (s *Service) CountProviderUsers(ctx context.Context, siteID, id int64) (int, error) {
 	n, err := s.st.CountUsers(ctx, siteID, store.UserQuery{SSOStrategyID: id})

@@ -2,8 +2,11 @@ package provision
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // CurrentSnapshot describes the provider's accounts as Gatehouse holds them
@@ -57,4 +60,26 @@ func (e *Engine) PreviewCurrent(ctx context.Context, siteID, providerID int64) (
 		return nil, err
 	}
 	return e.Preview(ctx, siteID, providerID, snap)
+}
+
+// PreviewSettings is PreviewCurrent under provider settings p, saved or
+// not: what the rules as p sets them would change among the provider's
+// accounts now. The console shows it before an admin saves a change of
+// the group filters, so a filter that would disable half the company is
+// seen before it is saved. It writes nothing.
+func (e *Engine) PreviewSettings(ctx context.Context, p store.SSOStrategy) (*Plan, error) {
+	r, err := compileRules(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRules, err)
+	}
+	snap, err := e.CurrentSnapshot(ctx, p.SiteID, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	plan, _, err := e.plan(ctx, p, r, snap)
+	if err != nil {
+		return nil, err
+	}
+	plan.describeChanges()
+	return plan, nil
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/console"
+	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -246,5 +249,59 @@ func TestConsoleProviderLifecycle(t *testing.T) {
 	}
 	if ps, _ := h.svc.ListSSOStrategies(h.ctx, h.site.ID, store.ListOptions{}); len(ps) != 0 {
 		t.Fatalf("after delete: %d providers", len(ps))
+	}
+}
+
+// TestConsolePreviewsAChangeBeforeSaving: "Preview changes" on a
+// provider's form shows what the rules as typed would do to its accounts
+// (a required group disabling one of two), and saves nothing.
+func TestConsolePreviewsAChangeBeforeSaving(t *testing.T) {
+	h := newHarness(t)
+	p := h.createStrategy("active_directory", "ldap", "Corp AD", true, false)
+	yes := true
+	if _, err := h.svc.UpdateSSOStrategy(h.ctx, identity.SystemActor, h.site.ID, p.ID,
+		identity.SSOStrategyChange{ProvisionUsers: &yes, ProvisionGroups: &yes, DeprovisionUsers: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []provision.ExternalIdentity{
+		{ExternalID: "e1", Username: "ada", Active: true, Groups: []provision.GroupRef{{ExternalID: "g1", Name: "Engineering"}}},
+		{ExternalID: "e2", Username: "bob", Active: true, Groups: []provision.GroupRef{{ExternalID: "g2", Name: "Sales"}}},
+	} {
+		if _, err := h.provision.Upsert(h.ctx, h.site.ID, p.ID, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := adminBrowser(t, h, "root")
+	path := "/admin/providers/" + itoa(p.ID) + "/edit"
+	form := url.Values{"csrf_token": {b.csrf(path)}, "label": {"Corp AD"}, "ldap_host": {"dc1.corp.example.com"}, "ldap_port": {"636"},
+		"ldap_security": {"ldaps"}, "provision_users": {"on"}, "provision_groups": {"on"}, "deprovision_users": {"on"},
+		"provision_group_required": {"Eng*"}, "enabled": {"on"}, "preview": {"1"}}
+	page := b.do("POST", path, form)
+	if page.status != http.StatusOK || !strings.Contains(page.body, "nothing was saved") || !strings.Contains(page.body, "1 disabled") ||
+		!strings.Contains(page.body, "bob") || !strings.Contains(page.body, `value="Eng*"`) {
+		t.Fatalf("preview: %d\n%s", page.status, page.body)
+	}
+	saved, _ := h.svc.GetSSOStrategy(h.ctx, h.site.ID, p.ID)
+	if saved.ProvisionGroupRequired != "" {
+		t.Fatalf("the preview saved the required group: %q", saved.ProvisionGroupRequired)
+	}
+	if u, _ := h.svc.GetUserByUsername(h.ctx, h.site.ID, "bob"); u.Disabled {
+		t.Fatal("the preview disabled bob")
+	}
+
+	// Saving the form keeps the options it does not show (set through the
+	// API) and drops the ones it leaves empty, so their defaults apply.
+	opts := json.RawMessage(`{"group_names":{"g1":"Engineering"},"deprovision_limit_percent":50}`)
+	if _, err := h.svc.UpdateSSOStrategy(h.ctx, identity.SystemActor, h.site.ID, p.ID, identity.SSOStrategyChange{Options: &opts}); err != nil {
+		t.Fatal(err)
+	}
+	form.Del("preview")
+	if page := b.do("POST", path, form); page.status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", page.status, page.body)
+	}
+	saved, _ = h.svc.GetSSOStrategy(h.ctx, h.site.ID, p.ID)
+	if saved.ProvisionGroupRequired != "Eng*" || !strings.Contains(saved.Options, `"group_names":{"g1":"Engineering"}`) ||
+		strings.Contains(saved.Options, "deprovision_limit_percent") {
+		t.Fatalf("after saving: required %q, options %s", saved.ProvisionGroupRequired, saved.Options)
 	}
 }
