@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gatehouse/gatehouse/internal/ssosettings"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -146,25 +147,8 @@ func checkURL(field, v string) error {
 // message; query says whether the URL may carry one (Entra's metadata URL
 // names the application in it; an OpenID issuer never has one).
 func checkFetchURL(field, v, example string, query bool) error {
-	if v == "" {
-		return nil
-	}
-	if err := checkText(field, v, maxURLLen, false); err != nil {
-		return err
-	}
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" || u.User != nil || (u.RawQuery != "" || u.ForceQuery) && !query || u.Fragment != "" ||
-		(u.Scheme != "https" && u.Scheme != "http") {
-		what := "without query or fragment"
-		if query {
-			what = "without fragment"
-		}
-		return ErrInvalidParams.With("%s must be an absolute https URL %s, such as %s", field, what, example)
-	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-		return ErrInvalidParams.With("%s must use https, such as %s: what Gatehouse downloads over plain http could be altered "+
-			"on the way, and it decides whose sign-ins are trusted (plain http is accepted only for a loopback address, for local testing)",
-			field, example)
+	if msg := ssosettings.CheckFetchURL(field, v, example, query); msg != "" {
+		return ErrInvalidParams.With("%s", msg)
 	}
 	return nil
 }
