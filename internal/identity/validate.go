@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/mail"
 	"net/url"
 	"slices"
@@ -138,29 +137,13 @@ func checkURL(field, v string) error {
 
 // checkFetchURL accepts "" or the URL of a document Gatehouse itself
 // downloads and then trusts (SAML metadata, an OpenID issuer or
-// authority): absolute, without credentials, query or fragment, and https.
-// What travels over plain http could be rewritten on the way, and the
-// rewritten copy would decide whose sign-ins are believed. Plain http is
-// accepted for a loopback host only, which is local testing: connections
-// to loopback are refused anyway unless the server runs with
-// --allow-private-outbound. example is a URL of the right shape for the
-// message; query says whether the URL may carry one (Entra's metadata URL
-// names the application in it; an OpenID issuer never has one).
+// authority): https without credentials or fragment; see
+// ssosettings.CheckFetchURL, which the options' URLs are checked with too.
 func checkFetchURL(field, v, example string, query bool) error {
 	if msg := ssosettings.CheckFetchURL(field, v, example, query); msg != "" {
 		return ErrInvalidParams.With("%s", msg)
 	}
 	return nil
-}
-
-// isLoopbackHost says whether host names this machine: localhost or a
-// loopback IP address.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // checkHost accepts "" or a host name or IP address without scheme, port

@@ -170,7 +170,7 @@ func parseLDAPAttributes(c *collector, obj object, dst *LDAPAttributes) {
 		key := KeyLDAPAttributes + "." + clip(name)
 		f := dst.field(name)
 		if f == nil {
-			c.add(field(key), "options.%s: %q is not an identity field; use one of %s", KeyLDAPAttributes, clip(name), ldapAttributeFields)
+			c.add(field(key), "options.%s is not an identity field; use one of %s", key, ldapAttributeFields)
 			continue
 		}
 		var v string

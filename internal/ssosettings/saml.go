@@ -126,7 +126,7 @@ func parseSAML(c *collector, obj object) SAML {
 		key := KeySAMLAttributes + "." + clip(name)
 		dst := s.Attributes.field(name)
 		if dst == nil {
-			c.add(field(key), "options.%s: %q is not an identity field; use one of %s", KeySAMLAttributes, clip(name), samlAttributeFields)
+			c.add(field(key), "options.%s is not an identity field; use one of %s", key, samlAttributeFields)
 			continue
 		}
 		list, ok := stringOrList(fields[name])

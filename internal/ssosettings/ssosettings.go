@@ -9,7 +9,8 @@
 // every create and update, and below the sign-in adapters, the directory
 // and the provisioning engine, which read their part (ParseOIDC,
 // ParseSAML, ParseLDAP, ParseProvision) at sign-in and sync. It imports
-// only the store's types.
+// only the store's types, and go-ldap to parse search filters as the
+// connector will.
 package ssosettings
 
 import (
