@@ -20,7 +20,8 @@ const (
 	KeySAMLAttributes = "saml_attributes"
 	// KeySAMLIdPInitiated, true, accepts sign-ins started from the
 	// identity provider's portal (default false). Such a sign-in answers
-	// no request of ours, so it cannot be tied to a browser.
+	// no request of ours, so it cannot be tied to a browser: whoever holds
+	// one response of their own can sign another browser in with it.
 	KeySAMLIdPInitiated = "saml_idp_initiated"
 	// KeySAMLAllowSHA1 accepts RSA-SHA1 signatures (default false).
 	KeySAMLAllowSHA1 = "saml_allow_sha1"
