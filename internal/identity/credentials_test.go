@@ -87,7 +87,7 @@ func TestPublicKeys(t *testing.T) {
 
 func TestSSOStrategies(t *testing.T) {
 	e := newEnv(t)
-	opts := json.RawMessage(`{"safety_limit_percent": 10}`)
+	opts := json.RawMessage(`{"deprovision_limit_percent": 10}`)
 	p, err := e.svc.CreateSSOStrategy(e.ctx, SystemActor, e.site.ID, SSOStrategyChange{
 		Protocol: ptr(ProtocolOAuth2), Provider: ptr("azure"), Label: ptr("Entra ID"),
 		ClientID: ptr("client"), ClientSecret: ptr("s3cr3t-value"), Options: &opts,

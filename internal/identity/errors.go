@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/gatehouse/gatehouse/internal/ssosettings"
 )
 
 // Error is a refusal with a stable type string shaped like Files.com's
@@ -14,7 +16,17 @@ type Error struct {
 	Type    string // Files.com-style type, e.g. "not-found/user-not-found"
 	Title   string // short human title, e.g. "User Not Found"
 	Message string // what happened and what to do next
+	// Fields, when not nil, are the refused fields one by one (Message
+	// joins their messages), so a form can show each message beside its
+	// field; the REST API answers them as "errors". A pointer keeps Error
+	// comparable, which callers rely on to tell that two refusals are the
+	// same.
+	Fields *FieldErrors
 }
+
+// FieldErrors are the refused fields of a request, each with what to put
+// there (see package ssosettings, whose settings errors they are).
+type FieldErrors = ssosettings.FieldErrors
 
 func (e *Error) Error() string {
 	if e.Message != "" {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/fingerprint"
+	"github.com/gatehouse/gatehouse/internal/ssosettings"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -274,6 +275,13 @@ func (s *Service) applySSOStrategyChange(p *store.SSOStrategy, c SSOStrategyChan
 	set(&p.LDAPUsernameField, c.LDAPUsernameField)
 	set(&p.LDAPProvisioningEnabled, c.LDAPProvisioningEnabled)
 	if c.Options != nil {
+		// Keys nothing reads are refused when options are written (a
+		// misspelt key would do nothing), except keys the provider already
+		// had: a stored key a later version stopped reading must not block
+		// rewriting the others.
+		if err := ssosettings.CheckKnownKeys(string(*c.Options), p.Options); err != nil {
+			return SettingsError(err)
+		}
 		p.Options = string(*c.Options)
 	}
 	for field, v := range map[string]struct {
@@ -391,12 +399,11 @@ func checkSSOStrategy(p store.SSOStrategy) error {
 	if !ldapProtocol && p.Provider == "ldap" {
 		return ErrInvalidParams.With("provider ldap needs protocol active_directory or open_ldap")
 	}
-	if p.Protocol == ProtocolOAuth2 {
-		if _, err := ReadOIDCSettings(p.Provider, p.Subdomain, p.Options, false); err != nil {
-			return err
-		}
-	}
-	return nil
+	// Every options key given is checked, whatever the protocol, so a
+	// value no sign-in or sync could use is refused now rather than at
+	// each of them.
+	_, err := ssosettings.Parse(p)
+	return SettingsError(err)
 }
 
 // checkCertFingerprint accepts "" or a SHA-256 fingerprint in any spelling

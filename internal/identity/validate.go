@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/mail"
 	"net/url"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gatehouse/gatehouse/internal/ssosettings"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -137,46 +137,13 @@ func checkURL(field, v string) error {
 
 // checkFetchURL accepts "" or the URL of a document Gatehouse itself
 // downloads and then trusts (SAML metadata, an OpenID issuer or
-// authority): absolute, without credentials, query or fragment, and https.
-// What travels over plain http could be rewritten on the way, and the
-// rewritten copy would decide whose sign-ins are believed. Plain http is
-// accepted for a loopback host only, which is local testing: connections
-// to loopback are refused anyway unless the server runs with
-// --allow-private-outbound. example is a URL of the right shape for the
-// message; query says whether the URL may carry one (Entra's metadata URL
-// names the application in it; an OpenID issuer never has one).
+// authority): https without credentials or fragment; see
+// ssosettings.CheckFetchURL, which the options' URLs are checked with too.
 func checkFetchURL(field, v, example string, query bool) error {
-	if v == "" {
-		return nil
-	}
-	if err := checkText(field, v, maxURLLen, false); err != nil {
-		return err
-	}
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" || u.User != nil || (u.RawQuery != "" || u.ForceQuery) && !query || u.Fragment != "" ||
-		(u.Scheme != "https" && u.Scheme != "http") {
-		what := "without query or fragment"
-		if query {
-			what = "without fragment"
-		}
-		return ErrInvalidParams.With("%s must be an absolute https URL %s, such as %s", field, what, example)
-	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-		return ErrInvalidParams.With("%s must use https, such as %s: what Gatehouse downloads over plain http could be altered "+
-			"on the way, and it decides whose sign-ins are trusted (plain http is accepted only for a loopback address, for local testing)",
-			field, example)
+	if msg := ssosettings.CheckFetchURL(field, v, example, query); msg != "" {
+		return ErrInvalidParams.With("%s", msg)
 	}
 	return nil
-}
-
-// isLoopbackHost says whether host names this machine: localhost or a
-// loopback IP address.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // checkHost accepts "" or a host name or IP address without scheme, port

@@ -53,3 +53,21 @@ func issuerSettings(provider string) string {
 	}
 	return "options." + identity.OptionOIDCIssuerURL + " (the issuer its /.well-known/openid-configuration names)"
 }
+
+// CanStart says whether OpenID Connect provider p's settings are complete
+// enough for a sign-in to start: a client id, and the settings that name
+// its issuer (whose discovery document was read when they were saved).
+// The login page shows a button only for such a provider: a provider
+// saved in steps would otherwise answer its first visitors with an error.
+func CanStart(p store.SSOStrategy) bool {
+	if strings.TrimSpace(p.ClientID) == "" {
+		return false
+	}
+	settings, err := identity.ReadOIDCSettings(p.Provider, p.Subdomain, p.Options, true)
+	if err != nil {
+		return false
+	}
+	_, err = oidc.IssuerFor(connectorKind(p.Provider), settings.TenantID, settings.CloudInstance,
+		settings.Authority, p.Subdomain, settings.IssuerURL)
+	return err == nil
+}

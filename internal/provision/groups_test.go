@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -204,7 +205,7 @@ func TestGroupNamesHelpers(t *testing.T) {
 	if err != nil || got[guid] != "Payroll" {
 		t.Fatalf("%v %v", got, err)
 	}
-	o, _ := readOptions(p.Options)
+	o := readOptionsMust(t, p.Options)
 	if string(o["ldap_user_filter"]) != `"(objectClass=person)"` {
 		t.Fatalf("other options lost: %s", p.Options)
 	}
@@ -224,9 +225,9 @@ func TestGroupNamesHelpers(t *testing.T) {
 	}
 }
 
-func readOptionsMust(t *testing.T, s string) options {
-	o, err := readOptions(s)
-	if err != nil {
+func readOptionsMust(t *testing.T, s string) map[string]json.RawMessage {
+	var o map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &o); err != nil {
 		t.Fatal(err)
 	}
 	return o

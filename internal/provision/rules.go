@@ -166,14 +166,8 @@ func compileRules(p store.SSOStrategy) (*rules, error) {
 		}
 		*l.dst = ps
 	}
-	opts, err := readOptions(p.Options)
-	if err != nil {
-		return nil, err
-	}
-	if r.groupNames, err = opts.groupNames(); err != nil {
-		return nil, err
-	}
-	if r.limit, err = opts.safetyLimit(); err != nil {
+	var err error
+	if r.groupNames, r.limit, err = readSettings(p); err != nil {
 		return nil, err
 	}
 	return r, nil

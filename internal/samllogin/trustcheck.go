@@ -69,3 +69,18 @@ func metadataURLRefusal(url string, err error) error {
 		"Give the URL of the identity provider's federation metadata XML, which names its entity ID, sign-on URL and signing "+
 		"certificate (and check saml_provider_issuer_url if it is set); nothing was changed", signin.Clip(url, 300), signin.Clip(err.Error(), 1000))
 }
+
+// CanStart says whether provider p's trust settings are complete enough
+// for a sign-in to start: a metadata URL (its metadata was fetched when
+// it was saved), pasted metadata, or a certificate fingerprint, issuer and
+// sign-on URL that make an identity provider together. The login page
+// shows a button only for such a provider: a provider saved in steps would
+// otherwise answer its first visitors with an error.
+func CanStart(p store.SSOStrategy) bool {
+	if p.SAMLProviderMetadataURL != "" || p.SAMLProviderMetadataContent != "" {
+		return true
+	}
+	_, err := saml.ManualTrust(p.SAMLProviderCertFingerprint, p.SAMLProviderIssuerURL,
+		p.SAMLProviderSSOTargetURL, p.SAMLProviderSLOTargetURL)
+	return err == nil
+}

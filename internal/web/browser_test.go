@@ -101,6 +101,13 @@ func TestLoginPageRendersFormAndProviders(t *testing.T) {
 	}
 	saml := h.createStrategy("saml", "okta", "Okta", true, true)
 	oauth := h.createStrategy("oauth2", "azure", "Entra ID", true, true)
+	// Only providers whose sign-in can start get a button.
+	fp, issuer, sso := strings.Repeat("AB:", 31)+"AB", "https://idp.example.test/okta", "https://idp.example.test/sso"
+	if _, err := h.svc.UpdateSSOStrategy(h.ctx, identity.SystemActor, h.site.ID, saml.ID, identity.SSOStrategyChange{
+		SAMLProviderCertFingerprint: &fp, SAMLProviderIssuerURL: &issuer, SAMLProviderSSOTargetURL: &sso}); err != nil {
+		t.Fatal(err)
+	}
+	completeOIDC(t, h, oauth.ID)
 	for id, logo := range map[int64]string{saml.ID: "https://cdn.example.com/okta.png", oauth.ID: "http://cdn.example.com/entra.png"} {
 		if _, err := h.svc.UpdateSSOStrategy(h.ctx, identity.SystemActor, h.site.ID, id, identity.SSOStrategyChange{LogoURL: &logo}); err != nil {
 			t.Fatal(err)

@@ -47,6 +47,9 @@ type errorBody struct {
 	HTTPCode int    `json:"http-code"`
 	Type     string `json:"type"`
 	Title    string `json:"title"`
+	// Errors are the refused fields one by one, when the refusal names
+	// them (a provider's settings): a form shows each beside its field.
+	Errors identity.FieldErrors `json:"errors,omitempty"`
 }
 
 // writeError answers with err: JSON under the API prefix, a page elsewhere.
@@ -91,7 +94,11 @@ func writeJSONError(w http.ResponseWriter, e *identity.Error) {
 	if msg == "" {
 		msg = e.Title // Files.com's SDKs treat an empty "error" as no error
 	}
-	writeJSON(w, e.Status, errorBody{Error: msg, HTTPCode: e.Status, Type: e.Type, Title: e.Title})
+	body := errorBody{Error: msg, HTTPCode: e.Status, Type: e.Type, Title: e.Title}
+	if e.Fields != nil {
+		body.Errors = *e.Fields
+	}
+	writeJSON(w, e.Status, body)
 }
 
 // writeJSON writes v with status.

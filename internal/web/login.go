@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/oidclogin"
+	"github.com/gatehouse/gatehouse/internal/samllogin"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -42,8 +44,8 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, pc *pageCal
 		HelpText: pc.site.LoginHelpText, SSOButtons: buttons})
 }
 
-// ssoButtons lists the enabled providers shown on the login page, each
-// linking to its protocol's sign-in start.
+// ssoButtons lists the enabled providers shown on the login page whose
+// sign-in can start, each linking to its protocol's sign-in start.
 func (s *server) ssoButtons(r *http.Request, site store.Site) ([]ssoButton, error) {
 	var out []ssoButton
 	opts := store.ListOptions{Limit: 200}
@@ -68,11 +70,19 @@ func buttonFor(st store.SSOStrategy) (ssoButton, bool) {
 	if !st.Enabled || !st.DisplayOnLoginPage {
 		return ssoButton{}, false
 	}
+	// A provider whose trust settings are not complete yet (it is being
+	// set up in steps) gets no button: its sign-in could not start.
 	var start string
 	switch st.Protocol {
-	case "saml":
+	case identity.ProtocolSAML:
+		if !samllogin.CanStart(st) {
+			return ssoButton{}, false
+		}
 		start = "/saml/login"
-	case "oauth2":
+	case identity.ProtocolOAuth2:
+		if !oidclogin.CanStart(st) {
+			return ssoButton{}, false
+		}
 		start = "/oauth/login"
 	default:
 		return ssoButton{}, false // directory providers sign in through the password form
