@@ -268,20 +268,28 @@ func (c *Console) providerDelete(w http.ResponseWriter, r *http.Request, call *C
 	seeOther(w, r, Prefix+"/providers?saved=deleted")
 }
 
-// refusalInto puts a refusal next to the field it names, else at the top
-// of the form.
+// refusalInto puts a refusal next to the fields it names (the service
+// names them one by one for settings; otherwise the first field its
+// message mentions), and its message at the top of the form.
 func refusalInto(v *view, err error) {
 	e := identity.AsError(err)
 	msg := e.Message
 	if msg == "" {
 		msg = e.Title
 	}
-	if field := fieldOf(msg); field != "" {
-		v.Fields = map[string]string{field: msg}
+	v.Error = msg
+	if e.Fields != nil && len(*e.Fields) > 0 {
+		v.Fields = map[string]string{}
+		for _, f := range *e.Fields {
+			v.Fields[strings.TrimPrefix(f.Field, "options.")] = f.Message
+		}
 		v.Error = "Nothing was saved: " + msg
 		return
 	}
-	v.Error = msg
+	if field := fieldOf(msg); field != "" {
+		v.Fields = map[string]string{field: msg}
+		v.Error = "Nothing was saved: " + msg
+	}
 }
 
 // trustOf is the SAML trust method a provider uses now.
