@@ -76,6 +76,7 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 		Uploads:         uploads,
 		URLSigner:       a.urlSigner,
 		LDAPSync:        ldapSync,
+		Notifier:        a.Notifier,
 		SignIn:          a.signin,
 		SAML:            sso,
 		OIDC:            oidcLogin,

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
@@ -52,8 +53,13 @@ type Options struct {
 	LDAPSync *ldapsync.Service
 	// Provision previews what a provider's provisioning would change.
 	Provision *provision.Engine
-	// SCIMTenantURL is the SCIM base URL the server answers on.
+	// SCIMTenantURL is the SCIM base URL the server answers on, and
+	// BaseURL where people reach the server.
 	SCIMTenantURL string
+	BaseURL       string
+	// Notifier sends the site settings' test alert (nil or events.Discard:
+	// no mail server).
+	Notifier events.Notifier
 	Logger        *slog.Logger
 	Clock         func() time.Time
 }
@@ -66,6 +72,8 @@ type Console struct {
 	ldapSync  *ldapsync.Service
 	provision *provision.Engine
 	scimURL   string
+	baseURL   string
+	notifier  events.Notifier
 	log       *slog.Logger
 	now       func() time.Time
 	pages     map[string]*template.Template
@@ -77,7 +85,7 @@ func New(o Options) (*Console, error) {
 		return nil, errors.New("console: Options.Service is required")
 	}
 	c := &Console{svc: o.Service, saml: o.SAML, oidc: o.OIDC, ldapSync: o.LDAPSync, provision: o.Provision,
-		scimURL: o.SCIMTenantURL, log: o.Logger, now: o.Clock}
+		scimURL: o.SCIMTenantURL, baseURL: o.BaseURL, notifier: o.Notifier, log: o.Logger, now: o.Clock}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -136,6 +144,9 @@ func (c *Console) Routes() []Route {
 		{Method: "POST", Pattern: p + "/providers/{id}/scim", Page: c.scimCredentials, Fresh: true},
 		{Method: "POST", Pattern: p + "/providers/{id}/ldap-test", Page: c.ldapTest},
 		{Method: "POST", Pattern: p + "/providers/{id}/sync", Page: c.ldapSyncNow},
+		{Method: "GET", Pattern: p + "/settings", Page: c.settings},
+		{Method: "POST", Pattern: p + "/settings", Page: c.settingsUpdate},
+		{Method: "POST", Pattern: p + "/settings/test-alert", Page: c.testAlert},
 		{Method: "GET", Pattern: p + "/logs", Plain: redirectTo(p + "/logs/sso")},
 		{Method: "GET", Pattern: p + "/logs/{log}", Page: c.logs},
 		{Method: "GET", Pattern: p + "/logs/{log}/{id}", Page: c.logEntry},
@@ -150,7 +161,7 @@ var assetFS embed.FS
 
 // pageNames are the pages, each parsed with the layout.
 var pageNames = []string{"overview", "providers", "provider_kinds", "provider_form", "provider", "secret",
-	"ldap_test", "sync_result", "logs", "log_entry", "error"}
+	"ldap_test", "sync_result", "logs", "log_entry", "settings", "error"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/console"
+	"github.com/gatehouse/gatehouse/internal/events"
+	"github.com/gatehouse/gatehouse/internal/events/smtptest"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -303,5 +305,58 @@ func TestConsolePreviewsAChangeBeforeSaving(t *testing.T) {
 	if saved.ProvisionGroupRequired != "Eng*" || !strings.Contains(saved.Options, `"group_names":{"g1":"Engineering"}`) ||
 		strings.Contains(saved.Options, "deprovision_limit_percent") {
 		t.Fatalf("after saving: required %q, options %s", saved.ProvisionGroupRequired, saved.Options)
+	}
+}
+
+// TestConsoleSiteSettings: the settings page saves what the identity core
+// accepts, refuses numbers out of range beside their field, and sends a
+// test alert through a real SMTP server (aiosmtpd) to the admins who get
+// alerts.
+func TestConsoleSiteSettings(t *testing.T) {
+	mail := smtptest.Start(t)
+	h := newHarnessHooked(t, harnessHooks{notifier: func(st store.Store) events.Notifier {
+		m, err := events.NewMailer(events.MailerOptions{URL: "smtp://" + mail.Addr, From: "gatehouse@example.test"}, st, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}})
+	b := adminBrowser(t, h, "ada")
+	token := b.csrf("/admin/settings")
+	// No admin asked for alerts yet: the test alert says what to do.
+	if p := b.do("POST", "/admin/settings/test-alert", url.Values{"csrf_token": {token}}); p.status != http.StatusConflict || !strings.Contains(p.body, "No site admin gets alerts") {
+		t.Fatalf("a test alert nobody would get: %d", p.status)
+	}
+	ada, _ := h.svc.GetUserByUsername(h.ctx, h.site.ID, "ada")
+	email, yes := "ada@example.test", true
+	if _, err := h.svc.UpdateUser(h.ctx, identity.SystemActor, h.site.ID, ada.ID, identity.UserChange{Email: &email, NotifyOnAllSSOFailures: &yes}, false); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"csrf_token": {token}, "name": {"Contoso Files"}, "login_help_text": {"Call 555-0100"},
+		"session_expiry_minutes": {"120"}, "password_min_length": {"12"}, "user_lockout": {"on"}, "user_lockout_tries": {"5"},
+		"user_lockout_within": {"6"}, "user_lockout_lock_period": {"1"}, "event_retention_days": {"30"}, "non_sso_users_allowed": {"on"}}
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("event_retention_days", "-1")
+	if p := b.do("POST", "/admin/settings", bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, "from 1 to 3650") {
+		t.Fatalf("a retention of -1 day: %d", p.status)
+	}
+	if site, _ := h.svc.GetSite(h.ctx, h.site.ID); site.Name == "Contoso Files" {
+		t.Fatal("a refused form saved the site name")
+	}
+	expectRedirect(t, b.do("POST", "/admin/settings", form), "/admin/settings?done=saved")
+	site, _ := h.svc.GetSite(h.ctx, h.site.ID)
+	if site.Name != "Contoso Files" || site.EventRetentionDays != 30 || site.SessionExpiryMinutes != 120 || site.NonSSOGroupsAllowed {
+		t.Fatalf("saved site: %+v", site)
+	}
+	expectRedirect(t, b.do("POST", "/admin/settings/test-alert", url.Values{"csrf_token": {token}}), "/admin/settings?done=sent")
+	msgs := mail.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Subject(t), "Test alert from Contoso Files") {
+		t.Fatalf("the test alert: %d messages", len(msgs))
+	}
+	if p := b.do("GET", "/admin/settings", nil); !strings.Contains(p.body, "ada &lt;ada@example.test&gt;") {
+		t.Errorf("the alert recipients are not listed")
 	}
 }

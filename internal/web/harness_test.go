@@ -95,6 +95,7 @@ func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Opt
 type harnessHooks struct {
 	identity func(store.Store, *identity.Options)
 	sso      []func(*signin.Options) // the sign-in core's, for SAML and OpenID Connect
+	notifier func(store.Store) events.Notifier // the console's test alerts
 }
 
 // newHarnessHooked is newHarness with every hook.
@@ -146,7 +147,11 @@ func newHarnessHooked(t *testing.T, hooks harnessHooks) *harness {
 	if h.files, err = vfs.New(filepath.Join(t.TempDir(), "files"), st); err != nil {
 		t.Fatalf("file storage: %v", err)
 	}
-	handler, err = New(Options{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now,
+	var notifier events.Notifier
+	if hooks.notifier != nil {
+		notifier = hooks.notifier(st)
+	}
+	handler, err = New(Options{Service: h.svc, BaseURL: h.srv.URL, SiteDomain: "example.test", Logger: logger, Clock: h.clock.Now, Notifier: notifier,
 		Provision: h.provision, SignIn: h.signin, SAML: h.saml, OIDC: h.oidc, Files: h.files,
 		Uploads: multipart.New(multipart.Options{Store: st, Staging: h.files, Clock: h.clock.Now, Logger: logger})})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/clientaddr"
 	"github.com/gatehouse/gatehouse/internal/console"
+	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
@@ -101,6 +102,8 @@ type Options struct {
 	// ClientAddr finds the address a request came from; the zero value
 	// takes the TCP peer (no proxy trusted).
 	ClientAddr clientaddr.Resolver
+	// Notifier sends the console's test alert; nil: no mail server.
+	Notifier events.Notifier
 }
 
 // defaultBodyIdleTimeout is how long a request body may send nothing when
@@ -247,7 +250,7 @@ func newServer(cfg Options) (*server, error) {
 	s.bodies.limit = maxBufferedBytes
 	s.bodyTime = smallBodyTime
 	if s.console, err = console.New(console.Options{Service: s.svc, SAML: s.saml, OIDC: s.oidc, LDAPSync: s.ldapSync,
-		Provision: s.provision, SCIMTenantURL: s.scimTenantURL(), Logger: s.log, Clock: s.now}); err != nil {
+		Provision: s.provision, SCIMTenantURL: s.scimTenantURL(), BaseURL: s.baseURL, Notifier: cfg.Notifier, Logger: s.log, Clock: s.now}); err != nil {
 		return nil, err
 	}
 	s.multiUploads, s.uriSigner = cfg.Uploads, &presigner{Signer: cfg.URLSigner}
