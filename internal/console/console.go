@@ -60,8 +60,8 @@ type Options struct {
 	// Notifier sends the site settings' test alert (nil or events.Discard:
 	// no mail server).
 	Notifier events.Notifier
-	Logger        *slog.Logger
-	Clock         func() time.Time
+	Logger   *slog.Logger
+	Clock    func() time.Time
 }
 
 // Console serves the console's pages.

@@ -66,7 +66,7 @@ func (c *Console) showSettings(w http.ResponseWriter, r *http.Request, call *Cal
 			"session_expiry_minutes": strconv.Itoa(site.SessionExpiryMinutes), "password_min_length": strconv.Itoa(site.PasswordMinLength),
 			"user_lockout": b(site.UserLockout), "user_lockout_tries": strconv.Itoa(site.UserLockoutTries),
 			"user_lockout_within": strconv.Itoa(site.UserLockoutWithin), "user_lockout_lock_period": strconv.Itoa(site.UserLockoutLockPeriod),
-			"event_retention_days": strconv.Itoa(site.EventRetentionDays),
+			"event_retention_days":  strconv.Itoa(site.EventRetentionDays),
 			"non_sso_users_allowed": b(site.NonSSOUsersAllowed), "non_sso_groups_allowed": b(site.NonSSOGroupsAllowed)}
 	}
 	v.Title, v.Section, v.Data, v.Form = "Site settings", "settings", pg, form

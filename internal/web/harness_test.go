@@ -94,7 +94,7 @@ func newHarnessWith(t *testing.T, adjustIdentity func(store.Store, *identity.Opt
 // harnessHooks adjust the services' options before they are made.
 type harnessHooks struct {
 	identity func(store.Store, *identity.Options)
-	sso      []func(*signin.Options) // the sign-in core's, for SAML and OpenID Connect
+	sso      []func(*signin.Options)           // the sign-in core's, for SAML and OpenID Connect
 	notifier func(store.Store) events.Notifier // the console's test alerts
 }
 
