@@ -136,6 +136,8 @@ try {
   await page.click('main table tbody tr >> nth=0 >> a');
   await check(page, 'console-log-entry');
   seen.logEntry = (await text(page)).slice(0, 600);
+  await page.goto(base + '/admin/settings');
+  await check(page, 'console-settings');
   await page.goto(base + '/admin/providers');
   await check(page, 'console-providers');
   seen.providersRow = await page.$eval('main table tbody tr', (tr) => tr.textContent.replace(/\s+/g, ' ').trim());
