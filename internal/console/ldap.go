@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
+	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // ErrNoDirectory refuses Test connection and Sync now where no directory
@@ -25,13 +26,20 @@ type ldapTestPage struct {
 	Report     *ldapsync.TestReport
 }
 
-func (c *Console) ldapTest(w http.ResponseWriter, r *http.Request, call *Call) {
+// directory is the provider a directory page is about, when the server
+// reads directories; otherwise the refusal is answered and ok is false.
+func (c *Console) directory(w http.ResponseWriter, r *http.Request, call *Call) (store.SSOStrategy, bool) {
 	p, ok := c.provider(w, r, call)
-	if !ok {
-		return
-	}
-	if c.ldapSync == nil {
+	if ok && c.ldapSync == nil {
 		c.fail(w, r, call, ErrNoDirectory)
+		return p, false
+	}
+	return p, ok
+}
+
+func (c *Console) ldapTest(w http.ResponseWriter, r *http.Request, call *Call) {
+	p, ok := c.directory(w, r, call)
+	if !ok {
 		return
 	}
 	sample := r.PostForm.Get("sample_user")
@@ -52,12 +60,8 @@ type syncPage struct {
 }
 
 func (c *Console) ldapSyncNow(w http.ResponseWriter, r *http.Request, call *Call) {
-	p, ok := c.provider(w, r, call)
+	p, ok := c.directory(w, r, call)
 	if !ok {
-		return
-	}
-	if c.ldapSync == nil {
-		c.fail(w, r, call, ErrNoDirectory)
 		return
 	}
 	// The run goes on if the browser leaves: a sync cut off half-way

@@ -76,10 +76,5 @@ func (e *Engine) PreviewSettings(ctx context.Context, p store.SSOStrategy) (*Pla
 	if err != nil {
 		return nil, err
 	}
-	plan, _, err := e.plan(ctx, p, r, snap)
-	if err != nil {
-		return nil, err
-	}
-	plan.describeChanges()
-	return plan, nil
+	return e.preview(ctx, p, r, snap)
 }

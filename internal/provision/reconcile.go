@@ -29,6 +29,12 @@ func (e *Engine) Preview(ctx context.Context, siteID, providerID int64, snap Sna
 	if err != nil {
 		return nil, err
 	}
+	return e.preview(ctx, p, r, snap)
+}
+
+// preview plans snap under provider p's rules r and describes each
+// change, writing nothing.
+func (e *Engine) preview(ctx context.Context, p store.SSOStrategy, r *rules, snap Snapshot) (*Plan, error) {
 	plan, _, err := e.plan(ctx, p, r, snap)
 	if err != nil {
 		return nil, err

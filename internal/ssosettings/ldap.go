@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/connector/ldap"
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -179,7 +180,7 @@ func parseLDAPAttributes(c *collector, obj object, dst *LDAPAttributes) {
 			continue
 		}
 		v = string(bytes.TrimSpace([]byte(v)))
-		if v != "" && !IsLDAPAttributeName(v) {
+		if v != "" && !ldap.IsAttributeName(v) {
 			c.add(field(key), "options.%s %q is not an LDAP attribute name; give one such as mail, objectGUID or entryUUID (letters, digits and hyphens, or an OID)",
 				key, clip(v))
 			continue

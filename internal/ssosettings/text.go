@@ -88,24 +88,3 @@ func isLoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
-
-// IsLDAPAttributeName accepts an RFC 4512 descr (sAMAccountName, mail) or
-// numeric OID, at most 128 characters, without options after ';': the
-// names come from settings, and the connector refuses anything else.
-func IsLDAPAttributeName(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case (r >= '0' && r <= '9') || r == '-' || r == '.':
-			if i == 0 && r == '-' {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return true
-}

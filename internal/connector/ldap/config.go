@@ -192,7 +192,7 @@ func (c Config) validate() error {
 		"given name attribute": c.Attributes.GivenName, "surname attribute": c.Attributes.Surname,
 		"display name attribute": c.Attributes.DisplayName, "immutable id attribute": c.Attributes.ImmutableID,
 		"group name attribute": c.Attributes.GroupName, "member attribute": c.Attributes.Member} {
-		if !isAttributeName(v) {
+		if !IsAttributeName(v) {
 			return configErrorf("the %s %q is not an LDAP attribute name", name, v)
 		}
 	}
@@ -210,9 +210,11 @@ func (c Config) validate() error {
 	return nil
 }
 
-// isAttributeName accepts an RFC 4512 descr or numeric OID, with options
-// after ';' refused: attribute names come from settings, not from users.
-func isAttributeName(s string) bool {
+// IsAttributeName accepts an RFC 4512 descr (sAMAccountName, mail) or
+// numeric OID, at most 128 characters, with options after ';' refused:
+// attribute names come from settings, not from users. Saving a provider
+// checks its attribute names with it too (package ssosettings).
+func IsAttributeName(s string) bool {
 	if s == "" || len(s) > 128 {
 		return false
 	}
