@@ -17,7 +17,7 @@ import (
 func providersCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "providers", Short: "SSO providers (SAML, OpenID Connect, LDAP, SCIM)"}
 	cmd.AddCommand(providersListCmd(), providersShowCmd(), providersPreviewCmd(), providersGroupNamesCmd(),
-		providersSCIMTokenCmd(), providersSCIMBasicCmd(), providersSyncCmd(), providersTestCmd(), providersIdPInitiatedCmd())
+		providersSCIMTokenCmd(), providersSCIMBasicCmd(), providersSyncCmd(), providersTestCmd(), providersIdPInitiatedCmd(), providersEnabledCmd())
 	return cmd
 }
 

@@ -16,7 +16,7 @@ import (
 
 func usersCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "users", Short: "List, create, update and delete users"}
-	cmd.AddCommand(usersListCmd(), usersCreateCmd(), usersUpdateCmd(), usersDeleteCmd(), usersUnlockCmd())
+	cmd.AddCommand(usersListCmd(), usersCreateCmd(), usersUpdateCmd(), usersDeleteCmd(), usersUnlockCmd(), usersMigrateCmd())
 	return cmd
 }
 

@@ -130,6 +130,7 @@ func (s *server) routes() []route {
 		apiRoute("POST", "/sso_strategies/{id}/scim_token", admin, s.generateSCIMToken),
 		apiRoute("POST", "/sso_strategies/{id}/scim_basic", admin, s.generateSCIMBasic),
 		apiRoute("GET", "/sso_strategies/{id}/preview", admin, s.previewSSOStrategy),
+		apiRoute("POST", "/sso_strategies/{id}/migrate_users", admin, s.migrateUsers),
 
 		apiRoute("GET", "/sso_events", admin, s.listSSOEvents),
 		apiRoute("GET", "/sso_events/{id}", admin, s.showSSOEvent),
