@@ -144,6 +144,9 @@ func (c *Console) Routes() []Route {
 		{Method: "POST", Pattern: p + "/providers/{id}/scim", Page: c.scimCredentials, Fresh: true},
 		{Method: "POST", Pattern: p + "/providers/{id}/ldap-test", Page: c.ldapTest},
 		{Method: "POST", Pattern: p + "/providers/{id}/sync", Page: c.ldapSyncNow},
+		{Method: "GET", Pattern: p + "/migrate", Page: c.migrate},
+		{Method: "POST", Pattern: p + "/migrate", Page: c.migrateRun, Fresh: true},
+		{Method: "POST", Pattern: p + "/migrate/disable-source", Page: c.migrateDisableSource, Fresh: true},
 		{Method: "GET", Pattern: p + "/settings", Page: c.settings},
 		{Method: "POST", Pattern: p + "/settings", Page: c.settingsUpdate},
 		{Method: "POST", Pattern: p + "/settings/test-alert", Page: c.testAlert},
@@ -161,7 +164,7 @@ var assetFS embed.FS
 
 // pageNames are the pages, each parsed with the layout.
 var pageNames = []string{"overview", "providers", "provider_kinds", "provider_form", "provider", "secret",
-	"ldap_test", "sync_result", "logs", "log_entry", "settings", "error"}
+	"ldap_test", "sync_result", "logs", "log_entry", "settings", "migrate", "error"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}

@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -358,5 +359,63 @@ func TestConsoleSiteSettings(t *testing.T) {
 	}
 	if p := b.do("GET", "/admin/settings", nil); !strings.Contains(p.body, "ada &lt;ada@example.test&gt;") {
 		t.Errorf("the alert recipients are not listed")
+	}
+}
+
+// TestConsoleMigrationWizard moves 120 directory accounts to a SAML
+// provider through the wizard: a dry run first (nothing moves, the ones
+// without a key are named), one person, then batches of 100 until none is
+// left, and the old provider turned off.
+func TestConsoleMigrationWizard(t *testing.T) {
+	h := newHarness(t)
+	dir := h.createStrategy("active_directory", "ldap", "Corp AD", true, false)
+	saml := h.createStrategy("saml", "azure", "Entra", true, true)
+	method, yes := store.AuthSSO, true
+	for i := range 120 {
+		name := "person" + strconv.Itoa(i)
+		if _, err := h.svc.CreateUser(h.ctx, identity.SystemActor, h.site.ID, identity.UserChange{Username: &name,
+			AuthenticationMethod: &method, SSOStrategyID: &dir.ID, SFTPPermission: &yes}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := adminBrowser(t, h, "root")
+	token := b.csrf("/admin/migrate")
+	form := func(action string, kv ...string) url.Values {
+		v := url.Values{"csrf_token": {token}, "from": {itoa(dir.ID)}, "to": {itoa(saml.ID)}, "action": {action}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	p := b.do("POST", "/admin/migrate", form("dry-run"))
+	if p.status != http.StatusOK || !strings.Contains(p.body, "120 users would move") || !strings.Contains(p.body, "needs an SSH key for SFTP") {
+		t.Fatalf("dry run: %d %s", p.status, p.body)
+	}
+	if n, _ := h.svc.CountProviderUsers(h.ctx, h.site.ID, dir.ID); n != 120 {
+		t.Fatalf("the dry run moved users: %d left", n)
+	}
+	if p := b.do("POST", "/admin/migrate", form("one", "one", "nobody")); p.status != http.StatusNotFound {
+		t.Fatalf("moving an unknown person: %d", p.status)
+	}
+	p = b.do("POST", "/admin/migrate", form("one", "one", "person7"))
+	if p.status != http.StatusOK || !strings.Contains(p.body, "/saml/login?sso_strategy_id="+itoa(saml.ID)) {
+		t.Fatalf("one person: %d %s", p.status, p.body)
+	}
+	p = b.do("POST", "/admin/migrate", form("move"))
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Moved 100 of 119") || !strings.Contains(p.body, "data-autosubmit") {
+		t.Fatalf("first batch: %d %s", p.status, p.body)
+	}
+	p = b.do("POST", "/admin/migrate", form("move", "done", "100", "total", "119"))
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Moved 119 of 119") || strings.Contains(p.body, "data-autosubmit") ||
+		!strings.Contains(p.body, "Turn off Corp AD") {
+		t.Fatalf("last batch: %d %s", p.status, p.body)
+	}
+	if n, _ := h.svc.CountProviderUsers(h.ctx, h.site.ID, saml.ID); n != 120 {
+		t.Fatalf("%d users on the SAML provider", n)
+	}
+	expectRedirect(t, b.do("POST", "/admin/migrate/disable-source", url.Values{"csrf_token": {token}, "from": {itoa(dir.ID)}}),
+		"/admin/providers/"+itoa(dir.ID)+"?saved=updated")
+	if p, _ := h.svc.GetSSOStrategy(h.ctx, h.site.ID, dir.ID); p.Enabled {
+		t.Fatal("the old provider is still on")
 	}
 }

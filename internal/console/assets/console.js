@@ -29,3 +29,10 @@ document.addEventListener("click", async (ev) => {
     ev.preventDefault();
   }
 });
+
+// A form marked data-autosubmit (the migration wizard's next batch) is
+// sent by itself a moment after the page shows.
+window.addEventListener("load", () => {
+  const next = document.querySelector("form[data-autosubmit]");
+  if (next) setTimeout(() => next.requestSubmit(), 500);
+});
