@@ -81,6 +81,7 @@ bench: build peers
 	$(GO) test -run '^$$' -bench 'BenchmarkCreateUsers' -benchtime 1x -count 3 -timeout 30m ./internal/scim/
 	$(GO) test -run '^$$' -bench 'BenchmarkFilterUserName100k' -benchtime 2000x -count 3 -timeout 30m ./internal/scim/
 	$(GO) test -run '^$$' -bench 'BenchmarkPatch1000Members' -benchtime 20x -count 3 -timeout 30m ./internal/scim/
+	$(GO) test -run '^$$' -bench BenchmarkLogsPage -benchtime 700x -timeout 60m ./internal/console/
 	$(GO) run ./cmd/gatehouse-bench --binary bin/gatehouse
 	$(GO) test -run '^$$' -bench 'BenchmarkFilesComGoSDK1GiB|BenchmarkRcloneFilescomVsWebDAV' -benchtime 3x -timeout 60m ./internal/e2e/
 
