@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -417,5 +419,60 @@ func TestConsoleMigrationWizard(t *testing.T) {
 		"/admin/providers/"+itoa(dir.ID)+"?saved=updated")
 	if p, _ := h.svc.GetSSOStrategy(h.ctx, h.site.ID, dir.ID); p.Enabled {
 		t.Fatal("the old provider is still on")
+	}
+}
+
+// TestConsoleLogs: the SSO log filters by provider, user, type and
+// status, pages newest first without repeating or skipping an entry, and
+// refuses a date that is not one beside its field.
+func TestConsoleLogs(t *testing.T) {
+	h := newHarness(t)
+	p := h.createStrategy("saml", "azure", "Entra", true, true)
+	for i := range 120 {
+		status := store.EventSuccess
+		if i%10 == 0 {
+			status = store.EventFailure
+		}
+		e := store.SSOEvent{SiteID: h.site.ID, EventType: "saml_login", Status: status, Username: "user" + strconv.Itoa(i%3),
+			ProviderLabel: "Entra", SSOStrategyID: p.ID, CreatedAt: h.clock.Now()}
+		if err := h.st.CreateSSOEvent(h.ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := adminBrowser(t, h, "root")
+	rows := func(body string) int { return strings.Count(body, `<a href="/admin/logs/sso/`) }
+	first := b.do("GET", "/admin/logs/sso?provider="+itoa(p.ID), nil)
+	if first.status != http.StatusOK || rows(first.body) != 50 || !strings.Contains(first.body, "Older entries") {
+		t.Fatalf("first page: %d, %d rows", first.status, rows(first.body))
+	}
+	seen := map[string]bool{}
+	next := "/admin/logs/sso?provider=" + itoa(p.ID)
+	for next != "" {
+		pg := b.do("GET", next, nil)
+		for _, m := range regexp.MustCompile(`/admin/logs/sso/(\d+)"`).FindAllStringSubmatch(pg.body, -1) {
+			if seen[m[1]] {
+				t.Fatalf("entry %s shown twice", m[1])
+			}
+			seen[m[1]] = true
+		}
+		next = ""
+		if m := regexp.MustCompile(`href="(/admin/logs/sso\?[^"]*before=[^"]*)">Older entries`).FindStringSubmatch(pg.body); m != nil {
+			next = html.UnescapeString(m[1])
+		}
+	}
+	if len(seen) != 120 {
+		t.Fatalf("paging showed %d of 120 entries", len(seen))
+	}
+	if p := b.do("GET", "/admin/logs/sso?status=failure&username=user0", nil); rows(p.body) != 4 {
+		t.Errorf("failures of user0: %d rows, want 4", rows(p.body))
+	}
+	if p := b.do("GET", "/admin/logs/sso?from=yesterday", nil); p.status != http.StatusBadRequest || !strings.Contains(p.body, "a date (YYYY-MM-DD)") {
+		t.Errorf("a date that is not one: %d", p.status)
+	}
+	if p := b.do("GET", "/admin/logs/sso?provider=x", nil); p.status != http.StatusBadRequest {
+		t.Errorf("a provider that is not an id: %d", p.status)
+	}
+	if p := b.do("GET", "/admin/logs/sso?live=1", nil); !strings.Contains(p.body, `http-equiv="refresh"`) {
+		t.Error("the live tail does not reload itself")
 	}
 }
