@@ -1,0 +1,22 @@
+-- The admin console's user list: filtered by authentication method or by
+-- lock-out, and sorted by name, last sign-in or creation, one page at a
+-- time after the previous page's last row (keyset paging). Each index
+-- starts with the site and ends with the id, the tie-breaker of every
+-- sorted page, so a page is a range read of at most a page of rows even
+-- on a site of 100,000 users. The time columns sort NULL first, as the
+-- keyset's ORDER BY does ascending (and, read backwards, NULL last
+-- descending).
+
+-- +goose Up
+CREATE INDEX users_site_auth_method ON users (site_id, authentication_method, id);
+CREATE INDEX users_site_lockout ON users (site_id, lockout_expires);
+CREATE INDEX users_site_name ON users (site_id, name_key, id);
+CREATE INDEX users_site_last_login ON users (site_id, last_login_at NULLS FIRST, id);
+CREATE INDEX users_site_created ON users (site_id, created_at NULLS FIRST, id);
+
+-- +goose Down
+DROP INDEX users_site_created;
+DROP INDEX users_site_last_login;
+DROP INDEX users_site_name;
+DROP INDEX users_site_lockout;
+DROP INDEX users_site_auth_method;
