@@ -6,8 +6,18 @@
 -- on a site of 100,000 users. The time columns sort NULL first, as the
 -- keyset's ORDER BY does ascending (and, read backwards, NULL last
 -- descending).
+--
+-- The users' lower-cased key columns compare bytewise (collation "C"), as
+-- SQLite's do: a search for the start of a username, e-mail or name is
+-- then a range of each column's index (a LIKE in the database's locale
+-- reads every row), and both engines sort these columns the same way.
+-- Equality, which the unique username index enforces, is the same in
+-- every deterministic collation.
 
 -- +goose Up
+ALTER TABLE users ALTER COLUMN username_key TYPE TEXT COLLATE "C";
+ALTER TABLE users ALTER COLUMN email_key TYPE TEXT COLLATE "C";
+ALTER TABLE users ALTER COLUMN name_key TYPE TEXT COLLATE "C";
 CREATE INDEX users_site_auth_method ON users (site_id, authentication_method, id);
 CREATE INDEX users_site_lockout ON users (site_id, lockout_expires);
 CREATE INDEX users_site_name ON users (site_id, name_key, id);
@@ -20,3 +30,6 @@ DROP INDEX users_site_last_login;
 DROP INDEX users_site_name;
 DROP INDEX users_site_lockout;
 DROP INDEX users_site_auth_method;
+ALTER TABLE users ALTER COLUMN name_key TYPE TEXT COLLATE "default";
+ALTER TABLE users ALTER COLUMN email_key TYPE TEXT COLLATE "default";
+ALTER TABLE users ALTER COLUMN username_key TYPE TEXT COLLATE "default";

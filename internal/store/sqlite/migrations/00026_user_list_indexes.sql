@@ -4,7 +4,10 @@
 -- starts with the site and ends with the id, the tie-breaker of every
 -- sorted page, so a page is a range read of at most a page of rows even
 -- on a site of 100,000 users. (SQLite sorts NULL first ascending, as the
--- keyset expects; PostgreSQL's indexes say so explicitly.)
+-- keyset expects; PostgreSQL's indexes say so explicitly.) A search for
+-- the start of a username, e-mail or name is a range of each key
+-- column's index: they compare bytewise (BINARY), as PostgreSQL's do from
+-- this migration on.
 
 -- +goose Up
 CREATE INDEX users_site_auth_method ON users (site_id, authentication_method, id);
