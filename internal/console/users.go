@@ -81,6 +81,12 @@ func yesNo(v string) string {
 	return ""
 }
 
+// Filtered reports whether a filter or an order other than the default
+// is in use, which opens the filters on the page.
+func (f userFilters) Filtered() bool {
+	return f.Method != "" || f.Provider != 0 || f.Admin != "" || f.Disabled != "" || f.Locked || f.Sort != "username" || f.Desc
+}
+
 // query is the filters as a query string, without a cursor: the list's
 // address, which its cursors are bound to.
 func (f userFilters) query() url.Values {
