@@ -47,6 +47,8 @@ func BenchmarkConsoleUsers(b *testing.B) {
 				{"filter-sso", "/admin/users?method=sso"},
 				{"filter-locked", "/admin/users?locked=yes"},
 				{"filter-rare", "/admin/users?method=email_signup"},
+				{"filter-admin", "/admin/users?admin=yes"},
+				{"filter-disabled", "/admin/users?disabled=yes"},
 			} {
 				b.Run(c.name, func(b *testing.B) {
 					times := make([]time.Duration, 0, b.N)
