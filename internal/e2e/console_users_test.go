@@ -11,13 +11,13 @@ import (
 	"testing"
 )
 
-// TestConsoleUsersBrowser drives the admin console's Users pages in a real
+// TestBrowserConsoleUsers drives the admin console's Users pages in a real
 // Chromium: the list, a search, a user's page, setting the user's
 // authentication method to SSO with a provider, and the lock-out guard's
 // refusal for the last site admin who signs in with a password. Each page
 // must have no serious or critical axe-core violation and fit 375 px.
-// Screenshots go to $GATEHOUSE_SCREENSHOTS when set.
-func TestConsoleUsersBrowser(t *testing.T) {
+// Screenshots go to $GATEHOUSE_SCREENSHOTS when set (make screenshots).
+func TestBrowserConsoleUsers(t *testing.T) {
 	node, chromium := requireBrowser(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, "--data-dir", dir)
@@ -52,16 +52,7 @@ func TestConsoleUsersBrowser(t *testing.T) {
 		t.Fatalf("create group: %d", code)
 	}
 
-	shots := os.Getenv("GATEHOUSE_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if abs, err := filepath.Abs(shots); err == nil {
-		shots = abs // the script runs in the browser directory
-	}
-	cmd := exec.Command(node, "console-users.mjs", s.Base, admin, password, "al", "alice", "Okta", shots)
+	cmd := exec.Command(node, "console-users.mjs", s.Base, admin, password, "al", "alice", "Okta", screenshotDir(t))
 	cmd.Dir = browserDir
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	out, err := cmd.Output()

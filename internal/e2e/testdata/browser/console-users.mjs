@@ -2,11 +2,13 @@
 // would: sign in, open the users list, search, open a user, set their
 // authentication method to SSO with a provider, then try the same on the
 // last site admin who signs in with a password and read the lock-out
-// guard's refusal. Runs axe-core on each page and takes screenshots at
-// 1280 and 375 px wide. Prints one JSON line with what it saw; exits
-// non-zero on failure.
+// guard's refusal; then the groups list and a group. Runs axe-core on each
+// page, measures it at 375 px, and takes screenshots (SCREENSHOT_DIR "-"
+// for none). Prints one JSON line with what it saw; exits non-zero on
+// failure.
 //
 // usage: node console-users.mjs BASE_URL ADMIN PASSWORD SEARCH USER PROVIDER_LABEL SCREENSHOT_DIR
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { seriousViolations } from './axe.mjs';
 
@@ -20,13 +22,19 @@ const browser = await chromium.launch({
 const seen = { axe: {}, widths: {} };
 const text = async (page, sel) => ((await page.textContent(sel)) || '').replace(/\s+/g, ' ').trim();
 
-// check runs axe on the page and records how wide it lays out at 375 px.
-async function check(page, name) {
+// shoot writes a full-page screenshot, unless SCREENSHOT_DIR is "-".
+const shoot = async (page, name) => {
+  if (shots !== '-') await page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
+};
+
+// check runs axe on the page, records how wide it lays out at 375 px, and
+// photographs it (at 375 px too when narrow is set).
+async function check(page, name, narrow) {
   seen.axe[name] = await seriousViolations(page);
-  await page.screenshot({ path: `${shots}/console-${name}.png`, fullPage: true });
+  await shoot(page, 'console-' + name);
   await page.setViewportSize({ width: 375, height: 800 });
   seen.widths[name] = await page.evaluate(() => document.documentElement.scrollWidth);
-  await page.screenshot({ path: `${shots}/console-${name}-375.png`, fullPage: true });
+  if (narrow) await shoot(page, 'console-' + name + '-narrow');
   await page.setViewportSize({ width: 1280, height: 900 });
 }
 
@@ -41,7 +49,7 @@ try {
   await page.goto(base + '/admin/users');
   seen.listTitle = await text(page, 'h1');
   seen.listRows = await page.locator('table.users tbody tr').count();
-  await check(page, 'users');
+  await check(page, 'users', true);
 
   // The filters open while one is in use.
   await page.goto(base + '/admin/users?method=password&sort=last_login_at&dir=desc');
@@ -59,7 +67,7 @@ try {
 
   await page.click(`table.users a:text-is("${username}")`);
   seen.userTitle = await text(page, 'h1');
-  await check(page, 'user');
+  await check(page, 'user', true);
 
   // SSO with the provider.
   const option = page.locator('#f-authentication_method option', { hasText: providerLabel }).first();
