@@ -153,6 +153,18 @@ func (c *Console) Routes() []Route {
 		{Method: "GET", Pattern: p + "/logs", Plain: redirectTo(p + "/logs/sso")},
 		{Method: "GET", Pattern: p + "/logs/{log}", Page: c.logs},
 		{Method: "GET", Pattern: p + "/logs/{log}/{id}", Page: c.logEntry},
+		{Method: "GET", Pattern: p + "/users", Page: c.userList},
+		{Method: "GET", Pattern: p + "/users/{id}", Page: c.userShow},
+		{Method: "POST", Pattern: p + "/users/{id}/auth", Page: c.userAuth},
+		{Method: "POST", Pattern: p + "/users/{id}/access", Page: c.userAccess},
+		{Method: "POST", Pattern: p + "/users/{id}/groups", Page: c.userGroups},
+		{Method: "POST", Pattern: p + "/users/{id}/unlock", Page: c.userUnlock},
+		{Method: "POST", Pattern: p + "/users/{id}/reset-password", Page: c.userResetPassword, Fresh: true},
+		{Method: "POST", Pattern: p + "/users/{id}/api-keys/{key}/revoke", Page: c.userRevokeKey(false)},
+		{Method: "POST", Pattern: p + "/users/{id}/ssh-keys/{key}/revoke", Page: c.userRevokeKey(true)},
+		{Method: "POST", Pattern: p + "/users/{id}/delete", Page: c.userDelete, Fresh: true},
+		{Method: "GET", Pattern: p + "/groups", Page: c.groupList},
+		{Method: "GET", Pattern: p + "/groups/{id}", Page: c.groupShow},
 	}
 }
 
@@ -164,7 +176,7 @@ var assetFS embed.FS
 
 // pageNames are the pages, each parsed with the layout.
 var pageNames = []string{"overview", "providers", "provider_kinds", "provider_form", "provider", "secret",
-	"ldap_test", "sync_result", "logs", "log_entry", "settings", "migrate", "error"}
+	"ldap_test", "sync_result", "logs", "log_entry", "settings", "migrate", "error", "users", "user", "user_password", "groups", "group"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}

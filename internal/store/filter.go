@@ -83,6 +83,12 @@ var userFields = map[string]FieldKind{
 	"last_login_at": KindTime,
 	"created_at":    KindTime,
 	"updated_at":    KindTime,
+	// authentication_method (password, sso, none, email_signup) and
+	// lockout_expires (a user is locked while it is in the future) let
+	// the admin console list the users who sign in one way, or are locked
+	// out, without reading every user.
+	"authentication_method": KindExact,
+	"lockout_expires":       KindTime,
 }
 
 var groupFields = map[string]FieldKind{

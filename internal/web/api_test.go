@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/pagecursor"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -120,7 +121,7 @@ func TestAPIRefusesMalformedInput(t *testing.T) {
 		{"GET", users + "?per_page=10001", "", 400, errInvalidQuery.Type},
 		{"GET", users + "?per_page=ten", "", 400, errInvalidQuery.Type},
 		{"GET", users + "?cursor=bogus", "", 400, identity.ErrInvalidCursor.Type},
-		{"GET", users + "?cursor=" + encodeCursor(1, apiPrefix+"/groups"), "", 400, identity.ErrInvalidCursor.Type},
+		{"GET", users + "?cursor=" + pagecursor.Encode(1, apiPrefix+"/groups"), "", 400, identity.ErrInvalidCursor.Type},
 		{"GET", users + "?filter[password_hash]=x", "", 400, errInvalidFilterField.Type},
 		{"GET", users + "?sort_by[password_hash]=desc", "", 400, errInvalidSortField.Type},
 		{"GET", apiPrefix + "/sso_events?filter_gt[created_at]=yesterday", "", 400, errInvalidFilterValue.Type},

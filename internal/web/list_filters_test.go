@@ -15,6 +15,7 @@ import (
 	"github.com/Files-com/files-sdk-go/v3/group"
 	"github.com/Files-com/files-sdk-go/v3/user"
 
+	"github.com/gatehouse/gatehouse/internal/pagecursor"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -259,8 +260,8 @@ func TestListParametersRefused(t *testing.T) {
 		{"sort_by[username]=asc&cursor=" + strings.Repeat("A", 3000), "", 400, "bad-request/invalid-cursor", ""},
 		// Well-formed and bound to the list and order, but holding a value
 		// of another kind than the field's.
-		{"sort_by[username]=asc&cursor=" + encodeSortedCursor(2, usersPath, store.Sort{Field: "username"}, true), "", 400, "bad-request/invalid-cursor", ""},
-		{"sort_by[last_login_at]=desc&cursor=" + encodeSortedCursor(2, usersPath, store.Sort{Field: "last_login_at", Desc: true}, "x"), "", 400, "bad-request/invalid-cursor", ""},
+		{"sort_by[username]=asc&cursor=" + pagecursor.EncodeSorted(2, usersPath, store.Sort{Field: "username"}, true), "", 400, "bad-request/invalid-cursor", ""},
+		{"sort_by[last_login_at]=desc&cursor=" + pagecursor.EncodeSorted(2, usersPath, store.Sort{Field: "last_login_at", Desc: true}, "x"), "", 400, "bad-request/invalid-cursor", ""},
 		{"ids=1,two", "", 400, "bad-request/request-params-invalid", ""},
 		{"ids=" + strings.Repeat("1,", 100) + "1", "", 400, "bad-request/request-params-invalid", "at most 100"},
 		{"sort_by[name]=asc&cursor=" + cursor, "/groups", 400, "bad-request/invalid-cursor", ""},
@@ -321,15 +322,15 @@ func TestSortedCursorRoundTrip(t *testing.T) {
 	s := store.Sort{Field: "last_login_at", Desc: true}
 	at := time.Date(2024, 1, 2, 3, 4, 5, 6000, time.UTC)
 	for _, v := range []any{"Ünïcode name", true, false, at, time.Time{}, int64(42)} {
-		c := encodeSortedCursor(7, "/l", s, v)
-		id, got, err := decodeSortedCursor(c, "/l", s)
+		c := pagecursor.EncodeSorted(7, "/l", s, v)
+		id, got, err := pagecursor.DecodeSorted(c, "/l", s)
 		if err != nil || id != 7 || !equalValue(got, v) {
 			t.Errorf("%v: got %d %v %v", v, id, got, err)
 		}
-		if _, _, err := decodeSortedCursor(c, "/other", s); err == nil {
+		if _, _, err := pagecursor.DecodeSorted(c, "/other", s); err == nil {
 			t.Errorf("%v: a cursor of another list was taken", v)
 		}
-		if _, _, err := decodeSortedCursor(c, "/l", store.Sort{Field: "last_login_at"}); err == nil {
+		if _, _, err := pagecursor.DecodeSorted(c, "/l", store.Sort{Field: "last_login_at"}); err == nil {
 			t.Errorf("%v: a cursor of another order was taken", v)
 		}
 	}

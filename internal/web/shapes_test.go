@@ -13,6 +13,7 @@ import (
 	files_sdk "github.com/Files-com/files-sdk-go/v3"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/gatehouse/gatehouse/internal/pagecursor"
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
@@ -80,7 +81,7 @@ func shapeFixture(t *testing.T) map[string]struct {
 	saml := h.createStrategy("saml", "azure", "Entra", true, true)
 	h.createStrategy("oauth2", "azure", "Entra OIDC", true, true)
 	get("sso_strategy", "GET", "/sso_strategies/"+itoa(saml.ID), "", &files_sdk.SsoStrategy{})
-	get("sso_strategy/oauth2", "GET", "/sso_strategies?per_page=1&cursor="+encodeCursor(saml.ID, apiPrefix+"/sso_strategies"), "", &files_sdk.SsoStrategy{})
+	get("sso_strategy/oauth2", "GET", "/sso_strategies?per_page=1&cursor="+pagecursor.Encode(saml.ID, apiPrefix+"/sso_strategies"), "", &files_sdk.SsoStrategy{})
 	get("user", "GET", "/users/"+itoa(admin.ID), "", &files_sdk.User{})
 	get("group", "POST", "/groups", `{"name":"team"}`, &files_sdk.Group{})
 	var g groupJSON

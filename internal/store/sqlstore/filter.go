@@ -29,6 +29,9 @@ var userColumns = map[string]string{
 	"last_login_at": "u.last_login_at",
 	"created_at":    "u.created_at",
 	"updated_at":    "u.updated_at",
+	// indexed with the site by migration 00026
+	"authentication_method": "u.authentication_method",
+	"lockout_expires":       "u.lockout_expires",
 }
 
 var apiKeyColumns = map[string]string{"id": "k.id", "expires_at": "k.expires_at", "created_at": "k.created_at"}

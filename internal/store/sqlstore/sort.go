@@ -78,7 +78,16 @@ func (s *Store) keyset(alias string, sorts map[string]sortColumn, o store.ListOp
 	if !ok {
 		return page{}, fmt.Errorf("%w: this list cannot be sorted by %q", store.ErrInvalidFilter, o.Sort.Field)
 	}
-	p := page{order: sc.col + " " + dir + " " + nulls + ", " + id + " " + dir}
+	order := sc.col + " " + dir
+	if sc.kind == store.KindTime {
+		// Only times may be NULL (text, flags and ids are NOT NULL).
+		// Naming NULLs' place on a column that has none would keep
+		// PostgreSQL from reading its index in order (its indexes put
+		// NULL last ascending unless told otherwise), so every page
+		// would sort the whole site.
+		order += " " + nulls
+	}
+	p := page{order: order + ", " + id + " " + dir}
 	if o.AfterID <= 0 {
 		return p, nil
 	}

@@ -54,3 +54,23 @@ func TestNormalTime(t *testing.T) {
 		t.Fatalf("SQLite text form did not round-trip: %v %v", back, err)
 	}
 }
+
+func TestPrefixRange(t *testing.T) {
+	for _, tc := range []struct {
+		in, lo, hi string
+		ok         bool
+	}{
+		{"abc", "abc", "abd", true},
+		{"az", "az", "a{", true},
+		{"mañ", "mañ", "maò", true},
+		{"a\ud7ff", "a\ud7ff", "a\ue000", true}, // no surrogate as a bound
+		{"a\U0010FFFF", "", "", false},
+		{"a\xff", "", "", false},
+		{"", "", "", false},
+	} {
+		lo, hi, ok := prefixRange(tc.in)
+		if lo != tc.lo || hi != tc.hi || ok != tc.ok {
+			t.Errorf("prefixRange(%q) = %q, %q, %v; want %q, %q, %v", tc.in, lo, hi, ok, tc.lo, tc.hi, tc.ok)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -328,6 +329,26 @@ func (f *filter) where() string { return strings.Join(f.conds, " AND ") }
 
 // likePrefix is a LIKE pattern matching strings that start with s, with
 // LIKE's wildcards in s escaped (use with ESCAPE '\').
+// prefixRange is the range [lo, hi) of the strings that start with p,
+// in bytewise (code point) order: p itself, and p with its last
+// character replaced by the next one. ok is false for a prefix that is
+// not valid UTF-8 or whose last character has no next one, which a
+// caller matches with LIKE instead.
+func prefixRange(p string) (lo, hi string, ok bool) {
+	if p == "" || !utf8.ValidString(p) {
+		return "", "", false
+	}
+	last, size := utf8.DecodeLastRuneInString(p)
+	next := last + 1
+	if next >= 0xD800 && next <= 0xDFFF {
+		next = 0xE000 // surrogates are no characters
+	}
+	if next > utf8.MaxRune {
+		return "", "", false
+	}
+	return p, p[:len(p)-size] + string(next), true
+}
+
 func likePrefix(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s) + "%"

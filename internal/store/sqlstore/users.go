@@ -27,10 +27,18 @@ func (s *Store) GetUserByUsername(ctx context.Context, siteID int64, username st
 	return get(ctx, s, users, "u.site_id = ? AND u.username_key = ?", siteID, Key(username))
 }
 
-// userFilter turns a UserQuery into WHERE conditions.
-func (s *Store) userFilter(siteID int64, q store.UserQuery) (*filter, error) {
+// userFilter turns a UserQuery into WHERE conditions. search says how a
+// search is written (searchScan unless the caller probed it).
+func (s *Store) userFilter(siteID int64, q store.UserQuery, search searchPlan) (*filter, error) {
 	f := &filter{}
-	f.add("u.site_id = ?", siteID)
+	lo, hi, ranged := prefixRange(Key(q.Search))
+	if search == searchFew && ranged {
+		// "+" keeps the site's indexes from driving the query, so the
+		// few ids the search found do.
+		f.add("+u.site_id = ?", siteID)
+	} else {
+		f.add("u.site_id = ?", siteID)
+	}
 	if q.Username != "" {
 		f.add("u.username_key = ?", Key(q.Username))
 	}
@@ -47,8 +55,16 @@ func (s *Store) userFilter(siteID int64, q store.UserQuery) (*filter, error) {
 		f.add("u.external_id = ?", q.ExternalID)
 	}
 	if q.Search != "" {
-		p := likePrefix(Key(q.Search))
-		f.add(`(u.username_key LIKE ? ESCAPE '\' OR u.email_key LIKE ? ESCAPE '\' OR u.name_key LIKE ? ESCAPE '\')`, p, p, p)
+		switch {
+		case !ranged:
+			p := likePrefix(Key(q.Search))
+			f.add(`(u.username_key LIKE ? ESCAPE '\' OR u.email_key LIKE ? ESCAPE '\' OR u.name_key LIKE ? ESCAPE '\')`, p, p, p)
+		case search == searchFew:
+			f.add("u.id IN ("+searchIDs+")", siteID, lo, hi, siteID, lo, hi, siteID, lo, hi)
+		default:
+			f.add(`((u.username_key >= ? AND u.username_key < ?) OR (u.email_key >= ? AND u.email_key < ?)`+
+				` OR (u.name_key >= ? AND u.name_key < ?))`, lo, hi, lo, hi, lo, hi)
+		}
 	}
 	if q.Filter != nil {
 		if err := s.addFilter(f, q.Filter, store.UserFields(), userColumns); err != nil {
@@ -58,9 +74,61 @@ func (s *Store) userFilter(siteID int64, q store.UserQuery) (*filter, error) {
 	return f, nil
 }
 
+// A search is for the start of a username, e-mail or name: a range of
+// each key column, which its index reads directly (a LIKE reads every
+// user on both engines). The key columns compare bytewise on both
+// engines, SQLite's BINARY and PostgreSQL's "C" collation (migration
+// 00026), so the range is exactly the prefix.
+//
+// How the page is best read depends on how many users match, which
+// SQLite, keeping no statistics, cannot tell: a few are best found by
+// their ids and sorted (reading the list's order would read every user
+// to find them), many by reading the list's order and keeping those that
+// match (sorting them all would be slow, and a page is found early). A
+// probe of at most searchFewMax index entries tells which.
+type searchPlan int
+
+const (
+	searchScan searchPlan = iota // the list's order, keeping the matches
+	searchFew                    // the matches' ids, then sorted
+)
+
+// searchFewMax is the most matches sorted whole; above it a match is
+// at least that common, so the list's order reaches a page of them soon.
+const searchFewMax = 2000
+
+// searchIDs lists the ids whose username, e-mail or name key lies in
+// [lo, hi): the arguments are the site, lo and hi, three times.
+const searchIDs = `SELECT id FROM users WHERE site_id = ? AND username_key >= ? AND username_key < ?` +
+	` UNION ALL SELECT id FROM users WHERE site_id = ? AND email_key >= ? AND email_key < ?` +
+	` UNION ALL SELECT id FROM users WHERE site_id = ? AND name_key >= ? AND name_key < ?`
+
+// planSearch probes how many users a search matches, up to
+// searchFewMax, reading only index entries.
+func (s *Store) planSearch(ctx context.Context, siteID int64, search string) (searchPlan, error) {
+	lo, hi, ok := prefixRange(Key(search))
+	if search == "" || !ok {
+		return searchScan, nil
+	}
+	var n int
+	err := s.queryRow(ctx, false, "SELECT count(*) FROM ("+searchIDs+" LIMIT ?) AS m",
+		siteID, lo, hi, siteID, lo, hi, siteID, lo, hi, searchFewMax+1).Scan(&n)
+	if err != nil {
+		return searchScan, s.mapErr(err, "user", "")
+	}
+	if n > searchFewMax {
+		return searchScan, nil
+	}
+	return searchFew, nil
+}
+
 // ListUsers returns one page of the site's users matching q.
 func (s *Store) ListUsers(ctx context.Context, siteID int64, q store.UserQuery) ([]store.User, error) {
-	f, err := s.userFilter(siteID, q)
+	plan, err := s.planSearch(ctx, siteID, q.Search)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.userFilter(siteID, q, plan)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +138,9 @@ func (s *Store) ListUsers(ctx context.Context, siteID int64, q store.UserQuery) 
 // CountUsers counts every user of the site matching q's filters; the
 // page fields of q are ignored.
 func (s *Store) CountUsers(ctx context.Context, siteID int64, q store.UserQuery) (int, error) {
-	f, err := s.userFilter(siteID, q)
+	// A count reads every match whichever way; by their ids it reads
+	// only them.
+	f, err := s.userFilter(siteID, q, searchFew)
 	if err != nil {
 		return 0, err
 	}

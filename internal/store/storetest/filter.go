@@ -96,6 +96,58 @@ var filterTests = []test{
 			}
 		}
 	}},
+	{"UserAuthMethodAndLockout", func(f *fixture) {
+		// The console's filters: who signs in how, and who is locked out
+		// now (a lock-out in the past is none). The other site's user
+		// matches both and must never show.
+		now := at(10 * time.Hour)
+		mk := func(name, method string, lockout time.Time) int64 {
+			return f.user(name, func(u *store.User) { u.AuthenticationMethod, u.LockoutExpires = method, lockout }).ID
+		}
+		pw := mk("pw", store.AuthPassword, time.Time{})
+		sso := mk("sso", store.AuthSSO, now.Add(-time.Minute))
+		locked := mk("locked", store.AuthPassword, now.Add(time.Hour))
+		none := mk("none", store.AuthNone, time.Time{})
+		signup := mk("signup", store.AuthEmailSignup, time.Time{})
+		f.userOn(f.other.ID, "elsewhere", func(u *store.User) {
+			u.AuthenticationMethod, u.LockoutExpires = store.AuthPassword, now.Add(time.Hour)
+		})
+		cases := []struct {
+			name string
+			f    *store.Filter
+			want []int64
+		}{
+			{"password", leaf("authentication_method", store.OpEq, store.AuthPassword), []int64{pw, locked}},
+			{"sso", leaf("authentication_method", store.OpEq, store.AuthSSO), []int64{sso}},
+			{"none", leaf("authentication_method", store.OpEq, store.AuthNone), []int64{none}},
+			{"email signup", leaf("authentication_method", store.OpEq, store.AuthEmailSignup), []int64{signup}},
+			{"method is exact", leaf("authentication_method", store.OpEq, "Password"), nil},
+			{"locked now", leaf("lockout_expires", store.OpGt, now), []int64{locked}},
+			{"ever locked", leaf("lockout_expires", store.OpPresent, nil), []int64{sso, locked}},
+			{"locked password users", combine(store.OpAnd, leaf("authentication_method", store.OpEq, store.AuthPassword),
+				leaf("lockout_expires", store.OpGt, now)), []int64{locked}},
+		}
+		for _, tc := range cases {
+			q := store.UserQuery{Filter: tc.f}
+			list, err := f.s.ListUsers(f.ctx, f.site.ID, q)
+			f.must(err)
+			f.t.Log(tc.name)
+			wantIDs(f, ids(f, list), tc.want...)
+			// Keyset pages of one user each walk the same set.
+			walked := []int64{}
+			q.Limit = 1
+			for {
+				page, err := f.s.ListUsers(f.ctx, f.site.ID, q)
+				f.must(err)
+				if len(page) == 0 {
+					break
+				}
+				walked = append(walked, page[0].ID)
+				q.AfterID = page[0].ID
+			}
+			wantIDs(f, walked, tc.want...)
+		}
+	}},
 	{"UserPagesByOffset", func(f *fixture) {
 		us := filterFixture(f)
 		q := store.UserQuery{SSOStrategyID: 7, ListOptions: store.ListOptions{Offset: 1, Limit: 2}}

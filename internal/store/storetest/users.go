@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -216,6 +219,63 @@ var userTests = []test{
 		f.must(err)
 		if n != 4 {
 			f.t.Fatalf("CountUsers ignores paging: got %d, want 4", n)
+		}
+	}},
+	{"SearchFewAndMany", func(f *fixture) {
+		// A search that matches a few users and one that matches more
+		// than a page's worth many times over are read differently (see
+		// the driver); both must find exactly the users whose username,
+		// e-mail or name starts with the text, in the list's order, a
+		// keyset page at a time.
+		var many []int64
+		f.must(f.s.Tx(f.ctx, func(ctx context.Context) error {
+			for i := range 2100 {
+				u := store.User{SiteID: f.site.ID, Username: fmt.Sprintf("many%04d", i), Email: fmt.Sprintf("m%04d@example.com", i),
+					Name: fmt.Sprintf("Person %04d", 2099-i), AuthenticationMethod: store.AuthPassword}
+				if err := f.s.CreateUser(ctx, &u); err != nil {
+					return err
+				}
+				many = append(many, u.ID)
+			}
+			return nil
+		}))
+		edge := f.user("manz", func(u *store.User) { u.Name = "Many Edge" })                 // by name only
+		brace := f.user("man{", func(u *store.User) { u.Email = "x@example.com" })           // the byte after "z"
+		manana := f.user("mañana", func(u *store.User) { u.Email = "tomorrow@example.com" }) // its username only starts with "mañ"
+		f.userOn(f.other.ID, "many-elsewhere")
+		q := func(search, field string, desc bool) store.UserQuery {
+			return store.UserQuery{Search: search, ListOptions: store.ListOptions{Sort: store.Sort{Field: field, Desc: desc}}}
+		}
+		walk := func(q store.UserQuery) []int64 {
+			out := []int64{}
+			q.Limit = 300
+			for {
+				page, err := f.s.ListUsers(f.ctx, f.site.ID, q)
+				f.must(err)
+				if len(page) == 0 {
+					return out
+				}
+				out = append(out, ids(f, page)...)
+				last := page[len(page)-1]
+				q.AfterID, q.Sort.After = last.ID, store.UserSortValue(last, q.Sort.Field)
+			}
+		}
+		byName := append([]int64{}, many...)
+		slices.Reverse(byName)
+		wantIDs(f, walk(q("MANY", "username", false)), append(append([]int64{}, many...), edge.ID)...)
+		wantIDs(f, walk(q("person", "name", false)), byName...)
+		wantIDs(f, walk(q("many", "username", true)), append([]int64{edge.ID}, byName...)...)
+		wantIDs(f, walk(q("many00", "username", false)), many[:100]...)
+		wantIDs(f, walk(q("m0042", "", false)), many[42])
+		wantIDs(f, walk(q("man", "username", false)), append(append([]int64{}, many...), edge.ID, brace.ID)...)
+		wantIDs(f, walk(q("mañ", "", false)), manana.ID)
+		for _, search := range []string{"many", "many00", "nobody"} {
+			n, err := f.s.CountUsers(f.ctx, f.site.ID, store.UserQuery{Search: search})
+			f.must(err)
+			want := map[string]int{"many": 2101, "many00": 100, "nobody": 0}[search]
+			if n != want {
+				f.t.Fatalf("count %q: %d, want %d", search, n, want)
+			}
 		}
 	}},
 	{"Update", func(f *fixture) {
