@@ -221,7 +221,7 @@ func (c *Console) userAccess(w http.ResponseWriter, r *http.Request, call *Call)
 	on := func(name string) *bool { b := r.PostForm.Get(name) == "on"; return &b }
 	ch := identity.UserChange{SiteAdmin: on("site_admin"), RestAPIPermission: on("restapi_permission"),
 		SFTPPermission: on("sftp_permission"), FTPPermission: on("ftp_permission"), DAVPermission: on("dav_permission"),
-		Disabled: on("disabled")}
+		Disabled: on("disabled"), NotifyOnAllSSOFailures: on("notify_on_all_sso_failures")}
 	c.userUpdate(w, r, call, u, "access", "access", ch)
 }
 

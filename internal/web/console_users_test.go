@@ -196,8 +196,8 @@ func TestConsoleUserPageAndActions(t *testing.T) {
 	if !u.SFTPPermission || !u.DAVPermission || u.FTPPermission || u.RestAPIPermission || u.SiteAdmin || u.Disabled {
 		t.Fatalf("access: %+v", u)
 	}
-	expectRedirect(t, b.postForm(userPath+"/access", token, url.Values{"restapi_permission": {"on"}}), userPath+"?saved=access")
-	if u, _ = h.svc.GetUser(h.ctx, h.site.ID, alice.ID); !u.RestAPIPermission || u.SFTPPermission {
+	expectRedirect(t, b.postForm(userPath+"/access", token, url.Values{"restapi_permission": {"on"}, "notify_on_all_sso_failures": {"on"}}), userPath+"?saved=access")
+	if u, _ = h.svc.GetUser(h.ctx, h.site.ID, alice.ID); !u.RestAPIPermission || u.SFTPPermission || !u.NotifyOnAllSSOFailures {
 		t.Fatalf("access: %+v", u)
 	}
 
