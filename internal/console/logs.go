@@ -168,6 +168,9 @@ type logEntry struct {
 	SCIM     *store.ScimLog
 	External *store.ExternalEvent
 	Back     string
+	// ProviderLabel names the provider of a SCIM request or an external
+	// event, which keep only its ID; empty once the provider is deleted.
+	ProviderLabel string
 }
 
 func (c *Console) logEntry(w http.ResponseWriter, r *http.Request, call *Call) {
@@ -204,6 +207,17 @@ func (c *Console) logEntry(w http.ResponseWriter, r *http.Request, call *Call) {
 	if err != nil {
 		c.fail(w, r, call, err)
 		return
+	}
+	var providerID int64
+	if e.SCIM != nil {
+		providerID = e.SCIM.SSOStrategyID
+	} else if e.External != nil {
+		providerID = e.External.SSOStrategyID
+	}
+	if providerID != 0 {
+		if p, err := c.svc.GetSSOStrategy(ctx, call.Site.ID, providerID); err == nil {
+			e.ProviderLabel = p.Label
+		}
 	}
 	c.render(w, r, call, http.StatusOK, "log_entry", view{Title: fmt.Sprintf("%s #%d", name, id), Section: "logs", Data: e})
 }
