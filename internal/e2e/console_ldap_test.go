@@ -43,17 +43,26 @@ type consoleLDAPRun struct {
 		Caption string            `json:"caption"`
 		Rows    []string          `json:"rows"`
 	} `json:"preview"`
-	SyncStatus int `json:"syncStatus"`
-	Sync       struct {
-		Notice string            `json:"notice"`
-		Counts map[string]string `json:"counts"`
+	SyncStatus   int    `json:"syncStatus"`
+	SyncURL      string `json:"syncURL"`
+	SyncProgress string `json:"syncProgress"`
+	Sync         struct {
+		Notice    string            `json:"notice"`
+		Counts    map[string]string `json:"counts"`
+		Refreshes bool              `json:"refreshes"`
 	} `json:"sync"`
+	SyncReloaded string   `json:"syncReloaded"`
 	LogRows      []string `json:"logRows"`
 	LogEntry     string   `json:"logEntry"`
 	ProvidersRow string   `json:"providersRow"`
-	Error        string   `json:"error"`
-	StoppedAt    string   `json:"stoppedAt"`
-	StoppedText  string   `json:"stoppedText"`
+	Live         struct {
+		Before   int  `json:"before"`
+		After    int  `json:"after"`
+		Reloaded bool `json:"reloaded"`
+	} `json:"live"`
+	Error       string `json:"error"`
+	StoppedAt   string `json:"stoppedAt"`
+	StoppedText string `json:"stoppedText"`
 }
 
 // ldapBulkUsers is how many people the directory holds: enough that the
@@ -66,14 +75,19 @@ const ldapBulkUsers = 50
 // file; Test connection showing each step passed, then the failing step
 // in plain words after a wrong bind password; Preview sync listing the
 // planned changes and changing nothing; Sync now (through its
-// confirmation) creating every person, who then exist in the REST API;
-// and the sync in the external events log. Every page passes axe-core
-// with no serious or critical violation.
+// confirmation) running in the background and its page ending on the
+// counts, every person created and then in the REST API; the sync in the
+// external events log; and a second sync, started in another tab,
+// appearing in the log's live tail without a reload. Every page passes
+// axe-core with no serious or critical violation.
 func TestBrowserConsoleLDAP(t *testing.T) {
 	node, chromium := requireBrowser(t)
 	slapd := ldaptest.Start(t, ldaptest.Options{NoSeed: true, BulkUsers: ldapBulkUsers, BulkGroups: 5})
 	dir := filepath.Join(t.TempDir(), "data")
-	s := startServer(t, "--data-dir", dir, "--allow-private-outbound") // slapd runs on loopback
+	// slapd runs on loopback; the hourly schedule is off, since it syncs a
+	// new provider at its next minute and would leave Sync now nothing to
+	// create.
+	s := startServer(t, "--data-dir", dir, "--allow-private-outbound", "--ldap-sync-interval", "off")
 	admin, password := s.firstAdminSignedIn(t)
 	key := createAPIKey(t, "--data-dir", dir)
 	ca := filepath.Join(t.TempDir(), "directory-ca.pem")
@@ -152,14 +166,22 @@ func TestBrowserConsoleLDAP(t *testing.T) {
 		t.Errorf("confirmations asked: %q; want Sync now's", run.Dialogs)
 	}
 	if run.SyncStatus != http.StatusOK || !strings.Contains(run.Sync.Notice, "Sync finished: success") ||
-		run.Sync.Counts["Created"] != n {
+		run.Sync.Counts["Created"] != n || run.Sync.Refreshes {
 		t.Errorf("Sync now: %d %+v", run.SyncStatus, run.Sync)
+	}
+	// It ran in the background: its page is the provider's sync page,
+	// which showed the progress while it ran and keeps the result.
+	if run.SyncURL != run.ProviderURL+"/sync" || run.SyncReloaded != run.Sync.Notice {
+		t.Errorf("Sync now ended on %s, and after a reload shows %q", run.SyncURL, run.SyncReloaded)
+	}
+	if run.SyncProgress != "" && !strings.Contains(run.SyncProgress, "users") {
+		t.Errorf("the progress page says %q", run.SyncProgress)
 	}
 	var users []struct {
 		Username             string `json:"username"`
 		AuthenticationMethod string `json:"authentication_method"`
 	}
-	if code := s.api(t, http.MethodGet, "/users?per_page=1000", key, nil, &users); code != http.StatusOK {
+	if code := s.api(t, http.MethodGet, "/users?per_page=10000", key, nil, &users); code != http.StatusOK {
 		t.Fatalf("list users: %d", code)
 	}
 	have := map[string]bool{}
@@ -183,6 +205,10 @@ func TestBrowserConsoleLDAP(t *testing.T) {
 	}
 	if !strings.Contains(run.ProvidersRow, label) || !strings.Contains(run.ProvidersRow, n) {
 		t.Errorf("the providers list shows %q; want %s with its %d users", run.ProvidersRow, label, ldapBulkUsers)
+	}
+	// The live tail followed the log without reloading the page.
+	if run.Live.After != run.Live.Before+1 || run.Live.Reloaded {
+		t.Errorf("the live tail: %+v; want one more entry, without a reload", run.Live)
 	}
 }
 

@@ -3,9 +3,11 @@
 // uploaded as a file, save, Test connection (each step shown), a wrong
 // bind password (the failing step shown in plain words), the right one
 // again, Preview sync (the planned changes), Sync now (confirmed in its
-// dialog; the counts shown), and the sync found in the external events
-// log. axe-core checks every page. Prints one JSON line with what it saw;
-// exits non-zero on failure.
+// dialog; run in the background, its page showing its progress then its
+// counts), the sync found in the external events log, and a second
+// sync appearing in the log's live tail without a reload. axe-core checks
+// every page. Prints one JSON line with what it saw; exits non-zero on
+// failure.
 //
 // usage: node console-ldap.mjs BASE_URL ADMIN PASSWORD LABEL HOST PORT CA_FILE
 //        BIND_DN BIND_PASSWORD BASE_DN SAMPLE_USER SHOTS_DIR
@@ -109,9 +111,24 @@ try {
 
   // Sync now, confirmed in its dialog.
   await page.goto(base + providerURL);
+  // The run goes on in the background: a large directory shows a page
+  // that reloads itself until the result; a small one the result at once.
   seen.syncStatus = await click(page, 'button:has-text("Sync now")');
+  seen.syncURL = new URL(page.url()).pathname;
+  if (await page.$('#sync-progress')) {
+    seen.syncProgress = squash(await page.textContent('#sync-progress'));
+    // The page loads its result when the run ends, maybe mid-check.
+    await check(page, 'console-ldap-sync-progress').catch((e) => {
+      if (!/context was destroyed|navigation/i.test(String(e))) throw e;
+    });
+  }
+  await page.waitForSelector('main > p[role=status]:has-text("Sync finished")', { timeout: 120000 });
   await check(page, 'console-ldap-sync');
-  seen.sync = { notice: squash(await page.textContent('main > p[role=status]')), counts: await counts(page) };
+  seen.sync = { notice: squash(await page.textContent('main > p[role=status]')), counts: await counts(page),
+    refreshes: !!(await page.$('meta[http-equiv=refresh], [data-poll]')) };
+  // The result stays the provider's last run's, for a reload.
+  await page.reload();
+  seen.syncReloaded = squash(await page.textContent('main > p[role=status]'));
 
   // The sync is in the external events log.
   await page.goto(base + '/admin/logs/external');
@@ -123,6 +140,23 @@ try {
   await page.goto(base + '/admin/providers');
   await check(page, 'console-ldap-providers');
   seen.providersRow = await page.$eval('main table tbody tr', (tr) => tr.textContent.replace(/\s+/g, ' ').trim());
+
+  // The log's live tail shows a sync started in another tab without
+  // reloading the page.
+  await page.goto(base + '/admin/logs/external?live=1');
+  await check(page, 'console-ldap-logs-live');
+  const rowCount = () => page.$$eval('#log-entries tbody tr', (trs) => trs.length);
+  const before = await rowCount();
+  let reloaded = false;
+  page.on('framenavigated', () => { reloaded = true; });
+  const tab = await context.newPage();
+  tab.on('dialog', (d) => d.accept());
+  await tab.goto(base + providerURL);
+  await click(tab, 'button:has-text("Sync now")');
+  await tab.waitForSelector('main > p[role=status]:has-text("Sync finished")', { timeout: 120000 });
+  await tab.close();
+  await page.waitForFunction((n) => document.querySelectorAll('#log-entries tbody tr').length > n, before, { timeout: 30000 });
+  seen.live = { before, after: await rowCount(), reloaded };
   console.log(JSON.stringify(seen));
 } catch (err) {
   seen.error = String(err);
