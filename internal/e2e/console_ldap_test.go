@@ -154,7 +154,7 @@ func TestBrowserConsoleLDAP(t *testing.T) {
 	}
 	created := 0
 	for _, row := range run.Preview.Rows {
-		if strings.HasPrefix(row, "create") && strings.Contains(row, "user000") {
+		if strings.HasPrefix(row, "create"+ldaptest.BulkUID(0)[:4]) {
 			created++
 		}
 	}
