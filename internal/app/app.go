@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/console"
 	"github.com/gatehouse/gatehouse/internal/directory"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
@@ -63,6 +64,9 @@ type App struct {
 	signin *signin.Service
 	sso    *samllogin.Service
 	oidc   *oidclogin.Service
+	// consoleJobs runs the console's Sync now: started by the web front
+	// end, stopped with the other background work.
+	consoleJobs *console.Jobs
 
 	files lazyFiles // see FileStorage
 	// urlSigner signs the REST API's presigned upload and download URIs,
@@ -135,6 +139,7 @@ func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 		Directories: dirs,
 		Refusals:    refusals,
 		Outbound:    policy,
+		consoleJobs: console.NewJobs(),
 		clock:       supervise.SystemClock{},
 	}
 	dirs.SetSecrets(a.Identity)

@@ -67,6 +67,8 @@ func (a *App) workers() ([]supervise.Worker, error) {
 		{Name: "event retention", Run: untilDone(retention.Run)},
 		// The store lock makes one node run each provider's sync.
 		{Name: "LDAP sync schedule", Run: untilDone(func(ctx context.Context) { ldapSync.RunScheduler(ctx, a.Config.LDAPSyncEvery) })},
+		// The syncs admins start in the console stop with the server.
+		{Name: "console syncs", Run: a.consoleJobs.Run},
 	}, nil
 }
 

@@ -53,6 +53,9 @@ type Options struct {
 	LDAPSync *ldapsync.Service
 	// Provision previews what a provider's provisioning would change.
 	Provision *provision.Engine
+	// Jobs runs Sync now in the background; nil makes one that lives as
+	// long as the process.
+	Jobs *Jobs
 	// SCIMTenantURL is the SCIM base URL the server answers on, and
 	// BaseURL where people reach the server.
 	SCIMTenantURL string
@@ -71,6 +74,7 @@ type Console struct {
 	oidc      *oidclogin.Service
 	ldapSync  *ldapsync.Service
 	provision *provision.Engine
+	jobs      *Jobs
 	scimURL   string
 	baseURL   string
 	notifier  events.Notifier
@@ -85,7 +89,10 @@ func New(o Options) (*Console, error) {
 		return nil, errors.New("console: Options.Service is required")
 	}
 	c := &Console{svc: o.Service, saml: o.SAML, oidc: o.OIDC, ldapSync: o.LDAPSync, provision: o.Provision,
-		scimURL: o.SCIMTenantURL, baseURL: o.BaseURL, notifier: o.Notifier, log: o.Logger, now: o.Clock}
+		jobs: o.Jobs, scimURL: o.SCIMTenantURL, baseURL: o.BaseURL, notifier: o.Notifier, log: o.Logger, now: o.Clock}
+	if c.jobs == nil {
+		c.jobs = NewJobs()
+	}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -144,6 +151,7 @@ func (c *Console) Routes() []Route {
 		{Method: "POST", Pattern: p + "/providers/{id}/scim", Page: c.scimCredentials, Fresh: true},
 		{Method: "POST", Pattern: p + "/providers/{id}/ldap-test", Page: c.ldapTest},
 		{Method: "POST", Pattern: p + "/providers/{id}/sync", Page: c.ldapSyncNow},
+		{Method: "GET", Pattern: p + "/providers/{id}/sync", Page: c.ldapSyncProgress},
 		{Method: "GET", Pattern: p + "/migrate", Page: c.migrate},
 		{Method: "POST", Pattern: p + "/migrate", Page: c.migrateRun, Fresh: true},
 		{Method: "POST", Pattern: p + "/migrate/disable-source", Page: c.migrateDisableSource, Fresh: true},
@@ -176,7 +184,7 @@ var assetFS embed.FS
 
 // pageNames are the pages, each parsed with the layout.
 var pageNames = []string{"overview", "providers", "provider_kinds", "provider_form", "provider", "secret",
-	"ldap_test", "sync_result", "logs", "log_entry", "settings", "migrate", "error", "users", "user", "user_password", "groups", "group"}
+	"ldap_test", "sync_result", "sync_progress", "logs", "log_entry", "settings", "migrate", "error", "users", "user", "user_password", "groups", "group"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}

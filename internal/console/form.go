@@ -261,12 +261,21 @@ var formFields = func() []string {
 
 // fieldOf is the form field a refusal's message names, if any: the
 // service's messages name the field they are about ("options.ldap_ca_bundle
-// holds no certificate").
-func fieldOf(msg string) string {
+// holds no certificate") first, and may name others after it as places to
+// look ("check options.oidc_tenant_id, options.oidc_cloud_instance or
+// options.oidc_authority"), so the first named wins; at the same place the
+// longest name does. When onForm is not nil only the fields the posted
+// form has count: a message may quote words of another kind's form (an
+// OpenID discovery failure says "tenant ID, subdomain or URL").
+func fieldOf(msg string, onForm formValues) string {
+	best, at := "", len(msg)
 	for _, name := range formFields {
-		if strings.Contains(msg, name) {
-			return name
+		if _, ok := onForm[name]; onForm != nil && !ok {
+			continue
+		}
+		if i := strings.Index(msg, name); i >= 0 && i < at {
+			best, at = name, i
 		}
 	}
-	return ""
+	return best
 }

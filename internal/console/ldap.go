@@ -15,7 +15,7 @@ import (
 var ErrNoDirectory = &identity.Error{Status: http.StatusNotFound, Type: "not-found/provider-sync-unavailable", Title: "Provider Sync Unavailable",
 	Message: "this provider reads no directory: only Active Directory and OpenLDAP providers, or providers with LDAP provisioning, can be tested and synced"}
 
-// syncTimeout bounds a Sync now the admin waits for.
+// syncTimeout bounds a Sync now and a preview.
 const syncTimeout = 10 * time.Minute
 
 // ldapTestPage is the result of Test connection.
@@ -64,20 +64,18 @@ func (c *Console) ldapSyncNow(w http.ResponseWriter, r *http.Request, call *Call
 	if !ok {
 		return
 	}
-	// The run goes on if the browser leaves: a sync cut off half-way
-	// would be retried by the schedule anyway, but it is cheaper whole.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), syncTimeout)
+	if r.PostForm.Get("preview") != "1" {
+		c.startSync(w, r, call, p.ID)
+		return
+	}
+	// A preview writes nothing: it ends with the request.
+	ctx, cancel := context.WithTimeout(r.Context(), syncTimeout)
 	defer cancel()
-	preview := r.PostForm.Get("preview") == "1"
-	res, err := c.ldapSync.Sync(ctx, ldapsync.Request{SiteID: call.Site.ID, ProviderID: p.ID, Preview: preview})
+	res, err := c.ldapSync.Sync(ctx, ldapsync.Request{SiteID: call.Site.ID, ProviderID: p.ID, Preview: true})
 	if err != nil {
 		c.showProviderRefusal(w, r, call, p, err)
 		return
 	}
-	title := "Sync: " + p.Label
-	if preview {
-		title = "Preview: " + p.Label
-	}
-	c.render(w, r, call, http.StatusOK, "sync_result", view{Title: title, Section: "providers",
+	c.render(w, r, call, http.StatusOK, "sync_result", view{Title: "Preview: " + p.Label, Section: "providers",
 		Data: syncPage{ProviderID: p.ID, Label: p.Label, Result: res}})
 }

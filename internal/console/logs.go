@@ -43,8 +43,9 @@ type logsPage struct {
 	External  []store.ExternalEvent
 	// Next is the link to the next (older) page; empty on the last.
 	Next string
-	// Refresh, when live, reloads the page every few seconds (a meta
-	// refresh: no script).
+	// Refresh, when live, is how often the console's script fetches the
+	// entries again and swaps them in (a meta refresh reloading the whole
+	// page would be a time limit WCAG 2.2.1 forbids).
 	Refresh int
 }
 
@@ -157,7 +158,7 @@ func (c *Console) logs(w http.ResponseWriter, r *http.Request, call *Call) {
 	if f.Live && r.URL.Query().Get("before") == "" {
 		pg.Refresh = 5
 	}
-	v.Data, v.Refresh = pg, pg.Refresh
+	v.Data = pg
 	c.render(w, r, call, http.StatusOK, "logs", v)
 }
 
@@ -168,6 +169,9 @@ type logEntry struct {
 	SCIM     *store.ScimLog
 	External *store.ExternalEvent
 	Back     string
+	// ProviderLabel names the provider of a SCIM request or an external
+	// event, which keep only its ID; empty once the provider is deleted.
+	ProviderLabel string
 }
 
 func (c *Console) logEntry(w http.ResponseWriter, r *http.Request, call *Call) {
@@ -204,6 +208,17 @@ func (c *Console) logEntry(w http.ResponseWriter, r *http.Request, call *Call) {
 	if err != nil {
 		c.fail(w, r, call, err)
 		return
+	}
+	var providerID int64
+	if e.SCIM != nil {
+		providerID = e.SCIM.SSOStrategyID
+	} else if e.External != nil {
+		providerID = e.External.SSOStrategyID
+	}
+	if providerID != 0 {
+		if p, err := c.svc.GetSSOStrategy(ctx, call.Site.ID, providerID); err == nil {
+			e.ProviderLabel = p.Label
+		}
 	}
 	c.render(w, r, call, http.StatusOK, "log_entry", view{Title: fmt.Sprintf("%s #%d", name, id), Section: "logs", Data: e})
 }

@@ -269,8 +269,8 @@ func (c *Console) providerDelete(w http.ResponseWriter, r *http.Request, call *C
 }
 
 // refusalInto puts a refusal next to the fields it names (the service
-// names them one by one for settings; otherwise the first field its
-// message mentions), and its message at the top of the form.
+// names them one by one for settings; otherwise the first field of the
+// form its message mentions), and its message at the top of the form.
 func refusalInto(v *view, err error) {
 	e := identity.AsError(err)
 	msg := e.Message
@@ -286,7 +286,11 @@ func refusalInto(v *view, err error) {
 		v.Error = "Nothing was saved: " + msg
 		return
 	}
-	if field := fieldOf(msg); field != "" {
+	var onForm formValues
+	if f, ok := v.Data.(providerForm); ok {
+		onForm = f.Values
+	}
+	if field := fieldOf(msg, onForm); field != "" {
 		v.Fields = map[string]string{field: msg}
 		v.Error = "Nothing was saved: " + msg
 	}

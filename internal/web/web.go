@@ -47,6 +47,10 @@ type Options struct {
 	Clock      func() time.Time // default time.Now
 	// Provision is the provisioning engine, for provider previews.
 	Provision *provision.Engine
+	// ConsoleJobs runs the console's Sync now in the background; the
+	// server runs it as a worker so that a sync stops with the server.
+	// Nil makes one that lives as long as the process.
+	ConsoleJobs *console.Jobs
 	// SignIn is the sign-in core behind SAML and OpenID Connect: the
 	// handoff, the browser binding's checks and the session of a finished
 	// sign-in. Required with SAML or OIDC; nil serves no /saml/handoff.
@@ -250,7 +254,8 @@ func newServer(cfg Options) (*server, error) {
 	s.bodies.limit = maxBufferedBytes
 	s.bodyTime = smallBodyTime
 	if s.console, err = console.New(console.Options{Service: s.svc, SAML: s.saml, OIDC: s.oidc, LDAPSync: s.ldapSync,
-		Provision: s.provision, SCIMTenantURL: s.scimTenantURL(), BaseURL: s.baseURL, Notifier: cfg.Notifier, Logger: s.log, Clock: s.now}); err != nil {
+		Provision: s.provision, Jobs: cfg.ConsoleJobs, SCIMTenantURL: s.scimTenantURL(), BaseURL: s.baseURL, Notifier: cfg.Notifier,
+		Logger: s.log, Clock: s.now}); err != nil {
 		return nil, err
 	}
 	s.multiUploads, s.uriSigner = cfg.Uploads, &presigner{Signer: cfg.URLSigner}
