@@ -242,10 +242,7 @@ type view struct {
 	Fields map[string]string
 	// Form is what a form page's fields hold.
 	Form formValues
-	// Refresh, when not 0, reloads the page after that many seconds (the
-	// live tail of a log: a meta refresh, no script).
-	Refresh int
-	Data    any
+	Data any
 }
 
 // fieldView is one form field as the "field" template draws it.
