@@ -1,0 +1,83 @@
+// Moves the people of a directory provider to a SAML provider with the
+// console's migration wizard, in a real Chromium: from the directory's
+// page, a dry run first (nothing moves; who would lose password sign-in
+// is named), one person moved first, then everyone in batches that go on
+// by themselves, and the emptied directory provider turned off. Then the
+// person moved first signs in with the login page's SAML button. axe-core
+// checks every page. Prints one JSON line; exits non-zero on failure.
+//
+// usage: node console-migrate.mjs BASE ADMIN PASSWORD FROM_ID TO_ID ONE_USER TO_LABEL IDP_HOST SHOTS_DIR
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { seriousViolations } from './axe.mjs';
+
+const [base, admin, password, fromID, toID, one, toLabel, idpHost, shots] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-proxy-server',
+    `--host-resolver-rules=MAP ${idpHost} 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1`],
+});
+const ours = new URL(base).origin;
+const seen = { axe: {}, refused: [], dialogs: [] };
+const text = async (page, sel = 'main') => (await page.textContent(sel)).replace(/\s+/g, ' ').trim();
+const check = async (page, name) => {
+  seen.axe[name] = await seriousViolations(page);
+  if (shots !== '-') await page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
+};
+
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(30000);
+  page.on('dialog', (d) => { seen.dialogs.push(d.message()); d.accept(); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) seen.refused.push(m.text());
+  });
+  await page.goto(base + '/login');
+  await page.fill('#username', admin);
+  await page.fill('#password', password);
+  await page.click('form[action="/login"] button[type=submit]');
+  await page.waitForURL(ours + '/');
+
+  await page.goto(base + '/admin/providers/' + fromID);
+  await page.click('text=Move its users to another provider');
+  await page.selectOption('#f-to', toID);
+  await check(page, 'console-migrate');
+
+  // 3 before 2: the dry run first, as an admin should.
+  await Promise.all([page.waitForNavigation(), page.click('button[value=dry-run]')]);
+  seen.dryRun = { notice: await text(page, 'p.notice'), warning: await page.textContent('section[aria-labelledby=who] p.error').catch(() => ''),
+    rows: await page.$$eval('section[aria-labelledby=who] tbody tr', (trs) => trs.length) };
+  await check(page, 'console-migrate-dry-run');
+
+  await page.fill('#f-one', one);
+  await Promise.all([page.waitForNavigation(), page.click('button[value=one]')]);
+  seen.one = { notice: await text(page, 'p.notice'), link: await page.textContent('main .copyable code').catch(() => '') };
+
+  // Everyone else, in batches that follow each other by themselves.
+  await Promise.all([page.waitForNavigation(), page.click('button[value=move]')]);
+  await page.waitForSelector('text=Turn off', { timeout: 60000 });
+  seen.moved = { notice: await text(page, 'p.notice'), progress: await page.$eval('progress', (p) => `${p.value}/${p.max}`) };
+  await check(page, 'console-migrate-done');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/admin/migrate/disable-source"] button')]);
+  seen.afterDisable = await text(page, 'p.meta');
+
+  // The person moved first signs in with the new provider's button.
+  await page.click('form[action="/logout"] button[type=submit]');
+  await page.goto(base + '/login');
+  await page.getByRole('link', { name: 'Sign in with ' + toLabel }).click();
+  await page.waitForURL((u) => u.origin === ours && u.pathname === '/');
+  seen.home = await text(page, 'body');
+  console.log(JSON.stringify(seen));
+} catch (err) {
+  seen.error = String(err);
+  try {
+    const p = browser.contexts()[0].pages()[0];
+    seen.stoppedAt = p.url();
+    seen.stoppedText = (await text(p, 'body')).slice(0, 2000);
+  } catch {}
+  console.log(JSON.stringify(seen));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
