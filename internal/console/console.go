@@ -56,6 +56,8 @@ type Options struct {
 	// Jobs runs Sync now in the background; nil makes one that lives as
 	// long as the process.
 	Jobs *Jobs
+	// SyncEvery is how often the scheduled LDAP sync runs (0: off).
+	SyncEvery time.Duration
 	// SCIMTenantURL is the SCIM base URL the server answers on, and
 	// BaseURL where people reach the server.
 	SCIMTenantURL string
@@ -77,6 +79,7 @@ type Console struct {
 	jobs      *Jobs
 	scimURL   string
 	baseURL   string
+	syncEvery time.Duration
 	notifier  events.Notifier
 	log       *slog.Logger
 	now       func() time.Time
@@ -89,7 +92,7 @@ func New(o Options) (*Console, error) {
 		return nil, errors.New("console: Options.Service is required")
 	}
 	c := &Console{svc: o.Service, saml: o.SAML, oidc: o.OIDC, ldapSync: o.LDAPSync, provision: o.Provision,
-		jobs: o.Jobs, scimURL: o.SCIMTenantURL, baseURL: o.BaseURL, notifier: o.Notifier, log: o.Logger, now: o.Clock}
+		jobs: o.Jobs, scimURL: o.SCIMTenantURL, baseURL: o.BaseURL, syncEvery: o.SyncEvery, notifier: o.Notifier, log: o.Logger, now: o.Clock}
 	if c.jobs == nil {
 		c.jobs = NewJobs()
 	}
@@ -220,6 +223,7 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02")
 	},
+	"span": span,
 	"yesno": func(b bool) string {
 		if b {
 			return "yes"
@@ -335,4 +339,16 @@ func seeOther(w http.ResponseWriter, r *http.Request, path string) {
 
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, call *Call) {
 	c.render(w, r, call, http.StatusOK, "overview", view{Title: "Console"})
+}
+
+// span says a duration as people do: "hour", "2 hours", "30 minutes".
+func span(d time.Duration) string {
+	unit, n := "minute", int(d/time.Minute)
+	if d >= time.Hour && d%time.Hour == 0 {
+		unit, n = "hour", int(d/time.Hour)
+	}
+	if n <= 1 {
+		return unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -33,6 +33,10 @@ type providerPage struct {
 	// connection, Sync now).
 	CanSync bool
 	LDAP    bool
+	// SyncEvery is the schedule (0: off), and NextSync when the schedule
+	// runs it next (now, when it never ran).
+	SyncEvery time.Duration
+	NextSync  time.Time
 	// Trust is what a SAML provider trusts now.
 	Trust *samllogin.TrustSummary
 }
@@ -62,6 +66,12 @@ func (c *Console) showProvider(w http.ResponseWriter, r *http.Request, call *Cal
 	k := row.Kind
 	pg := providerPage{Row: row, Kind: k, Values: c.pasteValues(call.Site, p, k), SCIMTenantURL: c.scimURL,
 		CanSync: c.ldapSync != nil && (k.LDAP() || p.LDAPProvisioningEnabled), LDAP: k.LDAP()}
+	if pg.CanSync && c.syncEvery > 0 && p.Enabled {
+		pg.SyncEvery, pg.NextSync = c.syncEvery, c.now()
+		if !row.LastSync.IsZero() && row.LastSync.Add(c.syncEvery).After(pg.NextSync) {
+			pg.NextSync = row.LastSync.Add(c.syncEvery)
+		}
+	}
 	if k.SAML() && c.saml != nil {
 		t := c.saml.Trust(r.Context(), p)
 		pg.Trust = &t

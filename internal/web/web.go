@@ -51,6 +51,9 @@ type Options struct {
 	// server runs it as a worker so that a sync stops with the server.
 	// Nil makes one that lives as long as the process.
 	ConsoleJobs *console.Jobs
+	// LDAPSyncEvery is how often the scheduled LDAP sync runs (0: off),
+	// which the console shows beside Sync now.
+	LDAPSyncEvery time.Duration
 	// SignIn is the sign-in core behind SAML and OpenID Connect: the
 	// handoff, the browser binding's checks and the session of a finished
 	// sign-in. Required with SAML or OIDC; nil serves no /saml/handoff.
@@ -254,7 +257,7 @@ func newServer(cfg Options) (*server, error) {
 	s.bodies.limit = maxBufferedBytes
 	s.bodyTime = smallBodyTime
 	if s.console, err = console.New(console.Options{Service: s.svc, SAML: s.saml, OIDC: s.oidc, LDAPSync: s.ldapSync,
-		Provision: s.provision, Jobs: cfg.ConsoleJobs, SCIMTenantURL: s.scimTenantURL(), BaseURL: s.baseURL, Notifier: cfg.Notifier,
+		Provision: s.provision, Jobs: cfg.ConsoleJobs, SyncEvery: cfg.LDAPSyncEvery, SCIMTenantURL: s.scimTenantURL(), BaseURL: s.baseURL, Notifier: cfg.Notifier,
 		Logger: s.log, Clock: s.now}); err != nil {
 		return nil, err
 	}
