@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -31,6 +34,8 @@ type consoleRun struct {
 		Text   string `json:"text"`
 	} `json:"staleForm"`
 	SSOHome      string   `json:"ssoHome"`
+	FPTrust      string   `json:"fpTrust"`
+	FPHome       string   `json:"fpHome"`
 	LogRows      []string `json:"logRows"`
 	LogEntry     string   `json:"logEntry"`
 	ProvidersRow string   `json:"providersRow"`
@@ -86,7 +91,9 @@ func TestBrowserConsoleEntraSAML(t *testing.T) {
 		saml.ClaimSurname:       {"Bowen"},
 	})
 
-	cmd := exec.Command(node, "console-saml.mjs", s.Base, admin, password, metadata, label, idpHost, screenshotDir(t))
+	fp := idpFingerprint(t, idp)
+	cmd := exec.Command(node, "console-saml.mjs", s.Base, admin, password, metadata, label, idpHost, screenshotDir(t),
+		fp, idp.EntityID, idp.SSOURL())
 	cmd.Dir = browserDir
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	var stderr bytes.Buffer
@@ -163,6 +170,17 @@ func TestBrowserConsoleEntraSAML(t *testing.T) {
 	if len(run.LogRows) == 0 || !strings.Contains(run.LogRows[0], upn) || !strings.Contains(run.LogRows[0], label) {
 		t.Errorf("the SSO log shows %q; want Megan's sign-in with %s", run.LogRows, label)
 	}
+	// Trusted by fingerprint instead, the same identity provider signs her in.
+	if !strings.Contains(run.FPTrust, "fingerprint") || !strings.Contains(run.FPTrust, idp.EntityID) {
+		t.Errorf("the trust panel after switching to a fingerprint: %q", run.FPTrust)
+	}
+	if !strings.Contains(run.FPHome, "Signed in") || !strings.Contains(run.FPHome, upn) {
+		t.Errorf("sign-in with fingerprint trust: %q", run.FPHome)
+	}
+	// The new token drives SCIM: it creates a user.
+	if code := scimCreate(t, s, run.Token2, "adele.vance@contoso.example"); code != http.StatusCreated {
+		t.Errorf("a SCIM create with the new token: %d", code)
+	}
 	if !strings.Contains(run.ProvidersRow, label) || strings.Contains(run.ProvidersRow, "Changed by a stale tab") {
 		t.Errorf("the providers list shows %q", run.ProvidersRow)
 	}
@@ -182,3 +200,41 @@ func scimGet(t *testing.T, s *server, token string) int {
 }
 
 func refusedAs4xx(status int) bool { return status >= 400 && status < 500 }
+
+// idpFingerprint is the IdP certificate's SHA-256 fingerprint as
+// openssl x509 -noout -sha256 -fingerprint prints it, which the console
+// takes pasted as is.
+func idpFingerprint(t *testing.T, idp *browserIdP) string {
+	t.Helper()
+	raw, err := os.ReadFile(idp.certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil {
+		t.Fatalf("%s holds no PEM certificate", idp.certFile)
+	}
+	sum := sha256.Sum256(block.Bytes)
+	hexed := strings.ToUpper(hex.EncodeToString(sum[:]))
+	var pairs []string
+	for i := 0; i < len(hexed); i += 2 {
+		pairs = append(pairs, hexed[i:i+2])
+	}
+	return "SHA256 Fingerprint=" + strings.Join(pairs, ":")
+}
+
+// scimCreate creates a user over SCIM with a bearer token and returns the
+// status.
+func scimCreate(t *testing.T, s *server, token, userName string) int {
+	t.Helper()
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + userName + `","active":true,"externalId":"` + userName + `"}`
+	req, _ := http.NewRequest(http.MethodPost, s.Base+"/api/scim/Users", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}

@@ -8,7 +8,11 @@
 // checks every page. Prints one JSON line with what it saw; exits non-zero
 // on failure.
 //
-// usage: node console-saml.mjs BASE_URL ADMIN PASSWORD METADATA_FILE LABEL IDP_HOST SHOTS_DIR
+// Last, the provider is switched to trust the identity provider by its
+// certificate's fingerprint (as openssl prints it), issuer and sign-on
+// URL instead, and the button signs the person in again.
+//
+// usage: node console-saml.mjs BASE_URL ADMIN PASSWORD METADATA_FILE LABEL IDP_HOST SHOTS_DIR FINGERPRINT ISSUER SSO_URL
 // SHOTS_DIR may be "-" for no screenshots.
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +20,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { seriousViolations } from './axe.mjs';
 
-const [base, admin, password, metadataFile, label, idpHost, shots] = process.argv.slice(2);
+const [base, admin, password, metadataFile, label, idpHost, shots, fingerprint, issuer, ssoURL] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -141,6 +145,22 @@ try {
   await page.goto(base + '/admin/providers');
   await check(page, 'console-providers');
   seen.providersRow = await page.$eval('main table tbody tr', (tr) => tr.textContent.replace(/\s+/g, ' ').trim());
+
+  // The same identity provider trusted by fingerprint instead of metadata.
+  await page.goto(base + seen.providerURL + '/edit');
+  await page.check('#trust-fp');
+  await page.fill('#f-saml_provider_cert_fingerprint', fingerprint);
+  await page.fill('#f-saml_provider_sso_target_url', ssoURL);
+  await page.fill('#f-saml_provider_issuer_url', issuer);
+  await Promise.all([page.waitForURL(/\/admin\/providers\/\d+\?saved/), page.click('form.provider-form button[type=submit]')]);
+  seen.fpTrust = (await page.textContent('section[aria-labelledby=trust]')).replace(/\s+/g, ' ').trim();
+  await page.click('form[action="/logout"] button[type=submit]');
+  await page.goto(base + '/login');
+  await page.getByRole('link', { name: 'Sign in with ' + label }).click();
+  await page.waitForURL((u) => u.origin === ours && u.pathname === '/');
+  seen.fpHome = await text(page);
+  await page.context().clearCookies();
+  await signIn(page);
 
   // Narrow screens: the providers list and a provider's page at 375 px.
   await page.setViewportSize({ width: 375, height: 800 });
