@@ -74,7 +74,7 @@ func (d davFS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMod
 		if err != nil {
 			return nil, d.refused(err)
 		}
-		f = readFile{vf}
+		f = readFile{File: vf, ctx: ctx, info: fi}
 	}
 	if flag&os.O_RDWR != 0 {
 		// Only PROPPATCH opens for writing without creating.
@@ -131,8 +131,6 @@ func typed(fi fs.FileInfo) fs.FileInfo {
 }
 
 // readFile is an open download.
-type readFile struct{ vfs.File }
-
 func (f readFile) Stat() (fs.FileInfo, error) {
 	fi, err := f.File.Stat()
 	if err != nil {
