@@ -15,21 +15,26 @@ import (
 // BenchmarkRcloneFilescomVsWebDAV: the same rclone, against one real
 // gatehouse serve on loopback and one user, through its filescom backend
 // (the REST API: begin, parts PUT to presigned URIs, end; downloads from
-// the presigned download_uri) and through its webdav backend (/dav/,
-// vendor rclone, which sends the file's time as X-OC-Mtime). Each
-// iteration copies one 1 GiB file up and back down (checked byte for
-// byte, outside the timer), and 200 files of a few KiB up, through both
-// backends, the first backend alternating from one iteration to the next
-// so that neither always meets a warmer or a busier machine. Both run
+// the presigned download_uri) and through its webdav backend (/dav/)
+// twice: vendor rclone, which sends the file's time as X-OC-Mtime and
+// reads no checksums, so rclone checks nothing it moves; and vendor
+// owncloud, which also reads the MD5 Gatehouse publishes (oc:checksums),
+// so rclone hashes every byte it sends or receives and compares, as it
+// does through filescom. The first is the ratio the goal names; the
+// second compares equal work (rclone's MD5 runs on the same two cores as
+// the server). Each iteration copies one 1 GiB file up and back down
+// (checked byte for byte, outside the timer), and 200 files of a few KiB
+// up, through each backend, the order turning from one iteration to the
+// next so that none always meets a warmer or a busier machine. All run
 // with rclone's defaults: the filescom backend has no chunk size or
 // concurrency option of its own, rclone's --transfers (4) sets how many
 // of the small files go at once, and its multi-thread download (4
-// streams above 256 MiB) applies to both.
+// streams above 256 MiB) applies to all.
 //
 // It reports the medians over the iterations: each backend's MB/s up and
-// down and the ratio filescom/webdav (the goal: at least 0.7 both ways),
-// and the seconds each takes for the 200 small files (the goal: under
-// 10 s).
+// down, the ratios filescom/webdav (the goal: at least 0.7 both ways) and
+// filescom/webdav-md5, and the seconds each takes for the 200 small files
+// (the goal: under 10 s).
 //
 //	go test -run '^$' -bench RcloneFilescomVsWebDAV -benchtime 3x ./internal/e2e/
 //
@@ -43,7 +48,8 @@ func BenchmarkRcloneFilescomVsWebDAV(b *testing.B) {
 	name, password := s.firstAdminSignedIn(b)
 	r := newRcloneRemote(b, s, s.userAPIKey(b, name, password))
 	obscured := strings.TrimSpace(r.must(b, "obscure", password))
-	dav := fmt.Sprintf("[dav]\ntype = webdav\nurl = %s/dav/\nvendor = rclone\nuser = %s\npass = %s\n", s.Base, name, obscured)
+	dav := fmt.Sprintf("[dav]\ntype = webdav\nurl = %s/dav/\nvendor = rclone\nuser = %s\npass = %s\n", s.Base, name, obscured) +
+		fmt.Sprintf("[davmd5]\ntype = webdav\nurl = %s/dav/\nvendor = owncloud\nuser = %s\npass = %s\n", s.Base, name, obscured)
 	conf, err := os.OpenFile(r.config, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		b.Fatal(err)
@@ -52,13 +58,16 @@ func BenchmarkRcloneFilescomVsWebDAV(b *testing.B) {
 		b.Fatal(err)
 	}
 	conf.Close()
-	backends := []struct{ name, remote string }{{"filescom", "gh:"}, {"webdav", "dav:"}}
-	// inOrder is the backends, the first one alternating with i.
+	backends := []struct{ name, remote string }{{"filescom", "gh:"}, {"webdav", "dav:"}, {"webdav-md5", "davmd5:"}}
+	// inOrder is the backends, the order turning with i, so that none
+	// always meets a warmer or a busier machine.
 	inOrder := func(i int) []int {
-		if i%2 == 1 {
-			return []int{1, 0}
+		n := len(backends)
+		out := make([]int, n)
+		for k := range out {
+			out[k] = (k + i) % n
 		}
-		return []int{0, 1}
+		return out
 	}
 
 	dir := b.TempDir()
@@ -76,7 +85,7 @@ func BenchmarkRcloneFilescomVsWebDAV(b *testing.B) {
 	}
 
 	b.Run("1GiB", func(b *testing.B) {
-		up, down := make([][]float64, 2), make([][]float64, 2)
+		up, down := make([][]float64, len(backends)), make([][]float64, len(backends))
 		mbps := func(d time.Duration) float64 { return float64(size) / 1e6 / d.Seconds() }
 		for i := 0; i < b.N; i++ {
 			for _, k := range inOrder(i) {
@@ -104,10 +113,12 @@ func BenchmarkRcloneFilescomVsWebDAV(b *testing.B) {
 		}
 		b.ReportMetric(median(up[0])/median(up[1]), "up-filescom/webdav")
 		b.ReportMetric(median(down[0])/median(down[1]), "down-filescom/webdav")
+		b.ReportMetric(median(up[0])/median(up[2]), "up-filescom/webdav-md5")
+		b.ReportMetric(median(down[0])/median(down[2]), "down-filescom/webdav-md5")
 	})
 
 	b.Run("200files", func(b *testing.B) {
-		took := make([][]float64, 2)
+		took := make([][]float64, len(backends))
 		for i := 0; i < b.N; i++ {
 			for _, k := range inOrder(i) {
 				be := backends[k]
