@@ -42,7 +42,13 @@ func (s *Service) run(ctx context.Context, p store.SSOStrategy, fence store.Fenc
 	if progress != nil {
 		progress(Progress{Phase: PhaseApplying, Users: counts.Users, Groups: counts.Groups})
 	}
-	rep, err := s.engine.ReconcileFenced(ctx, p.SiteID, p.ID, snap, fence)
+	var applied func(provision.Counts)
+	if progress != nil {
+		applied = func(c provision.Counts) {
+			progress(Progress{Phase: PhaseApplying, Users: counts.Users, Groups: counts.Groups, Applied: c})
+		}
+	}
+	rep, err := s.engine.ReconcileWithProgress(ctx, p.SiteID, p.ID, snap, fence, applied)
 	if rep == nil {
 		return nil, fmt.Errorf("ldapsync: provider %d: %w", p.ID, err)
 	}

@@ -118,6 +118,8 @@ type Progress struct {
 	// Expected is how many users the provider had after its last run (0
 	// when unknown), to size a bar while reading.
 	Expected int
+	// Applied is what the run has changed so far while applying.
+	Applied provision.Counts
 }
 
 // Phases of a run.

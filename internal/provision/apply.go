@@ -207,6 +207,9 @@ func (e *Engine) applyUsers(ctx context.Context, s *state, ops []*userOp, errs *
 		op.add, op.remove, op.adminFlips, op.resolutions, op.x = nil, nil, nil, nil, nil
 	}
 	for start := 0; start < len(ops); start += e.batch {
+		if start > 0 && s.progress != nil {
+			s.progress(done)
+		}
 		batch := ops[start:min(start+e.batch, len(ops))]
 		snapshot := make([]store.User, len(batch))
 		for i, op := range batch {

@@ -207,6 +207,13 @@ func (e *Engine) Reconcile(ctx context.Context, siteID, providerID int64, snap S
 // ends as a failure saying so, and the error returned with the report
 // matches store.ErrFenced. The zero Fence checks nothing.
 func (e *Engine) ReconcileFenced(ctx context.Context, siteID, providerID int64, snap Snapshot, fence store.Fence) (*Report, error) {
+	return e.ReconcileWithProgress(ctx, siteID, providerID, snap, fence, nil)
+}
+
+// ReconcileWithProgress is ReconcileFenced that calls progress, when set,
+// with the counts of the user changes applied so far after each
+// transaction, so that an admin watching a large sync sees it advance.
+func (e *Engine) ReconcileWithProgress(ctx context.Context, siteID, providerID int64, snap Snapshot, fence store.Fence, progress func(Counts)) (*Report, error) {
 	p, err := e.st.GetSSOStrategy(ctx, siteID, providerID)
 	if err != nil {
 		return nil, fmt.Errorf("provision: read provider %d: %w", providerID, err)
@@ -233,7 +240,7 @@ func (e *Engine) ReconcileFenced(ctx context.Context, siteID, providerID int64, 
 		return rep, errors.Join(err, e.finish(ctx, p, rep))
 	}
 	rep.Plan = plan
-	s.fence = fence
+	s.fence, s.progress = fence, progress
 	for _, ref := range plan.refusals {
 		if ref.outOfScope {
 			continue // left out by the rules, counted as skipped

@@ -288,3 +288,27 @@ func TestBatchRetry(t *testing.T) {
 		}
 	})
 }
+
+// TestReconcileReportsProgress: a run told where to report hears the
+// counts applied so far after each transaction (batches of 3 here), each
+// count growing, the last report short of the whole run, which the
+// report itself gives.
+func TestReconcileReportsProgress(t *testing.T) {
+	eachStore(t, func(v *env) {
+		var seen []Counts
+		snap := Snapshot{Users: people(10, "Eng")}
+		rep, err := v.e.ReconcileWithProgress(v.ctx, v.site.ID, v.p.ID, snap, store.Fence{}, func(c Counts) { seen = append(seen, c) })
+		if err != nil || rep.Plan.Counts.Created != 10 {
+			v.t.Fatalf("run: %v %+v", err, rep)
+		}
+		want := []int{3, 6, 9}
+		if len(seen) != len(want) {
+			v.t.Fatalf("progress reports: %+v", seen)
+		}
+		for i, c := range seen {
+			if c.Created != want[i] {
+				v.t.Fatalf("report %d: %+v, want %d created", i, c, want[i])
+			}
+		}
+	})
+}

@@ -41,6 +41,9 @@ type state struct {
 	// the refusal that stopped its writes once the lease was lost.
 	fence  store.Fence
 	fenced error
+	// progress, when set, is told the counts applied so far after each
+	// transaction of a Reconcile.
+	progress func(Counts)
 
 	// Scratch maps reused for each identity, so that planning thousands
 	// of identities does not allocate thousands of maps.
