@@ -146,7 +146,7 @@ func (c *Console) testAlert(w http.ResponseWriter, r *http.Request, call *Call) 
 		return
 	}
 	if len(admins) == 0 {
-		c.showSettings(w, r, call, call.Site, http.StatusConflict, view{Error: "No site admin gets alerts: turn on “E-mail me about SSO failures” for at least one site admin with an e-mail address."}, nil)
+		c.showSettings(w, r, call, call.Site, http.StatusConflict, view{Error: "No site admin gets alerts: turn on “E-mail alerts about SSO failures” for at least one site admin with an e-mail address."}, nil)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
