@@ -12,34 +12,15 @@
 // usage: node console-ldap.mjs BASE_URL ADMIN PASSWORD LABEL HOST PORT CA_FILE
 //        BIND_DN BIND_PASSWORD BASE_DN SAMPLE_USER SHOTS_DIR
 // SHOTS_DIR may be "-" for no screenshots.
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { seriousViolations } from './axe.mjs';
+import { checker, launch, signIn as signInAs, squash, text as pageText } from './console-run.mjs';
 
 const [base, admin, password, label, host, port, caFile, bindDN, bindPassword, baseDN, sample, shots] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-proxy-server'],
-});
+const browser = await launch();
 const ours = new URL(base).origin;
 const seen = { axe: {}, refused: [], dialogs: [] };
-const squash = (s) => (s || '').replace(/\s+/g, ' ').trim();
-const text = async (page) => squash(await page.textContent('main, body'));
-const shoot = async (page, name) => {
-  if (shots !== '-') await page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
-};
-const check = async (page, name) => {
-  seen.axe[name] = await seriousViolations(page);
-  await shoot(page, name);
-};
-const signIn = async (page) => {
-  await page.goto(base + '/login');
-  await page.fill('#username', admin);
-  await page.fill('#password', password);
-  await page.click('form[action="/login"] button[type=submit]');
-  await page.waitForURL(ours + '/');
-};
+const text = (page) => pageText(page);
+const { check } = checker(seen, shots);
+const signIn = (page) => signInAs(page, base, admin, password);
 const steps = async (page) => page.$$eval('ol.steps li', (lis) => lis.map((li) => ({
   ok: li.classList.contains('good'), text: li.textContent.replace(/\s+/g, ' ').trim() })));
 const counts = async (page) => page.$$eval('main dl.values dt', (dts) =>

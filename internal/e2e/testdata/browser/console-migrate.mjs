@@ -7,24 +7,14 @@
 // checks every page. Prints one JSON line; exits non-zero on failure.
 //
 // usage: node console-migrate.mjs BASE ADMIN PASSWORD FROM_ID TO_ID ONE_USER TO_LABEL IDP_HOST SHOTS_DIR
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { seriousViolations } from './axe.mjs';
+import { checker, launch, signIn as signInAs, text as pageText } from './console-run.mjs';
 
 const [base, admin, password, fromID, toID, one, toLabel, idpHost, shots] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-proxy-server',
-    `--host-resolver-rules=MAP ${idpHost} 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1`],
-});
+const browser = await launch(idpHost);
 const ours = new URL(base).origin;
 const seen = { axe: {}, refused: [], dialogs: [] };
-const text = async (page, sel = 'main') => (await page.textContent(sel)).replace(/\s+/g, ' ').trim();
-const check = async (page, name) => {
-  seen.axe[name] = await seriousViolations(page);
-  if (shots !== '-') await page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
-};
+const text = (page, sel = 'main') => pageText(page, sel);
+const { check } = checker(seen, shots);
 
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -33,11 +23,7 @@ try {
   page.on('console', (m) => {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) seen.refused.push(m.text());
   });
-  await page.goto(base + '/login');
-  await page.fill('#username', admin);
-  await page.fill('#password', password);
-  await page.click('form[action="/login"] button[type=submit]');
-  await page.waitForURL(ours + '/');
+  await signInAs(page, base, admin, password);
 
   await page.goto(base + '/admin/providers/' + fromID);
   await page.click('text=Move its users to another provider');

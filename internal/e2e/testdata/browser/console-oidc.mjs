@@ -11,35 +11,17 @@
 // usage: node console-oidc.mjs BASE_URL ADMIN PASSWORD LABEL ISSUER WRONG_ISSUER
 //        CLIENT_ID CLIENT_SECRET ACCOUNT OP_BASE WRONG_TENANT SHOTS_DIR
 // SHOTS_DIR may be "-" for no screenshots.
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { seriousViolations } from './axe.mjs';
+import { checker, launch, signIn as signInAs, text as pageText } from './console-run.mjs';
 
 const [base, admin, password, label, issuer, wrongIssuer, clientID, clientSecret, account, opBase, wrongTenant, shots] =
   process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-proxy-server'],
-});
+const browser = await launch();
 const ours = new URL(base).origin;
 const op = new URL(opBase).origin;
 const seen = { axe: {}, refused: [], authRequests: [] };
-const text = async (page) => (await page.textContent('main, body')).replace(/\s+/g, ' ').trim();
-const shoot = async (page, name) => {
-  if (shots !== '-') await page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
-};
-const check = async (page, name) => {
-  seen.axe[name] = await seriousViolations(page);
-  await shoot(page, name);
-};
-const signIn = async (page) => {
-  await page.goto(base + '/login');
-  await page.fill('#username', admin);
-  await page.fill('#password', password);
-  await page.click('form[action="/login"] button[type=submit]');
-  await page.waitForURL(ours + '/');
-};
+const text = (page) => pageText(page);
+const { check } = checker(seen, shots);
+const signIn = (page) => signInAs(page, base, admin, password);
 const submit = async (page) => {
   const [res] = await Promise.all([page.waitForNavigation(), page.click('form.provider-form button[type=submit]')]);
   return res?.status();

@@ -17,33 +17,15 @@
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { seriousViolations } from './axe.mjs';
+import { checker, launch, signIn as signInAs, text as pageText } from './console-run.mjs';
 
 const [base, admin, password, metadataFile, label, idpHost, shots, fingerprint, issuer, ssoURL] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-proxy-server',
-    `--host-resolver-rules=MAP ${idpHost} 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1`],
-});
+const browser = await launch(idpHost);
 const ours = new URL(base).origin;
 const seen = { axe: {}, refused: [] };
-const text = async (page) => (await page.textContent('main, body')).replace(/\s+/g, ' ').trim();
-const shoot = async (page, name) => {
-  if (shots !== '-') await page.screenshot({ path: join(shots, name + '.png'), fullPage: true });
-};
-const check = async (page, name) => {
-  seen.axe[name] = await seriousViolations(page);
-  await shoot(page, name);
-};
-const signIn = async (page) => {
-  await page.goto(base + '/login');
-  await page.fill('#username', admin);
-  await page.fill('#password', password);
-  await page.click('form[action="/login"] button[type=submit]');
-  await page.waitForURL(ours + '/');
-};
+const text = (page) => pageText(page);
+const { check } = checker(seen, shots);
+const signIn = (page) => signInAs(page, base, admin, password);
 
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
