@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,17 +19,15 @@ import (
 
 // consoleRun is what console-saml.mjs saw.
 type consoleRun struct {
-	Axe         map[string][]string `json:"axe"`
-	Refused     []string            `json:"refused"`
-	BadXML      fieldRefusal        `json:"badXML"`
-	BadFP       fieldRefusal        `json:"badFingerprint"`
-	ProviderURL string              `json:"providerURL"`
-	Values      map[string]string   `json:"values"`
-	Copied      string              `json:"copied"`
-	Trust       string              `json:"trust"`
-	Token1      string              `json:"token1"`
-	Token2      string              `json:"token2"`
-	SCIMSection string              `json:"scimSection"`
+	BadXML      fieldRefusal      `json:"badXML"`
+	BadFP       fieldRefusal      `json:"badFingerprint"`
+	ProviderURL string            `json:"providerURL"`
+	Values      map[string]string `json:"values"`
+	Copied      string            `json:"copied"`
+	Trust       string            `json:"trust"`
+	Token1      string            `json:"token1"`
+	Token2      string            `json:"token2"`
+	SCIMSection string            `json:"scimSection"`
 	StaleForm   struct {
 		Status int    `json:"status"`
 		Text   string `json:"text"`
@@ -39,9 +38,6 @@ type consoleRun struct {
 	LogRows      []string `json:"logRows"`
 	LogEntry     string   `json:"logEntry"`
 	ProvidersRow string   `json:"providersRow"`
-	Error        string   `json:"error"`
-	StoppedAt    string   `json:"stoppedAt"`
-	StoppedText  string   `json:"stoppedText"`
 }
 
 type fieldRefusal struct {
@@ -92,29 +88,9 @@ func TestBrowserConsoleEntraSAML(t *testing.T) {
 	})
 
 	fp := idpFingerprint(t, idp)
-	cmd := exec.Command(node, "console-saml.mjs", s.Base, admin, password, metadata, label, idpHost, screenshotDir(t),
-		fp, idp.EntityID, idp.SSOURL())
-	cmd.Dir = browserDir
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
 	var run consoleRun
-	if jerr := json.Unmarshal(out, &run); jerr != nil || err != nil || run.Error != "" {
-		t.Fatalf("browser run failed: %v\nstdout: %s\nstderr: %s", err, out, stderr.String())
-	}
-
-	for page, violations := range run.Axe {
-		if len(violations) > 0 {
-			t.Errorf("axe-core on %s: %q", page, violations)
-		}
-	}
-	if len(run.Axe) < 10 {
-		t.Errorf("axe-core checked %d pages, want every page the run visited", len(run.Axe))
-	}
-	if len(run.Refused) > 0 {
-		t.Errorf("the browser refused something (a CSP violation?): %q", run.Refused)
-	}
+	runConsoleScript(t, node, chromium, &run, 10, "console-saml.mjs", s.Base, admin, password, metadata, label, idpHost, screenshotDir(t),
+		fp, idp.EntityID, idp.SSOURL())
 	// Hostile input: refused next to the field, with the server's words.
 	if !refusedAs4xx(run.BadXML.Status) || !strings.Contains(run.BadXML.Field, "metadata") {
 		t.Errorf("a malformed metadata file: %+v; want a 4xx and a message beside the metadata field", run.BadXML)
@@ -237,4 +213,45 @@ func scimCreate(t *testing.T, s *server, token, userName string) int {
 	}
 	res.Body.Close()
 	return res.StatusCode
+}
+
+// browserReport is what every console script reports beside its own
+// findings: axe-core's serious and critical violations by page, what the
+// browser refused (a content security policy violation shows there), and
+// where it stopped when it failed.
+type browserReport struct {
+	Axe         map[string][]string `json:"axe"`
+	Refused     []string            `json:"refused"`
+	Error       string              `json:"error"`
+	StoppedAt   string              `json:"stoppedAt"`
+	StoppedText string              `json:"stoppedText"`
+}
+
+// runConsoleScript runs script of testdata/browser in Chromium with args,
+// decodes its one JSON line into run, and checks what every console page
+// must hold: no serious or critical axe-core violation, on at least
+// minPages pages, and nothing refused by the browser.
+func runConsoleScript(t *testing.T, node, chromium string, run any, minPages int, script string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(node, append([]string{script}, args...)...)
+	cmd.Dir = browserDir
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var rep browserReport
+	if jerr := errors.Join(json.Unmarshal(out, &rep), json.Unmarshal(out, run)); jerr != nil || err != nil || rep.Error != "" {
+		t.Fatalf("browser run of %s failed: %v %v\nstdout: %s\nstderr: %s", script, err, jerr, out, stderr.String())
+	}
+	for page, violations := range rep.Axe {
+		if len(violations) > 0 {
+			t.Errorf("axe-core on %s: %q", page, violations)
+		}
+	}
+	if len(rep.Axe) < minPages {
+		t.Errorf("axe-core checked %d pages, want every page the run visited (at least %d)", len(rep.Axe), minPages)
+	}
+	if len(rep.Refused) > 0 {
+		t.Errorf("the browser refused something (a CSP violation?): %q", rep.Refused)
+	}
 }

@@ -12,7 +12,7 @@
 // usage: node console-ldap.mjs BASE_URL ADMIN PASSWORD LABEL HOST PORT CA_FILE
 //        BIND_DN BIND_PASSWORD BASE_DN SAMPLE_USER SHOTS_DIR
 // SHOTS_DIR may be "-" for no screenshots.
-import { checker, launch, signIn as signInAs, squash, text as pageText } from './console-run.mjs';
+import { checker, failed, launch, signIn as signInAs, squash, text as pageText } from './console-run.mjs';
 
 const [base, admin, password, label, host, port, caFile, bindDN, bindPassword, baseDN, sample, shots] = process.argv.slice(2);
 const browser = await launch();
@@ -140,15 +140,7 @@ try {
   seen.live = { before, after: await rowCount(), reloaded };
   console.log(JSON.stringify(seen));
 } catch (err) {
-  seen.error = String(err);
-  try {
-    const pages = browser.contexts()[0].pages();
-    const p = pages[pages.length - 1];
-    seen.stoppedAt = p.url();
-    seen.stoppedText = (await text(p)).slice(0, 2000);
-  } catch {}
-  console.log(JSON.stringify(seen));
-  process.exitCode = 1;
+  await failed(browser, seen, err);
 } finally {
   await browser.close();
 }

@@ -7,7 +7,7 @@
 // checks every page. Prints one JSON line; exits non-zero on failure.
 //
 // usage: node console-migrate.mjs BASE ADMIN PASSWORD FROM_ID TO_ID ONE_USER TO_LABEL IDP_HOST SHOTS_DIR
-import { checker, launch, signIn as signInAs, text as pageText } from './console-run.mjs';
+import { checker, failed, launch, signIn as signInAs, text as pageText } from './console-run.mjs';
 
 const [base, admin, password, fromID, toID, one, toLabel, idpHost, shots] = process.argv.slice(2);
 const browser = await launch(idpHost);
@@ -56,14 +56,7 @@ try {
   seen.home = await text(page, 'body');
   console.log(JSON.stringify(seen));
 } catch (err) {
-  seen.error = String(err);
-  try {
-    const p = browser.contexts()[0].pages()[0];
-    seen.stoppedAt = p.url();
-    seen.stoppedText = (await text(p, 'body')).slice(0, 2000);
-  } catch {}
-  console.log(JSON.stringify(seen));
-  process.exitCode = 1;
+  await failed(browser, seen, err);
 } finally {
   await browser.close();
 }

@@ -11,7 +11,7 @@
 // usage: node console-oidc.mjs BASE_URL ADMIN PASSWORD LABEL ISSUER WRONG_ISSUER
 //        CLIENT_ID CLIENT_SECRET ACCOUNT OP_BASE WRONG_TENANT SHOTS_DIR
 // SHOTS_DIR may be "-" for no screenshots.
-import { checker, launch, signIn as signInAs, text as pageText } from './console-run.mjs';
+import { checker, failed, launch, signIn as signInAs, text as pageText } from './console-run.mjs';
 
 const [base, admin, password, label, issuer, wrongIssuer, clientID, clientSecret, account, opBase, wrongTenant, shots] =
   process.argv.slice(2);
@@ -116,15 +116,7 @@ try {
   seen.logEntry = (await text(page)).slice(0, 600);
   console.log(JSON.stringify(seen));
 } catch (err) {
-  seen.error = String(err);
-  try {
-    const pages = browser.contexts()[0].pages();
-    const p = pages[pages.length - 1];
-    seen.stoppedAt = p.url();
-    seen.stoppedText = (await text(p)).slice(0, 2000);
-  } catch {}
-  console.log(JSON.stringify(seen));
-  process.exitCode = 1;
+  await failed(browser, seen, err);
 } finally {
   await browser.close();
 }

@@ -44,3 +44,18 @@ export async function signIn(page, base, username, password) {
   await page.click('form[action="/login"] button[type=submit]');
   await page.waitForURL(new URL(base).origin + '/');
 }
+
+// failed reports a run that stopped: the error, and the page it stopped
+// on (the last one opened) with its text, printed as the run's one JSON
+// line, with a failing exit code.
+export async function failed(browser, seen, err) {
+  seen.error = String(err);
+  try {
+    const pages = browser.contexts()[0].pages();
+    const p = pages[pages.length - 1];
+    seen.stoppedAt = p.url();
+    seen.stoppedText = (await text(p, 'body')).slice(0, 2000);
+  } catch {}
+  console.log(JSON.stringify(seen));
+  process.exitCode = 1;
+}

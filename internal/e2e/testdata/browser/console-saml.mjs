@@ -17,7 +17,7 @@
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checker, launch, signIn as signInAs, text as pageText } from './console-run.mjs';
+import { checker, failed, launch, signIn as signInAs, text as pageText } from './console-run.mjs';
 
 const [base, admin, password, metadataFile, label, idpHost, shots, fingerprint, issuer, ssoURL] = process.argv.slice(2);
 const browser = await launch(idpHost);
@@ -151,15 +151,7 @@ try {
   await check(page, 'console-provider-narrow');
   console.log(JSON.stringify(seen));
 } catch (err) {
-  seen.error = String(err);
-  try {
-    const pages = browser.contexts()[0].pages();
-    const p = pages[pages.length - 1];
-    seen.stoppedAt = p.url();
-    seen.stoppedText = (await text(p)).slice(0, 2000);
-  } catch {}
-  console.log(JSON.stringify(seen));
-  process.exitCode = 1;
+  await failed(browser, seen, err);
 } finally {
   await browser.close();
 }
