@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"golang.org/x/net/webdav"
 
@@ -51,4 +52,34 @@ func (readFile) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
 		}
 	}
 	return []webdav.Propstat{refused}, nil
+}
+
+// checksumAgrees says whether an oc:checksums value a client sends agrees
+// with the file's: each MD5 it names is the file's (other algorithms are
+// not kept, and say nothing either way).
+func (f propFile) checksumAgrees(inner string) bool {
+	fi, err := f.fs.Stat(f.ctx, f.name)
+	if err != nil {
+		return false
+	}
+	have := vfs.ChecksumsOf(f.ctx, fi).MD5
+	for _, field := range strings.Fields(ocChecksumText(inner)) {
+		algo, sum, ok := strings.Cut(field, ":")
+		if ok && strings.EqualFold(algo, "MD5") && (have == "" || !strings.EqualFold(sum, have)) {
+			return false
+		}
+	}
+	return true
+}
+
+// ocChecksumText is the text of an oc:checksums value: its oc:checksum
+// elements' contents, or the value itself when it holds no element.
+func ocChecksumText(inner string) string {
+	var v struct {
+		Checksums []string `xml:"checksum"`
+	}
+	if err := xml.Unmarshal([]byte("<c>"+inner+"</c>"), &v); err == nil && len(v.Checksums) > 0 {
+		return strings.Join(v.Checksums, " ")
+	}
+	return inner
 }

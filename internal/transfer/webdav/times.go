@@ -142,6 +142,15 @@ func (f propFile) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
 				kept.Props = append(kept.Props, name)
 			case prop.XMLName.Space == microsoftNamespace && win32Ignored[prop.XMLName.Local]:
 				kept.Props = append(kept.Props, name)
+			case prop.XMLName == ocChecksums:
+				// rclone (vendor owncloud) sends the checksum it knows with
+				// the time. The storage's own is kept: one that agrees is
+				// taken, one that does not is a conflict.
+				if !f.checksumAgrees(value) {
+					invalid.Props = append(invalid.Props, name)
+					continue
+				}
+				kept.Props = append(kept.Props, name)
 			default:
 				refused.Props = append(refused.Props, name)
 			}
