@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -10,7 +9,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/app"
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 // usersMigrateCmd moves the accounts of one provider to another, batch by
@@ -26,7 +24,7 @@ func usersMigrateCmd() *cobra.Command {
 			ctx := cmd.Context()
 			req := identity.MigrationRequest{From: from, To: to, Search: search, DryRun: dryRun, Limit: batch}
 			if group != "" {
-				g, err := findGroup(cmd, a, group)
+				g, err := a.Identity.FindGroup(ctx, a.Site.ID, group)
 				if err != nil {
 					return err
 				}
@@ -77,21 +75,6 @@ func usersMigrateCmd() *cobra.Command {
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("to")
 	return cmd
-}
-
-// findGroup finds a group by id or name.
-func findGroup(cmd *cobra.Command, a *app.App, nameOrID string) (store.Group, error) {
-	if id, err := strconv.ParseInt(nameOrID, 10, 64); err == nil {
-		return a.Identity.GetGroup(cmd.Context(), a.Site.ID, id)
-	}
-	gs, err := a.Identity.ListGroups(cmd.Context(), a.Site.ID, store.GroupQuery{Name: nameOrID, ListOptions: store.ListOptions{Limit: 1}})
-	if err != nil {
-		return store.Group{}, err
-	}
-	if len(gs) == 0 {
-		return store.Group{}, fmt.Errorf("no group is named %q: give a group's id, or its name as the console's Groups page or GET /api/rest/v1/groups shows it", nameOrID)
-	}
-	return gs[0], nil
 }
 
 func orDash(s string) string {

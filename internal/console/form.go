@@ -225,18 +225,20 @@ func changeFromForm(k kind, v formValues, current string) (identity.SSOStrategyC
 	}
 	ch.ProvisionSFTPPermission, ch.ProvisionFTPPermission = flag("provision_sftp_permission"), flag("provision_ftp_permission")
 	ch.ProvisionDAVPermission = flag("provision_dav_permission")
-	for key, hi := range map[string]int{"deprovision_limit_users": 1 << 30, "deprovision_limit_percent": 100} {
+	// The safety limit goes as typed: a number as a number, anything else
+	// as text, which the provider settings' own check refuses beside the
+	// field (package ssosettings holds its bounds).
+	for _, key := range []string{"deprovision_limit_users", "deprovision_limit_percent"} {
 		s := v.get(key)
 		if s == "" {
 			delete(opts, key)
 			continue
 		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > hi {
-			bad[key] = "a whole number from 0 to " + strconv.Itoa(hi) + ", or empty for the default"
-			continue
+		if n, err := strconv.Atoi(s); err == nil {
+			opts[key] = n
+		} else {
+			opts[key] = s
 		}
-		opts[key] = n
 	}
 	raw, err := json.Marshal(opts)
 	if err == nil {

@@ -95,13 +95,13 @@ func (c *Console) migrateRun(w http.ResponseWriter, r *http.Request, call *Call)
 		return
 	}
 	if pg.Group != "" {
-		id, err := c.groupID(r, call, pg.Group)
+		g, err := c.svc.FindGroup(r.Context(), call.Site.ID, pg.Group)
 		if err != nil {
-			v.Fields = map[string]string{"group": err.Error()}
+			v.Fields = map[string]string{"group": identity.AsError(err).Message}
 			c.renderMigrate(w, r, call, http.StatusBadRequest, v, pg)
 			return
 		}
-		req.GroupID = id
+		req.GroupID = g.ID
 	}
 	rep, err := c.svc.MigrateUsers(r.Context(), call.Actor, call.Site.ID, req)
 	if err != nil {
@@ -146,20 +146,6 @@ func (c *Console) migrateRun(w http.ResponseWriter, r *http.Request, call *Call)
 func (c *Console) renderMigrate(w http.ResponseWriter, r *http.Request, call *Call, status int, v view, pg migratePage) {
 	v.Data = pg
 	c.render(w, r, call, status, "migrate", v)
-}
-
-// groupID finds a group by id or exact name.
-func (c *Console) groupID(r *http.Request, call *Call, nameOrID string) (int64, error) {
-	if id, err := strconv.ParseInt(nameOrID, 10, 64); err == nil {
-		if _, err := c.svc.GetGroup(r.Context(), call.Site.ID, id); err == nil {
-			return id, nil
-		}
-	}
-	gs, err := c.svc.ListGroups(r.Context(), call.Site.ID, store.GroupQuery{Name: nameOrID, ListOptions: store.ListOptions{Limit: 1}})
-	if err != nil || len(gs) == 0 {
-		return 0, fmt.Errorf("no group is named %q", nameOrID)
-	}
-	return gs[0].ID, nil
 }
 
 // signOnLink is where a person starts a sign-in with provider id.

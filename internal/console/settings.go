@@ -27,13 +27,6 @@ type settingsPage struct {
 	MailerOn bool
 }
 
-// settingFields are the site settings the form edits, with their limits;
-// the identity core checks them again.
-var settingNumbers = map[string][2]int{
-	"session_expiry_minutes": {5, 60 * 24 * 30}, "user_lockout_tries": {1, 100}, "user_lockout_within": {1, 24 * 7},
-	"user_lockout_lock_period": {1, 24 * 30}, "password_min_length": {8, 256}, "event_retention_days": {1, 3650},
-}
-
 func (c *Console) settings(w http.ResponseWriter, r *http.Request, call *Call) {
 	v := view{Notice: map[string]string{"saved": "Saved.", "sent": "A test alert was sent to the admins listed below."}[r.URL.Query().Get("done")]}
 	c.showSettings(w, r, call, call.Site, http.StatusOK, v, nil)
@@ -73,22 +66,27 @@ func (c *Console) showSettings(w http.ResponseWriter, r *http.Request, call *Cal
 	c.render(w, r, call, status, "settings", v)
 }
 
-// alertRecipients are the site's enabled site admins who asked for
-// alerts (notify_on_all_sso_failures), as the mailer picks them.
+// alertRecipients are the site's users alerts go to, by the mailer's rule
+// (events.AsksForAlerts), read a page of site admins at a time.
 func (c *Console) alertRecipients(ctx context.Context, siteID int64) ([]store.User, error) {
 	var out []store.User
 	q := store.UserQuery{ListOptions: store.ListOptions{Limit: 1000},
 		Filter: &store.Filter{Op: store.OpEq, Field: "site_admin", Value: true}}
-	users, err := c.svc.ListUsers(ctx, siteID, q)
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range users {
-		if u.NotifyOnAllSSOFailures && !u.Disabled {
-			out = append(out, u)
+	for {
+		users, err := c.svc.ListUsers(ctx, siteID, q)
+		if err != nil {
+			return nil, err
 		}
+		for _, u := range users {
+			if events.AsksForAlerts(u) {
+				out = append(out, u)
+			}
+		}
+		if len(users) < q.Limit {
+			return out, nil
+		}
+		q.AfterID = users[len(users)-1].ID
 	}
-	return out, nil
 }
 
 func (c *Console) settingsUpdate(w http.ResponseWriter, r *http.Request, call *Call) {
@@ -100,9 +98,10 @@ func (c *Console) settingsUpdate(w http.ResponseWriter, r *http.Request, call *C
 	nums := map[string]**int{"session_expiry_minutes": &ch.SessionExpiryMinutes, "user_lockout_tries": &ch.UserLockoutTries,
 		"user_lockout_within": &ch.UserLockoutWithin, "user_lockout_lock_period": &ch.UserLockoutLockPeriod,
 		"password_min_length": &ch.PasswordMinLength, "event_retention_days": &ch.EventRetentionDays}
+	limits := identity.SiteNumberLimits()
 	for key, dst := range nums {
 		n, err := strconv.Atoi(form.get(key))
-		lim := settingNumbers[key]
+		lim := limits[key]
 		if err != nil || n < lim[0] || n > lim[1] {
 			bad[key] = fmt.Sprintf("a whole number from %d to %d", lim[0], lim[1])
 			continue

@@ -160,6 +160,13 @@ func (m *Mailer) claim(ctx context.Context, n Notice) (release func(), ok bool) 
 	}, claimed
 }
 
+// AsksForAlerts says whether u is one of the people alerts go to: an
+// enabled site admin who opted in (notify_on_all_sso_failures). They get
+// them by e-mail when they have an address.
+func AsksForAlerts(u store.User) bool {
+	return u.SiteAdmin && !u.Disabled && u.NotifyOnAllSSOFailures
+}
+
 // recipients lists the addresses of the site's enabled site admins who
 // opted in to alerts. Addresses that could not travel safely in a header
 // are left out, with a warning.
@@ -173,7 +180,7 @@ func (m *Mailer) recipients(ctx context.Context, siteID int64) ([]mail.Address, 
 			return nil, err
 		}
 		for _, u := range users {
-			if !u.SiteAdmin || u.Disabled || !u.NotifyOnAllSSOFailures || u.Email == "" {
+			if !AsksForAlerts(u) || u.Email == "" {
 				continue
 			}
 			addr, err := checkAddress(u.Email)

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"maps"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -250,4 +251,22 @@ func (s *Service) replaceGroupMembers(ctx context.Context, siteID, groupID int64
 		}
 	}
 	return nil
+}
+
+// FindGroup finds a group of the site as an admin names it: by its id, or
+// by its name (compared as group names are, case-insensitively).
+func (s *Service) FindGroup(ctx context.Context, siteID int64, nameOrID string) (store.Group, error) {
+	if id, err := strconv.ParseInt(nameOrID, 10, 64); err == nil {
+		if g, err := s.GetGroup(ctx, siteID, id); err == nil {
+			return g, nil
+		}
+	}
+	gs, err := s.ListGroups(ctx, siteID, store.GroupQuery{Name: nameOrID, ListOptions: store.ListOptions{Limit: 1}})
+	if err != nil {
+		return store.Group{}, err
+	}
+	if len(gs) == 0 {
+		return store.Group{}, ErrGroupNotFound.With("no group is named %q or has that id: give a group's id, or its name as the console's Groups page or GET /api/rest/v1/groups shows it", nameOrID)
+	}
+	return gs[0], nil
 }

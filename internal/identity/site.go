@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -55,6 +56,22 @@ const (
 	maxEventRetentionDays   = 3650
 )
 
+// siteNumberLimits are the bounds of the site's numeric settings, by
+// field.
+var siteNumberLimits = map[string][2]int{
+	"session_expiry_minutes":   {minSessionExpiryMinutes, maxSessionExpiryMinutes},
+	"password_min_length":      {minPasswordMinLength, maxPasswordMinLength},
+	"user_lockout_tries":       {1, maxLockoutTries},
+	"user_lockout_within":      {1, maxLockoutHours},
+	"user_lockout_lock_period": {1, maxLockoutHours},
+	"event_retention_days":     {1, maxEventRetentionDays},
+}
+
+// SiteNumberLimits returns the lowest and highest value of each numeric
+// site setting, by field: the rule UpdateSite applies, for a form that
+// says the range beside its field.
+func SiteNumberLimits() map[string][2]int { return maps.Clone(siteNumberLimits) }
+
 // UpdateSite changes the site settings; only a site admin may.
 func (s *Service) UpdateSite(ctx context.Context, a Actor, siteID int64, c SiteChange) (store.Site, error) {
 	if err := requireSiteAdmin(a); err != nil {
@@ -78,13 +95,19 @@ func validateSiteChange(c SiteChange) error {
 	return firstError(
 		checkOptionalText("name", c.Name, maxTextLen, false),
 		checkOptionalText("login_help_text", c.LoginHelpText, maxNotesLen, true),
-		checkRange("session_expiry_minutes", c.SessionExpiryMinutes, minSessionExpiryMinutes, maxSessionExpiryMinutes),
-		checkRange("password_min_length", c.PasswordMinLength, minPasswordMinLength, maxPasswordMinLength),
-		checkRange("user_lockout_tries", c.UserLockoutTries, 1, maxLockoutTries),
-		checkRange("user_lockout_within", c.UserLockoutWithin, 1, maxLockoutHours),
-		checkRange("user_lockout_lock_period", c.UserLockoutLockPeriod, 1, maxLockoutHours),
-		checkRange("event_retention_days", c.EventRetentionDays, 1, maxEventRetentionDays),
+		siteRange("session_expiry_minutes", c.SessionExpiryMinutes),
+		siteRange("password_min_length", c.PasswordMinLength),
+		siteRange("user_lockout_tries", c.UserLockoutTries),
+		siteRange("user_lockout_within", c.UserLockoutWithin),
+		siteRange("user_lockout_lock_period", c.UserLockoutLockPeriod),
+		siteRange("event_retention_days", c.EventRetentionDays),
 	)
+}
+
+// siteRange checks a numeric site setting against its limits.
+func siteRange(field string, v *int) error {
+	l := siteNumberLimits[field]
+	return checkRange(field, v, l[0], l[1])
 }
 
 func applySiteChange(site *store.Site, c SiteChange) {

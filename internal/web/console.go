@@ -130,13 +130,9 @@ func (s *server) reauthSubmit(w http.ResponseWriter, r *http.Request, pc *pageCa
 		s.renderReauth(w, r, pc, http.StatusUnauthorized, next, msg)
 		return
 	}
-	token, sess, err := s.svc.StartSession(r.Context(), u, identity.ChannelWeb, pc.ip, r.UserAgent())
-	if err != nil {
+	if err := s.startBrowserSession(w, r, pc, u); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	_ = s.svc.EndSession(r.Context(), pc.site.ID, pc.who.sessionToken)
-	s.setSessionCookie(w, token, sess)
-	s.newCSRFToken(w)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

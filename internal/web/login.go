@@ -123,22 +123,31 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request, pc *pageCal
 		}
 		return
 	}
-	token, sess, err := s.svc.StartSession(r.Context(), u, identity.ChannelWeb, pc.ip, r.UserAgent())
-	if err != nil {
+	if err := s.startBrowserSession(w, r, pc, u); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if pc.who != nil {
-		// Signing in again replaces the old session rather than leaving it behind.
-		_ = s.svc.EndSession(r.Context(), pc.site.ID, pc.who.sessionToken)
-	}
-	s.setSessionCookie(w, token, sess)
-	s.newCSRFToken(w)
 	next := "/"
 	if u.RequirePasswordChange {
 		next = "/password"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// startBrowserSession starts a web session for u in this browser: its
+// cookie and a new CSRF token. Signing in again replaces the browser's
+// old session rather than leaving it behind.
+func (s *server) startBrowserSession(w http.ResponseWriter, r *http.Request, pc *pageCall, u store.User) error {
+	token, sess, err := s.svc.StartSession(r.Context(), u, identity.ChannelWeb, pc.ip, r.UserAgent())
+	if err != nil {
+		return err
+	}
+	if pc.who != nil {
+		_ = s.svc.EndSession(r.Context(), pc.site.ID, pc.who.sessionToken)
+	}
+	s.setSessionCookie(w, token, sess)
+	s.newCSRFToken(w)
+	return nil
 }
 
 // sentence turns an error message into a sentence for a page.
