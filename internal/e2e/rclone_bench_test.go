@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -31,10 +33,18 @@ import (
 // of the small files go at once, and its multi-thread download (4
 // streams above 256 MiB) applies to all.
 //
+// A fourth run, filescom-nocheck, passes --ignore-checksum, so that rclone
+// hashes nothing through filescom either: with vendor rclone's WebDAV it
+// compares equal client work.
+//
 // It reports the medians over the iterations: each backend's MB/s up and
-// down, the ratios filescom/webdav (the goal: at least 0.7 both ways) and
-// filescom/webdav-md5, and the seconds each takes for the 200 small files
-// (the goal: under 10 s).
+// down with the CPU seconds per GiB that rclone and the server spent, the
+// ratios filescom/webdav (the goal: at least 0.7 both ways),
+// filescom/webdav-md5 and filescom-nocheck/webdav, the server's CPU per
+// GiB through filescom-nocheck over WebDAV's, and the seconds each takes
+// for the 200 small files (the goal: under 10 s). Both share the machine's
+// cores, so a client that spends more CPU per byte lowers the rate the
+// server is measured at: the CPU columns tell the two apart.
 //
 //	go test -run '^$' -bench RcloneFilescomVsWebDAV -benchtime 3x ./internal/e2e/
 //
@@ -58,7 +68,13 @@ func BenchmarkRcloneFilescomVsWebDAV(b *testing.B) {
 		b.Fatal(err)
 	}
 	conf.Close()
-	backends := []struct{ name, remote string }{{"filescom", "gh:"}, {"webdav", "dav:"}, {"webdav-md5", "davmd5:"}}
+	// The last runs filescom with --ignore-checksum: rclone then hashes
+	// nothing it moves, as through vendor rclone's WebDAV, which has no
+	// checksum to compare; the server hashes every byte either way.
+	backends := []struct {
+		name, remote string
+		flags        []string
+	}{{"filescom", "gh:", nil}, {"webdav", "dav:", nil}, {"webdav-md5", "davmd5:", nil}, {"filescom-nocheck", "gh:", []string{"--ignore-checksum"}}}
 	// inOrder is the backends, the order turning with i, so that none
 	// always meets a warmer or a busier machine.
 	inOrder := func(i int) []int {
@@ -85,19 +101,24 @@ func BenchmarkRcloneFilescomVsWebDAV(b *testing.B) {
 	}
 
 	b.Run("1GiB", func(b *testing.B) {
-		up, down := make([][]float64, len(backends)), make([][]float64, len(backends))
-		mbps := func(d time.Duration) float64 { return float64(size) / 1e6 / d.Seconds() }
+		// Per backend and direction: MB/s, and the CPU seconds per GiB
+		// that rclone and the server each spent, so that where the time
+		// goes (client or server) is measured beside the rate.
+		type runs struct{ mbps, client, server []float64 }
+		up, down := make([]runs, len(backends)), make([]runs, len(backends))
+		gib := float64(size) / (1 << 30)
+		record := func(rs *runs, t rcloneTimes) {
+			rs.mbps = append(rs.mbps, float64(size)/1e6/t.wall.Seconds())
+			rs.client = append(rs.client, t.client.Seconds()/gib)
+			rs.server = append(rs.server, t.server.Seconds()/gib)
+		}
 		for i := 0; i < b.N; i++ {
 			for _, k := range inOrder(i) {
 				be := backends[k]
 				remote := fmt.Sprintf("%sbig/%s-%d.bin", be.remote, be.name, i)
 				back := filepath.Join(dir, "back.bin")
-				start := time.Now()
-				r.must(b, "copyto", big, remote)
-				up[k] = append(up[k], mbps(time.Since(start)))
-				start = time.Now()
-				r.must(b, "copyto", remote, back)
-				down[k] = append(down[k], mbps(time.Since(start)))
+				record(&up[k], r.timed(b, s, append([]string{"copyto", big, remote}, be.flags...)...))
+				record(&down[k], r.timed(b, s, append([]string{"copyto", remote, back}, be.flags...)...))
 				b.StopTimer()
 				if got, n := fileSHA256(b, back); got != sum || n != size {
 					b.Fatalf("%s: %d bytes came back that differ from the %d sent", be.name, n, size)
@@ -108,13 +129,25 @@ func BenchmarkRcloneFilescomVsWebDAV(b *testing.B) {
 			}
 		}
 		for k, be := range backends {
-			b.ReportMetric(median(up[k]), be.name+"-up-MB/s")
-			b.ReportMetric(median(down[k]), be.name+"-down-MB/s")
+			for _, d := range []struct {
+				way string
+				rs  runs
+			}{{"up", up[k]}, {"down", down[k]}} {
+				b.ReportMetric(median(d.rs.mbps), be.name+"-"+d.way+"-MB/s")
+				b.ReportMetric(median(d.rs.client), be.name+"-"+d.way+"-client-cpu-s/GiB")
+				b.ReportMetric(median(d.rs.server), be.name+"-"+d.way+"-server-cpu-s/GiB")
+			}
 		}
-		b.ReportMetric(median(up[0])/median(up[1]), "up-filescom/webdav")
-		b.ReportMetric(median(down[0])/median(down[1]), "down-filescom/webdav")
-		b.ReportMetric(median(up[0])/median(up[2]), "up-filescom/webdav-md5")
-		b.ReportMetric(median(down[0])/median(down[2]), "down-filescom/webdav-md5")
+		ratio := func(a, b []float64) float64 { return median(a) / median(b) }
+		b.ReportMetric(ratio(up[0].mbps, up[1].mbps), "up-filescom/webdav")
+		b.ReportMetric(ratio(down[0].mbps, down[1].mbps), "down-filescom/webdav")
+		b.ReportMetric(ratio(up[0].mbps, up[2].mbps), "up-filescom/webdav-md5")
+		b.ReportMetric(ratio(down[0].mbps, down[2].mbps), "down-filescom/webdav-md5")
+		b.ReportMetric(ratio(up[3].mbps, up[1].mbps), "up-filescom-nocheck/webdav")
+		b.ReportMetric(ratio(down[3].mbps, down[1].mbps), "down-filescom-nocheck/webdav")
+		// The server's own cost, rclone hashing nothing through either.
+		b.ReportMetric(ratio(up[3].server, up[1].server), "up-server-cpu-filescom-nocheck/webdav")
+		b.ReportMetric(ratio(down[3].server, down[1].server), "down-server-cpu-filescom-nocheck/webdav")
 	})
 
 	b.Run("200files", func(b *testing.B) {
@@ -124,7 +157,7 @@ func BenchmarkRcloneFilescomVsWebDAV(b *testing.B) {
 				be := backends[k]
 				remote := fmt.Sprintf("%ssmall/%s-%d", be.remote, be.name, i)
 				start := time.Now()
-				r.must(b, "copy", small, remote)
+				r.must(b, append([]string{"copy", small, remote}, be.flags...)...)
 				took[k] = append(took[k], time.Since(start).Seconds())
 				b.StopTimer()
 				if listed := strings.Count(r.must(b, "lsf", remote), "\n"); listed != 200 {
@@ -150,4 +183,46 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// rcloneTimes is what one rclone command cost: its wall time, rclone's
+// CPU time (user and system), and the server's over the same span.
+type rcloneTimes struct{ wall, client, server time.Duration }
+
+// timed runs rclone like must, measuring it and the server s.
+func (r rcloneRemote) timed(t testing.TB, s *server, args ...string) rcloneTimes {
+	t.Helper()
+	full := append([]string{"--config", r.config, "--low-level-retries", "1", "--retries", "1"}, args...)
+	cmd := exec.Command(r.bin, full...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	before := s.cpuTime(t)
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("rclone %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	wall := time.Since(start)
+	return rcloneTimes{wall: wall, client: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), server: s.cpuTime(t) - before}
+}
+
+// cpuTime is the CPU time (user and system) the server process has used,
+// read from /proc (0 where there is none).
+func (s *server) cpuTime(t testing.TB) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and may
+	// hold spaces: utime and stime are the 12th and 13th of them, in
+	// clock ticks (100 per second on Linux).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("unreadable /proc stat: %q", b)
+	}
+	return time.Duration(utime+stime) * (time.Second / 100)
 }

@@ -381,7 +381,9 @@ type Store interface {
 	// record of the same part; ErrNotFound when the upload does not exist
 	// on the site. A pending part (Size -1, no ETag: its bytes began to
 	// arrive) is recorded only when the part has no record yet, so it
-	// never hides a version that arrived whole.
+	// never hides a version that arrived whole. A version recorded whole
+	// forgets the hash states of the part and of every part after it,
+	// which covered the version it replaces.
 	PutFileUploadPart(ctx context.Context, siteID int64, p *FileUploadPart) error
 	// LockFileUpload returns an upload of the site by ref and, inside a
 	// transaction, locks it until the transaction ends, so that parts

@@ -92,8 +92,9 @@ func (s *Store) SetFileUploadEnding(ctx context.Context, siteID int64, ref strin
 	return false, nil
 }
 
-// PutFileUploadPart records a part, replacing an earlier record of it; a
-// pending part is recorded only where the part has no record yet.
+// PutFileUploadPart records a part, replacing an earlier record of it
+// and forgetting the hash states from it on; a pending part is recorded
+// only where the part has no record yet.
 func (s *Store) PutFileUploadPart(ctx context.Context, siteID int64, p *store.FileUploadPart) error {
 	pending := p.Size < 0
 	if p.Part < 1 || (p.ETag == "") != pending {
@@ -110,6 +111,11 @@ func (s *Store) PutFileUploadPart(ctx context.Context, siteID int64, p *store.Fi
 		onConflict := `DO UPDATE SET size = excluded.size, etag = excluded.etag, received_at = excluded.received_at, hash_state = NULL`
 		if pending {
 			onConflict = `DO NOTHING`
+		}
+		if !pending {
+			if _, err := s.exec(ctx, `UPDATE file_upload_parts SET hash_state = NULL WHERE ref = ? AND part > ?`, p.Ref, p.Part); err != nil {
+				return s.mapErr(err, "file upload parts", "")
+			}
 		}
 		_, err := s.exec(ctx, `INSERT INTO file_upload_parts (ref, part, size, etag, received_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (ref, part) `+onConflict, p.Ref, p.Part, p.Size, p.ETag, s.timeArg(p.ReceivedAt))

@@ -211,16 +211,28 @@ var fileUploadTests = []test{
 		if p := parts[0]; p.Size != -1 || p.ETag != "" || p.HashState != nil || parts[1].HashState != nil || parts[1].ETag != "b" {
 			f.t.Fatalf("after part 1 began again: %+v", parts)
 		}
-		// A new version recorded whole forgets its hash state too.
+		// A new version recorded whole forgets its hash state too, and
+		// those of the parts after it, computed through the old version.
 		done(1, 10, "a2")
-		if !setHash(1, "a2", nil, []byte("s1")) {
+		if !setHash(1, "a2", nil, []byte("s1")) || !setHash(2, "b", []byte("s1"), []byte("s2")) {
 			f.t.Fatal("hash state of the new version refused")
 		}
 		done(1, 10, "a3")
 		parts, err = f.s.ListFileUploadParts(f.ctx, f.site.ID, "h1")
 		f.must(err)
-		if parts[0].HashState != nil {
-			f.t.Fatalf("a new version kept the old hash state: %+v", parts[0])
+		if parts[0].HashState != nil || parts[1].HashState != nil {
+			f.t.Fatalf("a new version kept the old hash states: %+v", parts[:2])
+		}
+		// A pending part recorded where one exists changes nothing.
+		f.must(f.s.PutFileUploadPart(f.ctx, f.site.ID, &store.FileUploadPart{Ref: "h1", Part: 1, Size: -1}))
+		if !setHash(1, "a3", nil, []byte("s1")) || !setHash(2, "b", []byte("s1"), []byte("s2")) {
+			f.t.Fatal("hash states refused")
+		}
+		f.must(f.s.PutFileUploadPart(f.ctx, f.site.ID, &store.FileUploadPart{Ref: "h1", Part: 1, Size: -1}))
+		parts, err = f.s.ListFileUploadParts(f.ctx, f.site.ID, "h1")
+		f.must(err)
+		if parts[0].ETag != "a3" || parts[1].HashState == nil {
+			f.t.Fatalf("a pending record changed a part that arrived whole: %+v", parts[:2])
 		}
 		f.wantErr(f.s.StartFileUploadPart(f.ctx, f.other.ID, &store.FileUploadPart{Ref: "h1", Part: 4, Placement: &store.PartPlacement{Length: 1, Offset: 30}}), store.ErrNotFound)
 		if err := f.s.StartFileUploadPart(f.ctx, f.site.ID, &store.FileUploadPart{Ref: "h1", Part: 4}); err == nil {

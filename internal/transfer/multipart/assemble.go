@@ -11,10 +11,10 @@ import (
 )
 
 // assembleInPlace completes the upload's assembly file and puts it in
-// place. Parts written in place are already there, and normally already
-// hashed: only parts staged on their own are copied in, and only what
-// follows the hashed prefix is hashed (read back, or while copied). The
-// file then moves to u.Path through the user's view in one rename, with
+// place. Parts written in place are already there, and normally every
+// part is already hashed: only parts staged on their own are copied in,
+// and only what follows the hashed prefix is hashed (read back, or while
+// copied). The file then moves to u.Path through the user's view in one rename, with
 // its checksums and modification time, so the end costs (almost) nothing
 // and the file appears whole or not at all. A view that cannot place a
 // staged file gets the assembly copied through one upload instead; a
@@ -49,7 +49,15 @@ func (s *Service) assembleInPlace(ctx context.Context, u store.FileUpload, parts
 				p.Part, p.Placement.Offset, offset)
 		}
 		if h == nil && hashing {
-			if inPlace && p.HashState != nil {
+			if p.HashState != nil {
+				// Hashed already: a part staged on its own is copied in
+				// without hashing it again.
+				if !inPlace {
+					if err := s.copyPartAt(ctx, u, p, f, offset, nil); err != nil {
+						return err
+					}
+					copied, copiedBytes = copied+1, copiedBytes+p.Size
+				}
 				base = p.HashState
 				offset += p.Size
 				continue

@@ -21,7 +21,7 @@ import (
 // an upload written in parts are computed over its in-order prefix: when
 // a part completes and every part before it is hashed, it is hashed too
 // (while it is written, when it streams in order, else read back from the
-// assembly file, still in the page cache), and the state of both hashes
+// assembly file or its staged file, still in the page cache), and the state of both hashes
 // through it is kept in the store with the part, so that any node can
 // continue and the end hashes only what is left, normally nothing.
 
@@ -109,11 +109,15 @@ type hashRun struct {
 	again atomic.Bool
 }
 
-// advanceHash hashes, from the assembly file, every complete part written
-// in place that follows the hashed prefix without a gap, and records the
-// state through each; within this process, once at a time per upload.
-// Racing with another node doing the same is harmless: a state is
-// recorded only from a base still current.
+// advanceHash hashes every complete part that follows the hashed prefix
+// without a gap, and records the state through each: a part written in
+// place read back from the assembly file, a part staged on its own from
+// its staged file (it is copied into place at the end, unhashed then).
+// So a part staged because it began early stops the hashing only until
+// it arrives, and the end is left little or nothing to hash. Within this
+// process, once at a time per upload. Racing with another node doing the
+// same is harmless: a state is recorded only from a base still current,
+// for the version of the part it was computed from.
 func (s *Service) advanceHash(ctx context.Context, u store.FileUpload) {
 	v, _ := s.hashRuns.LoadOrStore(u.Ref, &hashRun{})
 	run := v.(*hashRun)
@@ -147,7 +151,8 @@ func (s *Service) advanceHashOnce(ctx context.Context, u store.FileUpload) {
 	}()
 	offset := int64(0)
 	for i, p := range parts {
-		if p.Part != i+1 || p.Size < 0 || p.Placement == nil || p.Placement.Offset != offset {
+		inPlace := p.Placement != nil && p.Placement.Offset >= 0
+		if p.Part != i+1 || p.Size < 0 || (inPlace && p.Placement.Offset != offset) {
 			return
 		}
 		offset += p.Size
@@ -159,13 +164,19 @@ func (s *Service) advanceHashOnce(ctx context.Context, u store.FileUpload) {
 		if err != nil {
 			return
 		}
-		if f == nil {
-			if f, err = asm.OpenAssembly(ctx, u.SiteID, u.Ref); err != nil {
+		if !inPlace {
+			if !s.hashStaged(ctx, u, p, h) {
 				return
 			}
-		}
-		if _, err := io.Copy(h, io.NewSectionReader(f, p.Placement.Offset, p.Size)); err != nil {
-			return
+		} else {
+			if f == nil {
+				if f, err = asm.OpenAssembly(ctx, u.SiteID, u.Ref); err != nil {
+					return
+				}
+			}
+			if _, err := io.Copy(h, io.NewSectionReader(f, p.Placement.Offset, p.Size)); err != nil {
+				return
+			}
 		}
 		state, err := h.state()
 		if err != nil {
@@ -176,4 +187,20 @@ func (s *Service) advanceHashOnce(ctx context.Context, u store.FileUpload) {
 		}
 		base = state
 	}
+}
+
+// hashStaged hashes part p from its staged file into h, and says whether
+// all of it, as recorded, was there (a part being sent again may not be;
+// its state is then not recorded).
+func (s *Service) hashStaged(ctx context.Context, u store.FileUpload, p store.FileUploadPart, h *fileHash) bool {
+	r, size, err := s.staging.OpenPart(ctx, u.SiteID, u.Ref, p.Part)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	if size != p.Size {
+		return false
+	}
+	n, err := io.Copy(h, r)
+	return err == nil && n == p.Size
 }

@@ -139,7 +139,8 @@ func TestPartsInOrderWrittenInPlace(t *testing.T) {
 }
 
 // TestPartsOutOfOrderAndParallel: parts that begin before the parts
-// before them are staged on their own and copied in at the end; parts
+// before them are staged on their own, hashed once the parts before them
+// are, and copied in at the end; parts
 // sent all at once land wherever their place is known; either way the
 // file and its md5 are right.
 func TestPartsOutOfOrderAndParallel(t *testing.T) {
@@ -167,12 +168,23 @@ func TestPartsOutOfOrderAndParallel(t *testing.T) {
 	if staged == 0 || staged == len(sizes) {
 		t.Fatalf("%d of %d parts staged on their own; want some (those sent before the parts before them)", staged, len(sizes))
 	}
+	// Each part was hashed as soon as the parts before it had arrived,
+	// the staged ones from their staged files: the end copies the staged
+	// parts in and hashes nothing.
+	for _, p := range f.parts(u) {
+		if p.HashState == nil {
+			t.Fatalf("part %d not hashed once every part had arrived: %+v", p.Part, p)
+		}
+	}
+	c.partsOpened.Store(0)
+	c.bytesRead.Store(0)
 	if err := f.svc.Finish(f.ctx, u, EndParams{Size: int64(len(data))}, f.fs); err != nil {
 		t.Fatal(err)
 	}
 	f.checkFile("/shuffled.bin", data)
-	if c.partsOpened.Load() != int64(staged) {
-		t.Fatalf("the end opened %d staged parts, want the %d staged on their own", c.partsOpened.Load(), staged)
+	if c.partsOpened.Load() != int64(staged) || c.bytesRead.Load() != 0 {
+		t.Fatalf("the end opened %d staged parts and read %d bytes of its assembly file, want the %d staged on their own and none",
+			c.partsOpened.Load(), c.bytesRead.Load(), staged)
 	}
 
 	// All at once, several times over, parts waiting for the ones before
@@ -445,5 +457,41 @@ func TestPartOffsetHint(t *testing.T) {
 	}
 	if _, ok := f.content("/lied.bin"); ok {
 		t.Fatal("a refused end wrote the file")
+	}
+}
+
+// TestStagedPartHashedThenSentAgain: parts of an upload of undeclared
+// size (rclone's), sent out of order, are hashed as the gaps before them
+// fill, the staged ones from their staged files; a staged part sent again
+// with other bytes of the same length after that replaces its own hash
+// state and those after it, so the md5 is the new file's.
+func TestStagedPartHashedThenSentAgain(t *testing.T) {
+	f, c := newCountingFixture(t)
+	a, b, d := randomBytes(100), randomBytes(100), randomBytes(50)
+	u := f.begin("/again.bin", -1)
+	for _, p := range []struct {
+		n    int
+		data []byte
+	}{{2, b}, {3, d}, {1, a}} {
+		if _, err := f.sized(u, p.n, p.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range f.parts(u) {
+		if p.HashState == nil {
+			t.Fatalf("part %d not hashed once every part had arrived: %+v", p.Part, p)
+		}
+	}
+	b2 := randomBytes(100)
+	if _, err := f.sized(u, 2, b2); err != nil {
+		t.Fatal(err)
+	}
+	c.bytesRead.Store(0)
+	if err := f.svc.Finish(f.ctx, u, EndParams{Size: 250}, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	f.checkFile("/again.bin", append(append(append([]byte{}, a...), b2...), d...))
+	if c.bytesRead.Load() != 0 {
+		t.Fatalf("the end read %d bytes of its assembly file; every part was hashed before", c.bytesRead.Load())
 	}
 }
