@@ -37,18 +37,24 @@ command -v curl >/dev/null 2>&1 || apt_packages+=(curl)
 command -v rclone >/dev/null 2>&1 || apt_packages+=(rclone)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
+  # Installing needs root: as root directly, else through sudo when there
+  # is one; otherwise say what to run.
+  as_root=()
   if [ "$(id -u)" != 0 ]; then
-    echo "install-test-peers: need root to install: ${apt_packages[*]}" >&2
-    exit 1
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "install-test-peers: installing the test peers needs root; run as root: apt-get install -y --no-install-recommends ${apt_packages[*]}" >&2
+      exit 1
+    fi
+    as_root=(sudo)
   fi
   echo "install-test-peers: installing ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
   # Debian's slapd package may start a system directory on port 389; the
   # tests run their own on loopback ports and do not need it.
   if [[ " ${apt_packages[*]} " == *" slapd "* ]] && command -v service >/dev/null 2>&1; then
-    service slapd stop >/dev/null 2>&1 || true
+    "${as_root[@]}" service slapd stop >/dev/null 2>&1 || true
   fi
 fi
 

@@ -45,7 +45,7 @@ func eventsWorld(t *testing.T) (dataDir string, st store.Store, site store.Site)
 	t.Helper()
 	t.Setenv("GATEHOUSE_DATABASE_URL", "")
 	dataDir = t.TempDir()
-	if err := runCLI(context.Background(), &lockedBuffer{}, "users", "list", "--data-dir", dataDir); err != nil {
+	if err := runCLI(context.Background(), &lockedBuffer{}, "init", "--data-dir", dataDir); err != nil {
 		t.Fatal(err)
 	}
 	st, err := sqlite.Open(filepath.Join(dataDir, "gatehouse.db"))

@@ -45,7 +45,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), adminCmd(), usersCmd(), apiKeysCmd(), versionCmd())
+	root.AddCommand(serveCmd(), initCmd(), adminCmd(), usersCmd(), apiKeysCmd(), versionCmd())
 	root.AddCommand(providersCmd(), sitesCmd())
 	root.AddCommand(eventsCmd())
 	return root
@@ -120,5 +120,8 @@ func openApp(cmd *cobra.Command, serving bool) (*app.App, error) {
 		c.LogLevel = "warn"
 		logger = app.NewLogger(c, cmd.ErrOrStderr())
 	}
-	return app.Open(cmd.Context(), c, logger)
+	if serving {
+		return app.Open(cmd.Context(), c, logger)
+	}
+	return app.OpenExisting(cmd.Context(), c, logger)
 }

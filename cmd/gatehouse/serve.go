@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,6 +55,31 @@ sign in.`,
 	return cmd
 }
 
+func initCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create the database and master key, as serve does on its first start",
+		Long: `Create the Gatehouse database (SQLite in --data-dir, or the schema in the
+PostgreSQL database of --database-url), the master key and the default site,
+without starting the server. Every command other than serve and init
+refuses to run where there is no database, so that a mistyped --data-dir
+never creates an empty one. Running it again changes nothing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := openApp(cmd, true)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "Gatehouse database ready: %s\nMaster key: %s (keep a copy: the secrets in the database cannot be opened without it)\nStart the server: gatehouse serve%s\n",
+				storeKind(a.Config), a.Config.MasterKeyFile, storeFlags(a.Config))
+			return nil
+		},
+	}
+	config.AddFlags(cmd.Flags(), false)
+	return cmd
+}
+
 func storeKind(c config.Config) string {
 	if c.UsesPostgres() {
 		return "postgres"
@@ -67,9 +94,10 @@ func printWelcome(w io.Writer, a *app.App, admin store.User, password string) {
 		fmt.Fprintf(w, "    username: %s\n", admin.Username)
 		fmt.Fprintf(w, "    password: %s\n", password)
 		fmt.Fprintf(w, "\n  This password is shown only once and must be changed at first sign-in.\n")
-		fmt.Fprintf(w, "  Lost it? Run: gatehouse admin reset-password %s\n", admin.Username)
+		fmt.Fprintf(w, "  Lost it? Run: gatehouse admin reset-password %s%s\n", admin.Username, storeFlags(a.Config))
 	}
-	fmt.Fprintf(w, "\n  REST API: %s/api/rest/v1 (header X-FilesAPI-Key; create a key with 'gatehouse api-keys create')\n", a.Config.BaseURL)
+	fmt.Fprintf(w, "\n  REST API: %s/api/rest/v1 (header X-FilesAPI-Key; create a key with: gatehouse api-keys create --username %s%s)\n",
+		a.Config.BaseURL, orAdmin(admin.Username), storeFlags(a.Config))
 	fmt.Fprintf(w, "  WebDAV:   %s/dav/\n", a.Config.BaseURL)
 	if a.Config.SFTP.Enabled() {
 		fmt.Fprintf(w, "  SFTP:     %s\n", a.Config.SFTP.Listen)
@@ -81,4 +109,34 @@ func printWelcome(w io.Writer, a *app.App, admin store.User, password string) {
 		fmt.Fprintf(w, "  Metrics:  http://%s/metrics\n", a.Config.HTTP.MetricsListen)
 	}
 	fmt.Fprintf(w, "  Data:     %s\n\n", storeKind(a.Config))
+}
+
+// orAdmin is the first admin's username, or "admin" (the name serve gives
+// it) when this start created none.
+func orAdmin(username string) string {
+	if username == "" {
+		return "admin"
+	}
+	return username
+}
+
+// storeFlags are the flags a CLI command needs to find the database and
+// master key this server uses, for hints that work when pasted from any
+// directory: the absolute --data-dir, the master key file when it is not
+// the data directory's, and for PostgreSQL the
+// URL from the environment (never the URL itself, which may hold a
+// password).
+func storeFlags(c config.Config) string {
+	var b strings.Builder
+	if c.UsesPostgres() {
+		b.WriteString(` --database-url "$GATEHOUSE_DATABASE_URL"`)
+	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
+		fmt.Fprintf(&b, " --data-dir %s", app.ShellQuote(abs))
+	}
+	if c.MasterKeyFile != filepath.Join(c.DataDir, "master.key") {
+		if abs, err := filepath.Abs(c.MasterKeyFile); err == nil {
+			fmt.Fprintf(&b, " --master-key-file %s", app.ShellQuote(abs))
+		}
+	}
+	return b.String()
 }

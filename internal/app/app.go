@@ -5,10 +5,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/console"
@@ -90,8 +94,61 @@ func NewLogger(c config.Config, w io.Writer) *slog.Logger {
 }
 
 // Open loads (or creates) the master key, opens and migrates the store, and
-// makes sure the default site exists.
+// makes sure the default site exists: what serve and init do.
 func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error) {
+	return open(ctx, c, logger)
+}
+
+// OpenExisting is Open for every other command: it refuses, with what to
+// check, when there is no database or master key where the configuration
+// points, rather than creating an empty one (a mistyped --data-dir would
+// otherwise show an empty server, and a command that writes would leave a
+// second database behind).
+func OpenExisting(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error) {
+	if err := ErrNoStore(ctx, c); err != nil {
+		return nil, err
+	}
+	return open(ctx, c, logger)
+}
+
+// ErrNoStore says, when the configuration points at no Gatehouse
+// database or master key, what is missing and how to create or find it;
+// nil when both are there.
+func ErrNoStore(ctx context.Context, c config.Config) error {
+	dir := c.DataDir
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	create := "to create one: gatehouse init --data-dir " + ShellQuote(dir)
+	if c.UsesPostgres() {
+		ok, err := postgres.HasSchema(ctx, c.DatabaseURL)
+		if err != nil {
+			return fmt.Errorf("open store: %w", err)
+		}
+		if !ok {
+			return errors.New(`no Gatehouse database at the --database-url given (it has no Gatehouse tables); is --database-url right? To create one: gatehouse init --database-url "$GATEHOUSE_DATABASE_URL"`)
+		}
+	} else if _, err := os.Stat(c.SQLitePath()); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no Gatehouse database at %s; is --data-dir right? %s", c.SQLitePath(), create)
+	}
+	if _, err := os.Stat(c.MasterKeyFile); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no master key at %s, so the secrets in the database cannot be opened; is --master-key-file (or --data-dir) right?", c.MasterKeyFile)
+	}
+	return nil
+}
+
+// ShellQuote quotes s for a POSIX shell when it needs it, so a hint
+// pastes as written.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@,+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = NewLogger(c, os.Stderr)
 	}

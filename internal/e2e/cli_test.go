@@ -88,3 +88,25 @@ func jsonNumber(v any) string {
 	f, _ := v.(float64)
 	return strconv.FormatInt(int64(f), 10)
 }
+
+// TestBannerHintsWorkWhenPasted: the commands serve's banner suggests
+// (reset the first admin's password, create an API key) run as printed,
+// from another directory, against the server's own database.
+func TestBannerHintsWorkWhenPasted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data dir")
+	s := startServer(t, "--data-dir", dir)
+	banner := s.Stdout()
+	for _, re := range []string{`Lost it\? Run: gatehouse (.+)\n`, `create a key with: gatehouse (.+)\)\n`} {
+		m := regexp.MustCompile(re).FindStringSubmatch(banner)
+		if m == nil {
+			t.Fatalf("no hint %s in the banner:\n%s", re, banner)
+		}
+		// The shell splits the words as it would for the admin; the
+		// binary stands in for the installed command.
+		cmd := exec.Command("sh", "-c", `exec "$0" `+m[1], binary)
+		cmd.Dir = t.TempDir()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("the banner's hint %q failed: %v\n%s", m[1], err, out)
+		}
+	}
+}

@@ -64,6 +64,23 @@ func Open(ctx context.Context, url string) (store.Store, error) {
 	return OpenStore(ctx, url)
 }
 
+// HasSchema reports whether the database at url holds Gatehouse's
+// tables, without changing it: commands other than serve and init refuse
+// a database that does not, rather than creating the schema in whatever
+// database a mistyped URL names.
+func HasSchema(ctx context.Context, url string) (bool, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return false, fmt.Errorf("store: open postgres: %w", err)
+	}
+	defer db.Close()
+	var sites sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('sites')::text`).Scan(&sites); err != nil {
+		return false, fmt.Errorf("store: connect to postgres: %w", err)
+	}
+	return sites.Valid, nil
+}
+
 // OpenStore is Open returning the concrete type.
 func OpenStore(ctx context.Context, url string) (*sqlstore.Store, error) {
 	return OpenStoreAt(ctx, url, 0)
