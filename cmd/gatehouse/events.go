@@ -17,7 +17,7 @@ import (
 )
 
 func eventsCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "events", Short: "Read the SSO log, the external log and the SCIM log"}
+	cmd := &cobra.Command{Use: "events", Short: "Read the SSO log, the external log and the SCIM log (all three by default, merged by time)"}
 	cmd.AddCommand(eventsListCmd(), eventsTailCmd())
 	return cmd
 }
@@ -30,7 +30,7 @@ type eventFlags struct {
 
 func addEventFlags(cmd *cobra.Command, f *eventFlags, sinceDefault string) {
 	fs := cmd.Flags()
-	fs.StringVar(&f.log, "log", "sso", "which log: sso, external or scim")
+	fs.StringVar(&f.log, "log", "all", "which log: all (the three merged by time), sso, external or scim")
 	fs.StringVar(&f.typ, "type", "", "only entries of this event type (sso, external)")
 	fs.StringVar(&f.status, "status", "", "only entries with this status, e.g. success, failure, partial_failure (sso, external)")
 	fs.StringVar(&f.username, "username", "", "only entries about this username (sso)")
@@ -38,12 +38,27 @@ func addEventFlags(cmd *cobra.Command, f *eventFlags, sinceDefault string) {
 	fs.StringVar(&f.since, "since", sinceDefault, "only entries from this long ago (24h, 7d) or since this time (RFC 3339)")
 }
 
+// logs are the logs the flags read: the one --log names, or for all,
+// those that have every field filtered on (--username: the SSO log only).
+func (f *eventFlags) logs() []string {
+	if f.log != "all" {
+		return []string{f.log}
+	}
+	switch {
+	case f.username != "":
+		return []string{"sso"}
+	case f.typ != "" || f.status != "":
+		return []string{"sso", "external"}
+	}
+	return []string{"sso", "external", "scim"}
+}
+
 // query turns the flags into a store query, refusing filters the chosen
 // log does not have rather than ignoring them.
 func (f *eventFlags) query(now time.Time) (store.EventQuery, error) {
 	q := store.EventQuery{EventType: f.typ, Status: f.status, Username: f.username, SSOStrategyID: f.provider}
 	switch f.log {
-	case "sso":
+	case "all", "sso":
 	case "external":
 		if f.username != "" {
 			return q, fmt.Errorf("--username applies to --log sso only")
@@ -53,7 +68,7 @@ func (f *eventFlags) query(now time.Time) (store.EventQuery, error) {
 			return q, fmt.Errorf("--type, --status and --username do not apply to --log scim")
 		}
 	default:
-		return q, fmt.Errorf("--log %q: want sso, external or scim", f.log)
+		return q, fmt.Errorf("--log %q: want all, sso, external or scim", f.log)
 	}
 	since, err := parseSince(f.since, now)
 	if err != nil {
@@ -87,19 +102,22 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 // eventRow is one entry of any log, as the table shows it.
 type eventRow struct {
 	id                                   int64
+	log                                  string
 	at                                   time.Time
 	typ, status, user, provider, summary string
 }
 
-// eventReader reads one page of the chosen log as rows.
+// eventReader reads the chosen logs as rows.
 type eventReader struct {
 	a         *app.App
-	log       string
+	logs      []string
 	providers map[int64]string
+	// after is, per log, the last entry read (for tail).
+	after map[string]int64
 }
 
-func newEventReader(ctx context.Context, a *app.App, log string) (*eventReader, error) {
-	r := &eventReader{a: a, log: log, providers: map[int64]string{}}
+func newEventReader(ctx context.Context, a *app.App, logs []string) (*eventReader, error) {
+	r := &eventReader{a: a, logs: logs, providers: map[int64]string{}, after: map[string]int64{}}
 	err := forEachPage(func(o store.ListOptions) ([]store.SSOStrategy, error) {
 		return a.Identity.ListSSOStrategies(ctx, a.Site.ID, o)
 	}, func(p store.SSOStrategy) int64 { return p.ID }, func(p store.SSOStrategy) error {
@@ -124,10 +142,10 @@ func (r *eventReader) provider(id int64, label string) string {
 	return fmt.Sprintf("%s (#%d)", label, id)
 }
 
-// page reads one page; more reports whether a full page came back.
-func (r *eventReader) page(ctx context.Context, q store.EventQuery) (rows []eventRow, more bool, err error) {
+// page reads one page of log; more reports whether a full page came back.
+func (r *eventReader) page(ctx context.Context, log string, q store.EventQuery) (rows []eventRow, more bool, err error) {
 	site := r.a.Site.ID
-	switch r.log {
+	switch log {
 	case "sso":
 		evs, err := r.a.Identity.ListSSOEvents(ctx, site, q)
 		for _, e := range evs {
@@ -139,33 +157,75 @@ func (r *eventReader) page(ctx context.Context, q store.EventQuery) (rows []even
 			if len(e.EventErrors) > 0 {
 				summary += " [" + strings.Join(e.EventErrors, "; ") + "]"
 			}
-			rows = append(rows, eventRow{e.ID, e.CreatedAt, e.EventType, e.Status, user,
+			rows = append(rows, eventRow{e.ID, log, e.CreatedAt, e.EventType, e.Status, user,
 				r.provider(e.SSOStrategyID, e.ProviderLabel), summary})
 		}
 		return rows, len(evs) == q.Limit, err
 	case "external":
 		evs, err := r.a.Identity.ListExternalEvents(ctx, site, q)
 		for _, e := range evs {
-			rows = append(rows, eventRow{e.ID, e.CreatedAt, e.EventType, e.Status, "", r.provider(e.SSOStrategyID, ""), e.Body})
+			rows = append(rows, eventRow{e.ID, log, e.CreatedAt, e.EventType, e.Status, "", r.provider(e.SSOStrategyID, ""), e.Body})
 		}
 		return rows, len(evs) == q.Limit, err
 	default:
 		logs, err := r.a.Identity.ListScimLogs(ctx, site, q)
 		for _, l := range logs {
-			rows = append(rows, eventRow{l.ID, l.CreatedAt, "scim", strconv.Itoa(l.HTTPResponseCode), l.UserAgent,
+			rows = append(rows, eventRow{l.ID, log, l.CreatedAt, "scim", strconv.Itoa(l.HTTPResponseCode), l.UserAgent,
 				r.provider(l.SSOStrategyID, ""), l.RequestMethod + " " + l.RequestPath})
 		}
 		return rows, len(logs) == q.Limit, err
 	}
 }
 
-// latest pages through every entry matching q after q.AfterID and returns
-// the last n of them (all with n <= 0).
+// latest reads every entry of the logs matching q after the last one
+// read, and returns the last n of them by time (all with n <= 0), the
+// logs merged.
 func (r *eventReader) latest(ctx context.Context, q store.EventQuery, n int) ([]eventRow, error) {
+	var each [][]eventRow
+	for _, log := range r.logs {
+		rows, err := r.latestOf(ctx, log, q, n)
+		if err != nil {
+			return nil, err
+		}
+		each = append(each, rows)
+		if len(rows) > 0 {
+			r.after[log] = rows[len(rows)-1].id
+		}
+	}
+	out := mergeByTime(each)
+	if n > 0 && len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out, nil
+}
+
+// mergeByTime merges logs, each in its own order (as written), into one
+// list by time: the earliest of the logs' next entries goes first, so a
+// log's own order is kept even where its times are not in order.
+func mergeByTime(logs [][]eventRow) []eventRow {
+	var out []eventRow
+	for {
+		next := -1
+		for i, rows := range logs {
+			if len(rows) > 0 && (next < 0 || rows[0].at.Before(logs[next][0].at)) {
+				next = i
+			}
+		}
+		if next < 0 {
+			return out
+		}
+		out = append(out, logs[next][0])
+		logs[next] = logs[next][1:]
+	}
+}
+
+// latestOf pages through the entries of one log and keeps the last n.
+func (r *eventReader) latestOf(ctx context.Context, log string, q store.EventQuery, n int) ([]eventRow, error) {
 	var out []eventRow
 	q.Limit = 1000
+	q.AfterID = r.after[log]
 	for {
-		rows, more, err := r.page(ctx, q)
+		rows, more, err := r.page(ctx, log, q)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +249,7 @@ func eventsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := newEventReader(cmd.Context(), a, f.log)
+			r, err := newEventReader(cmd.Context(), a, f.logs())
 			if err != nil {
 				return err
 			}
@@ -214,7 +274,7 @@ func eventsTailCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := newEventReader(ctx, a, f.log)
+			r, err := newEventReader(ctx, a, f.logs())
 			if err != nil {
 				return err
 			}
@@ -225,9 +285,6 @@ func eventsTailCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			if err := printEventRows(out, rows, true); err != nil {
 				return err
-			}
-			if len(rows) > 0 {
-				q.AfterID = rows[len(rows)-1].id
 			}
 			tick := time.NewTicker(every)
 			defer tick.Stop()
@@ -247,7 +304,6 @@ func eventsTailCmd() *cobra.Command {
 				if len(rows) == 0 {
 					continue
 				}
-				q.AfterID = rows[len(rows)-1].id
 				if err := printEventRows(out, rows, false); err != nil {
 					return err
 				}
@@ -264,10 +320,10 @@ func eventsTailCmd() *cobra.Command {
 func printEventRows(w io.Writer, rows []eventRow, header bool) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	if header {
-		fmt.Fprintln(tw, "ID\tTIME\tTYPE\tSTATUS\tUSER\tPROVIDER\tSUMMARY")
+		fmt.Fprintln(tw, "ID\tLOG\tTIME\tTYPE\tSTATUS\tUSER\tPROVIDER\tSUMMARY")
 	}
 	for _, e := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.id, e.at.Local().Format("2006-01-02 15:04:05"),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.id, e.log, e.at.Local().Format("2006-01-02 15:04:05"),
 			cell(e.typ, 24), cell(e.status, 16), cell(e.user, 32), cell(e.provider, 32), cell(e.summary, 120))
 	}
 	return tw.Flush()

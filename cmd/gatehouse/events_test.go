@@ -87,10 +87,10 @@ func TestEventsList(t *testing.T) {
 		}
 		return out.String()
 	}
-	got := list()
+	got := list("--log", "sso")
 	lines := strings.Split(strings.TrimSpace(got), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") || !strings.Contains(lines[0], "SUMMARY") {
-		t.Fatalf("default list (last 24 hours):\n%s", got)
+		t.Fatalf("the SSO log (last 24 hours):\n%s", got)
 	}
 	if !strings.Contains(lines[1], "ldap_sync") || !strings.Contains(lines[1], "Corp AD (#") ||
 		!strings.Contains(lines[1], "safety limit [412 of 500 users]") || !strings.Contains(lines[2], "ann") {
@@ -99,10 +99,22 @@ func TestEventsList(t *testing.T) {
 	if strings.ContainsAny(got, "\x1b\a") {
 		t.Fatalf("control characters reached the terminal: %q", got)
 	}
-	if got := list("--since", "72h", "--status", "failure"); strings.Count(got, "\n") != 3 || !strings.Contains(got, "bob") {
+	// By default the three logs, merged by time, each row naming its
+	// log: the SCIM request and the alert (written now) come last.
+	got = list()
+	lines = strings.Split(strings.TrimSpace(got), "\n")
+	if len(lines) != 5 || !strings.Contains(lines[0], "LOG") || !strings.Contains(lines[1], " sso ") || !strings.Contains(lines[1], "ldap_sync") ||
+		!strings.Contains(got, "PATCH /api/scim/Users/7") || !strings.Contains(got, " scim ") || !strings.Contains(got, " external ") ||
+		strings.Contains(lines[1], "ann") || !strings.Contains(lines[2], "ann") {
+		t.Fatalf("default list (every log, last 24 hours):\n%s", got)
+	}
+	if got := list("--status", "failure"); strings.Count(got, "\n") != 3 || !strings.Contains(got, "not sent") || strings.Contains(got, "scim") {
+		t.Fatalf("every log with --status failure (the logs that have a status):\n%s", got)
+	}
+	if got := list("--since", "72h", "--status", "failure", "--log", "sso"); strings.Count(got, "\n") != 3 || !strings.Contains(got, "bob") {
 		t.Fatalf("--since 72h --status failure:\n%s", got)
 	}
-	if got := list("--since", "3d", "--limit", "1"); strings.Count(got, "\n") != 2 || !strings.Contains(got, "bob") {
+	if got := list("--since", "3d", "--limit", "1", "--log", "sso"); strings.Count(got, "\n") != 2 || !strings.Contains(got, "bob") {
 		t.Fatalf("--limit 1 shows the entry written last:\n%s", got)
 	}
 	if got := list("--username", "ann", "--since", ""); strings.Count(got, "\n") != 2 {
@@ -149,6 +161,30 @@ func TestEventsTail(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "before the tail"); n != 1 {
 		t.Fatalf("an entry printed %d times:\n%s", n, out)
+	}
+
+	// By default every log: new entries of each arrive once.
+	ctx, cancel = context.WithCancel(bg)
+	defer cancel()
+	out = &lockedBuffer{}
+	go func() { done <- runCLI(ctx, out, "events", "tail", "--every", "50ms", "--data-dir", dir) }()
+	waitFor(t, out, "arrived later")
+	must(t, st.CreateSSOEvent(bg, &store.SSOEvent{SiteID: site.ID, EventType: "saml_login", Status: "success", Body: "an sso entry", CreatedAt: time.Now()}))
+	must(t, st.CreateScimLog(bg, &store.ScimLog{SiteID: site.ID, RequestMethod: "DELETE", RequestPath: "/api/scim/Users/9", HTTPResponseCode: 204}))
+	waitFor(t, out, "an sso entry")
+	waitFor(t, out, "DELETE /api/scim/Users/9")
+	// One more entry, arriving at a later look than those: any entry that
+	// looked new twice would be printed again by then.
+	must(t, st.CreateExternalEvent(bg, &store.ExternalEvent{SiteID: site.ID, EventType: "alert", Status: "success", Body: "the last one"}))
+	waitFor(t, out, "the last one")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"before the tail", "arrived later", "an sso entry", "DELETE /api/scim/Users/9"} {
+		if n := strings.Count(out.String(), text); n != 1 {
+			t.Fatalf("%q printed %d times:\n%s", text, n, out)
+		}
 	}
 }
 
