@@ -101,17 +101,7 @@ func generateSCIMToken(cmd *cobra.Command, a *app.App, ref string, reset bool) e
 	if err != nil {
 		return err
 	}
-	if !reset {
-		p, err := a.Identity.GetSSOStrategy(cmd.Context(), a.Site.ID, id)
-		if err != nil {
-			return err
-		}
-		if len(p.SCIMTokenHash) > 0 {
-			return fmt.Errorf("provider %d already has a SCIM token (it expires %s); "+
-				"'gatehouse providers scim-token reset %d' revokes it and makes a new one", id, formatExpiry(p.SCIMTokenExpiresAt), id)
-		}
-	}
-	token, p, err := a.Identity.GenerateSCIMToken(cmd.Context(), identity.SystemActor, a.Site.ID, id)
+	token, p, err := a.Identity.GenerateSCIMToken(cmd.Context(), identity.SystemActor, a.Site.ID, id, reset)
 	if err != nil {
 		return err
 	}

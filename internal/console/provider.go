@@ -136,7 +136,9 @@ func (c *Console) scimCredentials(w http.ResponseWriter, r *http.Request, call *
 	ctx := r.Context()
 	switch r.PostForm.Get("make") {
 	case "token":
-		token, saved, err := c.svc.GenerateSCIMToken(ctx, call.Actor, call.Site.ID, p.ID)
+		// Only the Reset button (shown while a token exists) revokes one: a
+		// Generate form from before someone else made a token is refused.
+		token, saved, err := c.svc.GenerateSCIMToken(ctx, call.Actor, call.Site.ID, p.ID, r.PostForm.Get("reset") == "1")
 		if err != nil {
 			c.showProviderRefusal(w, r, call, p, err)
 			return

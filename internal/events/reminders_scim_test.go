@@ -47,7 +47,7 @@ func TestSCIMTokenFromIdentityIsRemindedBeforeExpiry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := svc.GenerateSCIMToken(ctx, identity.SystemActor, site.ID, p.ID); err != nil {
+		if _, _, err := svc.GenerateSCIMToken(ctx, identity.SystemActor, site.ID, p.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		return p

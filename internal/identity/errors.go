@@ -142,6 +142,11 @@ var (
 	ErrDirectoryUnavailable = newError(http.StatusServiceUnavailable, "processing-failure/directory-unavailable",
 		"Directory Unavailable", "the LDAP directory could not be asked; try again later or ask a site admin")
 
+	// ErrSCIMTokenExists refuses generating a SCIM token for a provider
+	// that has one: a reset must be asked for, since it stops the
+	// identity provider's provisioning until the new token is entered.
+	ErrSCIMTokenExists = newError(http.StatusConflict, "conflict/scim-token-exists", "Scim Token Exists",
+		"the provider already has a SCIM token; reset it to revoke it and make a new one")
 	// ErrLastPasswordAdmin is the lock-out guard: the change would leave the
 	// site with no enabled password-authenticated site admin.
 	ErrLastPasswordAdmin = newError(http.StatusConflict, "conflict/last-password-site-admin",

@@ -277,11 +277,13 @@ func checkSCIMProvider(p store.SSOStrategy, method string) error {
 
 // GenerateSCIMToken makes a new SCIM bearer token for the provider and
 // returns it: the only time it is shown, as only its hash is stored. The
-// provider's method becomes token, the token expires after
-// DefaultSCIMTokenLifetime, and a token the provider had before stops
-// working when this change commits (a reset). The external log records the
+// provider's method becomes token and the token expires after
+// DefaultSCIMTokenLifetime. A provider that has a token already is
+// refused with ErrSCIMTokenExists unless reset is set: then the old token
+// stops working when this change commits. Every front end (REST, console,
+// CLI) asks through here, so they agree. The external log records the
 // generation or reset, never the token.
-func (s *Service) GenerateSCIMToken(ctx context.Context, a Actor, siteID, providerID int64) (string, store.SSOStrategy, error) {
+func (s *Service) GenerateSCIMToken(ctx context.Context, a Actor, siteID, providerID int64, reset bool) (string, store.SSOStrategy, error) {
 	if err := requireSiteAdmin(a); err != nil {
 		return "", store.SSOStrategy{}, err
 	}
@@ -289,10 +291,16 @@ func (s *Service) GenerateSCIMToken(ctx context.Context, a Actor, siteID, provid
 	now := s.now()
 	var p store.SSOStrategy
 	err := s.st.Tx(ctx, func(ctx context.Context) error {
-		var reset bool
+		var replaced bool
 		var err error
 		p, err = s.st.UpdateSSOStrategy(ctx, siteID, providerID, func(p *store.SSOStrategy) error {
-			reset = len(p.SCIMTokenHash) > 0
+			replaced = len(p.SCIMTokenHash) > 0
+			// A token left from before a switch to Basic works no more.
+			if replaced && p.SCIMAuthenticationMethod == SCIMAuthToken && !reset {
+				return ErrSCIMTokenExists.With("provider %d already has a SCIM token (it expires %s); to revoke it and make a new one: "+
+					"gatehouse providers scim-token reset %d, or POST /api/rest/v1/sso_strategies/%d/scim_token with {\"reset\": true}",
+					p.ID, p.SCIMTokenExpiresAt.UTC().Format(time.RFC3339), p.ID, p.ID)
+			}
 			p.SCIMTokenHash = secret.HashToken(token)
 			p.SCIMTokenExpiresAt = now.Add(DefaultSCIMTokenLifetime)
 			p.SCIMAuthenticationMethod = SCIMAuthToken
@@ -302,7 +310,7 @@ func (s *Service) GenerateSCIMToken(ctx context.Context, a Actor, siteID, provid
 			return mapStoreErr(err, "store SCIM token", ErrSSOStrategyNotFound, nil)
 		}
 		eventType, verb := EventTypeSCIMTokenGenerated, "generated"
-		if reset {
+		if replaced {
 			eventType, verb = EventTypeSCIMTokenReset, "reset (the previous token no longer works)"
 		}
 		body := fmt.Sprintf("SCIM token of SSO provider %s %s by %s; it expires at %s",

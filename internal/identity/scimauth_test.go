@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -36,7 +37,7 @@ func wantSCIMRefused(t *testing.T, what string, p store.SSOStrategy, err error, 
 func TestSCIMTokenLifecycle(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(ProtocolSAML)
-	token, got, err := e.svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID)
+	token, got, err := e.svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID, false)
 	wantErr(t, "generate", err, nil)
 	if !strings.HasPrefix(token, SCIMTokenPrefix) || len(token) < len(SCIMTokenPrefix)+43 {
 		t.Fatalf("token %q is not a prefixed 256-bit token", token)
@@ -61,8 +62,18 @@ func TestSCIMTokenLifecycle(t *testing.T) {
 	auth, err = e.svc.AuthenticateSCIM(e.ctx, bearer(""), false)
 	wantSCIMRefused(t, "empty token", auth, err, 0, "empty")
 
+	// Generating again without asking for a reset is refused, and the
+	// token keeps working.
+	_, _, err = e.svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID, false)
+	wantErr(t, "generate over a token", err, ErrSCIMTokenExists)
+	if !strings.Contains(err.Error(), fmt.Sprintf("gatehouse providers scim-token reset %d", p.ID)) {
+		t.Fatalf("the refusal names no way to reset: %v", err)
+	}
+	_, err = e.svc.AuthenticateSCIM(e.ctx, bearer(token), false)
+	wantErr(t, "token after a refused generate", err, nil)
+
 	// Reset: the old token stops working, the new one works.
-	newToken, _, err := e.svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID)
+	newToken, _, err := e.svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID, true)
 	wantErr(t, "reset", err, nil)
 	auth, err = e.svc.AuthenticateSCIM(e.ctx, bearer(token), false)
 	wantSCIMRefused(t, "revoked token", auth, err, 0, "unknown or revoked")
@@ -88,7 +99,7 @@ func TestSCIMTokenLifecycle(t *testing.T) {
 func TestSCIMTokenExpiryChangedThroughUpdate(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(ProtocolSAML)
-	token, _, err := e.svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID)
+	token, _, err := e.svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID, true)
 	wantErr(t, "generate", err, nil)
 
 	later := e.clock.Now().Add(2 * DefaultSCIMTokenLifetime)
@@ -141,7 +152,7 @@ func TestSCIMTokenExpiryChangedThroughUpdate(t *testing.T) {
 func TestSCIMTokenRefusedForDisabledOrSwitchedProvider(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(ProtocolOAuth2) // SCIM works on any provider, OAuth too
-	token, _, err := e.svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID)
+	token, _, err := e.svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID, true)
 	wantErr(t, "generate", err, nil)
 	_, err = e.svc.AuthenticateSCIM(e.ctx, bearer(token), false)
 	wantErr(t, "oauth provider token", err, nil)
@@ -205,7 +216,7 @@ func TestSCIMBasic(t *testing.T) {
 	}
 
 	// Switching the provider to token makes Basic stop working.
-	_, _, err = e.svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID)
+	_, _, err = e.svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID, true)
 	wantErr(t, "token", err, nil)
 	auth, err = e.svc.AuthenticateSCIM(e.ctx, basicAuth(username2, password2), false)
 	wantSCIMRefused(t, "basic of a token provider", auth, err, p.ID, `method "token"`)
@@ -269,13 +280,13 @@ func TestSCIMCredentialsNeedASiteAdminAndTheSite(t *testing.T) {
 	p := e.provider(ProtocolSAML)
 	user := e.user("bob", UserChange{})
 	bob := ActorFor(user, "")
-	_, _, err := e.svc.GenerateSCIMToken(e.ctx, bob, e.site.ID, p.ID)
+	_, _, err := e.svc.GenerateSCIMToken(e.ctx, bob, e.site.ID, p.ID, true)
 	wantErr(t, "token by non-admin", err, ErrSiteAdminRequired)
 	_, _, _, err = e.svc.GenerateSCIMBasic(e.ctx, bob, e.site.ID, p.ID)
 	wantErr(t, "basic by non-admin", err, ErrSiteAdminRequired)
 
 	other := e.otherSite()
-	_, _, err = e.svc.GenerateSCIMToken(e.ctx, SystemActor, other.ID, p.ID)
+	_, _, err = e.svc.GenerateSCIMToken(e.ctx, SystemActor, other.ID, p.ID, true)
 	wantErr(t, "token on another site", err, ErrSSOStrategyNotFound)
 	_, _, _, err = e.svc.GenerateSCIMBasic(e.ctx, SystemActor, e.site.ID, p.ID+100)
 	wantErr(t, "basic of unknown provider", err, ErrSSOStrategyNotFound)
@@ -293,7 +304,7 @@ func TestSCIMCredentialsNeverLogged(t *testing.T) {
 	svc := New(e.st, Options{Clock: e.clock.Now, Sealer: e.svc.opts.Sealer,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	p := e.provider(ProtocolSAML)
-	token, _, err := svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID)
+	token, _, err := svc.GenerateSCIMToken(e.ctx, SystemActor, e.site.ID, p.ID, true)
 	wantErr(t, "token", err, nil)
 	_, _ = svc.AuthenticateSCIM(e.ctx, bearer(token), false)
 	_, _ = svc.AuthenticateSCIM(e.ctx, bearer(token+"x"), false)

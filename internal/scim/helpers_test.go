@@ -97,7 +97,7 @@ func (e *env) provider(siteID int64, label string) (store.SSOStrategy, string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	token, p, err := e.svc.GenerateSCIMToken(e.ctx, identity.SystemActor, siteID, p.ID)
+	token, p, err := e.svc.GenerateSCIMToken(e.ctx, identity.SystemActor, siteID, p.ID, true)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -33,17 +33,22 @@ type scimBasicJSON struct {
 	SCIMPassword string `json:"scim_password"`
 }
 
-// generateSCIMToken makes a new SCIM bearer token for the provider; when
-// it had one, that one is revoked (Files.com's reset).
+// generateSCIMToken makes a new SCIM bearer token for the provider; one it
+// had is revoked only when the body asks for a reset.
 func (s *server) generateSCIMToken(w http.ResponseWriter, r *http.Request, c *apiCall) error {
 	id, err := pathID(r, identity.ErrSSOStrategyNotFound)
 	if err != nil {
 		return err
 	}
-	if err := readJSONBody(r); err != nil {
+	// {"reset": true} revokes a token the provider has; without it, a
+	// provider with a token is refused (conflict/scim-token-exists).
+	var body struct {
+		Reset bool `json:"reset"`
+	}
+	if err := readJSONBody(r, &body); err != nil {
 		return err
 	}
-	token, st, err := s.svc.GenerateSCIMToken(r.Context(), c.actor(), c.site.ID, id)
+	token, st, err := s.svc.GenerateSCIMToken(r.Context(), c.actor(), c.site.ID, id, body.Reset)
 	if err != nil {
 		return err
 	}

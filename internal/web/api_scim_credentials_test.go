@@ -78,8 +78,16 @@ func TestAPISCIMTokenGenerateExpiryReset(t *testing.T) {
 	expectError(t, f.callJSON("PATCH", f.strategyPath(st.ID, ""), f.adminKey, `{"scim_oauth_access_token_expires_at":"next year"}`),
 		http.StatusBadRequest, identity.ErrInvalidBody.Type)
 
+	// Generating again without asking for a reset is refused (as the CLI's
+	// generate is), and the token keeps working.
+	expectError(t, f.callJSON("POST", f.strategyPath(st.ID, "/scim_token"), f.adminKey, ""),
+		http.StatusConflict, identity.ErrSCIMTokenExists.Type)
+	if _, err := f.svc.AuthenticateSCIM(f.ctx, "Bearer "+token, false); err != nil {
+		t.Fatalf("token after a refused generate: %v", err)
+	}
+
 	// Reset: the old token is refused, the new one works.
-	r = f.callJSON("POST", f.strategyPath(st.ID, "/scim_token"), f.adminKey, "")
+	r = f.callJSON("POST", f.strategyPath(st.ID, "/scim_token"), f.adminKey, `{"reset":true}`)
 	var reset scimCredentialAnswer
 	r.decode(t, &reset)
 	if r.status != http.StatusOK || reset.SCIMOAuthAccessToken == "" || reset.SCIMOAuthAccessToken == token {

@@ -221,7 +221,7 @@ func (s *server) updateSSOStrategy(w http.ResponseWriter, r *http.Request, c *ap
 		return err
 	}
 	if reset.ResetSCIMOAuthAccessToken != nil && *reset.ResetSCIMOAuthAccessToken {
-		token, st, err := s.svc.GenerateSCIMToken(r.Context(), c.actor(), c.site.ID, id)
+		token, st, err := s.svc.GenerateSCIMToken(r.Context(), c.actor(), c.site.ID, id, true)
 		if err != nil {
 			return err
 		}
