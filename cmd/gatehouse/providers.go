@@ -167,9 +167,9 @@ func providerID(ref string) (int64, error) {
 
 // providersShowCmd prints a provider's settings and, for SAML providers,
 // the values to paste into the identity provider (Entra's Basic SAML
-// Configuration). Those values are absolute URLs, so they depend on the
-// server's public URL: give the same --base-url (or GATEHOUSE_BASE_URL) as
-// the server uses.
+// Configuration). Those values are absolute URLs, on the server's public
+// URL: the one serve recorded when it last started, unless --base-url (or
+// GATEHOUSE_BASE_URL) gives another.
 func providersShowCmd() *cobra.Command {
 	cmd := dbCommand("show ID", "Show a provider, and for SAML and OpenID Connect the values to paste into the identity provider", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, a *app.App, args []string) error {
@@ -236,6 +236,6 @@ func providersShowCmd() *cobra.Command {
 			return printSCIMSettings(cmd.OutOrStdout(), a, p)
 		})
 	// Read by the configuration like the server's own --base-url.
-	cmd.Flags().String("base-url", "", "the server's public URL (default: GATEHOUSE_BASE_URL, else http://127.0.0.1:8080)")
+	cmd.Flags().String("base-url", "", "the server's public URL (default: GATEHOUSE_BASE_URL, else the URL serve last ran at)")
 	return cmd
 }

@@ -92,7 +92,7 @@ func providersSCIMBasicCmd() *cobra.Command {
 // server's public URL, read by the configuration like serve's --base-url.
 func addBaseURLFlag(cmds ...*cobra.Command) {
 	for _, c := range cmds {
-		c.Flags().String("base-url", "", "the server's public URL (default: GATEHOUSE_BASE_URL, else http://127.0.0.1:8080)")
+		c.Flags().String("base-url", "", "the server's public URL (default: GATEHOUSE_BASE_URL, else the URL serve last ran at)")
 	}
 }
 

@@ -36,6 +36,9 @@ sign in.`,
 			if err != nil {
 				return fmt.Errorf("create first admin: %w", err)
 			}
+			if err := a.RecordPublicAddress(cmd.Context()); err != nil {
+				return err
+			}
 			// Start-up work (migrations, hashing the first admin's password
 			// with argon2id's 19 MiB) leaves garbage the collector would only
 			// reclaim at the next cycle; give it back before idling.

@@ -96,7 +96,7 @@ func NewLogger(c config.Config, w io.Writer) *slog.Logger {
 // Open loads (or creates) the master key, opens and migrates the store, and
 // makes sure the default site exists: what serve and init do.
 func Open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error) {
-	return open(ctx, c, logger)
+	return open(ctx, c, logger, false)
 }
 
 // OpenExisting is Open for every other command: it refuses, with what to
@@ -108,7 +108,7 @@ func OpenExisting(ctx context.Context, c config.Config, logger *slog.Logger) (*A
 	if err := ErrNoStore(ctx, c); err != nil {
 		return nil, err
 	}
-	return open(ctx, c, logger)
+	return open(ctx, c, logger, true)
 }
 
 // ErrNoStore says, when the configuration points at no Gatehouse
@@ -148,7 +148,9 @@ func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error) {
+// open is Open; existing (the command line's) takes the public address
+// serve recorded where the configuration gives none.
+func open(ctx context.Context, c config.Config, logger *slog.Logger, existing bool) (*App, error) {
 	if logger == nil {
 		logger = NewLogger(c, os.Stderr)
 	}
@@ -171,6 +173,12 @@ func open(ctx context.Context, c config.Config, logger *slog.Logger) (*App, erro
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if existing {
+		if err := adoptPublicAddress(ctx, st, &c); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	notifier, err := events.NewNotifier(c.SMTPURL, c.SMTPFrom, st, logger)
 	if err != nil {
@@ -227,6 +235,33 @@ func openSQLite(path string, logger *slog.Logger) (store.Store, error) {
 			"file", l.Path, "mode_was", l.Mode.String(), "mode", sqlite.FileMode.String())
 	}
 	return sqlite.Open(path)
+}
+
+// adoptPublicAddress sets the base URL and site domain to those serve
+// recorded, each where the configuration does not give one, so that the
+// command line prints the URLs the server answers at (a SCIM Tenant URL
+// pasted into Entra must be the server's, not http://127.0.0.1:8080).
+func adoptPublicAddress(ctx context.Context, st store.Store, c *config.Config) error {
+	rec, err := st.PublicAddress(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the server's public address: %w", err)
+	}
+	if !c.Given("base-url") && rec.BaseURL != "" {
+		c.BaseURL = rec.BaseURL
+	}
+	if !c.Given("site-domain") {
+		c.SiteDomain = rec.SiteDomain
+	}
+	return nil
+}
+
+// RecordPublicAddress records the address this server runs at, for the
+// command line (see adoptPublicAddress); serve calls it at each start.
+func (a *App) RecordPublicAddress(ctx context.Context) error {
+	return a.Store.SetPublicAddress(ctx, store.PublicAddress{BaseURL: a.Config.BaseURL, SiteDomain: a.Config.SiteDomain})
 }
 
 // Close releases the directory connections and the store.

@@ -50,7 +50,16 @@ type Config struct {
 	Outbound OutboundConfig
 	// HTTP configures the metrics listener and request bodies (see http.go).
 	HTTP HTTPConfig
+
+	// given holds the settings set by a flag, the environment or the
+	// file, as opposed to left at their defaults.
+	given map[string]bool
 }
+
+// Given reports whether the setting named by its flag was set (by a flag,
+// the environment or the file) rather than left at its default: the
+// command line then prefers what serve recorded over a default.
+func (c Config) Given(flag string) bool { return c.given[flag] }
 
 // setting describes one option: its flag, environment variable and file key.
 type setting struct {
@@ -118,17 +127,18 @@ func Load(fs *pflag.FlagSet, lookupEnv func(string) (string, bool)) (Config, err
 	if err != nil {
 		return c, err
 	}
+	c.given = map[string]bool{}
 	for _, s := range settings {
 		dst := s.field(&c)
 		*dst = s.def
 		if v, ok := file[s.flag]; ok {
-			*dst = v
+			*dst, c.given[s.flag] = v, true
 		}
 		if v, ok := lookupEnv(envName(s.flag)); ok {
-			*dst = v
+			*dst, c.given[s.flag] = v, true
 		}
 		if f := fs.Lookup(s.flag); f != nil && f.Changed {
-			*dst = f.Value.String()
+			*dst, c.given[s.flag] = f.Value.String(), true
 		}
 	}
 	return c, c.complete()

@@ -110,3 +110,35 @@ func TestBannerHintsWorkWhenPasted(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIPrintsTheServersURLs: serve records its public URL, and the
+// commands that print absolute URLs (a provider's values to paste, the
+// SCIM Tenant URL with a new token) print the server's without being
+// given --base-url again; a --base-url given still wins.
+func TestCLIPrintsTheServersURLs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	s := startServer(t, "--data-dir", dir, "--base-url", "https://files.example.com/")
+	key := createAPIKey(t, "--data-dir", dir)
+	var p struct{ ID int64 }
+	if code := s.api(t, http.MethodPost, "/sso_strategies", key, map[string]any{
+		"protocol": "saml", "provider": "azure", "label": "Entra ID", "enabled": true}, &p); code != http.StatusCreated {
+		t.Fatalf("create provider: %d", code)
+	}
+	id := strconv.FormatInt(p.ID, 10)
+	show := cli(t, "providers", "show", id, "--data-dir", dir)
+	for _, want := range []string{"https://files.example.com/saml/consume", "https://files.example.com/api/scim"} {
+		if !strings.Contains(show, want) {
+			t.Fatalf("providers show prints no %s:\n%s", want, show)
+		}
+	}
+	if strings.Contains(show, "127.0.0.1") {
+		t.Fatalf("providers show prints the default URL:\n%s", show)
+	}
+	token := cli(t, "providers", "scim-token", "generate", id, "--data-dir", dir)
+	if !regexp.MustCompile(`Tenant URL\s+https://files\.example\.com/api/scim\n`).MatchString(token) {
+		t.Fatalf("scim-token generate:\n%s", token)
+	}
+	if other := cli(t, "providers", "show", id, "--data-dir", dir, "--base-url", "https://other.example.com"); !strings.Contains(other, "https://other.example.com/api/scim") {
+		t.Fatalf("--base-url given:\n%s", other)
+	}
+}

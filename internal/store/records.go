@@ -472,3 +472,12 @@ type FileUploadCounts struct {
 	User, Site, Total        int
 	UserExpires, SiteExpires time.Time
 }
+
+// PublicAddress is the address serve runs at: its public base URL and the
+// domain its sites are addressed under (SUBDOMAIN.SiteDomain; empty when
+// sites are not addressed by host). The command line reads it to print
+// the absolute URLs the server would.
+type PublicAddress struct {
+	BaseURL    string
+	SiteDomain string
+}

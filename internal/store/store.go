@@ -164,6 +164,11 @@ type Store interface {
 	// ListSites returns one page of every site, ordered by id, for jobs that
 	// visit each site (event retention, reminders).
 	ListSites(ctx context.Context, o ListOptions) ([]Site, error)
+	// SetPublicAddress records the address serve runs at, replacing the
+	// one recorded before; PublicAddress reads it (ErrNotFound before
+	// serve first ran).
+	SetPublicAddress(ctx context.Context, a PublicAddress) error
+	PublicAddress(ctx context.Context) (PublicAddress, error)
 
 	// CreateUser sets u.ID, CreatedAt and UpdatedAt.
 	CreateUser(ctx context.Context, u *User) error

@@ -42,3 +42,21 @@ func (s *Store) UpdateSite(ctx context.Context, id int64, fn func(*store.Site) e
 func (s *Store) ListSites(ctx context.Context, o store.ListOptions) ([]store.Site, error) {
 	return list(ctx, s, sites, "TRUE", nil, o)
 }
+
+// SetPublicAddress records the address serve runs at, in the table's one
+// row.
+func (s *Store) SetPublicAddress(ctx context.Context, a store.PublicAddress) error {
+	_, err := s.exec(ctx, `INSERT INTO public_address (id, base_url, site_domain) VALUES (1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET base_url = excluded.base_url, site_domain = excluded.site_domain`, a.BaseURL, a.SiteDomain)
+	return s.mapErr(err, "public address", "")
+}
+
+// PublicAddress reads the address serve recorded; ErrNotFound when none.
+func (s *Store) PublicAddress(ctx context.Context) (store.PublicAddress, error) {
+	var a store.PublicAddress
+	err := s.queryRow(ctx, false, `SELECT base_url, site_domain FROM public_address WHERE id = 1`).Scan(&a.BaseURL, &a.SiteDomain)
+	if err != nil {
+		return store.PublicAddress{}, s.mapErr(err, "public address", "")
+	}
+	return a, nil
+}

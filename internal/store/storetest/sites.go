@@ -30,6 +30,17 @@ var siteTests = []test{
 		f.must(err)
 		equal(f, got, s)
 	}},
+	{"PublicAddress", func(f *fixture) {
+		_, err := f.s.PublicAddress(f.ctx)
+		f.wantErr(err, store.ErrNotFound)
+		for _, a := range []store.PublicAddress{{BaseURL: "https://files.example.com", SiteDomain: "files.example.com"},
+			{BaseURL: "http://127.0.0.1:8080"}} {
+			f.must(f.s.SetPublicAddress(f.ctx, a))
+			got, err := f.s.PublicAddress(f.ctx)
+			f.must(err)
+			equal(f, got, a)
+		}
+	}},
 	{"DefaultSite", func(f *fixture) {
 		got, err := f.s.DefaultSite(f.ctx)
 		f.must(err)
