@@ -23,13 +23,13 @@ test: peers lint
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 # test-postgres runs the front ends' tests a second time with their store on
-# PostgreSQL (GATEHOUSE_TEST_STORE, see internal/store/teststore): oidclogin
-# and the transfer packages whole, and of internal/web the tests that go
-# through the store most (REST API, sign-in and provisioning by each
-# protocol, sessions, quotas). The rest of web (pysaml2-bound SAML checks,
+# PostgreSQL (GATEHOUSE_TEST_STORE, see internal/store/teststore): the
+# sign-in core, oidclogin and the transfer packages whole, and of
+# internal/web the tests that go through the store most (REST API, sign-in
+# and provisioning by each protocol, sessions, quotas). The rest of web (pysaml2-bound SAML checks,
 # body and queue limits, the route table) does not depend on the engine,
 # and running it twice would double the longest package's time.
-PG_PKGS ?= ./internal/oidclogin ./internal/transfer/...
+PG_PKGS ?= ./internal/signin ./internal/oidclogin ./internal/transfer/...
 PG_WEB_TESTS = ^Test(SDK|API|OIDCSignIn|LDAP|SAMLJustInTimeProvisioning|SAMLGroupsFromSCIMAndRename|Login|Session|TamperedAndExpired|SiteChosenByHost|LookAlikeUsernames|PermissionSets|FullPagesHaveANextCursor|UploadQuota)
 test-postgres:
 	GATEHOUSE_REQUIRE_PEERS=1 GATEHOUSE_TEST_STORE=postgres $(GO) test -race -timeout 20m $(PG_PKGS)

@@ -67,3 +67,57 @@ func TestFrontEndsDoNotHoldTheStore(t *testing.T) {
 		}
 	}
 }
+
+// TestSSOEventsAreCompletedInOnePlace keeps SSO events made one way: a
+// package outside events and the store gives an event what happened (its
+// type, status, user, body) and leaves naming its provider and stamping
+// its time to events.SSOEventAbout, and writes it through an
+// events.SSOLog (which calls it). A literal that sets those
+// fields itself, or a direct CreateSSOEvent, is an event built by hand,
+// which drifts from the others (a provider stored without a kind, say).
+func TestSSOEventsAreCompletedInOnePlace(t *testing.T) {
+	completed := map[string]bool{"SSOStrategyID": true, "Provider": true, "ProviderLabel": true, "CreatedAt": true}
+	err := filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path == "../events" || path == "../store" || d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CompositeLit:
+				sel, ok := n.Type.(*ast.SelectorExpr)
+				if !ok || sel.Sel.Name != "SSOEvent" {
+					return true
+				}
+				for _, el := range n.Elts {
+					if kv, ok := el.(*ast.KeyValueExpr); ok {
+						if k, ok := kv.Key.(*ast.Ident); ok && completed[k.Name] {
+							t.Errorf("%s builds an SSO event with %s by hand; leave it to events.SSOEventAbout", path, k.Name)
+						}
+					}
+				}
+			case *ast.SelectorExpr:
+				if n.Sel.Name == "CreateSSOEvent" {
+					t.Errorf("%s writes an SSO event with CreateSSOEvent; write it through an events.SSOLog", path)
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

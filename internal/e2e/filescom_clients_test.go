@@ -111,7 +111,7 @@ func filescomJSAt(t *testing.T, base, apiKey, script string, env ...string) (str
 	if _, err := f.WriteString(script); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	must(t, f.Close())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, f.Name())

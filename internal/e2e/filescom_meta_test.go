@@ -140,12 +140,12 @@ func (r rcloneWithUploads) lsjson(t *testing.T, remote string) map[string]lsjson
 func findOnDisk(t *testing.T, dataDir, rel string) string {
 	t.Helper()
 	var found string
-	filepath.WalkDir(filepath.Join(dataDir, "files"), func(p string, d fs.DirEntry, err error) error {
+	must(t, filepath.WalkDir(filepath.Join(dataDir, "files"), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, string(filepath.Separator)+filepath.FromSlash(rel)) {
 			found = p
 		}
 		return nil
-	})
+	}))
 	if found == "" {
 		t.Fatalf("%s is not under %s", rel, dataDir)
 	}
@@ -176,7 +176,7 @@ func TestRcloneFilescomChecksumsAndTimes(t *testing.T) {
 		if err := os.WriteFile(p, contents[n], 0o600); err != nil {
 			t.Fatal(err)
 		}
-		os.Chtimes(p, when, when)
+		must(t, os.Chtimes(p, when, when))
 	}
 
 	start := time.Now()
@@ -202,8 +202,8 @@ func TestRcloneFilescomChecksumsAndTimes(t *testing.T) {
 	}
 	// Same size, same time, other bytes: only a hash tells them apart.
 	changed := bytes.ToUpper(contents["f07.txt"])
-	os.WriteFile(filepath.Join(src, "f07.txt"), changed, 0o600)
-	os.Chtimes(filepath.Join(src, "f07.txt"), when, when)
+	must(t, os.WriteFile(filepath.Join(src, "f07.txt"), changed, 0o600))
+	must(t, os.Chtimes(filepath.Join(src, "f07.txt"), when, when))
 	if out, err := r.run(t, "check", src, "gh:small"); err == nil || !strings.Contains(out, "1 differences found") {
 		t.Fatalf("check missed a changed file: %v\n%s", err, withoutKeys(out))
 	}
@@ -211,7 +211,7 @@ func TestRcloneFilescomChecksumsAndTimes(t *testing.T) {
 	// sync twice: the first sends the changed and the new files (by
 	// checksum: the changed one has the same size and time), the second
 	// finds everything the same.
-	os.WriteFile(filepath.Join(src, "new.txt"), []byte("a new file"), 0o600)
+	must(t, os.WriteFile(filepath.Join(src, "new.txt"), []byte("a new file"), 0o600))
 	first := r.must(t, "sync", "-v", "--checksum", src, "gh:small")
 	if !strings.Contains(first, "f07.txt: Copied") || !strings.Contains(first, "new.txt: Copied") {
 		t.Fatalf("first sync:\n%s", withoutKeys(first))
@@ -235,7 +235,7 @@ func TestRcloneFilescomChecksumsAndTimes(t *testing.T) {
 	// A file changed behind Gatehouse's back has no checksums any more:
 	// check cannot compare it, and says so, rather than trust a stale one.
 	disk := findOnDisk(t, dataDir, "small/f02.txt")
-	os.WriteFile(disk, bytes.ToUpper(contents["f02.txt"]), 0o640)
+	must(t, os.WriteFile(disk, bytes.ToUpper(contents["f02.txt"]), 0o640))
 	if f := s.metadata(t, key, "small/f02.txt"); f.MD5 != "" || f.CRC32 != "" {
 		t.Fatalf("stale checksums after a change on disk: %+v", f)
 	}
@@ -266,20 +266,21 @@ func TestChannelUploadsShowChecksumsOverREST(t *testing.T) {
 	md5sum, crc := checksumsOf(data)
 	when := time.Date(2019, 9, 9, 9, 9, 9, 0, time.UTC)
 	local := filepath.Join(work, "data.bin")
-	os.WriteFile(local, data, 0o600)
-	os.Chtimes(local, when, when)
+	must(t, os.WriteFile(local, data, 0o600))
+	must(t, os.Chtimes(local, when, when))
 
 	// SFTP with OpenSSH, put -p.
 	keyFile := filepath.Join(work, "id_carol")
 	if out, err := runCmd(work, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keyFile); err != nil {
 		t.Fatalf("ssh-keygen: %v %s", err, out)
 	}
-	pub, _ := os.ReadFile(keyFile + ".pub")
+	pub, err := os.ReadFile(keyFile + ".pub")
+	must(t, err)
 	if code := s.api(t, http.MethodPost, "/public_keys", adminKey, map[string]any{"user_id": carol.ID, "title": "laptop",
 		"public_key": strings.TrimSpace(string(pub))}, nil); code != http.StatusCreated {
 		t.Fatalf("add key: %d", code)
 	}
-	os.WriteFile(filepath.Join(work, "batch"), []byte("put -p data.bin via-sftp.bin\n"), 0o600)
+	must(t, os.WriteFile(filepath.Join(work, "batch"), []byte("put -p data.bin via-sftp.bin\n"), 0o600))
 	_, port, _ := strings.Cut(sftpAddr, ":")
 	if out, err := runCmd(work, "sftp", "-P", port, "-F", "/dev/null", "-o", "StrictHostKeyChecking=accept-new",
 		"-o", "UserKnownHostsFile="+filepath.Join(work, "known_hosts"), "-o", "GlobalKnownHostsFile=/dev/null",
@@ -299,11 +300,11 @@ func TestChannelUploadsShowChecksumsOverREST(t *testing.T) {
 		t.Fatal(err)
 	}
 	davConf := filepath.Join(work, "dav.conf")
-	os.WriteFile(davConf, []byte(fmt.Sprintf("[dav]\ntype = webdav\nurl = %s/dav/\nvendor = rclone\nuser = carol\npass = %s\n"+
+	must(t, os.WriteFile(davConf, []byte(fmt.Sprintf("[dav]\ntype = webdav\nurl = %s/dav/\nvendor = rclone\nuser = carol\npass = %s\n"+
 		"[oc]\ntype = webdav\nurl = %s/dav/\nvendor = owncloud\nuser = carol\npass = %s\n",
-		s.Base, strings.TrimSpace(obscured), s.Base, strings.TrimSpace(obscured))), 0o600)
-	os.Mkdir(filepath.Join(work, "tree"), 0o700)
-	os.Link(local, filepath.Join(work, "tree", "via-rclone.bin"))
+		s.Base, strings.TrimSpace(obscured), s.Base, strings.TrimSpace(obscured))), 0o600))
+	must(t, os.Mkdir(filepath.Join(work, "tree"), 0o700))
+	must(t, os.Link(local, filepath.Join(work, "tree", "via-rclone.bin")))
 	if out, err := runCmd(work, rc, "--config", davConf, "copy", filepath.Join(work, "tree"), "dav:"); err != nil {
 		t.Fatalf("rclone webdav copy: %v\n%s", err, out)
 	}
@@ -382,7 +383,7 @@ func TestGoSDKChecksumsAndTimes(t *testing.T) {
 			data[i] = byte(i*7 + i/1000)
 		}
 		local := filepath.Join(t.TempDir(), "local.bin")
-		os.WriteFile(local, data, 0o600)
+		must(t, os.WriteFile(local, data, 0o600))
 		when := time.Date(2018, 8, 18, 18, 18, 18, 0, time.UTC)
 		remote := fmt.Sprintf("sdk/%d.bin", size)
 		if err := files.UploadFile(local, remote, file.UploadWithProvidedMtime(when)); err != nil {

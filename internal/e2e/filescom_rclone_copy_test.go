@@ -54,12 +54,12 @@ func TestRcloneFilescomCopyBothWays(t *testing.T) {
 		}
 	}
 	entries := 0
-	filepath.WalkDir(back, func(p string, d os.DirEntry, err error) error {
+	must(t, filepath.WalkDir(back, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			entries++
 		}
 		return nil
-	})
+	}))
 	if entries != len(sums) {
 		t.Errorf("%d files came back, want %d", entries, len(sums))
 	}

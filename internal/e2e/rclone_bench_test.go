@@ -67,7 +67,9 @@ func BenchmarkRcloneFilescomVsWebDAV(b *testing.B) {
 	if _, err := conf.WriteString(dav); err != nil {
 		b.Fatal(err)
 	}
-	conf.Close()
+	if err := conf.Close(); err != nil {
+		b.Fatal(err)
+	}
 	// The last runs filescom with --ignore-checksum: rclone then hashes
 	// nothing it moves, as through vendor rclone's WebDAV, which has no
 	// checksum to compare; the server hashes every byte either way.

@@ -32,7 +32,8 @@ func TestSFTPThroughTheBinary(t *testing.T) {
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keyFile).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v %s", err, out)
 	}
-	pub, _ := os.ReadFile(keyFile + ".pub")
+	pub, err := os.ReadFile(keyFile + ".pub")
+	must(t, err)
 	if code := s.api(t, http.MethodPost, "/public_keys", adminKey, map[string]any{
 		"user_id": found[0]["id"], "title": "laptop", "public_key": strings.TrimSpace(string(pub))}, nil); code != http.StatusCreated {
 		t.Fatalf("add key: %d", code)

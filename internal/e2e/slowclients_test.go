@@ -37,8 +37,12 @@ func startTrickle(t *testing.T, addr, head string, size int) *trickler {
 		t.Fatalf("dial: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
-	fmt.Fprintf(c, "%s\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", head, addr, size)
-	c.Write([]byte("{"))
+	if _, err := fmt.Fprintf(c, "%s\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", head, addr, size); err != nil {
+		t.Fatalf("send the headers: %v", err)
+	}
+	if _, err := c.Write([]byte("{")); err != nil {
+		t.Fatalf("send the body's first byte: %v", err)
+	}
 	return &trickler{conn: c}
 }
 
@@ -170,8 +174,10 @@ func TestUploadIdleTimeout(t *testing.T) {
 		}
 		defer c.Close()
 		start := time.Now()
-		fmt.Fprintf(c, "%s\r\nHost: %s\r\nX-FilesAPI-Key: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n",
-			head, addr, umaKey.Key, len(payload))
+		if _, err := fmt.Fprintf(c, "%s\r\nHost: %s\r\nX-FilesAPI-Key: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n",
+			head, addr, umaKey.Key, len(payload)); err != nil {
+			t.Fatalf("send the headers: %v", err)
+		}
 		piece := len(payload) / 16
 		for i := 0; i < 16; i++ {
 			if stallAfter > 0 && i == stallAfter {
@@ -182,7 +188,9 @@ func TestUploadIdleTimeout(t *testing.T) {
 			}
 			time.Sleep(pause)
 		}
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if err := c.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
 		res, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil {
 			return 0, err.Error(), time.Since(start)

@@ -266,11 +266,14 @@ func (s *Service) moveUser(ctx context.Context, a Actor, siteID int64, u store.U
 	if err != nil || !moved {
 		return false, mapStoreErr(err, "move user", nil, nil)
 	}
-	e := store.SSOEvent{SiteID: siteID, EventType: EventTypeUserMigrated, Status: store.EventSuccess, UserID: u.ID, Username: u.Username,
-		Provider: to.Provider, ProviderLabel: to.Label, SSOStrategyID: to.ID, IP: a.IP, CreatedAt: s.now(),
+	// The event names the new provider as every SSO event names its
+	// provider, and is written in the batch's transaction so that a move
+	// and its record are kept together.
+	e := store.SSOEvent{SiteID: siteID, EventType: EventTypeUserMigrated, Status: store.EventSuccess,
+		UserID: u.ID, Username: u.Username, IP: a.IP,
 		Body: fmt.Sprintf("account %q moved from SSO provider %s to %s by %s; it is linked to the new provider by its login name at its first sign-in or SCIM request",
 			u.Username, describeProvider(from), describeProvider(to), describeActor(a))}
-	return true, mapStoreErr(s.st.CreateSSOEvent(ctx, &e), "record migration", nil, nil)
+	return true, mapStoreErr(s.ssoEvents.Write(ctx, e, to), "record migration", nil, nil)
 }
 
 // isDirectory says whether a protocol signs people in with their

@@ -87,6 +87,12 @@ func TestMigrateUsers(t *testing.T) {
 		if err != nil || len(evs) != 5 || !strings.Contains(evs[0].Body, "root") || evs[0].SSOStrategyID != saml.ID {
 			t.Fatalf("migration events: %d %v %+v", len(evs), err, evs)
 		}
+		// Each names the new provider as every SSO event does (events.SSOEventAbout).
+		for _, ev := range evs {
+			if ev.Provider != saml.Provider || ev.ProviderLabel != saml.Label || ev.CreatedAt.IsZero() || ev.UserID == 0 {
+				t.Errorf("migration event not about its provider %+v: %+v", saml, ev)
+			}
+		}
 		// Nothing left: running it again moves nobody.
 		if rep, err := e.svc.MigrateUsers(e.ctx, admin, e.site.ID, MigrationRequest{From: ldap.ID, To: saml.ID}); err != nil || rep.Moved != 0 || len(rep.Users) != 0 {
 			t.Fatalf("a migration with nobody left: %+v %v", rep, err)

@@ -109,6 +109,9 @@ type Service struct {
 	throttle *failureThrottle
 	trust    trustHolder
 	refusals *events.RefusalLimiter
+	// ssoEvents writes the SSO events the core records itself (an
+	// account moved to another provider), made as every SSO event is.
+	ssoEvents *events.SSOLog
 	scimDummyState
 }
 
@@ -124,6 +127,7 @@ func New(st store.Store, o Options) *Service {
 	if s.refusals == nil {
 		s.refusals = events.NewRefusalLimiter(st, events.RefusalLimits{Clock: s.now, Logger: s.log})
 	}
+	s.ssoEvents = events.NewSSOLog(st, s.refusals, s.now, s.log)
 	p := defaultPasswordParams
 	if o.PasswordHashing != nil {
 		p = *o.PasswordHashing

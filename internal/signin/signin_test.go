@@ -5,22 +5,22 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/identity/identitytest"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
-	"github.com/gatehouse/gatehouse/internal/store/sqlite"
 	"github.com/gatehouse/gatehouse/internal/testclock"
 )
 
-// world is the sign-in core over a real SQLite store, identity core and
-// provisioning engine. The protocols' own tests (packages samllogin and
-// oidclogin, and the front end's in package web) drive it with real
+// world is the sign-in core over the shared identity test world
+// (identitytest: a real store, SQLite or, when the run asks, PostgreSQL)
+// and a provisioning engine. The protocols' own tests (packages samllogin
+// and oidclogin, and the front end's in package web) drive it with real
 // identity providers; these check what the core promises every protocol.
 type world struct {
 	t     *testing.T
@@ -34,21 +34,14 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "gatehouse.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	w := &world{t: t, ctx: context.Background(), st: st, clock: testclock.New(time.Now().UTC().Truncate(time.Second))}
+	clock := testclock.New(time.Now().UTC().Truncate(time.Second))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	w.id = identity.New(st, identity.Options{Clock: w.clock.Now, Logger: logger,
-		PasswordHashing: &identity.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1, MaxConcurrent: 4}})
-	if w.site, err = w.id.EnsureDefaultSite(w.ctx); err != nil {
-		t.Fatal(err)
-	}
-	w.core, err = New(Options{Identity: w.id, Provision: provision.New(st, provision.Options{Clock: w.clock.Now, Logger: logger}),
-		Store: st, BaseURL: "https://files.example.test", SiteDomain: "example.test", Logger: logger, Clock: w.clock.Now,
-		Refusals: events.NewRefusalLimiter(st, events.RefusalLimits{Clock: w.clock.Now, Logger: logger})})
+	iw := identitytest.Open(t, identity.Options{Clock: clock.Now, Logger: logger})
+	w := &world{t: t, ctx: context.Background(), st: iw.Store, id: iw.Identity, site: iw.Site, clock: clock}
+	var err error
+	w.core, err = New(Options{Identity: w.id, Provision: provision.New(w.st, provision.Options{Clock: w.clock.Now, Logger: logger}),
+		Store: w.st, BaseURL: "https://files.example.test", SiteDomain: "example.test", Logger: logger, Clock: w.clock.Now,
+		Refusals: events.NewRefusalLimiter(w.st, events.RefusalLimits{Clock: w.clock.Now, Logger: logger})})
 	if err != nil {
 		t.Fatal(err)
 	}

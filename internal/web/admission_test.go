@@ -65,16 +65,25 @@ func TestAdmissionLetsWaitingClientsGo(t *testing.T) {
 		waiter.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil).WithContext(ctx))
 		close(finished)
 	}()
+	// Give up only once queued: cancelling before the request reaches the
+	// queue would prove nothing about a client that gives up while waiting.
+	waitFor(t, "the second request waiting for the slot", func() bool { return waitingIn(a.signedIn) == 1 })
 	cancel()
 	select {
 	case <-finished:
 	case <-time.After(2 * time.Second):
 		t.Fatal("a client that gave up stayed queued")
 	}
-	close(block)
+	// It ran (ServeHTTP returned after its handler would have), or it
+	// left its arrival behind in the queue, which would keep the node
+	// saturated for ever.
 	if ran.Load() {
 		t.Fatal("the request of a client that gave up ran")
 	}
+	if n := waitingIn(a.signedIn); n != 0 {
+		t.Fatalf("%d requests still waiting after the only waiter gave up", n)
+	}
+	close(block)
 }
 
 // wrapSignedIn admits every request through the signed-in queue.
@@ -115,9 +124,7 @@ func TestAdmissionAnonymousQueueIsSeparateAndShort(t *testing.T) {
 	for i := 0; i < slots; i++ {
 		go send(true, true)
 	}
-	for deadline := time.Now().Add(5 * time.Second); len(a.anonymous.slots) < slots && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "every anonymous slot held", func() bool { return len(a.anonymous.slots) == slots })
 	start := time.Now()
 	if rec := send(false, false); rec.Code != http.StatusOK || time.Since(start) > 500*time.Millisecond {
 		t.Fatalf("a signed-in request behind a full anonymous queue: %d after %s", rec.Code, time.Since(start))
@@ -127,6 +134,9 @@ func TestAdmissionAnonymousQueueIsSeparateAndShort(t *testing.T) {
 	if waited := time.Since(start); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" ||
 		waited < anonymousWait || waited > anonymousWait+time.Second {
 		t.Fatalf("an anonymous request behind a full anonymous queue: %d %v after %s", rec.Code, rec.Header(), waited)
+	}
+	if n := refused.Load(); n != 1 {
+		t.Fatalf("%d requests refused, want the one anonymous request beyond the queue", n)
 	}
 	close(block)
 
@@ -140,20 +150,22 @@ func TestAdmissionAnonymousQueueIsSeparateAndShort(t *testing.T) {
 			wrapSignedIn(a, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-block2 })).ServeHTTP(httptest.NewRecorder(), req)
 		}()
 	}
-	for deadline := time.Now().Add(5 * time.Second); len(a.signedIn.slots) < 2 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
+	waitFor(t, "both signed-in slots held", func() bool { return len(a.signedIn.slots) == 2 })
+	if a.Saturated() {
+		t.Fatal("saturated with every slot busy but nobody waiting")
 	}
 	go wrapSignedIn(a, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	// Asked once the request waits (not before it queued, which any
+	// answer would pass): waiting alone is not saturation.
+	waitFor(t, "a request waiting for a signed-in slot", func() bool { return waitingIn(a.signedIn) == 1 })
 	if a.Saturated() {
 		t.Fatal("saturated before anyone waited long")
 	}
 	waitFor(t, "saturated with a request waiting longer than saturatedAfter", a.Saturated)
 	close(hold)
-	for deadline := time.Now().Add(5 * time.Second); a.Saturated() && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if a.Saturated() {
-		t.Fatal("still saturated after the queue moved")
+	waitFor(t, "no longer saturated after the queue moved", func() bool { return !a.Saturated() })
+	if n := waitingIn(a.signedIn); n != 0 {
+		t.Fatalf("%d requests still waiting after the queue moved", n)
 	}
 }
 
@@ -193,12 +205,7 @@ func TestReadinessFollowsTheQueue(t *testing.T) {
 	}
 	waitFor(t, "busy with a request waiting over a second", busy)
 	close(release)
-	for deadline := time.Now().Add(5 * time.Second); busy() && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if busy() {
-		t.Fatal("still busy after the queue moved")
-	}
+	waitFor(t, "no longer busy after the queue moved", func() bool { return !busy() })
 }
 
 // waitFor polls cond until it holds, failing the test after ten seconds:

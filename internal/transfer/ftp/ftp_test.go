@@ -395,11 +395,12 @@ func guess(addr, user, password string) int {
 	if read() != 220 {
 		return -1
 	}
-	fmt.Fprintf(c, "USER %s\r\n", user)
-	if read() != 331 {
+	if _, err := fmt.Fprintf(c, "USER %s\r\n", user); err != nil || read() != 331 {
 		return -1
 	}
-	fmt.Fprintf(c, "PASS %s\r\n", password)
+	if _, err := fmt.Fprintf(c, "PASS %s\r\n", password); err != nil {
+		return -1
+	}
 	return read()
 }
 

@@ -31,7 +31,9 @@ func TestLFTPMirrorKeepsTimesAndChecksums(t *testing.T) {
 	fsys := userFS(t, h, alice)
 	local := t.TempDir()
 	src := filepath.Join(local, "src")
-	os.Mkdir(src, 0o700)
+	if err := os.Mkdir(src, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	payload := randomBytes(700 << 10)
 	when := time.Date(2017, 8, 9, 10, 11, 12, 0, time.UTC)
 	for _, name := range []string{"a.bin", "b b.bin"} {
@@ -39,7 +41,9 @@ func TestLFTPMirrorKeepsTimesAndChecksums(t *testing.T) {
 		if err := os.WriteFile(p, payload, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		os.Chtimes(p, when, when)
+		if err := os.Chtimes(p, when, when); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if out, err := lftp(t, s.Addr(), "alice", transfertest.Password, false, local, "mirror -R src mirrored"); err != nil {
 		t.Fatalf("lftp mirror -R: %v\n%s", err, out)
@@ -60,7 +64,9 @@ func TestLFTPMirrorKeepsTimesAndChecksums(t *testing.T) {
 	// put -c continues a half stored behind the server's back; the
 	// checksums cover the whole result, not the part sent.
 	half := make([]byte, len(payload)/2)
-	os.WriteFile(filepath.Join(local, "up.bin"), payload, 0o600)
+	if err := os.WriteFile(filepath.Join(local, "up.bin"), payload, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	writeFile(t, h, fsys, "/up.bin", half)
 	if out, err := lftp(t, s.Addr(), "alice", transfertest.Password, false, local, "put -c up.bin"); err != nil {
 		t.Fatalf("lftp put -c: %v\n%s", err, out)

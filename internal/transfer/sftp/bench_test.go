@@ -60,7 +60,9 @@ func writeBigFile(b *testing.B, path string, size int64) {
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // openSSHServer is a system sshd serving sftp-server on a loopback port.

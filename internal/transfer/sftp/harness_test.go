@@ -86,7 +86,16 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ctx, ln)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	// Serve returns nil once the test's context ends; anything else (a
+	// listener that failed) would have refused the test's connections.
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("sftp server: %v", err)
+		}
+	})
 	h := &harness{t: t, ctx: ctx, st: st, id: id, site: site, storage: storage, srv: srv,
 		addr: ln.Addr().(*net.TCPAddr), dir: dir}
 	var kh bytes.Buffer

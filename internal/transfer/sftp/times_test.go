@@ -72,7 +72,7 @@ func TestPutKeepsTimesAndChecksums(t *testing.T) {
 
 	// A partial file left by an earlier transfer, not written through
 	// Gatehouse: reput continues it, and the checksums cover all of it.
-	os.WriteFile(filepath.Join(h.home(erin), "resumed.bin"), data[:1<<20], 0o640)
+	must(t, os.WriteFile(filepath.Join(h.home(erin), "resumed.bin"), data[:1<<20], 0o640))
 	if out, err := h.run("erin", auth{key: key}, work, "reput big.bin resumed.bin\n"); err != nil {
 		t.Fatalf("reput: %v\n%s", err, out)
 	}
@@ -103,7 +103,9 @@ func TestSetstatTimesByPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write([]byte("some notes"))
+	if _, err := f.Write([]byte("some notes")); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -45,8 +45,12 @@ func TestRcloneKeepsModTimes(t *testing.T) {
 	when := time.Date(2016, 6, 16, 16, 16, 16, 0, time.UTC)
 	data := randomBytes(300 << 10)
 	for _, n := range []string{"a.bin", "b.bin"} {
-		os.WriteFile(filepath.Join(src, n), data, 0o600)
-		os.Chtimes(filepath.Join(src, n), when, when)
+		if err := os.WriteFile(filepath.Join(src, n), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(filepath.Join(src, n), when, when); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if out, err := rcloneVendor(t, base, "alice", transfertest.Password, "owncloud", "copy", src, "dav:synced"); err != nil {
 		t.Fatalf("rclone copy: %v\n%s", err, out)
@@ -75,7 +79,9 @@ func TestPutAndProppatchTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := h.PasswordUser("root")
-	h.Store.UpdateUser(h.Ctx, h.Site.ID, admin.ID, func(u *store.User) error { u.SiteAdmin = true; return nil })
+	if _, err := h.Store.UpdateUser(h.Ctx, h.Site.ID, admin.ID, func(u *store.User) error { u.SiteAdmin = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	fsys := userFS(t, h, bob)
 	base, _ := startDAV(t, h, nil)
 	url := base + Prefix + "/"
@@ -141,8 +147,14 @@ func TestPutAndProppatchTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up.Write([]byte("read me"))
-	up.Commit()
+	// The file must exist for the refused PROPPATCH below to prove
+	// anything: on a missing file it is refused as well.
+	if _, err := up.Write([]byte("read me")); err != nil {
+		t.Fatal(err)
+	}
+	if err := up.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	before, _ := statOf(t, h, fsys, "/groups/Readers/r.txt")
 	if code, body := proppatch("groups/Readers/r.txt", `<D:lastmodified>1300000000</D:lastmodified>`); code == http.StatusMultiStatus && strings.Contains(body, "200 OK") {
 		t.Fatalf("read-only: %d %s", code, body)
