@@ -45,7 +45,10 @@ func TestBrowserFirstSignIn(t *testing.T) {
 			HTTPOnly bool   `json:"httpOnly"`
 			SameSite string `json:"sameSite"`
 		} `json:"sessionCookie"`
-		AfterLogout string `json:"afterLogout"`
+		AfterLogout   string              `json:"afterLogout"`
+		PasswordRules string              `json:"passwordRules"`
+		ChangedNotice string              `json:"changedNotice"`
+		Axe           map[string][]string `json:"axe"`
 	}
 	if jerr := json.Unmarshal(out, &seen); jerr != nil || err != nil {
 		t.Fatalf("browser run failed: %v\nstdout: %s\nstderr: %s", err, out, stderr)
@@ -67,6 +70,17 @@ func TestBrowserFirstSignIn(t *testing.T) {
 	}
 	if seen.AfterLogout != "/login" {
 		t.Errorf("after sign-out / is %q", seen.AfterLogout)
+	}
+	if !strings.Contains(seen.PasswordRules, "At least 12 characters") {
+		t.Errorf("the password form does not show the site's rule before a failure: %q", seen.PasswordRules)
+	}
+	if !strings.Contains(seen.ChangedNotice, "Your password has been changed") {
+		t.Errorf("the page after the change does not say so: %q", seen.ChangedNotice)
+	}
+	for _, page := range []string{"login", "password", "home"} {
+		if v, ok := seen.Axe[page]; !ok || len(v) > 0 {
+			t.Errorf("axe on the %s page: %v (checked: %v)", page, v, ok)
+		}
 	}
 
 	// The new password works on the API; the one-time password no longer does.

@@ -258,7 +258,10 @@ func TestFirstAdminMustChangePassword(t *testing.T) {
 		t.Fatalf("too short: %d", p.status)
 	}
 	expectRedirect(t, b.do("POST", "/password", url.Values{"csrf_token": {token}, "current_password": {initial},
-		"new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}}), "/")
+		"new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}}), "/?done=password")
+	if p := b.do("GET", "/?done=password", nil); !strings.Contains(p.body, "Your password has been changed") {
+		t.Fatalf("the start page after the change does not say so: %s", p.body)
+	}
 
 	p = b.do("GET", "/", nil)
 	if p.status != http.StatusOK || !strings.Contains(p.body, "admin") || !strings.Contains(p.body, "Site admin</dt><dd>yes") {

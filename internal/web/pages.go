@@ -48,6 +48,11 @@ type pageData struct {
 	SSOButtons []ssoButton
 	User       *store.User
 	Forced     bool
+	// Notice says what just happened (the password was changed).
+	Notice string
+	// PasswordMinLength is the site's rule for a new password, shown on
+	// the form before anyone gets it wrong.
+	PasswordMinLength int
 	// Refresh is where the page sends the browser on by itself (a meta
 	// refresh, which the content security policy's form-action does not
 	// govern, unlike a redirect answering a form post).
@@ -176,7 +181,13 @@ func serveStylesheet(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) homePage(w http.ResponseWriter, r *http.Request, pc *pageCall) {
 	u := pc.who.user
-	s.render(w, r, http.StatusOK, "home", pageData{Title: "Signed in", CSRF: pc.csrf, User: &u})
+	var notice string
+	// Only known values are shown: the query names a notice, it is never
+	// the text.
+	if r.URL.Query().Get("done") == "password" {
+		notice = "Your password has been changed, and your other sessions have been signed out."
+	}
+	s.render(w, r, http.StatusOK, "home", pageData{Title: "Signed in", CSRF: pc.csrf, User: &u, Notice: notice})
 }
 
 // logoutSubmit ends the browser's session.

@@ -13,7 +13,7 @@ func (s *server) passwordPage(w http.ResponseWriter, r *http.Request, pc *pageCa
 
 func (s *server) renderPassword(w http.ResponseWriter, r *http.Request, pc *pageCall, status int, msg string) {
 	s.render(w, r, status, "password", pageData{Title: "Change password", CSRF: pc.csrf, Error: msg,
-		Username: pc.who.user.Username, Forced: pc.who.user.RequirePasswordChange})
+		Username: pc.who.user.Username, Forced: pc.who.user.RequirePasswordChange, PasswordMinLength: pc.site.PasswordMinLength})
 }
 
 // passwordSubmit changes the signed-in user's own password.
@@ -35,7 +35,7 @@ func (s *server) passwordSubmit(w http.ResponseWriter, r *http.Request, pc *page
 	err := s.svc.ChangePassword(r.Context(), pc.site.ID, pc.who.user.ID, current, next, pc.who.session.ID)
 	switch {
 	case err == nil:
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, "/?done=password", http.StatusSeeOther)
 	case errors.Is(err, identity.ErrInvalidUsernameOrPassword):
 		s.renderPassword(w, r, pc, http.StatusUnprocessableEntity, "The current password is not correct.")
 	default:

@@ -5,6 +5,7 @@
 //
 // usage: node first-sign-in.mjs BASE_URL USERNAME PASSWORD NEW_PASSWORD SCREENSHOT_DIR
 import { chromium } from 'playwright-core';
+import { seriousViolations } from './axe.mjs';
 
 const [base, username, password, newPassword, shots] = process.argv.slice(2);
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -13,11 +14,12 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const seen = {};
+const seen = { axe: {} };
 try {
   const page = await browser.newPage();
   await page.goto(base + '/');
   seen.redirectedToLogin = new URL(page.url()).pathname === '/login';
+  seen.axe.login = await seriousViolations(page);
 
   // A wrong password first: the page must say so without saying which part was wrong.
   await page.fill('#username', username);
@@ -30,6 +32,9 @@ try {
   await page.click('button[type=submit]');
   seen.afterLogin = new URL(page.url()).pathname;
   await page.screenshot({ path: shots + '/password-change.png' });
+  // The rules are on the form before anyone gets them wrong.
+  seen.passwordRules = (await page.textContent('#password-rules')).replace(/\s+/g, ' ').trim();
+  seen.axe.password = await seriousViolations(page);
 
   // Every other page sends a person who must change their password back here.
   await page.goto(base + '/');
@@ -39,6 +44,10 @@ try {
   await page.fill('#new_password', newPassword);
   await page.fill('#confirm_password', newPassword);
   await page.click('form[action="/password"] button[type=submit]');
+  await page.waitForURL((u) => u.pathname === '/');
+  // The page the change lands on says it worked.
+  seen.changedNotice = (await page.textContent('body')).replace(/\s+/g, ' ').trim();
+  seen.axe.home = await seriousViolations(page);
   await page.goto(base + '/');
   seen.afterChange = new URL(page.url()).pathname;
   seen.homeText = (await page.textContent('body')).replace(/\s+/g, ' ').trim();
