@@ -53,6 +53,9 @@ type pageData struct {
 	// PasswordMinLength is the site's rule for a new password, shown on
 	// the form before anyone gets it wrong.
 	PasswordMinLength int
+	// PasswordElsewhere, for a user without a Gatehouse password, says
+	// where their password lives instead of offering to change it.
+	PasswordElsewhere string
 	// Refresh is where the page sends the browser on by itself (a meta
 	// refresh, which the content security policy's form-action does not
 	// govern, unlike a redirect answering a form post).
@@ -187,7 +190,8 @@ func (s *server) homePage(w http.ResponseWriter, r *http.Request, pc *pageCall) 
 	if r.URL.Query().Get("done") == "password" {
 		notice = "Your password has been changed, and your other sessions have been signed out."
 	}
-	s.render(w, r, http.StatusOK, "home", pageData{Title: "Signed in", CSRF: pc.csrf, User: &u, Notice: notice})
+	s.render(w, r, http.StatusOK, "home", pageData{Title: "Signed in", CSRF: pc.csrf, User: &u, Notice: notice,
+		PasswordElsewhere: s.passwordElsewhere(r.Context(), pc.site.ID, u)})
 }
 
 // logoutSubmit ends the browser's session.

@@ -244,3 +244,26 @@ func TestSAMLSiteChosenByRelayState(t *testing.T) {
 		t.Errorf("SP values %v", got)
 	}
 }
+
+// TestSSOUserSeesWherePasswordLives: a user signed in through a provider
+// is not offered a password change; the start page and the password page
+// name the provider their password lives with, and a change posted anyway
+// is refused.
+func TestSSOUserSeesWherePasswordLives(t *testing.T) {
+	s := newSAMLSetup(t, false)
+	s.ssoUser("alice@example.com")
+	req, relay := s.begin()
+	res := s.followHandoff(s.postACS("/saml/consume", s.idp.Respond(assertion{NameID: "alice@example.com", SAMLRequest: req}), relay))
+	c := sessionCookieOf(res)
+	if c == nil {
+		t.Fatalf("no session: %d %s", res.status, res.body)
+	}
+	home := string(s.get("/", c).body)
+	if !strings.Contains(home, "Your password is managed by Entra; change it there.") || strings.Contains(home, `href="/password"`) {
+		t.Fatalf("start page of an SSO user:\n%s", home)
+	}
+	page := s.get("/password", c)
+	if page.status != http.StatusOK || !strings.Contains(string(page.body), "managed by Entra") || strings.Contains(string(page.body), `action="/password"`) {
+		t.Fatalf("password page of an SSO user: %d\n%s", page.status, page.body)
+	}
+}
