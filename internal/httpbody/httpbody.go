@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -115,14 +116,42 @@ func (b *Reader) Complete() bool { return b.done }
 // the server then closes the connection.
 func (b *Reader) Failed() bool { return b.failed }
 
-// finish runs when the handler is done. What the handler left unread the
-// server reads and discards (up to 256 KiB) before it even sends the
-// handler's answer; that read gets the idle time too, so a client
-// trickling an unwanted body cannot hold the answer and the connection
-// indefinitely.
-func (b *Reader) finish() {
+// MaxDrain is how much of a body its handler left unread (a refusal: too
+// large, not allowed) is read and discarded after the answer is sent,
+// and DrainTime how long that may take. Most HTTP clients send the whole
+// body before they read the answer; a server that closes the connection
+// on a body it has not read makes their kernel see a reset, and they
+// report "connection reset" instead of the answer. A body larger than
+// this is left to the server, which then closes the connection.
+const (
+	MaxDrain  = 16 << 20
+	DrainTime = 10 * time.Second
+)
+
+// finish runs when the handler is done. What the handler left unread of a
+// body of at most MaxDrain bytes is read and discarded after the answer is
+// sent, so the client can finish sending and read it. Beyond that the
+// server reads and discards up to 256 KiB before it sends the answer; that
+// read gets the idle time too, so a client trickling an unwanted body
+// cannot hold the answer and the connection indefinitely.
+func (b *Reader) finish(length int64, expectsContinue bool) {
 	if b.done || b.failed {
 		return
+	}
+	// A client that asked to be told to go on (Expect: 100-continue) and
+	// was answered instead sends nothing more: there is nothing to drain.
+	// The server itself reads up to 256 KiB of what is left before it
+	// sends the answer: under the idle time.
+	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	if length >= 0 && length <= MaxDrain && !expectsContinue {
+		// The answer first: a client reading while it sends sees it now.
+		if err := b.rc.Flush(); err == nil {
+			b.total, b.start = DrainTime, time.Now()
+			_, _ = io.Copy(io.Discard, io.LimitReader(b, MaxDrain))
+			if b.done || b.failed {
+				return
+			}
+		}
 	}
 	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
 }
@@ -142,7 +171,7 @@ func Middleware(idle time.Duration, next http.Handler) http.Handler {
 		b := From(w, r, idle)
 		next.ServeHTTP(w, r)
 		if !above {
-			b.finish()
+			b.finish(r.ContentLength, strings.EqualFold(r.Header.Get("Expect"), "100-continue"))
 		}
 	})
 }

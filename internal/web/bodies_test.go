@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/events"
+	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/scim"
 	"github.com/gatehouse/gatehouse/internal/transfer/multipart"
 )
@@ -157,5 +158,59 @@ func TestBodyMemoryIsBounded(t *testing.T) {
 	code, _, body = rawRequest(t, addr, "POST /api/scim/v2/Users HTTP/1.1\r\nContent-Type: application/scim+json", 2, "{}", 5*time.Second)
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "urn:ietf:params:scim:api:messages:2.0:Error") {
 		t.Errorf("SCIM body beyond the budget: %d %s", code, body)
+	}
+}
+
+// TestOversizedBodyAnswerIsRead: a client that sends a whole body over the
+// limit before it reads (as most HTTP libraries do) reads the refusal, in
+// the route's format, instead of a connection reset: the server drains
+// what it will not use, within bounds, after sending its answer.
+func TestOversizedBodyAnswerIsRead(t *testing.T) {
+	h := newHarness(t)
+	admin := h.createUser("root", true)
+	_, key := h.apiKeyFor(admin, time.Time{})
+	p := h.createStrategy("saml", "azure", "Entra ID", true, false)
+	token, _, err := h.svc.GenerateSCIMToken(h.ctx, identity.SystemActor, h.site.ID, p.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := bodyServer(t, h, Options{}, nil)
+	const size = 3 << 20
+	for _, c := range []struct {
+		head, format string
+	}{
+		{"POST /api/rest/v1/users HTTP/1.1\r\nContent-Type: application/json\r\nX-FilesAPI-Key: " + key, `"type":"bad-request/request-body-too-large"`},
+		{"POST /api/rest/v1/sessions HTTP/1.1\r\nContent-Type: application/json", `"type":"bad-request/request-body-too-large"`},
+		{"POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded", "<html"},
+		{"POST /api/scim/v2/Users HTTP/1.1\r\nContent-Type: application/scim+json\r\nAuthorization: Bearer " + token, `"urn:ietf:params:scim:api:messages:2.0:Error"`},
+	} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Larger socket buffers than loopback's defaults would hide the
+		// reset: keep them small, so the body does not fit in them.
+		tc := conn.(*net.TCPConn)
+		tc.SetWriteBuffer(64 << 10)
+		tc.SetReadBuffer(64 << 10)
+		fmt.Fprintf(conn, "%s\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", c.head, addr, size)
+		conn.SetDeadline(time.Now().Add(20 * time.Second))
+		body := strings.Repeat("x", 64<<10)
+		var werr error
+		for sent := 0; sent < size && werr == nil; sent += len(body) {
+			_, werr = io.WriteString(conn, body)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		line := strings.SplitN(c.head, "\r\n", 2)[0]
+		if err != nil {
+			t.Errorf("%s: no answer after sending %d bytes (write: %v): %v", line, size, werr, err)
+			conn.Close()
+			continue
+		}
+		b, rerr := io.ReadAll(res.Body)
+		if werr != nil || rerr != nil || res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), c.format) {
+			t.Errorf("%s: %d %s (write: %v, read: %v)", line, res.StatusCode, b, werr, rerr)
+		}
+		conn.Close()
 	}
 }
