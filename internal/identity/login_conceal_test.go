@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/store"
 )
@@ -131,4 +132,41 @@ func TestSSHKeyRefusalsAnswerAsUnknownUntilTheKeyIsTheirs(t *testing.T) {
 	wantErr(t, "disabled user's own key", err, ErrUserDisabled)
 	_, err = e.svc.LoginWithPublicKey(e.ctx, e.site.ID, "nick", nk.FingerprintSHA256, ChannelSFTP, "192.0.2.1")
 	wantErr(t, "own key without the SFTP permission", err, ErrChannelNotPermitted)
+}
+
+// TestEveryPasswordRefusalCostsOneHash: an unknown username, a locked
+// account, a disabled one, one without the channel's permission and single
+// sign-on accounts with and without a password all cost one password hash
+// when refused, as a wrong password for a real account does, so the time
+// an answer takes tells nothing about the account either.
+func TestEveryPasswordRefusalCostsOneHash(t *testing.T) {
+	e := newEnv(t)
+	saml := e.provider(ProtocolSAML)
+	e.user("pat", UserChange{})
+	e.user("off", UserChange{Disabled: ptr(true)})
+	e.user("noperm", UserChange{})
+	e.user("sso", UserChange{AuthenticationMethod: ptr(store.AuthSSO), SSOStrategyID: &saml.ID, Password: ptr(testPassword)})
+	e.user("ssonopw", UserChange{AuthenticationMethod: ptr(store.AuthSSO), SSOStrategyID: &saml.ID})
+	e.user("keynopw", UserChange{AuthenticationMethod: ptr(store.AuthNone)})
+	locked := e.user("locked", UserChange{})
+	if _, err := e.st.UpdateUser(e.ctx, e.site.ID, locked.ID, func(u *store.User) error {
+		u.LockoutExpires = e.clock.Now().Add(time.Hour)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ip := 0
+	for _, c := range []struct {
+		name string
+		ch   Channel
+	}{{"nobody", ChannelAPI}, {"pat", ChannelAPI}, {"locked", ChannelAPI}, {"off", ChannelAPI},
+		{"noperm", ChannelSFTP}, {"sso", ChannelFTP}, {"ssonopw", ChannelWeb}, {"keynopw", ChannelWebDAV}} {
+		ip++
+		before := e.svc.hasher.computed.Load()
+		_, err := e.loginFrom(fmt.Sprintf("192.0.2.%d", ip), c.name, "a wrong guess", c.ch)
+		wantErr(t, c.name, err, ErrInvalidUsernameOrPassword)
+		if n := e.svc.hasher.computed.Load() - before; n != 1 {
+			t.Errorf("%s over %s: refused after %d password hashes, want 1", c.name, c.ch, n)
+		}
+	}
 }
