@@ -88,7 +88,7 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 		Provision:       a.Provision,
 		ConsoleJobs:     a.consoleJobs,
 		SCIM: scim.New(scim.Options{Identity: a.Identity, Log: a.Store, Engine: a.Provision, Auth: a.Identity,
-			BaseURL: a.Config.BaseURL, Logger: a.Logger, Refusals: a.Refusals}),
+			BaseURL: a.Config.BaseURL, Logger: a.Logger, Refusals: a.Refusals, ClientAddr: clients}),
 	})
 	if err != nil {
 		return nil, err

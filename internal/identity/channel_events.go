@@ -46,6 +46,11 @@ func (s *Service) RecordChannelLogin(ctx context.Context, siteID int64, ch Chann
 	}
 	e := AsError(refusal)
 	body := fmt.Sprintf("%s sign-in of %q with %s from %s: refused: %s", ch, shown, cred, ip, e.Error())
+	if reason, ok := ConcealedReason(refusal); ok {
+		// The client was told only that the password was wrong; the admin
+		// reads why the account could not have signed in anyway.
+		body += fmt.Sprintf(" (the account is also refused: %s; the client was not told, as the password did not verify)", reason.Error())
+	}
 	s.refusals.RecordExternalEvent(ctx, store.ExternalEvent{SiteID: siteID, EventType: EventTypeTransferLogin,
 		Status: store.EventFailure, Body: body, CreatedAt: s.now()},
 		events.Refusal{Check: s.channelRefusalKind(ctx, siteID, ch, cred, username, e), IP: ip, Subject: shown})

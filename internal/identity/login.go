@@ -113,9 +113,16 @@ func (sub subject) decision(ch Channel, cred Credential, now time.Time) Decision
 //
 // Every refusal spends one password hash, whether or not the user exists,
 // so response times do not tell an outsider which usernames are real. The
-// policy's own refusals (disabled, must use SSO …) name their reason, as
-// Files.com's do: they help the person, and only someone who already knows
-// the username sees them.
+// policy's own refusals (disabled, no permission for the channel, must use
+// SSO or a key …) are told only once the password has been verified, the
+// way the user's method verifies it: before that they answer as a wrong
+// password does, and count as one towards lockout. Otherwise whoever
+// tries a username would learn from the answer that it names an account
+// (and, on a channel the user may not use, could test passwords there
+// without the answer ever changing). A user with no password to verify (a
+// single sign-on or key-only account) therefore always gets the wrong
+// password answer; the log and the transfer sign-in event keep the true
+// reason (see concealedRefusal).
 func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store.User, error) {
 	if l.Password == "" || len(l.Password) > maxPasswordBytes || l.Username == "" || len(l.Username) > 4*maxUsernameLen {
 		return store.User{}, ErrInvalidUsernameOrPassword
@@ -155,7 +162,6 @@ func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store
 		if !errors.As(verdict, &e) {
 			return store.User{}, verdict // the store failed, not the person
 		}
-		return store.User{}, s.refuseAfterDummyHash(ctx, l.Password, verdict)
 	}
 	ok, err := s.checkPassword(ctx, sub, decision.Method, l.Password, l.IP)
 	if errors.Is(err, ErrDirectoryUnavailable) {
@@ -163,14 +169,19 @@ func (s *Service) LoginWithPassword(ctx context.Context, l PasswordLogin) (store
 		// the account is a directory's, nor that the directory is down —
 		// but the try is not counted towards lockout: it was no guess.
 		// The event, the log and the error's message say what happened.
-		return store.User{}, ErrInvalidUsernameOrPassword
+		return store.User{}, conceal(verdict)
 	}
 	if err != nil {
 		return store.User{}, err
 	}
 	if !ok {
 		s.countFailedLogin(ctx, site, u.ID, att)
-		return store.User{}, ErrInvalidUsernameOrPassword
+		return store.User{}, conceal(verdict)
+	}
+	if verdict != nil && !errors.Is(verdict, ErrPasswordChangeRequired) {
+		// The password is right, so the person may learn why they cannot
+		// sign in here; it was no failed guess either.
+		return store.User{}, verdict
 	}
 	if l.NewPassword != "" {
 		if err := s.ChangePassword(ctx, l.SiteID, u.ID, l.Password, l.NewPassword, 0); err != nil {
@@ -203,6 +214,36 @@ func waitText(d time.Duration) string {
 		return fmt.Sprintf("%d minutes", minutes)
 	}
 	return fmt.Sprintf("%d hours", (minutes+59)/60)
+}
+
+// concealedRefusal is a login policy refusal (user disabled, channel not
+// permitted, must use SSO …) of a password sign-in whose password did not
+// verify. To the caller it is ErrInvalidUsernameOrPassword in every way —
+// errors.Is, errors.As, AsError and Error() all give exactly what an unknown
+// username gets — so no front end can show more than that by accident. Only
+// the records an admin reads unwrap the true reason (ConcealedReason).
+type concealedRefusal struct{ reason *Error }
+
+func (c *concealedRefusal) Error() string { return ErrInvalidUsernameOrPassword.Error() }
+func (c *concealedRefusal) Unwrap() error { return ErrInvalidUsernameOrPassword }
+
+// conceal returns the answer to a password that did not verify for a user
+// the login policy refused (or, with reason nil, did not refuse).
+func conceal(reason error) error {
+	if reason == nil || errors.Is(reason, ErrPasswordChangeRequired) {
+		return ErrInvalidUsernameOrPassword
+	}
+	return &concealedRefusal{reason: AsError(reason)}
+}
+
+// ConcealedReason returns the policy refusal hidden behind a wrong-password
+// answer, for an admin's records; ok is false for any other error.
+func ConcealedReason(err error) (reason *Error, ok bool) {
+	var c *concealedRefusal
+	if errors.As(err, &c) {
+		return c.reason, true
+	}
+	return nil, false
 }
 
 // refuseAfterDummyHash spends one hash and returns refusal.
@@ -369,7 +410,11 @@ func signInChannel(ch Channel) store.SignInChannel {
 // ssh.FingerprintSHA256 prints it) belongs to username on the site. A key
 // that does not match is not counted towards lockout: SSH clients offer
 // every key they hold in turn, and the SSH server has already checked the
-// signature, so a mismatch is a client trying keys, not a guess.
+// signature, so a mismatch is a client trying keys, not a guess. It is
+// answered as an unknown username is, even when the login policy refuses
+// the account (disabled, no SFTP permission): that reason is told only to
+// a key of the account's own, as LoginWithPassword tells it only to the
+// account's password.
 func (s *Service) LoginWithPublicKey(ctx context.Context, siteID int64, username, fingerprint string, ch Channel, ip string) (store.User, error) {
 	if username == "" || fingerprint == "" || len(username) > 4*maxUsernameLen || len(fingerprint) > 128 {
 		return store.User{}, ErrInvalidUsernameOrPassword
@@ -381,15 +426,24 @@ func (s *Service) LoginWithPublicKey(ctx context.Context, siteID int64, username
 	if err != nil {
 		return store.User{}, mapStoreErr(err, "read user", nil, nil)
 	}
-	if _, _, err := s.admit(ctx, u, ch, CredentialSSHKey, ip); err != nil {
-		return store.User{}, err
+	_, _, verdict := s.admit(ctx, u, ch, CredentialSSHKey, ip)
+	if verdict != nil {
+		var e *Error
+		if !errors.As(verdict, &e) {
+			return store.User{}, verdict // the store failed, not the person
+		}
 	}
 	key, found, err := s.findUserPublicKey(ctx, siteID, u.ID, fingerprint)
 	if err != nil {
 		return store.User{}, err
 	}
 	if !found {
-		return store.User{}, ErrInvalidUsernameOrPassword
+		// As for passwords: the policy's refusal names the account, so
+		// only the holder of one of its keys is told it.
+		return store.User{}, conceal(verdict)
+	}
+	if verdict != nil {
+		return store.User{}, verdict
 	}
 	now := s.now()
 	if _, err := s.st.UpdatePublicKey(ctx, siteID, key.ID, func(k *store.PublicKey) error {

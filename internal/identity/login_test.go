@@ -33,9 +33,13 @@ func TestLoginWithPasswordRefusals(t *testing.T) {
 	e := newEnv(t)
 	saml := e.provider(ProtocolSAML)
 	e.user("pat", UserChange{})
-	e.user("sso", UserChange{AuthenticationMethod: ptr(store.AuthSSO), SSOStrategyID: &saml.ID})
+	// sso and keyonly kept a password from before their method changed:
+	// once it verifies, they are told which credential to use instead.
+	e.user("sso", UserChange{AuthenticationMethod: ptr(store.AuthSSO), SSOStrategyID: &saml.ID, Password: ptr(testPassword)})
+	e.user("ssonopw", UserChange{AuthenticationMethod: ptr(store.AuthSSO), SSOStrategyID: &saml.ID})
 	e.user("off", UserChange{Disabled: ptr(true)})
-	e.user("keyonly", UserChange{AuthenticationMethod: ptr(store.AuthNone)})
+	e.user("keyonly", UserChange{AuthenticationMethod: ptr(store.AuthNone), Password: ptr(testPassword)})
+	e.user("keynopw", UserChange{AuthenticationMethod: ptr(store.AuthNone)})
 	e.user("change", UserChange{RequirePasswordChange: ptr(true), FTPPermission: ptr(true)})
 
 	cases := []struct {
@@ -52,6 +56,9 @@ func TestLoginWithPasswordRefusals(t *testing.T) {
 		{"sso", testPassword, ChannelAPI, ErrMustAuthenticateWithAPIKey},
 		{"off", testPassword, ChannelWeb, ErrUserDisabled},
 		{"keyonly", testPassword, ChannelAPI, ErrMustAuthenticateWithAPIKey},
+		// Without a password that verifies, no refusal names the account.
+		{"ssonopw", testPassword, ChannelWeb, ErrInvalidUsernameOrPassword},
+		{"keynopw", testPassword, ChannelAPI, ErrInvalidUsernameOrPassword},
 		{"change", testPassword, ChannelWeb, nil},
 		{"change", testPassword, ChannelFTP, ErrPasswordChangeRequired},
 		{"change", "wrong password here", ChannelFTP, ErrInvalidUsernameOrPassword},

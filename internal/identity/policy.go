@@ -88,7 +88,9 @@ type Decision struct {
 // Decide is the login policy: it returns nil when a user of this shape may
 // sign in over this channel with this credential, and otherwise the error
 // to answer with. It decides before the credential is verified; the caller
-// verifies the credential after a nil answer. Every front end reaches it
+// verifies the credential after a nil answer, except that a password is
+// verified before a refusal is told (LoginWithPassword): a refusal names
+// an account, which a wrong password must not. Every front end reaches it
 // through the Service's Login* methods, and nothing else decides.
 //
 // A password lockout is not part of this policy. It exists because someone

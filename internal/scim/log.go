@@ -118,7 +118,7 @@ func (h *Handler) record(ctx context.Context, r *request, rec *recorder) {
 		RequestJSON: redact(r.body), ResponseJSON: resp, CreatedAt: h.now()}
 	if rec.authError != "" {
 		h.refusals.RecordScimLog(ctx, *l, events.Refusal{Check: clip(strconv.Itoa(rec.status)+" "+rec.authError, 300),
-			IP: remoteHost(r.RemoteAddr)})
+			IP: r.ip})
 		return
 	}
 	if err := h.logs.CreateScimLog(context.WithoutCancel(ctx), l); err != nil {

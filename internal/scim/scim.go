@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/clientaddr"
 	"github.com/gatehouse/gatehouse/internal/events"
 	"github.com/gatehouse/gatehouse/internal/provision"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -95,6 +96,11 @@ type Options struct {
 	// Refusals records requests refused for want of valid credentials
 	// (see record); share the server's one and run it.
 	Refusals *events.RefusalLimiter
+	// ClientAddr finds the address a request came from, as every other
+	// HTTP front end finds it (--trusted-proxies). The zero value answers
+	// the TCP peer, which behind a reverse proxy on the same host is
+	// loopback for every request, so the server must pass its own.
+	ClientAddr clientaddr.Resolver
 }
 
 // Handler serves /api/scim and /api/scim/v2.
@@ -107,13 +113,14 @@ type Handler struct {
 	now      func() time.Time
 	log      *slog.Logger
 	refusals *events.RefusalLimiter
+	clients  clientaddr.Resolver
 }
 
 // New returns the SCIM handler; it expects the full request path
 // (/api/scim/...), so mount it at /api/scim and /api/scim/.
 func New(c Options) *Handler {
 	h := &Handler{id: c.Identity, logs: c.Log, engine: c.Engine, auth: c.Auth, baseURL: strings.TrimRight(c.BaseURL, "/"),
-		now: c.Clock, log: c.Logger, refusals: c.Refusals}
+		now: c.Clock, log: c.Logger, refusals: c.Refusals, clients: c.ClientAddr}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -136,13 +143,14 @@ type request struct {
 	p      store.SSOStrategy
 	prefix string
 	body   []byte
+	ip     string // the client's address (Options.ClientAddr)
 }
 
 // ServeHTTP authenticates the request, answers it, and records it in
 // scim_logs.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := newRecorder(w)
-	req := &request{Request: r}
+	req := &request{Request: r, ip: h.clients.Of(r)}
 	defer func() {
 		if v := recover(); v != nil {
 			h.log.Error("SCIM handler panicked", "panic", v, "path", r.URL.Path)
@@ -153,7 +161,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.record(r.Context(), req, rec)
 	}()
 	req.prefix, _ = splitPath(r.URL.Path)
-	p, err := h.auth.AuthenticateSCIM(r.Context(), r.Header.Get("Authorization"), isLoopback(r.RemoteAddr))
+	// Method none is for a provisioning client on this host: the client's
+	// address decides, not the peer's, which is a proxy's when one
+	// forwards the request.
+	p, err := h.auth.AuthenticateSCIM(r.Context(), r.Header.Get("Authorization"), isLoopback(req.ip))
 	req.p = p
 	if err != nil {
 		rec.authError = err.Error()
@@ -181,19 +192,10 @@ func splitPath(p string) (string, string) {
 	return prefix, p
 }
 
-// isLoopback reports whether a RemoteAddr is a loopback address.
-func isLoopback(remote string) bool {
-	ip := net.ParseIP(remoteHost(remote))
+// isLoopback reports whether a client address is a loopback address.
+func isLoopback(addr string) bool {
+	ip := net.ParseIP(addr)
 	return ip != nil && ip.IsLoopback()
-}
-
-// remoteHost is the address of a request's RemoteAddr, without the port.
-func remoteHost(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		return remote
-	}
-	return host
 }
 
 // newKey makes an immutable provisioning key for a resource whose client

@@ -27,6 +27,10 @@ import (
 //	SSO (OIDC)      no: 403 must-authenticate-with-api-key yes
 //	LDAP            yes (directory password)               yes
 //
+// An SSO user is told to use an API key only when the password it sent
+// verifies (the account kept one); a wrong one gets the 401 of a wrong
+// password, which names no account.
+//
 // The SSH-key column of the seed's table has no API cell: the REST API
 // has no way to present an SSH key.
 func TestAPICredentialMatrix(t *testing.T) {
@@ -39,8 +43,8 @@ func TestAPICredentialMatrix(t *testing.T) {
 	}
 	rows := map[string]row{
 		"password": {h.createUser("pat", false), strongPassword},
-		"saml":     {h.federatedAPIUser("sam", identity.ProtocolSAML, "okta"), "any password at all"},
-		"oidc":     {h.federatedAPIUser("olga", identity.ProtocolOAuth2, "azure"), "any password at all"},
+		"saml":     {h.federatedAPIUser("sam", identity.ProtocolSAML, "okta"), strongPassword},
+		"oidc":     {h.federatedAPIUser("olga", identity.ProtocolOAuth2, "azure"), strongPassword},
 		"ldap":     {h.user(ldaptest.UserAlice), ldaptest.Password(ldaptest.UserAlice)},
 	}
 	keys := map[string]string{}
@@ -65,6 +69,7 @@ func TestAPICredentialMatrix(t *testing.T) {
 
 	const useAPIKey = "not-authorized/must-authenticate-with-api-key"
 	const useAPIKeyText = "this user signs in through single sign-on; use an API key"
+	const wrongPassword = "not-authenticated/invalid-username-or-password"
 	for _, tc := range []struct {
 		kind, credential string
 		status           int    // of the listing, or of POST /sessions when refused there
@@ -73,8 +78,10 @@ func TestAPICredentialMatrix(t *testing.T) {
 		{"password", "password", http.StatusOK, "", ""},
 		{"password", "api_key", http.StatusOK, "", ""},
 		{"saml", "password", http.StatusForbidden, useAPIKey, useAPIKeyText},
+		{"saml", "wrong_password", http.StatusUnauthorized, wrongPassword, "invalid username or password"},
 		{"saml", "api_key", http.StatusOK, "", ""},
 		{"oidc", "password", http.StatusForbidden, useAPIKey, useAPIKeyText},
+		{"oidc", "wrong_password", http.StatusUnauthorized, wrongPassword, "invalid username or password"},
 		{"oidc", "api_key", http.StatusOK, "", ""},
 		{"ldap", "password", http.StatusOK, "", ""},
 		{"ldap", "api_key", http.StatusOK, "", ""},
@@ -82,8 +89,12 @@ func TestAPICredentialMatrix(t *testing.T) {
 		t.Run(tc.kind+"/"+tc.credential, func(t *testing.T) {
 			r := rows[tc.kind]
 			auth := []string{"-H", "X-FilesAPI-Key: " + keys[tc.kind]}
-			if tc.credential == "password" {
-				creds, _ := json.Marshal(map[string]string{"username": r.user.Username, "password": r.password})
+			if tc.credential == "password" || tc.credential == "wrong_password" {
+				password := r.password
+				if tc.credential == "wrong_password" {
+					password = "not the account's password"
+				}
+				creds, _ := json.Marshal(map[string]string{"username": r.user.Username, "password": password})
 				code, body := curlAPI(t, "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", string(creds),
 					base+apiPrefix+"/sessions")
 				if tc.refusal != "" {
@@ -118,6 +129,14 @@ func (h *harness) federatedAPIUser(username, protocol, provider string) store.Us
 	}
 	u := store.User{SiteID: h.site.ID, Username: username, AuthenticationMethod: store.AuthSSO, SSOStrategyID: p.ID, RestAPIPermission: true}
 	if err := h.st.CreateUser(h.ctx, &u); err != nil {
+		h.t.Fatal(err)
+	}
+	// The account keeps strongPassword, as one moved to single sign-on
+	// keeps the password it had: only a password that verifies is told
+	// that this account signs in otherwise.
+	pw := strongPassword
+	u, err := h.svc.UpdateUser(h.ctx, identity.SystemActor, h.site.ID, u.ID, identity.UserChange{Password: &pw}, true)
+	if err != nil {
 		h.t.Fatal(err)
 	}
 	return u

@@ -91,7 +91,12 @@ func login(ctx context.Context, svc Identity, siteID int64, username, secret str
 }
 
 // Reason is the short reason of a refusal for logs and events: the error
-// type, never the secret.
+// type, never the secret. A policy refusal the client was answered as a
+// wrong password (identity.ConcealedReason) is named beside it, since the
+// log is the admin's.
 func Reason(err error) string {
+	if reason, ok := identity.ConcealedReason(err); ok {
+		return identity.AsError(err).Type + " (concealed: " + reason.Type + ")"
+	}
 	return identity.AsError(err).Type
 }

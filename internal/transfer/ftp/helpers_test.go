@@ -69,9 +69,19 @@ func requireClient(t *testing.T, name string) {
 // returns its output. tls selects explicit FTPS with protected data.
 func lftp(t *testing.T, addr, user, secret string, useTLS bool, dir string, commands ...string) (string, error) {
 	t.Helper()
+	return lftpFrom(t, "", addr, user, secret, useTLS, dir, commands...)
+}
+
+// lftpFrom is lftp with the connection bound to the loopback address src
+// (none when empty), so a refusal counts against that address alone.
+func lftpFrom(t *testing.T, src, addr, user, secret string, useTLS bool, dir string, commands ...string) (string, error) {
+	t.Helper()
 	requireClient(t, "lftp")
 	var b strings.Builder
 	b.WriteString("set cmd:fail-exit yes\nset net:max-retries 1\nset net:timeout 10\nset net:reconnect-interval-base 1\nset xfer:clobber yes\n")
+	if src != "" {
+		b.WriteString("set net:socket-bind-ipv4 " + src + "\n")
+	}
 	if useTLS {
 		b.WriteString("set ftp:ssl-force yes\nset ftp:ssl-protect-data yes\nset ftp:ssl-protect-list yes\nset ssl:verify-certificate no\n")
 	} else {

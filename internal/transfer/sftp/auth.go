@@ -111,8 +111,11 @@ func (s *Server) signInOf(conn *ssh.ServerConn) identity.TransferSignIn {
 
 // refusal turns the login policy's answer into what the SSH client sees. A
 // wrong password or unknown user is a plain failure; a refusal the user can
-// act on (single sign-on account, disabled, no SFTP permission, locked out)
-// is also shown as a banner, which OpenSSH prints, saying what to do.
+// act on (single sign-on account, disabled, no SFTP permission) is also
+// shown as a banner, which OpenSSH prints, saying what to do. The identity
+// core gives such a refusal only once the password or key verified (before
+// that it is a wrong password), so the banner names no account to anyone
+// who does not already hold its credential.
 func refusal(err error) error {
 	e := identity.AsError(err)
 	if errors.Is(err, identity.ErrInvalidUsernameOrPassword) {

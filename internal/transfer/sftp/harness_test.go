@@ -128,7 +128,8 @@ func (h *harness) ssoUser(name string) store.User {
 	return h.federatedUser(name, identity.ProtocolSAML, "okta")
 }
 
-// federatedUser creates a user of a new provider speaking protocol.
+// federatedUser creates a user of a new provider speaking protocol, who
+// kept a password (testPassword) from before single sign-on.
 func (h *harness) federatedUser(name, protocol, provider string) store.User {
 	h.t.Helper()
 	p := store.SSOStrategy{SiteID: h.site.ID, Protocol: protocol, Provider: provider, Enabled: true}
@@ -137,6 +138,13 @@ func (h *harness) federatedUser(name, protocol, provider string) store.User {
 	}
 	u := store.User{SiteID: h.site.ID, Username: name, AuthenticationMethod: store.AuthSSO, SSOStrategyID: p.ID, SFTPPermission: true}
 	if err := h.st.CreateUser(h.ctx, &u); err != nil {
+		h.t.Fatal(err)
+	}
+	// The account keeps testPassword, as one moved to single sign-on keeps
+	// the password it had: only a password that verifies is told that
+	// this account signs in otherwise.
+	u, err := h.id.UpdateUser(h.ctx, identity.SystemActor, h.site.ID, u.ID, identity.UserChange{Password: ptr(testPassword)}, true)
+	if err != nil {
 		h.t.Fatal(err)
 	}
 	return u

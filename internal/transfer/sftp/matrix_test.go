@@ -22,6 +22,10 @@ import (
 //	SSO (SAML)      no: banner, use a key yes       no: use an SSH key
 //	SSO (OIDC)      no: banner, use a key yes       no: use an SSH key
 //	LDAP            yes (directory)       yes       no: use an SSH key
+//
+// An SSO user's banner comes only for a password that verifies (the
+// account kept one); a wrong password gets the plain refusal of a wrong
+// password, which names no account.
 func TestSFTPCredentialMatrix(t *testing.T) {
 	var dirs *directory.Service
 	srv := ldaptest.Start(t, ldaptest.Options{})
@@ -39,8 +43,8 @@ func TestSFTPCredentialMatrix(t *testing.T) {
 	}
 	rows := map[string]row{
 		"password": {h.passwordUser("pat"), testPassword},
-		"saml":     {h.ssoUser("sam"), "any password at all"},
-		"oidc":     {h.federatedUser("olga", identity.ProtocolOAuth2, "azure"), "any password at all"},
+		"saml":     {h.ssoUser("sam"), testPassword},
+		"oidc":     {h.federatedUser("olga", identity.ProtocolOAuth2, "azure"), testPassword},
 		"ldap":     {h.ldapUser(srv, dirs, ldaptest.UserAlice), ldaptest.Password(ldaptest.UserAlice)},
 	}
 	const ssoBanner = "single sign-on"
@@ -54,9 +58,11 @@ func TestSFTPCredentialMatrix(t *testing.T) {
 		{"password", "ssh_key", true, ""},
 		{"password", "api_key", false, apiKeyRefusal},
 		{"saml", "password", false, ssoBanner},
+		{"saml", "wrong_password", false, "Permission denied"},
 		{"saml", "ssh_key", true, ""},
 		{"saml", "api_key", false, apiKeyRefusal},
 		{"oidc", "password", false, ssoBanner},
+		{"oidc", "wrong_password", false, "Permission denied"},
 		{"oidc", "ssh_key", true, ""},
 		{"oidc", "api_key", false, apiKeyRefusal},
 		{"ldap", "password", true, ""},
@@ -69,6 +75,8 @@ func TestSFTPCredentialMatrix(t *testing.T) {
 			switch tc.credential {
 			case "password":
 				a = auth{password: r.password}
+			case "wrong_password":
+				a = auth{password: "not the account's password"}
 			case "ssh_key":
 				a = auth{key: h.addKey(r.user)}
 			case "api_key":
@@ -80,6 +88,9 @@ func TestSFTPCredentialMatrix(t *testing.T) {
 			}
 			if !tc.ok && (err == nil || !strings.Contains(out, tc.says)) {
 				t.Fatalf("want a refusal saying %q, got %v\n%s", tc.says, err, out)
+			}
+			if tc.credential == "wrong_password" && strings.Contains(out, "Gatehouse") {
+				t.Fatalf("a wrong password got a banner naming the account's kind:\n%s", out)
 			}
 		})
 	}

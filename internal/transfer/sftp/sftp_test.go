@@ -137,12 +137,18 @@ func TestSSOUserPasswordRefusedWithBannerKeyAccepted(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	dave := h.ssoUser("dave")
 	work := t.TempDir()
-	out, err := h.run("dave", auth{password: "whatever password"}, work, "ls\n")
+	out, err := h.run("dave", auth{password: testPassword}, work, "ls\n")
 	if err == nil {
 		t.Fatalf("SSO password accepted:\n%s", out)
 	}
 	if !strings.Contains(out, "single sign-on") || !strings.Contains(out, "Use an SSH key") || !strings.Contains(out, "API key") {
 		t.Fatalf("no banner telling what to use:\n%s", out)
+	}
+	// Only the password dave kept gets the banner: a wrong one is told
+	// nothing about the account.
+	out, err = h.run("dave", auth{password: "whatever password"}, work, "ls\n")
+	if err == nil || strings.Contains(out, "single sign-on") || strings.Contains(out, "Gatehouse") {
+		t.Fatalf("a wrong password for an SSO user: %v\n%s", err, out)
 	}
 	key := h.addKey(dave)
 	if out, err := h.run("dave", auth{key: key}, work, "ls\n"); err != nil {

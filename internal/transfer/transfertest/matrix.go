@@ -15,12 +15,30 @@ type MatrixUser struct {
 	APIKey   string
 }
 
-// Secret is the password, or the API key when credential is "api_key".
+// Secret is the password, the API key when credential is "api_key", or a
+// password that is not the account's when it is "wrong_password".
 func (m MatrixUser) Secret(credential string) string {
-	if credential == "api_key" {
+	switch credential {
+	case "api_key":
 		return m.APIKey
+	case "wrong_password":
+		return "not the account's password"
 	}
 	return m.Password
+}
+
+// KeptPassword gives u the password hash of Password, as an account moved
+// to single sign-on keeps the password it had: its password then verifies,
+// so the login policy's refusal (use single sign-on or a key) is what the
+// user is told, where a wrong password is told only that.
+func (h *Harness) KeptPassword(u store.User) store.User {
+	h.T.Helper()
+	pw := Password
+	u, err := h.Svc.UpdateUser(h.Ctx, identity.SystemActor, h.Site.ID, u.ID, identity.UserChange{Password: &pw}, true)
+	if err != nil {
+		h.T.Fatalf("keep a password for %s: %v", u.Username, err)
+	}
+	return u
 }
 
 // MatrixUsers makes the four kinds of user of the seed's credential table
@@ -35,8 +53,8 @@ func (h *Harness) MatrixUsers(t testing.TB) map[string]MatrixUser {
 	}
 	users := map[string]MatrixUser{
 		"password": {User: h.PasswordUser("pat"), Password: Password},
-		"saml":     {User: h.FederatedUser("sam", identity.ProtocolSAML, "okta"), Password: "any password at all"},
-		"oidc":     {User: h.FederatedUser("olga", identity.ProtocolOAuth2, "azure"), Password: "any password at all"},
+		"saml":     {User: h.KeptPassword(h.FederatedUser("sam", identity.ProtocolSAML, "okta")), Password: Password},
+		"oidc":     {User: h.KeptPassword(h.FederatedUser("olga", identity.ProtocolOAuth2, "azure")), Password: Password},
 		"ldap":     {User: ldapUser, Password: LDAPPassword},
 	}
 	for kind, m := range users {

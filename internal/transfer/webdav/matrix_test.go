@@ -19,6 +19,10 @@ import (
 //	SSO (OIDC)      no: 401, use an API key        yes
 //	LDAP            yes (directory password)       yes
 //
+// An SSO user is told to use an API key only when the password it sent
+// verifies (the account kept one); a wrong one gets the 401 of a wrong
+// password, which names no account.
+//
 // The SSH-key column of the seed's table has no WebDAV cell: HTTP Basic
 // authentication has no way to present a key.
 func TestWebDAVCredentialMatrix(t *testing.T) {
@@ -28,6 +32,7 @@ func TestWebDAVCredentialMatrix(t *testing.T) {
 	base, _ := startDAV(t, h, nil)
 
 	const useAPIKey = "Must Authenticate With API Key. this user signs in through single sign-on; use an API key"
+	const wrongPassword = "Invalid Username Or Password. invalid username or password"
 	for _, tc := range []struct {
 		kind, credential string
 		status           int
@@ -36,8 +41,10 @@ func TestWebDAVCredentialMatrix(t *testing.T) {
 		{"password", "password", http.StatusMultiStatus, ""},
 		{"password", "api_key", http.StatusMultiStatus, ""},
 		{"saml", "password", http.StatusUnauthorized, useAPIKey},
+		{"saml", "wrong_password", http.StatusUnauthorized, wrongPassword},
 		{"saml", "api_key", http.StatusMultiStatus, ""},
 		{"oidc", "password", http.StatusUnauthorized, useAPIKey},
+		{"oidc", "wrong_password", http.StatusUnauthorized, wrongPassword},
 		{"oidc", "api_key", http.StatusMultiStatus, ""},
 		{"ldap", "password", http.StatusMultiStatus, ""},
 		{"ldap", "api_key", http.StatusMultiStatus, ""},
