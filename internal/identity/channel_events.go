@@ -12,15 +12,29 @@ import (
 // file-transfer channel (SFTP, FTP, WebDAV), successful or refused.
 const EventTypeTransferLogin = "transfer_login"
 
+// EventTypeLogin is the external event type of a password sign-in on the
+// web page or the REST API (POST /sessions), successful or refused.
+// Sign-ins through an identity provider are in the SSO log.
+const EventTypeLogin = "login"
+
+// loginEventType is the event type of a sign-in over ch.
+func loginEventType(ch Channel) string {
+	switch ch {
+	case ChannelWeb, ChannelAPI, ChannelDesktop:
+		return EventTypeLogin
+	}
+	return EventTypeTransferLogin
+}
+
 // maxEventUsername bounds how much of a client-sent username an event keeps.
 const maxEventUsername = 200
 
-// RecordChannelLogin writes the external event of one sign-in attempt over a
-// file-transfer channel: who, over which channel, with which credential, from
-// where and, when refused, why. The web and API channels have their own
-// records (sessions, SSO events); transfer protocols have only this one, so
-// an admin can see why a client keeps failing. The credential itself is
-// never written.
+// RecordChannelLogin writes the external event of one sign-in attempt over
+// any channel (login for the web page and the API, transfer_login for
+// SFTP, FTP and WebDAV): who, over which channel, with which credential,
+// from where and, when refused, why, so an admin can see who signed in
+// and why a client keeps failing. The credential itself is never
+// written.
 //
 // Every success is written. A refusal proves nothing about who sent it —
 // anyone can send FTP's USER and PASS, WebDAV's Basic or an SSH password
@@ -39,7 +53,7 @@ func (s *Service) RecordChannelLogin(ctx context.Context, siteID int64, ch Chann
 	}
 	if refusal == nil {
 		body := fmt.Sprintf("%s sign-in of %q with %s from %s: signed in", ch, shown, cred, ip)
-		if err := s.recordExternalEvent(ctx, siteID, EventTypeTransferLogin, store.EventSuccess, body, 0); err != nil {
+		if err := s.recordExternalEvent(ctx, siteID, loginEventType(ch), store.EventSuccess, body, 0); err != nil {
 			s.log.Error("could not record a sign-in event", "site_id", siteID, "channel", ch, "error", err)
 		}
 		return
@@ -51,7 +65,7 @@ func (s *Service) RecordChannelLogin(ctx context.Context, siteID int64, ch Chann
 		// reads why the account could not have signed in anyway.
 		body += fmt.Sprintf(" (the account is also refused: %s; the client was not told, as the password did not verify)", reason.Error())
 	}
-	s.refusals.RecordExternalEvent(ctx, store.ExternalEvent{SiteID: siteID, EventType: EventTypeTransferLogin,
+	s.refusals.RecordExternalEvent(ctx, store.ExternalEvent{SiteID: siteID, EventType: loginEventType(ch),
 		Status: store.EventFailure, Body: body, CreatedAt: s.now()},
 		events.Refusal{Check: s.channelRefusalKind(ctx, siteID, ch, cred, username, e), IP: ip, Subject: shown})
 }

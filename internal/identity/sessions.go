@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/secret"
@@ -212,6 +213,7 @@ func (s *Service) ChangePassword(ctx context.Context, siteID, userID int64, curr
 			return mapStoreErr(err, "end the other sessions", nil, nil)
 		}
 		s.log.Info("password changed", "site_id", siteID, "user_id", userID, "other_sessions_ended", n)
-		return nil
+		body := fmt.Sprintf("%q (user id %d) changed their own password; %d other session(s) of theirs ended", u.Username, u.ID, n)
+		return s.recordExternalEvent(ctx, siteID, EventTypePasswordChange, store.EventSuccess, body, 0)
 	})
 }

@@ -80,9 +80,17 @@ func (s *Service) UpdateSite(ctx context.Context, a Actor, siteID int64, c SiteC
 	if err := validateSiteChange(c); err != nil {
 		return store.Site{}, err
 	}
-	site, err := s.st.UpdateSite(ctx, siteID, func(site *store.Site) error {
-		applySiteChange(site, c)
-		return nil
+	var site store.Site
+	err := s.st.Tx(ctx, func(ctx context.Context) error {
+		var err error
+		site, err = s.st.UpdateSite(ctx, siteID, func(site *store.Site) error {
+			applySiteChange(site, c)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return s.recordSettingsChange(ctx, siteID, a, "site settings changed", c, 0)
 	})
 	s.sites.forget()
 	return site, mapStoreErr(err, "update site", ErrNotFound.With("no site has id %d", siteID), nil)

@@ -101,6 +101,9 @@ func (s *Service) CreateSSOStrategy(ctx context.Context, a Actor, siteID int64, 
 		if err := s.st.CreateSSOStrategy(ctx, &p); err != nil {
 			return mapStoreErr(err, "create sso strategy", nil, ErrDuplicate.With("an SSO provider with these settings already exists"))
 		}
+		if err := s.recordSettingsChange(ctx, siteID, a, "SSO provider "+describeProvider(p)+" created", c, p.ID); err != nil {
+			return err
+		}
 		if trust.record == nil {
 			return nil // nothing was cached for a new provider
 		}
@@ -160,6 +163,9 @@ func (s *Service) UpdateSSOStrategy(ctx context.Context, a Actor, siteID, id int
 				return mapStoreErr(err, "cache sso strategy trust", nil, nil)
 			}
 		}
+		if err := s.recordSettingsChange(ctx, siteID, a, "SSO provider "+describeProvider(p)+" changed", c, p.ID); err != nil {
+			return err
+		}
 		return s.recordSCIMExpiryChange(ctx, a, before, p)
 	})
 	if err != nil {
@@ -176,7 +182,8 @@ func (s *Service) DeleteSSOStrategy(ctx context.Context, a Actor, siteID, id int
 		return err
 	}
 	return s.st.Tx(ctx, func(ctx context.Context) error {
-		if _, err := s.st.GetSSOStrategy(ctx, siteID, id); err != nil {
+		p, err := s.st.GetSSOStrategy(ctx, siteID, id)
+		if err != nil {
 			return mapStoreErr(err, "read sso strategy", ErrSSOStrategyNotFound, nil)
 		}
 		n, err := s.st.CountUsers(ctx, siteID, store.UserQuery{SSOStrategyID: id})
@@ -187,7 +194,12 @@ func (s *Service) DeleteSSOStrategy(ctx context.Context, a Actor, siteID, id int
 			return ErrProviderInUse.With("%d user(s) still sign in through this SSO provider; move them to another provider "+
 				"or authentication method (or delete them) first", n)
 		}
-		return mapStoreErr(s.st.DeleteSSOStrategy(ctx, siteID, id), "delete sso strategy", ErrSSOStrategyNotFound, nil)
+		if err := s.st.DeleteSSOStrategy(ctx, siteID, id); err != nil {
+			return mapStoreErr(err, "delete sso strategy", ErrSSOStrategyNotFound, nil)
+		}
+		// The event outlives the provider: it names it, but is not tied to
+		// its id.
+		return s.recordSettingsChange(ctx, siteID, a, "SSO provider "+describeProvider(p)+" deleted", nil, 0)
 	})
 }
 

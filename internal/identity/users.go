@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -87,9 +88,11 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, siteID int64, c UserC
 			return mapStoreErr(err, "create user", nil, duplicateUsername(u.Username))
 		}
 		if c.GroupIDs != nil {
-			return s.replaceUserGroups(ctx, siteID, u.ID, *c.GroupIDs)
+			if err := s.replaceUserGroups(ctx, siteID, u.ID, *c.GroupIDs); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.recordSettingsChange(ctx, siteID, a, fmt.Sprintf("user %q (id %d) created", u.Username, u.ID), c, 0)
 	})
 	if err != nil {
 		return store.User{}, err
@@ -174,7 +177,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, siteID, id int64, c U
 				return mapStoreErr(err, "end sessions", nil, nil)
 			}
 		}
-		return nil
+		return s.recordSettingsChange(ctx, siteID, a, fmt.Sprintf("user %q (id %d) changed", updated.Username, id), c, 0)
 	}
 	if changeMayDemote(c) {
 		err = s.guardedTx(ctx, siteID, write)
@@ -201,7 +204,10 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, siteID, id int64, for
 		if err := s.checkLastPasswordAdmin(ctx, a, before, nil, force); err != nil {
 			return err
 		}
-		return mapStoreErr(s.st.DeleteUser(ctx, siteID, id), "delete user", ErrUserNotFound, nil)
+		if err := s.st.DeleteUser(ctx, siteID, id); err != nil {
+			return mapStoreErr(err, "delete user", ErrUserNotFound, nil)
+		}
+		return s.recordSettingsChange(ctx, siteID, a, fmt.Sprintf("user %q (id %d) deleted", before.Username, id), nil, 0)
 	})
 	if err == nil {
 		s.log.Info("user deleted", "site_id", siteID, "user_id", id, "by", a.Username)

@@ -41,6 +41,7 @@ func (s *server) createSession(w http.ResponseWriter, r *http.Request, c *apiCal
 	u, err := s.svc.LoginWithPassword(r.Context(), identity.PasswordLogin{
 		SiteID: c.site.ID, Username: in.Username, Password: in.Password, Channel: identity.ChannelAPI, IP: c.ip,
 		NewPassword: in.ChangePassword})
+	s.svc.RecordChannelLogin(r.Context(), c.site.ID, identity.ChannelAPI, identity.CredentialPassword, in.Username, c.ip, err)
 	if err != nil {
 		return err
 	}

@@ -347,7 +347,7 @@ func TestAPISiteEventsAndPagination(t *testing.T) {
 	cursor := ""
 	pages := 0
 	for {
-		path := apiPrefix + "/external_events?per_page=2&filter[status]=success"
+		path := apiPrefix + "/external_events?per_page=2&filter[status]=success&filter[event_type]=client_log"
 		if cursor != "" {
 			path += "&cursor=" + cursor
 		}
@@ -365,6 +365,18 @@ func TestAPISiteEventsAndPagination(t *testing.T) {
 	}
 	if len(all) != 3 || pages != 2 {
 		t.Fatalf("got %d success events in %d pages", len(all), pages)
+	}
+	// The site's change is a settings_change event naming the fields set.
+	var changes []externalEventJSON
+	f.callJSON("GET", apiPrefix+"/external_events?filter[event_type]=settings_change", f.adminKey, "").decode(t, &changes)
+	var siteChanges []string
+	for _, e := range changes {
+		if strings.Contains(e.Body, "site settings changed by \"admin\"") {
+			siteChanges = append(siteChanges, e.Body)
+		}
+	}
+	if len(siteChanges) != 1 || !strings.HasSuffix(siteChanges[0], ": password_min_length, login_help_text") {
+		t.Fatalf("settings change events: %+v", changes)
 	}
 	for _, e := range all {
 		if e.Status != "success" {

@@ -110,6 +110,7 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request, pc *pageCal
 	}
 	u, err := s.svc.LoginWithPassword(r.Context(), identity.PasswordLogin{
 		SiteID: pc.site.ID, Username: username, Password: password, Channel: identity.ChannelWeb, IP: pc.ip})
+	s.svc.RecordChannelLogin(r.Context(), pc.site.ID, identity.ChannelWeb, identity.CredentialPassword, username, pc.ip, err)
 	if err != nil {
 		e := s.typed(r, err)
 		switch {
