@@ -16,6 +16,7 @@ const (
 	EventDeprovision = "deprovision"        // disabled or deleted
 	EventConflict    = "provision_conflict" // refused: would take over another account or name
 	EventRefused     = "provision_refused"  // refused: bad input, rules, or settings that forbid it
+	EventKept        = "provision_kept"     // a valid request whose effect the provider's settings decline: what was kept, and by which setting
 	EventGroup       = "provision_group"    // a group created, renamed, linked or deleted, or its members changed
 	EventSync        = "sync"               // one Reconcile run
 )
@@ -115,6 +116,17 @@ func (e *Engine) refusalEvent(ctx context.Context, p store.SSOStrategy, r *refus
 	e.events.Record(ctx, store.SSOEvent{
 		SiteID: p.SiteID, EventType: typ, Status: store.EventFailure, Body: jsonText(body),
 		EventErrors: []string{r.reason}, UserID: r.userID, Username: clip(r.username), IdPUID: clip(r.ext),
+	}, p)
+}
+
+// keptEvent records that a valid request's effect was declined by the
+// provider's settings (the request itself is answered as done, with the
+// resource as Gatehouse holds it): what was kept and which setting kept
+// it.
+func (e *Engine) keptEvent(ctx context.Context, p store.SSOStrategy, ext, what string) {
+	e.events.Record(ctx, store.SSOEvent{
+		SiteID: p.SiteID, EventType: EventKept, Status: store.EventSuccess,
+		Body: jsonText(map[string]any{"action": ActionNone, "kept": what}), IdPUID: clip(ext),
 	}, p)
 }
 

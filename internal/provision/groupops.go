@@ -154,24 +154,26 @@ func (e *Engine) RemoveGroupMembers(ctx context.Context, siteID, providerID int6
 
 // changeMembers adds and removes members by immutable id; replace removes
 // every provider-made membership not in add. Adding needs
-// provision_groups, removing deprovision_groups. Site admin follows the
-// site admin groups for every user whose memberships changed.
+// provision_groups, removing deprovision_groups: without them the change
+// is declined, not refused. The request is valid and the identity
+// provider will send it again and again if it fails (Entra retries it at
+// every cycle and may quarantine the app), so it is answered as done,
+// with the group as Gatehouse holds it, and a provision_kept event says
+// what was kept and which setting kept it. Site admin follows the site
+// admin groups for every user whose memberships changed.
 func (e *Engine) changeMembers(ctx context.Context, siteID, providerID int64, groupID string, add, remove []string, replace bool) (MembersResult, error) {
 	p, r, err := e.provider(ctx, siteID, providerID)
 	if err != nil {
 		return MembersResult{}, err
 	}
-	var why string
-	switch {
-	case len(add) > 0 && !r.provisionGroups:
-		why = "provision_groups is off: members are not added"
-	case len(remove) > 0 && !r.deprovisionGroups:
-		why = "deprovision_groups is off: members are not removed"
+	var kept []string
+	if len(add) > 0 && !r.provisionGroups {
+		kept = append(kept, fmt.Sprintf("%d member(s) not added, as provision_groups is off", len(add)))
+		add = nil
 	}
-	if why != "" {
-		rf := &refusal{ext: groupID, reason: why}
-		e.refusalEvent(ctx, p, rf)
-		return MembersResult{}, &RefusedError{Reason: why}
+	if len(remove) > 0 && !r.deprovisionGroups {
+		kept = append(kept, fmt.Sprintf("%d member(s) kept, as deprovision_groups is off", len(remove)))
+		remove = nil
 	}
 	var res MembersResult
 	err = e.MembershipTx(ctx, siteID, func(ctx context.Context) error {
@@ -184,6 +186,9 @@ func (e *Engine) changeMembers(ctx context.Context, siteID, providerID int64, gr
 			return fmt.Errorf("%w: group %q", ErrUnknown, clip(groupID))
 		}
 		res.Group = *g
+		for _, what := range kept {
+			e.keptEvent(ctx, p, groupID, fmt.Sprintf("group %q: %s", g.Name, what))
+		}
 		admin := len(r.groupAdmin) > 0 && r.groupAdmin.match(g.Name)
 		members, err := s.groupMembers(ctx, g.ID)
 		if err != nil {
