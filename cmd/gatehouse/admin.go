@@ -53,8 +53,8 @@ func adminResetPasswordCmd() *cobra.Command {
 				return err
 			}
 			if u.AuthenticationMethod != store.AuthPassword {
-				return fmt.Errorf("user %q signs in with %q, not a password; change that first with 'gatehouse users update %s --authentication-method password'",
-					u.Username, u.AuthenticationMethod, u.Username)
+				return fmt.Errorf("user %q signs in with %q, not a password; change that first with: %s",
+					u.Username, u.AuthenticationMethod, hint(a, "users", "update", u.Username, "--authentication-method", "password"))
 			}
 			password := identity.GeneratePassword()
 			yes := true

@@ -69,7 +69,7 @@ func providersPreviewCmd() *cobra.Command {
 	var asJSON bool
 	cmd := dbCommand("preview ID", "Show what the provider's rules, as set now, would change (writes nothing)", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, a *app.App, args []string) error {
-			id, err := providerID(args[0])
+			id, err := providerID(a, args[0])
 			if err != nil {
 				return err
 			}
@@ -96,7 +96,7 @@ func providersGroupNamesCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "group-names", Short: "Name the groups a provider sends only as ids (Entra group object ids)"}
 	list := dbCommand("list ID", "Show the provider's group id -> name table", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, a *app.App, args []string) error {
-			id, err := providerID(args[0])
+			id, err := providerID(a, args[0])
 			if err != nil {
 				return err
 			}
@@ -132,7 +132,7 @@ func providersGroupNamesCmd() *cobra.Command {
 }
 
 func editGroupNames(cmd *cobra.Command, a *app.App, ref string, edit func(map[string]string) error) error {
-	id, err := providerID(ref)
+	id, err := providerID(a, ref)
 	if err != nil {
 		return err
 	}
@@ -157,10 +157,10 @@ func printGroupNames(cmd *cobra.Command, names map[string]string) error {
 	return tw.Flush()
 }
 
-func providerID(ref string) (int64, error) {
+func providerID(a *app.App, ref string) (int64, error) {
 	id, err := strconv.ParseInt(ref, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("%q is not a provider id; 'gatehouse providers list' shows them", ref)
+		return 0, fmt.Errorf("%q is not a provider id; this shows them: %s", ref, hint(a, "providers", "list"))
 	}
 	return id, nil
 }
@@ -173,7 +173,7 @@ func providerID(ref string) (int64, error) {
 func providersShowCmd() *cobra.Command {
 	cmd := dbCommand("show ID", "Show a provider, and for SAML and OpenID Connect the values to paste into the identity provider", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, a *app.App, args []string) error {
-			id, err := providerID(args[0])
+			id, err := providerID(a, args[0])
 			if err != nil {
 				return err
 			}
@@ -208,7 +208,7 @@ func providersShowCmd() *cobra.Command {
 				}
 				return printSCIMSettings(cmd.OutOrStdout(), a, p)
 			}
-			row("IdP-initiated", idpInitiatedSummary(p))
+			row("IdP-initiated", idpInitiatedSummary(a, p))
 			sso, err := a.SSOLogin()
 			if err != nil {
 				return err

@@ -22,7 +22,7 @@ func providersSyncCmd() *cobra.Command {
 	var preview, asJSON bool
 	cmd := dbCommand("sync ID", "Sync the provider's users and groups from its LDAP directory now (--preview changes nothing)", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, a *app.App, args []string) error {
-			id, err := providerID(args[0])
+			id, err := providerID(a, args[0])
 			if err != nil {
 				return err
 			}
@@ -35,7 +35,7 @@ func providersSyncCmd() *cobra.Command {
 			bar.finish()
 			if errors.Is(err, ldapsync.ErrRunningElsewhere) {
 				return fmt.Errorf("provider %d: a sync is running elsewhere (on this or another Gatehouse node); "+
-					"wait for it to end and see its result with 'gatehouse events list --log external --type sync'", id)
+					"wait for it to end and see its result with: %s", id, hint(a, "events", "list", "--log", "external", "--type", "sync"))
 			}
 			if err != nil {
 				return err
@@ -51,7 +51,7 @@ func providersSyncCmd() *cobra.Command {
 			}
 			switch {
 			case res.Status == store.EventFailure && res.Preview:
-				return fmt.Errorf("the preview of provider %d failed: a sync now would fail too; 'gatehouse providers test %d' shows where", id, id)
+				return fmt.Errorf("the preview of provider %d failed: a sync now would fail too; this shows where: %s", id, hint(a, "providers", "test", fmt.Sprint(id)))
 			case res.Status == store.EventFailure:
 				return fmt.Errorf("the sync of provider %d failed; nothing was deprovisioned (external event %d)", id, res.EventID)
 			}
@@ -119,7 +119,7 @@ func providersTestCmd() *cobra.Command {
 	var asJSON bool
 	cmd := dbCommand("test ID", "Test the connection to the provider's LDAP directory, step by step", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, a *app.App, args []string) error {
-			id, err := providerID(args[0])
+			id, err := providerID(a, args[0])
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,7 @@ func providersIdPInitiatedCmd() *cobra.Command {
 	return dbCommand("idp-initiated ID on|off",
 		"Accept (on) or refuse (off) SAML sign-ins started at the identity provider, which cannot be tied to a browser", cobra.ExactArgs(2),
 		func(cmd *cobra.Command, a *app.App, args []string) error {
-			id, err := providerID(args[0])
+			id, err := providerID(a, args[0])
 			if err != nil {
 				return err
 			}
@@ -38,18 +38,18 @@ func providersIdPInitiatedCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "provider %d (%s): %s\n", p.ID, p.Label, idpInitiatedSummary(p))
+			fmt.Fprintf(cmd.OutOrStdout(), "provider %d (%s): %s\n", p.ID, p.Label, idpInitiatedSummary(a, p))
 			return nil
 		})
 }
 
 // idpInitiatedSummary says whether a SAML provider accepts sign-ins
 // started at the identity provider, and what that means.
-func idpInitiatedSummary(p store.SSOStrategy) string {
+func idpInitiatedSummary(a *app.App, p store.SSOStrategy) string {
 	if samllogin.IdPInitiated(p) {
-		return "sign-ins started at the identity provider are accepted (they cannot be tied to a browser; turn off with: gatehouse providers idp-initiated " +
-			fmt.Sprint(p.ID) + " off)"
+		return "sign-ins started at the identity provider are accepted (they cannot be tied to a browser; turn off with: " +
+			hint(a, "providers", "idp-initiated", fmt.Sprint(p.ID), "off") + ")"
 	}
-	return "only sign-ins started at Gatehouse's sign-in page are accepted (allow those started at the identity provider with: gatehouse providers idp-initiated " +
-		fmt.Sprint(p.ID) + " on)"
+	return "only sign-ins started at Gatehouse's sign-in page are accepted (allow those started at the identity provider with: " +
+		hint(a, "providers", "idp-initiated", fmt.Sprint(p.ID), "on") + ")"
 }

@@ -34,7 +34,7 @@ func providersSCIMTokenCmd() *cobra.Command {
 	var expiresAt string
 	expiry := dbCommand("expiry ID --expires-at DATE", "Change when the provider's SCIM token expires", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, a *app.App, args []string) error {
-			id, err := providerID(args[0])
+			id, err := providerID(a, args[0])
 			if err != nil {
 				return err
 			}
@@ -63,7 +63,7 @@ func providersSCIMBasicCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "scim-basic", Short: "A provider's SCIM Basic username and password (Okta: Basic Auth)"}
 	generate := dbCommand("generate ID", "Make new SCIM Basic credentials, replacing the provider's previous ones", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, a *app.App, args []string) error {
-			id, err := providerID(args[0])
+			id, err := providerID(a, args[0])
 			if err != nil {
 				return err
 			}
@@ -97,7 +97,7 @@ func addBaseURLFlag(cmds ...*cobra.Command) {
 }
 
 func generateSCIMToken(cmd *cobra.Command, a *app.App, ref string, reset bool) error {
-	id, err := providerID(ref)
+	id, err := providerID(a, ref)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func generateSCIMToken(cmd *cobra.Command, a *app.App, ref string, reset bool) e
 	if reset {
 		fmt.Fprintln(out, "The previous token no longer works: enter this one in the identity provider now.")
 	}
-	fmt.Fprintf(out, "Move the expiry with: gatehouse providers scim-token expiry %d --expires-at YYYY-MM-DD\n", p.ID)
+	fmt.Fprintf(out, "Move the expiry with: %s\n", hint(a, "providers", "scim-token", "expiry", fmt.Sprint(p.ID), "--expires-at", "YYYY-MM-DD"))
 	return nil
 }
 
@@ -130,7 +130,7 @@ func printSCIMSettings(w io.Writer, a *app.App, p store.SSOStrategy) error {
 	row("Tenant URL", tenantURL(a))
 	method := p.SCIMAuthenticationMethod
 	if method == "" {
-		method = "(none set: 'gatehouse providers scim-token generate " + fmt.Sprint(p.ID) + "' makes a token)"
+		method = "(none set; this makes a token: " + hint(a, "providers", "scim-token", "generate", fmt.Sprint(p.ID)) + ")"
 	}
 	row("authentication", method)
 	switch p.SCIMAuthenticationMethod {

@@ -74,8 +74,8 @@ never creates an empty one. Running it again changes nothing.`,
 				return err
 			}
 			defer a.Close()
-			fmt.Fprintf(cmd.OutOrStdout(), "Gatehouse database ready: %s\nMaster key: %s (keep a copy: the secrets in the database cannot be opened without it)\nStart the server: gatehouse serve%s\n",
-				storeKind(a.Config), a.Config.MasterKeyFile, storeFlags(a.Config))
+			fmt.Fprintf(cmd.OutOrStdout(), "Gatehouse database ready: %s\nMaster key: %s (keep a copy: the secrets in the database cannot be opened without it)\nStart the server: %s\n",
+				storeKind(a.Config), a.Config.MasterKeyFile, hint(a, "serve"))
 			return nil
 		},
 	}
@@ -97,10 +97,10 @@ func printWelcome(w io.Writer, a *app.App, admin store.User, password string) {
 		fmt.Fprintf(w, "    username: %s\n", admin.Username)
 		fmt.Fprintf(w, "    password: %s\n", password)
 		fmt.Fprintf(w, "\n  This password is shown only once and must be changed at first sign-in.\n")
-		fmt.Fprintf(w, "  Lost it? Run: gatehouse admin reset-password %s%s\n", admin.Username, storeFlags(a.Config))
+		fmt.Fprintf(w, "  Lost it? Run: %s\n", hint(a, "admin", "reset-password", admin.Username))
 	}
-	fmt.Fprintf(w, "\n  REST API: %s/api/rest/v1 (header X-FilesAPI-Key; create a key with: gatehouse api-keys create --username %s%s)\n",
-		a.Config.BaseURL, orAdmin(admin.Username), storeFlags(a.Config))
+	fmt.Fprintf(w, "\n  REST API: %s/api/rest/v1 (header X-FilesAPI-Key; create a key with: %s)\n",
+		a.Config.BaseURL, hint(a, "api-keys", "create", "--username", orAdmin(admin.Username)))
 	fmt.Fprintf(w, "  WebDAV:   %s/dav/\n", a.Config.BaseURL)
 	if a.Config.SFTP.Enabled() {
 		fmt.Fprintf(w, "  SFTP:     %s\n", a.Config.SFTP.Listen)
@@ -112,6 +112,22 @@ func printWelcome(w io.Writer, a *app.App, admin store.User, password string) {
 		fmt.Fprintf(w, "  Metrics:  http://%s/metrics\n", a.Config.HTTP.MetricsListen)
 	}
 	fmt.Fprintf(w, "  Data:     %s\n\n", storeKind(a.Config))
+}
+
+// hint is a command line that works when pasted from any directory:
+// gatehouse with args, the site when it is not the default one, and the
+// flags that find this database (storeFlags). Every command the CLI
+// suggests is written with it.
+func hint(a *app.App, args ...string) string {
+	var b strings.Builder
+	b.WriteString("gatehouse")
+	for _, arg := range args {
+		b.WriteString(" " + app.ShellQuote(arg))
+	}
+	if !a.Site.IsDefault && a.Site.Subdomain != "" {
+		b.WriteString(" --site " + app.ShellQuote(a.Site.Subdomain))
+	}
+	return b.String() + storeFlags(a.Config)
 }
 
 // orAdmin is the first admin's username, or "admin" (the name serve gives

@@ -57,8 +57,8 @@ func usersMigrateCmd() *cobra.Command {
 						fmt.Fprintf(out, "\nDry run: %d users would move from %q to %q (%d more after this batch); %d would lose password sign-in on a channel without a key.\nRun again without --dry-run to move them.\n",
 							len(rep.Users), rep.From, rep.To, rep.Remaining, warned)
 					case rep.Remaining == 0:
-						fmt.Fprintf(out, "\nMoved %d users from %q to %q. No user is left on %q: turn it off with\n  gatehouse providers enabled %d off\n",
-							moved, rep.From, rep.To, rep.From, from)
+						fmt.Fprintf(out, "\nMoved %d users from %q to %q. No user is left on %q: turn it off with\n  %s\n",
+							moved, rep.From, rep.To, rep.From, hint(a, "providers", "enabled", fmt.Sprint(from), "off"))
 					default:
 						fmt.Fprintf(out, "\nMoved %d users; %d could not be moved (they changed provider meanwhile); run again to retry.\n", moved, rep.Remaining)
 					}
@@ -89,7 +89,7 @@ func orDash(s string) string {
 func providersEnabledCmd() *cobra.Command {
 	return dbCommand("enabled ID on|off", "Turn an SSO provider on or off (off: nobody signs in with it, and it syncs nothing)", cobra.ExactArgs(2),
 		func(cmd *cobra.Command, a *app.App, args []string) error {
-			id, err := providerID(args[0])
+			id, err := providerID(a, args[0])
 			if err != nil {
 				return err
 			}

@@ -109,6 +109,23 @@ func TestBannerHintsWorkWhenPasted(t *testing.T) {
 			t.Fatalf("the banner's hint %q failed: %v\n%s", m[1], err, out)
 		}
 	}
+
+	// A hint the CLI gives on another site carries the site and the data
+	// directory too.
+	cli(t, "sites", "create", "acme", "--name", "Acme", "--data-dir", dir)
+	out, err := exec.Command(binary, "providers", "show", "first", "--site", "acme", "--data-dir", dir).CombinedOutput()
+	m := regexp.MustCompile(`this shows them: gatehouse (.+)\n`).FindSubmatch(out)
+	if err == nil || m == nil {
+		t.Fatalf("providers show with a bad id: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(m[1]), "--site acme") {
+		t.Fatalf("the hint names no site: %s", m[1])
+	}
+	cmd := exec.Command("sh", "-c", `exec "$0" `+string(m[1]), binary)
+	cmd.Dir = t.TempDir()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the hint %q failed: %v\n%s", m[1], err, out)
+	}
 }
 
 // TestCLIPrintsTheServersURLs: serve records its public URL, and the
