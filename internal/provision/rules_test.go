@@ -1,7 +1,9 @@
 package provision
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,8 +169,17 @@ func TestRules(t *testing.T) {
 		}},
 		{"DeprovisionUsersOff", func(p *store.SSOStrategy) { p.DeprovisionUsers = false }, func(v *env) {
 			v.upsert(person("e1", "ann"))
-			if _, err := v.e.Deactivate(v.ctx, v.site.ID, v.p.ID, "e1"); !errors.Is(err, ErrRefused) {
-				v.t.Fatalf("got %v", err)
+			// Declined, not refused: the account stays, the request is done
+			// as far as the identity provider is concerned, and an event
+			// says which setting kept it.
+			for _, deprovision := range []func(context.Context, int64, int64, string) (Result, error){v.e.Deactivate, v.e.Delete} {
+				res, err := deprovision(v.ctx, v.site.ID, v.p.ID, "e1")
+				if err != nil || res.Action != ActionNone || res.User.Username != "ann" || res.User.Disabled {
+					v.t.Fatalf("got %+v %v", res, err)
+				}
+			}
+			if kept := v.ssoEvents(EventKept); len(kept) != 2 || !strings.Contains(kept[0].Body, "as deprovision_users is off") {
+				v.t.Fatalf("kept events: %+v", kept)
 			}
 			v.reconcile(person("e2", "bob"))
 			if v.user("ann").Disabled {

@@ -76,6 +76,8 @@ func (e *Engine) planUpsert(ctx context.Context, siteID int64, p store.SSOStrate
 
 // Deactivate deprovisions one account by the provider's behaviour (SCIM
 // active=false): disabled, or deleted when deprovision_behavior is delete.
+// With deprovision_users off the account is left as it is, the request is
+// not refused, and a provision_kept event says so.
 func (e *Engine) Deactivate(ctx context.Context, siteID, providerID int64, externalID string) (Result, error) {
 	return e.deprovisionOne(ctx, siteID, providerID, externalID, "deactivated in the directory")
 }
@@ -107,8 +109,10 @@ func (e *Engine) deprovisionOne(ctx context.Context, siteID, providerID int64, e
 				reason: "the account was not provisioned by this provider; it is not deprovisioned"}
 			return nil
 		case !r.deprovisionUsers:
-			ref = &refusal{ext: externalID, username: u.Username, userID: u.ID,
-				reason: "deprovision_users is off: the account is left as it is"}
+			// A valid request whose effect the settings decline: done, as
+			// far as the identity provider is concerned (see changeMembers).
+			e.keptEvent(ctx, p, externalID, fmt.Sprintf("account %q (%s) left as it is, as deprovision_users is off", u.Username, reason))
+			res = Result{Action: ActionNone, User: *u}
 			return nil
 		}
 		op := s.planDeprovision(u, r.deleteOnDeprovision, reason)

@@ -57,3 +57,39 @@ func TestDeclinedMemberChangesSucceed(t *testing.T) {
 		}
 	})
 }
+
+// TestDeclinedDeprovisionSucceeds: with deprovision_users off, Entra's
+// PATCH active=false and DELETE are done as far as it is concerned (200
+// with the account as it stays, 204), the account is left as it is, and a
+// provision_kept event names the setting. On both stores.
+func TestDeclinedDeprovisionSucceeds(t *testing.T) {
+	drivers(t, func(t *testing.T, open func(testing.TB) store.Store) {
+		e := newEnv(t, open)
+		id := e.createUser("c@contoso.example", "ext-c")
+		if _, err := e.st.UpdateSSOStrategy(e.ctx, e.site.ID, e.p.ID, func(p *store.SSOStrategy) error {
+			p.DeprovisionUsers = false
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		r := e.call("PATCH", "/api/scim/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			"Operations":[{"op":"Replace","path":"active","value":false}]}`)
+		if r.status != 200 && r.status != 204 {
+			t.Fatalf("PATCH active=false: %d %s", r.status, r.raw)
+		}
+		if r.status == 200 && r.s("active") != "true" {
+			t.Fatalf("PATCH active=false answered %s", r.raw)
+		}
+		e.call("DELETE", "/api/scim/Users/"+id, "").want(t, 204)
+		if u := e.mustUser(id); u.Disabled {
+			t.Fatal("the account was disabled with deprovision_users off")
+		}
+		evs, err := e.st.ListSSOEvents(e.ctx, e.site.ID, store.EventQuery{EventType: provision.EventKept})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 2 || !strings.Contains(evs[1].Body, "as deprovision_users is off") {
+			t.Fatalf("kept events: %+v", evs)
+		}
+	})
+}
