@@ -165,6 +165,8 @@ func copyFields(cur, want *store.User, fields []string) {
 			cur.Disabled = want.Disabled
 		case "scim":
 			cur.SCIM = want.SCIM
+		case "scim_deleted":
+			cur.SCIM.Deleted = want.SCIM.Deleted
 		}
 	}
 }

@@ -157,7 +157,7 @@ func (s *state) planUser(ctx context.Context, x *ExternalIdentity, upsert bool) 
 			r.outOfScope = !upsert && u == nil
 			return nil, r, nil
 		}
-		op := s.planDeprovision(u, s.r.deleteOnDeprovision && !upsert, why)
+		op := s.planDeprovision(u, s.r.deleteOnDeprovision && !upsert, false, why)
 		if op == nil {
 			return &userOp{action: ActionNone, x: x, before: u, after: *u}, nil, nil
 		}
@@ -356,18 +356,25 @@ func (s *state) planMemberships(ctx context.Context, op *userOp, x *ExternalIden
 }
 
 // planDeprovision disables or deletes a managed account; nil when it is
-// disabled already and is to stay so.
-func (s *state) planDeprovision(u *store.User, del bool, reason string) *userOp {
+// disabled already and is to stay so. hide (a SCIM DELETE) also takes a
+// kept account out of the provider's SCIM view (SCIMProfile.Deleted).
+func (s *state) planDeprovision(u *store.User, del, hide bool, reason string) *userOp {
 	op := &userOp{before: u, after: *u, reason: reason}
 	switch {
 	case del:
 		op.action = ActionDelete
-	case u.Disabled:
+	case u.Disabled && (!hide || u.SCIM.Deleted):
 		return nil
 	default:
 		op.action = ActionDisable
-		op.after.Disabled = true
-		op.fields = []string{"disabled"}
+		if !u.Disabled {
+			op.after.Disabled = true
+			op.fields = append(op.fields, "disabled")
+		}
+		if hide {
+			op.after.SCIM.Deleted = true
+			op.fields = append(op.fields, "scim_deleted")
+		}
 	}
 	return op
 }

@@ -102,7 +102,7 @@ func (e *Engine) plan(ctx context.Context, p store.SSOStrategy, r *rules, snap S
 	slices.SortFunc(missing, func(a, b *store.User) int { return int(a.ID - b.ID) })
 	if r.deprovisionUsers {
 		for _, u := range missing {
-			if op := s.planDeprovision(u, r.deleteOnDeprovision, "missing from the directory"); op != nil {
+			if op := s.planDeprovision(u, r.deleteOnDeprovision, false, "missing from the directory"); op != nil {
 				plan.users = append(plan.users, op)
 			}
 		}

@@ -172,9 +172,10 @@ func TestRules(t *testing.T) {
 			// Declined, not refused: the account stays, the request is done
 			// as far as the identity provider is concerned, and an event
 			// says which setting kept it.
-			for _, deprovision := range []func(context.Context, int64, int64, string) (Result, error){v.e.Deactivate, v.e.Delete} {
+			// A SCIM DELETE still takes it out of the provider's SCIM view.
+			for i, deprovision := range []func(context.Context, int64, int64, string) (Result, error){v.e.Deactivate, v.e.Delete} {
 				res, err := deprovision(v.ctx, v.site.ID, v.p.ID, "e1")
-				if err != nil || res.Action != ActionNone || res.User.Username != "ann" || res.User.Disabled {
+				if err != nil || res.User.Username != "ann" || res.User.Disabled || res.User.SCIM.Deleted != (i == 1) {
 					v.t.Fatalf("got %+v %v", res, err)
 				}
 			}

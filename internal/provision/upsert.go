@@ -75,20 +75,24 @@ func (e *Engine) planUpsert(ctx context.Context, siteID int64, p store.SSOStrate
 }
 
 // Deactivate deprovisions one account by the provider's behaviour (SCIM
-// active=false): disabled, or deleted when deprovision_behavior is delete.
+// active=false): disabled, or deleted when deprovision_behavior is delete;
+// a disabled account stays in the provider's SCIM view, as active=false.
 // With deprovision_users off the account is left as it is, the request is
 // not refused, and a provision_kept event says so.
 func (e *Engine) Deactivate(ctx context.Context, siteID, providerID int64, externalID string) (Result, error) {
-	return e.deprovisionOne(ctx, siteID, providerID, externalID, "deactivated in the directory")
+	return e.deprovisionOne(ctx, siteID, providerID, externalID, false, "deactivated in the directory")
 }
 
 // Delete deprovisions one account by the provider's behaviour (SCIM
-// DELETE). With deprovision_behavior disable the account is only disabled.
+// DELETE). With deprovision_behavior disable the account is only disabled,
+// and taken out of the provider's SCIM view: RFC 7644 §3.6 has a deleted
+// resource answer 404 from then on. A later Upsert of the same person with
+// its SCIM profile (a POST at re-assignment) restores it.
 func (e *Engine) Delete(ctx context.Context, siteID, providerID int64, externalID string) (Result, error) {
-	return e.deprovisionOne(ctx, siteID, providerID, externalID, "deleted in the directory")
+	return e.deprovisionOne(ctx, siteID, providerID, externalID, true, "deleted in the directory")
 }
 
-func (e *Engine) deprovisionOne(ctx context.Context, siteID, providerID int64, externalID, reason string) (Result, error) {
+func (e *Engine) deprovisionOne(ctx context.Context, siteID, providerID int64, externalID string, hide bool, reason string) (Result, error) {
 	p, r, err := e.provider(ctx, siteID, providerID)
 	if err != nil {
 		return Result{}, err
@@ -113,9 +117,20 @@ func (e *Engine) deprovisionOne(ctx context.Context, siteID, providerID int64, e
 			// far as the identity provider is concerned (see changeMembers).
 			e.keptEvent(ctx, p, externalID, fmt.Sprintf("account %q (%s) left as it is, as deprovision_users is off", u.Username, reason))
 			res = Result{Action: ActionNone, User: *u}
+			if !hide || u.SCIM.Deleted {
+				return nil
+			}
+			// Deleted over SCIM all the same: the resource is gone from the
+			// provider's view, the account stays as it is.
+			op := &userOp{before: u, after: *u, action: ActionUpdate, reason: reason, fields: []string{"scim_deleted"}}
+			op.after.SCIM.Deleted = true
+			if err := e.writeUser(ctx, s, op); err != nil {
+				return err
+			}
+			res = resultOf(op)
 			return nil
 		}
-		op := s.planDeprovision(u, r.deleteOnDeprovision, reason)
+		op := s.planDeprovision(u, r.deleteOnDeprovision, hide, reason)
 		if op == nil {
 			res = Result{Action: ActionNone, User: *u}
 			return nil

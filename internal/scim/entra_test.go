@@ -455,18 +455,22 @@ func replayUsers(t *testing.T, e *env, flag bool) {
 		}
 	}
 
-	// Delete User: disabled by the default behaviour, deleted with
-	// deprovision_behavior delete.
+	// Delete User: disabled by the default behaviour, and gone from SCIM
+	// (RFC 7644 §3.6: every operation on it answers 404 from then on);
+	// deleted with deprovision_behavior delete.
 	e.call("DELETE", "/api/scim/Users/"+id, "").want(t, 204)
 	if !e.mustUser(id).Disabled {
 		t.Fatal("DELETE with deprovision_behavior disable must disable")
 	}
+	e.call("GET", "/api/scim/Users/"+id, "").wantError(t, 404, "")
+	e.call("DELETE", "/api/scim/Users/"+id, "").wantError(t, 404, "")
 	e.setBehavior("delete")
-	e.call("DELETE", "/api/scim/Users/"+id, "").want(t, 204)
-	if _, err := e.user(id); err == nil {
+	other := e.createUser("deleted.next@test.microsoft.com", "ext-deleted-next")
+	e.call("DELETE", "/api/scim/Users/"+other, "").want(t, 204)
+	if _, err := e.user(other); err == nil {
 		t.Fatal("DELETE with deprovision_behavior delete must delete")
 	}
-	e.call("GET", "/api/scim/Users/"+id, "").wantError(t, 404, "")
+	e.call("GET", "/api/scim/Users/"+other, "").wantError(t, 404, "")
 	e.setBehavior("disable")
 }
 

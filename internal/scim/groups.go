@@ -334,7 +334,7 @@ func (h *Handler) memberKeys(ctx context.Context, r *request, ids []string) ([]s
 		if len(or.Args) == 1 {
 			or = &or.Args[0]
 		}
-		users, err := h.id.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, Filter: or,
+		users, err := h.id.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, Filter: or, SCIMVisible: true,
 			ListOptions: store.ListOptions{Limit: len(chunk)}})
 		if err != nil {
 			return nil, err

@@ -35,7 +35,7 @@ func (h *Handler) loadUser(ctx context.Context, r *request, id string) (store.Us
 		return store.User{}, errNotFound("User " + clip(id, 100) + " not found")
 	}
 	u, err := h.id.GetUser(ctx, r.p.SiteID, n)
-	if notFound(err) || err == nil && u.SSOStrategyID != r.p.ID {
+	if notFound(err) || err == nil && (u.SSOStrategyID != r.p.ID || u.SCIM.Deleted) {
 		return store.User{}, errNotFound("User " + clip(id, 100) + " not found")
 	}
 	return u, err
@@ -82,10 +82,10 @@ func (h *Handler) getUser(w http.ResponseWriter, r *request, id string) {
 func (h *Handler) listUsers(w http.ResponseWriter, r *request) {
 	answerList(h, w, r, userFilterFields, listSource[store.User]{
 		list: func(ctx context.Context, f *store.Filter, page store.ListOptions) ([]store.User, error) {
-			return h.id.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page})
+			return h.id.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page, SCIMVisible: true})
 		},
 		count: func(ctx context.Context, f *store.Filter, page store.ListOptions) (int, error) {
-			return h.id.CountUsersMatching(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page})
+			return h.id.CountUsersMatching(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page, SCIMVisible: true})
 		},
 		render: func(_ context.Context, u store.User, _ projection) (map[string]any, error) {
 			return h.renderUser(r, u), nil
@@ -106,12 +106,36 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 		writeError(w, e)
 		return
 	}
-	u, err := h.saveUser(r.Context(), r, nil, doc)
+	u, err := h.saveUser(r.Context(), r, h.deletedTwin(r.Context(), r, doc), doc)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	writeResource(w, r, http.StatusCreated, h.renderUser(r, u))
+}
+
+// deletedTwin is the account of this provider that was deleted over SCIM
+// and that a new user doc names again (by userName or externalId): the
+// person was assigned again, so the same account is linked and restored
+// (active unless the doc says otherwise) rather than refused as a
+// conflict or made twice. nil when there is none.
+func (h *Handler) deletedTwin(ctx context.Context, r *request, doc map[string]any) *store.User {
+	x, e := identityOf(doc)
+	if e != nil {
+		return nil
+	}
+	if u, err := h.id.GetUserByUsername(ctx, r.p.SiteID, x.Username); err == nil && u.SSOStrategyID == r.p.ID && u.SCIM.Deleted {
+		return &u
+	}
+	if x.SCIM == nil || x.SCIM.ExternalID == "" {
+		return nil
+	}
+	taken, err := h.id.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, ExternalID: x.SCIM.ExternalID,
+		ListOptions: store.ListOptions{Limit: 1}})
+	if err == nil && len(taken) == 1 && taken[0].SCIM.Deleted {
+		return &taken[0]
+	}
+	return nil
 }
 
 func (h *Handler) replaceUser(w http.ResponseWriter, r *request, id string) {
@@ -212,7 +236,7 @@ func (h *Handler) saveUser(ctx context.Context, r *request, existing *store.User
 			x.ExternalID = newKey()
 		}
 		if !given {
-			active = !existing.Disabled
+			active = !existing.Disabled || existing.SCIM.Deleted
 		}
 		x.Active = active || !existing.Disabled
 	}

@@ -113,6 +113,10 @@ type SCIMProfile struct {
 	// (name, emails, phoneNumbers, addresses, title, custom extensions …),
 	// as the client sent them; "" when there are none.
 	Attributes string
+	// Deleted: the provider deleted the user over SCIM and Gatehouse keeps
+	// the account, disabled (deprovision_behavior disable). SCIM answers
+	// 404 for it (RFC 7644 §3.6); a POST of the same person restores it.
+	Deleted bool
 }
 
 // Group is a set of users; its protocol permissions are OR-ed with each member's.

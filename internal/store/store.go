@@ -89,6 +89,8 @@ type UserQuery struct {
 	Search        string // prefix of username, email or name
 	// Filter, when not nil, is a further condition on UserFields.
 	Filter *Filter
+	// SCIMVisible leaves out the users deleted over SCIM (SCIMProfile.Deleted).
+	SCIMVisible bool
 }
 
 // GroupQuery filters ListGroups.

@@ -73,6 +73,7 @@ var users = newTable("users", "u", "", "user", func(r *store.User) []field {
 		{"department", &r.SCIM.Department},
 		{"manager_id", &r.SCIM.Manager},
 		{"scim_attributes", &r.SCIM.Attributes},
+		{"scim_deleted", &r.SCIM.Deleted},
 		{"created_at", &r.CreatedAt},
 		{"updated_at", &r.UpdatedAt},
 	}

@@ -54,6 +54,9 @@ func (s *Store) userFilter(siteID int64, q store.UserQuery, search searchPlan) (
 	if q.ExternalID != "" {
 		f.add("u.external_id = ?", q.ExternalID)
 	}
+	if q.SCIMVisible {
+		f.add("u.scim_deleted = ?", false)
+	}
 	if q.Search != "" {
 		switch {
 		case !ranged:
