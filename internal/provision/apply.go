@@ -23,6 +23,7 @@ func (e *Engine) applyGroupOp(ctx context.Context, s *state, op *groupOp) error 
 	case ActionGroupRename, ActionGroupLink:
 		g, err := e.st.UpdateGroup(ctx, s.siteID, op.g.ID, func(g *store.Group) error {
 			g.Name, g.ExternalID, g.SSOStrategyID, g.UpdatedAt = op.g.Name, op.g.ExternalID, s.p.ID, now
+			g.SCIMDeleted = false // a group the directory sends is in its view again
 			return nil
 		})
 		if err != nil {

@@ -89,6 +89,9 @@ func (s *state) planGroupUpsert(ctx context.Context, ref GroupRef) (*groupOp, *r
 		return nil, nil, err
 	}
 	switch {
+	case g != nil && g.Name == name && g.SCIMDeleted:
+		// Deleted over SCIM and sent again: the same group, restored.
+		return &groupOp{action: ActionGroupLink, before: *g, g: *g}, nil, nil
 	case g != nil && g.Name == name:
 		return &groupOp{action: ActionNone, g: *g}, nil, nil
 	case g != nil && other != nil && other.ID != g.ID:
@@ -118,9 +121,28 @@ func (e *Engine) DeleteGroup(ctx context.Context, siteID, providerID int64, exte
 		return err
 	}
 	if !r.deprovisionGroups {
-		rf := &refusal{ext: externalID, reason: "deprovision_groups is off: the group is kept"}
-		e.refusalEvent(ctx, p, rf)
-		return &RefusedError{Reason: rf.reason}
+		// Declined, not refused (see changeMembers): the group is kept,
+		// but gone from the provider's SCIM view, as a deleted resource
+		// must be (RFC 7644 §3.6).
+		return e.MembershipTx(ctx, siteID, func(ctx context.Context) error {
+			s := newState(e.st, siteID, p, r)
+			g, err := s.groupByExt(ctx, externalID)
+			if err != nil {
+				return err
+			}
+			if g == nil {
+				return fmt.Errorf("%w: group %q", ErrUnknown, clip(externalID))
+			}
+			e.keptEvent(ctx, p, externalID, fmt.Sprintf("group %q kept, as deprovision_groups is off", g.Name))
+			if g.SCIMDeleted {
+				return nil
+			}
+			_, err = e.st.UpdateGroup(ctx, siteID, g.ID, func(g *store.Group) error {
+				g.SCIMDeleted, g.UpdatedAt = true, e.now()
+				return nil
+			})
+			return err
+		})
 	}
 	return e.MembershipTx(ctx, siteID, func(ctx context.Context) error {
 		s := newState(e.st, siteID, p, r)

@@ -187,7 +187,9 @@ func TestGroupOperations(t *testing.T) {
 		if _, err := v.e.UpsertGroup(v.ctx, v.site.ID, v.p.ID, GroupRef{ExternalID: "g2", Name: "X"}); !errors.Is(err, ErrRefused) {
 			t.Fatalf("got %v", err)
 		}
-		if err := v.e.DeleteGroup(v.ctx, v.site.ID, v.p.ID, "g2"); !errors.Is(err, ErrRefused) {
+		// Deleting with deprovision_groups off is declined, not refused: a
+		// group it does not know is still unknown.
+		if err := v.e.DeleteGroup(v.ctx, v.site.ID, v.p.ID, "g2"); !errors.Is(err, ErrUnknown) {
 			t.Fatalf("got %v", err)
 		}
 		if len(v.ssoEvents(EventGroup)) < 4 {

@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -61,5 +62,39 @@ func TestDeletedUserIsGoneFromSCIMAndComesBack(t *testing.T) {
 				t.Fatalf("%s: the restored user is not found: %s", c.name, r.raw)
 			}
 		}
+	})
+}
+
+// TestDeletedGroupIsGoneFromSCIMAndComesBack: with deprovision_groups off
+// a DELETE /Groups/{id} is done as far as the client is concerned (204),
+// Gatehouse keeps the group with its members, and SCIM answers 404 for it
+// from then on; a POST of the same group (its externalId) restores it
+// under the same id. On both stores.
+func TestDeletedGroupIsGoneFromSCIMAndComesBack(t *testing.T) {
+	drivers(t, func(t *testing.T, open func(testing.TB) store.Store) {
+		e := newEnv(t, open)
+		a := e.createUser("a@contoso.example", "ext-a")
+		g := e.createGroup("Finance", "ext-g")
+		e.call("PATCH", "/api/scim/Groups/"+g, strings.NewReplacer("OP", "Add", "ID", a).Replace(entraMembers)).want(t, 204)
+		if _, err := e.st.UpdateSSOStrategy(e.ctx, e.site.ID, e.p.ID, func(p *store.SSOStrategy) error {
+			p.DeprovisionGroups = false
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		e.call("DELETE", "/api/scim/Groups/"+g, "").want(t, 204)
+		e.call("GET", "/api/scim/Groups/"+g, "").wantError(t, 404, "")
+		e.call("DELETE", "/api/scim/Groups/"+g, "").wantError(t, 404, "")
+		if r := e.call("GET", "/api/scim/Groups?filter="+url.QueryEscape(`displayName eq "Finance"`), "").want(t, 200); r.s("totalResults") != "0" {
+			t.Fatalf("the deleted group is found: %s", r.raw)
+		}
+		if n := len(e.members(g)); n != 1 {
+			t.Fatalf("the group Gatehouse keeps has %d members, want 1", n)
+		}
+		body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Finance","externalId":"ext-g"}`
+		if r := e.call("POST", "/api/scim/Groups", body).want(t, 201); r.s("id") != g {
+			t.Fatalf("re-creating the group answered %s, want the group %s back", r.raw, g)
+		}
+		e.call("GET", "/api/scim/Groups/"+g, "").want(t, 200)
 	})
 }

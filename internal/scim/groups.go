@@ -96,7 +96,7 @@ func (h *Handler) loadGroup(ctx context.Context, r *request, id string) (store.G
 		return store.Group{}, errNotFound("Group " + clip(id, 100) + " not found")
 	}
 	g, err := h.id.GetGroup(ctx, r.p.SiteID, n)
-	if notFound(err) || err == nil && g.SSOStrategyID != r.p.ID {
+	if notFound(err) || err == nil && (g.SSOStrategyID != r.p.ID || g.SCIMDeleted) {
 		return store.Group{}, errNotFound("Group " + clip(id, 100) + " not found")
 	}
 	return g, err
@@ -167,10 +167,10 @@ func (h *Handler) answerGroup(w http.ResponseWriter, r *request, status int, g s
 func (h *Handler) listGroups(w http.ResponseWriter, r *request) {
 	answerList(h, w, r, groupFilterFields, listSource[store.Group]{
 		list: func(ctx context.Context, f *store.Filter, page store.ListOptions) ([]store.Group, error) {
-			return h.id.ListGroups(ctx, r.p.SiteID, store.GroupQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page})
+			return h.id.ListGroups(ctx, r.p.SiteID, store.GroupQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page, SCIMVisible: true})
 		},
 		count: func(ctx context.Context, f *store.Filter, page store.ListOptions) (int, error) {
-			return h.id.CountGroups(ctx, r.p.SiteID, store.GroupQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page})
+			return h.id.CountGroups(ctx, r.p.SiteID, store.GroupQuery{SSOStrategyID: r.p.ID, Filter: f, ListOptions: page, SCIMVisible: true})
 		},
 		render: func(ctx context.Context, g store.Group, proj projection) (map[string]any, error) {
 			return h.renderGroup(ctx, r, g, proj.wants("members"))
@@ -225,7 +225,10 @@ func (h *Handler) checkNewGroup(ctx context.Context, r *request, name, key strin
 	if err != nil {
 		return errInternal()
 	}
-	if len(byName) > 0 {
+	// The provider's own group, deleted over SCIM and sent again with its
+	// externalId, is restored by the engine (a re-assignment).
+	restored := func(g store.Group) bool { return g.SSOStrategyID == r.p.ID && g.SCIMDeleted && g.ExternalID == key }
+	if len(byName) > 0 && !restored(byName[0]) {
 		return &Error{Status: http.StatusConflict, ScimType: typeUniqueness,
 			Detail: "a group named " + strconvQuote(name) + " exists; find it with filter=displayName eq \"…\""}
 	}
@@ -234,7 +237,7 @@ func (h *Handler) checkNewGroup(ctx context.Context, r *request, name, key strin
 	if err != nil {
 		return errInternal()
 	}
-	if len(byKey) > 0 {
+	if len(byKey) > 0 && !restored(byKey[0]) {
 		return &Error{Status: http.StatusConflict, ScimType: typeUniqueness,
 			Detail: "externalId " + strconvQuote(key) + " belongs to group " + strconv.FormatInt(byKey[0].ID, 10)}
 	}

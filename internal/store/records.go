@@ -131,8 +131,12 @@ type Group struct {
 	RestAPIPermission bool
 	SSOStrategyID     int64  // provider that manages the group; 0 for none
 	ExternalID        string // the provider's immutable id for the group
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// SCIMDeleted: the provider deleted the group over SCIM and Gatehouse
+	// keeps it (deprovision_groups off). SCIM answers 404 for it (RFC 7644
+	// §3.6); a POST of the same group (its externalId) restores it.
+	SCIMDeleted bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // GroupUser is one membership. GroupName and Username are filled on reads.

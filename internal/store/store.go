@@ -101,6 +101,8 @@ type GroupQuery struct {
 	ExternalID    string
 	// Filter, when not nil, is a further condition on GroupFields.
 	Filter *Filter
+	// SCIMVisible leaves out the groups deleted over SCIM (Group.SCIMDeleted).
+	SCIMVisible bool
 }
 
 // KeyQuery filters ListAPIKeys and ListPublicKeys.

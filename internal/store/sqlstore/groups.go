@@ -54,6 +54,9 @@ func (s *Store) groupFilter(siteID int64, q store.GroupQuery) (*filter, error) {
 	if q.SSOStrategyID != 0 {
 		f.add("g.sso_strategy_id = ?", q.SSOStrategyID)
 	}
+	if q.SCIMVisible {
+		f.add("g.scim_deleted = ?", false)
+	}
 	if q.ExternalID != "" {
 		f.add("g.external_id = ?", q.ExternalID)
 	}

@@ -92,6 +92,7 @@ var groups = newTable("groups", "g", "", "group", func(r *store.Group) []field {
 		{"restapi_permission", &r.RestAPIPermission},
 		{"sso_strategy_id", &r.SSOStrategyID},
 		{"external_id", &r.ExternalID},
+		{"scim_deleted", &r.SCIMDeleted},
 		{"created_at", &r.CreatedAt},
 		{"updated_at", &r.UpdatedAt},
 	}
