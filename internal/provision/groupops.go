@@ -114,35 +114,12 @@ func (s *state) planGroupUpsert(ctx context.Context, ref GroupRef) (*groupOp, *r
 }
 
 // DeleteGroup deletes the provider's group with the immutable id (SCIM
-// DELETE /Groups). It needs deprovision_groups.
+// DELETE /Groups). With deprovision_groups off the group is kept and only
+// leaves the provider's SCIM view.
 func (e *Engine) DeleteGroup(ctx context.Context, siteID, providerID int64, externalID string) error {
 	p, r, err := e.provider(ctx, siteID, providerID)
 	if err != nil {
 		return err
-	}
-	if !r.deprovisionGroups {
-		// Declined, not refused (see changeMembers): the group is kept,
-		// but gone from the provider's SCIM view, as a deleted resource
-		// must be (RFC 7644 §3.6).
-		return e.MembershipTx(ctx, siteID, func(ctx context.Context) error {
-			s := newState(e.st, siteID, p, r)
-			g, err := s.groupByExt(ctx, externalID)
-			if err != nil {
-				return err
-			}
-			if g == nil {
-				return fmt.Errorf("%w: group %q", ErrUnknown, clip(externalID))
-			}
-			e.keptEvent(ctx, p, externalID, fmt.Sprintf("group %q kept, as deprovision_groups is off", g.Name))
-			if g.SCIMDeleted {
-				return nil
-			}
-			_, err = e.st.UpdateGroup(ctx, siteID, g.ID, func(g *store.Group) error {
-				g.SCIMDeleted, g.UpdatedAt = true, e.now()
-				return nil
-			})
-			return err
-		})
 	}
 	return e.MembershipTx(ctx, siteID, func(ctx context.Context) error {
 		s := newState(e.st, siteID, p, r)
@@ -153,7 +130,21 @@ func (e *Engine) DeleteGroup(ctx context.Context, siteID, providerID int64, exte
 		if g == nil {
 			return fmt.Errorf("%w: group %q", ErrUnknown, clip(externalID))
 		}
-		return e.applyGroupOp(ctx, s, &groupOp{action: ActionGroupDelete, before: *g})
+		if r.deprovisionGroups {
+			return e.applyGroupOp(ctx, s, &groupOp{action: ActionGroupDelete, before: *g})
+		}
+		// Declined, not refused (see changeMembers): the group is kept,
+		// but gone from the provider's SCIM view, as a deleted resource
+		// must be (RFC 7644 §3.6).
+		e.keptEvent(ctx, p, externalID, fmt.Sprintf("group %q kept, as deprovision_groups is off", g.Name))
+		if g.SCIMDeleted {
+			return nil
+		}
+		_, err = e.st.UpdateGroup(ctx, siteID, g.ID, func(g *store.Group) error {
+			g.SCIMDeleted, g.UpdatedAt = true, e.now()
+			return nil
+		})
+		return err
 	})
 }
 
