@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,17 +59,36 @@ func LookPath(tb testing.TB, from string, names ...string) []string {
 	return paths
 }
 
-// FreePort returns a loopback TCP port nothing listens on at the moment.
-// Another process may take it before the caller binds it: peers that are
-// given a port retry their start a few times.
+// FreePort returns a loopback TCP port nothing listens on at the moment,
+// and never one it returned before in this process: the kernel may hand
+// a port just closed out again, and a server given two ports at once (its
+// HTTP and SFTP listeners) would then find the second taken by the first.
+// Another process may still take it before the caller binds it: peers
+// that are given a port retry their start a few times.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("testpeer: find a free port: %w", err)
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("testpeer: find a free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		handedOut.Lock()
+		again := handedOut.ports[port]
+		handedOut.ports[port] = true
+		handedOut.Unlock()
+		if !again {
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("testpeer: find a free port: every port offered was handed out before")
 }
+
+// handedOut holds the ports FreePort returned.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
 
 // FreeAddr is FreePort as "127.0.0.1:PORT", failing the test on error.
 func FreeAddr(tb testing.TB) string {

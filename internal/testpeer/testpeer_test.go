@@ -55,6 +55,23 @@ func TestFreeAddrIsFree(t *testing.T) {
 	_ = l.Close()
 }
 
+// TestFreePortsAreNeverHandedOutTwice: ports asked for one after the
+// other are all different, even when each is closed before the next is
+// asked for (the kernel may offer a just-closed port again).
+func TestFreePortsAreNeverHandedOutTwice(t *testing.T) {
+	seen := map[int]bool{}
+	for range 500 {
+		port, err := FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[port] {
+			t.Fatalf("port %d handed out twice", port)
+		}
+		seen[port] = true
+	}
+}
+
 // TestProcessLifecycle: a peer's output reaches its log, readiness is
 // polled, and stopping it ends everything it started.
 func TestProcessLifecycle(t *testing.T) {
