@@ -149,6 +149,27 @@ func (s *Service) EndSSOSessions(ctx context.Context, siteID, userID int64, sess
 	return total, nil
 }
 
+// HasOwnPassword reports whether the user signs in with a password kept by
+// Gatehouse, the only kind a user can change here.
+func HasOwnPassword(u store.User) bool {
+	return u.AuthenticationMethod == store.AuthPassword || u.AuthenticationMethod == store.AuthEmailSignup
+}
+
+// PasswordKeeper names where the password of a user without one of
+// Gatehouse's lives (their provider's label, e.g. "Contoso Entra ID"), for
+// a page that tells them to change it there; "" for a user with their own.
+func (s *Service) PasswordKeeper(ctx context.Context, siteID int64, u store.User) string {
+	if HasOwnPassword(u) {
+		return ""
+	}
+	if u.SSOStrategyID != 0 {
+		if p, err := s.GetSSOStrategy(ctx, siteID, u.SSOStrategyID); err == nil && p.Label != "" {
+			return p.Label
+		}
+	}
+	return "your organisation's sign-in provider"
+}
+
 // ChangePassword changes a user's own password, checking the current one,
 // and clears RequirePasswordChange. The new password must meet the site's
 // minimum and differ from the current one. A wrong current password counts
@@ -175,7 +196,7 @@ func (s *Service) ChangePassword(ctx context.Context, siteID, userID int64, curr
 	if u.LockoutExpires.After(s.now()) {
 		return ErrLockedOut
 	}
-	if u.AuthenticationMethod != store.AuthPassword && u.AuthenticationMethod != store.AuthEmailSignup {
+	if !HasOwnPassword(u) {
 		return ErrNotAuthorized.With("this user does not sign in with a Gatehouse password, so there is none to change here")
 	}
 	if len(current) > maxPasswordBytes {

@@ -191,7 +191,7 @@ func (s *server) homePage(w http.ResponseWriter, r *http.Request, pc *pageCall) 
 		notice = "Your password has been changed, and your other sessions have been signed out."
 	}
 	s.render(w, r, http.StatusOK, "home", pageData{Title: "Signed in", CSRF: pc.csrf, User: &u, Notice: notice,
-		PasswordElsewhere: s.passwordElsewhere(r.Context(), pc.site.ID, u)})
+		PasswordElsewhere: s.svc.PasswordKeeper(r.Context(), pc.site.ID, u)})
 }
 
 // logoutSubmit ends the browser's session.

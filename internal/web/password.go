@@ -1,12 +1,10 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
-	"github.com/gatehouse/gatehouse/internal/store"
 )
 
 func (s *server) passwordPage(w http.ResponseWriter, r *http.Request, pc *pageCall) {
@@ -16,23 +14,7 @@ func (s *server) passwordPage(w http.ResponseWriter, r *http.Request, pc *pageCa
 func (s *server) renderPassword(w http.ResponseWriter, r *http.Request, pc *pageCall, status int, msg string) {
 	s.render(w, r, status, "password", pageData{Title: "Change password", CSRF: pc.csrf, Error: msg,
 		Username: pc.who.user.Username, Forced: pc.who.user.RequirePasswordChange, PasswordMinLength: pc.site.PasswordMinLength,
-		PasswordElsewhere: s.passwordElsewhere(r.Context(), pc.site.ID, pc.who.user)})
-}
-
-// passwordElsewhere says where the password of a user who has none in
-// Gatehouse lives ("Contoso Entra ID", the directory of an LDAP provider),
-// or "" for a user who signs in with a Gatehouse password.
-func (s *server) passwordElsewhere(ctx context.Context, siteID int64, u store.User) string {
-	switch u.AuthenticationMethod {
-	case store.AuthPassword, store.AuthEmailSignup:
-		return ""
-	}
-	if u.SSOStrategyID != 0 {
-		if p, err := s.svc.GetSSOStrategy(ctx, siteID, u.SSOStrategyID); err == nil && p.Label != "" {
-			return p.Label
-		}
-	}
-	return "your organisation's sign-in provider"
+		PasswordElsewhere: s.svc.PasswordKeeper(r.Context(), pc.site.ID, pc.who.user)})
 }
 
 // passwordSubmit changes the signed-in user's own password.
