@@ -165,7 +165,9 @@ func (s *Service) advanceHashOnce(ctx context.Context, u store.FileUpload) {
 			return
 		}
 		if !inPlace {
-			if !s.hashStaged(ctx, u, p, h) {
+			// The staged file, checked to be the part recorded (copyPart):
+			// a part being sent again has no state recorded from it.
+			if s.copyPart(ctx, u, p, h) != nil {
 				return
 			}
 		} else {
@@ -187,20 +189,4 @@ func (s *Service) advanceHashOnce(ctx context.Context, u store.FileUpload) {
 		}
 		base = state
 	}
-}
-
-// hashStaged hashes part p from its staged file into h, and says whether
-// all of it, as recorded, was there (a part being sent again may not be;
-// its state is then not recorded).
-func (s *Service) hashStaged(ctx context.Context, u store.FileUpload, p store.FileUploadPart, h *fileHash) bool {
-	r, size, err := s.staging.OpenPart(ctx, u.SiteID, u.Ref, p.Part)
-	if err != nil {
-		return false
-	}
-	defer r.Close()
-	if size != p.Size {
-		return false
-	}
-	n, err := io.Copy(h, r)
-	return err == nil && n == p.Size
 }
