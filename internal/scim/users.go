@@ -106,36 +106,12 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 		writeError(w, e)
 		return
 	}
-	u, err := h.saveUser(r.Context(), r, h.deletedTwin(r.Context(), r, doc), doc)
+	u, err := h.saveUser(r.Context(), r, nil, doc)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	writeResource(w, r, http.StatusCreated, h.renderUser(r, u))
-}
-
-// deletedTwin is the account of this provider that was deleted over SCIM
-// and that a new user doc names again (by userName or externalId): the
-// person was assigned again, so the same account is linked and restored
-// (active unless the doc says otherwise) rather than refused as a
-// conflict or made twice. nil when there is none.
-func (h *Handler) deletedTwin(ctx context.Context, r *request, doc map[string]any) *store.User {
-	x, e := identityOf(doc)
-	if e != nil {
-		return nil
-	}
-	if u, err := h.id.GetUserByUsername(ctx, r.p.SiteID, x.Username); err == nil && u.SSOStrategyID == r.p.ID && u.SCIM.Deleted {
-		return &u
-	}
-	if x.SCIM == nil || x.SCIM.ExternalID == "" {
-		return nil
-	}
-	taken, err := h.id.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, ExternalID: x.SCIM.ExternalID,
-		ListOptions: store.ListOptions{Limit: 1}})
-	if err == nil && len(taken) == 1 && taken[0].SCIM.Deleted {
-		return &taken[0]
-	}
-	return nil
 }
 
 func (h *Handler) replaceUser(w http.ResponseWriter, r *request, id string) {
@@ -221,11 +197,15 @@ func (h *Handler) saveUser(ctx context.Context, r *request, existing *store.User
 		return store.User{}, e
 	}
 	active, given := doc["active"].(bool)
-	switch {
-	case existing == nil:
-		if e := h.checkNewUser(ctx, r, &x); e != nil {
+	if existing == nil {
+		twin, e := h.checkNewUser(ctx, r, &x)
+		if e != nil {
 			return store.User{}, e
 		}
+		existing = twin
+	}
+	switch {
+	case existing == nil:
 		if !given {
 			active = true
 		}
@@ -264,33 +244,44 @@ func (h *Handler) saveUser(ctx context.Context, r *request, existing *store.User
 	return dr.User, nil
 }
 
-// checkNewUser refuses a create whose userName or externalId is taken
-// (409 uniqueness, RFC 7644 §3.3) and picks the new account's key.
-func (h *Handler) checkNewUser(ctx context.Context, r *request, x *provision.ExternalIdentity) *Error {
-	if _, err := h.id.GetUserByUsername(ctx, r.p.SiteID, x.Username); err == nil {
-		return &Error{Status: http.StatusConflict, ScimType: typeUniqueness,
+// checkNewUser refuses a create whose userName or externalId is taken,
+// and sets x's immutable id. One exception: the account of this provider
+// that was deleted over SCIM and that the doc names again (by userName or
+// externalId) is returned as the twin to restore. The person was assigned
+// again, so the same account is linked and made active (unless the doc
+// says otherwise), not refused as a conflict or made twice.
+func (h *Handler) checkNewUser(ctx context.Context, r *request, x *provision.ExternalIdentity) (*store.User, *Error) {
+	deleted := func(u store.User) bool { return u.SSOStrategyID == r.p.ID && u.SCIM.Deleted }
+	if u, err := h.id.GetUserByUsername(ctx, r.p.SiteID, x.Username); err == nil {
+		if deleted(u) {
+			return &u, nil
+		}
+		return nil, &Error{Status: http.StatusConflict, ScimType: typeUniqueness,
 			Detail: "userName " + strconvQuote(x.Username) + " is taken; find the existing user with filter=userName eq \"…\""}
 	} else if !notFound(err) {
-		return errInternal()
+		return nil, errInternal()
 	}
 	x.ExternalID = x.SCIM.ExternalID
 	if x.ExternalID == "" {
 		x.ExternalID = newKey()
-		return nil
+		return nil, nil
 	}
 	if strings.HasPrefix(x.ExternalID, generatedKeyPrefix) {
-		return badRequest(typeInvalidValue, "externalId may not start with %q", generatedKeyPrefix)
+		return nil, badRequest(typeInvalidValue, "externalId may not start with %q", generatedKeyPrefix)
 	}
 	taken, err := h.id.ListUsers(ctx, r.p.SiteID, store.UserQuery{SSOStrategyID: r.p.ID, ExternalID: x.ExternalID,
 		ListOptions: store.ListOptions{Limit: 1}})
 	if err != nil {
-		return errInternal()
+		return nil, errInternal()
 	}
 	if len(taken) > 0 {
-		return &Error{Status: http.StatusConflict, ScimType: typeUniqueness,
+		if deleted(taken[0]) {
+			return &taken[0], nil
+		}
+		return nil, &Error{Status: http.StatusConflict, ScimType: typeUniqueness,
 			Detail: "externalId " + strconvQuote(x.ExternalID) + " belongs to user " + strconv.FormatInt(taken[0].ID, 10)}
 	}
-	return nil
+	return nil, nil
 }
 
 func strconvQuote(s string) string { return strconv.Quote(clip(s, 200)) }
