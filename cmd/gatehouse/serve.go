@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -116,7 +115,7 @@ func printWelcome(w io.Writer, a *app.App, admin store.User, password string) {
 
 // hint is a command line that works when pasted from any directory:
 // gatehouse with args, the site when it is not the default one, and the
-// flags that find this database (storeFlags). Every command the CLI
+// flags that find this database (app.StoreFlags). Every command the CLI
 // suggests is written with it.
 func hint(a *app.App, args ...string) string {
 	var b strings.Builder
@@ -127,7 +126,7 @@ func hint(a *app.App, args ...string) string {
 	if !a.Site.IsDefault && a.Site.Subdomain != "" {
 		b.WriteString(" --site " + app.ShellQuote(a.Site.Subdomain))
 	}
-	return b.String() + storeFlags(a.Config)
+	return b.String() + app.StoreFlags(a.Config)
 }
 
 // orAdmin is the first admin's username, or "admin" (the name serve gives
@@ -137,25 +136,4 @@ func orAdmin(username string) string {
 		return "admin"
 	}
 	return username
-}
-
-// storeFlags are the flags a CLI command needs to find the database and
-// master key this server uses, for hints that work when pasted from any
-// directory: the absolute --data-dir, the master key file when it is not
-// the data directory's, and for PostgreSQL the
-// URL from the environment (never the URL itself, which may hold a
-// password).
-func storeFlags(c config.Config) string {
-	var b strings.Builder
-	if c.UsesPostgres() {
-		b.WriteString(` --database-url "$GATEHOUSE_DATABASE_URL"`)
-	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
-		fmt.Fprintf(&b, " --data-dir %s", app.ShellQuote(abs))
-	}
-	if c.MasterKeyFile != filepath.Join(c.DataDir, "master.key") {
-		if abs, err := filepath.Abs(c.MasterKeyFile); err == nil {
-			fmt.Fprintf(&b, " --master-key-file %s", app.ShellQuote(abs))
-		}
-	}
-	return b.String()
 }

@@ -115,18 +115,14 @@ func OpenExisting(ctx context.Context, c config.Config, logger *slog.Logger) (*A
 // database or master key, what is missing and how to create or find it;
 // nil when both are there.
 func ErrNoStore(ctx context.Context, c config.Config) error {
-	dir := c.DataDir
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
-	create := "to create one: gatehouse init --data-dir " + ShellQuote(dir)
+	create := "to create one: gatehouse init" + StoreFlags(c)
 	if c.UsesPostgres() {
 		ok, err := postgres.HasSchema(ctx, c.DatabaseURL)
 		if err != nil {
 			return fmt.Errorf("open store: %w", err)
 		}
 		if !ok {
-			return errors.New(`no Gatehouse database at the --database-url given (it has no Gatehouse tables); is --database-url right? To create one: gatehouse init --database-url "$GATEHOUSE_DATABASE_URL"`)
+			return fmt.Errorf("no Gatehouse database at the --database-url given (it has no Gatehouse tables); is --database-url right? %s", create)
 		}
 	} else if _, err := os.Stat(c.SQLitePath()); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("no Gatehouse database at %s; is --data-dir right? %s", c.SQLitePath(), create)
@@ -135,6 +131,27 @@ func ErrNoStore(ctx context.Context, c config.Config) error {
 		return fmt.Errorf("no master key at %s, so the secrets in the database cannot be opened; is --master-key-file (or --data-dir) right?", c.MasterKeyFile)
 	}
 	return nil
+}
+
+// StoreFlags are the flags a CLI command needs to find the database and
+// master key this server uses, for hints that work when pasted from any
+// directory: the absolute --data-dir, the master key file when it is not
+// the data directory's, and for PostgreSQL the
+// URL from the environment (never the URL itself, which may hold a
+// password).
+func StoreFlags(c config.Config) string {
+	var b strings.Builder
+	if c.UsesPostgres() {
+		b.WriteString(` --database-url "$GATEHOUSE_DATABASE_URL"`)
+	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
+		fmt.Fprintf(&b, " --data-dir %s", ShellQuote(abs))
+	}
+	if c.MasterKeyFile != filepath.Join(c.DataDir, "master.key") {
+		if abs, err := filepath.Abs(c.MasterKeyFile); err == nil {
+			fmt.Fprintf(&b, " --master-key-file %s", ShellQuote(abs))
+		}
+	}
+	return b.String()
 }
 
 // ShellQuote quotes s for a POSIX shell when it needs it, so a hint
