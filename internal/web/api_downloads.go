@@ -5,6 +5,7 @@ import (
 	"path"
 	"strconv"
 
+	"github.com/gatehouse/gatehouse/internal/transfer/fileerr"
 	"github.com/gatehouse/gatehouse/internal/transfer/usercontent"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
@@ -57,12 +58,12 @@ func (s *server) presignedDownload(w http.ResponseWriter, r *http.Request, c *ap
 func serveFile(w http.ResponseWriter, r *http.Request, fsys vfs.FS, p string) error {
 	f, err := fsys.Open(r.Context(), p)
 	if err != nil {
-		return fileError(err)
+		return fileerr.Typed(err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return fileError(err)
+		return fileerr.Typed(err)
 	}
 	usercontent.Serve(w, r, path.Base(p), fi.ModTime(), f)
 	return nil

@@ -1,11 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/transfer/fileerr"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -88,7 +88,7 @@ func (s *server) copyFileAction(w http.ResponseWriter, r *http.Request, c *apiCa
 	}
 	o := vfs.CopyOptions{Replace: p.flag(p.Overwrite), StructureOnly: p.flag(p.Structure)}
 	if err := fsys.Copy(r.Context(), filePath(r), *p.Destination, o); err != nil {
-		return fileActionError(err)
+		return fileerr.Action(err)
 	}
 	writeJSON(w, http.StatusOK, fileActionJSON{Status: "completed"})
 	return nil
@@ -110,24 +110,8 @@ func (s *server) moveFileAction(w http.ResponseWriter, r *http.Request, c *apiCa
 		return err
 	}
 	if err := fsys.Move(r.Context(), filePath(r), *p.Destination, p.flag(p.Overwrite)); err != nil {
-		return fileActionError(err)
+		return fileerr.Action(err)
 	}
 	writeJSON(w, http.StatusOK, fileActionJSON{Status: "completed"})
 	return nil
-}
-
-// fileActionError answers a refused copy or move with Files.com's types
-// for what is wrong with the destination; the rest as every file route.
-func fileActionError(err error) error {
-	switch {
-	case errors.Is(err, vfs.ErrSamePath):
-		return (&identity.Error{Status: http.StatusBadRequest, Type: "bad-request/destination-same", Title: "Destination Same"}).With("%s", err.Error())
-	case errors.Is(err, vfs.ErrNoParent):
-		return (&identity.Error{Status: http.StatusUnprocessableEntity, Type: "processing-failure/destination-parent-does-not-exist",
-			Title: "Destination Parent Does Not Exist"}).With("%s", err.Error())
-	case errors.Is(err, vfs.ErrParentNotDir):
-		return (&identity.Error{Status: http.StatusUnprocessableEntity, Type: "processing-failure/destination-parent-conflict",
-			Title: "Destination Parent Conflict"}).With("%s", err.Error())
-	}
-	return fileError(err)
 }

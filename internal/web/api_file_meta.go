@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/transfer/fileerr"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -99,7 +100,7 @@ func (s *server) updateFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 	p := filePath(r)
 	if t := body.ProvidedMtime.t; !t.IsZero() {
 		if err := fsys.SetModTime(r.Context(), p, t); err != nil {
-			return fileError(err)
+			return fileerr.Typed(err)
 		}
 	}
 	return s.writeFileInfo(w, r, fsys, p, http.StatusOK)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/httpbody"
 	"github.com/gatehouse/gatehouse/internal/identity"
+	"github.com/gatehouse/gatehouse/internal/transfer/fileerr"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
 
@@ -66,7 +67,7 @@ func (s *server) showFile(w http.ResponseWriter, r *http.Request, c *apiCall) er
 	p := filePath(r)
 	fi, err := fsys.Stat(r.Context(), p)
 	if err != nil {
-		return fileError(err)
+		return fileerr.Typed(err)
 	}
 	f := s.renderFile(r.Context(), p, fi)
 	if !fi.IsDir() {
@@ -88,14 +89,14 @@ func (s *server) createFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 	if isRawBody(r) {
 		up, err := fsys.Create(r.Context(), p, 0)
 		if err != nil {
-			return fileError(err)
+			return fileerr.Typed(err)
 		}
 		if n, err := io.Copy(up, r.Body); err != nil {
 			_ = up.Abort()
 			return uploadBrokeOff(err, n, "send it again")
 		}
 		if err := up.Commit(); err != nil {
-			return fileError(err)
+			return fileerr.Typed(err)
 		}
 		return s.writeFileInfo(w, r, fsys, p, http.StatusCreated)
 	}
@@ -115,7 +116,7 @@ func (s *server) createFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 func (s *server) writeFileInfo(w http.ResponseWriter, r *http.Request, fsys vfs.FS, p string, status int) error {
 	fi, err := fsys.Stat(r.Context(), p)
 	if err != nil {
-		return fileError(err)
+		return fileerr.Typed(err)
 	}
 	writeJSON(w, status, s.renderFile(r.Context(), p, fi))
 	return nil
@@ -141,7 +142,7 @@ func (s *server) deleteFile(w http.ResponseWriter, r *http.Request, c *apiCall) 
 		err = fsys.Remove(r.Context(), p)
 	}
 	if err != nil {
-		return fileError(err)
+		return fileerr.Typed(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -162,7 +163,7 @@ func (s *server) listFolder(w http.ResponseWriter, r *http.Request, c *apiCall) 
 	p := filePath(r)
 	infos, err := fsys.ReadDir(r.Context(), p)
 	if err != nil {
-		return fileError(err)
+		return fileerr.Typed(err)
 	}
 	if infos, err = orderFolder(r, infos); err != nil {
 		return err
@@ -203,7 +204,7 @@ func (s *server) createFolder(w http.ResponseWriter, r *http.Request, c *apiCall
 		}
 	}
 	if err := fsys.Mkdir(r.Context(), p); err != nil {
-		return fileError(err)
+		return fileerr.Typed(err)
 	}
 	return s.writeFileInfo(w, r, fsys, p, http.StatusCreated)
 }
@@ -222,7 +223,7 @@ func mkdirAll(r *http.Request, fsys vfs.FS, dir string) error {
 	}
 	if fi, err := fsys.Stat(r.Context(), dir); err == nil {
 		if !fi.IsDir() {
-			return fileActionError(fmt.Errorf("create folder %s: it is a file, not a folder: %w", dir, vfs.ErrParentNotDir))
+			return fileerr.Action(fmt.Errorf("create folder %s: it is a file, not a folder: %w", dir, vfs.ErrParentNotDir))
 		}
 		return nil
 	}
@@ -230,7 +231,7 @@ func mkdirAll(r *http.Request, fsys vfs.FS, dir string) error {
 		return err
 	}
 	if err := fsys.Mkdir(r.Context(), dir); err != nil && !errors.Is(err, vfs.ErrExist) {
-		return fileError(err)
+		return fileerr.Typed(err)
 	}
 	return nil
 }
@@ -268,24 +269,4 @@ func uploadBrokeOff(err error, n int64, retry string) error {
 
 func badFile(format string, args ...any) error {
 	return (&identity.Error{Status: http.StatusBadRequest, Type: "bad-request/invalid-file", Title: "Invalid File"}).With(format, args...)
-}
-
-// fileError turns a storage error into the API's error format; its message
-// names only the caller's path.
-func fileError(err error) error {
-	switch {
-	case errors.Is(err, vfs.ErrNotExist):
-		return (&identity.Error{Status: http.StatusNotFound, Type: "not-found/file-not-found", Title: "File Not Found"}).With("%s", err.Error())
-	case errors.Is(err, vfs.ErrPermission):
-		return identity.ErrNotAuthorized.With("%s", err.Error())
-	case errors.Is(err, vfs.ErrExist):
-		return (&identity.Error{Status: http.StatusUnprocessableEntity, Type: "processing-failure/destination-exists", Title: "Destination Exists"}).With("%s", err.Error())
-	case errors.Is(err, vfs.ErrNotEmpty):
-		return (&identity.Error{Status: http.StatusUnprocessableEntity, Type: "processing-failure/folder-not-empty", Title: "Folder Not Empty"}).With("%s; delete it with recursive=true to remove what is in it", err.Error())
-	case errors.Is(err, vfs.ErrInvalidName), errors.Is(err, vfs.ErrIsDir), errors.Is(err, vfs.ErrNotDir),
-		errors.Is(err, vfs.ErrInvalidOffset), errors.Is(err, vfs.ErrCrossFolder),
-		errors.Is(err, vfs.ErrIntoItself):
-		return (&identity.Error{Status: http.StatusBadRequest, Type: "bad-request/invalid-path", Title: "Invalid Path"}).With("%s", err.Error())
-	}
-	return err
 }

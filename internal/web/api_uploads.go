@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/transfer/fileerr"
 	"github.com/gatehouse/gatehouse/internal/transfer/multipart"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
 )
@@ -227,10 +228,10 @@ func (s *server) uploadParts(w http.ResponseWriter, r *http.Request, c *apiCall,
 // when asked, and records a new upload within the limits.
 func (s *server) beginNew(w http.ResponseWriter, r *http.Request, c *apiCall, fsys vfs.FS, name string, p uploadParams) (store.FileUpload, error) {
 	if fi, err := fsys.Stat(r.Context(), name); err == nil && fi.IsDir() {
-		return store.FileUpload{}, fileError(fmt.Errorf("upload %s: %w", name, vfs.ErrIsDir))
+		return store.FileUpload{}, fileerr.Typed(fmt.Errorf("upload %s: %w", name, vfs.ErrIsDir))
 	}
 	if err := fsys.Writable(r.Context(), name); err != nil {
-		return store.FileUpload{}, fileError(err)
+		return store.FileUpload{}, fileerr.Typed(err)
 	}
 	if bool(p.MkdirParents) {
 		if err := mkdirAll(r, fsys, path.Dir(name)); err != nil {
@@ -314,7 +315,7 @@ func (s *server) receivePart(w http.ResponseWriter, r *http.Request, c *apiCall)
 		return s.refusePresigned(r, c, "upload part", err)
 	}
 	if err := fsys.Writable(r.Context(), u.Path); err != nil {
-		return s.refusePresigned(r, c, "upload part", fileError(err))
+		return s.refusePresigned(r, c, "upload part", fileerr.Typed(err))
 	}
 	if r.ContentLength > limit {
 		return errPartTooLarge.With("part %d has %d bytes, more than the %d its upload_uri allows", part, r.ContentLength, limit)
@@ -402,7 +403,7 @@ func (s *server) endUpload(w http.ResponseWriter, r *http.Request, c *apiCall, p
 	if err := s.multiUploads.Finish(r.Context(), u, end, fsys); err != nil {
 		var known *identity.Error
 		if !errors.As(err, &known) {
-			err = fileError(err)
+			err = fileerr.Typed(err)
 		}
 		return err
 	}

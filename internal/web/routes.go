@@ -144,6 +144,7 @@ func (s *server) routes() []route {
 		apiRoute("PATCH", "/site", admin, s.updateSite),
 	}
 	rs = append(rs, s.consoleRoutes()...)
+	rs = append(rs, s.appRoutes()...)
 	return withScopes(rs)
 }
 

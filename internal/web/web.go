@@ -27,6 +27,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/signin"
 	"github.com/gatehouse/gatehouse/internal/transfer/multipart"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
+	"github.com/gatehouse/gatehouse/internal/webapp"
 )
 
 // Options configures the front end.
@@ -141,6 +142,7 @@ type server struct {
 	ldapSync     *ldapsync.Service
 	clientAddr   clientaddr.Resolver
 	console      *console.Console // the site admin's pages
+	app          *webapp.App      // every user's pages: files, keys, how to connect
 }
 
 // New returns the handler for everything Gatehouse serves over HTTP except
@@ -259,6 +261,9 @@ func newServer(cfg Options) (*server, error) {
 	if s.console, err = console.New(console.Options{Service: s.svc, SAML: s.saml, OIDC: s.oidc, LDAPSync: s.ldapSync,
 		Provision: s.provision, Jobs: cfg.ConsoleJobs, SyncEvery: cfg.LDAPSyncEvery, SCIMTenantURL: s.scimTenantURL(), BaseURL: s.baseURL, Notifier: cfg.Notifier,
 		Logger: s.log, Clock: s.now}); err != nil {
+		return nil, err
+	}
+	if s.app, err = webapp.New(webapp.Options{Service: s.svc, Files: s.files, Logger: s.log, Clock: s.now}); err != nil {
 		return nil, err
 	}
 	s.multiUploads, s.uriSigner = cfg.Uploads, &presigner{Signer: cfg.URLSigner}
