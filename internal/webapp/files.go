@@ -236,11 +236,20 @@ func filterNames(in []fs.FileInfo, q string) []fs.FileInfo {
 
 // sortEntries orders a folder as its page shows it: folders before files,
 // then by the chosen column, names breaking ties so the order is stable
-// from one page to the next.
+// from one page to the next. Each name is folded to lower case once, not
+// at every comparison: a folder of 10,000 entries takes some 140,000.
 func sortEntries(in []fs.FileInfo, by string, desc bool) {
-	slices.SortStableFunc(in, func(x, y fs.FileInfo) int {
-		if x.IsDir() != y.IsDir() {
-			if x.IsDir() {
+	type keyed struct {
+		fi    fs.FileInfo
+		lower string
+	}
+	ks := make([]keyed, len(in))
+	for i, fi := range in {
+		ks[i] = keyed{fi, strings.ToLower(fi.Name())}
+	}
+	slices.SortFunc(ks, func(x, y keyed) int {
+		if x.fi.IsDir() != y.fi.IsDir() {
+			if x.fi.IsDir() {
 				return -1
 			}
 			return 1
@@ -248,21 +257,24 @@ func sortEntries(in []fs.FileInfo, by string, desc bool) {
 		c := 0
 		switch by {
 		case "size":
-			c = cmp.Compare(x.Size(), y.Size())
+			c = cmp.Compare(x.fi.Size(), y.fi.Size())
 		case "modified":
-			c = x.ModTime().Compare(y.ModTime())
+			c = x.fi.ModTime().Compare(y.fi.ModTime())
 		}
 		if c == 0 {
-			c = cmp.Compare(strings.ToLower(x.Name()), strings.ToLower(y.Name()))
+			c = cmp.Compare(x.lower, y.lower)
 		}
 		if c == 0 {
-			c = cmp.Compare(x.Name(), y.Name())
+			c = cmp.Compare(x.fi.Name(), y.fi.Name())
 		}
 		if desc {
 			return -c
 		}
 		return c
 	})
+	for i := range ks {
+		in[i] = ks[i].fi
+	}
 }
 
 func entryOf(dir string, fi fs.FileInfo) entry {

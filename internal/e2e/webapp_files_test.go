@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBrowserFiles drives the web app's file pages in a real Chromium
+// (testdata/browser/webapp-files.mjs): uploads by button and by folder, a
+// part lost to a dropped connection and sent again, a cancelled upload
+// that leaves nothing behind, folder, rename, move, a zip of a selection,
+// delete after confirmation and a preview. The bytes that arrived are
+// compared with the ones sent through the REST API. Every page must have
+// no serious or critical axe-core violation and fit 375 px.
+func TestBrowserFiles(t *testing.T) {
+	node, chromium := requireBrowser(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	s := startServer(t, "--data-dir", dir)
+	key := createAPIKey(t, "--data-dir", dir)
+	const password = "alice's long passphrase 1"
+	if code := s.api(t, http.MethodPost, "/users", key, map[string]any{"username": "alice", "authentication_method": "password",
+		"password": password}, nil); code != http.StatusCreated {
+		t.Fatalf("create alice: %d", code)
+	}
+
+	files := t.TempDir()
+	big := make([]byte, 40<<20+12345) // three 16 MiB parts
+	_, _ = rand.Read(big)
+	write := func(name string, data []byte) {
+		t.Helper()
+		p := filepath.Join(files, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("small.txt", []byte("hello from the browser\n"))
+	write("notes.md", []byte("# Notes\n<script>alert(1)</script>\n"))
+	write("big.bin", big)
+	write("resumed.bin", big)
+	write("slow.bin", big[:20<<20])
+	write("project/src/main.go", []byte("package main\n"))
+	write("project/README", []byte("read me\n"))
+
+	cmd := exec.Command(node, "webapp-files.mjs", s.Base, "alice", password, files, screenshotDir(t))
+	cmd.Dir = browserDir
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
+	out, err := cmd.Output()
+	var stderr string
+	if ee, ok := err.(*exec.ExitError); ok {
+		stderr = string(ee.Stderr)
+	}
+	var seen struct {
+		EmptyTitle   string              `json:"emptyTitle"`
+		AfterUpload  []string            `json:"afterUpload"`
+		AfterFolder  []string            `json:"afterFolder"`
+		Dropped      int                 `json:"dropped"`
+		CancelState  string              `json:"cancelState"`
+		AfterCancel  []string            `json:"afterCancel"`
+		MkdirNotice  string              `json:"mkdirNotice"`
+		Reports      []string            `json:"reports"`
+		Crumbs       string              `json:"crumbs"`
+		ZipName      string              `json:"zipName"`
+		ZipPath      string              `json:"zipPath"`
+		ConfirmTitle string              `json:"confirmTitle"`
+		AfterDelete  []string            `json:"afterDelete"`
+		PreviewText  string              `json:"previewText"`
+		Axe          map[string][]string `json:"axe"`
+		Widths       map[string]int      `json:"widths"`
+	}
+	if jerr := json.Unmarshal(out, &seen); jerr != nil || err != nil {
+		t.Fatalf("browser run failed: %v\nstdout: %s\nstderr: %s", err, out, stderr)
+	}
+	if seen.EmptyTitle != "My files" {
+		t.Errorf("files page title %q", seen.EmptyTitle)
+	}
+	if !slices.Equal(seen.AfterUpload, []string{"big.bin", "notes.md", "small.txt"}) {
+		t.Errorf("after upload: %q", seen.AfterUpload)
+	}
+	if !slices.Equal(seen.AfterFolder, []string{"project/", "big.bin", "notes.md", "small.txt"}) {
+		t.Errorf("after the folder upload: %q", seen.AfterFolder)
+	}
+	if seen.Dropped != 1 {
+		t.Errorf("the dropped part was not tried: %d", seen.Dropped)
+	}
+	if seen.CancelState != "cancelled" || slices.Contains(seen.AfterCancel, "slow.bin") {
+		t.Errorf("cancel: state %q, folder %q", seen.CancelState, seen.AfterCancel)
+	}
+	if seen.MkdirNotice != "The folder was created." || !slices.Equal(seen.Reports, []string{"summary.txt"}) || !strings.Contains(seen.Crumbs, "Reports") {
+		t.Errorf("mkdir %q, Reports %q, crumbs %q", seen.MkdirNotice, seen.Reports, seen.Crumbs)
+	}
+	if seen.ConfirmTitle != "Delete?" || slices.Contains(seen.AfterDelete, "resumed.bin") {
+		t.Errorf("delete: %q, then %q", seen.ConfirmTitle, seen.AfterDelete)
+	}
+	if !strings.Contains(seen.PreviewText, "<script>alert(1)</script>") {
+		t.Errorf("preview shows %q", seen.PreviewText)
+	}
+	for _, name := range []string{"files-empty", "files", "confirm-delete", "preview"} {
+		if v, ok := seen.Axe[name]; !ok || len(v) > 0 {
+			t.Errorf("axe on %s: %q", name, v)
+		}
+		if w := seen.Widths[name]; w == 0 || w > 375 {
+			t.Errorf("%s is %d px wide at 375 px", name, w)
+		}
+	}
+
+	// The bytes that arrived are the bytes sent, the resumed file too
+	// (deleted at the end, so compare big.bin), read back over the API.
+	aliceKey := s.userAPIKey(t, "alice", password)
+	for path, want := range map[string][]byte{"Reports/summary.txt": []byte("hello from the browser\n"), "big.bin": big, "project/src/main.go": []byte("package main\n")} {
+		if got, _ := s.fileAt(t, aliceKey, path); !bytes.Equal([]byte(got), want) {
+			t.Errorf("%s: %d bytes arrived, want %d", path, len(got), len(want))
+		}
+	}
+	zr, err := zip.OpenReader(seen.ZipPath)
+	if err != nil {
+		t.Fatalf("the zip %s: %v", seen.ZipName, err)
+	}
+	defer zr.Close()
+	var inZip []string
+	for _, f := range zr.File {
+		inZip = append(inZip, f.Name)
+		if f.Name == "project/src/main.go" {
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			if string(b) != "package main\n" {
+				t.Errorf("main.go in the zip: %q", b)
+			}
+		}
+	}
+	slices.Sort(inZip)
+	if seen.ZipName != "files.zip" || !slices.Equal(inZip, []string{"notes.md", "project/", "project/README", "project/src/", "project/src/main.go"}) {
+		t.Errorf("zip %s holds %q", seen.ZipName, inZip)
+	}
+}
