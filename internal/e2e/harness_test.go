@@ -176,7 +176,7 @@ func (s *server) firstAdminSignedIn(t testing.TB) (string, string) {
 
 // requireTools skips (or, with GATEHOUSE_REQUIRE_PEERS=1, fails) a test
 // whose client programs are not installed.
-func requireTools(t *testing.T, names ...string) {
+func requireTools(t testing.TB, names ...string) {
 	t.Helper()
 	testpeer.LookPath(t, "Debian packages", names...)
 }

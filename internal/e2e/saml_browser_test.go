@@ -156,7 +156,7 @@ func TestBrowserSAMLSignIn(t *testing.T) {
 
 // requireBrowser finds node, Chromium and playwright-core, or skips (fails
 // under GATEHOUSE_REQUIRE_PEERS=1).
-func requireBrowser(t *testing.T) (node, chromium string) {
+func requireBrowser(t testing.TB) (node, chromium string) {
 	t.Helper()
 	chromium = os.Getenv("CHROMIUM")
 	if chromium == "" {

@@ -16,7 +16,8 @@ import (
 )
 
 // TestBrowserFiles drives the web app's file pages in a real Chromium
-// (testdata/browser/webapp-files.mjs): uploads by button and by folder, a
+// (testdata/browser/webapp-files.mjs): uploads by button, by folder and by
+// drag and drop, a
 // part lost to a dropped connection and sent again, a cancelled upload
 // that leaves nothing behind, folder, rename, move, a zip of a selection,
 // delete after confirmation and a preview. The bytes that arrived are
@@ -66,6 +67,7 @@ func TestBrowserFiles(t *testing.T) {
 		EmptyTitle   string              `json:"emptyTitle"`
 		AfterUpload  []string            `json:"afterUpload"`
 		AfterFolder  []string            `json:"afterFolder"`
+		AfterDrop    []string            `json:"afterDrop"`
 		Dropped      int                 `json:"dropped"`
 		CancelState  string              `json:"cancelState"`
 		AfterCancel  []string            `json:"afterCancel"`
@@ -91,6 +93,9 @@ func TestBrowserFiles(t *testing.T) {
 	}
 	if !slices.Equal(seen.AfterFolder, []string{"project/", "big.bin", "notes.md", "small.txt"}) {
 		t.Errorf("after the folder upload: %q", seen.AfterFolder)
+	}
+	if !slices.Contains(seen.AfterDrop, "dropped.txt") {
+		t.Errorf("after the drop: %q", seen.AfterDrop)
 	}
 	if seen.Dropped != 1 {
 		t.Errorf("the dropped part was not tried: %d", seen.Dropped)

@@ -30,7 +30,10 @@ function setUpUploads(section) {
   const folder = section.dataset.folder.replace(/\/+$/, "");
   const partSize = Number(section.dataset.partSize) || 16 * 1024 * 1024;
   const maxTries = 10;
-  const parallelFiles = 3;
+  // Two files at a time, three parts of each in flight: six requests,
+  // the most a browser opens to one host over HTTP/1.1.
+  const parallelFiles = 2;
+  const partsInFlight = 3;
   const list = document.getElementById("transfer-list");
   const overall = document.getElementById("overall");
   const overallText = document.getElementById("overall-text");
@@ -79,7 +82,8 @@ function setUpUploads(section) {
   function putPart(t, uri, blob, onProgress) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
-      t.xhr = xhr;
+      t.xhrs.add(xhr);
+      xhr.onloadend = () => t.xhrs.delete(xhr);
       xhr.open("PUT", uri);
       xhr.upload.onprogress = (ev) => onProgress(ev.loaded);
       xhr.onload = () => {
@@ -112,6 +116,7 @@ function setUpUploads(section) {
     const parts = Math.max(1, Math.ceil(t.file.size / partSize));
     const uris = new Map();
     let ref = "";
+    let asking = null;
     const ask = async (first) => {
       const body = { size: t.file.size, part: first, parts: Math.min(100, parts - first + 1), mkdir_parents: true };
       if (ref) body.ref = ref;
@@ -119,30 +124,64 @@ function setUpUploads(section) {
       for (const p of got) uris.set(p.part_number, p.upload_uri);
       ref = got[0].ref;
     };
-    await ask(1);
-    for (let n = 1; n <= parts; n++) {
-      const blob = t.file.slice((n - 1) * partSize, Math.min(n * partSize, t.file.size));
-      const before = t.sent;
-      for (let attempt = 1; ; attempt++) {
-        if (t.cancelled) throw Object.assign(new Error("cancelled"), { cancelled: true });
-        try {
-          if (!uris.has(n)) await ask(n);
-          await putPart(t, uris.get(n), blob, (loaded) => { t.sent = before + loaded; draw(t); });
-          t.sent = before + blob.size;
-          break;
-        } catch (err) {
-          t.sent = before;
-          if (!retryable(err) || attempt >= maxTries) throw err;
-          if (err.status === 401 || err.status === 403) uris.delete(n);
-          t.state = "retrying";
-          draw(t, `connection lost; trying again (${attempt} of ${maxTries - 1})`);
-          await pause(Math.min(30000, 1000 * 2 ** (attempt - 1)), t);
-          t.state = "sending";
-        }
+    // uriFor asks for the URIs of part n and the next ones, once for all
+    // the parts in flight that need them.
+    const uriFor = async (n) => {
+      while (!uris.has(n)) {
+        if (!asking) asking = ask(n).finally(() => { asking = null; });
+        await asking;
       }
-      uris.delete(n);
+      return uris.get(n);
+    };
+    await uriFor(1);
+    const inFlight = new Map();
+    let doneBytes = 0;
+    const progress = () => {
+      let sending = 0;
+      for (const v of inFlight.values()) sending += v;
+      t.sent = doneBytes + sending;
       draw(t);
-    }
+    };
+    let nextPart = 1;
+    let broken = false;
+    const worker = async () => {
+      while (!broken && nextPart <= parts) {
+        const n = nextPart++;
+        const blob = t.file.slice((n - 1) * partSize, Math.min(n * partSize, t.file.size));
+        for (let attempt = 1; ; attempt++) {
+          if (t.cancelled) throw Object.assign(new Error("cancelled"), { cancelled: true });
+          try {
+            const uri = await uriFor(n);
+            inFlight.set(n, 0);
+            await putPart(t, uri, blob, (loaded) => { inFlight.set(n, loaded); progress(); });
+            break;
+          } catch (err) {
+            inFlight.delete(n);
+            progress();
+            if (!retryable(err) || attempt >= maxTries) {
+              broken = true;
+              throw err;
+            }
+            if (err.status === 401 || err.status === 403) uris.delete(n);
+            t.state = "retrying";
+            draw(t, `connection lost; trying again (${attempt} of ${maxTries - 1})`);
+            await pause(Math.min(30000, 1000 * 2 ** (attempt - 1)), t);
+            t.state = "sending";
+          }
+        }
+        inFlight.delete(n);
+        uris.delete(n);
+        doneBytes += blob.size;
+        progress();
+      }
+    };
+    const workers = [];
+    for (let i = 0; i < Math.min(partsInFlight, parts); i++) workers.push(worker());
+    // Every worker is awaited, so that one failing stops the others at
+    // their next part instead of leaving them sending.
+    const results = await Promise.allSettled(workers);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
     const end = { action: "end", ref, size: t.file.size, mkdir_parents: true };
     if (t.file.lastModified) end.provided_mtime = new Date(t.file.lastModified).toISOString();
     await apiCall(`/files/${path}`, end, t.abort.signal);
@@ -205,7 +244,7 @@ function setUpUploads(section) {
     cancel.setAttribute("aria-label", `Cancel the upload of ${rel}`);
     row.append(name, bar, stateEl, cancel);
     list.append(row);
-    const t = { file, path: `${folder}/${rel}`, sent: 0, state: "waiting", row, bar, stateEl, cancel, abort: new AbortController() };
+    const t = { file, path: `${folder}/${rel}`, sent: 0, state: "waiting", row, bar, stateEl, cancel, abort: new AbortController(), xhrs: new Set() };
     cancel.addEventListener("click", () => stop(t));
     all.push(t);
     queue.push(t);
@@ -216,7 +255,7 @@ function setUpUploads(section) {
     if (!["waiting", "sending", "retrying"].includes(t.state)) return;
     t.cancelled = true;
     t.abort.abort();
-    if (t.xhr) t.xhr.abort();
+    for (const xhr of t.xhrs) xhr.abort();
     if (t.wake) t.wake();
     const i = queue.indexOf(t);
     if (i >= 0) {

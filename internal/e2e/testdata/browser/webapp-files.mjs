@@ -1,5 +1,6 @@
 // Drives the web app's file pages in a real Chromium as a user would: sign
-// in, upload files by the button and a whole folder by the folder picker,
+// in, upload files by the button, a whole folder by the folder picker and
+// a file by drag and drop,
 // upload a file whose second part meets a dropped connection (the script
 // must send it again and finish), cancel an upload under way, make a
 // folder, rename, move and delete (after the confirmation page), download
@@ -67,6 +68,18 @@ try {
   // A whole folder by the folder picker: its tree arrives under its name.
   await uploadAndWait(page, '#pick-folder', join(filesDir, 'project'));
   seen.afterFolder = await names(page);
+
+  // A file dragged and dropped on the zone.
+  const dt = await page.evaluateHandle(() => {
+    const d = new DataTransfer();
+    d.items.add(new File(['dropped\n'], 'dropped.txt', { type: 'text/plain' }));
+    return d;
+  });
+  const dropReload = page.waitForEvent('load', { timeout: 120000 });
+  dropReload.catch(() => {});
+  await page.dispatchEvent('#dropzone', 'drop', { dataTransfer: dt });
+  await dropReload;
+  seen.afterDrop = await names(page);
 
   // A dropped connection on the second part: the part is sent again.
   let dropped = 0;

@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// BenchmarkBrowserUploadVsCurlWebDAV uploads one 2 GiB file through the
+// web app's file page in Chromium (the page's script: parts through the
+// REST API's begin_upload flow) and the same file with `curl -T` to
+// WebDAV on the same server, in turns whose order alternates, and reports
+// each one's MB/s and the browser's share of curl's (median of the runs).
+// The goal is at least 0.70.
+//
+//	go test -run '^$' -bench BrowserUploadVsCurlWebDAV -benchtime 3x -timeout 60m ./internal/e2e/
+//
+// GATEHOUSE_BENCH_SIZE=bytes takes a smaller file, for a quicker look.
+func BenchmarkBrowserUploadVsCurlWebDAV(b *testing.B) {
+	node, chromium := requireBrowser(b)
+	requireTools(b, "curl")
+	size := int64(2 << 30)
+	if v, err := strconv.ParseInt(os.Getenv("GATEHOUSE_BENCH_SIZE"), 10, 64); err == nil && v > 0 {
+		size = v
+	}
+	s := startServer(b, "--data-dir", filepath.Join(b.TempDir(), "data"))
+	name, password := s.firstAdminSignedIn(b)
+	key := s.userAPIKey(b, name, password)
+	big, _ := randomFile(b, b.TempDir(), "big.bin", size)
+	mbps := func(d time.Duration) float64 { return float64(size) / 1e6 / d.Seconds() }
+
+	browser := func(i int) float64 {
+		cmd := exec.Command(node, "webapp-upload.mjs", s.Base, name, password, big)
+		cmd.Dir = browserDir
+		cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
+		out, err := cmd.Output()
+		var got struct{ MS int64 }
+		if jerr := json.Unmarshal(out, &got); err != nil || jerr != nil || got.MS <= 0 {
+			b.Fatalf("browser upload: %v %s", err, out)
+		}
+		s.api(b, http.MethodDelete, "/files/big.bin", key, nil, nil)
+		return mbps(time.Duration(got.MS) * time.Millisecond)
+	}
+	curl := func(i int) float64 {
+		start := time.Now()
+		out, err := exec.Command("curl", "-sS", "-f", "-u", name+":"+password, "-T", big, s.Base+"/dav/curl.bin").CombinedOutput()
+		d := time.Since(start)
+		if err != nil {
+			b.Fatalf("curl -T: %v %s", err, out)
+		}
+		s.api(b, http.MethodDelete, "/files/curl.bin", key, nil, nil)
+		return mbps(d)
+	}
+	var ours, theirs, ratios []float64
+	for i := range b.N {
+		var o, c float64
+		if i%2 == 0 {
+			o, c = browser(i), curl(i)
+		} else {
+			c, o = curl(i), browser(i)
+		}
+		ours, theirs, ratios = append(ours, o), append(theirs, c), append(ratios, o/c)
+		b.Logf("run %d: browser %.0f MB/s, curl -T WebDAV %.0f MB/s (%.2f)", i+1, o, c, o/c)
+	}
+	b.ReportMetric(median(ours), "browser-MB/s")
+	b.ReportMetric(median(theirs), "curl-webdav-MB/s")
+	b.ReportMetric(median(ratios), "ratio")
+	fmt.Fprintf(os.Stderr, "browser upload of %d bytes: %.2f of curl -T to WebDAV (median of %d)\n", size, median(ratios), b.N)
+}
