@@ -15,8 +15,11 @@
 //   - Content-Security-Policy: sandbox, so even a document a browser were
 //     to render anyway gets an opaque origin and no script.
 //
-// Inline previews belong on a separate origin that holds no session; until
-// one exists, nothing is served inline.
+// Nothing is served to be shown as a document of the app's origin. The
+// web app's previews stay within that: an image of a passive type is
+// drawn by an <img> element from its download (an image element runs
+// nothing, and SVG is never among those types), and text is read by the
+// server and drawn escaped inside the page.
 package usercontent
 
 import (
