@@ -14,7 +14,6 @@
 package console
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/events"
+	"github.com/gatehouse/gatehouse/internal/htmlpage"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/ldapsync"
 	"github.com/gatehouse/gatehouse/internal/oidclogin"
@@ -83,7 +83,7 @@ type Console struct {
 	notifier  events.Notifier
 	log       *slog.Logger
 	now       func() time.Time
-	pages     map[string]*template.Template
+	pages     *htmlpage.Set
 }
 
 // New returns the console.
@@ -103,7 +103,7 @@ func New(o Options) (*Console, error) {
 		c.now = time.Now
 	}
 	var err error
-	if c.pages, err = parsePages(); err != nil {
+	if c.pages, err = htmlpage.Parse(templateFS, funcs, c.log, pageNames...); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -140,8 +140,8 @@ type Route struct {
 func (c *Console) Routes() []Route {
 	p := Prefix
 	return []Route{
-		{Method: "GET", Pattern: p + "/assets/console.css", Plain: serveAsset("console.css", "text/css; charset=utf-8")},
-		{Method: "GET", Pattern: p + "/assets/console.js", Plain: serveAsset("console.js", "text/javascript; charset=utf-8")},
+		{Method: "GET", Pattern: p + "/assets/console.css", Plain: htmlpage.Asset(assetFS, "console.css", "text/css; charset=utf-8")},
+		{Method: "GET", Pattern: p + "/assets/console.js", Plain: htmlpage.Asset(assetFS, "console.js", "text/javascript; charset=utf-8")},
 		{Method: "GET", Pattern: p + "/{$}", Page: c.overview},
 		{Method: "GET", Pattern: p + "/providers", Page: c.providerList},
 		{Method: "GET", Pattern: p + "/new-provider", Page: c.providerKinds},
@@ -161,7 +161,7 @@ func (c *Console) Routes() []Route {
 		{Method: "GET", Pattern: p + "/settings", Page: c.settings},
 		{Method: "POST", Pattern: p + "/settings", Page: c.settingsUpdate},
 		{Method: "POST", Pattern: p + "/settings/test-alert", Page: c.testAlert},
-		{Method: "GET", Pattern: p + "/logs", Plain: redirectTo(p + "/logs/sso")},
+		{Method: "GET", Pattern: p + "/logs", Plain: htmlpage.RedirectTo(p + "/logs/sso")},
 		{Method: "GET", Pattern: p + "/logs/{log}", Page: c.logs},
 		{Method: "GET", Pattern: p + "/logs/{log}/{id}", Page: c.logEntry},
 		{Method: "GET", Pattern: p + "/users", Page: c.userList},
@@ -188,18 +188,6 @@ var assetFS embed.FS
 // pageNames are the pages, each parsed with the layout.
 var pageNames = []string{"overview", "providers", "provider_kinds", "provider_form", "provider", "secret",
 	"ldap_test", "sync_result", "sync_progress", "logs", "log_entry", "settings", "migrate", "error", "users", "user", "user_password", "groups", "group"}
-
-func parsePages() (map[string]*template.Template, error) {
-	out := map[string]*template.Template{}
-	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("console template %s: %w", name, err)
-		}
-		out[name] = t
-	}
-	return out, nil
-}
 
 // funcs are the helpers templates use.
 var funcs = template.FuncMap{
@@ -268,8 +256,7 @@ func field(v view, name, label, typ, hint string) fieldView {
 	return f
 }
 
-// render writes a page; a template failure is logged and answered as a
-// plain 500, since a half-written page is worse than none.
+// render writes a page with what the layout shows.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, call *Call, status int, name string, v view) {
 	v.Site = call.Site.Name
 	if v.Site == "" {
@@ -279,16 +266,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, call *Call, sta
 	if f, ok := v.Data.(providerForm); ok && v.Form == nil {
 		v.Form = f.Values
 	}
-	var buf bytes.Buffer
-	if err := c.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
-		c.log.Error("rendering a console page failed", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	c.pages.Render(w, status, name, v)
 }
 
 // fail shows a refusal as a page, with its status, in the console's
@@ -313,23 +291,6 @@ func pathID(r *http.Request, name string, notFound *identity.Error) (int64, erro
 		return 0, notFound
 	}
 	return id, nil
-}
-
-func serveAsset(name, contentType string) http.HandlerFunc {
-	body, err := assetFS.ReadFile("assets/" + name)
-	if err != nil {
-		panic("console: missing asset " + name)
-	}
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", contentType)
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		_, _ = w.Write(body)
-	}
-}
-
-// redirectTo answers with a permanent pointer to path.
-func redirectTo(path string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, path, http.StatusSeeOther) }
 }
 
 // seeOther answers a form post with the page to show next.

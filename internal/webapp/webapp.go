@@ -20,16 +20,13 @@
 package webapp
 
 import (
-	"bytes"
 	"embed"
 	"errors"
-	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/htmlpage"
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
 	"github.com/gatehouse/gatehouse/internal/transfer/vfs"
@@ -52,7 +49,7 @@ type App struct {
 	files *vfs.Storage
 	log   *slog.Logger
 	now   func() time.Time
-	pages map[string]*template.Template
+	pages *htmlpage.Set
 }
 
 // New returns the web app.
@@ -68,7 +65,7 @@ func New(o Options) (*App, error) {
 		a.now = time.Now
 	}
 	var err error
-	if a.pages, err = parsePages(); err != nil {
+	if a.pages, err = htmlpage.Parse(templateFS, funcs, a.log, pageNames...); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -99,9 +96,9 @@ type Route struct {
 // Routes is every page of the web app.
 func (a *App) Routes() []Route {
 	return []Route{
-		{Method: "GET", Pattern: "/assets/files.js", Plain: serveAsset("files.js", "text/javascript; charset=utf-8")},
-		{Method: "GET", Pattern: "/assets/files.css", Plain: serveAsset("files.css", "text/css; charset=utf-8")},
-		{Method: "GET", Pattern: "/files", Plain: redirectTo("/files/")},
+		{Method: "GET", Pattern: "/assets/files.js", Plain: htmlpage.Asset(assetFS, "files.js", "text/javascript; charset=utf-8")},
+		{Method: "GET", Pattern: "/assets/files.css", Plain: htmlpage.Asset(assetFS, "files.css", "text/css; charset=utf-8")},
+		{Method: "GET", Pattern: "/files", Plain: htmlpage.RedirectTo("/files/")},
 		{Method: "GET", Pattern: "/files/{path...}", Page: a.browse},
 		{Method: "POST", Pattern: "/files/{path...}", Page: a.act},
 		{Method: "GET", Pattern: "/download/{path...}", Page: a.download},
@@ -120,18 +117,6 @@ var assetFS embed.FS
 // pageNames are the pages, each parsed with the layout.
 var pageNames = []string{"files", "confirm", "preview", "error"}
 
-func parsePages() (map[string]*template.Template, error) {
-	out := map[string]*template.Template{}
-	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("webapp template %s: %w", name, err)
-		}
-		out[name] = t
-	}
-	return out, nil
-}
-
 // view is what every page shows: the layout's parts and the page's own
 // data.
 type view struct {
@@ -146,25 +131,14 @@ type view struct {
 	Data    any
 }
 
-// render writes a page; a template failure is logged and answered as a
-// plain 500, since a half-written page is worse than none.
+// render writes a page with what the layout shows.
 func (a *App) render(w http.ResponseWriter, call *Call, status int, name string, v view) {
 	v.Site = call.Site.Name
 	if v.Site == "" {
 		v.Site = "Gatehouse"
 	}
 	v.User, v.Admin, v.CSRF = call.User.Username, call.User.SiteAdmin, call.CSRF
-	var buf bytes.Buffer
-	if err := a.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
-		a.log.Error("rendering a web app page failed", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	a.pages.Render(w, status, name, v)
 }
 
 // fail shows a refusal as a page in the app's layout; an error that is
@@ -180,22 +154,4 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, call *Call, err error
 		msg = e.Title
 	}
 	a.render(w, call, e.Status, "error", view{Title: e.Title, Error: msg, Section: "files"})
-}
-
-func serveAsset(name, contentType string) http.HandlerFunc {
-	body, err := assetFS.ReadFile("assets/" + name)
-	if err != nil {
-		panic("webapp: missing asset " + name)
-	}
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", contentType)
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		_, _ = w.Write(body)
-	}
-}
-
-func redirectTo(path string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, path, http.StatusMovedPermanently)
-	}
 }
