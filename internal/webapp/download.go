@@ -19,15 +19,9 @@ import (
 // download answers GET /download/{path...}: the file as a passive
 // download (usercontent), with ranges, so a browser can resume it.
 func (a *App) download(w http.ResponseWriter, r *http.Request, c *Call) {
-	fsys, err := a.fsFor(r, c)
-	if err != nil {
-		a.fail(w, r, c, err)
-		return
-	}
 	p := cleanPath(r)
-	f, err := fsys.Open(r.Context(), p)
-	if err != nil {
-		a.fail(w, r, c, fileerr.Typed(err))
+	f, ok := a.open(w, r, c, p)
+	if !ok {
 		return
 	}
 	defer f.Close()
@@ -37,6 +31,22 @@ func (a *App) download(w http.ResponseWriter, r *http.Request, c *Call) {
 		return
 	}
 	usercontent.Serve(w, r, path.Base(p), fi.ModTime(), f)
+}
+
+// open opens file p of the caller's view for reading; when it cannot, it
+// answers the refusal and reports false.
+func (a *App) open(w http.ResponseWriter, r *http.Request, c *Call, p string) (vfs.File, bool) {
+	fsys, err := a.fsFor(r, c)
+	if err != nil {
+		a.fail(w, r, c, err)
+		return nil, false
+	}
+	f, err := fsys.Open(r.Context(), p)
+	if err != nil {
+		a.fail(w, r, c, fileerr.Typed(err))
+		return nil, false
+	}
+	return f, true
 }
 
 // zipFolder answers GET /zip/{folder...}: the folder and everything in
@@ -194,15 +204,9 @@ type previewData struct {
 // start of a text file drawn escaped inside the page. Nothing of the
 // file is ever interpreted as markup or script of the app.
 func (a *App) preview(w http.ResponseWriter, r *http.Request, c *Call) {
-	fsys, err := a.fsFor(r, c)
-	if err != nil {
-		a.fail(w, r, c, err)
-		return
-	}
 	p := cleanPath(r)
-	f, err := fsys.Open(r.Context(), p)
-	if err != nil {
-		a.fail(w, r, c, fileerr.Typed(err))
+	f, ok := a.open(w, r, c, p)
+	if !ok {
 		return
 	}
 	defer f.Close()
