@@ -263,3 +263,26 @@ func TestSelfServiceConnect(t *testing.T) {
 	mustLack(t, p, "single sign-on through")
 
 }
+
+// TestSelfServiceAccount: the page a sign-in lands on is the web app's
+// account page, with the profile and the way to change a password (or
+// where an SSO user's lives).
+func TestSelfServiceAccount(t *testing.T) {
+	h := newHarness(t)
+	b, _, _ := selfBrowser(t, h, "alice", false)
+	p := b.do("GET", "/", nil)
+	mustContain(t, p, 200, "<h1>Signed in</h1>", `href="/" aria-current="page">Account`, "<dd>alice</dd>", `href="/password"`, `href="/connect"`)
+	mustLack(t, p, "Open the admin console")
+	mustContain(t, b.do("GET", "/?done=password", nil), 200, `role="status">Your password has been changed`)
+	mustLack(t, b.do("GET", "/?done=%3Cb%3Ehi", nil), "&lt;b&gt;hi", "<b>hi")
+
+	admin, _, _ := selfBrowser(t, h, "root", true)
+	mustContain(t, admin.do("GET", "/", nil), 200, "Open the admin console", `href="/admin/">Admin console`)
+
+	entra := h.createStrategy("saml", "azure", "Contoso Entra ID", true, true)
+	sso := h.federatedAPIUser("bob", "saml", "okta")
+	h.changeUser(sso.ID, func(u *store.User) { u.SSOStrategyID = entra.ID })
+	p = sessionBrowser(t, h, sso).do("GET", "/", nil)
+	mustContain(t, p, 200, "Your password is managed by Contoso Entra ID; change it there.")
+	mustLack(t, p, `href="/password"`)
+}

@@ -130,7 +130,7 @@ var templateFS embed.FS
 var assetFS embed.FS
 
 // pageNames are the pages, each parsed with the layout.
-var pageNames = []string{"files", "confirm", "preview", "error", "apikeys", "apikey_created", "sshkeys", "connect"}
+var pageNames = []string{"files", "confirm", "preview", "error", "apikeys", "apikey_created", "sshkeys", "connect", "account"}
 
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
