@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/console"
@@ -73,6 +74,9 @@ type App struct {
 	consoleJobs *console.Jobs
 
 	files lazyFiles // see FileStorage
+	// listening holds the ports the SFTP and FTP listeners opened, for
+	// the web app's How to connect (see transferChannels).
+	listening struct{ sftp, ftp atomic.Int64 }
 	// urlSigner signs the REST API's presigned upload and download URIs,
 	// with a key derived from the master key, so every node agrees.
 	urlSigner *secret.Signer

@@ -81,6 +81,7 @@ func (a *App) sftpService() (*supervise.Service, net.Listener, error) {
 		return nil, nil, err
 	}
 	a.Logger.Info("listening for SFTP", "addr", ln.Addr().String())
+	a.listening.sftp.Store(int64(portOf(ln)))
 	// The sessions' context outlives Shutdown's drain, and ends after it.
 	sessions, endSessions := context.WithCancel(context.Background())
 	return &supervise.Service{

@@ -77,6 +77,7 @@ func (a *App) Handler(o *ops.Ops) (http.Handler, error) {
 		URLSigner:       a.urlSigner,
 		LDAPSync:        ldapSync,
 		Notifier:        a.Notifier,
+		Channels:        a.transferChannels,
 		LDAPSyncEvery:   a.Config.LDAPSyncEvery,
 		SignIn:          a.signin,
 		SAML:            sso,

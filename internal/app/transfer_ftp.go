@@ -8,6 +8,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/supervise"
 	"github.com/gatehouse/gatehouse/internal/transfer/ftp"
 	"github.com/gatehouse/gatehouse/internal/transfer/webdav"
+	"github.com/gatehouse/gatehouse/internal/webapp"
 )
 
 // ftpService opens the FTP/FTPS listener (unless --ftp-listen is off) and
@@ -44,6 +45,7 @@ func (a *App) ftpService() (*supervise.Service, net.Listener, error) {
 		return nil, nil, err
 	}
 	a.Logger.Info("listening for FTP and FTPS (AUTH TLS)", "addr", ln.Addr().String(), "require_tls", c.RequireTLS)
+	a.listening.ftp.Store(int64(portOf(ln)))
 	return &supervise.Service{Name: "ftp", Serve: func() error { return srv.Serve(ln) }, Shutdown: srv.Shutdown}, ln, nil
 }
 
@@ -59,4 +61,20 @@ func (a *App) WebDAV() (*webdav.Handler, error) {
 	}
 	return webdav.New(webdav.Options{Identity: a.Identity, Locks: a.Store, Files: files.View, SiteDomain: a.Config.SiteDomain, Logger: a.Logger,
 		IdleTimeout: a.Config.HTTP.BodyIdleTimeout, ClientAddr: clients})
+}
+
+// transferChannels is what How to connect learns of the SFTP and FTP
+// listeners: their ports once open (0 before, or when off). The web front
+// end adds the host and WebDAV.
+func (a *App) transferChannels() webapp.Channels {
+	return webapp.Channels{SFTPPort: int(a.listening.sftp.Load()), FTPPort: int(a.listening.ftp.Load()),
+		FTPRequireTLS: a.Config.FTP.RequireTLS}
+}
+
+// portOf is the port a listener opened (0 when it is not TCP).
+func portOf(ln net.Listener) int {
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
+		return tcp.Port
+	}
+	return 0
 }

@@ -38,6 +38,12 @@ func parsePublicKey(text string) (parsedPublicKey, error) {
 	if len(text) > maxPublicKeyLen {
 		return parsedPublicKey{}, ErrInvalidParams.With("public_key must be at most %d bytes", maxPublicKeyLen)
 	}
+	// A private key pasted by mistake gets its own answer, so its owner
+	// knows to replace it rather than retry: it has been shown to others.
+	if strings.Contains(text, "PRIVATE KEY-----") || strings.HasPrefix(text, "PuTTY-User-Key-File") {
+		return parsedPublicKey{}, ErrInvalidParams.With("public_key is a private key, which must never leave your computer; " +
+			"paste the public key instead (the .pub file, such as ~/.ssh/id_ed25519.pub), and if the private key was shared, make a new pair")
+	}
 	pub, comment, options, rest, err := ssh.ParseAuthorizedKey([]byte(text))
 	if err != nil {
 		return parsedPublicKey{}, ErrInvalidParams.With(

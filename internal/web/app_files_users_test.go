@@ -11,24 +11,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/store"
 )
 
-// sessionBrowser is a browser holding a web session of u, started by the
-// identity core as a finished sign-in starts one (the SSO sign-ins
-// themselves are tested with their identity providers elsewhere).
-func sessionBrowser(t *testing.T, h *harness, u store.User) (*browser, string) {
-	t.Helper()
-	token, _, err := h.svc.StartSession(h.ctx, u, identity.ChannelWeb, "127.0.0.1", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := newBrowser(h)
-	base, _ := url.Parse(h.srv.URL)
-	b.client.Jar.SetCookies(base, []*http.Cookie{{Name: sessionCookie, Value: token, Path: "/"}})
-	if p := b.do("GET", "/files/", nil); p.status != http.StatusOK {
-		t.Fatalf("%s's session: %d %v", u.Username, p.status, p.header)
-	}
-	return b, b.csrf("/files/")
-}
-
 // TestFilePagesForEveryKindOfUser: password, SAML, OpenID Connect and
 // LDAP users (the LDAP one signed in with the directory's password on the
 // real slapd) each browse and upload their own home in the browser, and
@@ -57,7 +39,8 @@ func TestFilePagesForEveryKindOfUser(t *testing.T) {
 		"saml":     hh.federatedAPIUser("sam", identity.ProtocolSAML, "okta"),
 		"oidc":     hh.federatedAPIUser("olga", identity.ProtocolOAuth2, "azure"),
 	} {
-		b, token := sessionBrowser(t, hh, u)
+		b := sessionBrowser(t, hh, u)
+		token := b.csrf("/files/")
 		browsers[kind] = struct {
 			b     *browser
 			token string

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
+	"github.com/gatehouse/gatehouse/internal/webapp"
 )
 
 //go:embed templates/*.html
@@ -27,7 +28,7 @@ type pageTemplates struct {
 
 func parsePageTemplates() (*pageTemplates, error) {
 	pt := &pageTemplates{byName: map[string]*template.Template{}}
-	for _, name := range []string{"login", "home", "password", "error", "leaving", "reauth"} {
+	for _, name := range []string{"login", "password", "error", "leaving", "reauth"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
@@ -46,10 +47,7 @@ type pageData struct {
 	Username   string
 	HelpText   string
 	SSOButtons []ssoButton
-	User       *store.User
 	Forced     bool
-	// Notice says what just happened (the password was changed).
-	Notice string
 	// PasswordMinLength is the site's rule for a new password, shown on
 	// the form before anyone gets it wrong.
 	PasswordMinLength int
@@ -182,16 +180,9 @@ func serveStylesheet(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(stylesheet)
 }
 
+// homePage is where a sign-in lands: the web app's account page.
 func (s *server) homePage(w http.ResponseWriter, r *http.Request, pc *pageCall) {
-	u := pc.who.user
-	var notice string
-	// Only known values are shown: the query names a notice, it is never
-	// the text.
-	if r.URL.Query().Get("done") == "password" {
-		notice = "Your password has been changed, and your other sessions have been signed out."
-	}
-	s.render(w, r, http.StatusOK, "home", pageData{Title: "Signed in", CSRF: pc.csrf, User: &u, Notice: notice,
-		PasswordElsewhere: s.svc.PasswordKeeper(r.Context(), pc.site.ID, u)})
+	s.appPage(webapp.Route{Page: s.app.Account})(w, r, pc)
 }
 
 // logoutSubmit ends the browser's session.

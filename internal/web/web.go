@@ -112,6 +112,11 @@ type Options struct {
 	ClientAddr clientaddr.Resolver
 	// Notifier sends the console's test alert; nil: no mail server.
 	Notifier events.Notifier
+	// Channels tells the web app's How to connect where SFTP and FTP
+	// listen (asked at each visit: the listeners open after the front
+	// end is made). The front end adds its own address, the host people
+	// reach it by and WebDAV's root. Nil: SFTP and FTP are off.
+	Channels func() webapp.Channels
 }
 
 // defaultBodyIdleTimeout is how long a request body may send nothing when
@@ -263,7 +268,8 @@ func newServer(cfg Options) (*server, error) {
 		Logger: s.log, Clock: s.now}); err != nil {
 		return nil, err
 	}
-	if s.app, err = webapp.New(webapp.Options{Service: s.svc, Files: s.files, Logger: s.log, Clock: s.now}); err != nil {
+	if s.app, err = webapp.New(webapp.Options{Service: s.svc, Files: s.files, Channels: s.channels(cfg.Channels, base.Hostname(), cfg.WebDAV != nil),
+		Logger: s.log, Clock: s.now}); err != nil {
 		return nil, err
 	}
 	s.multiUploads, s.uriSigner = cfg.Uploads, &presigner{Signer: cfg.URLSigner}
@@ -276,4 +282,25 @@ func newServer(cfg Options) (*server, error) {
 		}
 	}
 	return s, nil
+}
+
+// channels completes what the server says of its listeners with what the
+// front end knows: its own address, the host name people reach it by (the
+// best guess at the other channels' too) and WebDAV's root when it serves
+// WebDAV.
+func (s *server) channels(listeners func() webapp.Channels, host string, dav bool) func() webapp.Channels {
+	return func() webapp.Channels {
+		var c webapp.Channels
+		if listeners != nil {
+			c = listeners()
+		}
+		c.BaseURL = s.baseURL
+		if c.Host == "" {
+			c.Host = host
+		}
+		if dav && c.WebDAVURL == "" {
+			c.WebDAVURL = s.baseURL + "/dav/"
+		}
+		return c
+	}
 }

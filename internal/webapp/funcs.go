@@ -15,6 +15,13 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"bytes": humanBytes,
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02")
+	},
+	"permission": permissionLabel,
 }
 
 // humanBytes writes a size as people read it (binary units, as file

@@ -38,18 +38,23 @@ type Options struct {
 	Service *identity.Service
 	// Files is the file storage; nil shows a page saying the server keeps
 	// no files.
-	Files  *vfs.Storage
-	Logger *slog.Logger
-	Clock  func() time.Time
+	Files *vfs.Storage
+	// Channels tells How to connect where the file-transfer channels
+	// listen; it is asked at every visit, since the listeners open after
+	// the pages are made. Nil shows every channel as off.
+	Channels func() Channels
+	Logger   *slog.Logger
+	Clock    func() time.Time
 }
 
 // App serves the web app's pages.
 type App struct {
-	svc   *identity.Service
-	files *vfs.Storage
-	log   *slog.Logger
-	now   func() time.Time
-	pages *htmlpage.Set
+	svc      *identity.Service
+	files    *vfs.Storage
+	channels func() Channels
+	log      *slog.Logger
+	now      func() time.Time
+	pages    *htmlpage.Set
 }
 
 // New returns the web app.
@@ -57,7 +62,7 @@ func New(o Options) (*App, error) {
 	if o.Service == nil {
 		return nil, errors.New("webapp: Options.Service is required")
 	}
-	a := &App{svc: o.Service, files: o.Files, log: o.Logger, now: o.Clock}
+	a := &App{svc: o.Service, files: o.Files, channels: o.Channels, log: o.Logger, now: o.Clock}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -105,6 +110,13 @@ func (a *App) Routes() []Route {
 		{Method: "GET", Pattern: "/zip/{path...}", Page: a.zipFolder},
 		{Method: "POST", Pattern: "/zip/{path...}", Page: a.zipSelection},
 		{Method: "GET", Pattern: "/preview/{path...}", Page: a.preview},
+		{Method: "GET", Pattern: "/api-keys", Page: a.apiKeys},
+		{Method: "POST", Pattern: "/api-keys", Page: a.createAPIKey},
+		{Method: "POST", Pattern: "/api-keys/{id}/revoke", Page: a.revokeAPIKey},
+		{Method: "GET", Pattern: "/ssh-keys", Page: a.sshKeys},
+		{Method: "POST", Pattern: "/ssh-keys", Page: a.addSSHKey},
+		{Method: "POST", Pattern: "/ssh-keys/{id}/remove", Page: a.removeSSHKey},
+		{Method: "GET", Pattern: "/connect", Page: a.connect},
 	}
 }
 
@@ -115,7 +127,7 @@ var templateFS embed.FS
 var assetFS embed.FS
 
 // pageNames are the pages, each parsed with the layout.
-var pageNames = []string{"files", "confirm", "preview", "error"}
+var pageNames = []string{"files", "confirm", "preview", "error", "apikeys", "apikey_created", "sshkeys", "connect", "account"}
 
 // view is what every page shows: the layout's parts and the page's own
 // data.
