@@ -16,7 +16,8 @@ import (
 // web app's file page in Chromium (the page's script: parts through the
 // REST API's begin_upload flow) and the same file with `curl -T` to
 // WebDAV on the same server, in turns whose order alternates, and reports
-// each one's MB/s and the browser's share of curl's (median of the runs).
+// each one's MB/s, the browser's share of curl's, and the server's CPU
+// seconds per GiB on each path (medians of the runs).
 // The goal is at least 0.70.
 //
 //	go test -run '^$' -bench BrowserUploadVsCurlWebDAV -benchtime 3x -timeout 60m ./internal/e2e/
@@ -35,7 +36,11 @@ func BenchmarkBrowserUploadVsCurlWebDAV(b *testing.B) {
 	big, _ := randomFile(b, b.TempDir(), "big.bin", size)
 	mbps := func(d time.Duration) float64 { return float64(size) / 1e6 / d.Seconds() }
 
+	gib := float64(size) / (1 << 30)
+	var ourCPU, theirCPU []float64
 	browser := func(i int) float64 {
+		cpu0 := s.cpuTime(b)
+		defer func() { ourCPU = append(ourCPU, (s.cpuTime(b)-cpu0).Seconds()/gib) }()
 		cmd := exec.Command(node, "webapp-upload.mjs", s.Base, name, password, big)
 		cmd.Dir = browserDir
 		cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
@@ -48,6 +53,8 @@ func BenchmarkBrowserUploadVsCurlWebDAV(b *testing.B) {
 		return mbps(time.Duration(got.MS) * time.Millisecond)
 	}
 	curl := func(i int) float64 {
+		cpu0 := s.cpuTime(b)
+		defer func() { theirCPU = append(theirCPU, (s.cpuTime(b)-cpu0).Seconds()/gib) }()
 		start := time.Now()
 		out, err := exec.Command("curl", "-sS", "-f", "-u", name+":"+password, "-T", big, s.Base+"/dav/curl.bin").CombinedOutput()
 		d := time.Since(start)
@@ -71,5 +78,7 @@ func BenchmarkBrowserUploadVsCurlWebDAV(b *testing.B) {
 	b.ReportMetric(median(ours), "browser-MB/s")
 	b.ReportMetric(median(theirs), "curl-webdav-MB/s")
 	b.ReportMetric(median(ratios), "ratio")
+	b.ReportMetric(median(ourCPU), "browser-server-cpu-s/GiB")
+	b.ReportMetric(median(theirCPU), "webdav-server-cpu-s/GiB")
 	fmt.Fprintf(os.Stderr, "browser upload of %d bytes: %.2f of curl -T to WebDAV (median of %d)\n", size, median(ratios), b.N)
 }
