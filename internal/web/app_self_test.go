@@ -244,7 +244,7 @@ func TestSelfServiceConnect(t *testing.T) {
 	h.changeUser(alice.ID, func(u *store.User) { u.FTPPermission, u.DAVPermission = true, true })
 	p = served.do("GET", "/connect", nil)
 	mustContain(t, p, 200, "lftp -u alice -e &#39;set ftp:ssl-force yes&#39; ftp://127.0.0.1:2021",
-		"rclone config create gatehouse webdav url=http://"+addr+"/dav/ vendor=other user=alice", "enter your password")
+		"rclone config create gatehouse webdav url=http://"+addr+"/dav/ vendor=rclone user=alice", "enter your password")
 
 	// An SSO user: single sign-on in the browser, keys elsewhere, with
 	// links to make them.

@@ -131,7 +131,7 @@ func connectRowFor(g identity.ChannelGuide, ch Channels, pg connectPage) connect
 			break
 		}
 		row.Address = ch.WebDAVURL
-		row.Commands = []string{"rclone config create gatehouse webdav url=" + ch.WebDAVURL + " vendor=other user=" + user}
+		row.Commands = []string{"rclone config create gatehouse webdav url=" + ch.WebDAVURL + " vendor=rclone user=" + user}
 	}
 	for _, cred := range g.Credentials {
 		switch cred {
