@@ -64,8 +64,10 @@ func (s *Service) Now() time.Time { return s.now() }
 // Readmit asks again, without the credential, whether a transfer
 // connection that signed in earlier may go on, and answers the account as
 // it is now. Every FTP command, SFTP request and WebDAV request with
-// remembered credentials calls it, so whatever an admin, SCIM or the LDAP
-// sync changed since the sign-in applies at the connection's next step:
+// remembered credentials calls it whenever the account's version moved
+// since the connection last did (AccountVersion, package transfer/access),
+// so whatever an admin, SCIM or the LDAP sync changed since the sign-in
+// applies at the connection's next step:
 //
 //   - the login policy: a disabled or deleted user, a channel permission
 //     removed from the user or their groups, an authentication method or
