@@ -25,12 +25,15 @@ const maxIdleSweep = 30 * time.Second
 func (s *Server) watch(ctx context.Context) {
 	sweep := time.NewTicker(min(max(s.idleTimeout/4, 10*time.Millisecond), maxIdleSweep))
 	defer sweep.Stop()
+	changed := s.id.AccountChanges()
 	for {
-		changed := s.id.AccountChanges()
 		select {
 		case <-ctx.Done():
 			return
 		case <-changed:
+			// Asked for before the checks run, so that a change made
+			// while they do wakes the watch again.
+			changed = s.id.AccountChanges()
 			for _, sess := range s.sessions() {
 				if sess.ctx.Err() == nil {
 					_, _ = sess.check() // a refusal closes the session
