@@ -27,7 +27,7 @@ const dataVersionPoll = time.Second
 // invalidates everything.
 func watchOtherProcesses(ctx context.Context, writer *sql.DB, w store.AccountWatcher) {
 	var last int64
-	known, live := false, false
+	live := false
 	t := time.NewTicker(dataVersionPoll)
 	defer t.Stop()
 	for {
@@ -43,11 +43,10 @@ func watchOtherProcesses(ctx context.Context, writer *sql.DB, w store.AccountWat
 				w.AccountFeedLive(false)
 				live = false
 			}
-			known = false
 		case !live:
 			w.AccountFeedLive(true)
-			live, known, last = true, true, v
-		case known && v != last:
+			live, last = true, v
+		case v != last:
 			w.AccountChanged(store.AccountChange{})
 			last = v
 		}

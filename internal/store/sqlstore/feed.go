@@ -56,7 +56,7 @@ type feed struct {
 	watchers map[int]store.AccountWatcher
 	nextID   int
 	live     bool
-	started  bool
+	started  bool // the listener was started, or the store closed first
 	stop     context.CancelFunc
 	done     chan struct{}
 }
@@ -119,6 +119,7 @@ func (f *feed) AccountFeedLive(live bool) {
 func (f *feed) close() {
 	f.mu.Lock()
 	stop, done := f.stop, f.done
+	f.started = true // a watcher after Close starts no listener
 	f.mu.Unlock()
 	if stop != nil {
 		stop()
