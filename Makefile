@@ -69,9 +69,12 @@ lint: vet
 
 # bench prints the speed and memory figures as a table. The HTTP load comes
 # from wrk (Debian's package, installed when missing), which leaves more of
-# the CPUs to the server than a Go client would. The last line moves 1 GiB
-# files through Files.com's Go SDK and rclone (filescom beside WebDAV),
-# each checked byte for byte.
+# the CPUs to the server than a Go client would. gatehouse-bench also holds
+# 1,000 signed-in SFTP sessions idle for 30 s and reports the server's CPU
+# (share of a core) and resident memory over that window (alone:
+# go run ./cmd/gatehouse-bench --binary bin/gatehouse --idle-only). The
+# last line moves 1 GiB files through Files.com's Go SDK and rclone
+# (filescom beside WebDAV), each checked byte for byte.
 bench: build peers
 	@command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(GO) test -run '^$$' -bench . -count 3 ./internal/store/...

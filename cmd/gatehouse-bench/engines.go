@@ -49,7 +49,10 @@ func benchEngine(ctx context.Context, o options, e engine) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := config.Config{DataDir: dir, DatabaseURL: dbURL, MasterKeyFile: filepath.Join(dir, "master.key"), LogLevel: "warn", LogFormat: "text"}
+	// The base URL only satisfies the sign-in core while seeding; the
+	// server records its own.
+	c := config.Config{DataDir: dir, DatabaseURL: dbURL, MasterKeyFile: filepath.Join(dir, "master.key"), LogLevel: "warn", LogFormat: "text",
+		BaseURL: "http://127.0.0.1"}
 
 	fmt.Fprintf(os.Stderr, "%s: creating %d users through the store…\n", e.name, o.users)
 	ids, createTime, apiKey, err := seed(ctx, c, o.users)

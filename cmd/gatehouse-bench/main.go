@@ -1,7 +1,8 @@
 // Command gatehouse-bench measures the figures Gatehouse promises and prints
 // them as a table: store bulk-create speed, REST API throughput and latency
-// under concurrent load, and the server's resident memory idle and after a
-// full paged listing. The server runs as a real child process (the gatehouse
+// under concurrent load, the server's resident memory idle and after a
+// full paged listing, and what a thousand idle SFTP sessions cost it in
+// CPU and memory. The server runs as a real child process (the gatehouse
 // binary given with --binary), so memory is the server's alone and the load
 // crosses a real loopback socket.
 package main
@@ -26,6 +27,11 @@ type options struct {
 	runs     int
 	postgres bool
 	goClient bool
+	// idleSessions idle SFTP sessions are measured over idleWindow (0:
+	// not measured); idleOnly measures nothing else.
+	idleSessions int
+	idleWindow   time.Duration
+	idleOnly     bool
 }
 
 // result is one row of the printed table.
@@ -43,6 +49,9 @@ func main() {
 	flag.BoolVar(&o.postgres, "postgres", true, "also benchmark on a PostgreSQL server started for the run")
 	flag.BoolVar(&o.goClient, "go-client", false, "load with the built-in Go client even when wrk is installed")
 	flag.BoolVar(&serverLogs, "server-logs", false, "show the servers' logs")
+	flag.IntVar(&o.idleSessions, "idle-sessions", 1000, "idle SFTP sessions whose cost to the server is measured (0: skip)")
+	flag.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "how long the idle SFTP sessions are measured")
+	flag.BoolVar(&o.idleOnly, "idle-only", false, "measure only the idle SFTP sessions")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 
@@ -63,6 +72,18 @@ func run(ctx context.Context, o options) error {
 	}
 	o.binary = bin
 	var rows []result
+
+	if o.idleSessions > 0 {
+		r, err := idleSFTP(ctx, o)
+		if err != nil {
+			return fmt.Errorf("idle SFTP sessions: %w", err)
+		}
+		rows = append(rows, r...)
+	}
+	if o.idleOnly {
+		printTable(rows)
+		return nil
+	}
 
 	idle, err := idleMemory(ctx, o)
 	if err != nil {

@@ -112,6 +112,9 @@ type Service struct {
 	// ssoEvents writes the SSO events the core records itself (an
 	// account moved to another provider), made as every SSO event is.
 	ssoEvents *events.SSOLog
+	// versions are the accounts' versions open transfer connections
+	// check at each request (accountversions.go).
+	versions accountVersions
 	scimDummyState
 }
 

@@ -51,6 +51,11 @@ type Standing struct {
 	// changes, which keeps a request's cost at the reads that Readmit
 	// does anyway.
 	View [32]byte
+	// Until is when this answer stops holding by itself, with no write
+	// to the store: the expiry of the API key or session the sign-in
+	// stands on. Zero: never. A connection that kept the answer (see
+	// AccountVersion) asks again from then on.
+	Until time.Time
 }
 
 // Now is the Service's clock, for the At of a TransferSignIn.
@@ -59,8 +64,10 @@ func (s *Service) Now() time.Time { return s.now() }
 // Readmit asks again, without the credential, whether a transfer
 // connection that signed in earlier may go on, and answers the account as
 // it is now. Every FTP command, SFTP request and WebDAV request with
-// remembered credentials calls it, so whatever an admin, SCIM or the LDAP
-// sync changed since the sign-in applies at the connection's next step:
+// remembered credentials calls it whenever the account's version moved
+// since the connection last did (AccountVersion, package transfer/access),
+// so whatever an admin, SCIM or the LDAP sync changed since the sign-in
+// applies at the connection's next step:
 //
 //   - the login policy: a disabled or deleted user, a channel permission
 //     removed from the user or their groups, an authentication method or
@@ -104,10 +111,11 @@ func (s *Service) Readmit(ctx context.Context, in TransferSignIn) (Standing, err
 	if err := Decide(d); err != nil {
 		return Standing{}, err
 	}
-	if err := s.credentialStands(ctx, in, u); err != nil {
+	until, err := s.credentialStands(ctx, in, u)
+	if err != nil {
 		return Standing{}, err
 	}
-	st := Standing{User: u}
+	st := Standing{User: u, Until: until}
 	if !u.SiteAdmin {
 		st.Memberships = make([]store.GroupUser, len(userGroups))
 		for i, g := range userGroups {
@@ -120,51 +128,53 @@ func (s *Service) Readmit(ctx context.Context, in TransferSignIn) (Standing, err
 }
 
 // credentialStands checks that the credential a connection signed in with
-// is still the user's.
-func (s *Service) credentialStands(ctx context.Context, in TransferSignIn, u store.User) error {
+// is still the user's, and answers when it expires (zero: it does not).
+func (s *Service) credentialStands(ctx context.Context, in TransferSignIn, u store.User) (time.Time, error) {
 	switch in.Credential {
 	case CredentialPassword:
 		// Times are stored to the microsecond: a password set within the
 		// sign-in's own microsecond counts as set after it.
 		if !u.PasswordSetAt.IsZero() && !u.PasswordSetAt.Before(in.At.Truncate(time.Microsecond)) {
-			return ErrInvalidSession.With("the password was changed after this connection signed in; sign in again with the new password")
+			return time.Time{}, ErrInvalidSession.With("the password was changed after this connection signed in; sign in again with the new password")
 		}
 	case CredentialAPIKey:
 		k, err := s.st.GetAPIKey(ctx, in.SiteID, in.APIKeyID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && k.UserID != u.ID) {
-			return ErrInvalidAPIKey.With("the API key this connection signed in with was deleted; sign in with another key")
+			return time.Time{}, ErrInvalidAPIKey.With("the API key this connection signed in with was deleted; sign in with another key")
 		}
 		if err != nil {
-			return mapStoreErr(err, "read API key", nil, nil)
+			return time.Time{}, mapStoreErr(err, "read API key", nil, nil)
 		}
 		if !k.ExpiresAt.IsZero() && !s.now().Before(k.ExpiresAt) {
-			return ErrInvalidAPIKey.With("the API key this connection signed in with has expired; sign in with another key")
+			return time.Time{}, ErrInvalidAPIKey.With("the API key this connection signed in with has expired; sign in with another key")
 		}
 		// A permission set narrowed since the sign-in (to none, say)
 		// applies to the connection as it would to a new sign-in.
 		if err := keyMaySignIn(k.PermissionSet, in.Channel); err != nil {
-			return err
+			return time.Time{}, err
 		}
+		return k.ExpiresAt, nil
 	case CredentialSSHKey:
 		_, found, err := s.findUserPublicKey(ctx, in.SiteID, u.ID, in.SSHKeyFingerprint)
 		if err != nil {
-			return err
+			return time.Time{}, err
 		}
 		if !found {
-			return ErrInvalidSession.With("the SSH key this connection signed in with was removed from the user; sign in with another key")
+			return time.Time{}, ErrInvalidSession.With("the SSH key this connection signed in with was removed from the user; sign in with another key")
 		}
 	case CredentialSession:
 		sess, err := s.st.GetSession(ctx, in.SiteID, in.SessionID, s.now())
 		if errors.Is(err, store.ErrNotFound) || (err == nil && sess.UserID != u.ID) {
-			return ErrInvalidSession.With("the session this was granted to has ended; sign in again")
+			return time.Time{}, ErrInvalidSession.With("the session this was granted to has ended; sign in again")
 		}
 		if err != nil {
-			return mapStoreErr(err, "read session", nil, nil)
+			return time.Time{}, mapStoreErr(err, "read session", nil, nil)
 		}
+		return sess.ExpiresAt, nil
 	default:
-		return ErrNotAuthorized.With("%q is not a credential a transfer connection signs in with", in.Credential)
+		return time.Time{}, ErrNotAuthorized.With("%q is not a credential a transfer connection signs in with", in.Credential)
 	}
-	return nil
+	return time.Time{}, nil
 }
 
 // viewFingerprint hashes what a user's file view is laid out from.

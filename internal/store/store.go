@@ -158,6 +158,12 @@ type Store interface {
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
+	// WatchAccounts tells w of every committed write that may change an
+	// account's standing (see AccountChange), made by this process or,
+	// where the engine can tell, by another one sharing the database,
+	// until stop is called. The feed starts with the first watcher and
+	// tells it whether it is live (AccountWatcher.AccountFeedLive).
+	WatchAccounts(w AccountWatcher) (stop func())
 
 	CreateSite(ctx context.Context, s *Site) error
 	GetSite(ctx context.Context, id int64) (Site, error)

@@ -51,6 +51,7 @@ var dialect = sqlstore.Dialect{
 	IsUniqueViolation:     func(err error) bool { return hasCode(err, "23505") },
 	IsForeignKeyViolation: func(err error) bool { return hasCode(err, "23503") },
 	TimeValue:             func(t time.Time) any { return t },
+	Notify:                notifySQL,
 }
 
 func hasCode(err error, code string) bool {
@@ -115,7 +116,8 @@ func OpenStoreAt(ctx context.Context, url string, version int64) (*sqlstore.Stor
 		_ = db.Close()
 		return nil, err
 	}
-	s := sqlstore.New(sqlstore.Options{Dialect: dialect, DB: db})
+	s := sqlstore.New(sqlstore.Options{Dialect: dialect, DB: db,
+		Listen: func(ctx context.Context, w store.AccountWatcher) { listen(ctx, url, w) }})
 	// An older schema (an upgrade test's) has no username keys to fill.
 	if version != 0 {
 		return s, nil

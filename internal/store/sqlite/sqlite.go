@@ -125,6 +125,7 @@ func OpenStoreAt(ctx context.Context, path string, version int64) (*sqlstore.Sto
 		DB:      writer,
 		ReadDB:  reader,
 		OnClose: cp.stop,
+		Listen:  func(ctx context.Context, w store.AccountWatcher) { watchOtherProcesses(ctx, writer, w) },
 	})
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()

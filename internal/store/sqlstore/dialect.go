@@ -26,6 +26,11 @@ type Dialect struct {
 	// microseconds, into the value the driver stores. It must preserve
 	// order under the engine's comparison operators.
 	TimeValue func(time.Time) any
+	// Notify, when set, is the statement that tells the other processes
+	// on the database of an account change, with the channel and the
+	// payload as its two arguments (PostgreSQL's pg_notify, delivered at
+	// commit); see feed.go.
+	Notify string
 }
 
 // SQLiteTimeLayout is the fixed-width text form SQLite stores times in:

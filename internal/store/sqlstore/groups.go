@@ -71,7 +71,11 @@ func (s *Store) groupFilter(siteID int64, q store.GroupQuery) (*filter, error) {
 // UpdateGroup changes a group through fn in one transaction.
 func (s *Store) UpdateGroup(ctx context.Context, siteID, id int64, fn func(*store.Group) error) (store.Group, error) {
 	conflict := func(g *store.Group) string { return groupNameTaken(g.Name) }
-	return update(ctx, s, groups, conflict, fn, nil, "g.id = ? AND g.site_id = ?", id, siteID)
+	// A group's permissions and name reach every member: the change
+	// names the site, as groups change seldom.
+	return changing(ctx, s, store.AccountChange{SiteID: siteID}, func(ctx context.Context) (store.Group, error) {
+		return update(ctx, s, groups, conflict, fn, nil, "g.id = ? AND g.site_id = ?", id, siteID)
+	})
 }
 
 // DeleteGroup removes a group and its memberships in one transaction.
@@ -80,7 +84,10 @@ func (s *Store) DeleteGroup(ctx context.Context, siteID, id int64) error {
 		if _, err := deleteWhere(ctx, s, "group_users", "group membership", "group_id = ? AND site_id = ?", id, siteID); err != nil {
 			return err
 		}
-		return deleteOne(ctx, s, "groups", "group", "id = ? AND site_id = ?", id, siteID)
+		if err := deleteOne(ctx, s, "groups", "group", "id = ? AND site_id = ?", id, siteID); err != nil {
+			return err
+		}
+		return s.siteChanged(ctx, siteID)
 	})
 }
 

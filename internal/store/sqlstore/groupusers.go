@@ -20,7 +20,10 @@ func (s *Store) AddGroupUser(ctx context.Context, gu *store.GroupUser) error {
 	if err != nil {
 		return err
 	}
-	if err := insert(ctx, s, groupUsers, gu, membershipExists); err != nil {
+	_, err = changing(ctx, s, store.AccountChange{SiteID: gu.SiteID, UserID: gu.UserID}, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, insert(ctx, s, groupUsers, gu, membershipExists)
+	})
+	if err != nil {
 		return err
 	}
 	gu.GroupName, gu.Username = g.Name, u.Username
@@ -39,14 +42,19 @@ func (s *Store) UpdateGroupUser(ctx context.Context, siteID, groupID, userID int
 		cur.GroupID, cur.UserID = old.GroupID, old.UserID
 		cur.GroupName, cur.Username = old.GroupName, old.Username
 	}
-	return update(ctx, s, groupUsers, nil, fn, keep,
-		"gu.site_id = ? AND gu.group_id = ? AND gu.user_id = ?", siteID, groupID, userID)
+	return changing(ctx, s, store.AccountChange{SiteID: siteID, UserID: userID}, func(ctx context.Context) (store.GroupUser, error) {
+		return update(ctx, s, groupUsers, nil, fn, keep,
+			"gu.site_id = ? AND gu.group_id = ? AND gu.user_id = ?", siteID, groupID, userID)
+	})
 }
 
 // RemoveGroupUser deletes one membership.
 func (s *Store) RemoveGroupUser(ctx context.Context, siteID, groupID, userID int64) error {
-	return deleteOne(ctx, s, "group_users", "group membership", "site_id = ? AND group_id = ? AND user_id = ?",
-		siteID, groupID, userID)
+	_, err := changing(ctx, s, store.AccountChange{SiteID: siteID, UserID: userID}, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, deleteOne(ctx, s, "group_users", "group membership", "site_id = ? AND group_id = ? AND user_id = ?",
+			siteID, groupID, userID)
+	})
+	return err
 }
 
 // ListGroupUsers returns one page of the site's memberships, of a group, of

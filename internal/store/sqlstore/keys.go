@@ -52,12 +52,21 @@ func (s *Store) ListAPIKeys(ctx context.Context, siteID int64, q store.KeyQuery)
 // UpdateAPIKey changes a key through fn; its owner and hash cannot change.
 func (s *Store) UpdateAPIKey(ctx context.Context, siteID, id int64, fn func(*store.APIKey) error) (store.APIKey, error) {
 	keep := func(old, cur *store.APIKey) { cur.UserID, cur.KeyHash = old.UserID, old.KeyHash }
-	return update(ctx, s, apiKeys, nil, fn, keep, "k.id = ? AND k.site_id = ?", id, siteID)
+	var out store.APIKey
+	err := s.Tx(ctx, func(ctx context.Context) error {
+		k, err := update(ctx, s, apiKeys, nil, fn, keep, "k.id = ? AND k.site_id = ?", id, siteID)
+		if err != nil {
+			return err
+		}
+		out = k
+		return s.userChanged(ctx, siteID, k.UserID)
+	})
+	return out, err
 }
 
 // DeleteAPIKey removes a key of the site.
 func (s *Store) DeleteAPIKey(ctx context.Context, siteID, id int64) error {
-	return deleteOne(ctx, s, "api_keys", "API key", "id = ? AND site_id = ?", id, siteID)
+	return s.deleteOwned(ctx, "api_keys", "API key", siteID, id)
 }
 
 // CreatePublicKey stores a new SSH key of a user of the site.
@@ -91,10 +100,19 @@ func (s *Store) ListPublicKeys(ctx context.Context, siteID int64, q store.KeyQue
 // UpdatePublicKey changes a key through fn; its owner cannot change.
 func (s *Store) UpdatePublicKey(ctx context.Context, siteID, id int64, fn func(*store.PublicKey) error) (store.PublicKey, error) {
 	keep := func(old, cur *store.PublicKey) { cur.UserID = old.UserID }
-	return update(ctx, s, publicKeys, nil, fn, keep, "pk.id = ? AND pk.site_id = ?", id, siteID)
+	var out store.PublicKey
+	err := s.Tx(ctx, func(ctx context.Context) error {
+		k, err := update(ctx, s, publicKeys, nil, fn, keep, "pk.id = ? AND pk.site_id = ?", id, siteID)
+		if err != nil {
+			return err
+		}
+		out = k
+		return s.userChanged(ctx, siteID, k.UserID)
+	})
+	return out, err
 }
 
 // DeletePublicKey removes a key of the site.
 func (s *Store) DeletePublicKey(ctx context.Context, siteID, id int64) error {
-	return deleteOne(ctx, s, "public_keys", "public key", "id = ? AND site_id = ?", id, siteID)
+	return s.deleteOwned(ctx, "public_keys", "public key", siteID, id)
 }

@@ -77,7 +77,7 @@ func (s *Store) AddMemberships(ctx context.Context, siteID int64, ms []store.Mem
 			}
 			added += int(k)
 		}
-		return nil
+		return s.membershipsChanged(ctx, siteID, ms)
 	})
 	if err != nil {
 		return 0, err
@@ -98,12 +98,34 @@ func (s *Store) RemoveMemberships(ctx context.Context, siteID int64, ms []store.
 			}
 			removed += n
 		}
-		return nil
+		return s.membershipsChanged(ctx, siteID, ms)
 	})
 	if err != nil {
 		return 0, err
 	}
 	return removed, nil
+}
+
+// maxUsersChanged is how many users a bulk membership change names one
+// by one; beyond it the change names the whole site, one notice instead
+// of thousands.
+const maxUsersChanged = 64
+
+// membershipsChanged records the change of a bulk membership write.
+func (s *Store) membershipsChanged(ctx context.Context, siteID int64, ms []store.Membership) error {
+	users := map[int64]bool{}
+	for _, m := range ms {
+		users[m.UserID] = true
+	}
+	if len(users) > maxUsersChanged {
+		return s.siteChanged(ctx, siteID)
+	}
+	for id := range users {
+		if err := s.userChanged(ctx, siteID, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // chunkSize is how many of n remaining rows the next statement carries.

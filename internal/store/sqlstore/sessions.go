@@ -34,17 +34,21 @@ func (s *Store) GetSessionByHash(ctx context.Context, tokenHash []byte, now time
 
 // DeleteSession ends one session of the site.
 func (s *Store) DeleteSession(ctx context.Context, siteID, id int64) error {
-	return deleteOne(ctx, s, "sessions", "session", "id = ? AND site_id = ?", id, siteID)
+	return s.deleteOwned(ctx, "sessions", "session", siteID, id)
 }
 
 // DeleteUserSessions ends every session of a user and says how many.
 func (s *Store) DeleteUserSessions(ctx context.Context, siteID, userID int64) (int, error) {
-	return deleteWhere(ctx, s, "sessions", "session", "user_id = ? AND site_id = ?", userID, siteID)
+	return changing(ctx, s, store.AccountChange{SiteID: siteID, UserID: userID}, func(ctx context.Context) (int, error) {
+		return deleteWhere(ctx, s, "sessions", "session", "user_id = ? AND site_id = ?", userID, siteID)
+	})
 }
 
 // DeleteOtherUserSessions ends every session of a user but keepID's.
 func (s *Store) DeleteOtherUserSessions(ctx context.Context, siteID, userID, keepID int64) (int, error) {
-	return deleteWhere(ctx, s, "sessions", "session", "user_id = ? AND site_id = ? AND id <> ?", userID, siteID, keepID)
+	return changing(ctx, s, store.AccountChange{SiteID: siteID, UserID: userID}, func(ctx context.Context) (int, error) {
+		return deleteWhere(ctx, s, "sessions", "session", "user_id = ? AND site_id = ? AND id <> ?", userID, siteID, keepID)
+	})
 }
 
 // DeleteSSOSessions ends the sessions of a user with this SSO session
@@ -54,12 +58,16 @@ func (s *Store) DeleteSSOSessions(ctx context.Context, siteID, userID int64, sso
 	if ssoSessionIndex == "" {
 		return 0, nil
 	}
-	return deleteWhere(ctx, s, "sessions", "session", "user_id = ? AND site_id = ? AND sso_session_index = ?",
-		userID, siteID, ssoSessionIndex)
+	return changing(ctx, s, store.AccountChange{SiteID: siteID, UserID: userID}, func(ctx context.Context) (int, error) {
+		return deleteWhere(ctx, s, "sessions", "session", "user_id = ? AND site_id = ? AND sso_session_index = ?",
+			userID, siteID, ssoSessionIndex)
+	})
 }
 
 // DeleteExpiredSessions removes the sessions of every site that have
-// expired at now, the same rule GetSessionByHash applies.
+// expired at now, the same rule GetSessionByHash applies. It tells the
+// account feed nothing: a session that expired stopped standing at its
+// expiry, which the identity core keeps track of itself.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	return deleteWhere(ctx, s, "sessions", "session", "expires_at <= ?", s.timeArg(now))
 }

@@ -22,6 +22,11 @@ var signInColumns = map[store.SignInChannel]string{
 // needs no read of the row first, and one statement keeps the single
 // SQLite writer free for the next. updated_at moves as with every other
 // update of the row.
+//
+// It tells the account feed nothing: what it writes (sign-in times, the
+// failed sign-in count and lockout) is nothing an open connection is
+// readmitted on, and every sign-in would otherwise make every connection
+// of the user read their account again.
 func (s *Store) NoteSignIn(ctx context.Context, siteID, id int64, channel store.SignInChannel, at time.Time) (store.User, error) {
 	col, ok := signInColumns[channel]
 	if !ok {

@@ -35,7 +35,9 @@ func (s *Store) DefaultSite(ctx context.Context) (store.Site, error) {
 
 // UpdateSite changes a site through fn in one transaction.
 func (s *Store) UpdateSite(ctx context.Context, id int64, fn func(*store.Site) error) (store.Site, error) {
-	return update(ctx, s, sites, func(*store.Site) string { return siteConflict }, fn, nil, "s.id = ?", id)
+	return changing(ctx, s, store.AccountChange{SiteID: id}, func(ctx context.Context) (store.Site, error) {
+		return update(ctx, s, sites, func(*store.Site) string { return siteConflict }, fn, nil, "s.id = ?", id)
+	})
 }
 
 // ListSites returns one page of every site, ordered by id.

@@ -23,11 +23,16 @@ func (s *Store) ListSSOStrategies(ctx context.Context, siteID int64, o store.Lis
 
 // UpdateSSOStrategy changes a provider through fn in one transaction.
 func (s *Store) UpdateSSOStrategy(ctx context.Context, siteID, id int64, fn func(*store.SSOStrategy) error) (store.SSOStrategy, error) {
-	return update(ctx, s, ssoStrategies, nil, fn, nil, "st.id = ? AND st.site_id = ?", id, siteID)
+	return changing(ctx, s, store.AccountChange{SiteID: siteID}, func(ctx context.Context) (store.SSOStrategy, error) {
+		return update(ctx, s, ssoStrategies, nil, fn, nil, "st.id = ? AND st.site_id = ?", id, siteID)
+	})
 }
 
 // DeleteSSOStrategy removes a provider. Users and groups that name it keep
 // the id; deciding what happens to them is the caller's business.
 func (s *Store) DeleteSSOStrategy(ctx context.Context, siteID, id int64) error {
-	return deleteOne(ctx, s, "sso_strategies", "SSO strategy", "id = ? AND site_id = ?", id, siteID)
+	_, err := changing(ctx, s, store.AccountChange{SiteID: siteID}, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, deleteOne(ctx, s, "sso_strategies", "SSO strategy", "id = ? AND site_id = ?", id, siteID)
+	})
+	return err
 }

@@ -47,6 +47,12 @@ type Options struct {
 	// OnClose, when set, runs first in Close: a driver stops its own
 	// background work there (SQLite's checkpointer).
 	OnClose func() error
+	// Listen, when set, hears the account changes other processes make
+	// on the database and tells w, with whether it hears every one
+	// (see store.AccountWatcher), until ctx ends. The first
+	// WatchAccounts starts it; Close stops it. Without it the feed tells
+	// only of this process's own writes.
+	Listen func(ctx context.Context, w store.AccountWatcher)
 }
 
 // Store implements store.Store over database/sql.
@@ -55,6 +61,7 @@ type Store struct {
 	db      *sql.DB
 	readDB  *sql.DB
 	onClose func() error
+	feed    feed
 
 	rebound    sync.Map // query text with ? -> dialect text
 	writeStmts sync.Map // dialect text -> *sql.Stmt on db
@@ -68,7 +75,7 @@ var _ store.Store = (*Store)(nil)
 // New returns a Store over the pools in c. The Store owns them: Close
 // closes them.
 func New(c Options) *Store {
-	s := &Store{d: c.Dialect, db: c.DB, readDB: c.ReadDB, onClose: c.OnClose}
+	s := &Store{d: c.Dialect, db: c.DB, readDB: c.ReadDB, onClose: c.OnClose, feed: feed{listen: c.Listen}}
 	if s.readDB == nil {
 		s.readDB = s.db
 	}
@@ -88,6 +95,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the cached statements and the pools.
 func (s *Store) Close() error {
+	s.feed.close()
 	var closeErr error
 	if s.onClose != nil {
 		closeErr = s.onClose()
@@ -115,6 +123,9 @@ type txState struct {
 	// because the pool had not prepared them yet; Tx prepares them on the
 	// pool after the commit, so the next transaction reuses them.
 	unpooled []string
+	// changes are the account changes the transaction made, told to the
+	// feed once it commits (feed.go).
+	changes []store.AccountChange
 }
 
 type txKey struct{}
@@ -156,6 +167,9 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) (err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, c := range st.changes {
+		s.feed.AccountChanged(c)
 	}
 	for _, q := range st.unpooled {
 		// Best effort: a failure here only means preparing again next time.

@@ -157,7 +157,9 @@ func (s *Store) CountUsers(ctx context.Context, siteID int64, q store.UserQuery)
 // UpdateUser changes a user through fn in one transaction.
 func (s *Store) UpdateUser(ctx context.Context, siteID, id int64, fn func(*store.User) error) (store.User, error) {
 	conflict := func(u *store.User) string { return usernameTaken(u.Username) }
-	return update(ctx, s, users, conflict, fn, nil, "u.id = ? AND u.site_id = ?", id, siteID)
+	return changing(ctx, s, store.AccountChange{SiteID: siteID, UserID: id}, func(ctx context.Context) (store.User, error) {
+		return update(ctx, s, users, conflict, fn, nil, "u.id = ? AND u.site_id = ?", id, siteID)
+	})
 }
 
 // DeleteUser removes a user with their memberships, sessions, API keys and
@@ -174,7 +176,10 @@ func (s *Store) DeleteUser(ctx context.Context, siteID, id int64) error {
 				return err
 			}
 		}
-		return deleteOne(ctx, s, "users", "user", "id = ? AND site_id = ?", id, siteID)
+		if err := deleteOne(ctx, s, "users", "user", "id = ? AND site_id = ?", id, siteID); err != nil {
+			return err
+		}
+		return s.userChanged(ctx, siteID, id)
 	})
 }
 

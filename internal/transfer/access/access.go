@@ -7,8 +7,14 @@
 // or a changed password take effect at the connection's next step, the
 // same on every channel.
 //
-// The check polls the store. It is kept here, behind Check, so that
-// replacing the polling with change notification touches one place.
+// Asking again costs no store read while nothing changed: Check compares
+// the account's version (identity.Service.AccountVersion, moved by the
+// store's feed of account changes, across nodes on PostgreSQL) with the
+// one it last read the account at, and calls Readmit only when it moved,
+// when the credential's expiry passed, or when the feed cannot be trusted
+// (it is not live), in which case every request reads the account. So an
+// idle connection costs nothing, and a revoked right still ends access at
+// the next request.
 package access
 
 import (
@@ -16,6 +22,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/identity"
 	"github.com/gatehouse/gatehouse/internal/store"
@@ -30,6 +37,11 @@ type Layout func(site store.Site, u store.User, memberships []store.GroupUser) v
 // every request; *identity.Service is one.
 type Readmitter interface {
 	Readmit(ctx context.Context, in identity.TransferSignIn) (identity.Standing, error)
+	// AccountVersion answers, without reading the store, the account's
+	// version and whether it can be trusted.
+	AccountVersion(siteID, userID int64) (identity.AccountVersion, bool)
+	// Now is the identity core's clock, which Standing.Until is on.
+	Now() time.Time
 }
 
 // Rights is what a connection may do now: who it acts as and the files
@@ -56,6 +68,12 @@ type Session struct {
 	applied uint64   // number of the check that laid out rights
 	view    [32]byte // identity.Standing.View of rights
 	rights  Rights
+	// current says rights hold while the account's version is version
+	// and the time is before until (zero: no end); false makes the next
+	// check read the account.
+	current bool
+	version identity.AccountVersion
+	until   time.Time
 }
 
 // Open starts watching a connection that has just signed in and answers
@@ -74,8 +92,11 @@ func Open(ctx context.Context, svc Readmitter, layout Layout, site store.Site, i
 func (s *Session) SignIn() identity.TransferSignIn { return s.signIn }
 
 // Check asks whether the connection may go on, and answers the rights to
-// serve the next request with. The file view is laid out again only when
-// the account's view fingerprint changed since the last check.
+// serve the next request with. The account is read again (Readmit) only
+// when its version moved since the last reading, the credential expired,
+// or the version cannot be trusted; otherwise the last answer stands and
+// the check reads nothing. The file view is laid out again only when the
+// account's view fingerprint changed since the last check.
 //
 // An error either ends the connection (Ends reports which; it is logged
 // here, once per refusal) or, when the store could not be read, refuses
@@ -83,8 +104,19 @@ func (s *Session) SignIn() identity.TransferSignIn { return s.signIn }
 // nor let a request through unchecked.
 func (s *Session) Check(ctx context.Context) (Rights, error) {
 	n := s.next.Add(1)
+	// The version is read before the account, so that a change made
+	// while Readmit reads shows as a newer version next time.
+	version, trusted := s.svc.AccountVersion(s.signIn.SiteID, s.signIn.UserID)
+	if trusted {
+		if r, ok := s.unchanged(version); ok {
+			return r, nil
+		}
+	}
 	st, err := s.svc.Readmit(ctx, s.signIn)
 	if err != nil {
+		s.mu.Lock()
+		s.current = false
+		s.mu.Unlock()
 		if Ends(err) {
 			s.log.Info("transfer connection ended: the account no longer lets it in", "channel", s.signIn.Channel,
 				"site_id", s.signIn.SiteID, "user_id", s.signIn.UserID, "credential", s.signIn.Credential,
@@ -106,7 +138,22 @@ func (s *Session) Check(ctx context.Context) (Rights, error) {
 	}
 	s.rights.User = st.User
 	s.applied = n
+	s.current, s.version, s.until = trusted, version, st.Until
 	return s.rights, nil
+}
+
+// unchanged answers the rights of the last check when they still hold at
+// version.
+func (s *Session) unchanged(version identity.AccountVersion) (Rights, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.current || s.version != version || s.rights.FS == nil {
+		return Rights{}, false
+	}
+	if !s.until.IsZero() && !s.svc.Now().Before(s.until) {
+		return Rights{}, false
+	}
+	return s.rights, true
 }
 
 // Ends reports whether an error from Check ends the connection: the

@@ -42,8 +42,10 @@ type harness struct {
 }
 
 type harnessOptions struct {
-	checkInterval time.Duration
-	idleTimeout   time.Duration
+	idleTimeout time.Duration
+	// noWatch leaves the server's watch of account changes off, so that
+	// a test proves what the next request alone does.
+	noWatch bool
 	// directory, when set, makes the identity core check LDAP users'
 	// passwords with it.
 	directory func(store.Store, *identity.Options)
@@ -78,10 +80,11 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	srv, err := New(Options{Listen: "127.0.0.1:0", HostKeyDir: filepath.Join(dir, "keys"), SiteID: site.ID,
-		Identity: id, Storage: storage, Logger: logger, AccountCheckInterval: o.checkInterval, IdleTimeout: o.idleTimeout})
+		Identity: id, Storage: storage, Logger: logger, IdleTimeout: o.idleTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.noWatch = o.noWatch
 	ln, err := srv.Listen()
 	if err != nil {
 		t.Fatal(err)

@@ -101,7 +101,7 @@ func (h *harness) update(u store.User, c identity.UserChange) {
 // sftp holds a session open no longer reaches other users' homes at the
 // next request, for reading or writing.
 func TestOpenSessionFollowsAdminRights(t *testing.T) {
-	h := newHarness(t, harnessOptions{checkInterval: time.Hour})
+	h := newHarness(t, harnessOptions{noWatch: true})
 	root, other := h.passwordUser("root"), h.passwordUser("other")
 	h.passwordUser("keeper")
 	h.update(root, identity.UserChange{SiteAdmin: ptr(true)})
@@ -129,7 +129,7 @@ func TestOpenSessionFollowsAdminRights(t *testing.T) {
 // TestOpenSessionFollowsGroups: leaving a group makes /groups/<name>
 // disappear at the next request.
 func TestOpenSessionFollowsGroups(t *testing.T) {
-	h := newHarness(t, harnessOptions{checkInterval: time.Hour})
+	h := newHarness(t, harnessOptions{noWatch: true})
 	alice := h.passwordUser("alice")
 	groups := h.joinGroups(alice, "eng", "ops")
 	s := h.openSFTP("alice", auth{key: h.addKey(alice)})
@@ -152,7 +152,7 @@ func TestOpenSessionFollowsGroups(t *testing.T) {
 // from the user, or from the group that granted it, refuses the next
 // request and closes the session, telling the client why.
 func TestOpenSessionEndsWithChannelPermission(t *testing.T) {
-	h := newHarness(t, harnessOptions{checkInterval: time.Hour})
+	h := newHarness(t, harnessOptions{noWatch: true})
 	alice, bob := h.passwordUser("alice"), h.passwordUser("bob")
 	h.update(bob, identity.UserChange{SFTPPermission: ptr(false)})
 	g := store.Group{SiteID: h.site.ID, Name: "sftp-users", SFTPPermission: true}
@@ -196,7 +196,7 @@ func TestOpenSessionEndsWithChannelPermission(t *testing.T) {
 // session whose user a wrong-password lockout hits. Removing the SSH key
 // then ends the key's session.
 func TestPasswordChangeEndsPasswordSessions(t *testing.T) {
-	h := newHarness(t, harnessOptions{checkInterval: time.Hour})
+	h := newHarness(t, harnessOptions{noWatch: true})
 	alice, bob := h.passwordUser("alice"), h.passwordUser("bob")
 	withPassword := h.openSFTP("alice", auth{password: testPassword})
 	withKey := h.openSFTP("alice", auth{key: h.addKey(alice)})

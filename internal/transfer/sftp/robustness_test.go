@@ -80,7 +80,7 @@ func TestBrokenUploadLeavesNoFile(t *testing.T) {
 // TestStalledUploadIsDiscarded: a client that stops sending mid-upload is
 // disconnected after the idle timeout and its partial upload removed.
 func TestStalledUploadIsDiscarded(t *testing.T) {
-	h := newHarness(t, harnessOptions{checkInterval: 100 * time.Millisecond, idleTimeout: 500 * time.Millisecond})
+	h := newHarness(t, harnessOptions{idleTimeout: 500 * time.Millisecond})
 	hal := h.passwordUser("hal")
 	conn, err := ssh.Dial("tcp", h.addr.String(), &ssh.ClientConfig{User: "hal",
 		Auth: []ssh.AuthMethod{ssh.Password(testPassword)}, HostKeyCallback: ssh.InsecureIgnoreHostKey()})

@@ -29,11 +29,6 @@ const (
 	handshakeTimeout = 30 * time.Second
 	// authTimeout bounds one sign-in's work in the identity core.
 	authTimeout = 20 * time.Second
-	// DefaultAccountCheckInterval is how often an open session checks its
-	// account (as every request does), so a user disabled by any provider
-	// loses an open session within this time even if the client sends
-	// nothing.
-	DefaultAccountCheckInterval = 2 * time.Second
 	// DefaultIdleTimeout closes a session that has sent nothing for this
 	// long, so a client that stalls (mid-upload or otherwise) does not hold
 	// a connection and an unfinished temporary file for ever. Its upload
@@ -42,13 +37,15 @@ const (
 )
 
 // Identity is what the SFTP server asks of the identity core: its site,
-// the sign-in by password or key, and the check at every request;
+// the sign-in by password or key, the check at every request, and word of
+// account changes for the sessions that send none (watch.go);
 // *identity.Service is one.
 type Identity interface {
 	GetSite(ctx context.Context, siteID int64) (store.Site, error)
 	LoginWithPublicKey(ctx context.Context, siteID int64, username, fingerprint string, ch identity.Channel, ip string) (store.User, error)
 	credential.Identity
 	access.Readmitter
+	AccountChanges() <-chan struct{}
 }
 
 // Options configures a Server.
@@ -66,23 +63,20 @@ type Options struct {
 	Identity Identity
 	Storage  *vfs.Storage
 	Logger   *slog.Logger
-	// AccountCheckInterval overrides DefaultAccountCheckInterval.
-	AccountCheckInterval time.Duration
 	// IdleTimeout overrides DefaultIdleTimeout.
 	IdleTimeout time.Duration
 }
 
 // Server is the SFTP server.
 type Server struct {
-	listen        string
-	siteID        int64
-	id            Identity
-	storage       *vfs.Storage
-	log           *slog.Logger
-	checkInterval time.Duration
-	idleTimeout   time.Duration
-	hostKeys      []ssh.Signer
-	config        *ssh.ServerConfig
+	listen      string
+	siteID      int64
+	id          Identity
+	storage     *vfs.Storage
+	log         *slog.Logger
+	idleTimeout time.Duration
+	hostKeys    []ssh.Signer
+	config      *ssh.ServerConfig
 
 	mu sync.Mutex
 	// conns is every connection accepted and not yet ended, with its
@@ -92,6 +86,9 @@ type Server struct {
 	ln net.Listener
 	// latch says Shutdown has begun, and is closed once conns is empty.
 	latch drain.Latch
+	// noWatch leaves the watch of account changes off (watch.go), for
+	// the tests that prove what a request alone does.
+	noWatch bool
 }
 
 // New loads (or generates) the host keys and returns a server ready to Listen.
@@ -104,12 +101,9 @@ func New(c Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{listen: c.Listen, siteID: c.SiteID, id: c.Identity, storage: c.Storage, log: c.Logger,
-		checkInterval: c.AccountCheckInterval, idleTimeout: c.IdleTimeout, hostKeys: keys, conns: map[net.Conn]*session{}}
+		idleTimeout: c.IdleTimeout, hostKeys: keys, conns: map[net.Conn]*session{}}
 	if s.log == nil {
 		s.log = slog.Default()
-	}
-	if s.checkInterval <= 0 {
-		s.checkInterval = DefaultAccountCheckInterval
 	}
 	if s.idleTimeout <= 0 {
 		s.idleTimeout = DefaultIdleTimeout
@@ -148,6 +142,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		s.closeConns(func(*session) bool { return true })
 	}()
+	if !s.noWatch {
+		go s.watch(ctx)
+	}
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()

@@ -60,7 +60,6 @@ func (s *Server) openSession(parent context.Context, conn *ssh.ServerConn) (*ses
 	}
 	sess := &session{s: s, conn: conn, userID: in.UserID, access: watch, ctx: ctx, cancel: cancel}
 	sess.touch()
-	go sess.watch()
 	return sess, nil
 }
 
@@ -93,34 +92,11 @@ func (c activeChannel) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// watch checks the account every check interval and closes the connection
-// once it no longer lets the user in, so an idle or long-transferring
-// session is cut off too, not only one that sends a new request.
-func (sess *session) watch() {
-	t := time.NewTicker(sess.s.checkInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-sess.ctx.Done():
-			return
-		case <-t.C:
-			if idle := time.Since(time.Unix(0, sess.lastActive.Load())); idle > sess.s.idleTimeout {
-				sess.s.log.Info("sftp: closing an idle session", "user_id", sess.userID, "idle", idle.Round(time.Second).String())
-				sess.conn.Close()
-				sess.cancel()
-				return
-			}
-			if _, err := sess.check(); errors.Is(err, errCutOff) {
-				return
-			}
-		}
-	}
-}
-
 // check asks whether the account still lets the session in (package
 // access: the policy, the credential, the admin flag and memberships) and
 // answers the files the request may reach now. Every SFTP request calls
-// it, and so does the watch. A refusal closes the connection, after
+// it, and so does the server's watch when an account changes (watch.go).
+// A refusal closes the connection, after
 // telling the client why on the channel's stderr, which OpenSSH's sftp
 // prints; a store that cannot be read refuses only the request.
 func (sess *session) check() (vfs.FS, error) {
