@@ -85,8 +85,9 @@ bench: build peers
 	$(GO) test -run '^$$' -bench 'BenchmarkFilterUserName100k' -benchtime 2000x -count 3 -timeout 30m ./internal/scim/
 	$(GO) test -run '^$$' -bench 'BenchmarkPatch1000Members' -benchtime 20x -count 3 -timeout 30m ./internal/scim/
 	$(GO) test -run '^$$' -bench BenchmarkLogsPage -benchtime 700x -timeout 60m ./internal/console/
+	$(GO) test -run '^$$' -bench BenchmarkFolderPage10k -benchtime 100x -count 3 ./internal/web/
 	$(GO) run ./cmd/gatehouse-bench --binary bin/gatehouse
-	$(GO) test -run '^$$' -bench 'BenchmarkFilesComGoSDK1GiB|BenchmarkRcloneFilescomVsWebDAV' -benchtime 3x -timeout 60m ./internal/e2e/
+	$(GO) test -run '^$$' -bench 'BenchmarkFilesComGoSDK1GiB|BenchmarkRcloneFilescomVsWebDAV|BenchmarkBrowserUploadVsCurlWebDAV' -benchtime 3x -timeout 60m ./internal/e2e/
 
 clean:
 	rm -rf bin
