@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -16,22 +18,33 @@ import (
 )
 
 // TestBrowserFiles drives the web app's file pages in a real Chromium
-// (testdata/browser/webapp-files.mjs): uploads by button, by folder and by
-// drag and drop, a
-// part lost to a dropped connection and sent again, a cancelled upload
-// that leaves nothing behind, folder, rename, move, a zip of a selection,
-// delete after confirmation and a preview. The bytes that arrived are
-// compared with the ones sent through the REST API. Every page must have
-// no serious or critical axe-core violation and fit 375 px.
+// (testdata/browser/webapp-files.mjs): uploads by button, by folder and
+// 201 files by drag and drop; a 2 GiB file whose connection drops half-way
+// (the part is sent again and the file arrives whole, SHA-256 equal); a
+// cancelled upload that leaves nothing behind; folder, rename, move; the
+// refusals of a read-only group folder and of another user's folder shown
+// as messages; a zip of a selection; delete after confirmation; a preview.
+// The bytes that arrived are compared with the ones sent through the REST
+// API. Every page must have no serious or critical axe-core violation and
+// fit 375 px.
 func TestBrowserFiles(t *testing.T) {
 	node, chromium := requireBrowser(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, "--data-dir", dir)
 	key := createAPIKey(t, "--data-dir", dir)
 	const password = "alice's long passphrase 1"
+	var alice struct{ ID int64 }
 	if code := s.api(t, http.MethodPost, "/users", key, map[string]any{"username": "alice", "authentication_method": "password",
-		"password": password}, nil); code != http.StatusCreated {
+		"password": password}, &alice); code != http.StatusCreated {
 		t.Fatalf("create alice: %d", code)
+	}
+	if code := s.api(t, http.MethodPost, "/users", key, map[string]any{"username": "bob", "authentication_method": "password",
+		"password": password}, nil); code != http.StatusCreated {
+		t.Fatalf("create bob: %d", code)
+	}
+	// alice reads Finance's folder and may not write to it.
+	if code := s.api(t, http.MethodPost, "/groups", key, map[string]any{"name": "Finance", "user_ids": fmt.Sprint(alice.ID)}, nil); code != http.StatusCreated {
+		t.Fatalf("create group: %d", code)
 	}
 
 	files := t.TempDir()
@@ -50,12 +63,14 @@ func TestBrowserFiles(t *testing.T) {
 	write("small.txt", []byte("hello from the browser\n"))
 	write("notes.md", []byte("# Notes\n<script>alert(1)</script>\n"))
 	write("big.bin", big)
-	write("resumed.bin", big)
+	// A 2 GiB file meets a dropped connection half-way (part 64 of 128).
+	const resumedSize = 2 << 30
+	_, resumedSum := randomFile(t, files, "resumed.bin", resumedSize)
 	write("slow.bin", big[:20<<20])
 	write("project/src/main.go", []byte("package main\n"))
 	write("project/README", []byte("read me\n"))
 
-	cmd := exec.Command(node, "webapp-files.mjs", s.Base, "alice", password, files, screenshotDir(t))
+	cmd := exec.Command(node, "webapp-files.mjs", s.Base, "alice", password, files, screenshotDir(t), fmt.Sprint(resumedSize/(16<<20)/2))
 	cmd.Dir = browserDir
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	out, err := cmd.Output()
@@ -68,6 +83,11 @@ func TestBrowserFiles(t *testing.T) {
 		AfterUpload  []string            `json:"afterUpload"`
 		AfterFolder  []string            `json:"afterFolder"`
 		AfterDrop    []string            `json:"afterDrop"`
+		DropCount    int                 `json:"dropCount"`
+		BigSeconds   float64             `json:"bigSeconds"`
+		ReadOnly     string              `json:"readOnlyRefusal"`
+		ReadOnlyUp   bool                `json:"readOnlyOffersUpload"`
+		OtherUser    string              `json:"otherUserRefusal"`
 		Dropped      int                 `json:"dropped"`
 		CancelState  string              `json:"cancelState"`
 		AfterCancel  []string            `json:"afterCancel"`
@@ -94,9 +114,16 @@ func TestBrowserFiles(t *testing.T) {
 	if !slices.Equal(seen.AfterFolder, []string{"project/", "big.bin", "notes.md", "small.txt"}) {
 		t.Errorf("after the folder upload: %q", seen.AfterFolder)
 	}
-	if !slices.Contains(seen.AfterDrop, "dropped.txt") {
-		t.Errorf("after the drop: %q", seen.AfterDrop)
+	if seen.DropCount != 201 || len(seen.AfterDrop) != 100 || seen.AfterDrop[0] != "drop-000.txt" {
+		t.Errorf("after the drop: %d entries, first page %q", seen.DropCount, seen.AfterDrop)
 	}
+	if !strings.Contains(seen.ReadOnly, "permission") || seen.ReadOnlyUp {
+		t.Errorf("a read-only group folder: refusal %q, upload offered %v", seen.ReadOnly, seen.ReadOnlyUp)
+	}
+	if !strings.Contains(seen.OtherUser, "not exist") {
+		t.Errorf("another user's folder: %q", seen.OtherUser)
+	}
+	t.Logf("the 2 GiB upload took %.1f s in the browser", seen.BigSeconds)
 	if seen.Dropped != 1 {
 		t.Errorf("the dropped part was not tried: %d", seen.Dropped)
 	}
@@ -106,13 +133,13 @@ func TestBrowserFiles(t *testing.T) {
 	if seen.MkdirNotice != "The folder was created." || !slices.Equal(seen.Reports, []string{"summary.txt"}) || !strings.Contains(seen.Crumbs, "Reports") {
 		t.Errorf("mkdir %q, Reports %q, crumbs %q", seen.MkdirNotice, seen.Reports, seen.Crumbs)
 	}
-	if seen.ConfirmTitle != "Delete?" || slices.Contains(seen.AfterDelete, "resumed.bin") {
+	if seen.ConfirmTitle != "Delete?" || slices.Contains(seen.AfterDelete, "big.bin") {
 		t.Errorf("delete: %q, then %q", seen.ConfirmTitle, seen.AfterDelete)
 	}
 	if !strings.Contains(seen.PreviewText, "<script>alert(1)</script>") {
 		t.Errorf("preview shows %q", seen.PreviewText)
 	}
-	for _, name := range []string{"files-empty", "files", "confirm-delete", "preview"} {
+	for _, name := range []string{"files-empty", "files", "confirm-delete", "preview", "refused"} {
 		if v, ok := seen.Axe[name]; !ok || len(v) > 0 {
 			t.Errorf("axe on %s: %q", name, v)
 		}
@@ -121,10 +148,13 @@ func TestBrowserFiles(t *testing.T) {
 		}
 	}
 
-	// The bytes that arrived are the bytes sent, the resumed file too
-	// (deleted at the end, so compare big.bin), read back over the API.
+	// The bytes that arrived are the bytes sent, the resumed file's too,
+	// read back over the API.
 	aliceKey := s.userAPIKey(t, "alice", password)
-	for path, want := range map[string][]byte{"Reports/summary.txt": []byte("hello from the browser\n"), "big.bin": big, "project/src/main.go": []byte("package main\n")} {
+	if got := s.fileSHA256(t, aliceKey, "resumed.bin"); got != resumedSum {
+		t.Errorf("resumed.bin arrived with sha256 %x, sent %x", got, resumedSum)
+	}
+	for path, want := range map[string][]byte{"Reports/summary.txt": []byte("hello from the browser\n"), "project/src/main.go": []byte("package main\n")} {
 		if got, _ := s.fileAt(t, aliceKey, path); !bytes.Equal([]byte(got), want) {
 			t.Errorf("%s: %d bytes arrived, want %d", path, len(got), len(want))
 		}
@@ -150,4 +180,26 @@ func TestBrowserFiles(t *testing.T) {
 	if seen.ZipName != "files.zip" || !slices.Equal(inZip, []string{"notes.md", "project/", "project/README", "project/src/", "project/src/main.go"}) {
 		t.Errorf("zip %s holds %q", seen.ZipName, inZip)
 	}
+}
+
+// fileSHA256 streams file p over the REST API and answers its SHA-256.
+func (s *server) fileSHA256(t *testing.T, key, p string) [32]byte {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.Base+"/api/rest/v1/file_contents/"+p, nil)
+	req.Header.Set("X-FilesAPI-Key", key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", p, res.StatusCode)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, res.Body); err != nil {
+		t.Fatal(err)
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
 }

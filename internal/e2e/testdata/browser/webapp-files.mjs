@@ -9,14 +9,14 @@
 // for none). Prints one JSON line with what it saw; exits non-zero on
 // failure.
 //
-// usage: node webapp-files.mjs BASE_URL USER PASSWORD FILES_DIR SCREENSHOT_DIR
+// usage: node webapp-files.mjs BASE_URL USER PASSWORD FILES_DIR SCREENSHOT_DIR MID_PART
 //   FILES_DIR holds small.txt, notes.md, big.bin and resumed.bin (over two parts),
 //   slow.bin (for the cancel) and the folder "project/".
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { seriousViolations } from './axe.mjs';
 
-const [base, user, password, filesDir, shots] = process.argv.slice(2);
+const [base, user, password, filesDir, shots, midPart] = process.argv.slice(2);
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const browser = await chromium.launch({
   executablePath,
@@ -43,7 +43,7 @@ async function check(page, name, narrow) {
 // uploadAndWait picks files (or a folder) and waits for the page to show
 // the folder again once every upload has finished.
 async function uploadAndWait(page, input, files) {
-  const reloaded = page.waitForEvent('load', { timeout: 120000 });
+  const reloaded = page.waitForEvent('load', { timeout: 600000 });
   reloaded.catch(() => {}); // reported by the await below, or moot after a failure
   await page.setInputFiles(input, files);
   await reloaded;
@@ -69,10 +69,17 @@ try {
   await uploadAndWait(page, '#pick-folder', join(filesDir, 'project'));
   seen.afterFolder = await names(page);
 
-  // A file dragged and dropped on the zone.
+  // 201 files dragged and dropped on the zone of a new folder.
+  await page.fill('#new-folder', 'inbox');
+  await page.click('form:has(#new-folder) button[type=submit]');
+  await page.waitForURL(/done=mkdir/);
+  await page.goto(base + '/files/inbox/');
   const dt = await page.evaluateHandle(() => {
     const d = new DataTransfer();
     d.items.add(new File(['dropped\n'], 'dropped.txt', { type: 'text/plain' }));
+    for (let i = 0; i < 200; i++) {
+      d.items.add(new File([`file ${i}\n`.repeat(i + 1)], `drop-${String(i).padStart(3, '0')}.txt`, { type: 'text/plain' }));
+    }
     return d;
   });
   const dropReload = page.waitForEvent('load', { timeout: 120000 });
@@ -80,12 +87,14 @@ try {
   await page.dispatchEvent('#dropzone', 'drop', { dataTransfer: dt });
   await dropReload;
   seen.afterDrop = await names(page);
+  seen.dropCount = Number((await text(page, '#count')).split(' ')[0]);
 
-  // A dropped connection on the second part: the part is sent again.
+  // A dropped connection half-way through the large file: the part that
+  // met it is sent again.
   let dropped = 0;
   await page.route('**/api/rest/v1/file_uploads/**', async (route) => {
     const u = new URL(route.request().url());
-    if (u.searchParams.get('part') === '2' && dropped === 0) {
+    if (u.searchParams.get('part') === String(Number(midPart) || 2) && dropped === 0) {
       dropped++;
       await route.abort('connectionreset');
       return;
@@ -93,7 +102,9 @@ try {
     await route.continue();
   });
   await page.goto(base + '/files/');
+  const bigStart = Date.now();
   await uploadAndWait(page, '#pick-files', join(filesDir, 'resumed.bin'));
+  seen.bigSeconds = (Date.now() - bigStart) / 1000;
   seen.dropped = dropped;
   await page.unroute('**/api/rest/v1/file_uploads/**');
 
@@ -132,6 +143,19 @@ try {
   seen.crumbs = await text(page, 'nav.crumbs');
   await page.goto(base + '/files/');
 
+  // Refusals shown as messages: moving into a group folder the user may
+  // only read, and opening another user's folder.
+  await page.goto(base + '/files/');
+  await page.check('input[name=sel][value="notes.md"]');
+  await page.fill('#to-folder', '/groups/Finance');
+  await page.click('button[value=move]');
+  seen.readOnlyRefusal = await text(page, '.error');
+  await page.goto(base + '/files/groups/Finance/');
+  seen.readOnlyOffersUpload = (await page.$('#upload')) !== null;
+  await page.goto(base + '/files/users/bob/');
+  seen.otherUserRefusal = await text(page, '.error');
+  await check(page, 'refused');
+
   // A zip of a selection.
   await page.check('input[name=sel][value="project"]');
   await page.check('input[name=sel][value="notes.md"]');
@@ -142,7 +166,7 @@ try {
 
   // Delete asks first, on its own page.
   await page.goto(base + '/files/');
-  await page.check('input[name=sel][value="resumed.bin"]');
+  await page.check('input[name=sel][value="big.bin"]');
   await page.click('button[value=delete]');
   await page.waitForSelector('input[name=confirm]', { state: 'attached' });
   seen.confirmTitle = await text(page, 'h1');
