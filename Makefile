@@ -81,7 +81,8 @@ bench: build peers
 	$(GO) test -run '^$$' -bench . -count 3 -timeout 30m ./internal/provision/
 	$(GO) test -run '^$$' -bench BenchmarkSAMLConsume -benchtime 3000x -count 3 ./internal/web/
 	$(GO) test -run '^$$' -bench BenchmarkOIDCCallback -benchtime 3000x -count 3 ./internal/web/
-	$(GO) test -run '^$$' -bench 'BenchmarkCreateUsers' -benchtime 1x -count 3 -timeout 30m ./internal/scim/
+	$(GO) test -run '^$$' -bench 'BenchmarkCreateUsers(SQLite|Postgres)$$' -benchtime 1x -count 3 -timeout 30m ./internal/scim/
+	$(GO) test -run '^$$' -bench 'BenchmarkCreateUsers100k' -benchtime 1x -count 3 -timeout 90m ./internal/scim/
 	$(GO) test -run '^$$' -bench 'BenchmarkFilterUserName100k' -benchtime 2000x -count 3 -timeout 30m ./internal/scim/
 	$(GO) test -run '^$$' -bench 'BenchmarkPatch1000Members' -benchtime 20x -count 3 -timeout 30m ./internal/scim/
 	$(GO) test -run '^$$' -bench BenchmarkLogsPage -benchtime 700x -timeout 60m ./internal/console/

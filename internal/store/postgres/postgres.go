@@ -48,6 +48,7 @@ var dialect = sqlstore.Dialect{
 	Name:                  "postgres",
 	NumberedPlaceholders:  true,
 	RowLock:               " FOR NO KEY UPDATE",
+	AnalyzeGrowing:        true,
 	IsUniqueViolation:     func(err error) bool { return hasCode(err, "23505") },
 	IsForeignKeyViolation: func(err error) bool { return hasCode(err, "23503") },
 	TimeValue:             func(t time.Time) any { return t },

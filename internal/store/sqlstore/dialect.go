@@ -18,6 +18,11 @@ type Dialect struct {
 	// CacheStatements prepares each query text once per connection and
 	// reuses it. Drivers that already cache statements (pgx) leave it off.
 	CacheStatements bool
+	// AnalyzeGrowing has the store analyse the tables provisioning fills
+	// each time one has doubled since its last analysis (growth.go): for
+	// engines that keep a generic plan per prepared statement until the
+	// statistics change (PostgreSQL).
+	AnalyzeGrowing bool
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
 	IsUniqueViolation func(error) bool
 	// IsForeignKeyViolation reports whether err is a foreign-key failure.

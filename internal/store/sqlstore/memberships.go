@@ -82,6 +82,7 @@ func (s *Store) AddMemberships(ctx context.Context, siteID int64, ms []store.Mem
 	if err != nil {
 		return 0, err
 	}
+	s.grew(ctx, "group_users", added)
 	return added, nil
 }
 

@@ -68,6 +68,8 @@ type Store struct {
 	readStmts  sync.Map // dialect text -> *sql.Stmt on readDB
 	// cachedStatements counts the statements in both caches.
 	cachedStatements atomic.Int64
+
+	growth *growth // inserts per table, for AnalyzeGrowing
 }
 
 var _ store.Store = (*Store)(nil)
@@ -75,7 +77,8 @@ var _ store.Store = (*Store)(nil)
 // New returns a Store over the pools in c. The Store owns them: Close
 // closes them.
 func New(c Options) *Store {
-	s := &Store{d: c.Dialect, db: c.DB, readDB: c.ReadDB, onClose: c.OnClose, feed: feed{listen: c.Listen}}
+	s := &Store{d: c.Dialect, db: c.DB, readDB: c.ReadDB, onClose: c.OnClose, feed: feed{listen: c.Listen},
+		growth: newGrowth()}
 	if s.readDB == nil {
 		s.readDB = s.db
 	}
@@ -96,6 +99,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the cached statements and the pools.
 func (s *Store) Close() error {
 	s.feed.close()
+	s.growth.wait()
 	var closeErr error
 	if s.onClose != nil {
 		closeErr = s.onClose()
@@ -126,6 +130,9 @@ type txState struct {
 	// changes are the account changes the transaction made, told to the
 	// feed once it commits (feed.go).
 	changes []store.AccountChange
+	// grown counts the rows inserted per table, for AnalyzeGrowing once
+	// the transaction commits.
+	grown map[string]int
 }
 
 type txKey struct{}
@@ -174,6 +181,9 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) (err
 	for _, q := range st.unpooled {
 		// Best effort: a failure here only means preparing again next time.
 		_, _ = s.prepared(context.WithoutCancel(ctx), &s.writeStmts, s.db, q)
+	}
+	for table, n := range st.grown {
+		s.inserted(table, n)
 	}
 	return nil
 }

@@ -132,6 +132,7 @@ func insert[R any](ctx context.Context, s *Store, t *table[R], r *R, conflict st
 	if err := s.queryRow(ctx, true, t.insertSQL, args...).Scan(id); err != nil {
 		return s.mapErr(err, t.what, conflict)
 	}
+	s.grew(ctx, t.name, 1)
 	return nil
 }
 

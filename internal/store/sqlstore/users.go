@@ -43,7 +43,11 @@ func (s *Store) userFilter(siteID int64, q store.UserQuery, search searchPlan) (
 		f.add("u.username_key = ?", Key(q.Username))
 	}
 	if q.LooksLike != "" {
-		f.add("u.username_skeleton = ?", namekey.Skeleton(q.LooksLike))
+		// The second condition implies the predicate of the partial
+		// unique index on (site_id, username_skeleton), which PostgreSQL
+		// can then use in a generic plan too, whatever the parameter; a
+		// row with no skeleton yet looks like nothing.
+		f.add("u.username_skeleton = ? AND u.username_skeleton <> ''", namekey.Skeleton(q.LooksLike))
 	}
 	if q.Email != "" {
 		f.add("u.email_key = ?", Key(q.Email))
