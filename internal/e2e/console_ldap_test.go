@@ -87,7 +87,7 @@ func TestBrowserConsoleLDAP(t *testing.T) {
 	sample := ldaptest.BulkUID(7)
 
 	var run consoleLDAPRun
-	runConsoleScript(t, node, chromium, &run, 9, "console-ldap.mjs", s.Base, admin, password, label, slapd.Host(), strconv.Itoa(slapd.LDAPSPort), ca,
+	runBrowserScript(t, node, chromium, &run, 9, "console-ldap.mjs", s.Base, admin, password, label, slapd.Host(), strconv.Itoa(slapd.LDAPSPort), ca,
 		ldaptest.ServiceDN, ldaptest.ServicePassword, ldaptest.BaseDN, sample, screenshotDir(t))
 	if !strings.HasPrefix(run.CASaved, "-----BEGIN CERTIFICATE-----") {
 		t.Errorf("the uploaded CA file was not saved as the CA bundle: %q", run.CASaved)

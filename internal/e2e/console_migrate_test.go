@@ -80,7 +80,7 @@ func TestBrowserConsoleMigrateLDAPToSAML(t *testing.T) {
 	})
 
 	var run consoleMigrateRun
-	runConsoleScript(t, node, chromium, &run, 3, "console-migrate.mjs", s.Base, admin, password, fmt.Sprint(ldapProvider.ID), fmt.Sprint(samlProvider.ID),
+	runBrowserScript(t, node, chromium, &run, 3, "console-migrate.mjs", s.Base, admin, password, fmt.Sprint(ldapProvider.ID), fmt.Sprint(samlProvider.ID),
 		one, label, idpHost, screenshotDir(t))
 	n := fmt.Sprint(ldapBulkUsers)
 	if !strings.Contains(run.DryRun.Notice, n+" users would move") || run.DryRun.Rows != ldapBulkUsers ||

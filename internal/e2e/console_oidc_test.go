@@ -68,7 +68,7 @@ func TestBrowserConsoleOIDC(t *testing.T) {
 	wrongIssuer := op.BaseURL + "/" + oidctest.NewGUID() + "/v2.0"
 
 	var run consoleOIDCRun
-	runConsoleScript(t, node, chromium, &run, 11, "console-oidc.mjs", s.Base, admin, password, label, op.Issuer, wrongIssuer,
+	runBrowserScript(t, node, chromium, &run, 11, "console-oidc.mjs", s.Base, admin, password, label, op.Issuer, wrongIssuer,
 		clientID, secret, account, op.BaseURL, oidctest.NewGUID(), screenshotDir(t))
 	// A wrong tenant and a wrong issuer: refused beside their fields, with
 	// the server's words, and the secret typed is not sent back.

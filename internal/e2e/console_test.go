@@ -89,7 +89,7 @@ func TestBrowserConsoleEntraSAML(t *testing.T) {
 
 	fp := idpFingerprint(t, idp)
 	var run consoleRun
-	runConsoleScript(t, node, chromium, &run, 10, "console-saml.mjs", s.Base, admin, password, metadata, label, idpHost, screenshotDir(t),
+	runBrowserScript(t, node, chromium, &run, 10, "console-saml.mjs", s.Base, admin, password, metadata, label, idpHost, screenshotDir(t),
 		fp, idp.EntityID, idp.SSOURL())
 	// Hostile input: refused next to the field, with the server's words.
 	if !refusedAs4xx(run.BadXML.Status) || !strings.Contains(run.BadXML.Field, "metadata") {
@@ -227,11 +227,11 @@ type browserReport struct {
 	StoppedText string              `json:"stoppedText"`
 }
 
-// runConsoleScript runs script of testdata/browser in Chromium with args,
+// runBrowserScript runs script of testdata/browser in Chromium with args,
 // decodes its one JSON line into run, and checks what every console page
 // must hold: no serious or critical axe-core violation, on at least
 // minPages pages, and nothing refused by the browser.
-func runConsoleScript(t *testing.T, node, chromium string, run any, minPages int, script string, args ...string) {
+func runBrowserScript(t *testing.T, node, chromium string, run any, minPages int, script string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(node, append([]string{script}, args...)...)
 	cmd.Dir = browserDir
