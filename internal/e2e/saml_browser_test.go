@@ -26,6 +26,7 @@ type samlBrowserRun struct {
 	} `json:"navigations"`
 	Refused      []string       `json:"refused"`
 	ButtonHref   string         `json:"buttonHref"`
+	SSOFiles     []string       `json:"ssoFiles"`
 	SPInitiated  *signedInPage  `json:"spInitiated"`
 	AfterLogout  *signedOutPage `json:"afterLogout"`
 	IdPInitiated *signedInPage  `json:"idpInitiated"`
@@ -55,8 +56,9 @@ type signedOutPage struct {
 // TestBrowserSAMLSignIn signs a person in through a SAML identity
 // provider in a real Chromium against the real binary: the login page's
 // button (SP-initiated, HTTP-Redirect there and HTTP-POST back, a
-// cross-site post to the ACS), sign-out with single logout through the
-// IdP's SLO URL, and an IdP-initiated sign-in. pysaml2 signs every message
+// cross-site post to the ACS), the person's file page (a file uploaded by
+// the page's script with the SSO session, then listed), sign-out with
+// single logout through the IdP's SLO URL, and an IdP-initiated sign-in. pysaml2 signs every message
 // the IdP sends. The account is made just in time, and the REST API shows
 // it and the sign-ins.
 func TestBrowserSAMLSignIn(t *testing.T) {
@@ -117,6 +119,9 @@ func TestBrowserSAMLSignIn(t *testing.T) {
 		}
 	}
 	wantSignedInPage(t, "SP-initiated", run.SPInitiated, upn)
+	if !slices.Contains(run.SSOFiles, "from-saml.txt") {
+		t.Errorf("the SSO user's file page after an upload lists %q", run.SSOFiles)
+	}
 	authn, logouts, unsolicited, failures := idp.Seen()
 	if len(failures) > 0 {
 		t.Fatalf("the IdP failed: %s", strings.Join(failures, "\n"))

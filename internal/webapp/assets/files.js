@@ -151,7 +151,15 @@ function setUpUploads(section) {
         for (let attempt = 1; ; attempt++) {
           if (t.cancelled) throw Object.assign(new Error("cancelled"), { cancelled: true });
           try {
-            const uri = await uriFor(n);
+            // The part goes to this page's own origin (the URI names the
+            // server's base URL, which a site on its own host name, or a
+            // proxy's name, need not be; the content security policy lets
+            // the page reach its own origin only). part_offset tells the
+            // server where the part goes, so a part that arrives before the
+            // one ahead of it is written in place too, not staged and
+            // copied at the end.
+            const signed = new URL(await uriFor(n), location.href);
+            const uri = `${signed.pathname}${signed.search}&part_offset=${(n - 1) * partSize}`;
             inFlight.set(n, 0);
             await putPart(t, uri, blob, (loaded) => { inFlight.set(n, loaded); progress(); });
             break;

@@ -3,6 +3,7 @@
 //   1. SP-initiated: the login page's "Sign in with <label>" button, the
 //      AuthnRequest to the IdP (HTTP-Redirect), the IdP's page posting the
 //      response to our ACS (HTTP-POST), the signed-in home page;
+//   1b. the person's file page: a file uploaded by the page and listed
 //   2. sign-out with single logout: our LogoutRequest to the IdP's SLO URL
 //      and its LogoutResponse back to ours, ending at the login page;
 //   3. IdP-initiated: the IdP posts an unsolicited response (Entra's "Test"
@@ -79,6 +80,17 @@ try {
   seen.spInitiated = { home: await text(page), cookie: await sessionCookie(page) };
   await page.screenshot({ path: shots + '/sp-initiated.png' });
   const signedIn = (await page.context().cookies(ours)).find((c) => c.name === 'gatehouse_session');
+
+  // 1b. The signed-in person's files: one uploaded by the file page's
+  // script (the REST API's parts flow, with the SSO session), then the
+  // folder shown again with it.
+  await page.goto(base + '/files/');
+  const reloaded = page.waitForEvent('load');
+  reloaded.catch(() => {});
+  await page.setInputFiles('#pick-files', { name: 'from-saml.txt', mimeType: 'text/plain', buffer: Buffer.from('signed in through SAML\n') });
+  await reloaded;
+  seen.ssoFiles = await page.$$eval('table.files tbody td[data-label="Name"]', (tds) => tds.map((td) => td.textContent.trim()));
+  await page.goto(base + '/');
 
   // 2. Sign out with single logout: through the IdP and back to /login.
   // Should the browser stop on the way, say where, and go on with the
