@@ -16,9 +16,10 @@ import (
 	"github.com/gatehouse/gatehouse/internal/webapp"
 )
 
-// fileBrowser signs a user in and returns the browser with the CSRF token
-// its pages carry.
-func fileBrowser(t *testing.T, h *harness, name string, admin bool) (*browser, store.User, string) {
+// appBrowser signs a password user in and returns the browser with the
+// CSRF token every web-app form carries (one per browser, whichever page
+// shows it).
+func appBrowser(t *testing.T, h *harness, name string, admin bool) (*browser, store.User, string) {
 	t.Helper()
 	u := h.createUser(name, admin)
 	b := newBrowser(h)
@@ -87,7 +88,7 @@ func rowNames(body string) []string {
 func TestFilePagesBrowseAndAct(t *testing.T) {
 	h := newHarness(t)
 	expectRedirect(t, newBrowser(h).do("GET", "/files/", nil), "/login")
-	b, _, token := fileBrowser(t, h, "alice", false)
+	b, _, token := appBrowser(t, h, "alice", false)
 
 	big := bytes.Repeat([]byte("0123456789abcdef"), 40000) // 640,000 bytes in 3 parts
 	browserUpload(t, b, token, "/docs/report.txt", big, 256<<10)
@@ -150,7 +151,7 @@ func TestFilePagesBrowseAndAct(t *testing.T) {
 // in a sandbox and its preview draws the markup as text.
 func TestFilePagesZipAndDownloadArePassive(t *testing.T) {
 	h := newHarness(t)
-	b, _, token := fileBrowser(t, h, "bob", false)
+	b, _, token := appBrowser(t, h, "bob", false)
 	evil := []byte(`<script>fetch("/api/rest/v1/api_keys")</script>`)
 	browserUpload(t, b, token, "/site/index.html", evil, 1<<20)
 	browserUpload(t, b, token, "/site/a/b/notes.txt", []byte("deep"), 1<<20)
@@ -199,8 +200,8 @@ func TestFilePagesZipAndDownloadArePassive(t *testing.T) {
 // a clear answer, and nothing changes.
 func TestFilePagesRefuseHostileInput(t *testing.T) {
 	h := newHarness(t)
-	b, _, token := fileBrowser(t, h, "carol", false)
-	other, _, otherToken := fileBrowser(t, h, "dave", false)
+	b, _, token := appBrowser(t, h, "carol", false)
+	other, _, otherToken := appBrowser(t, h, "dave", false)
 	browserUpload(t, other, otherToken, "/secret.txt", []byte("dave's"), 1<<20)
 	browserUpload(t, b, token, "/keep.txt", []byte("keep"), 1<<20)
 

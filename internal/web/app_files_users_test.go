@@ -76,8 +76,8 @@ func TestFilePagesForEveryKindOfUser(t *testing.T) {
 // may; a site admin sees every user's folder.
 func TestFilePagesFollowGroupAndAdminRights(t *testing.T) {
 	h := newHarness(t)
-	member, memberUser, memberToken := fileBrowser(t, h, "mia", false)
-	lead, leadUser, leadToken := fileBrowser(t, h, "leo", false)
+	member, memberUser, memberToken := appBrowser(t, h, "mia", false)
+	lead, leadUser, leadToken := appBrowser(t, h, "leo", false)
 	name := "Finance"
 	if _, err := h.svc.CreateGroup(h.ctx, identity.SystemActor, h.site.ID, identity.GroupChange{Name: &name,
 		UserIDs: &identity.IDList{memberUser.ID, leadUser.ID}, AdminIDs: &identity.IDList{leadUser.ID}}); err != nil {
@@ -105,7 +105,7 @@ func TestFilePagesFollowGroupAndAdminRights(t *testing.T) {
 	lm := lead.do("GET", "/files/groups/Finance/", nil)
 	mustContain(t, lm, 200, `id="upload"`, `value="delete"`)
 
-	admin, _, _ := fileBrowser(t, h, "root", true)
+	admin, _, _ := appBrowser(t, h, "root", true)
 	top := rowNames(admin.do("GET", "/files/users/", nil).body)
 	if strings.Join(top, ",") != "leo,mia,root" {
 		t.Fatalf("a site admin's /users: %v", top)

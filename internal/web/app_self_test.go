@@ -19,18 +19,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/webapp"
 )
 
-// selfBrowser signs a password user in and returns the browser with the
-// CSRF token of the self-service pages' forms.
-func selfBrowser(t *testing.T, h *harness, name string, admin bool) (*browser, store.User, string) {
-	t.Helper()
-	u := h.createUser(name, admin)
-	b := newBrowser(h)
-	if p := b.login(name, strongPassword); p.status != http.StatusSeeOther {
-		t.Fatalf("sign-in of %s: %d %s", name, p.status, p.body)
-	}
-	return b, u, b.csrf("/api-keys")
-}
-
 // sessionBrowser is a browser holding a web session of u, as a single
 // sign-on would have started it.
 func sessionBrowser(t *testing.T, h *harness, u store.User) *browser {
@@ -77,7 +65,7 @@ var shownKey = regexp.MustCompile(`data-copy="(` + identity.APIKeyPrefix + `[^"]
 func TestSelfServiceAPIKeys(t *testing.T) {
 	h := newHarness(t)
 	expectRedirect(t, newBrowser(h).do("GET", "/api-keys", nil), "/login")
-	b, alice, token := selfBrowser(t, h, "alice", false)
+	b, alice, token := appBrowser(t, h, "alice", false)
 	mustContain(t, b.do("GET", "/api-keys", nil), 200, `aria-current="page">API keys`, `value="files_only"`, "You have no API keys.")
 	mustLack(t, b.do("GET", "/api-keys", nil), `value="none"`)
 
@@ -119,7 +107,7 @@ func TestSelfServiceAPIKeys(t *testing.T) {
 	bobKey, _ := h.apiKeyFor(bob, h.clock.Now().AddDate(1, 0, 0))
 	mustContain(t, b.postForm(fmt.Sprintf("/api-keys/%d/revoke", bobKey.ID), token, nil), 404, "Not Found")
 	mustLack(t, b.do("GET", "/api-keys", nil), "key for bob")
-	admin, _, adminToken := selfBrowser(t, h, "root", true)
+	admin, _, adminToken := appBrowser(t, h, "root", true)
 	mustLack(t, admin.do("GET", "/api-keys", nil), "key for bob", "nightly sync")
 	mustContain(t, admin.postForm(fmt.Sprintf("/api-keys/%d/revoke", bobKey.ID), adminToken, nil), 404, "Not Found")
 	mustContain(t, b.postForm("/api-keys/nonsense/revoke", token, nil), 404)
@@ -146,7 +134,7 @@ func TestSelfServiceAPIKeys(t *testing.T) {
 // another user's key cannot be removed from here.
 func TestSelfServiceSSHKeys(t *testing.T) {
 	h := newHarness(t)
-	b, alice, token := selfBrowser(t, h, "alice", false)
+	b, alice, token := appBrowser(t, h, "alice", false)
 	mustContain(t, b.do("GET", "/ssh-keys", nil), 200, `aria-current="page">SSH keys`, "You have no SSH keys.", `enctype="multipart/form-data"`)
 
 	line, fp := newPublicKey(t, "alice@laptop")
@@ -218,7 +206,7 @@ func TestSelfServiceSSHKeys(t *testing.T) {
 // server does not run are off.
 func TestSelfServiceConnect(t *testing.T) {
 	h := newHarness(t)
-	b, alice, _ := selfBrowser(t, h, "alice", false)
+	b, alice, _ := appBrowser(t, h, "alice", false)
 	sftp := true
 	if _, err := h.svc.UpdateUser(h.ctx, identity.SystemActor, h.site.ID, alice.ID, identity.UserChange{SFTPPermission: &sftp}, true); err != nil {
 		t.Fatal(err)
@@ -269,14 +257,14 @@ func TestSelfServiceConnect(t *testing.T) {
 // where an SSO user's lives).
 func TestSelfServiceAccount(t *testing.T) {
 	h := newHarness(t)
-	b, _, _ := selfBrowser(t, h, "alice", false)
+	b, _, _ := appBrowser(t, h, "alice", false)
 	p := b.do("GET", "/", nil)
 	mustContain(t, p, 200, "<h1>Signed in</h1>", `href="/" aria-current="page">Account`, "<dd>alice</dd>", `href="/password"`, `href="/connect"`)
 	mustLack(t, p, "Open the admin console")
 	mustContain(t, b.do("GET", "/?done=password", nil), 200, `role="status">Your password has been changed`)
 	mustLack(t, b.do("GET", "/?done=%3Cb%3Ehi", nil), "&lt;b&gt;hi", "<b>hi")
 
-	admin, _, _ := selfBrowser(t, h, "root", true)
+	admin, _, _ := appBrowser(t, h, "root", true)
 	mustContain(t, admin.do("GET", "/", nil), 200, "Open the admin console", `href="/admin/">Admin console`)
 
 	entra := h.createStrategy("saml", "azure", "Contoso Entra ID", true, true)
