@@ -43,15 +43,23 @@ func (s *server) putFile(t *testing.T, key, p, content string) {
 // fileAt reads p over the REST API; ok is false when it is not there.
 func (s *server) fileAt(t *testing.T, key, p string) (content string, ok bool) {
 	t.Helper()
+	res := s.fileContents(t, key, p)
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b), res.StatusCode == http.StatusOK
+}
+
+// fileContents asks the REST API for the bytes of p with key; the caller
+// reads and closes the answer.
+func (s *server) fileContents(t *testing.T, key, p string) *http.Response {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, s.Base+"/api/rest/v1/file_contents/"+p, nil)
 	req.Header.Set("X-FilesAPI-Key", key)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return string(b), res.StatusCode == http.StatusOK
+	return res
 }
 
 // tree lists every file ("path=content") and folder ("path/") under dir

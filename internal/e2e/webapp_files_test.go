@@ -142,7 +142,7 @@ func TestBrowserFiles(t *testing.T) {
 	// The bytes that arrived are the bytes sent, the resumed file's too,
 	// read back over the API.
 	aliceKey := s.userAPIKey(t, "alice", password)
-	if got := s.fileSHA256(t, aliceKey, "huge.bin"); got != hugeSum {
+	if got := s.downloadSHA256(t, aliceKey, "huge.bin"); got != hugeSum {
 		t.Errorf("huge.bin arrived with sha256 %x, sent %x", got, hugeSum)
 	}
 	for path, want := range map[string][]byte{"Reports/summary.txt": []byte("hello from the browser\n"), "resumed.bin": big, "project/src/main.go": []byte("package main\n")} {
@@ -173,15 +173,11 @@ func TestBrowserFiles(t *testing.T) {
 	}
 }
 
-// fileSHA256 streams file p over the REST API and answers its SHA-256.
-func (s *server) fileSHA256(t *testing.T, key, p string) [32]byte {
+// downloadSHA256 streams file p over the REST API and answers its
+// SHA-256.
+func (s *server) downloadSHA256(t *testing.T, key, p string) [32]byte {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.Base+"/api/rest/v1/file_contents/"+p, nil)
-	req.Header.Set("X-FilesAPI-Key", key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := s.fileContents(t, key, p)
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %d", p, res.StatusCode)

@@ -51,7 +51,7 @@ func TestBrowserFilesLDAPUser(t *testing.T) {
 		t.Fatalf("the LDAP user's upload in the browser: %v\n%s", err, out)
 	}
 	userKey := s.userAPIKey(t, user, password)
-	if arrived := s.fileSHA256(t, userKey, "from-ldap.bin"); arrived != sum {
+	if arrived := s.downloadSHA256(t, userKey, "from-ldap.bin"); arrived != sum {
 		t.Fatalf("from-ldap.bin arrived with sha256 %x, sent %x", arrived, sum)
 	}
 }

@@ -88,10 +88,11 @@ function setUpUploads(section) {
       xhr.upload.onprogress = (ev) => onProgress(ev.loaded);
       xhr.onload = () => {
         if (xhr.status >= 200 && xhr.status < 300) return resolve();
-        let msg = `the server answered ${xhr.status}`;
-        try { msg = JSON.parse(xhr.responseText).error || msg; } catch { /* not JSON */ }
-        const err = new Error(msg);
+        let answer = {};
+        try { answer = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+        const err = new Error(answer.error || `the server answered ${xhr.status}`);
         err.status = xhr.status;
+        err.type = answer.type || "";
         reject(err);
       };
       xhr.onerror = () => { const e = new Error("the connection dropped"); e.status = 0; reject(e); };
@@ -100,9 +101,13 @@ function setUpUploads(section) {
     });
   }
 
-  // retryable says whether a failure may pass by itself: no answer, the
-  // server busy or restarting, or a part URI that expired while waiting.
-  const retryable = (err) => !err.cancelled && (err.status === 0 || err.status === 408 || err.status === 429 || err.status >= 500 || err.status === 401 || err.status === 403);
+  // retryable says whether a failure may pass by itself: no answer, or the
+  // server busy or restarting. Any other refusal (the user's rights
+  // gone, say) is shown at once.
+  const retryable = (err) => !err.cancelled && (err.status === 0 || err.status === 408 || err.status === 429 || err.status >= 500);
+  // expired says the part's URI outlived its lifetime while the part
+  // waited; a new one is asked for and the part sent at once.
+  const expired = (err) => err.type === "upload_request_expired";
 
   const pause = (ms, t) => new Promise((resolve) => {
     const wake = () => { window.removeEventListener("online", wake); clearTimeout(timer); resolve(); };
@@ -166,11 +171,14 @@ function setUpUploads(section) {
           } catch (err) {
             inFlight.delete(n);
             progress();
+            if (expired(err) && attempt < maxTries) {
+              uris.delete(n);
+              continue;
+            }
             if (!retryable(err) || attempt >= maxTries) {
               broken = true;
               throw err;
             }
-            if (err.status === 401 || err.status === 403) uris.delete(n);
             t.state = "retrying";
             draw(t, `connection lost; trying again (${attempt} of ${maxTries - 1})`);
             await pause(Math.min(30000, 1000 * 2 ** (attempt - 1)), t);
